@@ -1,0 +1,3 @@
+//! Backups of the metadata database.
+
+pub mod space;

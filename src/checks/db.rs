@@ -1,0 +1,337 @@
+//! Database checks: reachability, server version, OpenMetadata detection, privileges, size and
+//! the migration's sort memory.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Check, CheckId, Context, Outcome};
+use crate::db::inspect::{Detection, Era, Product, RowCount};
+use crate::db::{DbError, Engine};
+use crate::humanize;
+use crate::version::Version;
+
+pub const CONNECT: CheckId = CheckId::new("db.connect");
+pub const SERVER_VERSION: CheckId = CheckId::new("db.server_version");
+pub const OPENMETADATA: CheckId = CheckId::new("db.openmetadata");
+pub const PRIVILEGES: CheckId = CheckId::new("db.privileges");
+pub const SIZE: CheckId = CheckId::new("db.size");
+pub const SORT_MEMORY: CheckId = CheckId::new("db.sort_memory");
+
+pub fn checks(ctx: &Context) -> Vec<Check> {
+    vec![
+        Check::new(
+            CONNECT,
+            "Database reachable, login works",
+            |ctx| async move { connect(&ctx).await },
+        )
+        // The connect attempt has its own timeout; leave room for the TLS query after it.
+        .timeout(ctx.settings.connect_timeout + Duration::from_secs(10)),
+        Check::new(
+            SERVER_VERSION,
+            "Database server version",
+            |ctx| async move { server_version(&ctx).await },
+        )
+        .after(CONNECT),
+        Check::new(
+            OPENMETADATA,
+            "OpenMetadata database and its version",
+            |ctx| async move { openmetadata(&ctx).await },
+        )
+        .after(CONNECT),
+        Check::new(
+            PRIVILEGES,
+            "User can read every table in one snapshot",
+            |ctx| async move { privileges(&ctx).await },
+        )
+        .after(CONNECT),
+        Check::new(SIZE, "Database size and row counts", |ctx| async move {
+            size(&ctx).await
+        })
+        .after(CONNECT),
+        Check::new(
+            SORT_MEMORY,
+            "Sort memory for the migration",
+            |ctx| async move { sort_memory(&ctx).await },
+        )
+        .after(CONNECT),
+    ]
+}
+
+/// For checks that run after `db.connect`: a missing connection is a skip, not a new failure.
+fn no_connection(error: DbError) -> Outcome {
+    Outcome::skip(format!("no database connection: {error}"))
+}
+
+fn query_failed(what: &str, error: DbError) -> Outcome {
+    Outcome::fail(format!("could not {what}: {error}")).fix(error.remediation())
+}
+
+async fn connect(ctx: &Arc<Context>) -> Outcome {
+    let url = ctx.settings.display_url();
+    let db = match ctx.db().await {
+        Ok(db) => db,
+        Err(error) => {
+            return Outcome::fail(error.to_string())
+                .detail("tried", url)
+                .fix(error.remediation());
+        }
+    };
+    let tls = match crate::db::inspect::tls_in_use(db).await {
+        Ok(Some(cipher)) => format!("yes ({cipher})"),
+        Ok(None) => "no (plain TCP)".to_string(),
+        Err(e) => format!("unknown ({e})"),
+    };
+    Outcome::pass(format!(
+        "connected to {url} in {}",
+        humanize::duration(db.connect_time)
+    ))
+    .detail("TLS", tls)
+    .detail("user from", ctx.settings.user.source.to_string())
+    .detail("host from", ctx.settings.host.source.to_string())
+}
+
+/// The oldest database server OpenMetadata documents for a target release.
+fn minimum_server(product: Product, target: Option<&Version>) -> Option<semver::Version> {
+    let v2 = target.is_some_and(|t| t.major() >= 2);
+    match product {
+        // 2.x documents MySQL 8.0.42+ and PostgreSQL 15+; 1.x MySQL 8.0 and PostgreSQL 12.
+        Product::Mysql if v2 => Some(semver::Version::new(8, 0, 42)),
+        Product::Mysql => Some(semver::Version::new(8, 0, 0)),
+        Product::Postgres if v2 => Some(semver::Version::new(15, 0, 0)),
+        Product::Postgres => Some(semver::Version::new(12, 0, 0)),
+        Product::MariaDb => None,
+    }
+}
+
+async fn server_version(ctx: &Arc<Context>) -> Outcome {
+    let info = match ctx.server_info().await {
+        Ok(info) => info,
+        Err(DbError::Other(e)) => return Outcome::fail(format!("could not read the version: {e}")),
+        Err(e) => return no_connection(e),
+    };
+    let shown = format!("{} {}", info.product, info.version_text);
+    let for_target = ctx
+        .target
+        .as_ref()
+        .map(|t| format!(" for OpenMetadata {t}"))
+        .unwrap_or_default();
+    match (minimum_server(info.product, ctx.target.as_ref()), &info.version) {
+        (None, _) => Outcome::warn(format!(
+            "{shown}: OpenMetadata documents MySQL 8 and PostgreSQL only"
+        ))
+        .line("MariaDB is fine for a rehearsal, but production upgrades are only documented on MySQL 8.")
+        .fix("Rehearse on MariaDB if you like; run the real upgrade against MySQL 8 or PostgreSQL."),
+        (Some(min), Some(version)) if version < &min => Outcome::warn(format!(
+            "{shown} is older than {min}, the minimum{for_target}"
+        ))
+        .detail("minimum", min.to_string())
+        .fix(format!(
+            "Upgrade the database server to {} {min} or newer before upgrading OpenMetadata.",
+            info.product
+        )),
+        (Some(min), Some(_)) => {
+            Outcome::pass(format!("{shown} (OpenMetadata needs {min} or newer{for_target})"))
+        }
+        (Some(min), None) => Outcome::warn(format!(
+            "{shown}: cannot tell whether it is at least {min}"
+        )),
+    }
+}
+
+async fn openmetadata(ctx: &Arc<Context>) -> Outcome {
+    let detection = match ctx.detection().await {
+        Ok(d) => d,
+        Err(e @ DbError::PermissionDenied { .. }) => return query_failed("list the tables", e),
+        Err(e) => return no_connection(e),
+    };
+    let database = &ctx.settings.database.value;
+    let where_ = match ctx.settings.engine.value {
+        Engine::Mysql => format!("database '{database}'"),
+        Engine::Postgres => format!(
+            "schema '{}' of database '{database}'",
+            ctx.settings.schema.value
+        ),
+    };
+    match detection {
+        Detection::NotOpenMetadata {
+            table_count,
+            missing,
+        } => {
+            let why = if *table_count == 0 {
+                "it has no tables".to_string()
+            } else {
+                format!("it has {table_count} tables but not {}", missing.join(", "))
+            };
+            Outcome::fail(format!("{where_} is not an OpenMetadata database: {why}")).fix(
+                "Point -d/--database (OM_DATABASE) at the database the OpenMetadata server uses \
+                      (default openmetadata_db); on Postgres also check -s/--schema. \
+                      To rehearse, create a sample with `om-upgrade demo`.",
+            )
+        }
+        Detection::OpenMetadata(info) => {
+            let level = match (&info.schema_version, info.era) {
+                (Some(v), _) => format!("OpenMetadata schema {v}"),
+                (None, Era::FlywayOnly) => format!(
+                    "OpenMetadata 1.0.x or older (Flyway script {})",
+                    info.flyway_version.as_deref().unwrap_or("?")
+                ),
+                (None, _) => "OpenMetadata, with no applied migration recorded".to_string(),
+            };
+            let mut outcome = if info.incomplete_migrations.is_empty() {
+                Outcome::pass(format!("{level} in {where_}"))
+            } else {
+                Outcome::warn(format!(
+                    "{level} in {where_}, but a migration did not complete: {}",
+                    info.incomplete_migrations.join(", ")
+                ))
+                .fix("Finish or repair the interrupted migration first (`./bootstrap/openmetadata-ops.sh repair`, then `migrate`), with a backup at hand.")
+            };
+            outcome = outcome
+                .detail("bookkeeping", info.era.to_string())
+                .detail("tables", info.tables.len().to_string())
+                .detail("migrations applied", info.applied.len().to_string());
+            if let Some(v) = &info.schema_version {
+                outcome = outcome.line(format!(
+                    "the server that last migrated it is {v} or a later patch without migrations"
+                ));
+            }
+            if let (Some(target), Some(current)) = (&ctx.target, &info.schema_version)
+                && target < current
+            {
+                outcome = Outcome::fail(format!(
+                    "{level}: the target {target} is older; OpenMetadata cannot be downgraded"
+                ))
+                .fix("Choose a target at or above the installed version, or restore the backup taken before the last upgrade.");
+            }
+            outcome
+        }
+    }
+}
+
+async fn privileges(ctx: &Arc<Context>) -> Outcome {
+    let db = match ctx.db().await {
+        Ok(db) => db,
+        Err(e) => return no_connection(e),
+    };
+    let report = match crate::db::inspect::privileges(db).await {
+        Ok(r) => r,
+        Err(e) => return query_failed("check the privileges", e),
+    };
+    let user = &ctx.settings.user.value;
+    if let Some(error) = &report.snapshot_error {
+        return Outcome::fail(format!(
+            "cannot open a consistent read-only snapshot: {error}"
+        ))
+        .fix("The backup needs a REPEATABLE READ read-only transaction; use the OpenMetadata server's own user.");
+    }
+    if !report.unreadable.is_empty() {
+        let mut outcome = Outcome::fail(format!(
+            "user '{user}' cannot read {} of {} tables",
+            report.unreadable.len(),
+            report.tables_checked
+        ));
+        for (table, why) in report.unreadable.iter().take(10) {
+            outcome = outcome.detail(table.clone(), why.clone());
+        }
+        return outcome.fix(format!(
+            "Grant SELECT on every table of the metadata database to '{user}', or use the \
+             OpenMetadata server's own database user."
+        ));
+    }
+    if !report.non_transactional.is_empty() {
+        let mut outcome = Outcome::warn(format!(
+            "{} tables are not InnoDB: a consistent snapshot does not cover them",
+            report.non_transactional.len()
+        ));
+        for (table, engine) in &report.non_transactional {
+            outcome = outcome.detail(table.clone(), engine.clone());
+        }
+        return outcome.fix("Stop the OpenMetadata server while backing up, so those tables cannot change during the backup.");
+    }
+    Outcome::pass(format!(
+        "user '{user}' can read all {} tables in one consistent snapshot",
+        report.tables_checked
+    ))
+}
+
+async fn size(ctx: &Arc<Context>) -> Outcome {
+    let tables = match ctx.tables().await {
+        Ok(t) => t,
+        Err(e @ DbError::PermissionDenied { .. }) => return query_failed("measure the tables", e),
+        Err(e) => return no_connection(e),
+    };
+    let data: u64 = tables.iter().map(|t| t.data_bytes).sum();
+    let indexes: u64 = tables.iter().map(|t| t.index_bytes).sum();
+    let rows: i64 = tables.iter().filter_map(|t| t.rows.value()).sum();
+    let estimated = tables.iter().any(|t| !matches!(t.rows, RowCount::Exact(_)));
+    let mut outcome = Outcome::pass(format!(
+        "{} in {} tables (data {}, indexes {}), {}{} rows",
+        humanize::bytes(data + indexes),
+        tables.len(),
+        humanize::bytes(data),
+        humanize::bytes(indexes),
+        if estimated { "about " } else { "" },
+        humanize::count(rows)
+    ));
+    let mut largest: Vec<_> = tables.iter().collect();
+    largest.sort_by_key(|t| std::cmp::Reverse(t.data_bytes + t.index_bytes));
+    for table in largest.into_iter().take(5) {
+        outcome = outcome.detail(
+            table.name.clone(),
+            format!(
+                "{} rows, {}",
+                match table.rows {
+                    RowCount::Exact(n) => humanize::count(n),
+                    RowCount::Estimate(n) => format!("about {}", humanize::count(n)),
+                    RowCount::Unknown => "unknown".into(),
+                },
+                humanize::bytes(table.data_bytes + table.index_bytes)
+            ),
+        );
+    }
+    if estimated {
+        outcome = outcome.line("row counts marked 'about' come from the server's statistics");
+    }
+    outcome
+}
+
+/// OpenMetadata's upgrade notes (since 1.2) ask for about 20 MB of sort memory during migration.
+const RECOMMENDED_SORT_BYTES: i64 = 20 * 1024 * 1024;
+
+async fn sort_memory(ctx: &Arc<Context>) -> Outcome {
+    let db = match ctx.db().await {
+        Ok(db) => db,
+        Err(e) => return no_connection(e),
+    };
+    let bytes = match crate::db::inspect::sort_memory_bytes(db).await {
+        Ok(b) => b,
+        Err(e) => return query_failed("read the sort memory setting", e),
+    };
+    let (name, fix) = match db.engine() {
+        Engine::Mysql => (
+            "sort_buffer_size",
+            "Before the migration run `SET GLOBAL sort_buffer_size = 20971520;` (20 MB), \
+             and set it back afterwards."
+                .to_string(),
+        ),
+        Engine::Postgres => (
+            "work_mem",
+            format!(
+                "Before the migration run `ALTER DATABASE \"{}\" SET work_mem = '20MB';` \
+                 (new sessions pick it up), and `ALTER DATABASE \"{}\" RESET work_mem;` afterwards.",
+                ctx.settings.database.value, ctx.settings.database.value
+            ),
+        ),
+    };
+    let shown = humanize::bytes(bytes.max(0) as u64);
+    if bytes >= RECOMMENDED_SORT_BYTES {
+        Outcome::pass(format!(
+            "{name} is {shown} (OpenMetadata asks for about 20 MB)"
+        ))
+    } else {
+        Outcome::warn(format!(
+            "{name} is {shown}; migrations on large query tables can fail with \"Out of sort memory\""
+        ))
+        .fix(fix)
+    }
+}

@@ -1,0 +1,145 @@
+//! `om-upgrade check`: every available check, as text or JSON.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::args::{ConnectionArgs, Format};
+use super::style::Painter;
+use super::{CliError, connect, print_warnings};
+use crate::checks::runner::{self, CheckResult};
+use crate::checks::{self, Context, Status};
+use crate::config::{self, Env, SettingsView, paths::Paths};
+use crate::version::Version;
+
+pub const LONG_ABOUT: &str = "\
+Run every pre-upgrade check and report pass / warn / fail.
+
+Checks: db.connect (reachability and login), db.server_version (MySQL/PostgreSQL version \
+against what OpenMetadata needs), db.openmetadata (is it an OpenMetadata database, at which \
+version), db.privileges (can this user read every table in one snapshot, as a backup needs), \
+db.size, db.sort_memory (the 20 MB OpenMetadata asks for during migrations) and \
+backup.disk_space (room for a backup in the backup folder).
+
+Exit code 0 when nothing failed (warnings allowed; --strict makes them failures), 1 when a \
+check failed, 2 for a usage or settings error.";
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// The OpenMetadata version you plan to upgrade to (e.g. 1.2.0)
+    #[arg(long, value_name = "X.Y.Z")]
+    pub target: Option<Version>,
+
+    /// Folder the backup will be written to [default: the data folder's backups/]
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+
+    /// Count warnings as failures in the exit code
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    tool_version: &'static str,
+    settings: SettingsView,
+    warnings: Vec<String>,
+    target: Option<&'a Version>,
+    checks: &'a [CheckResult],
+    exit_code: i32,
+}
+
+pub async fn run(args: CheckArgs, env: &Env) -> Result<i32, CliError> {
+    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    print_warnings(&resolved.warnings);
+    let mut settings = resolved.settings;
+    let backup_dir = args
+        .backup_dir
+        .clone()
+        .unwrap_or_else(|| Paths::from_env(env).backups_dir());
+    let connection = connect::connect(&mut settings).await;
+    let ctx = Arc::new(
+        Context::new(settings, args.target.clone(), backup_dir).with_connection(connection),
+    );
+    let results = runner::run(checks::all(&ctx), ctx.clone(), None).await;
+    ctx.close().await;
+    let code = runner::exit_code(&results, args.strict);
+    match args.format {
+        Format::Json => {
+            let report = JsonReport {
+                tool_version: env!("CARGO_PKG_VERSION"),
+                settings: SettingsView::from(&ctx.settings),
+                warnings: resolved.warnings.iter().map(ToString::to_string).collect(),
+                target: args.target.as_ref(),
+                checks: &results,
+                exit_code: code,
+            };
+            let text = serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed {
+                message: format!("cannot write JSON: {e}"),
+                hint: None,
+            })?;
+            println!("{text}");
+        }
+        Format::Text => print_text(&results, &ctx, &Painter::stdout(env)),
+    }
+    Ok(code)
+}
+
+fn print_text(results: &[CheckResult], ctx: &Context, paint: &Painter) {
+    let target = ctx
+        .target
+        .as_ref()
+        .map(|t| format!(", target {t}"))
+        .unwrap_or_default();
+    println!(
+        "{}",
+        paint.bold(&format!(
+            "om-upgrade {}: checking {}{target}",
+            env!("CARGO_PKG_VERSION"),
+            ctx.settings.display_url()
+        ))
+    );
+    println!();
+    let id_width = results
+        .iter()
+        .map(|r| r.id.as_str().len())
+        .max()
+        .unwrap_or(0);
+    for result in results {
+        println!(
+            "{}  {:<id_width$}  {}",
+            paint.status(result.outcome.status),
+            result.id.as_str(),
+            result.outcome.summary
+        );
+        for detail in &result.outcome.details {
+            let line = match &detail.label {
+                Some(label) => format!("{label}: {}", detail.text),
+                None => detail.text.clone(),
+            };
+            println!("          {}", paint.dim(&line));
+        }
+        if let Some(fix) = &result.outcome.remediation {
+            println!("          → {fix}");
+        }
+    }
+    let count = |s: Status| results.iter().filter(|r| r.outcome.status == s).count();
+    println!();
+    println!(
+        "{} checks: {} passed, {} warnings, {} failed, {} skipped",
+        results.len(),
+        count(Status::Pass),
+        count(Status::Warn),
+        count(Status::Fail),
+        count(Status::Skip)
+    );
+}

@@ -1,0 +1,122 @@
+//! `om-upgrade demo`: build a sample database to rehearse on.
+
+use std::io::{IsTerminal, Write};
+
+use clap::Args;
+
+use super::args::{ConnectionArgs, Format};
+use super::{CliError, print_warnings};
+use crate::config::{self, Env};
+use crate::demo::{self, DemoError, Progress};
+use crate::humanize;
+
+pub const LONG_ABOUT: &str = "\
+Create a sample OpenMetadata 1.1 database to rehearse the upgrade on.
+
+The sample has the tables, generated columns, JSON documents and migration bookkeeping of a \
+1.1.5 server, filled with services (including Domo ones still using sandboxDomain), databases, \
+tables with columns, queries with and without a table, users, tags, lineage, profiles, usage \
+and values that are hard to back up. The database is created if it does not exist; a database \
+that already has tables is refused, so this never writes into a real installation.
+
+Each unit of --scale adds about 2 MB (one database with 20 tables and their activity).";
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// How much data: each unit is one database with 20 tables and their activity (~2 MB)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub scale: u32,
+
+    /// Output format of the summary
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+struct StderrProgress {
+    enabled: bool,
+}
+
+impl Progress for StderrProgress {
+    fn unit_done(&mut self, done: u32, total: u32) {
+        if self.enabled {
+            eprint!("\rwriting sample data: {done}/{total} units");
+            if done == total {
+                eprintln!();
+            }
+            let _ = std::io::stderr().flush();
+        }
+    }
+}
+
+pub async fn run(args: DemoArgs, env: &Env) -> Result<i32, CliError> {
+    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    print_warnings(&resolved.warnings);
+    let settings = resolved.settings;
+    let mut progress = StderrProgress {
+        enabled: std::io::stderr().is_terminal() && args.scale > 1,
+    };
+    let summary = demo::create(&settings, args.scale, &mut progress)
+        .await
+        .map_err(|error| {
+            let hint = match &error {
+                DemoError::Db(db) => Some(db.remediation()),
+                DemoError::NotEmpty { .. } => {
+                    Some("Give a new database name with -d (it is created for you).".to_string())
+                }
+                DemoError::BadScale => None,
+            };
+            CliError::Failed {
+                message: format!("cannot create the sample database: {error}"),
+                hint,
+            }
+        })?;
+    match args.format {
+        Format::Json => {
+            let text = serde_json::to_string_pretty(&summary).map_err(|e| CliError::Failed {
+                message: format!("cannot write JSON: {e}"),
+                hint: None,
+            })?;
+            println!("{text}");
+        }
+        Format::Text => {
+            let rows: u64 = summary.rows.values().sum();
+            println!(
+                "Created a sample OpenMetadata {} database {} on {} ({} rows in {} tables, scale {}).",
+                summary.openmetadata_version,
+                settings.display_url(),
+                summary.product,
+                humanize::count(rows as i64),
+                crate::demo::schema::tables().len(),
+                summary.scale
+            );
+            let e = &summary.expected;
+            println!(
+                "It holds {} queries, {} of which the 1.2 migration would delete, and {} Domo services still using sandboxDomain.",
+                e.queries_total,
+                e.queries_deleted_by_1_2,
+                e.domo_sandbox_domain.iter().map(|(_, n)| n).sum::<u64>()
+            );
+            println!();
+            println!(
+                "Next: om-upgrade check {} --target 1.2.0",
+                connection_flags(&settings)
+            );
+        }
+    }
+    Ok(0)
+}
+
+/// Flags that reach the same database (no password).
+fn connection_flags(settings: &config::DbSettings) -> String {
+    format!(
+        "--engine {} -H {} --port {} -u {} -d {}",
+        settings.engine.value,
+        settings.host.value,
+        settings.port.value,
+        settings.user.value,
+        settings.database.value
+    )
+}

@@ -1,0 +1,667 @@
+//! Where the connection settings come from: flags > the OpenMetadata server's environment
+//! variables > the server's `openmetadata.yaml` > the server's defaults. Every resolved value
+//! remembers its [`Source`], so screens and reports can say "host from DB_HOST".
+
+pub mod db_url;
+pub mod paths;
+mod server_yaml;
+pub mod substitute;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::db::Engine;
+use crate::yaml::YamlError;
+use db_url::UrlError;
+pub use server_yaml::ServerDbConfig;
+
+/// A snapshot of the environment, so resolution is a pure function (and testable).
+#[derive(Debug, Clone, Default)]
+pub struct Env(BTreeMap<String, String>);
+
+impl Env {
+    pub fn from_process() -> Self {
+        Env(std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect())
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Env(pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// A variable that is set to something other than blanks.
+    fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// Where a setting came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Flag(&'static str),
+    DbUrl,
+    PasswordFile(PathBuf),
+    Env(&'static str),
+    ConfigFile(PathBuf),
+    Prompt,
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+            Source::DbUrl => f.write_str("--db-url"),
+            Source::PasswordFile(path) => write!(f, "--password-file {}", path.display()),
+            Source::Env(name) => write!(f, "env {name}"),
+            Source::ConfigFile(path) => write!(f, "{}", path.display()),
+            Source::Prompt => f.write_str("prompt"),
+            Source::Default => f.write_str("default"),
+        }
+    }
+}
+
+impl Serialize for Source {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+impl<T> Sourced<T> {
+    pub fn new(value: T, source: Source) -> Self {
+        Sourced { value, source }
+    }
+}
+
+/// A password. It has no `Display`, and `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How much TLS to insist on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsMode {
+    /// Plain TCP.
+    Disable,
+    /// TLS when the server offers it (the drivers' default).
+    Prefer,
+    /// TLS or nothing, without checking the certificate.
+    Require,
+    /// TLS with a certificate signed by a trusted CA (--ssl-ca).
+    VerifyCa,
+    /// As verify-ca, and the certificate must name the host.
+    VerifyFull,
+}
+
+impl fmt::Display for TlsMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TlsMode::Disable => "disable",
+            TlsMode::Prefer => "prefer",
+            TlsMode::Require => "require",
+            TlsMode::VerifyCa => "verify-ca",
+            TlsMode::VerifyFull => "verify-full",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tls {
+    pub mode: TlsMode,
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Fully resolved connection settings for the metadata database.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    pub engine: Sourced<Engine>,
+    pub host: Sourced<String>,
+    pub port: Sourced<u16>,
+    pub user: Sourced<String>,
+    pub password: Option<Sourced<Secret>>,
+    pub database: Sourced<String>,
+    /// Postgres schema holding the OpenMetadata tables (ignored on MySQL).
+    pub schema: Sourced<String>,
+    pub tls: Sourced<Tls>,
+    /// Driver parameters as found (JDBC params of `DB_PARAMS` / the url), for display only.
+    pub params: Vec<(String, String)>,
+    pub connect_timeout: Duration,
+}
+
+impl DbSettings {
+    /// `mysql://user@host:3306/db`, never with the password.
+    pub fn display_url(&self) -> String {
+        let host = if self.host.value.contains(':') {
+            format!("[{}]", self.host.value)
+        } else {
+            self.host.value.clone()
+        };
+        format!(
+            "{}://{}@{}:{}/{}",
+            self.engine.value, self.user.value, host, self.port.value, self.database.value
+        )
+    }
+
+    /// The same server, another database (for scratch and demo databases).
+    pub fn with_database(&self, database: &str) -> DbSettings {
+        DbSettings {
+            database: Sourced::new(database.to_string(), Source::Flag("--database")),
+            ..self.clone()
+        }
+    }
+
+    pub fn set_password(&mut self, password: Secret, source: Source) {
+        self.password = Some(Sourced::new(password, source));
+    }
+}
+
+/// Settings as they are shown to people and written to JSON: no secret, each with its source.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingsView {
+    pub engine: Sourced<Engine>,
+    pub host: Sourced<String>,
+    pub port: Sourced<u16>,
+    pub user: Sourced<String>,
+    /// `"***"` when a password is set, with its source; never the password.
+    pub password: Option<Sourced<&'static str>>,
+    pub database: Sourced<String>,
+    pub schema: Sourced<String>,
+    pub tls: Sourced<Tls>,
+    pub connect_timeout_secs: f64,
+}
+
+impl From<&DbSettings> for SettingsView {
+    fn from(s: &DbSettings) -> Self {
+        SettingsView {
+            engine: s.engine.clone(),
+            host: s.host.clone(),
+            port: s.port.clone(),
+            user: s.user.clone(),
+            password: s
+                .password
+                .as_ref()
+                .map(|p| Sourced::new("***", p.source.clone())),
+            database: s.database.clone(),
+            schema: s.schema.clone(),
+            tls: s.tls.clone(),
+            connect_timeout_secs: s.connect_timeout.as_secs_f64(),
+        }
+    }
+}
+
+/// What the command line said about the database (all optional).
+#[derive(Debug, Clone, Default)]
+pub struct DbInputs {
+    pub engine: Option<Engine>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub database: Option<String>,
+    pub schema: Option<String>,
+    pub db_url: Option<String>,
+    pub password: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub ssl_mode: Option<TlsMode>,
+    pub ssl_ca: Option<PathBuf>,
+    pub connect_timeout: Option<Duration>,
+}
+
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Something worth telling the operator about the settings, though they work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettingsWarning {
+    PasswordOnCommandLine { flag: &'static str },
+    PasswordFileReadableByOthers { path: PathBuf },
+}
+
+impl fmt::Display for SettingsWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingsWarning::PasswordOnCommandLine { flag } => write!(
+                f,
+                "the password given with {flag} is visible to other users in `ps` and is kept in \
+                 your shell history; prefer DB_USER_PASSWORD, --password-file or the prompt"
+            ),
+            SettingsWarning::PasswordFileReadableByOthers { path } => write!(
+                f,
+                "{} can be read by other users; run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{} does not exist: give the server's openmetadata.yaml with --config (often conf/openmetadata.yaml in the server folder)", path.display())]
+    ConfigFileMissing { path: PathBuf },
+    #[error("cannot read {}: {source}", path.display())]
+    ConfigFileUnreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not valid YAML ({error}); fix the file or give the settings with flags", path.display())]
+    ConfigYaml { path: PathBuf, error: YamlError },
+    #[error("{} has no `database:` section: is it the OpenMetadata server's openmetadata.yaml?", path.display())]
+    ConfigNoDatabase { path: PathBuf },
+    #[error("{} line {line} uses ${{{variable}}}, which is not set and has no default: export {variable} or give the value with a flag", path.display())]
+    UnresolvedVariable {
+        path: PathBuf,
+        variable: String,
+        line: usize,
+    },
+    #[error("bad database url in {origin}: {error}")]
+    BadUrl { origin: String, error: UrlError },
+    #[error("{origin} is '{value}', expected {expected}")]
+    BadValue {
+        origin: String,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("cannot read the password file {}: {source}", path.display())]
+    PasswordFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Resolved settings and the warnings found on the way.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub settings: DbSettings,
+    pub warnings: Vec<SettingsWarning>,
+}
+
+/// Resolves the database settings: flags > env > openmetadata.yaml > defaults.
+pub fn resolve(inputs: &DbInputs, env: &Env) -> Result<Resolved, ConfigError> {
+    let mut warnings = Vec::new();
+    let url = inputs
+        .db_url
+        .as_deref()
+        .map(|u| {
+            db_url::parse(u).map_err(|error| ConfigError::BadUrl {
+                origin: "--db-url".into(),
+                error,
+            })
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let yaml = inputs
+        .config
+        .as_deref()
+        .map(|path| server_yaml::load(path, env))
+        .transpose()?;
+    let yaml_source =
+        || Source::ConfigFile(yaml.as_ref().map(|y| y.path.clone()).unwrap_or_default());
+    let yaml_url = yaml
+        .as_ref()
+        .and_then(|y| y.url.clone())
+        .unwrap_or_default();
+    let env_params = env
+        .non_empty("DB_PARAMS")
+        .map(parse_params)
+        .unwrap_or_default();
+
+    let engine = first(vec![
+        (inputs.engine, Source::Flag("--engine")),
+        (url.engine, Source::DbUrl),
+        (env_engine(env, "DB_SCHEME")?, Source::Env("DB_SCHEME")),
+        (
+            env_engine(env, "DB_DRIVER_CLASS")?,
+            Source::Env("DB_DRIVER_CLASS"),
+        ),
+        (yaml_url.engine, yaml_source()),
+        (
+            yaml.as_ref()
+                .and_then(|y| y.driver_class.as_deref())
+                .map(|d| {
+                    engine_for_driver(d, &format!("database.driverClass in {}", yaml_source()))
+                })
+                .transpose()?,
+            yaml_source(),
+        ),
+    ])
+    .unwrap_or_else(|| Sourced::new(Engine::Mysql, Source::Default));
+
+    let host = first(vec![
+        (inputs.host.clone(), Source::Flag("--host")),
+        (url.host.clone(), Source::DbUrl),
+        (
+            env.non_empty("DB_HOST").map(str::to_string),
+            Source::Env("DB_HOST"),
+        ),
+        (yaml_url.host.clone(), yaml_source()),
+    ])
+    .unwrap_or_else(|| Sourced::new("localhost".into(), Source::Default));
+
+    let env_port = env
+        .non_empty("DB_PORT")
+        .map(|p| {
+            p.trim().parse::<u16>().map_err(|_| ConfigError::BadValue {
+                origin: "env DB_PORT".into(),
+                value: p.into(),
+                expected: "a port number (1-65535)",
+            })
+        })
+        .transpose()?;
+    let port = first(vec![
+        (inputs.port, Source::Flag("--port")),
+        (url.port, Source::DbUrl),
+        (env_port, Source::Env("DB_PORT")),
+        (yaml_url.port, yaml_source()),
+    ])
+    .unwrap_or_else(|| Sourced::new(engine.value.default_port(), Source::Default));
+
+    let user = first(vec![
+        (inputs.user.clone(), Source::Flag("--user")),
+        (url.user.clone(), Source::DbUrl),
+        (
+            env.non_empty("DB_USER").map(str::to_string),
+            Source::Env("DB_USER"),
+        ),
+        (yaml.as_ref().and_then(|y| y.user.clone()), yaml_source()),
+        (yaml_url.user.clone(), yaml_source()),
+    ])
+    .unwrap_or_else(|| Sourced::new("openmetadata_user".into(), Source::Default));
+
+    let database = first(vec![
+        (inputs.database.clone(), Source::Flag("--database")),
+        (url.database.clone(), Source::DbUrl),
+        (
+            env.non_empty("OM_DATABASE").map(str::to_string),
+            Source::Env("OM_DATABASE"),
+        ),
+        (yaml_url.database.clone(), yaml_source()),
+    ])
+    .unwrap_or_else(|| Sourced::new("openmetadata_db".into(), Source::Default));
+
+    let schema = first(vec![
+        (inputs.schema.clone(), Source::Flag("--schema")),
+        (param(&url.params, "currentSchema"), Source::DbUrl),
+        (
+            param(&env_params, "currentSchema"),
+            Source::Env("DB_PARAMS"),
+        ),
+        (param(&yaml_url.params, "currentSchema"), yaml_source()),
+    ])
+    .unwrap_or_else(|| Sourced::new("public".into(), Source::Default));
+
+    let password_file = inputs
+        .password_file
+        .as_deref()
+        .map(|path| read_password_file(path, &mut warnings))
+        .transpose()?;
+    if inputs.password.is_some() {
+        warnings.push(SettingsWarning::PasswordOnCommandLine { flag: "--password" });
+    } else if url.password.is_some() && password_file.is_none() {
+        warnings.push(SettingsWarning::PasswordOnCommandLine { flag: "--db-url" });
+    }
+    let password = first(vec![
+        (inputs.password.clone(), Source::Flag("--password")),
+        (
+            password_file,
+            Source::PasswordFile(inputs.password_file.clone().unwrap_or_default()),
+        ),
+        (url.password.clone(), Source::DbUrl),
+        (
+            env.get("DB_USER_PASSWORD").map(str::to_string),
+            Source::Env("DB_USER_PASSWORD"),
+        ),
+        (
+            yaml.as_ref().and_then(|y| y.password.clone()),
+            yaml_source(),
+        ),
+        (yaml_url.password.clone(), yaml_source()),
+    ])
+    .map(|p| Sourced::new(Secret::new(p.value), p.source));
+
+    let flag_tls = match (inputs.ssl_mode, &inputs.ssl_ca) {
+        (None, None) => None,
+        (mode, ca) => Some(Tls {
+            mode: mode.unwrap_or(if ca.is_some() {
+                TlsMode::VerifyCa
+            } else {
+                TlsMode::Prefer
+            }),
+            ca_file: ca.clone(),
+        }),
+    };
+    let tls = first(vec![
+        (flag_tls, Source::Flag("--ssl-mode")),
+        (tls_from_params(&url.params, "--db-url")?, Source::DbUrl),
+        (
+            tls_from_params(&env_params, "env DB_PARAMS")?,
+            Source::Env("DB_PARAMS"),
+        ),
+        (
+            tls_from_params(&yaml_url.params, "database.url")?,
+            yaml_source(),
+        ),
+    ])
+    .unwrap_or_else(|| {
+        Sourced::new(
+            Tls {
+                mode: TlsMode::Prefer,
+                ca_file: None,
+            },
+            Source::Default,
+        )
+    });
+
+    let params = [&url.params, &env_params, &yaml_url.params]
+        .into_iter()
+        .find(|p| !p.is_empty())
+        .cloned()
+        .unwrap_or_default();
+
+    Ok(Resolved {
+        settings: DbSettings {
+            engine,
+            host,
+            port,
+            user,
+            password,
+            database,
+            schema,
+            tls,
+            params,
+            connect_timeout: inputs.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        },
+        warnings,
+    })
+}
+
+fn first<T>(candidates: Vec<(Option<T>, Source)>) -> Option<Sourced<T>> {
+    candidates
+        .into_iter()
+        .find_map(|(value, source)| value.map(|v| Sourced::new(v, source)))
+}
+
+/// JDBC parameter names are case-sensitive (`sslmode` is Postgres, `sslMode` is MySQL).
+fn param(params: &[(String, String)], key: &str) -> Option<String> {
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+}
+
+/// `a=1&b=2` (the form of `DB_PARAMS`).
+fn parse_params(text: &str) -> Vec<(String, String)> {
+    text.trim_start_matches('?')
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (pair.to_string(), String::new()),
+        })
+        .collect()
+}
+
+fn env_engine(env: &Env, name: &'static str) -> Result<Option<Engine>, ConfigError> {
+    let Some(value) = env.non_empty(name) else {
+        return Ok(None);
+    };
+    let origin = format!("env {name}");
+    match name {
+        "DB_DRIVER_CLASS" => engine_for_driver(value, &origin).map(Some),
+        _ => db_url::engine_for_scheme(value.trim())
+            .map(Some)
+            .ok_or_else(|| ConfigError::BadValue {
+                origin,
+                value: value.into(),
+                expected: "mysql or postgresql",
+            }),
+    }
+}
+
+fn engine_for_driver(driver: &str, origin: &str) -> Result<Engine, ConfigError> {
+    let lower = driver.to_ascii_lowercase();
+    if lower.contains("mysql") || lower.contains("mariadb") {
+        Ok(Engine::Mysql)
+    } else if lower.contains("postgres") {
+        Ok(Engine::Postgres)
+    } else {
+        Err(ConfigError::BadValue {
+            origin: origin.to_string(),
+            value: driver.to_string(),
+            expected: "com.mysql.cj.jdbc.Driver or org.postgresql.Driver",
+        })
+    }
+}
+
+/// TLS from JDBC-style parameters: Postgres `sslmode`/`ssl`/`sslrootcert`, MySQL Connector/J
+/// `sslMode`/`useSSL`/`requireSSL`/`verifyServerCertificate`. `None` when they say nothing.
+fn tls_from_params(params: &[(String, String)], origin: &str) -> Result<Option<Tls>, ConfigError> {
+    let get = |key: &str| param(params, key).map(|v| v.to_ascii_lowercase());
+    let is_true = |key: &str| get(key).is_some_and(|v| v == "true" || v == "1");
+    let bad = |key: &str, value: String, expected: &'static str| ConfigError::BadValue {
+        origin: format!("{key} in {origin}"),
+        value,
+        expected,
+    };
+    let mode = if let Some(mode) = param(params, "sslmode") {
+        Some(match mode.to_ascii_lowercase().as_str() {
+            "disable" => TlsMode::Disable,
+            "allow" | "prefer" => TlsMode::Prefer,
+            "require" => TlsMode::Require,
+            "verify-ca" => TlsMode::VerifyCa,
+            "verify-full" => TlsMode::VerifyFull,
+            _ => {
+                return Err(bad(
+                    "sslmode",
+                    mode,
+                    "disable, allow, prefer, require, verify-ca or verify-full",
+                ));
+            }
+        })
+    } else if let Some(mode) = get("sslMode") {
+        Some(match mode.as_str() {
+            "disabled" => TlsMode::Disable,
+            "preferred" => TlsMode::Prefer,
+            "required" => TlsMode::Require,
+            "verify_ca" => TlsMode::VerifyCa,
+            "verify_identity" => TlsMode::VerifyFull,
+            _ => {
+                return Err(bad(
+                    "sslMode",
+                    mode,
+                    "DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY",
+                ));
+            }
+        })
+    } else if let Some(use_ssl) = get("useSSL") {
+        // Connector/J: useSSL=false disables; true prefers, unless required or verified.
+        Some(if use_ssl == "false" || use_ssl == "0" {
+            TlsMode::Disable
+        } else if is_true("verifyServerCertificate") {
+            TlsMode::VerifyCa
+        } else if is_true("requireSSL") {
+            TlsMode::Require
+        } else {
+            TlsMode::Prefer
+        })
+    } else {
+        // pgJDBC: ssl=true means verify-full unless sslmode says otherwise.
+        get("ssl").map(|ssl| {
+            if ssl == "true" {
+                TlsMode::VerifyFull
+            } else {
+                TlsMode::Disable
+            }
+        })
+    };
+    let ca_file = param(params, "sslrootcert").map(PathBuf::from);
+    Ok(match (mode, ca_file) {
+        (None, None) => None,
+        (mode, ca_file) => Some(Tls {
+            mode: mode.unwrap_or(TlsMode::VerifyCa),
+            ca_file,
+        }),
+    })
+}
+
+fn read_password_file(
+    path: &Path,
+    warnings: &mut Vec<SettingsWarning>,
+) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::PasswordFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            warnings.push(SettingsWarning::PasswordFileReadableByOthers {
+                path: path.to_path_buf(),
+            });
+        }
+    }
+    let first_line = text.lines().next().unwrap_or_default();
+    Ok(first_line.to_string())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,73 @@
+//! The `database:` block of the OpenMetadata server's `openmetadata.yaml`.
+
+use std::path::{Path, PathBuf};
+
+use super::db_url::{self, UrlParts};
+use super::substitute::substitute;
+use super::{ConfigError, Env};
+use crate::yaml::{self, Value};
+
+/// What `openmetadata.yaml` says about the metadata database, after `${VAR:-default}` substitution.
+#[derive(Debug, Clone, Default)]
+pub struct ServerDbConfig {
+    pub path: PathBuf,
+    pub driver_class: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub url: Option<UrlParts>,
+}
+
+pub fn load(path: &Path, env: &Env) -> Result<ServerDbConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => ConfigError::ConfigFileMissing {
+            path: path.to_path_buf(),
+        },
+        _ => ConfigError::ConfigFileUnreadable {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    let (text, unresolved) = substitute(&text, env);
+    let doc = yaml::parse(&text).map_err(|error| ConfigError::ConfigYaml {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let Some(database) = doc
+        .get("database")
+        .filter(|d| matches!(d, Value::Mapping(_)))
+    else {
+        return Err(ConfigError::ConfigNoDatabase {
+            path: path.to_path_buf(),
+        });
+    };
+    let field = |key: &str| database.get(key).and_then(Value::as_scalar);
+    // A `${VAR}` left in a value we use is an error; elsewhere in the file it is not our business.
+    let used = ["driverClass", "user", "password", "url"];
+    for missing in &unresolved {
+        let in_used_field = used.iter().any(|key| {
+            field(key).is_some_and(|value| value.contains(&format!("${{{}", missing.variable)))
+        });
+        if in_used_field {
+            return Err(ConfigError::UnresolvedVariable {
+                path: path.to_path_buf(),
+                variable: missing.variable.clone(),
+                line: missing.line,
+            });
+        }
+    }
+    let url = field("url")
+        .map(|url| {
+            db_url::parse(&url).map_err(|error| ConfigError::BadUrl {
+                origin: format!("database.url in {}", path.display()),
+                error,
+            })
+        })
+        .transpose()?;
+    Ok(ServerDbConfig {
+        path: path.to_path_buf(),
+        driver_class: field("driverClass"),
+        user: field("user"),
+        password: field("password"),
+        url,
+    })
+}

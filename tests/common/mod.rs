@@ -1,0 +1,201 @@
+//! Test harness: real PostgreSQL and MariaDB/MySQL servers, one uniquely named database per
+//! test, dropped afterwards. A server that cannot be reached fails the test with how to start
+//! it; nothing is skipped.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use om_upgrade::config::{self, DbInputs, DbSettings, Env};
+use om_upgrade::db::{Db, Engine};
+
+pub const PG_URL_ENV: &str = "OMU_TEST_PG_URL";
+pub const MYSQL_URL_ENV: &str = "OMU_TEST_MYSQL_URL";
+
+/// Server url (without database) for an engine.
+pub fn server_url(engine: Engine) -> String {
+    let (var, default) = match engine {
+        Engine::Postgres => (PG_URL_ENV, "postgres://postgres@127.0.0.1:5432"),
+        Engine::Mysql => (MYSQL_URL_ENV, "mysql://root@127.0.0.1:3306"),
+    };
+    std::env::var(var)
+        .unwrap_or_else(|_| default.to_string())
+        .trim_end_matches('/')
+        .to_string()
+}
+
+fn how_to_start(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Postgres => {
+            "start PostgreSQL with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` \
+             (or set OMU_TEST_PG_URL to a reachable server)"
+        }
+        Engine::Mysql => {
+            "start MariaDB with `start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd` \
+             (or set OMU_TEST_MYSQL_URL to a reachable server)"
+        }
+    }
+}
+
+pub fn settings_for(url: &str) -> DbSettings {
+    config::resolve(
+        &DbInputs {
+            db_url: Some(url.to_string()),
+            ..Default::default()
+        },
+        &Env::default(),
+    )
+    .expect("test url parses")
+    .settings
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub engine: Engine,
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// Creates an empty database with a unique name.
+    pub async fn new(engine: Engine) -> TestDb {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!(
+            "omu_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            nanos % 100_000
+        );
+        let admin = admin(engine).await;
+        admin
+            .execute_script(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        admin.close().await;
+        TestDb {
+            engine,
+            url: format!("{}/{name}", server_url(engine)),
+            name,
+        }
+    }
+
+    /// A database filled by `om-upgrade demo` (through the library).
+    pub async fn demo(engine: Engine, scale: u32) -> (TestDb, om_upgrade::demo::DemoSummary) {
+        let db = TestDb::new(engine).await;
+        let summary = om_upgrade::demo::create(&db.settings(), scale, &mut ())
+            .await
+            .unwrap_or_else(|e| panic!("demo on {engine}: {e}"));
+        (db, summary)
+    }
+
+    pub fn settings(&self) -> DbSettings {
+        settings_for(&self.url)
+    }
+
+    pub async fn connect(&self) -> Db {
+        Db::connect(&self.settings())
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.url))
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let engine = self.engine;
+        let name = self.name.clone();
+        // Drop runs outside async; use a private runtime on its own thread.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let admin = admin(engine).await;
+                let sql = match engine {
+                    Engine::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    Engine::Mysql => format!("DROP DATABASE IF EXISTS {name}"),
+                };
+                let result = admin.execute_script(&sql).await;
+                admin.close().await;
+                result
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("warning: could not drop test database {}: {e}", self.name),
+            Err(_) => eprintln!("warning: could not drop test database {}", self.name),
+        }
+    }
+}
+
+/// A connection to the server itself; panics loudly when the server is down.
+pub async fn admin(engine: Engine) -> Db {
+    let url = server_url(engine);
+    let settings = settings_for(&format!("{url}/"));
+    Db::connect_server(&settings).await.unwrap_or_else(|e| {
+        panic!(
+            "\n\nThe {engine} test server at {url} cannot be reached: {e}\nThese tests need it: {}\n\n",
+            how_to_start(engine)
+        )
+    })
+}
+
+/// Runs the built binary with arguments and extra environment; HOME-based folders are kept
+/// inside a temp dir so tests never touch the user's data.
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let data = std::env::temp_dir().join(format!("omu-test-data-{}", std::process::id()));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_om-upgrade"));
+    command
+        .args(args)
+        .env_remove("DB_HOST")
+        .env_remove("DB_PORT")
+        .env_remove("DB_USER")
+        .env_remove("DB_USER_PASSWORD")
+        .env_remove("OM_DATABASE")
+        .env_remove("DB_SCHEME")
+        .env_remove("DB_DRIVER_CLASS")
+        .env_remove("DB_PARAMS")
+        .env_remove("RUST_LOG")
+        .env("OM_UPGRADE_DATA_DIR", &data)
+        .env("OM_UPGRADE_STATE_DIR", &data)
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("the om-upgrade binary runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The checks of `check --format json` output, by id.
+pub fn check_json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\nstdout: {}\nstderr: {}",
+            stdout(output),
+            stderr(output)
+        )
+    })
+}
+
+pub fn check_by_id<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no check {id} in {report}"))
+}
+
+pub const ENGINES: [Engine; 2] = [Engine::Postgres, Engine::Mysql];
