@@ -1,3 +1,37 @@
-//! Backups of the metadata database.
+//! Backups of the metadata database: take (built-in, `metadata backup`, native tools), verify,
+//! restore, find.
 
+pub mod checksum;
+pub mod dump;
+pub mod external;
+pub mod lexer;
+pub mod locate;
+pub mod manifest;
+pub mod output;
+pub mod progress;
+pub mod rehearse;
+pub mod restore;
+pub mod scan;
+pub mod schema;
 pub mod space;
+pub mod sql;
+pub mod take;
+pub mod verify;
+
+use std::io::{self, BufRead, BufReader};
+use std::path::Path;
+
+use output::Compression;
+
+/// Opens a backup file for reading, decompressing by its extension.
+pub fn open_reader(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
+    let file = std::fs::File::open(path)?;
+    Ok(match Compression::of_path(path) {
+        Compression::None => Box::new(BufReader::with_capacity(1 << 20, file)),
+        Compression::Zstd => Box::new(BufReader::with_capacity(1 << 20, zstd::Decoder::new(file)?)),
+        Compression::Gzip => Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::read::MultiGzDecoder::new(file),
+        )),
+    })
+}

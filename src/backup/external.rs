@@ -1,0 +1,564 @@
+//! Backups made by other programs: the official `python -m metadata backup`, pg_dump and
+//! mysqldump, and loading native dumps with psql/mysql. Passwords go through the environment or
+//! a 0600 file, never through argv (where `ps` shows them).
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use chrono::Utc;
+use tokio::io::AsyncReadExt;
+use tokio_util::sync::CancellationToken;
+
+use super::manifest::{self, FileFormat, Manifest, Method};
+use super::output::{ExternalFile, WrittenFile};
+use super::progress::Reporter;
+use super::take::{Backup, BackupError, BackupRequest, default_name, describe_source, file_info};
+use crate::config::DbSettings;
+use crate::db::{Db, Engine};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExternalError {
+    #[error("{tool} was not found on this host")]
+    Missing { tool: String, hint: String },
+    #[error("{tool} failed (exit code {code}): {stderr}")]
+    Failed {
+        tool: String,
+        code: String,
+        stderr: String,
+    },
+    #[error(
+        "{tool} finished but its output did not say where the backup is (expected \"Backup stored locally under …\")"
+    )]
+    NoOutputPath { tool: String },
+    #[error("{0}")]
+    Io(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl ExternalError {
+    pub fn remediation(&self) -> String {
+        match self {
+            ExternalError::Missing { hint, .. } => hint.clone(),
+            ExternalError::Failed { .. } => {
+                "Read the tool's message above; the built-in method (--method builtin) needs no external tool.".into()
+            }
+            _ => "Try the built-in method (--method builtin).".into(),
+        }
+    }
+}
+
+/// Finds an executable on PATH.
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        let path = PathBuf::from(name);
+        return path.is_file().then_some(path);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A file only this user can read (credentials for a child process), removed on drop.
+struct SecretFile {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl SecretFile {
+    fn new(name: &str, contents: &str) -> Result<SecretFile, ExternalError> {
+        let io = |e: std::io::Error| {
+            ExternalError::Io(format!("cannot write a private credentials file: {e}"))
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("om-upgrade-")
+            .tempdir()
+            .map_err(io)?;
+        let path = dir.path().join(name);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&path).map_err(io)?;
+        file.write_all(contents.as_bytes()).map_err(io)?;
+        Ok(SecretFile { _dir: dir, path })
+    }
+}
+
+/// `[client]` options file for mysql/mysqldump/pymysql.
+fn mysql_defaults(settings: &DbSettings) -> Result<Option<SecretFile>, ExternalError> {
+    let Some(password) = &settings.password else {
+        return Ok(None);
+    };
+    let escaped = password
+        .value
+        .expose()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
+    SecretFile::new("client.cnf", &format!("[client]\npassword=\"{escaped}\"\n")).map(Some)
+}
+
+/// A pgpass file for libpq (pg_dump, psql, psycopg2).
+fn pgpass(settings: &DbSettings) -> Result<Option<SecretFile>, ExternalError> {
+    let Some(password) = &settings.password else {
+        return Ok(None);
+    };
+    let field = |s: &str| s.replace('\\', "\\\\").replace(':', "\\:");
+    SecretFile::new(
+        "pgpass",
+        &format!(
+            "{}:{}:*:{}:{}\n",
+            field(&settings.host.value),
+            settings.port.value,
+            field(&settings.user.value),
+            field(password.value.expose())
+        ),
+    )
+    .map(Some)
+}
+
+struct Run {
+    status: std::process::ExitStatus,
+    stderr: String,
+}
+
+/// Runs a child to completion (killed when cancelled), capturing stderr.
+async fn run(
+    mut command: tokio::process::Command,
+    tool: &str,
+    cancel: &CancellationToken,
+) -> Result<Run, ExternalError> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ExternalError::Missing {
+            tool: tool.to_string(),
+            hint: install_hint(tool),
+        },
+        _ => ExternalError::Io(format!("cannot start {tool}: {e}")),
+    })?;
+    let mut stderr_pipe = child.stderr.take();
+    let read_stderr = async {
+        let mut text = String::new();
+        if let Some(pipe) = stderr_pipe.as_mut() {
+            let _ = pipe.read_to_string(&mut text).await;
+        }
+        text
+    };
+    tokio::select! {
+        (status, stderr) = async { let s = read_stderr.await; (child.wait().await, s) } => {
+            let status = status.map_err(|e| ExternalError::Io(format!("{tool}: {e}")))?;
+            Ok(Run { status, stderr })
+        }
+        () = cancel.cancelled() => {
+            let _ = child.kill().await;
+            Err(ExternalError::Cancelled)
+        }
+    }
+}
+
+fn failed(tool: &str, run: &Run) -> ExternalError {
+    let tail: Vec<&str> = run.stderr.lines().rev().take(8).collect();
+    ExternalError::Failed {
+        tool: tool.to_string(),
+        code: run.status.code().map_or("signal".into(), |c| c.to_string()),
+        stderr: strip_ansi(&tail.into_iter().rev().collect::<Vec<_>>().join("\n")),
+    }
+}
+
+pub fn install_hint(tool: &str) -> String {
+    match tool {
+        "pg_dump" | "psql" => format!(
+            "Install the PostgreSQL client of the server's major version or newer (Debian/Ubuntu: apt install postgresql-client-NN; RHEL: dnf install postgresql) so that {tool} is on PATH."
+        ),
+        "mysqldump" | "mysql" => format!(
+            "Install the MySQL 8 client (Debian/Ubuntu: apt install mysql-client or default-mysql-client; RHEL: dnf install mysql) so that {tool} is on PATH."
+        ),
+        _ => "Create a virtualenv with the ingestion client of your server version, e.g. \
+              `python3 -m venv ~/om-venv && ~/om-venv/bin/pip install \"openmetadata-ingestion~=1.1.7\"`, \
+              and pass --python ~/om-venv/bin/python."
+            .into(),
+    }
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The path `metadata backup` reports: "Backup stored locally under PATH".
+pub fn parse_backup_path(output: &str) -> Option<PathBuf> {
+    let clean = strip_ansi(output);
+    clean
+        .lines()
+        .filter_map(|line| {
+            line.split_once("Backup stored locally under ")
+                .map(|(_, p)| p.trim())
+        })
+        .next_back()
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Takes a backup with pg_dump/mysqldump or the official CLI, then writes our manifest for it.
+pub(super) async fn take(
+    request: &BackupRequest,
+    cancel: CancellationToken,
+) -> Result<Backup, BackupError> {
+    if request.compression != super::output::Compression::None {
+        return Err(BackupError::Invalid(
+            "--compress works with --method builtin only; compress the file afterwards if you need to".into(),
+        ));
+    }
+    let settings = &request.settings;
+    let db = Db::connect(settings).await?;
+    let source = describe_source(&db, settings).await;
+    db.close().await;
+    let source = source?;
+    let started_at = Utc::now();
+    let name = request
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(&request.output_dir, FileFormat::Sql, request.compression));
+    let file =
+        ExternalFile::create(&request.output_dir, &name).map_err(|e| BackupError::Output {
+            path: request.output_dir.join(&name),
+            source: e,
+        })?;
+    let (format, consistency) = match request.method {
+        Method::Native => {
+            native_dump(settings, file.partial_path(), &cancel).await?;
+            (
+                FileFormat::Native,
+                match settings.engine.value {
+                    Engine::Postgres => "pg_dump: one snapshot",
+                    Engine::Mysql => "mysqldump --single-transaction: one snapshot (InnoDB tables)",
+                },
+            )
+        }
+        _ => {
+            metadata_cli(request, file.partial_path(), &cancel).await?;
+            (
+                FileFormat::OmCli,
+                "none: `metadata backup` reads each table separately, without a snapshot",
+            )
+        }
+    };
+    let written: WrittenFile = file.commit().map_err(|e| BackupError::Output {
+        path: request.output_dir.join(&name),
+        source: e,
+    })?;
+    let reader = super::open_reader(&written.path).map_err(|e| BackupError::Output {
+        path: written.path.clone(),
+        source: e,
+    })?;
+    let scanned = super::scan::scan(reader, settings.engine.value, &mut Reporter::new(None))
+        .map_err(|e| {
+            BackupError::Invalid(format!(
+                "the file {} does not parse: {e}",
+                written.path.display()
+            ))
+        })?;
+    let manifest = Manifest {
+        manifest_version: manifest::MANIFEST_VERSION,
+        tool: "om-upgrade".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        method: request.method,
+        format,
+        source,
+        started_at,
+        finished_at: Utc::now(),
+        consistency: consistency.into(),
+        tables: scanned.tables,
+        file: file_info(&written, request.compression),
+        largest_statement_bytes: Some(scanned.largest_statement),
+        notes: vec![format!(
+            "made by {}; row counts and checksums were read from the file",
+            match request.method {
+                Method::Native => "pg_dump/mysqldump",
+                _ => "`python -m metadata backup`",
+            }
+        )],
+        verification: None,
+    };
+    let manifest_path =
+        manifest::write(&written.path, &manifest).map_err(|e| BackupError::Output {
+            path: manifest::path_for(&written.path),
+            source: e,
+        })?;
+    Ok(Backup {
+        path: written.path,
+        manifest_path,
+        manifest,
+        removed_partials: Vec::new(),
+    })
+}
+
+async fn native_dump(
+    settings: &DbSettings,
+    target: &Path,
+    cancel: &CancellationToken,
+) -> Result<(), ExternalError> {
+    let mut command;
+    let _secret;
+    let tool;
+    match settings.engine.value {
+        Engine::Postgres => {
+            tool = "pg_dump";
+            let program = find_on_path(tool).ok_or_else(|| ExternalError::Missing {
+                tool: tool.into(),
+                hint: install_hint(tool),
+            })?;
+            command = tokio::process::Command::new(program);
+            command
+                .arg("--host")
+                .arg(&settings.host.value)
+                .arg("--port")
+                .arg(settings.port.value.to_string())
+                .arg("--username")
+                .arg(&settings.user.value)
+                .arg("--dbname")
+                .arg(&settings.database.value)
+                .arg("--schema")
+                .arg(&settings.schema.value)
+                .args([
+                    "--format",
+                    "plain",
+                    "--no-owner",
+                    "--no-privileges",
+                    "--no-password",
+                    "--file",
+                ])
+                .arg(target)
+                .env("PGSSLMODE", settings.tls.value.mode.to_string());
+            _secret = pgpass(settings)?;
+            if let Some(secret) = &_secret {
+                command.env("PGPASSFILE", &secret.path);
+            }
+        }
+        Engine::Mysql => {
+            tool = "mysqldump";
+            let program = find_on_path(tool).ok_or_else(|| ExternalError::Missing {
+                tool: tool.into(),
+                hint: install_hint(tool),
+            })?;
+            command = tokio::process::Command::new(program);
+            _secret = mysql_defaults(settings)?;
+            if let Some(secret) = &_secret {
+                // Must be the first option.
+                let mut arg = OsString::from("--defaults-extra-file=");
+                arg.push(&secret.path);
+                command.arg(arg);
+            }
+            command
+                .args([
+                    "--single-transaction",
+                    "--quick",
+                    "--skip-lock-tables",
+                    "--hex-blob",
+                ])
+                .arg(format!("--host={}", settings.host.value))
+                .arg(format!("--port={}", settings.port.value))
+                .arg(format!("--user={}", settings.user.value))
+                .arg(format!("--result-file={}", target.display()))
+                .arg(&settings.database.value);
+        }
+    }
+    command.env_remove("PGPASSWORD").env_remove("MYSQL_PWD");
+    let run = run(command, tool, cancel).await?;
+    if !run.status.success() {
+        return Err(failed(tool, &run));
+    }
+    Ok(())
+}
+
+async fn metadata_cli(
+    request: &BackupRequest,
+    target: &Path,
+    cancel: &CancellationToken,
+) -> Result<(), ExternalError> {
+    let settings = &request.settings;
+    let python = request
+        .python
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    let tool = format!("{} -m metadata", python.display());
+    if find_on_path(&python.to_string_lossy()).is_none() {
+        return Err(ExternalError::Missing {
+            tool: python.display().to_string(),
+            hint: install_hint("metadata"),
+        });
+    }
+    // Its own output folder inside ours (same file system), so the result can be renamed into place.
+    let work = tempfile::Builder::new()
+        .prefix(".om-upgrade-metadata-cli-")
+        .tempdir_in(target.parent().unwrap_or(Path::new(".")))
+        .map_err(|e| ExternalError::Io(format!("cannot create a work folder: {e}")))?;
+    let mut command = tokio::process::Command::new(&python);
+    command
+        .args(["-m", "metadata", "backup", "-H"])
+        .arg(&settings.host.value)
+        .arg("-u")
+        .arg(&settings.user.value)
+        // The CLI insists on -p; the real password goes through a file or the environment.
+        .args(["-p", ""])
+        .arg("-d")
+        .arg(&settings.database.value)
+        .arg("--port")
+        .arg(settings.port.value.to_string())
+        .arg("--output")
+        .arg(work.path());
+    let _secret = match settings.engine.value {
+        Engine::Postgres => {
+            command.arg("-s").arg(&settings.schema.value);
+            let secret = pgpass(settings)?;
+            if let Some(s) = &secret {
+                command.env("PGPASSFILE", &s.path);
+            }
+            secret
+        }
+        Engine::Mysql => {
+            let secret = mysql_defaults(settings)?;
+            if let Some(s) = &secret {
+                let mut arg = OsString::from("read_default_file=");
+                arg.push(&s.path);
+                command.arg("-a").arg(arg);
+            }
+            secret
+        }
+    };
+    command.env("COLUMNS", "1000").env_remove("PGPASSWORD");
+    let run = run(command, &tool, cancel).await?;
+    if !run.status.success() {
+        return Err(failed(&tool, &run));
+    }
+    let produced =
+        parse_backup_path(&run.stderr).ok_or(ExternalError::NoOutputPath { tool: tool.clone() })?;
+    let produced = if produced.is_absolute() {
+        produced
+    } else {
+        work.path().join(produced)
+    };
+    std::fs::rename(&produced, target).map_err(|e| {
+        ExternalError::Io(format!(
+            "cannot move {} into place: {e}",
+            produced.display()
+        ))
+    })
+}
+
+/// Loads a pg_dump/mysqldump file with psql/mysql.
+pub(super) async fn load_native(
+    path: &Path,
+    settings: &DbSettings,
+    cancel: &CancellationToken,
+) -> Result<(), ExternalError> {
+    if super::output::Compression::of_path(path) != super::output::Compression::None {
+        return Err(ExternalError::Unsupported(
+            "decompress a native dump before restoring it".into(),
+        ));
+    }
+    let mut command;
+    let _secret;
+    let tool;
+    match settings.engine.value {
+        Engine::Postgres => {
+            tool = "psql";
+            let program = find_on_path(tool).ok_or_else(|| ExternalError::Missing {
+                tool: tool.into(),
+                hint: install_hint(tool),
+            })?;
+            command = tokio::process::Command::new(program);
+            command
+                .args([
+                    "-X",
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "--single-transaction",
+                    "--no-password",
+                    "--host",
+                ])
+                .arg(&settings.host.value)
+                .arg("--port")
+                .arg(settings.port.value.to_string())
+                .arg("--username")
+                .arg(&settings.user.value)
+                .arg("--dbname")
+                .arg(&settings.database.value)
+                .arg("--file")
+                .arg(path);
+            _secret = pgpass(settings)?;
+            if let Some(s) = &_secret {
+                command.env("PGPASSFILE", &s.path);
+            }
+        }
+        Engine::Mysql => {
+            tool = "mysql";
+            let program = find_on_path(tool).ok_or_else(|| ExternalError::Missing {
+                tool: tool.into(),
+                hint: install_hint(tool),
+            })?;
+            command = tokio::process::Command::new(program);
+            _secret = mysql_defaults(settings)?;
+            if let Some(s) = &_secret {
+                let mut arg = OsString::from("--defaults-extra-file=");
+                arg.push(&s.path);
+                command.arg(arg);
+            }
+            command
+                .arg(format!("--host={}", settings.host.value))
+                .arg(format!("--port={}", settings.port.value))
+                .arg(format!("--user={}", settings.user.value))
+                .arg(&settings.database.value)
+                .arg("-e")
+                .arg(format!("source {}", path.display()));
+        }
+    }
+    let run = run(command, tool, cancel).await?;
+    if !run.status.success() {
+        return Err(failed(tool, &run));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_path_in_the_official_output() {
+        let stderr = "[2026-11-26 08:20:01] INFO     {metadata.Utils:logger:183} - \u{1b}[32;1mCreating OpenMetadata backup for 127.0.0.1:3306/db...\u{1b}[0m\n\
+                      [2026-11-26 08:20:02] INFO     {metadata.Utils:logger:183} - \u{1b}[32;1mBackup stored locally under out/openmetadata_202611260820_backup.sql \u{1b}[0m\n";
+        assert_eq!(
+            parse_backup_path(stderr),
+            Some(PathBuf::from("out/openmetadata_202611260820_backup.sql"))
+        );
+        assert_eq!(parse_backup_path("nothing here"), None);
+    }
+}

@@ -1,0 +1,447 @@
+//! Reads SQL dump files statement by statement, without holding the file in memory: our own
+//! backups, the official `metadata backup` files (one statement per line, sometimes with raw
+//! newlines inside strings) and Postgres `COPY … FROM stdin` blocks.
+
+use std::io::BufRead;
+
+use crate::db::Engine;
+
+/// Something read from a dump file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A `-- …` line between statements (without the dashes).
+    Comment { text: String, line: u64 },
+    /// A statement without its terminating `;`.
+    Statement { sql: String, line: u64 },
+    /// Complete data lines of the current COPY block (each ends with `\n`).
+    CopyData { data: Vec<u8>, rows: u64 },
+    /// The `\.` line that ends a COPY block.
+    CopyEnd { line: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LexError {
+    #[error(
+        "line {line}: the statement starting here has no terminating ';' — the file ends inside it (truncated?)"
+    )]
+    UnterminatedStatement { line: u64 },
+    #[error(
+        "line {line}: the COPY data starting here has no '\\.' end line — the file ends inside it (truncated?)"
+    )]
+    UnterminatedCopy { line: u64 },
+    #[error("line {line}: the statement is not valid UTF-8 text (corrupted file?)")]
+    NotUtf8 { line: u64 },
+    #[error("cannot read the file: {0}")]
+    Io(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Normal,
+    /// In a quoted string or identifier ended by `quote`; `escapes` when backslash escapes.
+    Quoted {
+        quote: u8,
+        escapes: bool,
+    },
+    LineComment,
+    BlockComment {
+        depth: u32,
+    },
+    Dollar {
+        tag: Vec<u8>,
+    },
+}
+
+/// Flush COPY data in pieces of about this size.
+const COPY_CHUNK: usize = 1 << 20;
+
+pub struct Lexer<R> {
+    input: R,
+    engine: Engine,
+    /// 1-based number of the next line to read.
+    line: u64,
+    state: State,
+    statement: Vec<u8>,
+    statement_line: u64,
+    /// Bytes left over on a line after a statement ended mid-line.
+    carry: Vec<u8>,
+    copy: Option<u64>,
+    /// The `\.` line of a COPY block whose last rows were just handed out.
+    pending_end: Option<u64>,
+    finished: bool,
+}
+
+impl<R: BufRead> Lexer<R> {
+    pub fn new(input: R, engine: Engine) -> Self {
+        Lexer {
+            input,
+            engine,
+            line: 1,
+            state: State::Normal,
+            statement: Vec::new(),
+            statement_line: 1,
+            carry: Vec::new(),
+            copy: None,
+            pending_end: None,
+            finished: false,
+        }
+    }
+
+    /// The next item, `Ok(None)` at the end of the file.
+    pub fn next_item(&mut self) -> Result<Option<Item>, LexError> {
+        if let Some(line) = self.pending_end.take() {
+            return Ok(Some(Item::CopyEnd { line }));
+        }
+        if self.finished {
+            return Ok(None);
+        }
+        if let Some(start) = self.copy {
+            return self.copy_data(start).map(Some);
+        }
+        loop {
+            let mut line = std::mem::take(&mut self.carry);
+            let from_carry = !line.is_empty();
+            if !from_carry {
+                let read = self
+                    .input
+                    .read_until(b'\n', &mut line)
+                    .map_err(|e| LexError::Io(e.to_string()))?;
+                if read == 0 {
+                    self.finished = true;
+                    if self.statement.iter().any(|b| !b.is_ascii_whitespace()) {
+                        return Err(LexError::UnterminatedStatement {
+                            line: self.statement_line,
+                        });
+                    }
+                    return Ok(None);
+                }
+                self.line += 1;
+            }
+            let line_no = self.line - 1;
+            // A comment line between statements is an item of its own (headers, footers).
+            if self.state == State::Normal && self.statement.iter().all(u8::is_ascii_whitespace) {
+                let trimmed = trim_ascii(&line);
+                if let Some(text) = trimmed.strip_prefix(b"--") {
+                    self.statement.clear();
+                    let text = String::from_utf8_lossy(text).trim().to_string();
+                    return Ok(Some(Item::Comment {
+                        text,
+                        line: line_no,
+                    }));
+                }
+                if trimmed.is_empty() {
+                    continue;
+                }
+                if self.statement.is_empty() {
+                    self.statement_line = line_no;
+                }
+            }
+            match self.scan(&line) {
+                Some(end) => {
+                    self.statement.extend_from_slice(&line[..end]);
+                    let rest = &line[end + 1..];
+                    if rest.iter().any(|b| !b.is_ascii_whitespace()) {
+                        self.carry = rest.to_vec();
+                        // The carried bytes are still on this line.
+                    }
+                    let raw = std::mem::take(&mut self.statement);
+                    let sql = String::from_utf8(raw)
+                        .map_err(|_| LexError::NotUtf8 {
+                            line: self.statement_line,
+                        })?
+                        .trim()
+                        .to_string();
+                    let line = self.statement_line;
+                    if sql.is_empty() {
+                        continue;
+                    }
+                    if is_copy_from_stdin(&sql) {
+                        self.copy = Some(self.line);
+                    }
+                    return Ok(Some(Item::Statement { sql, line }));
+                }
+                None => self.statement.extend_from_slice(&line),
+            }
+        }
+    }
+
+    fn copy_data(&mut self, start: u64) -> Result<Item, LexError> {
+        let mut data = Vec::new();
+        let mut rows = 0;
+        loop {
+            let before = data.len();
+            let read = self
+                .input
+                .read_until(b'\n', &mut data)
+                .map_err(|e| LexError::Io(e.to_string()))?;
+            if read == 0 {
+                self.finished = true;
+                return Err(LexError::UnterminatedCopy { line: start });
+            }
+            self.line += 1;
+            let row = &data[before..];
+            if row == b"\\.\n" || row == b"\\.\r\n" || row == b"\\." {
+                data.truncate(before);
+                if data.is_empty() {
+                    self.copy = None;
+                    return Ok(Item::CopyEnd {
+                        line: self.line - 1,
+                    });
+                }
+                // Hand out the rows first; the end is reported by the next call.
+                self.copy = None;
+                self.pending_end = Some(self.line - 1);
+                return Ok(Item::CopyData { data, rows });
+            }
+            if !row.ends_with(b"\n") {
+                self.finished = true;
+                return Err(LexError::UnterminatedCopy { line: start });
+            }
+            rows += 1;
+            if data.len() >= COPY_CHUNK {
+                return Ok(Item::CopyData { data, rows });
+            }
+        }
+    }
+
+    /// Scans one line from the current state; returns the index of a statement-ending `;`.
+    fn scan(&mut self, line: &[u8]) -> Option<usize> {
+        let mysql = self.engine == Engine::Mysql;
+        let mut i = 0;
+        while i < line.len() {
+            let b = line[i];
+            let next = line.get(i + 1).copied();
+            match &mut self.state {
+                State::Normal => match b {
+                    b';' => return Some(i),
+                    b'\'' => {
+                        let e_string = !mysql
+                            && i > 0
+                            && matches!(line[i - 1], b'E' | b'e')
+                            && (i < 2 || !is_ident_byte(line[i - 2]));
+                        self.state = State::Quoted {
+                            quote: b'\'',
+                            escapes: mysql || e_string,
+                        };
+                    }
+                    b'"' => {
+                        self.state = State::Quoted {
+                            quote: b'"',
+                            escapes: mysql,
+                        }
+                    }
+                    b'`' if mysql => {
+                        self.state = State::Quoted {
+                            quote: b'`',
+                            escapes: false,
+                        }
+                    }
+                    b'-' if next == Some(b'-')
+                        && (!mysql
+                            || line.get(i + 2).is_none_or(|c| {
+                                c.is_ascii_whitespace() || c.is_ascii_control()
+                            })) =>
+                    {
+                        self.state = State::LineComment;
+                        i += 1;
+                    }
+                    b'#' if mysql => self.state = State::LineComment,
+                    b'/' if next == Some(b'*') => {
+                        self.state = State::BlockComment { depth: 1 };
+                        i += 1;
+                    }
+                    b'$' if !mysql && (i == 0 || !is_ident_byte(line[i - 1])) => {
+                        if let Some(len) = dollar_tag_len(&line[i..]) {
+                            self.state = State::Dollar {
+                                tag: line[i..i + len].to_vec(),
+                            };
+                            i += len - 1;
+                        }
+                    }
+                    _ => {}
+                },
+                State::Quoted { quote, escapes } => {
+                    if *escapes && b == b'\\' {
+                        i += 1;
+                    } else if b == *quote {
+                        if next == Some(*quote) {
+                            i += 1;
+                        } else {
+                            self.state = State::Normal;
+                        }
+                    }
+                }
+                State::LineComment => {
+                    if b == b'\n' {
+                        self.state = State::Normal;
+                    }
+                }
+                State::BlockComment { depth } => {
+                    if b == b'*' && next == Some(b'/') {
+                        *depth -= 1;
+                        i += 1;
+                        if *depth == 0 {
+                            self.state = State::Normal;
+                        }
+                    } else if b == b'/' && next == Some(b'*') && !mysql {
+                        *depth += 1;
+                        i += 1;
+                    }
+                }
+                State::Dollar { tag } => {
+                    if b == b'$' && line[i..].starts_with(tag) {
+                        i += tag.len() - 1;
+                        self.state = State::Normal;
+                    }
+                }
+            }
+            i += 1;
+        }
+        None
+    }
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Length of a `$tag$` opening at the start of `bytes`.
+fn dollar_tag_len(bytes: &[u8]) -> Option<usize> {
+    let end = bytes[1..].iter().position(|&b| b == b'$')? + 1;
+    let tag = &bytes[1..end];
+    let valid =
+        tag.iter().all(|&b| is_ident_byte(b)) && !tag.first().is_some_and(u8::is_ascii_digit);
+    valid.then_some(end + 1)
+}
+
+fn trim_ascii(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &bytes[start..end]
+}
+
+fn is_copy_from_stdin(sql: &str) -> bool {
+    let upper = sql.trim_end().to_ascii_uppercase();
+    upper.starts_with("COPY ") && upper.ends_with("FROM STDIN")
+}
+
+/// The table a statement writes to or creates (`INSERT INTO t`, `COPY t`, `CREATE TABLE t`,
+/// `TRUNCATE TABLE t`), unquoted; `None` for other statements.
+pub fn statement_table(sql: &str) -> Option<String> {
+    let words: Vec<&str> = sql.split_whitespace().take(6).collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let index = match upper.as_slice() {
+        [a, b, ..] if a == "INSERT" && b == "INTO" => 2,
+        [a, ..] if a == "COPY" => 1,
+        [a, b, c, d, e, ..]
+            if a == "CREATE" && b == "TABLE" && c == "IF" && d == "NOT" && e == "EXISTS" =>
+        {
+            5
+        }
+        [a, b, ..] if a == "CREATE" && b == "TABLE" => 2,
+        [a, b, ..] if a == "TRUNCATE" && b == "TABLE" => 2,
+        _ => return None,
+    };
+    let raw = words.get(index)?;
+    let name = raw.split(['(', ' ']).next().unwrap_or(raw);
+    let name = name.rsplit('.').next().unwrap_or(name);
+    Some(name.trim_matches(['`', '"']).to_string())
+}
+
+/// The value tuples of an `INSERT … VALUES (…),(…)` statement, each as written.
+pub fn insert_tuples(sql: &str, engine: Engine) -> Vec<&str> {
+    let bytes = sql.as_bytes();
+    let Some(values) = find_values_keyword(bytes, engine) else {
+        return Vec::new();
+    };
+    let mut tuples = Vec::new();
+    let mut depth = 0usize;
+    let mut start = None;
+    let mut quote: Option<(u8, bool)> = None;
+    let mut i = values;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some((q, escapes)) = quote {
+            if escapes && b == b'\\' {
+                i += 2;
+                continue;
+            }
+            if b == q {
+                if bytes.get(i + 1) == Some(&q) {
+                    i += 2;
+                    continue;
+                }
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'\'' => {
+                let e_string =
+                    engine == Engine::Postgres && i > 0 && matches!(bytes[i - 1], b'E' | b'e');
+                quote = Some((b'\'', engine == Engine::Mysql || e_string));
+            }
+            b'"' => quote = Some((b'"', engine == Engine::Mysql)),
+            b'(' => {
+                if depth == 0 {
+                    start = Some(i);
+                }
+                depth += 1;
+            }
+            b')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0
+                    && let Some(s) = start.take()
+                {
+                    tuples.push(&sql[s..=i]);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    tuples
+}
+
+/// Position just after the top-level `VALUES` keyword.
+fn find_values_keyword(bytes: &[u8], engine: Engine) -> Option<usize> {
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i + 6 <= bytes.len() {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            if engine == Engine::Mysql && b == b'\\' {
+                i += 2;
+                continue;
+            }
+            if b == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'\'' | b'"' | b'`' => quote = Some(b),
+            b'V' | b'v'
+                if bytes[i..i + 6].eq_ignore_ascii_case(b"VALUES")
+                    && (i == 0 || !is_ident_byte(bytes[i - 1]))
+                    && bytes.get(i + 6).is_none_or(|c| !is_ident_byte(*c)) =>
+            {
+                return Some(i + 6);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

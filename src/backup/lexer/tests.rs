@@ -1,0 +1,169 @@
+use super::*;
+
+fn items(text: &str, engine: Engine) -> Vec<Item> {
+    let mut lexer = Lexer::new(text.as_bytes(), engine);
+    let mut out = Vec::new();
+    while let Some(item) = lexer.next_item().unwrap() {
+        out.push(item);
+    }
+    out
+}
+
+fn statements(text: &str, engine: Engine) -> Vec<String> {
+    items(text, engine)
+        .into_iter()
+        .filter_map(|i| match i {
+            Item::Statement { sql, .. } => Some(sql),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn splits_on_semicolons_outside_quotes_and_comments() {
+    let sql = "-- header\nCREATE TABLE t (a INT); INSERT INTO t VALUES (';'),('it''s;'),('a\\';b');\n/* x; */ SELECT 1\n  ;\n";
+    let got = statements(sql, Engine::Mysql);
+    assert_eq!(
+        got,
+        vec![
+            "CREATE TABLE t (a INT)",
+            "INSERT INTO t VALUES (';'),('it''s;'),('a\\';b')",
+            "/* x; */ SELECT 1",
+        ]
+    );
+    let all = items(sql, Engine::Mysql);
+    assert_eq!(
+        all[0],
+        Item::Comment {
+            text: "header".into(),
+            line: 1
+        }
+    );
+}
+
+#[test]
+fn raw_newlines_inside_strings_stay_in_one_statement() {
+    // The official `metadata backup` writes raw newlines inside values.
+    let sql = "INSERT INTO entity_extension VALUES ('e2','table.rawnewline\nsecond line','table','{}');\nTRUNCATE TABLE x;\n";
+    let got = statements(sql, Engine::Mysql);
+    assert_eq!(got.len(), 2);
+    assert!(got[0].contains("rawnewline\nsecond line"));
+    let mut lexer = Lexer::new(sql.as_bytes(), Engine::Mysql);
+    lexer.next_item().unwrap();
+    assert!(matches!(
+        lexer.next_item().unwrap(),
+        Some(Item::Statement { line: 3, .. })
+    ));
+}
+
+#[test]
+fn postgres_quoting_rules() {
+    // Standard strings keep backslashes; E'' strings escape; dollar quotes hide semicolons.
+    let sql = "INSERT INTO t VALUES ('a\\'); INSERT INTO t VALUES (E'b\\';c');\nCREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\nSELECT \"we;ird\";";
+    let got = statements(sql, Engine::Postgres);
+    assert_eq!(
+        got,
+        vec![
+            "INSERT INTO t VALUES ('a\\')",
+            "INSERT INTO t VALUES (E'b\\';c')",
+            "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql",
+            "SELECT \"we;ird\"",
+        ]
+    );
+}
+
+#[test]
+fn copy_blocks_are_handed_out_as_data() {
+    let sql = "COPY t (a, b) FROM stdin;\n1\tx\n2\t\\N\n\\.\nSELECT 1;\n";
+    let got = items(sql, Engine::Postgres);
+    assert_eq!(
+        got,
+        vec![
+            Item::Statement {
+                sql: "COPY t (a, b) FROM stdin".into(),
+                line: 1
+            },
+            Item::CopyData {
+                data: b"1\tx\n2\t\\N\n".to_vec(),
+                rows: 2
+            },
+            Item::CopyEnd { line: 4 },
+            Item::Statement {
+                sql: "SELECT 1".into(),
+                line: 5
+            },
+        ]
+    );
+    let empty = items("COPY t (a) FROM stdin;\n\\.\n", Engine::Postgres);
+    assert_eq!(empty[1], Item::CopyEnd { line: 2 });
+}
+
+#[test]
+fn truncation_is_reported_with_the_line() {
+    let mut lexer = Lexer::new(
+        "SELECT 1;\nINSERT INTO t VALUES ('cut".as_bytes(),
+        Engine::Mysql,
+    );
+    lexer.next_item().unwrap();
+    assert_eq!(
+        lexer.next_item(),
+        Err(LexError::UnterminatedStatement { line: 2 })
+    );
+
+    let mut lexer = Lexer::new(
+        "COPY t (a) FROM stdin;\n1\n2\n".as_bytes(),
+        Engine::Postgres,
+    );
+    lexer.next_item().unwrap();
+    assert_eq!(
+        lexer.next_item(),
+        Err(LexError::UnterminatedCopy { line: 2 })
+    );
+}
+
+#[test]
+fn mysql_double_dash_needs_a_space_to_be_a_comment() {
+    let got = statements("SELECT 1--1;\nSELECT 2 -- two;\n;", Engine::Mysql);
+    assert_eq!(got, vec!["SELECT 1--1", "SELECT 2 -- two;"]);
+}
+
+#[test]
+fn tables_of_statements() {
+    assert_eq!(
+        statement_table("INSERT INTO `table_entity` (`json`) VALUES (1)").as_deref(),
+        Some("table_entity")
+    );
+    assert_eq!(
+        statement_table("COPY public.\"DATABASE_CHANGE_LOG\" (a) FROM stdin").as_deref(),
+        Some("DATABASE_CHANGE_LOG")
+    );
+    assert_eq!(
+        statement_table("CREATE TABLE `t` (\n a INT)").as_deref(),
+        Some("t")
+    );
+    assert_eq!(
+        statement_table("CREATE TABLE IF NOT EXISTS t(a int)").as_deref(),
+        Some("t")
+    );
+    assert_eq!(
+        statement_table("TRUNCATE TABLE tag_usage").as_deref(),
+        Some("tag_usage")
+    );
+    assert_eq!(statement_table("SET NAMES utf8mb4"), None);
+}
+
+#[test]
+fn tuples_of_inserts() {
+    let sql = "INSERT INTO `t` (`a`,`b`) VALUES (1,'x)'),(2,'it\\'s (not)'),(3,NULL)";
+    assert_eq!(
+        insert_tuples(sql, Engine::Mysql),
+        vec!["(1,'x)')", "(2,'it\\'s (not)')", "(3,NULL)"]
+    );
+    let official = "INSERT INTO t VALUES ('a','values (x)');";
+    assert_eq!(
+        insert_tuples(official, Engine::Postgres),
+        vec!["('a','values (x)')"]
+    );
+    let pg = "INSERT INTO t (json) VALUES (E'a\\')b')";
+    assert_eq!(insert_tuples(pg, Engine::Postgres), vec!["(E'a\\')b')"]);
+}

@@ -1,0 +1,158 @@
+//! `NAME.manifest.json` beside each backup: what was backed up, from where, and how to tell
+//! that the file is still whole.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::checksum::Digest;
+use super::output::Compression;
+use crate::db::Engine;
+
+pub const MANIFEST_SUFFIX: &str = ".manifest.json";
+/// Version of the manifest layout.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// How the backup was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// om-upgrade's own consistent streaming dump
+    Builtin,
+    /// the official `python -m metadata backup` (openmetadata-ingestion)
+    MetadataCli,
+    /// pg_dump / mysqldump
+    Native,
+}
+
+/// The file's layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileFormat {
+    /// Schema and data, loadable by `om-upgrade restore`, mysql or psql
+    Sql,
+    /// The line format of `metadata backup` 1.1, accepted by `metadata restore`
+    OmCli,
+    /// What pg_dump / mysqldump wrote
+    Native,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableEntry {
+    pub name: String,
+    pub rows: u64,
+    /// Order-independent content checksum of the rows as written (absent for files we did not
+    /// write ourselves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<Digest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub engine: Engine,
+    pub product: String,
+    pub server_version: String,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    /// Postgres schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// OpenMetadata schema version when the backup was taken.
+    pub openmetadata_version: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileInfo {
+    pub name: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub compression: Compression,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub summary: String,
+    /// The backup was restored into a scratch database and compared.
+    #[serde(default)]
+    pub restored: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub manifest_version: u32,
+    pub tool: String,
+    pub tool_version: String,
+    pub method: Method,
+    pub format: FileFormat,
+    pub source: Source,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// "repeatable-read snapshot" or what the method guarantees.
+    pub consistency: String,
+    pub tables: Vec<TableEntry>,
+    pub file: FileInfo,
+    /// Largest single statement in the file (MySQL restores need max_allowed_packet above it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub largest_statement_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+}
+
+impl Manifest {
+    pub fn total_rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.rows).sum()
+    }
+}
+
+/// Where the manifest of a backup file lives.
+pub fn path_for(backup: &Path) -> PathBuf {
+    let mut name = backup
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(MANIFEST_SUFFIX);
+    backup.with_file_name(name)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("no manifest next to the backup ({}): cannot check it against what was backed up", path.display())]
+    Missing { path: PathBuf },
+    #[error("cannot read the manifest {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the manifest {} is not valid: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+pub fn read(backup: &Path) -> Result<Manifest, ManifestError> {
+    let path = path_for(backup);
+    let text = std::fs::read(&path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => ManifestError::Missing { path: path.clone() },
+        _ => ManifestError::Unreadable {
+            path: path.clone(),
+            source,
+        },
+    })?;
+    serde_json::from_slice(&text).map_err(|e| ManifestError::Invalid {
+        path,
+        message: e.to_string(),
+    })
+}
+
+pub fn write(backup: &Path, manifest: &Manifest) -> std::io::Result<PathBuf> {
+    let path = path_for(backup);
+    let mut text = serde_json::to_vec_pretty(manifest).map_err(std::io::Error::other)?;
+    text.push(b'\n');
+    super::output::write_atomic(&path, &text)?;
+    Ok(path)
+}

@@ -1,0 +1,196 @@
+//! The proof that a backup is usable: restore it into a scratch database, dump that the same
+//! way, and compare per-table row counts and content checksums with the backup's manifest
+//! (which recorded them from the live snapshot).
+
+use std::path::Path;
+
+use chrono::Utc;
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::dump::{self, Header, Out};
+use super::manifest::{FileFormat, Manifest, Method};
+use super::progress::{ProgressEvent, Reporter};
+use super::restore::{self, RestoreError, RestoreRequest, Restored};
+use crate::config::DbSettings;
+use crate::db::inspect::quote_ident;
+use crate::db::{Db, DbError, Engine};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TableComparison {
+    pub name: String,
+    pub expected_rows: u64,
+    pub restored_rows: Option<u64>,
+    /// `None` when the backup's checksums are not comparable (made by another tool).
+    pub checksum_matches: Option<bool>,
+}
+
+impl TableComparison {
+    pub fn ok(&self) -> bool {
+        self.restored_rows == Some(self.expected_rows) && self.checksum_matches != Some(false)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RestoreCheck {
+    pub database: String,
+    /// The scratch database was created for the check and dropped afterwards.
+    pub dropped: bool,
+    pub restored: Restored,
+    pub tables: Vec<TableComparison>,
+    pub checksums_compared: bool,
+}
+
+impl RestoreCheck {
+    pub fn ok(&self) -> bool {
+        self.tables.iter().all(TableComparison::ok)
+    }
+}
+
+/// A scratch database name that will not collide.
+pub fn scratch_name() -> String {
+    format!(
+        "omu_restore_check_{}_{}",
+        Utc::now().format("%Y%m%d%H%M%S"),
+        std::process::id()
+    )
+}
+
+/// Restores `file` into `target` (which must not exist or be empty), compares, and drops the
+/// database again if this created it.
+pub async fn check(
+    file: &Path,
+    manifest: &Manifest,
+    target: &DbSettings,
+    events: Option<mpsc::UnboundedSender<ProgressEvent>>,
+    cancel: CancellationToken,
+) -> Result<RestoreCheck, RestoreError> {
+    let before = restore::inspect_target(target).await?;
+    let created = !before.exists;
+    let result = restore_and_compare(file, manifest, target, events, cancel).await;
+    let dropped = if created {
+        drop_database(target).await.is_ok()
+    } else {
+        // The operator's own (empty) database: leave it empty again.
+        let _ = clear(target).await;
+        false
+    };
+    let mut check = result?;
+    check.dropped = dropped;
+    Ok(check)
+}
+
+async fn restore_and_compare(
+    file: &Path,
+    manifest: &Manifest,
+    target: &DbSettings,
+    events: Option<mpsc::UnboundedSender<ProgressEvent>>,
+    cancel: CancellationToken,
+) -> Result<RestoreCheck, RestoreError> {
+    let restored = restore::restore(
+        &RestoreRequest {
+            file: file.to_path_buf(),
+            settings: target.clone(),
+            replace_existing: false,
+        },
+        events,
+        cancel.clone(),
+    )
+    .await?;
+    let comparable = manifest.method == Method::Builtin && manifest.format == FileFormat::Sql;
+    let live = if comparable {
+        let db = Db::connect(target).await?;
+        let header = Header {
+            product: String::new(),
+            server_version: String::new(),
+            database: target.database.value.clone(),
+            schema: None,
+            openmetadata_version: None,
+            started_at: Utc::now(),
+        };
+        let dumped = dump::dump(
+            &db,
+            FileFormat::Sql,
+            &header,
+            &mut Out::new(None),
+            &mut Reporter::new(None),
+            &cancel,
+        )
+        .await;
+        db.close().await;
+        Some(dumped.map_err(|e| {
+            RestoreError::Db(DbError::Other(format!(
+                "re-reading the restored database: {e}"
+            )))
+        })?)
+    } else {
+        None
+    };
+    let tables = manifest
+        .tables
+        .iter()
+        .map(|expected| {
+            let restored_rows = restored
+                .tables
+                .iter()
+                .find(|t| t.name == expected.name)
+                .map(|t| t.rows);
+            let checksum_matches = live.as_ref().map(|live| {
+                live.tables
+                    .iter()
+                    .find(|t| t.name == expected.name)
+                    .is_some_and(|t| t.checksum == expected.checksum && t.rows == expected.rows)
+            });
+            TableComparison {
+                name: expected.name.clone(),
+                expected_rows: expected.rows,
+                restored_rows,
+                checksum_matches,
+            }
+        })
+        .collect();
+    Ok(RestoreCheck {
+        database: target.database.value.clone(),
+        dropped: false,
+        restored,
+        tables,
+        checksums_compared: comparable,
+    })
+}
+
+async fn drop_database(target: &DbSettings) -> Result<(), DbError> {
+    let admin = Db::connect_server(target).await?;
+    let name = quote_ident(target.engine.value, &target.database.value);
+    let sql = match target.engine.value {
+        Engine::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        Engine::Mysql => format!("DROP DATABASE IF EXISTS {name}"),
+    };
+    let result = admin.execute_script(&sql).await;
+    admin.close().await;
+    result
+}
+
+/// Empties a database the operator named for the check (it existed, empty, before).
+async fn clear(target: &DbSettings) -> Result<(), DbError> {
+    let db = Db::connect(target).await?;
+    let tables = crate::db::inspect::tables(&db).await?;
+    let mut script = String::new();
+    if db.engine() == Engine::Mysql {
+        script.push_str("SET FOREIGN_KEY_CHECKS = 0;");
+    }
+    for table in tables {
+        let cascade = if db.engine() == Engine::Postgres {
+            " CASCADE"
+        } else {
+            ""
+        };
+        script.push_str(&format!(
+            "DROP TABLE IF EXISTS {}{cascade};",
+            quote_ident(db.engine(), &table.name)
+        ));
+    }
+    let result = db.execute_script(&script).await;
+    db.close().await;
+    result
+}

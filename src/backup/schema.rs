@@ -1,0 +1,426 @@
+//! The schema part of a backup: every base table's DDL and columns, read inside the backup's
+//! snapshot. MySQL gives its own DDL (`SHOW CREATE TABLE`); for Postgres the statements are
+//! built from the catalogs the way pg_dump orders them: extensions, functions and sequences
+//! first, tables with their columns and CHECK constraints, then after the data the keys,
+//! indexes, foreign keys and sequence positions.
+
+use serde::Serialize;
+
+use crate::db::Engine;
+use crate::db::inspect::quote_ident;
+
+/// How a column's values are written as literals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueKind {
+    Number,
+    Text,
+    Binary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub name: String,
+    /// Computed by the server from other columns: declared in the DDL, never dumped.
+    pub generated: bool,
+    pub kind: ValueKind,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TableSchema {
+    pub name: String,
+    pub columns: Vec<Column>,
+    /// `CREATE TABLE …` (without `;`).
+    pub create: String,
+    /// Statements to run after the table's data is in (Postgres keys and indexes).
+    pub after_data: Vec<String>,
+    /// Server estimate of rows, for progress.
+    pub rows_estimate: u64,
+    pub bytes_estimate: u64,
+}
+
+impl TableSchema {
+    /// Columns whose values the backup stores.
+    pub fn dumped_columns(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .filter(|c| !c.generated)
+            .map(|c| c.name.clone())
+            .collect()
+    }
+}
+
+/// Everything but the rows.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SchemaDump {
+    /// Before the tables: extensions, functions, sequences.
+    pub before_tables: Vec<String>,
+    pub tables: Vec<TableSchema>,
+    /// After all data: foreign keys, sequence positions.
+    pub after_all: Vec<String>,
+    /// Views are not backed up (OpenMetadata has none); listed so the operator knows.
+    pub skipped_views: Vec<String>,
+}
+
+type Conn<'c, DB> = &'c mut <DB as sqlx::Database>::Connection;
+
+async fn rows_mysql(
+    conn: Conn<'_, sqlx::MySql>,
+    sql: &str,
+    bind: Option<&str>,
+) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+    use sqlx::Row;
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+    if let Some(b) = bind {
+        query = query.bind(b.to_string());
+    }
+    let rows = query.fetch_all(conn).await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            (0..row.len())
+                .map(|i| {
+                    row.try_get_unchecked::<Option<Vec<u8>>, _>(i)
+                        .ok()
+                        .flatten()
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                })
+                .collect()
+        })
+        .collect())
+}
+
+/// MySQL/MariaDB: tables and their DDL, on the snapshot connection.
+pub async fn mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaDump, sqlx::Error> {
+    let tables = rows_mysql(
+        &mut *conn,
+        "SELECT TABLE_NAME, TABLE_TYPE, CAST(COALESCE(TABLE_ROWS, 0) AS CHAR), \
+         CAST(COALESCE(DATA_LENGTH, 0) AS CHAR) \
+         FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+        None,
+    )
+    .await?;
+    let mut dump = SchemaDump::default();
+    for row in tables {
+        let name = row[0].clone().unwrap_or_default();
+        if row[1].as_deref() == Some("VIEW") {
+            dump.skipped_views.push(name);
+            continue;
+        }
+        let columns = rows_mysql(
+            &mut *conn,
+            "SELECT COLUMN_NAME, DATA_TYPE, EXTRA FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+            Some(&name),
+        )
+        .await?
+        .into_iter()
+        .map(|c| {
+            let data_type = c[1].clone().unwrap_or_default().to_ascii_lowercase();
+            let extra = c[2].clone().unwrap_or_default().to_ascii_uppercase();
+            Column {
+                name: c[0].clone().unwrap_or_default(),
+                // DEFAULT_GENERATED marks expression defaults, which are ordinary columns.
+                generated: extra.contains("GENERATED") && !extra.contains("DEFAULT_GENERATED"),
+                kind: mysql_kind(&data_type),
+            }
+        })
+        .collect();
+        let create = rows_mysql(
+            &mut *conn,
+            &format!("SHOW CREATE TABLE {}", quote_ident(Engine::Mysql, &name)),
+            None,
+        )
+        .await?
+        .into_iter()
+        .next()
+        .and_then(|r| r.get(1).cloned().flatten())
+        .unwrap_or_default();
+        dump.tables.push(TableSchema {
+            name,
+            columns,
+            create,
+            after_data: Vec::new(),
+            rows_estimate: parse_u64(&row[2]),
+            bytes_estimate: parse_u64(&row[3]),
+        });
+    }
+    Ok(dump)
+}
+
+fn parse_u64(value: &Option<String>) -> u64 {
+    value.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+fn mysql_kind(data_type: &str) -> ValueKind {
+    match data_type {
+        "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "decimal"
+        | "numeric" | "float" | "double" | "real" | "year" => ValueKind::Number,
+        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" | "bit"
+        | "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
+        | "multipolygon" | "geometrycollection" => ValueKind::Binary,
+        _ => ValueKind::Text,
+    }
+}
+
+async fn rows_pg(
+    conn: &mut sqlx::PgConnection,
+    sql: &str,
+    bind: Option<&str>,
+) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+    use sqlx::Row;
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+    if let Some(b) = bind {
+        query = query.bind(b.to_string());
+    }
+    let rows = query.fetch_all(conn).await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            (0..row.len())
+                .map(|i| row.try_get::<Option<String>, _>(i).ok().flatten())
+                .collect()
+        })
+        .collect())
+}
+
+/// Postgres: the schema's extensions, functions, sequences, tables, keys and indexes, built
+/// from the catalogs on the snapshot connection (search_path is the backed-up schema).
+pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx::Error> {
+    let mut dump = SchemaDump::default();
+    for row in rows_pg(
+        conn,
+        "SELECT e.extname::text, n.nspname::text FROM pg_extension e \
+         JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY 1",
+        None,
+    )
+    .await?
+    {
+        dump.before_tables.push(format!(
+            "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}",
+            quote_ident(Engine::Postgres, row[0].as_deref().unwrap_or_default()),
+            quote_ident(Engine::Postgres, row[1].as_deref().unwrap_or_default())
+        ));
+    }
+    for row in rows_pg(
+        conn,
+        "SELECT pg_get_functiondef(p.oid) FROM pg_proc p \
+         WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind IN ('f', 'p') \
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') \
+         ORDER BY p.proname",
+        None,
+    )
+    .await?
+    {
+        if let Some(def) = &row[0] {
+            dump.before_tables
+                .push(def.trim_end().trim_end_matches(';').to_string());
+        }
+    }
+    // Sequences not created by an identity column; their position is set after the data.
+    for row in rows_pg(
+        conn,
+        "SELECT c.relname::text, format_type(s.seqtypid, NULL), s.seqstart::text, \
+                s.seqincrement::text, s.seqmin::text, s.seqmax::text, s.seqcache::text, \
+                s.seqcycle::text, \
+                (SELECT quote_ident(t.relname) || '.' || quote_ident(a.attname) \
+                   FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid \
+                   JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+                  WHERE d.objid = c.oid AND d.deptype = 'a' LIMIT 1) \
+         FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid \
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'S' \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'i') \
+         ORDER BY c.relname",
+        None,
+    )
+    .await?
+    {
+        let get = |i: usize| row[i].clone().unwrap_or_default();
+        let name = quote_ident(Engine::Postgres, &get(0));
+        dump.before_tables.push(format!(
+            "CREATE SEQUENCE {name} AS {} START WITH {} INCREMENT BY {} MINVALUE {} MAXVALUE {} CACHE {}{}",
+            get(1),
+            get(2),
+            get(3),
+            get(4),
+            get(5),
+            get(6),
+            if get(7) == "true" { " CYCLE" } else { "" }
+        ));
+        if let Some(owner) = &row[8] {
+            dump.after_all
+                .push(format!("ALTER SEQUENCE {name} OWNED BY {owner}"));
+        }
+    }
+    for row in rows_pg(
+        conn,
+        "SELECT c.relname::text, CASE WHEN c.relkind = 'v' THEN 'view' ELSE 'table' END, \
+                GREATEST(c.reltuples, 0)::bigint::text, pg_table_size(c.oid)::text \
+         FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace \
+           AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.relname",
+        None,
+    )
+    .await?
+    {
+        let name = row[0].clone().unwrap_or_default();
+        if row[1].as_deref() == Some("view") {
+            dump.skipped_views.push(name);
+            continue;
+        }
+        let mut table = pg_table(conn, &name).await?;
+        table.rows_estimate = parse_u64(&row[2]);
+        table.bytes_estimate = parse_u64(&row[3]);
+        dump.after_all.extend(pg_foreign_keys(conn, &name).await?);
+        dump.tables.push(table);
+    }
+    // Sequence positions (serial, identity and standalone), read in the snapshot.
+    for row in rows_pg(
+        conn,
+        "SELECT c.relname::text FROM pg_class c \
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'S' ORDER BY 1",
+        None,
+    )
+    .await?
+    {
+        let name = row[0].clone().unwrap_or_default();
+        let quoted = quote_ident(Engine::Postgres, &name);
+        let position = rows_pg(
+            conn,
+            &format!("SELECT last_value::text, is_called::text FROM {quoted}"),
+            None,
+        )
+        .await?;
+        if let Some(p) = position.first() {
+            let literal = {
+                let mut out = Vec::new();
+                super::sql::pg_string(&mut out, quoted.as_bytes());
+                String::from_utf8_lossy(&out).into_owned()
+            };
+            dump.after_all.push(format!(
+                "SELECT pg_catalog.setval({literal}, {}, {})",
+                p[0].as_deref().unwrap_or("1"),
+                p[1].as_deref().unwrap_or("false")
+            ));
+        }
+    }
+    Ok(dump)
+}
+
+async fn pg_table(conn: &mut sqlx::PgConnection, name: &str) -> Result<TableSchema, sqlx::Error> {
+    let quoted = quote_ident(Engine::Postgres, name);
+    let columns = rows_pg(
+        conn,
+        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text, \
+                pg_get_expr(d.adbin, d.adrelid), a.attgenerated::text, a.attidentity::text, \
+                CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation \
+                     THEN (SELECT quote_ident(co.collname) FROM pg_collation co \
+                           WHERE co.oid = a.attcollation) END, \
+                t.typcategory::text \
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         WHERE a.attrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass \
+           AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        Some(name),
+    )
+    .await?;
+    let mut lines = Vec::new();
+    let mut cols = Vec::new();
+    for c in &columns {
+        let get = |i: usize| c[i].clone().unwrap_or_default();
+        let col_name = get(0);
+        let generated = get(4) == "s";
+        let mut line = format!("{} {}", quote_ident(Engine::Postgres, &col_name), get(1));
+        if let Some(collation) = &c[6] {
+            line.push_str(&format!(" COLLATE {collation}"));
+        }
+        match (generated, get(5).as_str(), &c[3]) {
+            (true, _, Some(expr)) => {
+                line.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED"))
+            }
+            (false, "a", _) => line.push_str(" GENERATED ALWAYS AS IDENTITY"),
+            (false, "d", _) => line.push_str(" GENERATED BY DEFAULT AS IDENTITY"),
+            (false, _, Some(default)) => line.push_str(&format!(" DEFAULT {default}")),
+            _ => {}
+        }
+        if get(2) == "true" {
+            line.push_str(" NOT NULL");
+        }
+        lines.push(line);
+        cols.push(Column {
+            name: col_name,
+            generated,
+            kind: match get(7).as_str() {
+                "N" => ValueKind::Number,
+                _ if get(1) == "bytea" => ValueKind::Binary,
+                _ => ValueKind::Text,
+            },
+        });
+    }
+    let mut after_data = Vec::new();
+    for row in rows_pg(
+        conn,
+        "SELECT conname::text, pg_get_constraintdef(oid), contype::text FROM pg_constraint \
+         WHERE conrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass \
+           AND contype IN ('c', 'p', 'u', 'x') ORDER BY contype, conname",
+        Some(name),
+    )
+    .await?
+    {
+        let constraint = format!(
+            "CONSTRAINT {} {}",
+            quote_ident(Engine::Postgres, row[0].as_deref().unwrap_or_default()),
+            row[1].as_deref().unwrap_or_default()
+        );
+        if row[2].as_deref() == Some("c") {
+            lines.push(constraint);
+        } else {
+            after_data.push(format!("ALTER TABLE ONLY {quoted} ADD {constraint}"));
+        }
+    }
+    for row in rows_pg(
+        conn,
+        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i \
+         WHERE i.indrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
+         ORDER BY i.indexrelid::regclass::text",
+        Some(name),
+    )
+    .await?
+    {
+        if let Some(def) = &row[0] {
+            after_data.push(def.clone());
+        }
+    }
+    Ok(TableSchema {
+        name: name.to_string(),
+        columns: cols,
+        create: format!("CREATE TABLE {quoted} (\n    {}\n)", lines.join(",\n    ")),
+        after_data,
+        rows_estimate: 0,
+        bytes_estimate: 0,
+    })
+}
+
+async fn pg_foreign_keys(
+    conn: &mut sqlx::PgConnection,
+    name: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let quoted = quote_ident(Engine::Postgres, name);
+    Ok(rows_pg(
+        conn,
+        "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE conrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass \
+           AND contype = 'f' ORDER BY conname",
+        Some(name),
+    )
+    .await?
+    .into_iter()
+    .map(|row| {
+        format!(
+            "ALTER TABLE ONLY {quoted} ADD CONSTRAINT {} {}",
+            quote_ident(Engine::Postgres, row[0].as_deref().unwrap_or_default()),
+            row[1].as_deref().unwrap_or_default()
+        )
+    })
+    .collect())
+}

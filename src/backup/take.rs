@@ -1,0 +1,324 @@
+//! Taking a backup: the request, the file naming, the writer thread, the manifest.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::dump::{self, DumpError, Header, Out};
+use super::external;
+use super::manifest::{self, FileFormat, FileInfo, Manifest, Method, Source, TableEntry};
+use super::output::{self, BackupFile, Compression, WrittenFile};
+use super::progress::{ProgressEvent, Reporter};
+use crate::config::DbSettings;
+use crate::db::inspect::{self, Detection};
+use crate::db::{Db, DbError, Engine};
+
+/// What to back up and how.
+#[derive(Debug, Clone)]
+pub struct BackupRequest {
+    pub settings: DbSettings,
+    pub output_dir: PathBuf,
+    /// File name; default `openmetadata_<YYYYmmddHHMM>_backup.sql`.
+    pub name: Option<String>,
+    pub method: Method,
+    pub format: FileFormat,
+    pub compression: Compression,
+    /// Interpreter for `--method metadata-cli`.
+    pub python: Option<PathBuf>,
+}
+
+/// A finished backup.
+#[derive(Debug, Clone)]
+pub struct Backup {
+    pub path: PathBuf,
+    pub manifest_path: PathBuf,
+    pub manifest: Manifest,
+    /// Partial files of killed runs found and removed before starting.
+    pub removed_partials: Vec<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{0}")]
+    Db(#[from] DbError),
+    #[error("{what} is not an OpenMetadata database; refusing to back it up (check -d/--database{})", if *postgres { " and -s/--schema" } else { "" })]
+    NotOpenMetadata { what: String, postgres: bool },
+    #[error("{0}")]
+    Dump(#[from] DumpError),
+    #[error("writing {}: {source}", path.display())]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    External(#[from] external::ExternalError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the backup was cancelled; no file was kept")]
+    Cancelled,
+}
+
+impl BackupError {
+    pub fn remediation(&self) -> Option<String> {
+        match self {
+            BackupError::Db(e) => Some(e.remediation()),
+            BackupError::Dump(DumpError::Db(e)) | BackupError::Dump(DumpError::Table { error: e, .. }) => {
+                Some(e.remediation())
+            }
+            BackupError::Output { source, .. } if source.raw_os_error() == Some(28) => Some(
+                "The disk is full: free space or choose another folder with --output; the partial file was removed."
+                    .into(),
+            ),
+            BackupError::Output { .. } => Some("Check that the folder exists, is writable, and has room (--output DIR).".into()),
+            BackupError::External(e) => Some(e.remediation()),
+            _ => None,
+        }
+    }
+}
+
+/// `openmetadata_YYYYmmddHHMM_backup.sql`, like the official CLI, made unique in `dir`.
+pub fn default_name(dir: &Path, format: FileFormat, compression: Compression) -> String {
+    let stamp = Utc::now().format("%Y%m%d%H%M");
+    let suffix = match format {
+        FileFormat::OmCli => "_om-cli",
+        _ => "",
+    };
+    let ext = compression.extension();
+    let taken = |name: &str| {
+        dir.join(name).exists()
+            || dir
+                .join(format!("{name}{}", output::PARTIAL_SUFFIX))
+                .exists()
+    };
+    let first = format!("openmetadata_{stamp}_backup{suffix}.sql{ext}");
+    if !taken(&first) {
+        return first;
+    }
+    (2..)
+        .map(|n| format!("openmetadata_{stamp}_backup{suffix}_{n}.sql{ext}"))
+        .find(|name| !taken(name))
+        .unwrap_or(first)
+}
+
+/// Connects and describes the source; refuses a database that is not OpenMetadata.
+pub(super) async fn describe_source(db: &Db, settings: &DbSettings) -> Result<Source, BackupError> {
+    let server = inspect::server_info(db).await?;
+    let openmetadata_version = match inspect::detect_openmetadata(db).await? {
+        Detection::OpenMetadata(info) => info.schema_version.map(|v| v.to_string()),
+        Detection::NotOpenMetadata { .. } => {
+            let postgres = settings.engine.value == Engine::Postgres;
+            return Err(BackupError::NotOpenMetadata {
+                what: if postgres {
+                    format!(
+                        "schema '{}' of database '{}'",
+                        settings.schema.value, settings.database.value
+                    )
+                } else {
+                    format!("database '{}'", settings.database.value)
+                },
+                postgres,
+            });
+        }
+    };
+    Ok(Source {
+        engine: settings.engine.value,
+        product: server.product.to_string(),
+        server_version: server.version_text.clone(),
+        host: settings.host.value.clone(),
+        port: settings.port.value,
+        database: settings.database.value.clone(),
+        schema: (settings.engine.value == Engine::Postgres).then(|| settings.schema.value.clone()),
+        openmetadata_version,
+    })
+}
+
+/// Takes a backup; progress goes to `events`, `cancel` stops it (the partial file is removed).
+pub async fn take(
+    request: &BackupRequest,
+    events: Option<mpsc::UnboundedSender<ProgressEvent>>,
+    cancel: CancellationToken,
+) -> Result<Backup, BackupError> {
+    output::create_private_dir(&request.output_dir).map_err(|source| BackupError::Output {
+        path: request.output_dir.clone(),
+        source,
+    })?;
+    let removed_partials = output::remove_stale_partials(&request.output_dir);
+    let mut backup = match request.method {
+        Method::Builtin => builtin(request, events, cancel).await?,
+        Method::MetadataCli | Method::Native => external::take(request, cancel).await?,
+    };
+    backup.removed_partials = removed_partials;
+    Ok(backup)
+}
+
+async fn builtin(
+    request: &BackupRequest,
+    events: Option<mpsc::UnboundedSender<ProgressEvent>>,
+    cancel: CancellationToken,
+) -> Result<Backup, BackupError> {
+    if request.format == FileFormat::Native {
+        return Err(BackupError::Invalid(
+            "--format native goes with --method native".into(),
+        ));
+    }
+    let db = Db::connect(&request.settings).await?;
+    let result = builtin_on(&db, request, events, cancel).await;
+    db.close().await;
+    result
+}
+
+async fn builtin_on(
+    db: &Db,
+    request: &BackupRequest,
+    events: Option<mpsc::UnboundedSender<ProgressEvent>>,
+    cancel: CancellationToken,
+) -> Result<Backup, BackupError> {
+    let source = describe_source(db, &request.settings).await?;
+    let started_at = Utc::now();
+    let name = request
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(&request.output_dir, request.format, request.compression));
+    let file =
+        BackupFile::create(&request.output_dir, &name, request.compression).map_err(|source| {
+            BackupError::Output {
+                path: request.output_dir.join(&name),
+                source,
+            }
+        })?;
+    let target = file.target().to_path_buf();
+    let (tx, writer, commit) = spawn_writer(file);
+    let header = Header {
+        product: source.product.clone(),
+        server_version: source.server_version.clone(),
+        database: source.database.clone(),
+        schema: source.schema.clone(),
+        openmetadata_version: source.openmetadata_version.clone(),
+        started_at,
+    };
+    let mut out = Out::new(Some(tx));
+    let mut reporter = Reporter::new(events);
+    let dumped = tokio::select! {
+        result = dump::dump(db, request.format, &header, &mut out, &mut reporter, &cancel) => result,
+        () = cancel.cancelled() => Err(DumpError::Cancelled),
+    };
+    let dumped = match dumped {
+        Ok(d) => {
+            commit.store(true, Ordering::SeqCst);
+            d
+        }
+        Err(error) => {
+            drop(out);
+            let written = join_writer(writer).await;
+            return Err(match (error, written) {
+                (DumpError::Cancelled, _) => BackupError::Cancelled,
+                // The writer failed first (disk full): that is the real cause.
+                (DumpError::OutputClosed, Err(source)) => BackupError::Output {
+                    path: target,
+                    source,
+                },
+                (error, _) => BackupError::Dump(error),
+            });
+        }
+    };
+    drop(out);
+    let written = join_writer(writer)
+        .await
+        .map_err(|source| BackupError::Output {
+            path: target.clone(),
+            source,
+        })?;
+    let mut notes = Vec::new();
+    if !dumped.skipped_views.is_empty() {
+        notes.push(format!(
+            "views not backed up (only tables are): {}",
+            dumped.skipped_views.join(", ")
+        ));
+    }
+    if request.format == FileFormat::OmCli {
+        notes.push(
+            "om-cli format: data only, in the line format of `metadata restore` 1.1; restore into a database \
+             already at the same OpenMetadata version. The migration bookkeeping tables are left out, as the \
+             official CLI does."
+                .into(),
+        );
+    }
+    let manifest = Manifest {
+        manifest_version: manifest::MANIFEST_VERSION,
+        tool: "om-upgrade".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        method: Method::Builtin,
+        format: request.format,
+        source,
+        started_at,
+        finished_at: Utc::now(),
+        consistency: "one read-only REPEATABLE READ snapshot for every table".into(),
+        tables: dumped.tables,
+        file: file_info(&written, request.compression),
+        largest_statement_bytes: Some(dumped.largest_statement),
+        notes,
+        verification: None,
+    };
+    let manifest_path =
+        manifest::write(&written.path, &manifest).map_err(|source| BackupError::Output {
+            path: manifest::path_for(&written.path),
+            source,
+        })?;
+    Ok(Backup {
+        path: written.path,
+        manifest_path,
+        manifest,
+        removed_partials: Vec::new(),
+    })
+}
+
+pub(super) fn file_info(written: &WrittenFile, compression: Compression) -> FileInfo {
+    FileInfo {
+        name: written
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        bytes: written.bytes,
+        sha256: written.sha256.clone(),
+        compression,
+    }
+}
+
+type Writer = std::thread::JoinHandle<std::io::Result<WrittenFile>>;
+
+/// Writes blocks on a thread of its own (file I/O, compression and SHA-256 off the async
+/// runtime); commits only when told to, otherwise drops the partial file.
+fn spawn_writer(mut file: BackupFile) -> (mpsc::Sender<Vec<u8>>, Writer, Arc<AtomicBool>) {
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(8);
+    let commit = Arc::new(AtomicBool::new(false));
+    let commit_flag = commit.clone();
+    let handle = std::thread::spawn(move || {
+        while let Some(block) = rx.blocking_recv() {
+            file.write_all(&block)?;
+        }
+        if commit_flag.load(Ordering::SeqCst) {
+            file.commit()
+        } else {
+            Err(std::io::Error::other("backup stopped before the end"))
+        }
+    });
+    (tx, handle, commit)
+}
+
+async fn join_writer(writer: Writer) -> std::io::Result<WrittenFile> {
+    tokio::task::spawn_blocking(move || writer.join())
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(|_| std::io::Error::other("the writer thread panicked"))?
+}
+
+/// Row counts of a manifest's tables as a map, for comparisons.
+pub fn table_rows(tables: &[TableEntry]) -> std::collections::BTreeMap<&str, u64> {
+    tables.iter().map(|t| (t.name.as_str(), t.rows)).collect()
+}

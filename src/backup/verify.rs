@@ -1,0 +1,259 @@
+//! `verify`: is this backup file whole, and does it hold what its manifest says?
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::manifest::{self, Manifest, ManifestError, Verification};
+use super::output::sha256_file;
+use super::progress::Reporter;
+use super::scan::{self, FileKind, FileScan};
+use crate::checks::Status;
+use crate::db::Engine;
+use crate::humanize;
+
+/// One thing verify found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub status: Status,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub sha256: String,
+    pub engine: Engine,
+    pub kind: Option<FileKind>,
+    pub manifest: Option<Manifest>,
+    pub scan: Option<FileScan>,
+    pub findings: Vec<Finding>,
+}
+
+impl VerifyReport {
+    /// The worst finding.
+    pub fn status(&self) -> Status {
+        self.findings
+            .iter()
+            .map(|f| f.status)
+            .max_by_key(|s| match s {
+                Status::Fail => 3,
+                Status::Warn => 2,
+                Status::Pass => 1,
+                Status::Skip => 0,
+            })
+            .unwrap_or(Status::Pass)
+    }
+
+    pub fn ok(&self) -> bool {
+        self.status() != Status::Fail
+    }
+
+    fn add(&mut self, status: Status, text: impl Into<String>) {
+        self.findings.push(Finding {
+            status,
+            text: text.into(),
+        });
+    }
+
+    /// A one-line summary.
+    pub fn summary(&self) -> String {
+        match (&self.scan, self.ok()) {
+            (Some(scan), true) => format!(
+                "{} tables, {} rows, {}",
+                scan.tables.len(),
+                humanize::count(scan.total_rows() as i64),
+                humanize::bytes(self.bytes)
+            ),
+            _ => self
+                .findings
+                .iter()
+                .find(|f| f.status == Status::Fail)
+                .map(|f| f.text.clone())
+                .unwrap_or_else(|| "not verified".into()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Checks the file: SHA-256 and size against the manifest, every statement parsed, rows and
+/// content checksums per table, the end marker. `engine` overrides what the file says.
+pub fn verify(
+    path: &Path,
+    engine: Option<Engine>,
+    reporter: &mut Reporter,
+) -> Result<VerifyReport, VerifyError> {
+    let unreadable = |source| VerifyError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (sha256, bytes) = sha256_file(path).map_err(unreadable)?;
+    let manifest = manifest::read(path);
+    let mut head = String::new();
+    {
+        use std::io::Read;
+        let mut reader = super::open_reader(path).map_err(unreadable)?;
+        let mut buffer = vec![0u8; 4096];
+        let n = reader.read(&mut buffer).unwrap_or(0);
+        head.push_str(&String::from_utf8_lossy(&buffer[..n]));
+    }
+    let engine_known = engine
+        .or_else(|| manifest.as_ref().ok().map(|m| m.source.engine))
+        .or_else(|| scan::sniff_engine(&head));
+    let mut report = VerifyReport {
+        path: path.to_path_buf(),
+        bytes,
+        sha256: sha256.clone(),
+        engine: engine_known.unwrap_or(Engine::Mysql),
+        kind: None,
+        manifest: None,
+        scan: None,
+        findings: Vec::new(),
+    };
+    if engine_known.is_none() {
+        report.add(
+            Status::Warn,
+            "the file does not say which engine it is for; assumed MySQL quoting (use --engine postgres for a Postgres backup)",
+        );
+    }
+    match &manifest {
+        Ok(m) => {
+            if m.file.sha256 == sha256 && m.file.bytes == bytes {
+                report.add(
+                    Status::Pass,
+                    format!("SHA-256 matches the manifest ({})", &sha256[..16]),
+                );
+            } else if bytes < m.file.bytes {
+                report.add(
+                    Status::Fail,
+                    format!(
+                        "the file is {} but the manifest says {}: it was truncated after the backup",
+                        humanize::bytes(bytes),
+                        humanize::bytes(m.file.bytes)
+                    ),
+                );
+            } else {
+                report.add(
+                    Status::Fail,
+                    format!(
+                        "SHA-256 differs from the manifest ({} expected, {} found): the file changed after the backup",
+                        &m.file.sha256[..16.min(m.file.sha256.len())],
+                        &sha256[..16]
+                    ),
+                );
+            }
+        }
+        Err(error @ ManifestError::Missing { .. }) => {
+            // Files of `metadata backup` never have one; ours always do.
+            let ours = head.contains(super::dump::HEADER_MARK);
+            report.add(
+                if ours { Status::Fail } else { Status::Warn },
+                error.to_string(),
+            );
+        }
+        Err(error) => report.add(Status::Fail, error.to_string()),
+    }
+    let reader = super::open_reader(path).map_err(unreadable)?;
+    match scan::scan(reader, report.engine, reporter) {
+        Err(error) => report.add(Status::Fail, format!("the file does not parse: {error}")),
+        Ok(scanned) => {
+            report.kind = Some(scanned.kind);
+            if scanned.kind == FileKind::OmUpgradeSql && !scanned.complete {
+                report.add(
+                    Status::Fail,
+                    "the end marker is missing: the file stops before the end of the backup (truncated?)",
+                );
+            }
+            if let Ok(m) = &manifest {
+                compare_tables(&mut report, m, &scanned);
+            } else {
+                report.add(
+                    Status::Pass,
+                    format!(
+                        "parsed {} statements: {} tables, {} rows",
+                        scanned.statements,
+                        scanned.tables.len(),
+                        humanize::count(scanned.total_rows() as i64)
+                    ),
+                );
+            }
+            report.scan = Some(scanned);
+        }
+    }
+    report.manifest = manifest.ok();
+    Ok(report)
+}
+
+fn compare_tables(report: &mut VerifyReport, manifest: &Manifest, scanned: &FileScan) {
+    let mut problems = Vec::new();
+    for expected in &manifest.tables {
+        match scanned.tables.iter().find(|t| t.name == expected.name) {
+            None if expected.rows > 0 => problems.push(format!(
+                "table {} ({} rows in the manifest) is not in the file",
+                expected.name, expected.rows
+            )),
+            None => {}
+            Some(found) if found.rows != expected.rows => problems.push(format!(
+                "table {}: {} rows in the file, {} in the manifest",
+                expected.name, found.rows, expected.rows
+            )),
+            Some(found) => {
+                if let (Some(a), Some(b)) = (&expected.checksum, &found.checksum)
+                    && a != b
+                {
+                    problems.push(format!(
+                        "table {}: the rows differ from what was backed up (content checksum {} expected, {} found)",
+                        expected.name, a, b
+                    ));
+                }
+            }
+        }
+    }
+    for found in &scanned.tables {
+        if found.rows > 0 && !manifest.tables.iter().any(|t| t.name == found.name) {
+            problems.push(format!(
+                "table {} is in the file but not in the manifest",
+                found.name
+            ));
+        }
+    }
+    if problems.is_empty() {
+        report.add(
+            Status::Pass,
+            format!(
+                "every table matches the manifest: {} tables, {} rows",
+                manifest.tables.len(),
+                humanize::count(manifest.total_rows() as i64)
+            ),
+        );
+    } else {
+        for problem in problems {
+            report.add(Status::Fail, problem);
+        }
+    }
+}
+
+/// Records the result in the manifest, so `backups` can show which backups were verified.
+pub fn record(report: &VerifyReport, restored: bool) -> std::io::Result<()> {
+    let Some(mut manifest) = report.manifest.clone() else {
+        return Ok(());
+    };
+    manifest.verification = Some(Verification {
+        at: Utc::now(),
+        ok: report.ok(),
+        summary: report.summary(),
+        restored,
+    });
+    manifest::write(&report.path, &manifest).map(drop)
+}
