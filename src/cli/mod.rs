@@ -2,10 +2,15 @@
 //! print; this layer does.
 
 pub mod args;
+mod backup;
+mod backups;
 mod check;
 mod connect;
 mod demo;
+mod progress;
+mod restore;
 mod style;
+mod verify;
 
 use std::io::IsTerminal;
 
@@ -54,6 +59,18 @@ pub enum Command {
     /// Run every pre-upgrade check and report pass / warn / fail
     #[command(long_about = check::LONG_ABOUT)]
     Check(check::CheckArgs),
+    /// Back up the metadata database (consistent, streamed, verified)
+    #[command(long_about = backup::LONG_ABOUT)]
+    Backup(backup::BackupArgs),
+    /// Check a backup file against its manifest (and optionally restore it to compare)
+    #[command(long_about = verify::LONG_ABOUT)]
+    Verify(verify::VerifyArgs),
+    /// List the backups on this host, newest first
+    #[command(long_about = backups::LONG_ABOUT)]
+    Backups(backups::BackupsArgs),
+    /// Restore a backup into a database
+    #[command(long_about = restore::LONG_ABOUT)]
+    Restore(restore::RestoreArgs),
     /// Create a sample OpenMetadata 1.1 database to rehearse the upgrade on
     #[command(long_about = demo::LONG_ABOUT)]
     Demo(demo::DemoArgs),
@@ -94,6 +111,10 @@ impl CliError {
 pub async fn run(cli: Cli, env: Env) -> Result<i32, CliError> {
     match cli.command {
         Some(Command::Check(args)) => check::run(args, &env).await,
+        Some(Command::Backup(args)) => backup::run(args, &env).await,
+        Some(Command::Verify(args)) => verify::run(args, &env).await,
+        Some(Command::Backups(args)) => backups::run(args, &env).await,
+        Some(Command::Restore(args)) => restore::run(args, &env).await,
         Some(Command::Demo(args)) => demo::run(args, &env).await,
         None => Ok(no_subcommand()),
     }

@@ -1,0 +1,300 @@
+//! `om-upgrade backup`: take a backup, print where it is and how to keep it safe.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::args::ConnectionArgs;
+use super::{CliError, connect, print_warnings, progress};
+use crate::backup::manifest::{FileFormat, Method};
+use crate::backup::output::Compression;
+use crate::backup::rehearse::{self, RestoreCheck};
+use crate::backup::take::{self, Backup, BackupRequest};
+use crate::config::{self, Env, paths::Paths};
+use crate::humanize;
+
+pub const LONG_ABOUT: &str = "\
+Back up the OpenMetadata metadata database before the upgrade.
+
+The built-in method reads every table inside one read-only REPEATABLE READ snapshot, streams the \
+rows straight to the file (memory stays small whatever the database size), and writes schema and \
+data as plain SQL that `om-upgrade restore`, psql or mysql can load. The file is written as \
+NAME.partial with mode 0600, fsynced, then renamed, so a cancelled or failed backup never leaves \
+a file under the final name. A manifest (NAME.manifest.json) records the tables, row counts, \
+content checksums and the file's SHA-256 for `om-upgrade verify`.
+
+--test-restore then proves the backup: it restores it into a scratch database on the same server \
+(created and dropped again; needs the right to create databases) and compares every table with \
+what was backed up.
+
+Other methods: --method metadata-cli runs the official `python -m metadata backup` (password \
+passed through a file, not the command line); --method native runs pg_dump or mysqldump.";
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Folder for the backup [default: the data folder's backups/]
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    /// File name [default: openmetadata_YYYYmmddHHMM_backup.sql]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// File layout
+    #[arg(long, value_enum, default_value = "sql")]
+    pub format: FileFormat,
+
+    /// Compress the file
+    #[arg(long, value_enum, default_value = "none")]
+    pub compress: Compression,
+
+    /// Who makes the backup
+    #[arg(long, value_enum, default_value = "builtin")]
+    pub method: Method,
+
+    /// Python with openmetadata-ingestion installed, for --method metadata-cli [default: python3]
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+
+    /// Restore the backup into a scratch database and compare it with the live snapshot
+    #[arg(long)]
+    pub test_restore: bool,
+
+    /// Print the result as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct JsonResult<'a> {
+    path: &'a Path,
+    manifest: &'a Path,
+    bytes: u64,
+    sha256: &'a str,
+    tables: usize,
+    rows: u64,
+    removed_partials: &'a [PathBuf],
+    test_restore: Option<&'a RestoreCheck>,
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+pub fn cancel_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                        token.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        token.cancel();
+    });
+}
+
+pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
+    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    print_warnings(&resolved.warnings);
+    let mut settings = resolved.settings;
+    // Prompts for a password if the server wants one; the connection is closed again.
+    connect::connect(&mut settings)
+        .await
+        .map_err(|e| CliError::Failed {
+            message: format!("cannot connect: {e}"),
+            hint: Some(e.remediation()),
+        })?
+        .close()
+        .await;
+    if args.test_restore && (args.method != Method::Builtin || args.format != FileFormat::Sql) {
+        return Err(CliError::Usage(
+            "--test-restore needs the built-in method and the sql format (the default)".into(),
+        ));
+    }
+    let output_dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| Paths::from_env(env).backups_dir());
+    let output_dir = std::path::absolute(&output_dir).unwrap_or(output_dir);
+    let request = BackupRequest {
+        settings: settings.clone(),
+        output_dir,
+        name: args.name.clone(),
+        method: args.method,
+        format: args.format,
+        compression: args.compress,
+        python: args.python.clone(),
+    };
+    let cancel = CancellationToken::new();
+    cancel_on_signals(cancel.clone());
+    let (events, drawing) = progress::start("backup");
+    let result = take::take(&request, events, cancel.clone()).await;
+    let _ = drawing.await;
+    let backup = result.map_err(|error| CliError::Failed {
+        hint: error.remediation(),
+        message: format!("backup failed: {error}"),
+    })?;
+    for removed in &backup.removed_partials {
+        eprintln!(
+            "note: removed {}, left by a backup that did not finish",
+            removed.display()
+        );
+    }
+    let check = if args.test_restore {
+        let scratch = settings.with_database(&rehearse::scratch_name());
+        if !args.json {
+            eprintln!(
+                "Test restore into scratch database '{}'…",
+                scratch.database.value
+            );
+        }
+        let (events, drawing) = progress::start("restore");
+        let result =
+            rehearse::check(&backup.path, &backup.manifest, &scratch, events, cancel).await;
+        let _ = drawing.await;
+        let check = result.map_err(|error| CliError::Failed {
+            hint: error.remediation(),
+            message: format!(
+                "the backup was written ({}), but the test restore failed: {error}",
+                backup.path.display()
+            ),
+        })?;
+        record_restore(&backup, &check);
+        Some(check)
+    } else {
+        None
+    };
+    if args.json {
+        let result = JsonResult {
+            path: &backup.path,
+            manifest: &backup.manifest_path,
+            bytes: backup.manifest.file.bytes,
+            sha256: &backup.manifest.file.sha256,
+            tables: backup.manifest.tables.len(),
+            rows: backup.manifest.total_rows(),
+            removed_partials: &backup.removed_partials,
+            test_restore: check.as_ref(),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        );
+    } else {
+        print_done(&backup, check.as_ref());
+    }
+    Ok(match &check {
+        Some(c) if !c.ok() => 1,
+        _ => 0,
+    })
+}
+
+/// Records a successful test restore in the manifest, as a verification.
+fn record_restore(backup: &Backup, check: &RestoreCheck) {
+    let mut manifest = backup.manifest.clone();
+    manifest.verification = Some(crate::backup::manifest::Verification {
+        at: chrono::Utc::now(),
+        ok: check.ok(),
+        summary: if check.ok() {
+            format!(
+                "restored into a scratch database: all {} tables match",
+                check.tables.len()
+            )
+        } else {
+            "restored into a scratch database: some tables differ".into()
+        },
+        restored: true,
+    });
+    let _ = crate::backup::manifest::write(&backup.path, &manifest);
+}
+
+fn shell_quote(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+fn print_done(backup: &Backup, check: Option<&RestoreCheck>) {
+    let m = &backup.manifest;
+    let took = (m.finished_at - m.started_at).to_std().unwrap_or_default();
+    println!("Backup complete: {}", backup.path.display());
+    println!(
+        "  size      {} ({} tables, {} rows, {})",
+        humanize::bytes(m.file.bytes),
+        m.tables.len(),
+        humanize::count(m.total_rows() as i64),
+        humanize::duration(took)
+    );
+    println!("  sha256    {}", m.file.sha256);
+    println!("  manifest  {}", backup.manifest_path.display());
+    if let Some(version) = &m.source.openmetadata_version {
+        println!(
+            "  of        OpenMetadata {version} on {} ({})",
+            m.source.database, m.source.product
+        );
+    }
+    for note in &m.notes {
+        println!("  note      {note}");
+    }
+    if let Some(check) = check {
+        if check.ok() {
+            println!(
+                "Test restore: all {} tables restored into '{}' match the backup ({}){}.",
+                check.tables.len(),
+                check.database,
+                if check.checksums_compared {
+                    "row counts and content checksums"
+                } else {
+                    "row counts"
+                },
+                if check.dropped {
+                    ", scratch database dropped"
+                } else {
+                    ""
+                }
+            );
+        } else {
+            println!("Test restore FAILED: these tables differ:");
+            for t in check.tables.iter().filter(|t| !t.ok()) {
+                println!(
+                    "  {}: {} rows expected, {} restored{}",
+                    t.name,
+                    t.expected_rows,
+                    t.restored_rows.map_or("none".into(), |r| r.to_string()),
+                    if t.checksum_matches == Some(false) {
+                        ", content differs"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+    }
+    let file = shell_quote(&backup.path);
+    let manifest = shell_quote(&backup.manifest_path);
+    println!();
+    println!("Keep a copy off this host before upgrading, for example:");
+    println!(
+        "  rsync -av --progress {file} {manifest} USER@BACKUP-HOST:/srv/backups/openmetadata/"
+    );
+    println!("Check it any time with: om-upgrade verify {file}");
+}

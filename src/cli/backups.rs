@@ -1,0 +1,107 @@
+//! `om-upgrade backups [DIR…]`: the backups on this host, newest first.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::CliError;
+use super::args::Format;
+use crate::backup::locate::{self, FoundBackup};
+use crate::config::{Env, paths::Paths};
+use crate::humanize;
+
+pub const LONG_ABOUT: &str = "\
+List the backups on this host, newest first: om-upgrade's (with a manifest) and the official \
+CLI's (openmetadata_YYYYmmddHHMM_backup.sql), in the default backup folder, the current folder \
+and the folders given. Shows size, OpenMetadata version and whether the backup was verified \
+(`om-upgrade verify`).";
+
+#[derive(Debug, Args)]
+pub struct BackupsArgs {
+    /// More folders to look in
+    pub dirs: Vec<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Serialize)]
+struct JsonEntry<'a> {
+    path: &'a std::path::Path,
+    bytes: u64,
+    taken_at: String,
+    openmetadata_version: Option<&'a str>,
+    database: Option<&'a str>,
+    verified: Option<bool>,
+    method: Option<crate::backup::manifest::Method>,
+}
+
+pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
+    let mut dirs = vec![Paths::from_env(env).backups_dir()];
+    if let Ok(cwd) = std::env::current_dir() {
+        dirs.push(cwd);
+    }
+    for dir in &args.dirs {
+        if !dir.is_dir() {
+            return Err(CliError::Usage(format!(
+                "{} is not a folder",
+                dir.display()
+            )));
+        }
+    }
+    dirs.extend(args.dirs.iter().cloned());
+    let found = locate::find(&dirs);
+    match args.format {
+        Format::Json => {
+            let entries: Vec<JsonEntry> = found
+                .iter()
+                .map(|f| JsonEntry {
+                    path: &f.path,
+                    bytes: f.bytes,
+                    taken_at: f.taken_at.to_rfc3339(),
+                    openmetadata_version: f.openmetadata_version(),
+                    database: f.manifest.as_ref().map(|m| m.source.database.as_str()),
+                    verified: f.verified(),
+                    method: f.manifest.as_ref().map(|m| m.method),
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&entries).unwrap_or_default()
+            );
+        }
+        Format::Text => print_text(&found, &dirs),
+    }
+    Ok(0)
+}
+
+fn print_text(found: &[FoundBackup], dirs: &[PathBuf]) {
+    if found.is_empty() {
+        println!("No backups found in:");
+        for dir in dirs {
+            println!("  {}", dir.display());
+        }
+        println!("Take one with: om-upgrade backup");
+        return;
+    }
+    println!(
+        "{:<17} {:>10}  {:<8} {:<9} path",
+        "taken (UTC)", "size", "OM", "verified"
+    );
+    for f in found {
+        println!(
+            "{:<17} {:>10}  {:<8} {:<9} {}",
+            f.taken_at.format("%Y-%m-%d %H:%M"),
+            humanize::bytes(f.bytes),
+            f.openmetadata_version().unwrap_or("?"),
+            match (f.verified(), &f.manifest) {
+                (Some(true), _) => "yes",
+                (Some(false), _) => "FAILED",
+                (None, Some(_)) => "no",
+                (None, None) => "no manif.",
+            },
+            f.path.display()
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! A progress bar on stderr driven by the same events the wizard shows.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::backup::progress::ProgressEvent;
+use crate::humanize;
+
+/// Starts drawing; returns the sender to give to the work and a handle to await at the end.
+pub fn start(verb: &'static str) -> (Option<mpsc::UnboundedSender<ProgressEvent>>, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<ProgressEvent>();
+    let visible = std::io::stderr().is_terminal();
+    let handle = tokio::spawn(async move {
+        let bar = ProgressBar::with_draw_target(
+            None,
+            if visible {
+                ProgressDrawTarget::stderr_with_hz(8)
+            } else {
+                ProgressDrawTarget::hidden()
+            },
+        );
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {prefix} [{bar:30}] {percent:>3}% {msg} ({elapsed}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(verb);
+        let mut tables = 0usize;
+        let mut current = String::new();
+        let mut table_index = 0usize;
+        let mut estimate_known = false;
+        while let Some(event) = rx.recv().await {
+            match event {
+                ProgressEvent::Started {
+                    tables: n,
+                    rows_estimate,
+                    ..
+                } => {
+                    tables = n;
+                    estimate_known = rows_estimate > 0;
+                    bar.set_length(rows_estimate.max(1));
+                }
+                ProgressEvent::TableStarted { index, name, .. } => {
+                    table_index = index + 1;
+                    current = name;
+                }
+                ProgressEvent::Progress {
+                    total_rows, bytes, ..
+                } => {
+                    if estimate_known && total_rows > bar.length().unwrap_or(0) {
+                        bar.set_length(total_rows);
+                    }
+                    bar.set_position(total_rows);
+                    bar.set_message(format!(
+                        "table {table_index}/{tables} {current}, {} rows, {}",
+                        humanize::count(total_rows as i64),
+                        humanize::bytes(bytes)
+                    ));
+                }
+                ProgressEvent::TableDone { .. } => bar.tick(),
+            }
+        }
+        bar.finish_and_clear();
+    });
+    (Some(tx), handle)
+}

@@ -1,0 +1,165 @@
+//! `om-upgrade restore FILE`: load a backup into a database.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use super::args::ConnectionArgs;
+use super::{CliError, print_warnings, progress};
+use crate::backup::restore::{self, RestoreError, RestoreRequest, Restored};
+use crate::config::{self, Env};
+use crate::humanize;
+
+pub const LONG_ABOUT: &str = "\
+Restore a backup into a database, on one connection in large transactions (on PostgreSQL the \
+whole restore is one transaction: it lands completely or not at all). The first statement the \
+server refuses stops the restore with its table, line and the server's error. At the end the \
+rows of every table are counted and compared with the manifest.
+
+The target database is created if it does not exist. A database that already holds tables is \
+refused unless --force; then its tables are dropped and replaced by the backup, after you \
+confirm on a terminal. Files of the official `metadata backup` (and --format om-cli) hold data \
+only: they need the OpenMetadata tables to exist already (same version), as `metadata restore` \
+does. pg_dump/mysqldump files are loaded with psql/mysql.";
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file
+    pub file: PathBuf,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Replace what the target database holds (asks for confirmation on a terminal)
+    #[arg(long)]
+    pub force: bool,
+
+    /// Do not ask for confirmation (for scripts)
+    #[arg(long, requires = "force")]
+    pub yes: bool,
+
+    /// Print the result as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
+    if !args.file.is_file() {
+        return Err(CliError::Usage(format!(
+            "{} is not a file",
+            args.file.display()
+        )));
+    }
+    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    print_warnings(&resolved.warnings);
+    let settings = resolved.settings;
+    let fail = |error: RestoreError| CliError::Failed {
+        hint: error.remediation(),
+        message: format!("restore failed: {error}"),
+    };
+    let state = restore::inspect_target(&settings)
+        .await
+        .map_err(|e| fail(RestoreError::Db(e)))?;
+    let mut replace = false;
+    if !state.is_empty() {
+        if !args.force {
+            let request = RestoreRequest {
+                file: args.file.clone(),
+                settings: settings.clone(),
+                replace_existing: false,
+            };
+            // Let the library say why (it knows the file's kind).
+            return Err(fail(
+                restore::restore(&request, None, CancellationToken::new())
+                    .await
+                    .err()
+                    .unwrap_or(RestoreError::NotEmpty {
+                        what: settings.display_url(),
+                        tables: state.tables.len(),
+                        om_version: state.openmetadata_version,
+                    }),
+            ));
+        }
+        if std::io::stdin().is_terminal() && !args.yes {
+            eprintln!(
+                "{} holds {} tables{} ({} rows). They will be DROPPED and replaced by {}.",
+                settings.display_url(),
+                state.tables.len(),
+                state
+                    .openmetadata_version
+                    .as_ref()
+                    .map(|v| format!(" of OpenMetadata {v}"))
+                    .unwrap_or_default(),
+                humanize::count(state.rows as i64),
+                args.file.display()
+            );
+            eprint!(
+                "Type the database name ({}) to go on: ",
+                settings.database.value
+            );
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            let _ = std::io::stdin().read_line(&mut answer);
+            if answer.trim() != settings.database.value {
+                eprintln!("Not confirmed; nothing was changed.");
+                return Ok(1);
+            }
+        }
+        replace = true;
+    }
+    let request = RestoreRequest {
+        file: args.file.clone(),
+        settings: settings.clone(),
+        replace_existing: replace,
+    };
+    let cancel = CancellationToken::new();
+    super::backup::cancel_on_signals(cancel.clone());
+    let (events, drawing) = progress::start("restore");
+    let result = restore::restore(&request, events, cancel).await;
+    let _ = drawing.await;
+    let restored = result.map_err(fail)?;
+    let mismatches = restored.mismatches().len();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&restored).unwrap_or_default()
+        );
+    } else {
+        print_text(&restored, &settings.display_url());
+    }
+    Ok(if mismatches == 0 { 0 } else { 1 })
+}
+
+fn print_text(restored: &Restored, target: &str) {
+    let rows: u64 = restored.tables.iter().map(|t| t.rows).sum();
+    println!(
+        "Restored into {target}: {} tables, {} rows in {}.",
+        restored.tables.len(),
+        humanize::count(rows as i64),
+        humanize::duration(restored.duration)
+    );
+    if !restored.dropped.is_empty() {
+        println!(
+            "  replaced {} tables that were there before",
+            restored.dropped.len()
+        );
+    }
+    let mismatches = restored.mismatches();
+    if mismatches.is_empty() {
+        if restored.tables.iter().any(|t| t.expected.is_some()) {
+            println!("Every table has the row count the backup recorded.");
+        }
+    } else {
+        println!("These tables do not have the rows the backup recorded:");
+        for t in mismatches {
+            println!(
+                "  {}: {} rows, {} expected",
+                t.name,
+                t.rows,
+                t.expected.unwrap_or(0)
+            );
+        }
+    }
+}

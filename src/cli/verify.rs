@@ -1,0 +1,169 @@
+//! `om-upgrade verify FILE`: is the backup whole and true to its manifest?
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::args::Format;
+use super::style::Painter;
+use super::{CliError, progress};
+use crate::backup::progress::Reporter;
+use crate::backup::rehearse::{self, RestoreCheck};
+use crate::backup::verify::{self, VerifyReport};
+use crate::config::{self, DbInputs, Env};
+use crate::db::Engine;
+
+pub const LONG_ABOUT: &str = "\
+Check a backup file: its SHA-256 and size against its manifest, every statement parsed to the \
+end, the rows and content checksum of every table against the manifest, and the end marker that \
+only a complete backup has. A truncated, corrupted or foreign file fails and says what is wrong \
+and where. Files written by the official `metadata backup` (which have no manifest) are parsed \
+and counted.
+
+With --restore-into URL the backup is also restored into that database (it must not exist or be \
+empty; it is dropped or emptied again afterwards) and every table compared.
+
+The result is recorded in the manifest, so `om-upgrade backups` shows which backups were verified.";
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The backup file (.sql, .sql.zst, .sql.gz)
+    pub file: PathBuf,
+
+    /// Also restore into this database and compare (mysql://… or postgres://…; password from
+    /// DB_USER_PASSWORD)
+    #[arg(long, value_name = "URL")]
+    pub restore_into: Option<String>,
+
+    /// Engine of a file without manifest or header (official `metadata backup` files)
+    #[arg(long, value_enum)]
+    pub engine: Option<Engine>,
+
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Serialize)]
+struct JsonResult<'a> {
+    ok: bool,
+    status: crate::checks::Status,
+    summary: String,
+    report: &'a VerifyReport,
+    restore: Option<&'a RestoreCheck>,
+}
+
+pub async fn run(args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
+    if !args.file.is_file() {
+        return Err(CliError::Usage(format!(
+            "{} is not a file",
+            args.file.display()
+        )));
+    }
+    let (events, drawing) = progress::start("verify");
+    let file = args.file.clone();
+    let engine = args.engine;
+    let report = tokio::task::spawn_blocking(move || {
+        let mut reporter = Reporter::new(events);
+        verify::verify(&file, engine, &mut reporter)
+    })
+    .await
+    .map_err(|e| CliError::Failed {
+        message: format!("verify stopped: {e}"),
+        hint: None,
+    })?
+    .map_err(|e| CliError::Failed {
+        message: e.to_string(),
+        hint: None,
+    })?;
+    let _ = drawing.await;
+    let mut restore = None;
+    if let Some(url) = &args.restore_into {
+        let Some(manifest) = &report.manifest else {
+            return Err(CliError::Usage(
+                "--restore-into needs the backup's manifest".into(),
+            ));
+        };
+        let target = config::resolve(
+            &DbInputs {
+                db_url: Some(url.clone()),
+                ..Default::default()
+            },
+            env,
+        )?
+        .settings;
+        let cancel = CancellationToken::new();
+        super::backup::cancel_on_signals(cancel.clone());
+        let (events, drawing) = progress::start("restore");
+        let result = rehearse::check(&args.file, manifest, &target, events, cancel).await;
+        let _ = drawing.await;
+        restore = Some(result.map_err(|error| CliError::Failed {
+            hint: error.remediation(),
+            message: format!("test restore failed: {error}"),
+        })?);
+    }
+    let ok = report.ok() && restore.as_ref().is_none_or(RestoreCheck::ok);
+    let _ = verify::record(&report, restore.as_ref().is_some_and(RestoreCheck::ok));
+    match args.format {
+        Format::Json => {
+            let result = JsonResult {
+                ok,
+                status: report.status(),
+                summary: report.summary(),
+                report: &report,
+                restore: restore.as_ref(),
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&result).unwrap_or_default()
+            );
+        }
+        Format::Text => print_text(&report, restore.as_ref(), &Painter::stdout(env)),
+    }
+    Ok(if ok { 0 } else { 1 })
+}
+
+fn print_text(report: &VerifyReport, restore: Option<&RestoreCheck>, paint: &Painter) {
+    println!(
+        "{}",
+        paint.bold(&format!("Verifying {}", report.path.display()))
+    );
+    for finding in &report.findings {
+        println!("{}  {}", paint.status(finding.status), finding.text);
+    }
+    if let Some(scan) = &report.scan {
+        println!();
+        for table in scan.tables.iter().filter(|t| t.rows > 0) {
+            println!(
+                "  {:<40} {:>12} rows",
+                table.name,
+                crate::humanize::count(table.rows as i64)
+            );
+        }
+    }
+    if let Some(check) = restore {
+        println!();
+        let status = if check.ok() {
+            crate::checks::Status::Pass
+        } else {
+            crate::checks::Status::Fail
+        };
+        println!(
+            "{}  restored into '{}': {} of {} tables match",
+            paint.status(status),
+            check.database,
+            check.tables.iter().filter(|t| t.ok()).count(),
+            check.tables.len()
+        );
+    }
+    println!();
+    println!(
+        "{}",
+        if report.ok() && restore.is_none_or(RestoreCheck::ok) {
+            format!("OK: {}", report.summary())
+        } else {
+            "NOT OK: do not rely on this backup".to_string()
+        }
+    );
+}
