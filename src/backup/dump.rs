@@ -222,13 +222,15 @@ async fn dump_mysql(
     let pool = db
         .mysql_pool()
         .ok_or_else(|| DbError::Other("not a MySQL connection".into()))?;
-    let mut conn = pool.acquire().await.map_err(|e| db.error(e))?;
+    // A connection of its own, outside the pool: when the work is cancelled mid-result it is
+    // simply closed, instead of being drained and handed back to the pool.
+    let mut conn = pool.acquire().await.map_err(|e| db.error(e))?.detach();
     for statement in [
         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
         "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
     ] {
         sqlx::raw_sql(statement)
-            .execute(&mut *conn)
+            .execute(&mut conn)
             .await
             .map_err(|e| db.error(e))?;
     }
@@ -269,7 +271,7 @@ async fn dump_mysql(
             "SELECT {} FROM {name}",
             column_list(Engine::Mysql, &columns)
         );
-        let mut rows = sqlx::raw_sql(AssertSqlSafe(select)).fetch(&mut *conn);
+        let mut rows = sqlx::raw_sql(AssertSqlSafe(select)).fetch(&mut conn);
         let mut checksum = TableChecksum::default();
         let mut tuple = Vec::with_capacity(4096);
         let mut statement_len = 0usize;
@@ -345,7 +347,8 @@ async fn dump_mysql(
         index += 1;
         out.maybe_flush().await?;
     }
-    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+    let _ = sqlx::Connection::close(conn).await;
     if format != FileFormat::OmCli {
         out.push_str(&footer_text(Engine::Mysql, &tables));
     }
@@ -368,14 +371,16 @@ async fn dump_postgres(
     let pool = db
         .pg_pool()
         .ok_or_else(|| DbError::Other("not a Postgres connection".into()))?;
-    let mut conn = pool.acquire().await.map_err(|e| db.error(e))?;
+    // A connection of its own, outside the pool: when the work is cancelled mid-result it is
+    // simply closed, instead of being drained and handed back to the pool.
+    let mut conn = pool.acquire().await.map_err(|e| db.error(e))?.detach();
     sqlx::raw_sql(
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
          SET LOCAL DateStyle = ISO; SET LOCAL IntervalStyle = postgres; \
          SET LOCAL extra_float_digits = 3; SET LOCAL TimeZone = 'UTC'; \
          SET LOCAL bytea_output = hex",
     )
-    .execute(&mut *conn)
+    .execute(&mut conn)
     .await
     .map_err(|e| db.error(e))?;
     let schema = schema::postgres(&mut conn).await.map_err(|e| db.error(e))?;
@@ -494,7 +499,8 @@ async fn dump_postgres(
         }
         out.push_str(&footer_text(Engine::Postgres, &tables));
     }
-    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+    let _ = sqlx::Connection::close(conn).await;
     out.flush().await?;
     Ok(Dumped {
         tables,

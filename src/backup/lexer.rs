@@ -11,6 +11,8 @@ use crate::db::Engine;
 pub enum Item {
     /// A `-- …` line between statements (without the dashes).
     Comment { text: String, line: u64 },
+    /// A psql meta-command line between statements (`\restrict …` in newer pg_dump output).
+    Meta { text: String, line: u64 },
     /// A statement without its terminating `;`.
     Statement { sql: String, line: u64 },
     /// Complete data lines of the current COPY block (each ends with `\n`).
@@ -131,6 +133,14 @@ impl<R: BufRead> Lexer<R> {
                 }
                 if trimmed.is_empty() {
                     continue;
+                }
+                if self.engine == Engine::Postgres && trimmed.starts_with(b"\\") {
+                    self.statement.clear();
+                    let text = String::from_utf8_lossy(trimmed).into_owned();
+                    return Ok(Some(Item::Meta {
+                        text,
+                        line: line_no,
+                    }));
                 }
                 if self.statement.is_empty() {
                     self.statement_line = line_no;

@@ -88,6 +88,12 @@ pub enum RestoreError {
     },
     #[error("{0}")]
     Manifest(#[from] ManifestError),
+    #[error("{} does not match its manifest (SHA-256 {found} instead of {expected}): the file changed or is damaged; refusing to restore it", path.display())]
+    Damaged {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
     #[error("the backup is of a {file} database; the target is {target}")]
     EngineMismatch { file: Engine, target: Engine },
     #[error(
@@ -142,6 +148,10 @@ impl RestoreError {
                     .into(),
             ),
             RestoreError::Db(e) => Some(e.remediation()),
+            RestoreError::Damaged { path, .. } => Some(format!(
+                "Run `om-upgrade verify {}` to see what is wrong, and restore another copy of the backup.",
+                path.display()
+            )),
             RestoreError::NeedsSchema { .. } => Some(
                 "Start the same OpenMetadata version once against the empty database so it creates \
                  its tables, stop it, then restore; or restore an om-upgrade SQL backup, which \
@@ -239,6 +249,20 @@ pub async fn restore(
         Err(ManifestError::Missing { .. }) => None,
         Err(e) => return Err(e.into()),
     };
+    if let Some(m) = &manifest {
+        let (found, _) =
+            super::output::sha256_file(path).map_err(|source| RestoreError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if found != m.file.sha256 {
+            return Err(RestoreError::Damaged {
+                path: path.to_path_buf(),
+                expected: m.file.sha256.clone(),
+                found,
+            });
+        }
+    }
     let head = read_head(path)?;
     let file_engine = manifest
         .as_ref()
@@ -437,10 +461,12 @@ async fn run_postgres(
     let pool = db
         .pg_pool()
         .ok_or_else(|| DbError::Other("not a Postgres connection".into()))?;
-    let mut conn = pool.acquire().await.map_err(|e| db.error(e))?;
+    // A connection of its own, outside the pool: when the work is cancelled mid-result it is
+    // simply closed, instead of being drained and handed back to the pool.
+    let mut conn = pool.acquire().await.map_err(|e| db.error(e))?.detach();
     let mut items = spawn_reader(path, Engine::Postgres)?;
     sqlx::raw_sql("BEGIN")
-        .execute(&mut *conn)
+        .execute(&mut conn)
         .await
         .map_err(|e| db.error(e))?;
     let result = async {
@@ -450,7 +476,7 @@ async fn run_postgres(
                 quote_ident(Engine::Postgres, table)
             );
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
-                .execute(&mut *conn)
+                .execute(&mut conn)
                 .await
                 .map_err(|e| statement_error(db, 0, &sql, e))?;
         }
@@ -503,7 +529,7 @@ async fn run_postgres(
                 index += 1;
             } else {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
-                    .execute(&mut *conn)
+                    .execute(&mut conn)
                     .await
                     .map_err(|e| statement_error(db, line, &sql, e))?;
                 reporter.add(0, sql.len() as u64);
@@ -515,13 +541,13 @@ async fn run_postgres(
     match result {
         Ok(statements) => {
             sqlx::raw_sql("COMMIT")
-                .execute(&mut *conn)
+                .execute(&mut conn)
                 .await
                 .map_err(|e| db.error(e))?;
             Ok(statements)
         }
         Err(e) => {
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
             Err(e)
         }
     }
@@ -541,10 +567,12 @@ async fn run_mysql(
     let pool = db
         .mysql_pool()
         .ok_or_else(|| DbError::Other("not a MySQL connection".into()))?;
-    let mut conn = pool.acquire().await.map_err(|e| db.error(e))?;
+    // A connection of its own, outside the pool: when the work is cancelled mid-result it is
+    // simply closed, instead of being drained and handed back to the pool.
+    let mut conn = pool.acquire().await.map_err(|e| db.error(e))?.detach();
     if let Some(needed) = manifest.and_then(|m| m.largest_statement_bytes) {
         let allowed = sqlx::query_scalar::<_, i64>("SELECT CAST(@@max_allowed_packet AS SIGNED)")
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut conn)
             .await
             .map_err(|e| db.error(e))? as u64;
         if needed + 1024 > allowed {
@@ -560,12 +588,12 @@ async fn run_mysql(
             ));
         }
         sqlx::raw_sql(sqlx::AssertSqlSafe(script))
-            .execute(&mut *conn)
+            .execute(&mut conn)
             .await
             .map_err(|e| db.error(e))?;
     }
     sqlx::raw_sql("SET autocommit = 0")
-        .execute(&mut *conn)
+        .execute(&mut conn)
         .await
         .map_err(|e| db.error(e))?;
     let mut items = spawn_reader(path, Engine::Mysql)?;
@@ -575,7 +603,7 @@ async fn run_mysql(
     let mut index = 0;
     while let Some(item) = items.recv().await {
         if cancel.is_cancelled() {
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
             return Err(RestoreError::Cancelled { rolled_back: false });
         }
         let Item::Statement { sql, line } = item? else {
@@ -594,7 +622,7 @@ async fn run_mysql(
             current = table;
         }
         let result = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
-            .execute(&mut *conn)
+            .execute(&mut conn)
             .await
             .map_err(|e| statement_error(db, line, &sql, e))?;
         let is_insert = sql
@@ -607,7 +635,7 @@ async fn run_mysql(
         pending += sql.len();
         if pending >= MYSQL_COMMIT_BYTES {
             sqlx::raw_sql("COMMIT")
-                .execute(&mut *conn)
+                .execute(&mut conn)
                 .await
                 .map_err(|e| db.error(e))?;
             pending = 0;
@@ -617,9 +645,10 @@ async fn run_mysql(
         reporter.table_done(index, &done, reporter.table_rows);
     }
     sqlx::raw_sql("COMMIT; SET autocommit = 1; SET FOREIGN_KEY_CHECKS = 1")
-        .execute(&mut *conn)
+        .execute(&mut conn)
         .await
         .map_err(|e| db.error(e))?;
+    let _ = sqlx::Connection::close(conn).await;
     Ok(statements)
 }
 

@@ -145,6 +145,7 @@ pub fn scan(
                 reporter.add(0, data.len() as u64);
             }
             Item::CopyEnd { .. } => copy_table = None,
+            Item::Meta { .. } => {}
         }
     }
     Ok(FileScan {

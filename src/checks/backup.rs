@@ -1,12 +1,22 @@
-//! Backup-related checks that need no backup yet.
+//! Backup checks: room for one, a recent verified one, and which methods this host has.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
 
 use super::{Check, CheckId, Context, Outcome};
-use crate::backup::space;
+use crate::backup::external::find_on_path;
+use crate::backup::{locate, space};
+use crate::db::Engine;
 use crate::humanize;
 
 pub const DISK_SPACE: CheckId = CheckId::new("backup.disk_space");
+pub const RECENT: CheckId = CheckId::new("backup.recent");
+pub const TOOLS: CheckId = CheckId::new("backup.tools");
+
+/// A backup older than this is not "the backup taken before the upgrade".
+pub const RECENT_HOURS: i64 = 24;
 
 pub fn checks(_ctx: &Context) -> Vec<Check> {
     vec![
@@ -14,6 +24,17 @@ pub fn checks(_ctx: &Context) -> Vec<Check> {
             disk_space(&ctx).await
         })
         .after(super::db::SIZE),
+        Check::new(
+            RECENT,
+            "A recent verified backup of this database",
+            |ctx| async move { recent(&ctx) },
+        ),
+        Check::new(
+            TOOLS,
+            "Backup methods available on this host",
+            |ctx| async move { tools(&ctx).await },
+        )
+        .timeout(Duration::from_secs(20)),
     ]
 }
 
@@ -65,4 +86,129 @@ async fn disk_space(ctx: &Arc<Context>) -> Outcome {
         ))
     };
     outcome.detail("backup folder", folder.display().to_string())
+}
+
+fn recent(ctx: &Arc<Context>) -> Outcome {
+    let s = &ctx.settings;
+    let folder = &ctx.backup_dir;
+    let found = locate::find(std::slice::from_ref(folder));
+    let ours: Vec<_> = found
+        .iter()
+        .filter(|b| b.is_of(&s.host.value, s.port.value, &s.database.value))
+        .collect();
+    let take_one = format!(
+        "Take one now: om-upgrade backup --output {} (add --test-restore to prove it restores).",
+        folder.display()
+    );
+    let Some(newest) = ours.first() else {
+        let mut outcome = Outcome::fail(format!(
+            "no backup of {} found in {}",
+            s.display_url(),
+            folder.display()
+        ))
+        .fix(take_one);
+        let others = found.iter().filter(|b| b.manifest.is_none()).count();
+        if others > 0 {
+            outcome = outcome.line(format!(
+                "{others} backup(s) without a manifest there (official CLI?): they cannot be matched to this database"
+            ));
+        }
+        return outcome;
+    };
+    let age = Utc::now() - newest.taken_at;
+    let age_text = humanize::duration(age.to_std().unwrap_or_default());
+    let path = newest.path.display().to_string();
+    if age.num_hours() >= RECENT_HOURS {
+        return Outcome::warn(format!(
+            "the newest backup of this database is {age_text} old"
+        ))
+        .detail("newest", path)
+        .fix(take_one);
+    }
+    match newest.verified() {
+        Some(true) => {
+            Outcome::pass(format!("verified backup taken {age_text} ago")).detail("file", path)
+        }
+        Some(false) => Outcome::fail(format!(
+            "the newest backup ({age_text} old) FAILED verification"
+        ))
+        .detail("file", path.clone())
+        .fix(format!(
+            "Run `om-upgrade verify {path}` to see why, and take a new backup."
+        )),
+        None => Outcome::warn(format!("backup taken {age_text} ago, not verified yet"))
+            .detail("file", path.clone())
+            .fix(format!("Run: om-upgrade verify {path}")),
+    }
+}
+
+/// The first line of `tool --version`, if the tool runs.
+async fn version_of(program: &std::path::Path) -> Option<String> {
+    let output = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::process::Command::new(program)
+            .arg("--version")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .next()
+        .map(|l| l.trim().to_string())
+}
+
+async fn tools(ctx: &Arc<Context>) -> Outcome {
+    let (dump, load) = match ctx.settings.engine.value {
+        Engine::Postgres => ("pg_dump", "psql"),
+        Engine::Mysql => ("mysqldump", "mysql"),
+    };
+    let mut methods = vec!["builtin".to_string()];
+    let mut outcome_lines = Vec::new();
+    for tool in [dump, load] {
+        match find_on_path(tool) {
+            Some(path) => {
+                let version = version_of(&path)
+                    .await
+                    .unwrap_or_else(|| "version unknown".into());
+                outcome_lines.push((tool, format!("{} ({version})", path.display())));
+                if tool == dump {
+                    methods.push("native".into());
+                }
+            }
+            None => outcome_lines.push((tool, "not installed".to_string())),
+        }
+    }
+    match find_on_path("metadata") {
+        Some(path) => {
+            methods.push("metadata-cli".into());
+            outcome_lines.push(("metadata", path.display().to_string()));
+        }
+        None => outcome_lines.push((
+            "metadata",
+            "not on PATH (give --python of a venv with openmetadata-ingestion for --method metadata-cli)".into(),
+        )),
+    }
+    let mut outcome = Outcome::pass(format!("available here: {}", methods.join(", ")));
+    for (tool, text) in outcome_lines {
+        outcome = outcome.detail(tool, text);
+    }
+    if ctx.settings.engine.value == Engine::Postgres
+        && let Ok(server) = ctx.server_info().await
+        && let Some(server_version) = &server.version
+        && let Some(path) = find_on_path("pg_dump")
+        && let Some(text) = version_of(&path).await
+        && let Some(client) = text
+            .split_whitespace()
+            .find_map(crate::db::inspect::leading_version)
+        && client.major < server_version.major
+    {
+        outcome = outcome.line(format!(
+            "pg_dump {} cannot dump a PostgreSQL {} server: the built-in method can",
+            client.major, server_version.major
+        ));
+    }
+    outcome
 }

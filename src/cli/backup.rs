@@ -111,15 +111,12 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
     let resolved = config::resolve(&args.connection.to_inputs(), env)?;
     print_warnings(&resolved.warnings);
     let mut settings = resolved.settings;
-    // Prompts for a password if the server wants one; the connection is closed again.
-    connect::connect(&mut settings)
+    connect::ensure_password(&mut settings)
         .await
         .map_err(|e| CliError::Failed {
             message: format!("cannot connect: {e}"),
             hint: Some(e.remediation()),
-        })?
-        .close()
-        .await;
+        })?;
     if args.test_restore && (args.method != Method::Builtin || args.format != FileFormat::Sql) {
         return Err(CliError::Usage(
             "--test-restore needs the built-in method and the sql format (the default)".into(),
@@ -189,7 +186,7 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
             removed_partials: &backup.removed_partials,
             test_restore: check.as_ref(),
         };
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&result).unwrap_or_default()
         );
@@ -236,28 +233,29 @@ fn shell_quote(path: &Path) -> String {
 fn print_done(backup: &Backup, check: Option<&RestoreCheck>) {
     let m = &backup.manifest;
     let took = (m.finished_at - m.started_at).to_std().unwrap_or_default();
-    println!("Backup complete: {}", backup.path.display());
-    println!(
+    outln!("Backup complete: {}", backup.path.display());
+    outln!(
         "  size      {} ({} tables, {} rows, {})",
         humanize::bytes(m.file.bytes),
         m.tables.len(),
         humanize::count(m.total_rows() as i64),
         humanize::duration(took)
     );
-    println!("  sha256    {}", m.file.sha256);
-    println!("  manifest  {}", backup.manifest_path.display());
+    outln!("  sha256    {}", m.file.sha256);
+    outln!("  manifest  {}", backup.manifest_path.display());
     if let Some(version) = &m.source.openmetadata_version {
-        println!(
+        outln!(
             "  of        OpenMetadata {version} on {} ({})",
-            m.source.database, m.source.product
+            m.source.database,
+            m.source.product
         );
     }
     for note in &m.notes {
-        println!("  note      {note}");
+        outln!("  note      {note}");
     }
     if let Some(check) = check {
         if check.ok() {
-            println!(
+            outln!(
                 "Test restore: all {} tables restored into '{}' match the backup ({}){}.",
                 check.tables.len(),
                 check.database,
@@ -273,9 +271,9 @@ fn print_done(backup: &Backup, check: Option<&RestoreCheck>) {
                 }
             );
         } else {
-            println!("Test restore FAILED: these tables differ:");
+            outln!("Test restore FAILED: these tables differ:");
             for t in check.tables.iter().filter(|t| !t.ok()) {
-                println!(
+                outln!(
                     "  {}: {} rows expected, {} restored{}",
                     t.name,
                     t.expected_rows,
@@ -291,10 +289,8 @@ fn print_done(backup: &Backup, check: Option<&RestoreCheck>) {
     }
     let file = shell_quote(&backup.path);
     let manifest = shell_quote(&backup.manifest_path);
-    println!();
-    println!("Keep a copy off this host before upgrading, for example:");
-    println!(
-        "  rsync -av --progress {file} {manifest} USER@BACKUP-HOST:/srv/backups/openmetadata/"
-    );
-    println!("Check it any time with: om-upgrade verify {file}");
+    outln!();
+    outln!("Keep a copy off this host before upgrading, for example:");
+    outln!("  rsync -av --progress {file} {manifest} USER@BACKUP-HOST:/srv/backups/openmetadata/");
+    outln!("Check it any time with: om-upgrade verify {file}");
 }

@@ -66,7 +66,7 @@ pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
                     method: f.manifest.as_ref().map(|m| m.method),
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&entries).unwrap_or_default()
             );
@@ -78,19 +78,22 @@ pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
 
 fn print_text(found: &[FoundBackup], dirs: &[PathBuf]) {
     if found.is_empty() {
-        println!("No backups found in:");
+        outln!("No backups found in:");
         for dir in dirs {
-            println!("  {}", dir.display());
+            outln!("  {}", dir.display());
         }
-        println!("Take one with: om-upgrade backup");
+        outln!("Take one with: om-upgrade backup");
         return;
     }
-    println!(
+    outln!(
         "{:<17} {:>10}  {:<8} {:<9} path",
-        "taken (UTC)", "size", "OM", "verified"
+        "taken (UTC)",
+        "size",
+        "OM",
+        "verified"
     );
     for f in found {
-        println!(
+        outln!(
             "{:<17} {:>10}  {:<8} {:<9} {}",
             f.taken_at.format("%Y-%m-%d %H:%M"),
             humanize::bytes(f.bytes),

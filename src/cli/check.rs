@@ -87,7 +87,7 @@ pub async fn run(args: CheckArgs, env: &Env) -> Result<i32, CliError> {
                 message: format!("cannot write JSON: {e}"),
                 hint: None,
             })?;
-            println!("{text}");
+            outln!("{text}");
         }
         Format::Text => print_text(&results, &ctx, &Painter::stdout(env)),
     }
@@ -100,7 +100,7 @@ fn print_text(results: &[CheckResult], ctx: &Context, paint: &Painter) {
         .as_ref()
         .map(|t| format!(", target {t}"))
         .unwrap_or_default();
-    println!(
+    outln!(
         "{}",
         paint.bold(&format!(
             "om-upgrade {}: checking {}{target}",
@@ -108,14 +108,14 @@ fn print_text(results: &[CheckResult], ctx: &Context, paint: &Painter) {
             ctx.settings.display_url()
         ))
     );
-    println!();
+    outln!();
     let id_width = results
         .iter()
         .map(|r| r.id.as_str().len())
         .max()
         .unwrap_or(0);
     for result in results {
-        println!(
+        outln!(
             "{}  {:<id_width$}  {}",
             paint.status(result.outcome.status),
             result.id.as_str(),
@@ -126,15 +126,15 @@ fn print_text(results: &[CheckResult], ctx: &Context, paint: &Painter) {
                 Some(label) => format!("{label}: {}", detail.text),
                 None => detail.text.clone(),
             };
-            println!("          {}", paint.dim(&line));
+            outln!("          {}", paint.dim(&line));
         }
         if let Some(fix) = &result.outcome.remediation {
-            println!("          → {fix}");
+            outln!("          → {fix}");
         }
     }
     let count = |s: Status| results.iter().filter(|r| r.outcome.status == s).count();
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{} checks: {} passed, {} warnings, {} failed, {} skipped",
         results.len(),
         count(Status::Pass),

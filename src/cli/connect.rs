@@ -3,6 +3,10 @@
 
 use std::io::IsTerminal;
 
+fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
 use crate::config::{DbSettings, Secret, Source};
 use crate::db::{Db, DbError};
 
@@ -10,9 +14,8 @@ use crate::db::{Db, DbError};
 /// On success `settings` holds the password that worked.
 pub async fn connect(settings: &mut DbSettings) -> Result<Db, DbError> {
     let first = Db::connect(settings).await;
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     match first {
-        Err(error) if error.is_auth_failure() && settings.password.is_none() && interactive => {
+        Err(error) if error.is_auth_failure() && settings.password.is_none() && interactive() => {
             let prompt = format!(
                 "Password for {}@{}:{}: ",
                 settings.user.value, settings.host.value, settings.port.value
@@ -29,4 +32,20 @@ pub async fn connect(settings: &mut DbSettings) -> Result<Db, DbError> {
         }
         other => other,
     }
+}
+
+/// For commands that connect later (backup, restore): when no password is set and a person is
+/// at the terminal, finds out now whether the server wants one, and asks for it.
+pub async fn ensure_password(settings: &mut DbSettings) -> Result<(), DbError> {
+    if settings.password.is_some() || !interactive() {
+        return Ok(());
+    }
+    match connect(settings).await {
+        Ok(db) => db.close().await,
+        Err(error) if error.is_auth_failure() => return Err(error),
+        // Anything else is for the command itself to report (or handle: restore creates a
+        // missing database).
+        Err(_) => {}
+    }
+    Ok(())
 }

@@ -79,11 +79,11 @@ pub async fn run(args: DemoArgs, env: &Env) -> Result<i32, CliError> {
                 message: format!("cannot write JSON: {e}"),
                 hint: None,
             })?;
-            println!("{text}");
+            outln!("{text}");
         }
         Format::Text => {
             let rows: u64 = summary.rows.values().sum();
-            println!(
+            outln!(
                 "Created a sample OpenMetadata {} database {} on {} ({} rows in {} tables, scale {}).",
                 summary.openmetadata_version,
                 settings.display_url(),
@@ -93,14 +93,14 @@ pub async fn run(args: DemoArgs, env: &Env) -> Result<i32, CliError> {
                 summary.scale
             );
             let e = &summary.expected;
-            println!(
+            outln!(
                 "It holds {} queries, {} of which the 1.2 migration would delete, and {} Domo services still using sandboxDomain.",
                 e.queries_total,
                 e.queries_deleted_by_1_2,
                 e.domo_sandbox_domain.iter().map(|(_, n)| n).sum::<u64>()
             );
-            println!();
-            println!(
+            outln!();
+            outln!(
                 "Next: om-upgrade check {} --target 1.2.0",
                 connection_flags(&settings)
             );

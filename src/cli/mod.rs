@@ -1,6 +1,17 @@
 //! The command line: clap definitions and one module per subcommand. Library modules never
 //! print; this layer does.
 
+/// `println!` that ends the process quietly when stdout is a closed pipe (`… | head`), instead
+/// of panicking as `println!` does.
+macro_rules! outln {
+    () => {
+        $crate::cli::out_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::out_line(format_args!($($arg)*))
+    };
+}
+
 pub mod args;
 mod backup;
 mod backups;
@@ -135,13 +146,23 @@ Run `om-upgrade --help` for settings and examples.";
 
 fn no_subcommand() -> i32 {
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        println!("{PLAN}");
+        outln!("{PLAN}");
         0
     } else {
         eprintln!(
             "om-upgrade: the interactive wizard needs a terminal, and this is not one.\n\n{PLAN}"
         );
         2
+    }
+}
+
+pub(crate) fn out_line(args: std::fmt::Arguments) {
+    use std::io::Write;
+    if let Err(error) = writeln!(std::io::stdout().lock(), "{args}")
+        && error.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        // What a shell reports for a process killed by SIGPIPE.
+        std::process::exit(141);
     }
 }
 

@@ -54,7 +54,13 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
     }
     let resolved = config::resolve(&args.connection.to_inputs(), env)?;
     print_warnings(&resolved.warnings);
-    let settings = resolved.settings;
+    let mut settings = resolved.settings;
+    super::connect::ensure_password(&mut settings)
+        .await
+        .map_err(|e| CliError::Failed {
+            message: format!("cannot connect: {e}"),
+            hint: Some(e.remediation()),
+        })?;
     let fail = |error: RestoreError| CliError::Failed {
         hint: error.remediation(),
         message: format!("restore failed: {error}"),
@@ -122,7 +128,7 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
     let restored = result.map_err(fail)?;
     let mismatches = restored.mismatches().len();
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&restored).unwrap_or_default()
         );
@@ -134,14 +140,14 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
 
 fn print_text(restored: &Restored, target: &str) {
     let rows: u64 = restored.tables.iter().map(|t| t.rows).sum();
-    println!(
+    outln!(
         "Restored into {target}: {} tables, {} rows in {}.",
         restored.tables.len(),
         humanize::count(rows as i64),
         humanize::duration(restored.duration)
     );
     if !restored.dropped.is_empty() {
-        println!(
+        outln!(
             "  replaced {} tables that were there before",
             restored.dropped.len()
         );
@@ -149,12 +155,12 @@ fn print_text(restored: &Restored, target: &str) {
     let mismatches = restored.mismatches();
     if mismatches.is_empty() {
         if restored.tables.iter().any(|t| t.expected.is_some()) {
-            println!("Every table has the row count the backup recorded.");
+            outln!("Every table has the row count the backup recorded.");
         }
     } else {
-        println!("These tables do not have the rows the backup recorded:");
+        outln!("These tables do not have the rows the backup recorded:");
         for t in mismatches {
-            println!(
+            outln!(
                 "  {}: {} rows, {} expected",
                 t.name,
                 t.rows,

@@ -114,7 +114,7 @@ pub async fn run(args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
                 report: &report,
                 restore: restore.as_ref(),
             };
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&result).unwrap_or_default()
             );
@@ -125,17 +125,17 @@ pub async fn run(args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
 }
 
 fn print_text(report: &VerifyReport, restore: Option<&RestoreCheck>, paint: &Painter) {
-    println!(
+    outln!(
         "{}",
         paint.bold(&format!("Verifying {}", report.path.display()))
     );
     for finding in &report.findings {
-        println!("{}  {}", paint.status(finding.status), finding.text);
+        outln!("{}  {}", paint.status(finding.status), finding.text);
     }
     if let Some(scan) = &report.scan {
-        println!();
+        outln!();
         for table in scan.tables.iter().filter(|t| t.rows > 0) {
-            println!(
+            outln!(
                 "  {:<40} {:>12} rows",
                 table.name,
                 crate::humanize::count(table.rows as i64)
@@ -143,13 +143,13 @@ fn print_text(report: &VerifyReport, restore: Option<&RestoreCheck>, paint: &Pai
         }
     }
     if let Some(check) = restore {
-        println!();
+        outln!();
         let status = if check.ok() {
             crate::checks::Status::Pass
         } else {
             crate::checks::Status::Fail
         };
-        println!(
+        outln!(
             "{}  restored into '{}': {} of {} tables match",
             paint.status(status),
             check.database,
@@ -157,8 +157,8 @@ fn print_text(report: &VerifyReport, restore: Option<&RestoreCheck>, paint: &Pai
             check.tables.len()
         );
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{}",
         if report.ok() && restore.is_none_or(RestoreCheck::ok) {
             format!("OK: {}", report.summary())

@@ -66,6 +66,8 @@ pub struct TableDef {
     pub indexes: Vec<Vec<&'static str>>,
     /// Postgres name needs quotes (Flyway's upper-case DATABASE_CHANGE_LOG).
     pub pg_quoted_name: bool,
+    /// Columns OpenMetadata declares NOT NULL on MySQL only.
+    pub pg_nullable: Vec<&'static str>,
 }
 
 impl TableDef {
@@ -77,6 +79,7 @@ impl TableDef {
             unique: Vec::new(),
             indexes: Vec::new(),
             pg_quoted_name: false,
+            pg_nullable: Vec::new(),
         }
     }
 
@@ -122,6 +125,11 @@ impl TableDef {
                 not_null,
             },
         )
+    }
+
+    fn pg_nullable(mut self, column: &'static str) -> Self {
+        self.pg_nullable.push(column);
+        self
     }
 
     fn pk(mut self, cols: &[&'static str]) -> Self {
@@ -336,6 +344,8 @@ pub fn tables() -> Vec<TableDef> {
     tables.push(
         TableDef::new("profiler_data_time_series")
             .plain("entityFQNHash", Ty::Ascii(768), true)
+            // As in OpenMetadata's own Postgres DDL of this table.
+            .pg_nullable("entityFQNHash")
             .plain("extension", Ty::Varchar(256), true)
             .plain("jsonSchema", Ty::Varchar(256), true)
             .json(JsonKind::PlainJson, false)
@@ -579,7 +589,12 @@ pub fn create_table(product: Product, table: &TableDef) -> String {
                         (true, true) => "SERIAL".to_string(),
                         _ => sql_type(product, *ty),
                     };
-                    let not_null = if *not_null { " NOT NULL" } else { "" };
+                    let nullable_here = pg && table.pg_nullable.contains(&col.name);
+                    let not_null = if *not_null && !nullable_here {
+                        " NOT NULL"
+                    } else {
+                        ""
+                    };
                     let auto = if *auto_increment && !pg {
                         " AUTO_INCREMENT"
                     } else {

@@ -199,3 +199,55 @@ pub fn check_by_id<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_jso
 }
 
 pub const ENGINES: [Engine; 2] = [Engine::Postgres, Engine::Mysql];
+
+/// Per-table fingerprints computed by the server itself (independent of om-upgrade's own
+/// serializer): Postgres md5 over every row's text, ordered; MySQL `CHECKSUM TABLE`.
+pub async fn server_fingerprints(db: &Db) -> std::collections::BTreeMap<String, String> {
+    use om_upgrade::db::inspect;
+    let mut out = std::collections::BTreeMap::new();
+    for table in inspect::tables(db).await.expect("tables") {
+        let quoted = inspect::quote_ident(db.engine(), &table.name);
+        let (sql, column) = match db.engine() {
+            Engine::Postgres => (
+                format!(
+                    "SELECT COALESCE(md5(string_agg(t::text, '|' ORDER BY t::text)), 'empty') FROM {quoted} t"
+                ),
+                0,
+            ),
+            Engine::Mysql => (format!("CHECKSUM TABLE {quoted}"), 1),
+        };
+        let rows = db.fetch_rows(&sql, &[]).await.expect("fingerprint");
+        let value = rows[0][column].as_text().unwrap_or_default();
+        let count = db
+            .fetch_i64(&format!("SELECT COUNT(*) FROM {quoted}"), &[])
+            .await
+            .expect("count");
+        out.insert(table.name, format!("{count}:{value}"));
+    }
+    out
+}
+
+/// The official CLI's venv, when it was set up (`scripts/setup-peer-venv`). With
+/// OMU_REQUIRE_PEER=1 (as in CI) its absence fails the test instead of skipping it.
+pub fn peer_python() -> Option<std::path::PathBuf> {
+    let venv = std::env::var("OMU_PEER_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".peer/om-ingestion-1.1")
+        });
+    let python = venv.join("bin/python");
+    if python.exists() {
+        return Some(python);
+    }
+    if std::env::var("OMU_REQUIRE_PEER").is_ok_and(|v| v == "1") {
+        panic!(
+            "OMU_REQUIRE_PEER=1 but {} does not exist: run scripts/setup-peer-venv",
+            python.display()
+        );
+    }
+    eprintln!(
+        "\n*** interop test NOT RUN: no peer venv at {} (create it with scripts/setup-peer-venv) ***\n",
+        venv.display()
+    );
+    None
+}

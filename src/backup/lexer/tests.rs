@@ -167,3 +167,28 @@ fn tuples_of_inserts() {
     let pg = "INSERT INTO t (json) VALUES (E'a\\')b')";
     assert_eq!(insert_tuples(pg, Engine::Postgres), vec!["(E'a\\')b')"]);
 }
+
+#[test]
+fn psql_meta_commands_of_pg_dump_are_items_of_their_own() {
+    let got = items(
+        "\\restrict abc\nSET x = 1;\n\\unrestrict abc\n",
+        Engine::Postgres,
+    );
+    assert_eq!(
+        got,
+        vec![
+            Item::Meta {
+                text: "\\restrict abc".into(),
+                line: 1
+            },
+            Item::Statement {
+                sql: "SET x = 1".into(),
+                line: 2
+            },
+            Item::Meta {
+                text: "\\unrestrict abc".into(),
+                line: 3
+            },
+        ]
+    );
+}
