@@ -107,7 +107,7 @@ pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
                     match (&result.outcome, result.effect) {
                         (ProbeOutcome::Found { .. }, Effect::Affects) => affects.push(evidence),
                         (ProbeOutcome::Found { .. }, Effect::Info) => info.push(evidence),
-                        (ProbeOutcome::Clear | ProbeOutcome::NotApplicable, _) => {
+                        (ProbeOutcome::Clear | ProbeOutcome::NotApplicable { .. }, _) => {
                             clear.push(evidence)
                         }
                         _ => unknown.push(evidence),
@@ -161,7 +161,12 @@ pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
                 Some(server) => match (db_range(server.product), &server.version) {
                     (Some(range), Some(version)) => {
                         let version = Version::new(version.major, version.minor, version.patch);
-                        database_version(server, &version, range, &mut affects, &mut clear);
+                        let (bucket, evidence) = database_version(server, &version, range);
+                        match bucket {
+                            Bucket::Affects => affects.push(evidence),
+                            Bucket::Clear => clear.push(evidence),
+                            Bucket::Unknown => unknown.push(evidence),
+                        }
                     }
                     _ => unknown.push(Evidence::text(format!(
                         "{} {}: OpenMetadata documents MySQL and PostgreSQL only",
@@ -209,25 +214,33 @@ pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
     }
 }
 
-fn database_version(
-    server: &ServerInfo,
-    version: &Version,
-    range: &Range,
-    affects: &mut Vec<Evidence>,
-    clear: &mut Vec<Evidence>,
-) {
+/// Older than documented affects the upgrade; newer than documented is only "not known to work".
+fn database_version(server: &ServerInfo, version: &Version, range: &Range) -> (Bucket, Evidence) {
     let shown = format!("{} {}", server.product, version);
     if range.contains(version) {
-        clear.push(Evidence::text(format!("{shown} is within {range}")));
+        (
+            Bucket::Clear,
+            Evidence::text(format!("{shown} is within {range}")),
+        )
     } else if range.is_below(version) {
-        affects.push(Evidence::text(format!(
-            "{shown} is older than {range}: upgrade the database server first"
-        )));
+        (
+            Bucket::Affects,
+            Evidence::text(format!(
+                "{shown} is older than {range}: upgrade the database server first"
+            )),
+        )
     } else {
-        affects.push(Evidence::text(format!(
-            "{shown} is newer than documented ({range})"
-        )));
+        (
+            Bucket::Unknown,
+            Evidence::text(format!("{shown} is newer than documented ({range})")),
+        )
     }
+}
+
+enum Bucket {
+    Affects,
+    Clear,
+    Unknown,
 }
 
 fn join(evidence: &[Evidence]) -> String {

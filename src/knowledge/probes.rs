@@ -32,7 +32,9 @@ pub enum ProbeOutcome {
     /// Nothing the item touches.
     Clear,
     /// The probe has no SQL for this engine: the item does not concern it.
-    NotApplicable,
+    NotApplicable {
+        engine: Engine,
+    },
     MissingTable {
         table: String,
     },
@@ -60,7 +62,7 @@ impl ProbeResult {
     pub fn count(&self) -> Option<i64> {
         match &self.outcome {
             ProbeOutcome::Found { count, .. } => Some(*count),
-            ProbeOutcome::Clear | ProbeOutcome::NotApplicable => Some(0),
+            ProbeOutcome::Clear | ProbeOutcome::NotApplicable { .. } => Some(0),
             _ => None,
         }
     }
@@ -122,7 +124,9 @@ impl ProbeSession {
 
     async fn measure(&self, db: &Db, probe: &Probe) -> ProbeOutcome {
         let Some(count_sql) = probe.count.for_engine(db.engine()) else {
-            return ProbeOutcome::NotApplicable;
+            return ProbeOutcome::NotApplicable {
+                engine: db.engine(),
+            };
         };
         let failed = |error: ProbeError| match error {
             ProbeError::TimedOut(after) => ProbeOutcome::TimedOut {
@@ -154,7 +158,9 @@ impl ProbeSession {
         let Some(count) = rows.first().and_then(|r| r.first()).and_then(count_of) else {
             return ProbeOutcome::Failed {
                 error: "the probe's count query did not return a number".into(),
-                remediation: "Fix the probe's SQL in the release catalogue.".into(),
+                remediation: "Fix the probe's SQL in the release catalogue (cast the count to \
+                              BIGINT / SIGNED)."
+                    .into(),
             };
         };
         if count == 0 {
@@ -304,9 +310,11 @@ async fn fetch(db: &Db, conn: &mut Conn, sql: &str) -> Result<Vec<Vec<Cell>>, Db
     }
 }
 
+/// The count in a result cell. NULL is not a count: it is also what a column of a type the
+/// decoder does not know (such as Postgres `numeric`) reads as, so probes cast to BIGINT.
 fn count_of(cell: &Cell) -> Option<i64> {
     match cell {
-        Cell::Null => Some(0),
+        Cell::Null => None,
         Cell::Text(t) => t.trim().split('.').next().and_then(|n| n.parse().ok()),
         other => other.as_i64(),
     }
@@ -336,7 +344,9 @@ pub fn describe(probe: &Probe, outcome: &ProbeOutcome) -> String {
             .replace("{count}", &count.to_string())
             .replace("{first}", samples.first().map_or("?", String::as_str)),
         ProbeOutcome::Clear => probe.clear.clone(),
-        ProbeOutcome::NotApplicable => format!("{} (does not apply to this engine)", probe.clear),
+        ProbeOutcome::NotApplicable { engine } => {
+            format!("not a concern on {engine} ({})", probe.id)
+        }
         ProbeOutcome::MissingTable { table } => {
             format!("unknown: table {table} does not exist")
         }
@@ -399,6 +409,6 @@ mod tests {
             "a · NULL"
         );
         assert_eq!(count_of(&Cell::Text("12".into())), Some(12));
-        assert_eq!(count_of(&Cell::Null), Some(0));
+        assert_eq!(count_of(&Cell::Null), None);
     }
 }

@@ -14,6 +14,30 @@ use crate::yaml::{self, Node};
 /// How deep `--workflows` looks into sub-folders.
 const MAX_DEPTH: usize = 8;
 
+/// Which of the operator's files to scan, and the environment openmetadata.yaml is read with.
+#[derive(Debug, Clone, Default)]
+pub struct ScanInputs {
+    /// The server's openmetadata.yaml (`--config`).
+    pub server_config: Option<PathBuf>,
+    /// A folder (or one file) of ingestion workflow YAMLs (`--workflows`).
+    pub workflows: Option<PathBuf>,
+    pub env: Env,
+}
+
+impl ScanInputs {
+    /// Scans what was given against the rules of `items`.
+    pub fn scan(&self, items: &[&Item]) -> ScanReport {
+        let mut report = ScanReport::default();
+        if let Some(path) = &self.server_config {
+            scan_server_config(path, items, &self.env, &mut report);
+        }
+        if let Some(path) = &self.workflows {
+            scan_workflows(path, items, &mut report);
+        }
+        report
+    }
+}
+
 /// A rule of an item that matched a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hit {
