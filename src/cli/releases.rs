@@ -71,9 +71,6 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct ReleasesArgs {
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-
     /// The installed OpenMetadata version [default: read from the database]
     #[arg(long, value_name = "X.Y.Z")]
     pub from: Option<Version>,
@@ -97,6 +94,10 @@ pub struct ReleasesArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormat,
+
+    /// The database to probe; --config also names the openmetadata.yaml to scan
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// Whether any database setting came from somewhere other than the server's defaults.

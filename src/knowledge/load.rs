@@ -697,6 +697,21 @@ fn parse_engine_sql(ctx: &mut Ctx<'_>, node: &Node, what: &str) -> Option<Engine
         ctx.problem(node.line, &format!("{what} needs sql, mysql or postgres"));
         return None;
     }
+    // The READ ONLY transaction refuses writes; a statement such as COMMIT would end it.
+    for text in [&sql.mysql, &sql.postgres].into_iter().flatten() {
+        let first = text
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        if first != "SELECT" && first != "WITH" {
+            ctx.problem(
+                node.line,
+                &format!("{what} SQL must be a query starting with SELECT or WITH"),
+            );
+            return None;
+        }
+    }
     Some(sql)
 }
 
@@ -1022,6 +1037,16 @@ items:
                 .iter()
                 .any(|p| p.contains("missing required field 'action'")),
             "{problems:?}"
+        );
+
+        let commit = GOOD.replace(
+            "        connection:\n          table: dbservice_entity\n          service_types: [DomoDatabase]\n          key: sandboxDomain\n          when: present\n",
+            "        tables: [t]\n        count: { sql: COMMIT }\n",
+        );
+        assert!(
+            problems_of(&commit)[0].contains("must be a query starting with SELECT or WITH"),
+            "{:?}",
+            problems_of(&commit)
         );
 
         let unsafe_table = GOOD.replace(

@@ -345,7 +345,11 @@ pub fn describe(probe: &Probe, outcome: &ProbeOutcome) -> String {
             .replace("{first}", samples.first().map_or("?", String::as_str)),
         ProbeOutcome::Clear => probe.clear.clone(),
         ProbeOutcome::NotApplicable { engine } => {
-            format!("not a concern on {engine} ({})", probe.id)
+            let only = match engine {
+                Engine::Mysql => "PostgreSQL",
+                Engine::Postgres => "MySQL",
+            };
+            format!("{} is a {only}-only concern", probe.id)
         }
         ProbeOutcome::MissingTable { table } => {
             format!("unknown: table {table} does not exist")
