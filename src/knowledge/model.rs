@@ -169,7 +169,8 @@ impl Serialize for Component {
 
 /// Supported versions of something, both ends inclusive. A maximum whose patch is 0 covers its
 /// whole minor line: `max: 3.10` accepts every 3.10.x, `max: 8.11.4` only up to 8.11.4.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+/// Serialized as written in the catalogue (`{"min": "3.8", "max": "3.10"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Range {
     pub min: Option<Version>,
     pub max: Option<Version>,
@@ -197,16 +198,27 @@ impl Range {
     }
 }
 
+/// A bound as written in the catalogue: 3.10 rather than 3.10.0.
+fn short(v: &Version) -> String {
+    if v.patch() == 0 {
+        format!("{}.{}", v.major(), v.minor())
+    } else {
+        v.release().to_string()
+    }
+}
+
+impl Serialize for Range {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Range", 2)?;
+        s.serialize_field("min", &self.min.as_ref().map(short))?;
+        s.serialize_field("max", &self.max.as_ref().map(short))?;
+        s.end()
+    }
+}
+
 impl fmt::Display for Range {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Versions are shown as written in the catalogue: 3.10 rather than 3.10.0.
-        let short = |v: &Version| {
-            if v.patch() == 0 {
-                format!("{}.{}", v.major(), v.minor())
-            } else {
-                v.release().to_string()
-            }
-        };
         match (&self.min, &self.max) {
             (Some(min), Some(max)) => write!(f, "{} to {}", short(min), short(max)),
             (Some(min), None) => write!(f, "{} or newer", short(min)),

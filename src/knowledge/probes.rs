@@ -86,6 +86,9 @@ struct Open {
     conn: Conn,
     /// Base tables of the schema, read inside the transaction.
     tables: Vec<String>,
+    /// Set while a statement runs: still set on the next use means the caller was cancelled
+    /// mid-statement (a check's own timeout), and the connection is not trusted any more.
+    busy: bool,
 }
 
 /// One connection in a READ ONLY transaction, shared by the probes of a run and used by one
@@ -209,6 +212,9 @@ impl ProbeSession {
     }
 
     async fn open<'s>(&self, db: &Db, state: &'s mut Option<Open>) -> Result<&'s Open, ProbeError> {
+        if state.as_ref().is_some_and(|open| open.busy) {
+            *state = None;
+        }
         if state.is_none() {
             let opening = open(db);
             let open = tokio::time::timeout(self.timeout, opening)
@@ -230,7 +236,10 @@ impl ProbeSession {
         let Some(open) = state.as_mut() else {
             return Err(ProbeError::Db(DbError::Other("no probe connection".into())));
         };
-        match tokio::time::timeout(self.timeout, fetch(db, &mut open.conn, sql)).await {
+        open.busy = true;
+        let result = tokio::time::timeout(self.timeout, fetch(db, &mut open.conn, sql)).await;
+        open.busy = false;
+        match result {
             Ok(result) => Ok(result?),
             Err(_) => {
                 // The statement may still run on the server; this connection is given up.
@@ -276,7 +285,11 @@ async fn open(db: &Db) -> Result<Open, ProbeError> {
         .iter()
         .filter_map(|row| row.first().and_then(Cell::as_text))
         .collect();
-    Ok(Open { conn, tables })
+    Ok(Open {
+        conn,
+        tables,
+        busy: false,
+    })
 }
 
 async fn fetch(db: &Db, conn: &mut Conn, sql: &str) -> Result<Vec<Vec<Cell>>, DbError> {
