@@ -4,12 +4,16 @@
 //! query, and no check depends on another having run first to fill something in.
 
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::OnceCell;
 
 use crate::config::DbSettings;
 use crate::db::inspect::{self, Detection, ServerInfo, TableInfo};
 use crate::db::{Db, DbError};
+use crate::knowledge::Catalogue;
+use crate::knowledge::probes::ProbeSession;
+use crate::knowledge::scan::ScanInputs;
 use crate::version::Version;
 
 pub struct Context {
@@ -22,6 +26,9 @@ pub struct Context {
     server: OnceCell<Result<ServerInfo, DbError>>,
     detection: OnceCell<Result<Detection, DbError>>,
     tables: OnceCell<Result<Vec<TableInfo>, DbError>>,
+    catalogue: OnceLock<Result<Arc<Catalogue>, String>>,
+    files: ScanInputs,
+    probes: ProbeSession,
 }
 
 impl Context {
@@ -34,7 +41,43 @@ impl Context {
             server: OnceCell::new(),
             detection: OnceCell::new(),
             tables: OnceCell::new(),
+            catalogue: OnceLock::new(),
+            files: ScanInputs::default(),
+            probes: ProbeSession::default(),
         }
+    }
+
+    /// Uses this release catalogue (e.g. from --releases-dir) instead of the built-in one.
+    pub fn with_catalogue(self, catalogue: Arc<Catalogue>) -> Self {
+        let _ = self.catalogue.set(Ok(catalogue));
+        self
+    }
+
+    /// The operator's files the release checks scan (openmetadata.yaml, workflow YAMLs).
+    pub fn with_files(mut self, files: ScanInputs) -> Self {
+        self.files = files;
+        self
+    }
+
+    /// The release catalogue: the one given, else the built-in one (loaded on first use).
+    pub fn catalogue(&self) -> Result<&Arc<Catalogue>, &str> {
+        self.catalogue
+            .get_or_init(|| {
+                Catalogue::load(None)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    pub fn files(&self) -> &ScanInputs {
+        &self.files
+    }
+
+    /// The read-only session the release probes share.
+    pub fn probes(&self) -> &ProbeSession {
+        &self.probes
     }
 
     /// Uses a connection attempt made beforehand (e.g. after prompting for a password).
@@ -76,8 +119,9 @@ impl Context {
             .map_err(Clone::clone)
     }
 
-    /// Closes the connection pool, if one was opened.
+    /// Ends the probe session and closes the connection pool, if they were opened.
     pub async fn close(&self) {
+        self.probes.close().await;
         if let Some(Ok(db)) = self.db.get() {
             db.close().await;
         }

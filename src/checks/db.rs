@@ -8,6 +8,7 @@ use super::{Check, CheckId, Context, Outcome};
 use crate::db::inspect::{Detection, Era, Product, RowCount};
 use crate::db::{DbError, Engine};
 use crate::humanize;
+use crate::knowledge::Range;
 use crate::version::Version;
 
 pub const CONNECT: CheckId = CheckId::new("db.connect");
@@ -90,17 +91,30 @@ async fn connect(ctx: &Arc<Context>) -> Outcome {
     .detail("host from", ctx.settings.host.source.to_string())
 }
 
-/// The oldest database server OpenMetadata documents for a target release.
-fn minimum_server(product: Product, target: Option<&Version>) -> Option<semver::Version> {
-    let v2 = target.is_some_and(|t| t.major() >= 2);
-    match product {
-        // 2.x documents MySQL 8.0.42+ and PostgreSQL 15+; 1.x MySQL 8.0 and PostgreSQL 12.
-        Product::Mysql if v2 => Some(semver::Version::new(8, 0, 42)),
-        Product::Mysql => Some(semver::Version::new(8, 0, 0)),
-        Product::Postgres if v2 => Some(semver::Version::new(15, 0, 0)),
-        Product::Postgres => Some(semver::Version::new(12, 0, 0)),
+/// The database versions OpenMetadata documents for the target (or, without one, for the
+/// installed release), from the release catalogue; `None` when neither is known.
+async fn documented_range(ctx: &Context, product: Product) -> Option<(Range, String)> {
+    let catalogue = ctx.catalogue().ok()?;
+    let (release, whom) = match &ctx.target {
+        Some(target) => (target.clone(), format!("OpenMetadata {target}")),
+        None => match ctx.detection().await {
+            Ok(Detection::OpenMetadata(info)) => {
+                let installed = info.schema_version.clone()?;
+                (
+                    installed.clone(),
+                    format!("the installed OpenMetadata {installed}"),
+                )
+            }
+            _ => return None,
+        },
+    };
+    let requirements = catalogue.requirements(&release);
+    let range = match product {
+        Product::Mysql => requirements.mysql,
+        Product::Postgres => requirements.postgres,
         Product::MariaDb => None,
-    }
+    }?;
+    Some((range, whom))
 }
 
 async fn server_version(ctx: &Arc<Context>) -> Outcome {
@@ -110,31 +124,39 @@ async fn server_version(ctx: &Arc<Context>) -> Outcome {
         Err(e) => return no_connection(e),
     };
     let shown = format!("{} {}", info.product, info.version_text);
-    let for_target = ctx
-        .target
-        .as_ref()
-        .map(|t| format!(" for OpenMetadata {t}"))
-        .unwrap_or_default();
-    match (minimum_server(info.product, ctx.target.as_ref()), &info.version) {
-        (None, _) => Outcome::warn(format!(
+    if info.product == Product::MariaDb {
+        return Outcome::warn(format!(
             "{shown}: OpenMetadata documents MySQL 8 and PostgreSQL only"
         ))
         .line("MariaDB is fine for a rehearsal, but production upgrades are only documented on MySQL 8.")
-        .fix("Rehearse on MariaDB if you like; run the real upgrade against MySQL 8 or PostgreSQL."),
-        (Some(min), Some(version)) if version < &min => Outcome::warn(format!(
-            "{shown} is older than {min}, the minimum{for_target}"
+        .fix("Rehearse on MariaDB if you like; run the real upgrade against MySQL 8 or PostgreSQL.");
+    }
+    let Some((range, whom)) = documented_range(ctx, info.product).await else {
+        return Outcome::pass(format!(
+            "{shown} (give --target to compare it with what OpenMetadata documents)"
+        ));
+    };
+    let Some(version) = &info.version else {
+        return Outcome::warn(format!(
+            "{shown}: cannot tell whether it is within {range}, what {whom} documents"
+        ));
+    };
+    let version = Version::new(version.major, version.minor, version.patch);
+    if range.contains(&version) {
+        Outcome::pass(format!("{shown} ({whom} documents {range})"))
+    } else if range.is_below(&version) {
+        Outcome::warn(format!("{shown} is older than {whom} supports ({range})"))
+            .detail("documented", range.to_string())
+            .fix(format!(
+                "Upgrade the database server to {} {range} before upgrading OpenMetadata.",
+                info.product
+            ))
+    } else {
+        Outcome::warn(format!(
+            "{shown} is newer than {whom} documents ({range})"
         ))
-        .detail("minimum", min.to_string())
-        .fix(format!(
-            "Upgrade the database server to {} {min} or newer before upgrading OpenMetadata.",
-            info.product
-        )),
-        (Some(min), Some(_)) => {
-            Outcome::pass(format!("{shown} (OpenMetadata needs {min} or newer{for_target})"))
-        }
-        (Some(min), None) => Outcome::warn(format!(
-            "{shown}: cannot tell whether it is at least {min}"
-        )),
+        .detail("documented", range.to_string())
+        .fix("Newer servers usually work; check OpenMetadata's release notes or rehearse the upgrade on a copy first.")
     }
 }
 

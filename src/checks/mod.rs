@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod context;
 pub mod db;
+pub mod release;
 pub mod runner;
 
 use std::borrow::Cow;
@@ -208,5 +209,6 @@ impl fmt::Debug for Check {
 pub fn all(ctx: &Context) -> Vec<Check> {
     let mut checks = db::checks(ctx);
     checks.extend(backup::checks(ctx));
+    checks.extend(release::checks(ctx));
     checks
 }

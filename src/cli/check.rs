@@ -12,16 +12,22 @@ use super::{CliError, connect, print_warnings};
 use crate::checks::runner::{self, CheckResult};
 use crate::checks::{self, Context, Status};
 use crate::config::{self, Env, SettingsView, paths::Paths};
+use crate::knowledge::Catalogue;
+use crate::knowledge::scan::ScanInputs;
 use crate::version::Version;
 
 pub const LONG_ABOUT: &str = "\
 Run every pre-upgrade check and report pass / warn / fail.
 
 Checks: db.connect (reachability and login), db.server_version (MySQL/PostgreSQL version \
-against what OpenMetadata needs), db.openmetadata (is it an OpenMetadata database, at which \
-version), db.privileges (can this user read every table in one snapshot, as a backup needs), \
-db.size, db.sort_memory (the 20 MB OpenMetadata asks for during migrations) and \
-backup.disk_space (room for a backup in the backup folder).
+against what the target release documents), db.openmetadata (is it an OpenMetadata database, \
+at which version), db.privileges (can this user read every table in one snapshot, as a backup \
+needs), db.size, db.sort_memory (the 20 MB OpenMetadata asks for during migrations), \
+backup.disk_space (room for a backup in the backup folder), and with --target: release.path \
+(the releases in between and any required stop), one release.<item> check per release item \
+that can be measured in the database (read-only probes, e.g. release.query_service_required: \
+the queries the 1.2 migration deletes), release.config (openmetadata.yaml given with --config) \
+and release.workflows (ingestion workflow YAMLs given with --workflows).
 
 Exit code 0 when nothing failed (warnings allowed; --strict makes them failures), 1 when a \
 check failed, 2 for a usage or settings error.";
@@ -34,6 +40,14 @@ pub struct CheckArgs {
     /// The OpenMetadata version you plan to upgrade to (e.g. 1.2.0)
     #[arg(long, value_name = "X.Y.Z")]
     pub target: Option<Version>,
+
+    /// Ingestion workflow YAMLs to scan for changed connection fields: a folder or one file
+    #[arg(long, value_name = "DIR")]
+    pub workflows: Option<PathBuf>,
+
+    /// Use the release files in DIR (a newer catalogue) instead of the built-in ones
+    #[arg(long, value_name = "DIR")]
+    pub releases_dir: Option<PathBuf>,
 
     /// Folder the backup will be written to [default: the data folder's backups/]
     #[arg(long, value_name = "DIR")]
@@ -59,6 +73,10 @@ struct JsonReport<'a> {
 }
 
 pub async fn run(args: CheckArgs, env: &Env) -> Result<i32, CliError> {
+    let catalogue = Arc::new(Catalogue::load(args.releases_dir.as_deref())?);
+    if let Some(target) = &args.target {
+        catalogue.known_release(target)?;
+    }
     let resolved = config::resolve(&args.connection.to_inputs(), env)?;
     print_warnings(&resolved.warnings);
     let mut settings = resolved.settings;
@@ -67,8 +85,16 @@ pub async fn run(args: CheckArgs, env: &Env) -> Result<i32, CliError> {
         .clone()
         .unwrap_or_else(|| Paths::from_env(env).backups_dir());
     let connection = connect::connect(&mut settings).await;
+    let files = ScanInputs {
+        server_config: args.connection.config.clone(),
+        workflows: args.workflows.clone(),
+        env: env.clone(),
+    };
     let ctx = Arc::new(
-        Context::new(settings, args.target.clone(), backup_dir).with_connection(connection),
+        Context::new(settings, args.target.clone(), backup_dir)
+            .with_connection(connection)
+            .with_catalogue(catalogue)
+            .with_files(files),
     );
     let results = runner::run(checks::all(&ctx), ctx.clone(), None).await;
     ctx.close().await;

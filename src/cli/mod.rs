@@ -19,6 +19,7 @@ mod check;
 mod connect;
 mod demo;
 mod progress;
+mod releases;
 mod restore;
 mod style;
 mod verify;
@@ -28,6 +29,7 @@ use std::io::IsTerminal;
 use clap::{Parser, Subcommand};
 
 use crate::config::{ConfigError, Env, SettingsWarning};
+use crate::knowledge::KnowledgeError;
 
 const ABOUT: &str = "Get an OpenMetadata installation ready for a server upgrade";
 
@@ -85,6 +87,9 @@ pub enum Command {
     /// Create a sample OpenMetadata 1.1 database to rehearse the upgrade on
     #[command(long_about = demo::LONG_ABOUT)]
     Demo(demo::DemoArgs),
+    /// What changes between two releases, and what it does to this installation
+    #[command(long_about = releases::LONG_ABOUT, after_help = releases::AFTER_HELP)]
+    Releases(releases::ReleasesArgs),
 }
 
 /// A failure the command line reports and maps to an exit code.
@@ -92,6 +97,8 @@ pub enum Command {
 pub enum CliError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Knowledge(#[from] KnowledgeError),
     #[error("{0}")]
     Usage(String),
     #[error("{message}")]
@@ -104,7 +111,7 @@ pub enum CliError {
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Config(_) | CliError::Usage(_) => 2,
+            CliError::Config(_) | CliError::Knowledge(_) | CliError::Usage(_) => 2,
             CliError::Failed { .. } => 1,
         }
     }
@@ -113,6 +120,7 @@ impl CliError {
         match self {
             CliError::Failed { hint, .. } => hint.as_deref(),
             CliError::Config(_) => Some("see `om-upgrade --help` for where settings come from"),
+            CliError::Knowledge(error) => Some(error.hint()),
             CliError::Usage(_) => None,
         }
     }
@@ -127,6 +135,7 @@ pub async fn run(cli: Cli, env: Env) -> Result<i32, CliError> {
         Some(Command::Backups(args)) => backups::run(args, &env).await,
         Some(Command::Restore(args)) => restore::run(args, &env).await,
         Some(Command::Demo(args)) => demo::run(args, &env).await,
+        Some(Command::Releases(args)) => releases::run(args, &env).await,
         None => Ok(no_subcommand()),
     }
 }
@@ -141,6 +150,7 @@ om-upgrade walks through OpenMetadata's upgrade prerequisites:
 
 Subcommands that do this today:
   om-upgrade check [--target X.Y.Z]   every check, pass / warn / fail (--format json)
+  om-upgrade releases --to X.Y.Z      what changes up to the target, and what it does to you
   om-upgrade demo                     a sample database to rehearse on
 Run `om-upgrade --help` for settings and examples.";
 

@@ -399,7 +399,7 @@ fn pg_options(settings: &DbSettings, database: Option<&str>) -> PgConnectOptions
     options
 }
 
-fn mysql_cells(row: &MySqlRow) -> Vec<Cell> {
+pub(crate) fn mysql_cells(row: &MySqlRow) -> Vec<Cell> {
     (0..row.columns().len())
         .map(|i| {
             let type_name = row.column(i).type_info().name().to_ascii_uppercase();
@@ -433,7 +433,7 @@ fn mysql_cells(row: &MySqlRow) -> Vec<Cell> {
         .collect()
 }
 
-fn pg_cells(row: &PgRow) -> Vec<Cell> {
+pub(crate) fn pg_cells(row: &PgRow) -> Vec<Cell> {
     (0..row.columns().len())
         .map(|i| {
             let type_name = row.column(i).type_info().name().to_ascii_uppercase();

@@ -43,6 +43,25 @@ pub struct Expected {
     pub draft_glossary_terms: u64,
     /// Metadata ingestion pipelines still using viewParsingTimeoutLimit / markAllDeletedTables.
     pub pipelines_with_renamed_options: u64,
+    /// Metadata pipelines without viewParsingTimeoutLimit (the Postgres 1.2.0 statement risks them).
+    pub pipelines_without_view_parsing_timeout: u64,
+    /// Test cases whose testCaseResult has a testCaseFailureStatus (1.3.0 removes it).
+    pub test_cases_with_failure_status: u64,
+    /// entity_extension rows ending in customMetrics (1.3.0 deletes them).
+    pub custom_metrics_rows: u64,
+    /// Tables with a single `owner`, and stored entity versions with one (1.5.0 owner → owners).
+    pub tables_with_single_owner: u64,
+    pub entity_versions_with_single_owner: u64,
+    /// Custom properties of the types date, dateTime and time (1.5.0 deletes those types).
+    pub custom_properties_of_removed_types: u64,
+    /// DeltaLake services with the pre-1.5 metastoreConnection shape.
+    pub deltalake_old_shape: u64,
+    /// Glossary terms with `status` and no `entityStatus` (1.10.0 moves it).
+    pub glossary_terms_with_status: u64,
+    /// Task threads (2.0.0 moves them to task_entity).
+    pub task_threads: u64,
+    /// Service connections holding `fernet:` encrypted secrets.
+    pub connections_with_fernet_secrets: u64,
 }
 
 /// A small deterministic generator (splitmix64): the same scale gives the same database.
@@ -482,6 +501,37 @@ impl<'s, 'db> Generator<'s, 'db> {
             "type": "S3", "awsConfig": {"awsRegion": "eu-west-1", "awsSecretAccessKey": "fernet:gAAAAABk3aws=="}
         }))
         .await?;
+        self.service(
+            "dbservice_entity",
+            "databaseService",
+            "delta_lake",
+            "DeltaLake",
+            json!({
+                "type": "DeltaLake", "appName": "OpenMetadata",
+                "metastoreConnection": {"metastoreHostPort": "thrift://hive.internal:9083"}
+            }),
+        )
+        .await?;
+        self.expected.deltalake_old_shape += 1;
+
+        // Custom properties on tables, two of them of the date types 1.5.0 removes.
+        let table_type = self.new_ref("type", "table", None);
+        let mut doc = self.base_doc(&table_type, "Custom properties of tables");
+        doc["category"] = json!("entity");
+        let mut properties = Vec::new();
+        for (property, type_name) in [
+            ("launchDate", "date"),
+            ("steward", "string"),
+            ("lastAudit", "dateTime"),
+        ] {
+            let type_id = self.rng.uuid();
+            properties.push(json!({"name": property, "description": "A custom property", "propertyType": {"id": type_id, "type": "type", "name": type_name}}));
+            if matches!(type_name, "date" | "dateTime" | "time") {
+                self.expected.custom_properties_of_removed_types += 1;
+            }
+        }
+        doc["customProperties"] = json!(properties);
+        self.entity("type_entity", &table_type, doc, false).await?;
 
         // Ingestion pipelines of the MySQL service, with 1.1-era source config options.
         for (name, pipeline_type, old_options) in [
@@ -496,6 +546,8 @@ impl<'s, 'db> Generator<'s, 'db> {
                 config["viewParsingTimeoutLimit"] = json!(300);
                 config["markAllDeletedTables"] = json!(true);
                 self.expected.pipelines_with_renamed_options += 1;
+            } else if pipeline_type == "metadata" {
+                self.expected.pipelines_without_view_parsing_timeout += 1;
             }
             doc["pipelineType"] = json!(pipeline_type);
             doc["sourceConfig"] = json!({"config": config});
@@ -546,6 +598,9 @@ impl<'s, 'db> Generator<'s, 'db> {
         let r = self.new_ref(kind, name, None);
         let mut doc = self.base_doc(&r, &format!("{service_type} service"));
         doc["serviceType"] = json!(service_type);
+        if config.to_string().contains("\"fernet:") {
+            self.expected.connections_with_fernet_secrets += 1;
+        }
         doc["connection"] = json!({"config": config});
         self.entity(table, &r, doc, false).await?;
         self.change_event(&r, "entityCreated").await?;
@@ -666,6 +721,7 @@ impl<'s, 'db> Generator<'s, 'db> {
             let mut doc = self.base_doc(&term, "A business term");
             doc["glossary"] = glossary.json();
             doc["status"] = json!(if n == 0 { "Draft" } else { "Approved" });
+            self.expected.glossary_terms_with_status += 1;
             doc["synonyms"] = json!(["alias 'one'", "alias \"two\""]);
             self.entity("glossary_term_entity", &term, doc, true)
                 .await?;
@@ -737,6 +793,7 @@ impl<'s, 'db> Generator<'s, 'db> {
             thread["type"] = json!("Task");
             thread["addressedTo"] = json!(about.clone());
             thread["task"] = json!({"id": self.task_id, "type": "RequestDescription", "status": "Open", "assignees": [unit_users[1].json()]});
+            self.expected.task_threads += 1;
         }
         self.sink
             .push("thread_entity", vec![Val::Json(thread.to_string())])
@@ -780,6 +837,7 @@ impl<'s, 'db> Generator<'s, 'db> {
             "Postgres"
         });
         doc["owner"] = team.json();
+        self.expected.tables_with_single_owner += 1;
         doc["tableConstraints"] = json!([{"constraintType": "PRIMARY_KEY", "columns": ["col_0"]}]);
         self.entity("table_entity", &table, doc.clone(), true)
             .await?;
@@ -789,6 +847,7 @@ impl<'s, 'db> Generator<'s, 'db> {
 
         // Version history, sample data.
         for version in ["0.1", "0.2"] {
+            self.expected.entity_versions_with_single_owner += 1;
             let mut old = doc.clone();
             old["version"] = json!(version.parse::<f64>().unwrap_or(0.1));
             self.sink
@@ -912,6 +971,26 @@ impl<'s, 'db> Generator<'s, 'db> {
         tdoc["entityLink"] = json!(format!("<#E::table::{}>", table.fqn));
         tdoc["parameterValues"] =
             json!([{"name": "minValue", "value": "1"}, {"name": "maxValue", "value": "1000000"}]);
+        if name == "orders_1" {
+            // A failure someone acknowledged, in the pre-1.3 shape.
+            tdoc["testCaseResult"] = json!({"timestamp": EPOCH_MS, "testCaseStatus": "Failed", "result": "Found 0 rows", "testCaseFailureStatus": {"testCaseFailureStatusType": "Ack", "testCaseFailureReason": null, "updatedBy": "admin", "updatedAt": EPOCH_MS}});
+            self.expected.test_cases_with_failure_status += 1;
+        }
+        if name == "orders_2" {
+            let metrics = json!([{"name": "late_orders", "expression": "SELECT COUNT(*) FROM orders WHERE shipped > due", "columnName": null}]);
+            self.sink
+                .push(
+                    "entity_extension",
+                    vec![
+                        Val::Text(table.id.clone()),
+                        Val::Text("table.customMetrics".into()),
+                        Val::Text("customMetric".into()),
+                        Val::Json(metrics.to_string()),
+                    ],
+                )
+                .await?;
+            self.expected.custom_metrics_rows += 1;
+        }
         self.entity("test_case", &test, tdoc, true).await?;
         let test_hash = fqn_hash(&test.fqn);
         for day in 0..3 {

@@ -1,0 +1,368 @@
+//! Release checks: the upgrade path to the target, one check per catalogue item that can be
+//! measured in the database (`release.<item id>`), and the operator's openmetadata.yaml and
+//! workflow files against the config rules of the releases in between.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{Check, CheckId, Context, Outcome};
+use crate::db::inspect::Detection;
+use crate::knowledge::model::{Effect, FileKind, Item, Kind};
+use crate::knowledge::probes::{ProbeOutcome, ProbeResult};
+use crate::version::Version;
+
+pub const PATH: CheckId = CheckId::new("release.path");
+pub const SERVER_CONFIG: CheckId = CheckId::new("release.config");
+pub const WORKFLOWS: CheckId = CheckId::new("release.workflows");
+
+/// An item check waits for the shared probe connection, then runs each probe under its own
+/// timeout (`PROBE_TIMEOUT`); this bounds the whole.
+const ITEM_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Probe results by item key, for views that want more than the checks' outcomes.
+pub type ProbeBoard = Arc<Mutex<BTreeMap<String, Vec<ProbeResult>>>>;
+
+/// Where the installed version comes from.
+#[derive(Debug, Clone)]
+pub enum Installed {
+    /// Read from the database's migration history.
+    Database,
+    /// Given by the operator (`--from`).
+    Given(Version),
+}
+
+pub fn checks(ctx: &Context) -> Vec<Check> {
+    let mut checks = vec![
+        Check::new(
+            PATH,
+            "Upgrade path to the target release",
+            |ctx| async move { path(&ctx).await },
+        )
+        .after(super::db::OPENMETADATA),
+    ];
+    if let (Some(target), Ok(catalogue)) = (&ctx.target, ctx.catalogue()) {
+        let items = catalogue
+            .probed_items_up_to(target)
+            .into_iter()
+            .cloned()
+            .collect();
+        checks.extend(
+            item_checks(items, target, Installed::Database, None)
+                .into_iter()
+                .map(|check| check.after(super::db::CONNECT)),
+        );
+    }
+    checks.push(Check::new(
+        SERVER_CONFIG,
+        "openmetadata.yaml against the releases' config changes",
+        |ctx| async move { scan_check(&ctx, FileKind::Server).await },
+    ));
+    checks.push(Check::new(
+        WORKFLOWS,
+        "Ingestion workflow YAMLs against the connection changes",
+        |ctx| async move { scan_check(&ctx, FileKind::Workflow).await },
+    ));
+    checks
+}
+
+/// One check per item, measuring it with its probes when the upgrade crosses it.
+pub fn item_checks(
+    items: Vec<Item>,
+    target: &Version,
+    installed: Installed,
+    board: Option<ProbeBoard>,
+) -> Vec<Check> {
+    items
+        .into_iter()
+        .map(|item| {
+            let id = CheckId::owned(item.check_id());
+            let title = format!("{} ({})", item.title, item.release);
+            let item = Arc::new(item);
+            let target = target.clone();
+            let installed = installed.clone();
+            let board = board.clone();
+            Check::new(id, title, move |ctx| {
+                let item = item.clone();
+                let target = target.clone();
+                let installed = installed.clone();
+                let board = board.clone();
+                async move { measure_item(&ctx, &item, &target, installed, board).await }
+            })
+            .timeout(ITEM_TIMEOUT)
+        })
+        .collect()
+}
+
+/// The installed version from the database, or the outcome that says why it is unknown.
+/// A Flyway-only database (1.0.x or older) counts as "before everything".
+async fn installed_from_db(ctx: &Context) -> Result<Version, Outcome> {
+    match ctx.detection().await {
+        Ok(Detection::OpenMetadata(info)) => Ok(info
+            .schema_version
+            .clone()
+            .unwrap_or_else(|| Version::new(0, 0, 0))),
+        Ok(Detection::NotOpenMetadata { .. }) => Err(Outcome::skip(
+            "not an OpenMetadata database (see db.openmetadata)",
+        )),
+        Err(error) => Err(Outcome::skip(format!("installed version unknown: {error}"))),
+    }
+}
+
+async fn measure_item(
+    ctx: &Context,
+    item: &Item,
+    target: &Version,
+    installed: Installed,
+    board: Option<ProbeBoard>,
+) -> Outcome {
+    let from = match installed {
+        Installed::Given(version) => version,
+        Installed::Database => match installed_from_db(ctx).await {
+            Ok(version) => version,
+            Err(outcome) => return outcome,
+        },
+    };
+    if !item.applies(&from, target) {
+        return Outcome::skip(format!(
+            "not part of this upgrade: {} applies from {}, and {from} is installed",
+            item.id, item.patch
+        ));
+    }
+    let db = match ctx.db().await {
+        Ok(db) => db,
+        Err(error) => return Outcome::skip(format!("no database connection: {error}")),
+    };
+    let mut results = Vec::with_capacity(item.probes.len());
+    for probe in &item.probes {
+        results.push(ctx.probes().run(db, probe).await);
+    }
+    if let Some(board) = board
+        && let Ok(mut board) = board.lock()
+    {
+        board.insert(item.key(), results.clone());
+    }
+    item_outcome(item, &results)
+}
+
+/// Found rows warn (with the item's action as the fix), nothing found passes, a probe that
+/// could not run makes the item "cannot tell".
+fn item_outcome(item: &Item, results: &[ProbeResult]) -> Outcome {
+    let texts = |pick: &dyn Fn(&ProbeResult) -> bool| {
+        results
+            .iter()
+            .filter(|r| pick(r))
+            .map(|r| r.text.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let found = |r: &ProbeResult| matches!(r.outcome, ProbeOutcome::Found { .. });
+    let affecting = |r: &ProbeResult| found(r) && r.effect == Effect::Affects;
+    let broken = |r: &ProbeResult| {
+        matches!(
+            r.outcome,
+            ProbeOutcome::Failed { .. } | ProbeOutcome::TimedOut { .. }
+        )
+    };
+    let missing = |r: &ProbeResult| matches!(r.outcome, ProbeOutcome::MissingTable { .. });
+    let mut outcome = if results.iter().any(affecting) {
+        Outcome::warn(texts(&affecting)).fix(item.action.clone())
+    } else if let Some(failure) = results.iter().find(|r| broken(r)) {
+        let mut outcome = Outcome::warn(format!("cannot tell: {}", texts(&broken)));
+        if let ProbeOutcome::Failed { remediation, .. } = &failure.outcome {
+            outcome = outcome.fix(remediation.clone());
+        }
+        outcome
+    } else if results.iter().all(missing) {
+        Outcome::skip(texts(&missing))
+    } else if results.iter().any(found) {
+        Outcome::pass(texts(&found))
+    } else {
+        Outcome::pass(format!(
+            "does not affect you: {}",
+            texts(&|r: &ProbeResult| !missing(r))
+        ))
+    };
+    for result in results {
+        outcome = outcome.detail(result.probe.clone(), result.text.clone());
+        if let ProbeOutcome::Found { samples, .. } = &result.outcome {
+            for sample in samples {
+                outcome = outcome.line(format!("e.g. {sample}"));
+            }
+        }
+    }
+    outcome.detail("release", format!("{} (from {})", item.release, item.patch))
+}
+
+async fn path(ctx: &Context) -> Outcome {
+    let Some(target) = &ctx.target else {
+        return Outcome::skip(
+            "no --target given: add --target X.Y.Z to review the releases in between",
+        );
+    };
+    let catalogue = match ctx.catalogue() {
+        Ok(catalogue) => catalogue,
+        Err(error) => return Outcome::fail(error.to_string()),
+    };
+    let from = match installed_from_db(ctx).await {
+        Ok(from) => from,
+        Err(outcome) => return outcome,
+    };
+    let plan = match catalogue.plan(&from, target) {
+        Ok(plan) => plan,
+        Err(error) => return Outcome::fail(error.to_string()).fix(error.hint()),
+    };
+    let mut per_kind = Vec::new();
+    for kind in Kind::ALL {
+        let n = plan.items.iter().filter(|i| i.kind == kind).count();
+        if n > 0 {
+            per_kind.push(format!("{n} {kind}"));
+        }
+    }
+    let mut releases: Vec<&str> = plan.items.iter().map(|i| i.release.as_str()).collect();
+    releases.dedup();
+    let summary = format!(
+        "{} → {}: {} items in {} release{} ({})",
+        plan.from,
+        plan.to,
+        plan.items.len(),
+        releases.len(),
+        if releases.len() == 1 { "" } else { "s" },
+        if per_kind.is_empty() {
+            "nothing to review".to_string()
+        } else {
+            per_kind.join(", ")
+        }
+    );
+    let mut outcome = if plan.stops.is_empty() {
+        Outcome::pass(summary)
+    } else {
+        let stops: Vec<String> = plan.stops.iter().map(|s| s.version.to_string()).collect();
+        Outcome::warn(format!(
+            "{summary}; stop at {} first",
+            stops.join(", then ")
+        ))
+    };
+    for stop in &plan.stops {
+        outcome = outcome.detail(format!("stop at {}", stop.version), stop.reason.clone());
+    }
+    if from == Version::new(0, 0, 0) {
+        outcome = outcome.line("the database is 1.0.x or older (Flyway only): every release up to the target is listed");
+    }
+    outcome.fix(format!(
+        "Review every item with `om-upgrade releases --to {}` and the same connection settings.",
+        plan.to
+    ))
+}
+
+async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
+    let files = ctx.files();
+    let (given, flag, what) = match kind {
+        FileKind::Server => (
+            files.server_config.as_ref(),
+            "--config FILE",
+            "openmetadata.yaml",
+        ),
+        FileKind::Workflow => (
+            files.workflows.as_ref(),
+            "--workflows DIR",
+            "workflow YAMLs",
+        ),
+    };
+    let Some(path) = given else {
+        return Outcome::skip(format!("no {what} given ({flag})"));
+    };
+    let Some(target) = &ctx.target else {
+        return Outcome::skip("no --target given");
+    };
+    let catalogue = match ctx.catalogue() {
+        Ok(catalogue) => catalogue,
+        Err(error) => return Outcome::fail(error.to_string()),
+    };
+    // Without the installed version every item up to the target is checked.
+    let (from, note) = match installed_from_db(ctx).await {
+        Ok(from) => (from, None),
+        Err(outcome) => (
+            Version::new(0, 0, 0),
+            Some(format!(
+                "installed version unknown ({}): items of every release up to {target} were checked",
+                outcome.summary
+            )),
+        ),
+    };
+    let plan = match catalogue.plan(&from, target) {
+        Ok(plan) => plan,
+        Err(error) => return Outcome::fail(error.to_string()).fix(error.hint()),
+    };
+    let items: Vec<&Item> = plan
+        .items
+        .iter()
+        .copied()
+        .filter(|i| i.config_rules.iter().any(|r| r.file == kind))
+        .collect();
+    let only = crate::knowledge::scan::ScanInputs {
+        server_config: (kind == FileKind::Server).then(|| path.clone()),
+        workflows: (kind == FileKind::Workflow).then(|| path.clone()),
+        env: files.env.clone(),
+    };
+    let report = only.scan(&items);
+    let range = format!("{} → {}", plan.from, plan.to);
+    let mut outcome = if !report.hits.is_empty() {
+        Outcome::warn(format!(
+            "{} place{} in {what} to change for {range}",
+            report.hits.len(),
+            if report.hits.len() == 1 { "" } else { "s" }
+        ))
+        .fix("Edit each place as its item says; `om-upgrade releases` shows what to do for each.")
+    } else if !report.problems.is_empty() {
+        Outcome::warn(format!(
+            "{} file{} could not be read",
+            report.problems.len(),
+            if report.problems.len() == 1 { "" } else { "s" }
+        ))
+        .fix("Fix or remove the files named below, then run again.")
+    } else {
+        Outcome::pass(format!(
+            "nothing in {what} to change for {range} ({} rule{} checked)",
+            items.iter().map(|i| i.config_rules.len()).sum::<usize>(),
+            if items.len() == 1 { "" } else { "s" }
+        ))
+    };
+    for hit in &report.hits {
+        let title = items
+            .iter()
+            .find(|i| i.key() == hit.item)
+            .map_or(hit.item.as_str(), |i| i.title.as_str());
+        outcome = outcome.detail(
+            format!(
+                "{}{}",
+                hit.file.display(),
+                hit.line.map(|l| format!(":{l}")).unwrap_or_default()
+            ),
+            format!("{} — {title}", hit.text),
+        );
+    }
+    for problem in &report.problems {
+        outcome = outcome.detail(
+            format!(
+                "{}{}",
+                problem.file.display(),
+                problem.line.map(|l| format!(":{l}")).unwrap_or_default()
+            ),
+            problem.error.clone(),
+        );
+    }
+    if kind == FileKind::Workflow {
+        outcome = outcome.line(format!(
+            "{} workflow file{} read, {} other YAML file{} ignored",
+            report.workflow_files,
+            if report.workflow_files == 1 { "" } else { "s" },
+            report.other_files,
+            if report.other_files == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(note) = note {
+        outcome = outcome.line(note);
+    }
+    outcome
+}

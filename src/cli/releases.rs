@@ -1,0 +1,606 @@
+//! `om-upgrade releases`: every item between two releases, and what it does to this
+//! installation (probes in the database, hits in openmetadata.yaml and workflow files).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::args::ConnectionArgs;
+use super::style::Painter;
+use super::{CliError, connect, print_warnings};
+use crate::checks::release::{self, Installed, ProbeBoard};
+use crate::checks::{Context, runner};
+use crate::config::{self, DbSettings, Env, Source, paths::Paths};
+use crate::db::inspect::{self, Detection, ServerInfo};
+use crate::db::{Db, DbError};
+use crate::knowledge::impact::{self, Impact, Measurements, Verdict};
+use crate::knowledge::scan::{ScanInputs, ScanReport};
+use crate::knowledge::{Catalogue, Item, Kind, Plan, Stop};
+use crate::version::Version;
+
+pub const LONG_ABOUT: &str = "\
+What changes between two OpenMetadata releases, and what it does to this installation.
+
+Lists every breaking change, connection and configuration change, deprecation, requirement and \
+action of the releases in (FROM, TO], grouped by release and kind, from the release catalogue \
+built into om-upgrade (or a newer one given with --releases-dir). Each item is marked \
+'affects you', 'not you' or 'unknown', with the evidence:
+  - read-only probes in the metadata database (one READ ONLY transaction; nothing is written),
+    such as the queries the 1.2 migration deletes or the Domo services still using sandboxDomain;
+  - the server's openmetadata.yaml (--config): keys renamed, removed or required;
+  - ingestion workflow YAMLs (--workflows DIR): connection fields that changed, with file and line.
+
+When the database is used: when --from is missing (the installed version is read from the \
+database's migration history), or when any database setting is given (a connection flag, \
+--db-url, --config openmetadata.yaml, or DB_HOST / DB_PORT / DB_USER / DB_USER_PASSWORD / \
+OM_DATABASE / DB_SCHEME / DB_DRIVER_CLASS / DB_PARAMS in the environment). With --from and no \
+database setting, nothing connects and the items that need the database stay 'unknown'.
+
+--to defaults to the newest release in the catalogue. An unknown target, a target older than \
+the installed version, or a version that is not a version is a usage error (exit 2). Exit 1 \
+when database settings were given but the database could not be reached (the report is still \
+printed, without the database's evidence).";
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  Everything between 1.1.7 and 1.2.0, as JSON:
+    om-upgrade releases --from 1.1.7 --to 1.2.0 --format json
+
+  What the upgrade to 1.6.3 does to this installation, its config and its workflows:
+    om-upgrade releases --to 1.6.3 --config /opt/openmetadata/conf/openmetadata.yaml \\
+      --workflows /opt/ingestion/workflows --affecting-me
+
+  A change ticket attachment:
+    om-upgrade releases --db-url mysql://openmetadata_user@db:3306/openmetadata_db \\
+      --to 1.2.0 --format markdown > upgrade-review.md";
+
+/// Output of `releases`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ReportFormat {
+    /// For people, grouped by release and kind
+    #[default]
+    Text,
+    /// For scripts: one JSON document
+    Json,
+    /// For a change ticket
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleasesArgs {
+    /// The installed OpenMetadata version [default: read from the database]
+    #[arg(long, value_name = "X.Y.Z")]
+    pub from: Option<Version>,
+
+    /// The version to upgrade to [default: the newest in the catalogue]
+    #[arg(long, value_name = "X.Y.Z")]
+    pub to: Option<Version>,
+
+    /// Leave out the items measured as not affecting this installation
+    #[arg(long)]
+    pub affecting_me: bool,
+
+    /// Ingestion workflow YAMLs to scan: a folder (searched recursively) or one file
+    #[arg(long, value_name = "DIR")]
+    pub workflows: Option<PathBuf>,
+
+    /// Use the release files in DIR (a newer catalogue) instead of the built-in ones
+    #[arg(long, value_name = "DIR")]
+    pub releases_dir: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
+
+    /// The database to probe; --config also names the openmetadata.yaml to scan
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// Whether any database setting came from somewhere other than the server's defaults.
+fn database_settings_given(settings: &DbSettings) -> bool {
+    let given = |source: &Source| *source != Source::Default;
+    given(&settings.engine.source)
+        || given(&settings.host.source)
+        || given(&settings.port.source)
+        || given(&settings.user.source)
+        || given(&settings.database.source)
+        || given(&settings.schema.source)
+        || given(&settings.tls.source)
+        || settings.password.as_ref().is_some_and(|p| given(&p.source))
+        || !settings.params.is_empty()
+}
+
+#[derive(Serialize)]
+struct DatabaseView {
+    /// probed | unreachable | not used
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReportItem<'a> {
+    #[serde(flatten)]
+    item: &'a Item,
+    impact: Impact,
+}
+
+#[derive(Serialize)]
+struct ReleaseGroup<'a> {
+    release: &'a str,
+    date: Option<&'a str>,
+    notes: &'a str,
+    items: Vec<ReportItem<'a>>,
+}
+
+#[derive(Serialize, Default)]
+struct Counts {
+    items: usize,
+    affects: usize,
+    not_affected: usize,
+    unknown: usize,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    tool_version: &'static str,
+    catalogue: String,
+    from: Version,
+    /// flag | database
+    from_source: &'static str,
+    to: Version,
+    stops: &'a [Stop],
+    database: DatabaseView,
+    scan: &'a ScanReport,
+    counts: Counts,
+    affecting_me: bool,
+    releases: Vec<ReleaseGroup<'a>>,
+    exit_code: i32,
+}
+
+pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
+    let catalogue = Arc::new(Catalogue::load(args.releases_dir.as_deref())?);
+    if let Some(to) = &args.to {
+        catalogue.known_release(to)?;
+    }
+    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    print_warnings(&resolved.warnings);
+    let mut settings = resolved.settings;
+    let settings_given = database_settings_given(&settings);
+    let connection = if settings_given || args.from.is_none() {
+        Some(connect::connect(&mut settings).await)
+    } else {
+        None
+    };
+    let url = settings.display_url();
+
+    let (from, from_source) = match (&args.from, &connection) {
+        (Some(from), _) => (from.clone(), "flag"),
+        (None, Some(Ok(db))) => (installed_version(db, &url).await?, "database"),
+        (None, Some(Err(error))) if settings_given => {
+            return Err(CliError::Failed {
+                message: format!("cannot read the installed version from {url}: {error}"),
+                hint: Some(format!(
+                    "give --from X.Y.Z to list the changes without the database, or fix the \
+                     connection: {}",
+                    error.remediation()
+                )),
+            });
+        }
+        (None, _) => {
+            return Err(CliError::Usage(format!(
+                "give --from X.Y.Z (the installed version), or the database settings to read it \
+                 from: no database setting was given and the default {url} cannot be reached \
+                 ({})",
+                connection
+                    .as_ref()
+                    .and_then(|c| c.as_ref().err())
+                    .map_or_else(|| "not tried".to_string(), ToString::to_string)
+            )));
+        }
+    };
+    let to = args
+        .to
+        .clone()
+        .unwrap_or_else(|| catalogue.newest().clone());
+    let plan = catalogue.plan(&from, &to)?;
+
+    let files = ScanInputs {
+        server_config: args.connection.config.clone(),
+        workflows: args.workflows.clone(),
+        env: env.clone(),
+    };
+    let scan = files.scan(&plan.items);
+
+    let board: ProbeBoard = Arc::new(Mutex::new(BTreeMap::new()));
+    let (database, server, no_database) = match connection {
+        None => (
+            DatabaseView {
+                status: "not used",
+                url: None,
+                server: None,
+                error: None,
+            },
+            None,
+            "no database setting given (--db-url, -H/--host, --config, DB_* variables)".to_string(),
+        ),
+        Some(Err(error)) => (
+            DatabaseView {
+                status: "unreachable",
+                url: Some(url.clone()),
+                server: None,
+                error: Some(error.to_string()),
+            },
+            None,
+            format!("the database could not be reached: {error}"),
+        ),
+        Some(Ok(db)) => {
+            let server = probe(&db, &settings, &catalogue, &plan, env, &board).await;
+            db.close().await;
+            (
+                DatabaseView {
+                    status: "probed",
+                    url: Some(url.clone()),
+                    server: server
+                        .as_ref()
+                        .map(|s| format!("{} {}", s.product, s.version_text)),
+                    error: None,
+                },
+                server,
+                String::new(),
+            )
+        }
+    };
+    let exit_code = if database.status == "unreachable" {
+        1
+    } else {
+        0
+    };
+
+    let probes = board.lock().map(|b| b.clone()).unwrap_or_default();
+    let measurements = Measurements {
+        probes: (database.status == "probed").then_some(&probes),
+        no_database: &no_database,
+        scan: &scan,
+        server: server.as_ref(),
+    };
+    let mut counts = Counts::default();
+    let mut releases: Vec<ReleaseGroup> = Vec::new();
+    for item in &plan.items {
+        let impact = impact::assess(item, &measurements);
+        counts.items += 1;
+        match impact.verdict {
+            Verdict::Affects => counts.affects += 1,
+            Verdict::NotAffected => counts.not_affected += 1,
+            Verdict::Unknown => counts.unknown += 1,
+        }
+        if args.affecting_me && impact.verdict == Verdict::NotAffected {
+            continue;
+        }
+        let release = catalogue.release_of(&item.patch);
+        if releases.last().is_none_or(|g| g.release != item.release) {
+            releases.push(ReleaseGroup {
+                release: &item.release,
+                date: release.and_then(|r| r.date.as_deref()),
+                notes: release.map_or("", |r| r.notes.as_str()),
+                items: Vec::new(),
+            });
+        }
+        if let Some(group) = releases.last_mut() {
+            group.items.push(ReportItem { item, impact });
+        }
+    }
+    let report = Report {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        catalogue: catalogue.origin().to_string(),
+        from: plan.from.clone(),
+        from_source,
+        to: plan.to.clone(),
+        stops: &plan.stops,
+        database,
+        scan: &scan,
+        counts,
+        affecting_me: args.affecting_me,
+        releases,
+        exit_code,
+    };
+    match args.format {
+        ReportFormat::Json => {
+            let text = serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed {
+                message: format!("cannot write JSON: {e}"),
+                hint: None,
+            })?;
+            outln!("{text}");
+        }
+        ReportFormat::Text => print!("{}", text(&report, &Painter::stdout(env))),
+        ReportFormat::Markdown => print!("{}", markdown(&report)),
+    }
+    Ok(exit_code)
+}
+
+/// The schema level recorded in the database's migration history.
+async fn installed_version(db: &Db, url: &str) -> Result<Version, CliError> {
+    let failed = |error: DbError| CliError::Failed {
+        message: format!("cannot read the installed version from {url}: {error}"),
+        hint: Some(error.remediation()),
+    };
+    match inspect::detect_openmetadata(db).await.map_err(failed)? {
+        Detection::OpenMetadata(info) => info.schema_version.ok_or_else(|| {
+            CliError::Usage(format!(
+                "{url} is OpenMetadata 1.0.x or older (Flyway only), which does not record its \
+                 exact version: give --from X.Y.Z"
+            ))
+        }),
+        Detection::NotOpenMetadata { missing, .. } => Err(CliError::Usage(format!(
+            "{url} is not an OpenMetadata database (no {}): point at the server's database or \
+             give --from X.Y.Z",
+            missing.join(", ")
+        ))),
+    }
+}
+
+/// Runs the probes of the plan's items through the shared checks runner; returns the server
+/// for the requirement items.
+async fn probe(
+    db: &Db,
+    settings: &DbSettings,
+    catalogue: &Arc<Catalogue>,
+    plan: &Plan<'_>,
+    env: &Env,
+    board: &ProbeBoard,
+) -> Option<ServerInfo> {
+    let (items, from, to) = (&plan.items, &plan.from, &plan.to);
+    let ctx = Arc::new(
+        Context::new(
+            settings.clone(),
+            Some(to.clone()),
+            Paths::from_env(env).backups_dir(),
+        )
+        .with_connection(Ok(db.clone()))
+        .with_catalogue(catalogue.clone()),
+    );
+    let probed: Vec<Item> = items
+        .iter()
+        .filter(|i| !i.probes.is_empty())
+        .map(|i| (*i).clone())
+        .collect();
+    let checks = release::item_checks(
+        probed,
+        to,
+        Installed::Given(from.clone()),
+        Some(board.clone()),
+    );
+    runner::run(checks, ctx.clone(), None).await;
+    let server = ctx.server_info().await.ok().cloned();
+    ctx.close().await;
+    server
+}
+
+fn mark(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Affects => "✘ affects you",
+        Verdict::NotAffected => "✔ not you",
+        Verdict::Unknown => "? unknown",
+    }
+}
+
+fn header_lines(report: &Report) -> Vec<String> {
+    let mut lines = vec![format!(
+        "installed {} ({}), target {}, catalogue {}",
+        report.from,
+        match report.from_source {
+            "database" => "read from the database; the server may run a later patch of it",
+            _ => "--from",
+        },
+        report.to,
+        report.catalogue
+    )];
+    let db = &report.database;
+    lines.push(match (db.status, &db.url, &db.error) {
+        ("probed", Some(url), _) => format!(
+            "database {url}{}: probed read-only",
+            db.server
+                .as_ref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default()
+        ),
+        ("unreachable", Some(url), Some(error)) => format!("database {url}: not reached: {error}"),
+        _ => "database: not used (no database setting given)".to_string(),
+    });
+    let scan = report.scan;
+    lines.push(match &scan.server_config {
+        Some(path) => format!("openmetadata.yaml: {} scanned", path.display()),
+        None => "openmetadata.yaml: not scanned (--config FILE)".to_string(),
+    });
+    lines.push(match &scan.workflows {
+        Some(path) => format!(
+            "workflows: {} ({} workflow file{}, {} other YAML ignored)",
+            path.display(),
+            scan.workflow_files,
+            if scan.workflow_files == 1 { "" } else { "s" },
+            scan.other_files
+        ),
+        None => "workflows: not scanned (--workflows DIR)".to_string(),
+    });
+    for problem in &scan.problems {
+        lines.push(format!(
+            "  cannot use {}{}: {}",
+            problem.file.display(),
+            problem
+                .line
+                .map(|l| format!(" line {l}"))
+                .unwrap_or_default(),
+            problem.error
+        ));
+    }
+    lines
+}
+
+fn text(report: &Report, paint: &Painter) -> String {
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(paint.bold(&format!(
+        "OpenMetadata {} → {}: {} item{} to review",
+        report.from,
+        report.to,
+        report.counts.items,
+        if report.counts.items == 1 { "" } else { "s" }
+    )));
+    for l in header_lines(report) {
+        line(paint.dim(&l));
+    }
+    for stop in report.stops {
+        line(format!(
+            "! required stop: upgrade to {} first ({})",
+            stop.version, stop.reason
+        ));
+    }
+    for group in &report.releases {
+        line(String::new());
+        line(paint.bold(&format!(
+            "{}{}  {}",
+            group.release,
+            group.date.map(|d| format!(" ({d})")).unwrap_or_default(),
+            group.notes
+        )));
+        for kind in Kind::ALL {
+            let items: Vec<&ReportItem> =
+                group.items.iter().filter(|i| i.item.kind == kind).collect();
+            if items.is_empty() {
+                continue;
+            }
+            line(format!("  {}", kind.heading()));
+            for entry in items {
+                let item = entry.item;
+                let impact = &entry.impact;
+                let patch = if item.patch.patch() > 0 {
+                    format!(" [from {}]", item.patch)
+                } else {
+                    String::new()
+                };
+                line(format!(
+                    "    {:<14} {}{patch}{}",
+                    mark(impact.verdict),
+                    item.title,
+                    if item.unverified { " (unverified)" } else { "" }
+                ));
+                let indent = " ".repeat(19);
+                if impact.verdict == Verdict::NotAffected {
+                    line(paint.dim(&format!("{indent}{}", impact.summary)));
+                    continue;
+                }
+                line(format!("{indent}{}", impact.summary));
+                for evidence in &impact.evidence {
+                    for sample in &evidence.samples {
+                        line(paint.dim(&format!("{indent}  e.g. {sample}")));
+                    }
+                }
+                line(format!("{indent}→ {}", item.action));
+            }
+        }
+    }
+    line(String::new());
+    line(format!(
+        "{} item{}: {} affect{} you, {} do{} not, {} unknown{}",
+        report.counts.items,
+        if report.counts.items == 1 { "" } else { "s" },
+        report.counts.affects,
+        if report.counts.affects == 1 { "s" } else { "" },
+        report.counts.not_affected,
+        if report.counts.not_affected == 1 {
+            "es"
+        } else {
+            ""
+        },
+        report.counts.unknown,
+        if report.affecting_me {
+            " (items that do not affect you are left out)"
+        } else {
+            ""
+        }
+    ));
+    out
+}
+
+fn markdown(report: &Report) -> String {
+    let mut out = format!(
+        "# OpenMetadata upgrade review: {} → {}\n\n",
+        report.from, report.to
+    );
+    for l in header_lines(report) {
+        out.push_str(&format!("- {}\n", l.trim()));
+    }
+    out.push_str(&format!(
+        "- {} items: {} affect this installation, {} do not, {} unknown\n",
+        report.counts.items,
+        report.counts.affects,
+        report.counts.not_affected,
+        report.counts.unknown
+    ));
+    for stop in report.stops {
+        out.push_str(&format!(
+            "\n> **Required stop:** upgrade to {} first ({}).\n",
+            stop.version, stop.reason
+        ));
+    }
+    for group in &report.releases {
+        out.push_str(&format!(
+            "\n## {}{}\n\nUpgrade notes: <{}>\n",
+            group.release,
+            group.date.map(|d| format!(" ({d})")).unwrap_or_default(),
+            group.notes
+        ));
+        for kind in Kind::ALL {
+            let items: Vec<&ReportItem> =
+                group.items.iter().filter(|i| i.item.kind == kind).collect();
+            if items.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("\n### {}\n\n", kind.heading()));
+            for entry in items {
+                let item = entry.item;
+                let impact = &entry.impact;
+                let verdict = match impact.verdict {
+                    Verdict::Affects => "**Affects you**",
+                    Verdict::NotAffected => "Not you",
+                    Verdict::Unknown => "Unknown",
+                };
+                out.push_str(&format!(
+                    "- [ ] {verdict}: **{}** (`{}`, from {}){}\n",
+                    item.title,
+                    item.id,
+                    item.patch,
+                    if item.unverified {
+                        " *(unverified)*"
+                    } else {
+                        ""
+                    }
+                ));
+                out.push_str(&format!("  - What changes: {}\n", item.change));
+                if let Some(migration) = &item.migration {
+                    out.push_str(&format!("  - The migration: {migration}\n"));
+                }
+                out.push_str(&format!("  - Here: {}\n", impact.summary));
+                for evidence in &impact.evidence {
+                    for sample in &evidence.samples {
+                        out.push_str(&format!("    - e.g. `{}`\n", sample.replace('`', "'")));
+                    }
+                }
+                out.push_str(&format!("  - To do: {}\n", item.action));
+                out.push_str(&format!("  - Source: <{}>\n", item.source));
+            }
+        }
+    }
+    out
+}

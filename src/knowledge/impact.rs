@@ -1,0 +1,252 @@
+//! What an item does to this installation: its probes' results, the config scanners' hits and
+//! the database server's version, turned into "affects you", "does not affect you" or
+//! "unknown", with the evidence.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::model::{Effect, FileKind, Item, Range};
+use super::probes::{ProbeOutcome, ProbeResult};
+use super::scan::ScanReport;
+use crate::db::inspect::{Product, ServerInfo};
+use crate::version::Version;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Affects,
+    NotAffected,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Affects => "affects you",
+            Verdict::NotAffected => "not you",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// One fact behind a verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The probe it comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<String>,
+    /// A count measured in the database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    /// Examples of what was counted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<String>,
+}
+
+impl Evidence {
+    fn text(text: impl Into<String>) -> Self {
+        Evidence {
+            text: text.into(),
+            file: None,
+            line: None,
+            probe: None,
+            count: None,
+            samples: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Impact {
+    pub verdict: Verdict,
+    /// One line: "37 queries will be deleted by the migration", "does not affect you: …".
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+}
+
+/// Everything measured about an installation.
+#[derive(Debug, Clone, Copy)]
+pub struct Measurements<'a> {
+    /// Probe results by item key; `None` when the database was not probed.
+    pub probes: Option<&'a std::collections::BTreeMap<String, Vec<ProbeResult>>>,
+    /// Why the database was not probed, when it was not.
+    pub no_database: &'a str,
+    pub scan: &'a ScanReport,
+    /// The metadata database's server, for requirement items.
+    pub server: Option<&'a ServerInfo>,
+}
+
+/// Judges one item.
+pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
+    let mut affects: Vec<Evidence> = Vec::new();
+    let mut clear: Vec<Evidence> = Vec::new();
+    let mut unknown: Vec<Evidence> = Vec::new();
+    let mut info: Vec<Evidence> = Vec::new();
+
+    if !item.probes.is_empty() {
+        match m.probes.map(|p| p.get(&item.key())) {
+            None => unknown.push(Evidence::text(format!(
+                "database not measured: {}",
+                m.no_database
+            ))),
+            Some(None) => unknown.push(Evidence::text("database not measured for this item")),
+            Some(Some(results)) => {
+                for result in results {
+                    let mut evidence = Evidence::text(&result.text);
+                    evidence.probe = Some(result.probe.clone());
+                    evidence.count = result.count();
+                    if let ProbeOutcome::Found { samples, .. } = &result.outcome {
+                        evidence.samples = samples.clone();
+                    }
+                    match (&result.outcome, result.effect) {
+                        (ProbeOutcome::Found { .. }, Effect::Affects) => affects.push(evidence),
+                        (ProbeOutcome::Found { .. }, Effect::Info) => info.push(evidence),
+                        (ProbeOutcome::Clear | ProbeOutcome::NotApplicable { .. }, _) => {
+                            clear.push(evidence)
+                        }
+                        _ => unknown.push(evidence),
+                    }
+                }
+            }
+        }
+    }
+
+    for kind in [FileKind::Server, FileKind::Workflow] {
+        if !item.config_rules.iter().any(|r| r.file == kind) {
+            continue;
+        }
+        let (what, flag) = match kind {
+            FileKind::Server => ("openmetadata.yaml", "--config FILE"),
+            FileKind::Workflow => ("workflow YAMLs", "--workflows DIR"),
+        };
+        if !m.scan.covers(kind) {
+            unknown.push(Evidence::text(format!("{what} not scanned ({flag})")));
+            continue;
+        }
+        let hits: Vec<_> = m.scan.hits_for(item).filter(|h| h.kind == kind).collect();
+        if hits.is_empty() {
+            clear.push(Evidence::text(format!("no {what} uses it")));
+        }
+        for hit in hits {
+            let mut evidence = Evidence::text(format!(
+                "{}{}: {}",
+                hit.file.display(),
+                hit.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                hit.text
+            ));
+            evidence.file = Some(hit.file.clone());
+            evidence.line = hit.line;
+            affects.push(evidence);
+        }
+    }
+
+    if let Some(requires) = &item.requires {
+        let db_range = |product| match product {
+            Product::Mysql => requires.mysql.as_ref(),
+            Product::Postgres => requires.postgres.as_ref(),
+            Product::MariaDb => None,
+        };
+        if requires.mysql.is_some() || requires.postgres.is_some() {
+            match m.server {
+                None => unknown.push(Evidence::text(format!(
+                    "database server version not measured: {}",
+                    m.no_database
+                ))),
+                Some(server) => match (db_range(server.product), &server.version) {
+                    (Some(range), Some(version)) => {
+                        let version = Version::new(version.major, version.minor, version.patch);
+                        let (bucket, evidence) = database_version(server, &version, range);
+                        match bucket {
+                            Bucket::Affects => affects.push(evidence),
+                            Bucket::Clear => clear.push(evidence),
+                            Bucket::Unknown => unknown.push(evidence),
+                        }
+                    }
+                    _ => unknown.push(Evidence::text(format!(
+                        "{} {}: OpenMetadata documents MySQL and PostgreSQL only",
+                        server.product, server.version_text
+                    ))),
+                },
+            }
+        }
+        let unmeasured: Vec<String> = ["python", "java", "elasticsearch", "opensearch", "airflow"]
+            .into_iter()
+            .filter_map(|key| requires.get(key).map(|r| format!("{key} {r}")))
+            .collect();
+        if !unmeasured.is_empty() {
+            unknown.push(Evidence::text(format!(
+                "not measured here: {}",
+                unmeasured.join(", ")
+            )));
+        }
+    }
+
+    let measured = !(affects.is_empty() && clear.is_empty() && unknown.is_empty());
+    let (verdict, summary) = if !affects.is_empty() {
+        (Verdict::Affects, join(&affects))
+    } else if !measured {
+        (
+            Verdict::Unknown,
+            "om-upgrade cannot measure this one: read it and decide".to_string(),
+        )
+    } else if !unknown.is_empty() {
+        (Verdict::Unknown, join(&unknown))
+    } else {
+        (
+            Verdict::NotAffected,
+            format!("does not affect you: {}", join(&clear)),
+        )
+    };
+    let mut evidence = affects;
+    evidence.extend(info);
+    evidence.extend(unknown);
+    evidence.extend(clear);
+    Impact {
+        verdict,
+        summary,
+        evidence,
+    }
+}
+
+/// Older than documented affects the upgrade; newer than documented is only "not known to work".
+fn database_version(server: &ServerInfo, version: &Version, range: &Range) -> (Bucket, Evidence) {
+    let shown = format!("{} {}", server.product, version);
+    if range.contains(version) {
+        (
+            Bucket::Clear,
+            Evidence::text(format!("{shown} is within {range}")),
+        )
+    } else if range.is_below(version) {
+        (
+            Bucket::Affects,
+            Evidence::text(format!(
+                "{shown} is older than {range}: upgrade the database server first"
+            )),
+        )
+    } else {
+        (
+            Bucket::Unknown,
+            Evidence::text(format!("{shown} is newer than documented ({range})")),
+        )
+    }
+}
+
+enum Bucket {
+    Affects,
+    Clear,
+    Unknown,
+}
+
+fn join(evidence: &[Evidence]) -> String {
+    evidence
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}

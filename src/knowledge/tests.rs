@@ -1,0 +1,229 @@
+//! The embedded catalogue and the version logic.
+
+use super::*;
+
+fn v(s: &str) -> Version {
+    s.parse().unwrap()
+}
+
+fn embedded() -> Catalogue {
+    Catalogue::load(None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn every_embedded_file_parses_and_every_item_has_a_source() {
+    let catalogue = embedded();
+    let lines: Vec<&str> = catalogue
+        .releases()
+        .iter()
+        .map(|r| r.version.as_str())
+        .collect();
+    let mut expected: Vec<String> = (0..=13).map(|minor| format!("1.{minor}")).collect();
+    expected.push("2.0".into());
+    assert_eq!(lines, expected);
+    for release in catalogue.releases() {
+        assert!(release.notes.starts_with("https://"), "{}", release.file);
+        assert!(!release.items.is_empty(), "{}", release.file);
+        for item in &release.items {
+            assert!(
+                item.source.starts_with("https://"),
+                "{} {}: no source",
+                release.file,
+                item.id
+            );
+            assert!(!item.action.is_empty() && !item.change.is_empty());
+        }
+    }
+    assert_eq!(catalogue.newest(), &v("2.0.7"));
+    assert_eq!(catalogue.oldest(), v("1.0.0"));
+}
+
+#[test]
+fn every_release_lists_its_python_and_database_requirements() {
+    let catalogue = embedded();
+    for release in catalogue.releases() {
+        let requirements = catalogue.requirements(&release.first());
+        assert!(requirements.python.is_some(), "{}: python", release.version);
+        assert!(requirements.mysql.is_some(), "{}: mysql", release.version);
+        assert!(
+            requirements.postgres.is_some(),
+            "{}: postgres",
+            release.version
+        );
+    }
+}
+
+#[test]
+fn the_three_seed_items_of_1_2_are_there() {
+    let catalogue = embedded();
+    let plan = catalogue.plan(&v("1.1.7"), &v("1.2.0")).unwrap();
+    let ids: Vec<&str> = plan.items.iter().map(|i| i.id.as_str()).collect();
+    for id in [
+        "query-service-required",
+        "domo-sandbox-domain-renamed",
+        "python-3-8-to-3-10",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    assert!(plan.items.iter().all(|i| i.release == "1.2"));
+    // 1.2.1 items are not part of 1.2.0.
+    assert!(!ids.contains(&"logo-login-config-moved-to-ui"));
+    let domo = plan
+        .items
+        .iter()
+        .find(|i| i.id == "domo-sandbox-domain-renamed")
+        .unwrap();
+    assert_eq!(domo.kind, Kind::Connection);
+    assert_eq!(domo.probes.len(), 4, "three kinds and the Postgres risk");
+    let python = plan
+        .items
+        .iter()
+        .find(|i| i.id == "python-3-8-to-3-10")
+        .unwrap();
+    let range = python.requires.as_ref().unwrap().python.as_ref().unwrap();
+    assert_eq!(range.to_string(), "3.8 to 3.10");
+}
+
+#[test]
+fn items_apply_in_the_half_open_range_from_exclusive_to_inclusive() {
+    let catalogue = embedded();
+    let plan = catalogue.plan(&v("1.2.0"), &v("1.2.1")).unwrap();
+    assert!(
+        plan.items.iter().all(|i| i.patch == v("1.2.1")),
+        "{:?}",
+        plan.items
+    );
+    assert!(!plan.items.is_empty());
+    assert!(
+        catalogue
+            .plan(&v("1.2.0"), &v("1.2.0"))
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    // A four-part client version and a snapshot count as their server release.
+    let plan = catalogue.plan(&v("1.1.7.3"), &v("1.2.0-SNAPSHOT")).unwrap();
+    assert_eq!(plan.from, v("1.1.7"));
+    assert_eq!(plan.to, v("1.2.0"));
+    // Across several releases, in release order.
+    let plan = catalogue.plan(&v("1.1.5"), &v("1.6.3")).unwrap();
+    let releases: Vec<&str> = plan.items.iter().map(|i| i.release.as_str()).collect();
+    assert!(releases.windows(2).all(|w| v(w[0]) <= v(w[1])));
+    assert!(releases.contains(&"1.6") && !releases.contains(&"1.7"));
+}
+
+#[test]
+fn unknown_targets_and_downgrades_are_errors_that_say_why() {
+    let catalogue = embedded();
+    let err = catalogue.plan(&v("1.2.0"), &v("1.1.0")).unwrap_err();
+    assert!(matches!(err, KnowledgeError::Downgrade { .. }));
+    assert_eq!(
+        err.to_string(),
+        "the target 1.1.0 is older than the installed 1.2.0: OpenMetadata cannot be downgraded"
+    );
+    let err = catalogue.plan(&v("1.2.0"), &v("9.9.9")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "OpenMetadata 9.9.9 is not in the release catalogue, which knows 1.0.0 to 2.0.7"
+    );
+    let err = catalogue.known_release(&v("1.2.9")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "OpenMetadata 1.2.9 is not a known 1.2 release (known: 1.2.0, 1.2.1, 1.2.2, 1.2.3, 1.2.4, 1.2.5)"
+    );
+    assert!(catalogue.known_release(&v("1.2")).is_ok());
+    // The installed version may be anything, even older than the catalogue.
+    assert!(catalogue.plan(&v("0.13.2"), &v("1.0.0")).is_ok());
+}
+
+#[test]
+fn requirements_take_the_newest_item_at_or_below_the_target() {
+    let catalogue = embedded();
+    let r = catalogue.requirements(&v("1.2.0"));
+    assert_eq!(r.python.as_ref().unwrap().to_string(), "3.8 to 3.10");
+    assert!(r.python.as_ref().unwrap().contains(&v("3.10.12")));
+    assert!(!r.python.as_ref().unwrap().contains(&v("3.11.1")));
+    assert_eq!(r.mysql.as_ref().unwrap().min, Some(v("8.0.0")));
+    assert_eq!(r.java.as_ref().unwrap().min, Some(v("17.0")));
+    let r = catalogue.requirements(&v("1.3.0"));
+    assert_eq!(r.python.as_ref().unwrap().to_string(), "3.8 to 3.11");
+    // Patch-level requirement items apply from their patch on.
+    let airflow = |t: &str| catalogue.requirements(&v(t)).airflow.unwrap().min.unwrap();
+    assert_eq!(airflow("1.6.3"), v("2.9.0"));
+    assert_eq!(airflow("1.6.4"), v("2.9.3"));
+    assert_eq!(airflow("1.6.5"), v("2.10.5"));
+    let r = catalogue.requirements(&v("2.0.7"));
+    assert_eq!(r.mysql.as_ref().unwrap().min, Some(v("8.0.42")));
+    assert_eq!(r.postgres.as_ref().unwrap().min, Some(v("15.0")));
+    // Older than the catalogue: nothing is known.
+    assert_eq!(
+        catalogue.requirements(&v("0.13.0")),
+        Requirements::default()
+    );
+}
+
+fn with_extra(name: &str, text: &str) -> Catalogue {
+    let mut files: Vec<(String, String)> = embedded::EMBEDDED
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
+    files.push((name.to_string(), text.to_string()));
+    Catalogue::from_texts(files, Origin::Dir("test".into())).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const V2_1: &str = r#"release: "2.1"
+notes: https://example.org/2.1
+patches: ["2.1.0", "2.1.1"]
+upgrade_from: "2.0.0"
+items:
+  - id: gate
+    kind: breaking
+    components: [database]
+    title: 2.1 migrates only 2.0 databases
+    change: Databases below 2.0.0 are refused.
+    action: Upgrade to 2.0.x first.
+    source: https://example.org/gate
+"#;
+
+#[test]
+fn a_release_that_refuses_old_databases_forces_an_intermediate_stop() {
+    let catalogue = with_extra("2.1.yaml", V2_1);
+    assert_eq!(catalogue.newest(), &v("2.1.1"));
+    let plan = catalogue.plan(&v("1.13.4"), &v("2.1.1")).unwrap();
+    assert_eq!(
+        plan.stops,
+        vec![Stop {
+            version: v("2.0.7"),
+            reason: "OpenMetadata 2.1 migrates only databases at 2.0.0 or newer".into()
+        }]
+    );
+    assert!(
+        catalogue
+            .plan(&v("2.0.3"), &v("2.1.0"))
+            .unwrap()
+            .stops
+            .is_empty()
+    );
+    assert!(
+        catalogue
+            .plan(&v("1.13.4"), &v("2.0.7"))
+            .unwrap()
+            .stops
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_broken_file_in_a_set_is_rejected_with_file_and_line() {
+    let broken = V2_1.replace("    source: https://example.org/gate\n", "");
+    let mut files: Vec<(String, String)> = vec![("2.1.yaml".into(), broken)];
+    files.push(("1.9.yaml".into(), "release: \"1.9\"\nitems: [\n".into()));
+    let err = Catalogue::from_texts(files, Origin::Dir("x".into())).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("2 problems"), "{text}");
+    assert!(
+        text.contains("2.1.yaml line 6: item 'gate': missing required field 'source'"),
+        "{text}"
+    );
+    assert!(text.contains("1.9.yaml line "), "{text}");
+}
