@@ -20,8 +20,10 @@ Run every pre-upgrade check and report pass / warn / fail.
 Checks: db.connect (reachability and login), db.server_version (MySQL/PostgreSQL version \
 against what OpenMetadata needs), db.openmetadata (is it an OpenMetadata database, at which \
 version), db.privileges (can this user read every table in one snapshot, as a backup needs), \
-db.size, db.sort_memory (the 20 MB OpenMetadata asks for during migrations) and \
-backup.disk_space (room for a backup in the backup folder).
+db.size, db.sort_memory (the 20 MB OpenMetadata asks for during migrations), \
+backup.disk_space (room for a backup in the backup folder), and clients.python, \
+clients.ingestion, clients.managed_apis, clients.airflow (the Python clients found with --python, \
+--search, or on PATH, against --target; see `om-upgrade clients`).
 
 Exit code 0 when nothing failed (warnings allowed; --strict makes them failures), 1 when a \
 check failed, 2 for a usage or settings error.";
@@ -34,6 +36,9 @@ pub struct CheckArgs {
     /// The OpenMetadata version you plan to upgrade to (e.g. 1.2.0)
     #[arg(long, value_name = "X.Y.Z")]
     pub target: Option<Version>,
+
+    #[command(flatten)]
+    pub clients: super::clients::FindArgs,
 
     /// Folder the backup will be written to [default: the data folder's backups/]
     #[arg(long, value_name = "DIR")]
@@ -68,7 +73,9 @@ pub async fn run(args: CheckArgs, env: &Env) -> Result<i32, CliError> {
         .unwrap_or_else(|| Paths::from_env(env).backups_dir());
     let connection = connect::connect(&mut settings).await;
     let ctx = Arc::new(
-        Context::new(settings, args.target.clone(), backup_dir).with_connection(connection),
+        Context::new(settings, args.target.clone(), backup_dir)
+            .with_connection(connection)
+            .with_clients(args.clients.request(env)),
     );
     let results = runner::run(checks::all(&ctx), ctx.clone(), None).await;
     ctx.close().await;
@@ -129,7 +136,7 @@ fn print_text(results: &[CheckResult], ctx: &Context, paint: &Painter) {
             println!("          {}", paint.dim(&line));
         }
         if let Some(fix) = &result.outcome.remediation {
-            println!("          → {fix}");
+            println!("          → {}", fix.replace('\n', "\n            "));
         }
     }
     let count = |s: Status| results.iter().filter(|r| r.outcome.status == s).count();

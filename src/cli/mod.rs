@@ -3,6 +3,7 @@
 
 pub mod args;
 mod check;
+mod clients;
 mod connect;
 mod demo;
 mod style;
@@ -35,6 +36,9 @@ Examples:
   Same, with the server's environment variables:
     DB_HOST=db.internal DB_USER_PASSWORD=... om-upgrade check --target 1.2.0
 
+  Check the Python clients of a custom Airflow against the target:
+    om-upgrade clients --target 1.2.0 --python /opt/airflow/venv/bin/python
+
   Rehearse on a sample database:
     om-upgrade demo --db-url postgres://postgres@127.0.0.1:5432/omu_demo
     om-upgrade check --db-url postgres://postgres@127.0.0.1:5432/omu_demo
@@ -54,6 +58,9 @@ pub enum Command {
     /// Run every pre-upgrade check and report pass / warn / fail
     #[command(long_about = check::LONG_ABOUT)]
     Check(check::CheckArgs),
+    /// Find the Python ingestion clients and say how to align them with the target
+    #[command(long_about = clients::LONG_ABOUT)]
+    Clients(clients::ClientsArgs),
     /// Create a sample OpenMetadata 1.1 database to rehearse the upgrade on
     #[command(long_about = demo::LONG_ABOUT)]
     Demo(demo::DemoArgs),
@@ -94,6 +101,7 @@ impl CliError {
 pub async fn run(cli: Cli, env: Env) -> Result<i32, CliError> {
     match cli.command {
         Some(Command::Check(args)) => check::run(args, &env).await,
+        Some(Command::Clients(args)) => clients::run(args, &env).await,
         Some(Command::Demo(args)) => demo::run(args, &env).await,
         None => Ok(no_subcommand()),
     }
@@ -109,6 +117,7 @@ om-upgrade walks through OpenMetadata's upgrade prerequisites:
 
 Subcommands that do this today:
   om-upgrade check [--target X.Y.Z]   every check, pass / warn / fail (--format json)
+  om-upgrade clients --target X.Y.Z   the Python clients and the pip commands to align them
   om-upgrade demo                     a sample database to rehearse on
 Run `om-upgrade --help` for settings and examples.";
 
