@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod checks;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod db;
 pub mod demo;

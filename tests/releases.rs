@@ -449,7 +449,7 @@ async fn check_with_a_target_runs_the_release_checks() {
                 server["summary"]
                     .as_str()
                     .unwrap()
-                    .contains("OpenMetadata 1.2.0 documents (12.0 to 14.6)"),
+                    .contains("OpenMetadata 1.2.0 documents (12.0–14.6)"),
                 "{server}"
             );
         } else {

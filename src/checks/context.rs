@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::OnceCell;
 
+use crate::clients;
 use crate::config::DbSettings;
 use crate::db::inspect::{self, Detection, ServerInfo, TableInfo};
 use crate::db::{Db, DbError};
@@ -22,6 +23,8 @@ pub struct Context {
     pub target: Option<Version>,
     /// Where backups will be written.
     pub backup_dir: PathBuf,
+    /// The Python interpreters to judge, discovered once on first use.
+    pub clients: clients::Lookup,
     db: OnceCell<Result<Db, DbError>>,
     server: OnceCell<Result<ServerInfo, DbError>>,
     detection: OnceCell<Result<Detection, DbError>>,
@@ -37,6 +40,7 @@ impl Context {
             settings,
             target,
             backup_dir,
+            clients: clients::Lookup::default(),
             db: OnceCell::new(),
             server: OnceCell::new(),
             detection: OnceCell::new(),
@@ -83,6 +87,12 @@ impl Context {
     /// Uses a connection attempt made beforehand (e.g. after prompting for a password).
     pub fn with_connection(self, connection: Result<Db, DbError>) -> Self {
         let _ = self.db.set(connection);
+        self
+    }
+
+    /// Where to look for Python clients (without it, none are looked for).
+    pub fn with_clients(mut self, request: clients::Request) -> Self {
+        self.clients = clients::Lookup::new(request);
         self
     }
 

@@ -3,6 +3,7 @@
 //! subcommands are two views of these.
 
 pub mod backup;
+pub mod clients;
 pub mod context;
 pub mod db;
 pub mod release;
@@ -210,5 +211,6 @@ pub fn all(ctx: &Context) -> Vec<Check> {
     let mut checks = db::checks(ctx);
     checks.extend(backup::checks(ctx));
     checks.extend(release::checks(ctx));
+    checks.extend(clients::checks(ctx));
     checks
 }

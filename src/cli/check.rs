@@ -27,7 +27,9 @@ backup.disk_space (room for a backup in the backup folder), and with --target: r
 (the releases in between and any required stop), one release.<item> check per release item \
 that can be measured in the database (read-only probes, e.g. release.query_service_required: \
 the queries the 1.2 migration deletes), release.config (openmetadata.yaml given with --config) \
-and release.workflows (ingestion workflow YAMLs given with --workflows).
+release.workflows (ingestion workflow YAMLs given with --workflows), and clients.python, \
+clients.ingestion, clients.managed_apis, clients.airflow (the Python clients found with --python, \
+--search, or on PATH, against --target; see `om-upgrade clients`).
 
 Exit code 0 when nothing failed (warnings allowed; --strict makes them failures), 1 when a \
 check failed, 2 for a usage or settings error.";
@@ -48,6 +50,9 @@ pub struct CheckArgs {
     /// Use the release files in DIR (a newer catalogue) instead of the built-in ones
     #[arg(long, value_name = "DIR")]
     pub releases_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub clients: super::clients::FindArgs,
 
     /// Folder the backup will be written to [default: the data folder's backups/]
     #[arg(long, value_name = "DIR")]
@@ -94,7 +99,8 @@ pub async fn run(args: CheckArgs, env: &Env) -> Result<i32, CliError> {
         Context::new(settings, args.target.clone(), backup_dir)
             .with_connection(connection)
             .with_catalogue(catalogue)
-            .with_files(files),
+            .with_files(files)
+            .with_clients(args.clients.request(env)),
     );
     let results = runner::run(checks::all(&ctx), ctx.clone(), None).await;
     ctx.close().await;
@@ -155,7 +161,7 @@ fn print_text(results: &[CheckResult], ctx: &Context, paint: &Painter) {
             outln!("          {}", paint.dim(&line));
         }
         if let Some(fix) = &result.outcome.remediation {
-            outln!("          → {fix}");
+            outln!("          → {}", fix.replace('\n', "\n            "));
         }
     }
     let count = |s: Status| results.iter().filter(|r| r.outcome.status == s).count();

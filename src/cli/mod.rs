@@ -16,6 +16,7 @@ pub mod args;
 mod backup;
 mod backups;
 mod check;
+mod clients;
 mod connect;
 mod demo;
 mod progress;
@@ -53,6 +54,9 @@ Examples:
   Same, with the server's environment variables:
     DB_HOST=db.internal DB_USER_PASSWORD=... om-upgrade check --target 1.2.0
 
+  Check the Python clients of a custom Airflow against the target:
+    om-upgrade clients --target 1.2.0 --python /opt/airflow/venv/bin/python
+
   Rehearse on a sample database:
     om-upgrade demo --db-url postgres://postgres@127.0.0.1:5432/omu_demo
     om-upgrade check --db-url postgres://postgres@127.0.0.1:5432/omu_demo
@@ -84,6 +88,9 @@ pub enum Command {
     /// Restore a backup into a database
     #[command(long_about = restore::LONG_ABOUT)]
     Restore(restore::RestoreArgs),
+    /// Find the Python ingestion clients and say how to align them with the target
+    #[command(long_about = clients::LONG_ABOUT)]
+    Clients(clients::ClientsArgs),
     /// Create a sample OpenMetadata 1.1 database to rehearse the upgrade on
     #[command(long_about = demo::LONG_ABOUT)]
     Demo(demo::DemoArgs),
@@ -134,6 +141,7 @@ pub async fn run(cli: Cli, env: Env) -> Result<i32, CliError> {
         Some(Command::Verify(args)) => verify::run(args, &env).await,
         Some(Command::Backups(args)) => backups::run(args, &env).await,
         Some(Command::Restore(args)) => restore::run(args, &env).await,
+        Some(Command::Clients(args)) => clients::run(args, &env).await,
         Some(Command::Demo(args)) => demo::run(args, &env).await,
         Some(Command::Releases(args)) => releases::run(args, &env).await,
         None => Ok(no_subcommand()),
@@ -151,6 +159,7 @@ om-upgrade walks through OpenMetadata's upgrade prerequisites:
 Subcommands that do this today:
   om-upgrade check [--target X.Y.Z]   every check, pass / warn / fail (--format json)
   om-upgrade releases --to X.Y.Z      what changes up to the target, and what it does to you
+  om-upgrade clients --target X.Y.Z   the Python clients and the pip commands to align them
   om-upgrade demo                     a sample database to rehearse on
 Run `om-upgrade --help` for settings and examples.";
 

@@ -994,7 +994,7 @@ items:
             requires.java.as_ref().unwrap().min,
             Some(Version::new(17, 0, 0))
         );
-        assert_eq!(requires.python.as_ref().unwrap().to_string(), "3.8 to 3.10");
+        assert_eq!(requires.python.as_ref().unwrap().to_string(), "3.8–3.10");
     }
 
     fn problems_of(text: &str) -> Vec<String> {

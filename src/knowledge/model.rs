@@ -177,6 +177,10 @@ pub struct Range {
 }
 
 impl Range {
+    pub fn new(min: Option<Version>, max: Option<Version>) -> Self {
+        Range { min, max }
+    }
+
     pub fn contains(&self, version: &Version) -> bool {
         let version = version.release();
         let above_min = self.min.as_ref().is_none_or(|min| version >= min.release());
@@ -220,7 +224,7 @@ impl Serialize for Range {
 impl fmt::Display for Range {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.min, &self.max) {
-            (Some(min), Some(max)) => write!(f, "{} to {}", short(min), short(max)),
+            (Some(min), Some(max)) => write!(f, "{}–{}", short(min), short(max)),
             (Some(min), None) => write!(f, "{} or newer", short(min)),
             (None, Some(max)) => write!(f, "up to {}", short(max)),
             (None, None) => f.write_str("any version"),
@@ -420,7 +424,7 @@ mod tests {
         assert!(!python.contains(&v("3.7.17")));
         assert!(python.is_below(&v("3.7.17")));
         assert!(!python.is_below(&v("3.11")));
-        assert_eq!(python.to_string(), "3.8 to 3.10");
+        assert_eq!(python.to_string(), "3.8–3.10");
 
         let es = Range {
             min: Some(v("8.0.0")),
@@ -428,7 +432,7 @@ mod tests {
         };
         assert!(es.contains(&v("8.11.4")));
         assert!(!es.contains(&v("8.11.5")));
-        assert_eq!(es.to_string(), "8.0 to 8.11.4");
+        assert_eq!(es.to_string(), "8.0–8.11.4");
         assert_eq!(
             Range {
                 min: Some(v("15.0")),

@@ -81,7 +81,7 @@ fn the_three_seed_items_of_1_2_are_there() {
         .find(|i| i.id == "python-3-8-to-3-10")
         .unwrap();
     let range = python.requires.as_ref().unwrap().python.as_ref().unwrap();
-    assert_eq!(range.to_string(), "3.8 to 3.10");
+    assert_eq!(range.to_string(), "3.8–3.10");
 }
 
 #[test]
@@ -140,13 +140,13 @@ fn unknown_targets_and_downgrades_are_errors_that_say_why() {
 fn requirements_take_the_newest_item_at_or_below_the_target() {
     let catalogue = embedded();
     let r = catalogue.requirements(&v("1.2.0"));
-    assert_eq!(r.python.as_ref().unwrap().to_string(), "3.8 to 3.10");
+    assert_eq!(r.python.as_ref().unwrap().to_string(), "3.8–3.10");
     assert!(r.python.as_ref().unwrap().contains(&v("3.10.12")));
     assert!(!r.python.as_ref().unwrap().contains(&v("3.11.1")));
     assert_eq!(r.mysql.as_ref().unwrap().min, Some(v("8.0.0")));
     assert_eq!(r.java.as_ref().unwrap().min, Some(v("17.0")));
     let r = catalogue.requirements(&v("1.3.0"));
-    assert_eq!(r.python.as_ref().unwrap().to_string(), "3.8 to 3.11");
+    assert_eq!(r.python.as_ref().unwrap().to_string(), "3.8–3.11");
     // Patch-level requirement items apply from their patch on.
     let airflow = |t: &str| catalogue.requirements(&v(t)).airflow.unwrap().min.unwrap();
     assert_eq!(airflow("1.6.3"), v("2.9.0"));

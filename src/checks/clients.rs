@@ -1,0 +1,272 @@
+//! Client checks: are the Python interpreters that run ingestion (or a custom Airflow) aligned
+//! with the target server? One check per aspect; each looks at every interpreter found.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Check, CheckId, Context, Outcome, Status};
+use crate::clients::inventory::INGESTION as INGESTION_PACKAGE;
+use crate::clients::{self, Aspect, Assessment, Fix, Interpreter, Inventory, Policy, pip};
+
+pub const PYTHON: CheckId = CheckId::new("clients.python");
+pub const INGESTION: CheckId = CheckId::new("clients.ingestion");
+pub const MANAGED_APIS: CheckId = CheckId::new("clients.managed_apis");
+pub const AIRFLOW: CheckId = CheckId::new("clients.airflow");
+
+/// Discovery probes each interpreter (10 s) and runs `metadata --version` (30 s), four at a time.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+pub fn checks(_ctx: &Context) -> Vec<Check> {
+    [
+        (
+            PYTHON,
+            "Python version of the ingestion clients",
+            Aspect::Python,
+        ),
+        (
+            INGESTION,
+            "openmetadata-ingestion matches the target",
+            Aspect::Ingestion,
+        ),
+        (
+            MANAGED_APIS,
+            "openmetadata-managed-apis matches the target",
+            Aspect::ManagedApis,
+        ),
+        (AIRFLOW, "Airflow version for the target", Aspect::Airflow),
+    ]
+    .into_iter()
+    .map(|(id, title, aspect)| {
+        Check::new(
+            id,
+            title,
+            move |ctx| async move { judge(&ctx, aspect).await },
+        )
+        .timeout(TIMEOUT)
+    })
+    .collect()
+}
+
+async fn judge(ctx: &Arc<Context>, aspect: Aspect) -> Outcome {
+    let Some(target) = &ctx.target else {
+        return Outcome::skip(
+            "no target version given: add --target X.Y.Z to check the Python clients against it",
+        );
+    };
+    let inventory = match ctx.clients.inventory().await {
+        Ok(inventory) => inventory,
+        Err(error) if aspect == Aspect::Python => {
+            return Outcome::fail(error.to_string()).fix(
+                "Name an existing interpreter with --python PATH, or a folder with --search DIR.",
+            );
+        }
+        Err(_) => return Outcome::skip(format!("no interpreters to look at: see {PYTHON}")),
+    };
+    let requirements = ctx
+        .catalogue()
+        .map(|catalogue| catalogue.requirements(target))
+        .unwrap_or_default();
+    let policy = Policy::for_release(target, &requirements);
+    let judged: Vec<(&Interpreter, Assessment)> = inventory
+        .relevant()
+        .map(|i| (i, clients::assess(i, &policy)))
+        .collect();
+    let mut outcome = outcome_for(aspect, &judged, inventory, &policy);
+    if aspect == Aspect::Python {
+        outcome = with_broken(outcome, inventory);
+    }
+    for note in &inventory.notes {
+        outcome = outcome.line(note.clone());
+    }
+    outcome
+}
+
+fn nothing_found(inventory: &Inventory) -> Outcome {
+    let looked_at = if inventory.looked_at.is_empty() {
+        "no interpreter was found to look at".to_string()
+    } else {
+        format!(
+            "looked at {}",
+            inventory
+                .looked_at
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    Outcome::skip(format!(
+        "no Python with openmetadata-ingestion, openmetadata-managed-apis or apache-airflow found ({looked_at})"
+    ))
+    .fix("If ingestion runs on this host, name its interpreter with --python PATH (e.g. Airflow's venv) or search a folder with --search DIR.")
+}
+
+/// Fail before warn before pass; skip only when nothing else.
+fn severity(status: Status) -> u8 {
+    match status {
+        Status::Skip => 0,
+        Status::Pass => 1,
+        Status::Warn => 2,
+        Status::Fail => 3,
+    }
+}
+
+fn outcome_for(
+    aspect: Aspect,
+    judged: &[(&Interpreter, Assessment)],
+    inventory: &Inventory,
+    policy: &Policy,
+) -> Outcome {
+    if judged.is_empty() {
+        return nothing_found(inventory);
+    }
+    let worst = judged
+        .iter()
+        .map(|(_, a)| a.verdict(aspect).status)
+        .max_by_key(|s| severity(*s))
+        .unwrap_or(Status::Skip);
+    if worst == Status::Skip {
+        return Outcome::skip(format!(
+            "{} is not installed in the {} interpreter(s) found",
+            aspect.label(),
+            judged.len()
+        ));
+    }
+    let at_worst: Vec<&(&Interpreter, Assessment)> = judged
+        .iter()
+        .filter(|(_, a)| a.verdict(aspect).status == worst)
+        .collect();
+    let (first, assessment) = at_worst[0];
+    let mut summary = format!(
+        "{}: {}",
+        first.path.display(),
+        assessment.verdict(aspect).note
+    );
+    if at_worst.len() > 1 {
+        summary.push_str(&format!(" (and {} more)", at_worst.len() - 1));
+    }
+    let mut outcome = match worst {
+        Status::Fail => Outcome::fail(summary),
+        Status::Warn => Outcome::warn(summary),
+        _ => Outcome::pass(summary),
+    };
+    for (interpreter, assessment) in judged {
+        let verdict = assessment.verdict(aspect);
+        outcome = outcome.detail(
+            interpreter.path.display().to_string(),
+            format!(
+                "{} {} → {}",
+                verdict.status.label(),
+                verdict.current.as_deref().unwrap_or("not installed"),
+                verdict.required.as_deref().unwrap_or("unknown")
+            ),
+        );
+        if aspect == Aspect::Ingestion && interpreter.ingestion.is_some() {
+            if !interpreter.plugins.is_empty() {
+                outcome = outcome.detail(
+                    "plugins (inferred from installed packages)",
+                    interpreter.plugins.join(", "),
+                );
+            }
+            if let Some(cli) = &interpreter.metadata_cli {
+                outcome = outcome.detail(
+                    "python -m metadata --version",
+                    if cli.works {
+                        cli.output.clone()
+                    } else {
+                        format!("fails: {}", cli.output)
+                    },
+                );
+            }
+        }
+    }
+    match remediation(aspect, judged, policy) {
+        Some(fix) => outcome.fix(fix),
+        None => outcome,
+    }
+}
+
+/// What to do, for the interpreters this aspect does not pass in.
+fn remediation(
+    aspect: Aspect,
+    judged: &[(&Interpreter, Assessment)],
+    policy: &Policy,
+) -> Option<String> {
+    let mut steps = Vec::new();
+    for (interpreter, assessment) in judged {
+        let verdict = assessment.verdict(aspect);
+        let path = interpreter.path.display();
+        match (verdict.status, &assessment.fix) {
+            (Status::Fail, Some(fix @ Fix::NewVenv { notes, .. })) => {
+                steps.push(format!(
+                    "{path} runs an unsupported Python: make a new environment:\n{}\n{}",
+                    indent_commands(fix),
+                    notes.join(" ")
+                ));
+            }
+            (Status::Fail, Some(fix @ Fix::InPlace { .. })) => {
+                steps.push(format!("For {path}, run:\n{}", indent_commands(fix)));
+            }
+            (Status::Fail, None) => steps.extend(assessment.advice.iter().cloned()),
+            (Status::Warn, _) if verdict.required.is_none() && verdict.current.is_some() => {
+                steps.push(format!(
+                    "Look up the {} versions OpenMetadata {} supports in its release notes and compare with {} in {path}.",
+                    aspect.label(),
+                    policy.server,
+                    verdict.current.as_deref().unwrap_or_default()
+                ));
+            }
+            (Status::Warn, _) if aspect == Aspect::Ingestion => {
+                let reinstall = pip::install(
+                    &interpreter.path,
+                    &[pip::requirement(
+                        INGESTION_PACKAGE,
+                        &interpreter.plugins,
+                        &policy.server,
+                    )],
+                );
+                steps.push(format!(
+                    "Run `{path} -m metadata --version` to see the error; reinstalling the pinned client usually fixes a missing dependency:\n    {reinstall}"
+                ));
+            }
+            _ => {}
+        }
+    }
+    steps.dedup();
+    (!steps.is_empty()).then(|| steps.join("\n"))
+}
+
+fn indent_commands(fix: &Fix) -> String {
+    fix.commands()
+        .iter()
+        .map(|c| format!("    {c}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Interpreters that did not answer: the client they may hold cannot be judged.
+fn with_broken(outcome: Outcome, inventory: &Inventory) -> Outcome {
+    if inventory.broken.is_empty() {
+        return outcome;
+    }
+    let mut outcome = if severity(outcome.status) < severity(Status::Warn) {
+        let first = &inventory.broken[0];
+        Outcome {
+            status: Status::Warn,
+            summary: format!("cannot run {}: {}", first.path.display(), first.reason),
+            ..outcome
+        }
+    } else {
+        outcome
+    };
+    for broken in &inventory.broken {
+        outcome = outcome.detail(
+            broken.path.display().to_string(),
+            format!("cannot run it: {}", broken.reason),
+        );
+    }
+    if outcome.remediation.is_none() {
+        outcome = outcome.fix("Check that the interpreters listed run (`PATH -c 'import sys'`); a client in one of them cannot be judged.");
+    }
+    outcome
+}
