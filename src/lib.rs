@@ -8,5 +8,6 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod humanize;
+pub mod tui;
 pub mod version;
 pub mod yaml;

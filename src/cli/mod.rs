@@ -6,8 +6,7 @@ mod check;
 mod connect;
 mod demo;
 mod style;
-
-use std::io::IsTerminal;
+mod wizard;
 
 use clap::{Parser, Subcommand};
 
@@ -44,9 +43,14 @@ Exit codes: 0 nothing failed (warnings allowed), 1 a check or operation failed,
 
 #[derive(Debug, Parser)]
 #[command(name = "om-upgrade", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// The wizard's options (without a subcommand).
+    #[command(flatten)]
+    pub wizard: wizard::WizardArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,7 +99,7 @@ pub async fn run(cli: Cli, env: Env) -> Result<i32, CliError> {
     match cli.command {
         Some(Command::Check(args)) => check::run(args, &env).await,
         Some(Command::Demo(args)) => demo::run(args, &env).await,
-        None => Ok(no_subcommand()),
+        None => wizard::run(cli.wizard, &env).await,
     }
 }
 
@@ -111,18 +115,6 @@ Subcommands that do this today:
   om-upgrade check [--target X.Y.Z]   every check, pass / warn / fail (--format json)
   om-upgrade demo                     a sample database to rehearse on
 Run `om-upgrade --help` for settings and examples.";
-
-fn no_subcommand() -> i32 {
-    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        println!("{PLAN}");
-        0
-    } else {
-        eprintln!(
-            "om-upgrade: the interactive wizard needs a terminal, and this is not one.\n\n{PLAN}"
-        );
-        2
-    }
-}
 
 /// Prints settings warnings to stderr.
 fn print_warnings(warnings: &[SettingsWarning]) {
