@@ -378,3 +378,54 @@ fn wizard_flags_do_not_mix_with_subcommands() {
         stderr(&out)
     );
 }
+
+#[tokio::test]
+async fn a_server_that_wants_a_password_gets_asked_for_it() {
+    let db = TestDb::new(Engine::Mysql).await;
+    let admin = admin(Engine::Mysql).await;
+    let user = format!("{}_w", db.name);
+    admin
+        .execute_script(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY 'wiz-Pa55'; \
+             GRANT SELECT ON {}.* TO '{user}'@'%'",
+            db.name
+        ))
+        .await
+        .expect("test user");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pane = Pane::start(
+        dir.path(),
+        (100, 30),
+        &[
+            "--engine",
+            "mysql",
+            "-H",
+            "127.0.0.1",
+            "-u",
+            &user,
+            "-d",
+            &db.name,
+        ],
+        &[],
+    );
+    pane.wait_for(WELCOME, Duration::from_secs(10));
+    pane.keys(&["Enter", "t"]);
+    pane.wait_for(
+        &format!("password needed for '{user}'"),
+        Duration::from_secs(15),
+    );
+    pane.type_text("wiz-Pa55");
+    pane.keys(&["Enter", "t"]);
+    let screen = pane.wait_until("the second test", Duration::from_secs(30), |s| {
+        s.contains("✔ db.connect") && !s.contains("running")
+    });
+    assert!(!screen.contains("wiz-Pa55"), "{screen}");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+    pane.assert_terminal_restored();
+    admin
+        .execute_script(&format!("DROP USER '{user}'@'%'"))
+        .await
+        .expect("drop test user");
+    admin.close().await;
+}

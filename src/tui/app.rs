@@ -235,6 +235,7 @@ impl App {
             Event::Tick => self.look.tick = self.look.tick.wrapping_add(1),
             Event::ChecksPlanned { run, checks } => self.database.on_planned(run, checks),
             Event::Check { run, event } => self.database.on_check(run, event),
+            Event::PasswordNeeded { run } => self.database.on_password_needed(run),
             Event::ChecksDone { run } => self.database.on_done(run),
             Event::ChecksCrashed { run, reason } => self.database.on_crashed(run, reason),
             Event::SessionSaved(Ok(())) => {}

@@ -5,7 +5,6 @@ use crossterm::event::KeyCode;
 
 use super::*;
 use crate::checks::Outcome;
-use crate::checks::runner::CheckEvent;
 use crate::db::{DbError, Engine};
 use crate::tui::action::{CheckJob, RunId};
 use crate::tui::screens::StepStatus;
@@ -179,7 +178,7 @@ fn a_second_test_waits_for_the_first_and_old_results_are_ignored() {
 #[test]
 fn quitting_while_checks_run_asks_first() {
     let mut app = app();
-    let run = database_test_running(&mut app);
+    database_test_running(&mut app);
     type_keys(&mut app, "q");
     assert!(matches!(app.overlay(), Some(Overlay::ConfirmQuit)));
     assert_eq!(app.exit(), None);
@@ -198,7 +197,6 @@ fn quitting_while_checks_run_asks_first() {
     database_test_running(&mut app);
     type_keys(&mut app, "qy");
     assert_eq!(app.exit(), Some(&Exit::Quit));
-    let _ = run;
 }
 
 #[test]
@@ -488,5 +486,40 @@ fn the_tick_animates_only_what_runs() {
     let before = draw(&app, 80, 24);
     app.handle(Event::Tick);
     assert_ne!(before, draw(&app, 80, 24), "the spinner moved");
-    let _ = CheckEvent::Started(crate::checks::CheckId::new("x"));
+}
+
+#[test]
+fn a_server_that_wants_a_password_opens_the_password_field() {
+    let mut setup = setup();
+    setup.settings.password = None;
+    let mut app = App::new(setup);
+    let run = database_test_running(&mut app);
+    planned(&mut app, run);
+    app.handle(Event::PasswordNeeded { run });
+    let error = DbError::AuthFailed {
+        user: "om".into(),
+        password_given: false,
+        detail: "password authentication failed".into(),
+    };
+    finished(
+        &mut app,
+        run,
+        result(
+            "db.connect",
+            "Database reachable",
+            Outcome::fail(error.to_string()).fix(error.remediation()),
+        ),
+    );
+    app.handle(Event::ChecksDone { run });
+    assert!(app.current().is_editing(), "the password field is open");
+    assert!(draw(&app, 80, 24).contains("password needed for 'om'"));
+    type_keys(&mut app, "pw");
+    press(&mut app, KeyCode::Enter);
+    let effects = type_keys(&mut app, "t");
+    let job = run_checks(&effects).expect("tested again");
+    assert_eq!(
+        job.settings.password.as_ref().map(|p| p.value.expose()),
+        Some("pw")
+    );
+    assert!(!draw(&app, 80, 24).contains("password needed"));
 }

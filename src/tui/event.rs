@@ -29,6 +29,10 @@ pub enum Event {
         run: RunId,
         event: CheckEvent,
     },
+    /// The server asked for a password and the form has none (like psql, the wizard then asks).
+    PasswordNeeded {
+        run: RunId,
+    },
     /// Every result of `run` has been sent.
     ChecksDone {
         run: RunId,

@@ -12,7 +12,9 @@ use super::action::{CheckJob, Effect};
 use super::event::Event;
 use super::screens::database::is_connection_check;
 use super::session::{self, Session};
-use crate::checks::{self, Context, runner};
+use crate::checks::runner::{self, CheckEvent};
+use crate::checks::{self, Context};
+use crate::db::Db;
 
 pub struct Jobs {
     events: mpsc::UnboundedSender<Event>,
@@ -98,7 +100,9 @@ async fn run_checks(job: CheckJob, events: mpsc::UnboundedSender<Event>) {
 
 pub(super) async fn check_run(job: CheckJob, events: mpsc::UnboundedSender<Event>) {
     let run = job.run;
-    let ctx = Arc::new(Context::new(job.settings, job.target, job.backup_dir));
+    let no_password = job.settings.password.is_none();
+    let settings = job.settings.clone();
+    let ctx = Context::new(job.settings, job.target, job.backup_dir);
     let selected: Vec<_> = checks::all(&ctx)
         .into_iter()
         .filter(|check| is_connection_check(&check.id))
@@ -111,6 +115,17 @@ pub(super) async fn check_run(job: CheckJob, events: mpsc::UnboundedSender<Event
         run,
         checks: planned,
     });
+    // Connect here rather than inside db.connect, to learn from the typed error whether the
+    // server wants a password; the check then reports on this same attempt.
+    let _ = events.send(Event::Check {
+        run,
+        event: CheckEvent::Started(checks::db::CONNECT),
+    });
+    let connection = Db::connect(&settings).await;
+    if no_password && matches!(&connection, Err(e) if e.is_auth_failure()) {
+        let _ = events.send(Event::PasswordNeeded { run });
+    }
+    let ctx = Arc::new(ctx.with_connection(connection));
     let (tx, mut rx) = mpsc::unbounded_channel();
     let forward_to = events.clone();
     let forward = tokio::spawn(async move {

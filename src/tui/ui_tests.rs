@@ -208,6 +208,39 @@ async fn database_unreachable() {
 }
 
 #[test]
+fn database_password_needed() {
+    let mut setup = setup();
+    setup.settings.password = None;
+    let mut app = App::new(setup);
+    let run = start_test(&mut app);
+    planned(&mut app, run);
+    app.handle(Event::PasswordNeeded { run });
+    let error = crate::db::DbError::AuthFailed {
+        user: "om".into(),
+        password_given: false,
+        detail: "password authentication failed for user \"om\"".into(),
+    };
+    finished(
+        &mut app,
+        run,
+        result(
+            "db.connect",
+            "Database reachable, login works",
+            Outcome::fail(error.to_string()).fix(error.remediation()),
+        ),
+    );
+    for (id, title) in &PLANNED[1..] {
+        finished(
+            &mut app,
+            run,
+            result(id, title, Outcome::skip("skipped: db.connect failed")),
+        );
+    }
+    app.handle(Event::ChecksDone { run });
+    snapshot("database_password_needed", &app);
+}
+
+#[test]
 fn not_built_steps_say_so() {
     let mut app = app();
     type_keys(&mut app, "nn");

@@ -164,6 +164,8 @@ struct TestRun {
     phase: Phase,
     /// The form changed since this test started: the results describe other settings.
     stale: bool,
+    /// The server asked for a password the form did not have.
+    password_needed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -449,6 +451,7 @@ impl Database {
             rows: Vec::new(),
             phase: Phase::Running,
             stale: false,
+            password_needed: false,
         });
         self.focus = Focus::Results;
         self.selected_check = 0;
@@ -497,11 +500,33 @@ impl Database {
         }
     }
 
+    pub fn on_password_needed(&mut self, run: RunId) {
+        if let Some(test) = self.current_test(run) {
+            test.password_needed = true;
+        }
+    }
+
     pub fn on_done(&mut self, run: RunId) {
         let Some(test) = self.current_test(run) else {
             return;
         };
         test.phase = Phase::Finished;
+        if test.password_needed && !test.stale {
+            // Ask, as psql would: the password field opens, with what to do next.
+            self.focus = Focus::Form;
+            self.field = Field::Password;
+            self.editing = Some(TextField::default());
+            self.form_error = Some(FormError {
+                field: Field::Password,
+                message: format!(
+                    "password needed for '{}': type it, {}, then {}",
+                    self.user.text,
+                    keys::COMMIT[0].hint(),
+                    keys::TEST[0].hint()
+                ),
+            });
+            return;
+        }
         // Show the worst finding first: its remediation is what the operator needs.
         let worst = [Status::Fail, Status::Warn]
             .into_iter()
@@ -566,7 +591,12 @@ impl Database {
                         input.text.chars().count()
                     }
                 };
-                (width, input.origin.describe())
+                let origin = if field == Field::Password && input.text.is_empty() {
+                    String::new()
+                } else {
+                    input.origin.describe()
+                };
+                (width, origin)
             }
             (_, None) => (0, String::new()),
         };
