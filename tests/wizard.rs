@@ -406,7 +406,8 @@ async fn a_server_that_wants_a_password_gets_asked_for_it() {
             "-d",
             &db.name,
         ],
-        &[],
+        // Logs go to a file, never over the screen.
+        &[("RUST_LOG", "debug")],
     );
     pane.wait_for(WELCOME, Duration::from_secs(10));
     pane.keys(&["Enter", "t"]);
@@ -423,6 +424,14 @@ async fn a_server_that_wants_a_password_gets_asked_for_it() {
     pane.keys(&["q"]);
     assert_eq!(pane.exit_code(), 0);
     pane.assert_terminal_restored();
+    let history = pane.history();
+    assert!(
+        !history.contains("DEBUG"),
+        "log lines on the screen:\n{history}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("state/wizard.log")).expect("log file");
+    assert!(log.contains("DEBUG"), "{log}");
+    assert!(!log.contains("wiz-Pa55"), "the password is in the log");
     admin
         .execute_script(&format!("DROP USER '{user}'@'%'"))
         .await

@@ -50,26 +50,26 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
         session,
         theme: Theme::from_env(env),
     };
-    let outcome = tui::run(setup, paths.state_dir.clone())
+    let ended = tui::run(setup, paths.state_dir.clone())
         .await
         .map_err(|error| CliError::Failed {
             message: error.to_string(),
             hint: Some("run the subcommands instead (see `om-upgrade --help`)".into()),
         })?;
-    for panic in &outcome.background_panics {
+    for panic in &ended.background_panics {
         eprintln!("om-upgrade: a background task failed: {panic}");
     }
-    if outcome.session_saved {
+    if ended.session_saved {
         eprintln!(
             "Your answers are saved in {}; `om-upgrade` offers to resume them (--fresh starts over).",
             session::path_in(&paths.state_dir).display()
         );
     }
-    match &outcome.exit {
+    match &ended.exit {
         Exit::InputClosed(Some(error)) => {
             eprintln!("om-upgrade: the terminal input failed: {error}")
         }
         Exit::Quit | Exit::Signal(_) | Exit::InputClosed(None) => {}
     }
-    Ok(outcome.exit.code())
+    Ok(ended.exit.code())
 }

@@ -52,9 +52,27 @@ pub use event::Event;
 pub const TICK_HZ: u64 = 10;
 pub const TICK_PERIOD: Duration = Duration::from_millis(1000 / TICK_HZ);
 
+/// Where the wizard's log goes when RUST_LOG asks for one: `wizard.log` in the state folder,
+/// since the screen is the wizard's. Without RUST_LOG (or when the file cannot be opened)
+/// nothing is kept.
+pub fn log_writer(env: &crate::config::Env) -> Box<dyn std::io::Write + Send> {
+    if env.get("RUST_LOG").is_none() {
+        return Box::new(std::io::sink());
+    }
+    let dir = crate::config::paths::Paths::from_env(env).state_dir;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match std::fs::create_dir_all(&dir).and_then(|()| options.open(dir.join("wizard.log"))) {
+        Ok(file) => Box::new(file),
+        Err(_) => Box::new(std::io::sink()),
+    }
+}
+
 /// How the wizard ended, for the caller to report after the terminal is back.
 #[derive(Debug)]
-pub struct Outcome {
+pub struct Ended {
     pub exit: Exit,
     /// A session file was written during this run.
     pub session_saved: bool,
@@ -69,7 +87,7 @@ pub enum TuiError {
 }
 
 /// Runs the wizard until the operator quits, a signal arrives or the terminal goes away.
-pub async fn run(setup: Setup, state_dir: std::path::PathBuf) -> Result<Outcome, TuiError> {
+pub async fn run(setup: Setup, state_dir: std::path::PathBuf) -> Result<Ended, TuiError> {
     let mut app = App::new(setup);
     let (tx, mut rx) = mpsc::unbounded_channel();
     event::spawn_signals(tx.clone())?;
@@ -103,7 +121,7 @@ pub async fn run(setup: Setup, state_dir: std::path::PathBuf) -> Result<Outcome,
     };
     drop(tui);
     let session_saved = jobs.finish().await;
-    Ok(Outcome {
+    Ok(Ended {
         exit,
         session_saved,
         background_panics: terminal::take_deferred_panics(),
