@@ -312,6 +312,12 @@ fn tab_accepts_and_moves_to_the_next_field() {
     assert!(app.current().is_editing(), "now editing the port");
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.session().connection.host, "db2");
+    // Tab through the last field comes back to the engine without switching it.
+    type_keys(&mut app, "jjjj");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Tab);
+    assert!(!app.current().is_editing());
+    assert_eq!(app.session().connection.engine, Engine::Postgres);
 }
 
 #[test]

@@ -401,7 +401,10 @@ impl Database {
             Action::CommitNext => {
                 self.commit();
                 self.field = self.field.next();
-                return self.update(Action::Edit, target);
+                // Past the last field the engine comes round again: select it, do not switch it.
+                if let Some(input) = self.input(self.field) {
+                    self.editing = Some(TextField::new(input.text.clone()));
+                }
             }
             Action::Cancel => self.editing = None,
             Action::Test => return self.start_test(target).into_iter().collect(),
