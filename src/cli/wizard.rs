@@ -73,3 +73,35 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
     }
     Ok(ended.exit.code())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use crate::cli::Cli;
+
+    #[test]
+    fn the_command_line_is_consistent_and_takes_the_wizard_flags() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "om-upgrade",
+            "--db-url",
+            "mysql://om@db/openmetadata_db",
+            "--target",
+            "1.2",
+            "--fresh",
+        ])
+        .expect("wizard flags parse");
+        assert!(cli.command.is_none());
+        assert!(cli.wizard.fresh);
+        assert_eq!(
+            cli.wizard.target.map(|t| t.to_string()).as_deref(),
+            Some("1.2.0")
+        );
+        let bad = Cli::try_parse_from(["om-upgrade", "--target", "one.two"]).unwrap_err();
+        assert!(
+            bad.to_string().contains("'one.two' is not a version"),
+            "{bad}"
+        );
+    }
+}
