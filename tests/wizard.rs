@@ -39,12 +39,10 @@ fn quote(arg: &str) -> String {
 impl Pane {
     fn start(dir: &Path, size: (u16, u16), args: &[&str], env: &[(&str, &str)]) -> Pane {
         tmux_available();
-        let socket = format!(
-            "omu-e2e-{}-{}",
-            std::process::id(),
-            SESSIONS.fetch_add(1, Ordering::SeqCst)
-        );
-        let run = dir.join(&socket);
+        let name = format!("run-{}", SESSIONS.fetch_add(1, Ordering::SeqCst));
+        let run = dir.join(&name);
+        // The server's socket lives in the test's temp dir and goes with it.
+        let socket = run.join("tmux.sock").display().to_string();
         std::fs::create_dir_all(&run).expect("run dir");
         let mut command = vec!["env".to_string()];
         for var in [
@@ -85,7 +83,7 @@ impl Pane {
         let script_path = run.join("run.sh");
         std::fs::write(&script_path, script).expect("script");
         let status = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
+            .args(["-S", &socket, "-f", "/dev/null", "new-session", "-d"])
             .args(["-x", &size.0.to_string(), "-y", &size.1.to_string()])
             .args(["-s", "omu", "sh"])
             .arg(&script_path)
@@ -97,7 +95,7 @@ impl Pane {
 
     fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
-            .args(["-L", &self.socket])
+            .args(["-S", &self.socket])
             .args(args)
             .output()
             .expect("tmux runs");
@@ -212,7 +210,7 @@ impl Pane {
 impl Drop for Pane {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
+            .args(["-S", &self.socket, "kill-server"])
             .output();
     }
 }
