@@ -10,5 +10,6 @@ pub mod db;
 pub mod demo;
 pub mod humanize;
 pub mod knowledge;
+pub mod tui;
 pub mod version;
 pub mod yaml;

@@ -6,13 +6,18 @@ use om_upgrade::config::Env;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let env = Env::from_process();
+    let logs = tracing_subscriber::fmt().with_env_filter(
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+    );
+    if cli.command.is_none() {
+        // The wizard owns the screen: its log goes to a file.
+        let file = std::sync::Mutex::new(om_upgrade::tui::log_writer(&env));
+        logs.with_ansi(false).with_writer(file).init();
+    } else {
+        logs.with_writer(std::io::stderr).init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -23,7 +28,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = match runtime.block_on(cli::run(cli, Env::from_process())) {
+    let code = match runtime.block_on(cli::run(cli, env)) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error}");

@@ -24,8 +24,7 @@ mod releases;
 mod restore;
 mod style;
 mod verify;
-
-use std::io::IsTerminal;
+mod wizard;
 
 use clap::{Parser, Subcommand};
 
@@ -66,9 +65,14 @@ Exit codes: 0 nothing failed (warnings allowed), 1 a check or operation failed,
 
 #[derive(Debug, Parser)]
 #[command(name = "om-upgrade", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// The wizard's options (without a subcommand).
+    #[command(flatten)]
+    pub wizard: wizard::WizardArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,7 +148,7 @@ pub async fn run(cli: Cli, env: Env) -> Result<i32, CliError> {
         Some(Command::Clients(args)) => clients::run(args, &env).await,
         Some(Command::Demo(args)) => demo::run(args, &env).await,
         Some(Command::Releases(args)) => releases::run(args, &env).await,
-        None => Ok(no_subcommand()),
+        None => wizard::run(cli.wizard, &env).await,
     }
 }
 
@@ -158,22 +162,11 @@ om-upgrade walks through OpenMetadata's upgrade prerequisites:
 
 Subcommands that do this today:
   om-upgrade check [--target X.Y.Z]   every check, pass / warn / fail (--format json)
+  om-upgrade backup [--test-restore]  a consistent, verified backup (verify, backups, restore)
   om-upgrade releases --to X.Y.Z      what changes up to the target, and what it does to you
   om-upgrade clients --target X.Y.Z   the Python clients and the pip commands to align them
   om-upgrade demo                     a sample database to rehearse on
 Run `om-upgrade --help` for settings and examples.";
-
-fn no_subcommand() -> i32 {
-    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        outln!("{PLAN}");
-        0
-    } else {
-        eprintln!(
-            "om-upgrade: the interactive wizard needs a terminal, and this is not one.\n\n{PLAN}"
-        );
-        2
-    }
-}
 
 pub(crate) fn out_line(args: std::fmt::Arguments) {
     use std::io::Write;

@@ -1,0 +1,107 @@
+//! `om-upgrade` without a subcommand: the wizard on a terminal, otherwise an explanation.
+
+use std::io::IsTerminal;
+
+use clap::Args;
+
+use super::args::ConnectionArgs;
+use super::{CliError, PLAN};
+use crate::config::{self, Env, paths::Paths};
+use crate::tui::{self, Exit, SessionStart, Setup, session, theme::Theme};
+use crate::version::Version;
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct WizardArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// The OpenMetadata version you plan to upgrade to (e.g. 1.2.0); the wizard asks otherwise
+    #[arg(long, value_name = "X.Y.Z", help_heading = "Wizard")]
+    pub target: Option<Version>,
+
+    /// Start over: ignore the answers saved by an earlier run of the wizard
+    #[arg(long, help_heading = "Wizard")]
+    pub fresh: bool,
+}
+
+pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
+    if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        eprintln!(
+            "om-upgrade: the interactive wizard needs a terminal, and this is not one.\n\n{PLAN}"
+        );
+        return Ok(2);
+    }
+    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    let paths = Paths::from_env(env);
+    let session = if args.fresh {
+        SessionStart::None
+    } else {
+        match session::load(&paths.state_dir) {
+            Ok(Some(saved)) => SessionStart::Offer(saved),
+            Ok(None) => SessionStart::None,
+            Err(error) => SessionStart::Unreadable(error),
+        }
+    };
+    let setup = Setup {
+        settings: resolved.settings,
+        warnings: resolved.warnings,
+        target: args.target,
+        backup_dir: paths.backups_dir(),
+        session,
+        theme: Theme::from_env(env),
+    };
+    let ended = tui::run(setup, paths.state_dir.clone())
+        .await
+        .map_err(|error| CliError::Failed {
+            message: error.to_string(),
+            hint: Some("run the subcommands instead (see `om-upgrade --help`)".into()),
+        })?;
+    for panic in &ended.background_panics {
+        eprintln!("om-upgrade: a background task failed: {panic}");
+    }
+    if ended.session_saved {
+        eprintln!(
+            "Your answers are saved in {}; `om-upgrade` offers to resume them (--fresh starts over).",
+            session::path_in(&paths.state_dir).display()
+        );
+    }
+    match &ended.exit {
+        Exit::InputClosed(Some(error)) => {
+            eprintln!("om-upgrade: the terminal input failed: {error}")
+        }
+        Exit::Quit | Exit::Signal(_) | Exit::InputClosed(None) => {}
+    }
+    Ok(ended.exit.code())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use crate::cli::Cli;
+
+    #[test]
+    fn the_command_line_is_consistent_and_takes_the_wizard_flags() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "om-upgrade",
+            "--db-url",
+            "mysql://om@db/openmetadata_db",
+            "--target",
+            "1.2",
+            "--fresh",
+        ])
+        .expect("wizard flags parse");
+        assert!(cli.command.is_none());
+        assert!(cli.wizard.fresh);
+        assert_eq!(
+            cli.wizard.target.map(|t| t.to_string()).as_deref(),
+            Some("1.2.0")
+        );
+        let bad = Cli::try_parse_from(["om-upgrade", "--target", "one.two"]).unwrap_err();
+        assert!(
+            bad.to_string().contains("'one.two' is not a version"),
+            "{bad}"
+        );
+    }
+}

@@ -1,0 +1,298 @@
+//! The App: the one owner of the wizard's state. It routes keys to the active step through the
+//! bindings that apply now, applies [`Action`]s, takes worker [`Event`]s, and returns
+//! [`Effect`]s for the loop to start. It performs no IO and never draws (see `ui.rs`).
+
+use std::path::PathBuf;
+
+use crossterm::event::KeyEvent;
+
+use super::action::{Action, Effect};
+use super::event::{Event, Signal};
+use super::keymap::{self, Binding, keys};
+use super::screens::database::Database;
+use super::screens::not_built::NotBuilt;
+use super::screens::welcome::Welcome;
+use super::screens::{Look, Screen, ScreenId};
+use super::session::{Saved, Session, SessionError};
+use super::theme::Theme;
+use crate::config::{DbSettings, SettingsWarning};
+use crate::version::Version;
+
+/// What the wizard starts from.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub settings: DbSettings,
+    pub warnings: Vec<SettingsWarning>,
+    /// `--target`.
+    pub target: Option<Version>,
+    pub backup_dir: PathBuf,
+    pub session: SessionStart,
+    pub theme: Theme,
+}
+
+/// The saved session found at start.
+#[derive(Debug, Clone)]
+pub enum SessionStart {
+    /// None on disk, or `--fresh`.
+    None,
+    /// Offered for resume.
+    Offer(Saved),
+    /// There, but unreadable: said once, then replaced by the next save.
+    Unreadable(SessionError),
+}
+
+/// A box over the current step that takes the keys until it closes.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help,
+    ConfirmQuit,
+    Resume(Saved),
+}
+
+/// Why the wizard ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    Signal(Signal),
+    /// The terminal input ended (with the error, when there was one).
+    InputClosed(Option<String>),
+}
+
+impl Exit {
+    pub fn code(&self) -> i32 {
+        match self {
+            Exit::Quit => 0,
+            Exit::Signal(signal) => signal.exit_code(),
+            Exit::InputClosed(_) => 1,
+        }
+    }
+}
+
+pub struct App {
+    pub(super) screen: ScreenId,
+    pub(super) overlay: Option<Overlay>,
+    pub(super) welcome: Welcome,
+    pub(super) database: Database,
+    backup: NotBuilt,
+    releases: NotBuilt,
+    clients: NotBuilt,
+    summary: NotBuilt,
+    pub(super) look: Look,
+    /// One line for the operator, shown above the footer until replaced.
+    pub(super) notice: Option<String>,
+    exit: Option<Exit>,
+    /// The session last handed to the writer (or found at start): saved again only on change.
+    saved: Session,
+}
+
+impl App {
+    pub fn new(setup: Setup) -> App {
+        let welcome = Welcome::new(&setup.settings, &setup.warnings, setup.target);
+        let database = Database::new(&setup.settings, setup.backup_dir);
+        let (overlay, notice) = match setup.session {
+            SessionStart::None => (None, None),
+            SessionStart::Offer(saved) => (Some(Overlay::Resume(saved)), None),
+            SessionStart::Unreadable(error) => (None, Some(error.to_string())),
+        };
+        // Starting is not a change: only what the operator does is saved.
+        let saved = Session {
+            screen: ScreenId::Welcome,
+            target: welcome.target().map(ToString::to_string),
+            connection: database.saved(),
+        };
+        App {
+            screen: ScreenId::Welcome,
+            overlay,
+            welcome,
+            database,
+            backup: NotBuilt::new(ScreenId::Backup),
+            releases: NotBuilt::new(ScreenId::Releases),
+            clients: NotBuilt::new(ScreenId::Clients),
+            summary: NotBuilt::new(ScreenId::Summary),
+            look: Look {
+                theme: setup.theme,
+                tick: 0,
+            },
+            notice,
+            exit: None,
+            saved,
+        }
+    }
+
+    pub fn screen_of(&self, id: ScreenId) -> &dyn Screen {
+        match id {
+            ScreenId::Welcome => &self.welcome,
+            ScreenId::Database => &self.database,
+            ScreenId::Backup => &self.backup,
+            ScreenId::Releases => &self.releases,
+            ScreenId::Clients => &self.clients,
+            ScreenId::Summary => &self.summary,
+        }
+    }
+
+    pub fn current(&self) -> &dyn Screen {
+        self.screen_of(self.screen)
+    }
+
+    pub fn screen(&self) -> ScreenId {
+        self.screen
+    }
+
+    pub fn overlay(&self) -> Option<&Overlay> {
+        self.overlay.as_ref()
+    }
+
+    pub fn exit(&self) -> Option<&Exit> {
+        self.exit.as_ref()
+    }
+
+    /// Work is running somewhere: the tick runs and quitting asks first.
+    pub fn is_busy(&self) -> bool {
+        ScreenId::ALL.iter().any(|id| self.screen_of(*id).is_busy())
+    }
+
+    pub fn target(&self) -> Option<&Version> {
+        self.welcome.target()
+    }
+
+    /// The answers worth keeping between runs (never the password).
+    pub fn session(&self) -> Session {
+        Session {
+            screen: self.screen,
+            target: self.target().map(ToString::to_string),
+            connection: self.database.saved(),
+        }
+    }
+
+    fn global_bindings(&self) -> Vec<Binding> {
+        vec![
+            Binding::new(keys::NEXT_STEP, "next step", Action::NextStep)
+                .enabled(!self.screen.is_last()),
+            Binding::new(keys::PREV_STEP, "back", Action::PrevStep)
+                .enabled(!self.screen.is_first()),
+            Binding::new(keys::QUIT, "quit", Action::Quit),
+            Binding::new(keys::HELP, "help", Action::ToggleHelp),
+        ]
+    }
+
+    /// Every binding that applies now, in footer order: the overlay's, or the step's then the
+    /// global ones. Key presses are looked up in this same list.
+    pub fn bindings(&self) -> Vec<Binding> {
+        match &self.overlay {
+            Some(Overlay::Help) => vec![
+                Binding::new(keys::CLOSE_HELP, "close", Action::CloseOverlay),
+                Binding::new(keys::INTERRUPT, "quit", Action::Quit).help_only(),
+            ],
+            Some(Overlay::ConfirmQuit) => vec![
+                Binding::new(keys::YES, "quit anyway", Action::QuitNow),
+                Binding::new(keys::NO, "keep going", Action::CloseOverlay),
+                Binding::new(keys::INTERRUPT, "quit anyway", Action::QuitNow).help_only(),
+            ],
+            Some(Overlay::Resume(_)) => vec![
+                Binding::new(keys::ACCEPT, "resume", Action::Resume),
+                Binding::new(keys::NO, "start fresh", Action::StartFresh),
+                Binding::new(keys::INTERRUPT, "quit", Action::Quit).help_only(),
+            ],
+            None => {
+                let mut bindings = self.current().bindings();
+                if self.current().is_editing() {
+                    bindings.push(Binding::new(keys::INTERRUPT, "quit", Action::Quit));
+                } else {
+                    bindings.extend(self.global_bindings());
+                }
+                bindings
+            }
+        }
+    }
+
+    /// The help overlay's sections: this step's keys, then the ones that work everywhere.
+    pub fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+        let mut sections = self.current().help_sections();
+        sections.push(("Everywhere", self.global_bindings()));
+        sections
+    }
+
+    /// What a key press asks for, if anything.
+    pub fn on_key(&self, key: &KeyEvent) -> Option<Action> {
+        keymap::lookup(&self.bindings(), key).or_else(|| {
+            if self.overlay.is_none() && self.current().is_editing() {
+                keymap::printable(key).and_then(|c| self.current().typed(c))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Takes one event; returns the work to start.
+    pub fn handle(&mut self, event: Event) -> Vec<Effect> {
+        match event {
+            Event::Key(key) => {
+                if let Some(action) = self.on_key(&key) {
+                    return self.update(action);
+                }
+            }
+            Event::Resize => {}
+            Event::Tick => self.look.tick = self.look.tick.wrapping_add(1),
+            Event::ChecksPlanned { run, checks } => self.database.on_planned(run, checks),
+            Event::Check { run, event } => self.database.on_check(run, event),
+            Event::PasswordNeeded { run } => self.database.on_password_needed(run),
+            Event::ChecksDone { run } => self.database.on_done(run),
+            Event::ChecksCrashed { run, reason } => self.database.on_crashed(run, reason),
+            Event::SessionSaved(Ok(())) => {}
+            Event::SessionSaved(Err(error)) => self.notice = Some(error.to_string()),
+            Event::Signal(signal) => self.exit = Some(Exit::Signal(signal)),
+            Event::InputClosed(error) => {
+                self.exit = Some(Exit::InputClosed(error.map(|e| e.to_string())));
+            }
+        }
+        Vec::new()
+    }
+
+    /// Applies an intent; returns the work to start.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        match action {
+            Action::Quit if self.is_busy() => self.overlay = Some(Overlay::ConfirmQuit),
+            Action::Quit | Action::QuitNow => self.exit = Some(Exit::Quit),
+            Action::ToggleHelp => {
+                self.overlay = match self.overlay {
+                    Some(Overlay::Help) => None,
+                    _ => Some(Overlay::Help),
+                };
+            }
+            Action::CloseOverlay | Action::StartFresh => self.overlay = None,
+            Action::NextStep => self.screen = self.screen.next(),
+            Action::PrevStep => self.screen = self.screen.prev(),
+            Action::Resume => {
+                if let Some(Overlay::Resume(saved)) = self.overlay.take() {
+                    self.welcome.resume(saved.session.target.as_deref());
+                    self.database.resume(&saved.session.connection);
+                    self.screen = saved.session.screen;
+                }
+            }
+            Action::Welcome(action) => self.welcome.update(action),
+            Action::Database(action) => {
+                let target = self.welcome.target().cloned();
+                effects.extend(self.database.update(action, target.as_ref()));
+            }
+        }
+        self.save_if_changed(&mut effects);
+        effects
+    }
+
+    fn save_if_changed(&mut self, effects: &mut Vec<Effect>) {
+        // Until the operator answers the resume question, the old session stays untouched.
+        if matches!(self.overlay, Some(Overlay::Resume(_))) {
+            return;
+        }
+        let now = self.session();
+        if now != self.saved {
+            self.saved = now.clone();
+            effects.push(Effect::SaveSession(now));
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

@@ -1,0 +1,241 @@
+//! The wizard's answers, kept between runs: the step, the target and the connection form —
+//! never the password. Written atomically (temp file, fsync, rename), readable by the owner only.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::screens::ScreenId;
+use crate::db::Engine;
+
+pub const FILE_NAME: &str = "wizard-session.json";
+
+/// Bumped when the file's shape changes; older files are not guessed at.
+const FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub screen: ScreenId,
+    /// The target version as the operator gave it (valid when saved).
+    pub target: Option<String>,
+    pub connection: SavedConnection,
+}
+
+/// The connection form as typed; no password field exists, so none can be written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedConnection {
+    pub engine: Engine,
+    pub host: String,
+    pub port: String,
+    pub user: String,
+    pub database: String,
+    pub schema: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SessionFile {
+    format: u32,
+    saved_at: DateTime<Utc>,
+    #[serde(flatten)]
+    session: Session,
+}
+
+/// A session found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    pub path: PathBuf,
+    pub saved_at: DateTime<Utc>,
+    pub session: Session,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    #[error("cannot read the saved session {}: {reason}", path.display())]
+    Read { path: PathBuf, reason: String },
+    #[error("the saved session {} is not readable as a session ({reason}); it will be replaced", path.display())]
+    Malformed { path: PathBuf, reason: String },
+    #[error("the saved session {} was written by another version of om-upgrade (format {found}); it will be replaced", path.display())]
+    OtherFormat { path: PathBuf, found: u32 },
+    #[error("cannot save the session in {}: {reason}; set OM_UPGRADE_STATE_DIR to a writable folder", dir.display())]
+    Write { dir: PathBuf, reason: String },
+}
+
+/// The session file in `state_dir`.
+pub fn path_in(state_dir: &Path) -> PathBuf {
+    state_dir.join(FILE_NAME)
+}
+
+/// Reads the session saved in `state_dir`; `Ok(None)` when there is none.
+pub fn load(state_dir: &Path) -> Result<Option<Saved>, SessionError> {
+    let path = path_in(state_dir);
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(SessionError::Read {
+                path,
+                reason: e.to_string(),
+            });
+        }
+    };
+    let malformed = |reason: String| SessionError::Malformed {
+        path: path.clone(),
+        reason,
+    };
+    let raw: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| malformed(e.to_string()))?;
+    match raw.get("format").and_then(serde_json::Value::as_u64) {
+        Some(f) if f == u64::from(FORMAT) => {}
+        Some(found) => {
+            return Err(SessionError::OtherFormat {
+                path,
+                found: u32::try_from(found).unwrap_or(u32::MAX),
+            });
+        }
+        None => return Err(malformed("no format number".into())),
+    }
+    let file: SessionFile = serde_json::from_value(raw).map_err(|e| malformed(e.to_string()))?;
+    Ok(Some(Saved {
+        path,
+        saved_at: file.saved_at,
+        session: file.session,
+    }))
+}
+
+/// Writes `session` into `state_dir` atomically: a reader sees the old file or the new one,
+/// never half of one.
+pub fn save(
+    state_dir: &Path,
+    session: &Session,
+    now: DateTime<Utc>,
+) -> Result<PathBuf, SessionError> {
+    let fail = |reason: String| SessionError::Write {
+        dir: state_dir.to_path_buf(),
+        reason,
+    };
+    let file = SessionFile {
+        format: FORMAT,
+        saved_at: now,
+        session: session.clone(),
+    };
+    let mut text = serde_json::to_string_pretty(&file).map_err(|e| fail(e.to_string()))?;
+    text.push('\n');
+    create_private_dir(state_dir).map_err(|e| fail(e.to_string()))?;
+    let path = path_in(state_dir);
+    let temp = state_dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
+    let written = write_private(&temp, text.as_bytes()).and_then(|()| fs::rename(&temp, &path));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(fail(e.to_string()));
+    }
+    Ok(path)
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session {
+        Session {
+            screen: ScreenId::Database,
+            target: Some("1.2.0".into()),
+            connection: SavedConnection {
+                engine: Engine::Postgres,
+                host: "db.internal".into(),
+                port: "5432".into(),
+                user: "om".into(),
+                database: "openmetadata_db".into(),
+                schema: "public".into(),
+            },
+        }
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn round_trips_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("nested/state");
+        let path = save(&state, &session(), at("2026-11-26T10:00:00Z")).unwrap();
+        assert_eq!(path, state.join(FILE_NAME));
+        let saved = load(&state).unwrap().unwrap();
+        assert_eq!(saved.session, session());
+        assert_eq!(saved.saved_at, at("2026-11-26T10:00:00Z"));
+        let names: Vec<_> = fs::read_dir(&state)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(FILE_NAME)]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_newer_save_replaces_the_older() {
+        let dir = tempfile::tempdir().unwrap();
+        save(dir.path(), &session(), at("2026-11-26T10:00:00Z")).unwrap();
+        let mut later = session();
+        later.screen = ScreenId::Welcome;
+        save(dir.path(), &later, at("2026-11-26T11:00:00Z")).unwrap();
+        assert_eq!(load(dir.path()).unwrap().unwrap().session, later);
+    }
+
+    #[test]
+    fn no_file_is_no_session() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load(dir.path()).unwrap(), None);
+    }
+
+    #[test]
+    fn garbage_and_other_formats_are_reported_not_guessed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_in(dir.path());
+        fs::write(&path, "{ not json").unwrap();
+        let err = load(dir.path()).unwrap_err();
+        assert!(matches!(err, SessionError::Malformed { .. }), "{err}");
+        assert!(err.to_string().contains("will be replaced"), "{err}");
+
+        fs::write(&path, r#"{"format": 99, "screen": "welcome"}"#).unwrap();
+        let err = load(dir.path()).unwrap_err();
+        assert!(
+            matches!(err, SessionError::OtherFormat { found: 99, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unwritable_folder_is_an_error_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        fs::write(&blocker, "").unwrap();
+        let err = save(&blocker.join("state"), &session(), Utc::now()).unwrap_err();
+        assert!(err.to_string().contains("OM_UPGRADE_STATE_DIR"), "{err}");
+    }
+}

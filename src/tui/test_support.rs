@@ -1,0 +1,116 @@
+//! Fixtures for the wizard's tests: an App on fixed settings, key presses, check results.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::action::{Effect, RunId};
+use super::app::{App, SessionStart, Setup};
+use super::event::Event;
+use super::theme::Theme;
+use crate::checks::runner::{CheckEvent, CheckResult};
+use crate::checks::{CheckId, Outcome};
+use crate::config::{self, DbInputs, Env};
+
+/// Settings as `--db-url postgres://om@db.internal:5432/openmetadata_db` resolves them, with
+/// DB_USER_PASSWORD in the environment.
+pub fn setup() -> Setup {
+    let resolved = config::resolve(
+        &DbInputs {
+            db_url: Some("postgres://om@db.internal:5432/openmetadata_db".into()),
+            ..Default::default()
+        },
+        &Env::from_pairs([("DB_USER_PASSWORD", "s3cret-pw")]),
+    )
+    .expect("fixture settings resolve");
+    Setup {
+        settings: resolved.settings,
+        warnings: resolved.warnings,
+        target: None,
+        backup_dir: PathBuf::from("/var/backups/om"),
+        session: SessionStart::None,
+        theme: Theme::monochrome(),
+    }
+}
+
+pub fn app() -> App {
+    App::new(setup())
+}
+
+pub fn key(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ctrl(c: char) -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+/// Presses each character of `text` as a key; returns all effects.
+pub fn type_keys(app: &mut App, text: &str) -> Vec<Effect> {
+    text.chars()
+        .flat_map(|c| app.handle(key(KeyCode::Char(c))))
+        .collect()
+}
+
+pub fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.handle(key(code))
+}
+
+pub fn result(id: &'static str, title: &str, outcome: Outcome) -> CheckResult {
+    CheckResult {
+        id: CheckId::new(id),
+        title: title.into(),
+        outcome,
+        duration: Duration::from_millis(120),
+    }
+}
+
+/// The connection checks in the order the registry has them.
+pub const PLANNED: [(&str, &str); 7] = [
+    ("db.connect", "Database reachable, login works"),
+    ("db.server_version", "Database server version"),
+    ("db.openmetadata", "OpenMetadata database and its version"),
+    ("db.privileges", "User can read every table in one snapshot"),
+    ("db.size", "Database size and row counts"),
+    ("db.sort_memory", "Sort memory for the migration"),
+    ("backup.disk_space", "Room for a backup"),
+];
+
+pub fn planned(app: &mut App, run: RunId) {
+    app.handle(Event::ChecksPlanned {
+        run,
+        checks: PLANNED
+            .iter()
+            .map(|(id, title)| (CheckId::new(id), (*title).to_string()))
+            .collect(),
+    });
+}
+
+pub fn started(app: &mut App, run: RunId, id: &'static str) {
+    app.handle(Event::Check {
+        run,
+        event: CheckEvent::Started(CheckId::new(id)),
+    });
+}
+
+pub fn finished(app: &mut App, run: RunId, result: CheckResult) {
+    app.handle(Event::Check {
+        run,
+        event: CheckEvent::Finished(result),
+    });
+}
+
+/// Draws the App at `width` x `height`; the text of the screen, version-independent.
+pub fn draw(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| frame.render_widget(app, frame.area()))
+        .expect("draw");
+    terminal
+        .backend()
+        .to_string()
+        .replace(env!("CARGO_PKG_VERSION"), "[version]")
+}

@@ -1,0 +1,140 @@
+//! Named styles. Screens ask for a meaning ("pass", "key", "selected"), never for a colour.
+//!
+//! Without colour (NO_COLOR, or a monochrome terminal) every meaning still reads: statuses have
+//! their own glyphs, the selection is reversed, keys are bold and disabled things are dim.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use super::screens::StepStatus;
+use crate::checks::Status;
+use crate::config::Env;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    color: bool,
+}
+
+impl Theme {
+    /// Colour unless NO_COLOR is set to something (https://no-color.org).
+    pub fn from_env(env: &Env) -> Theme {
+        Theme {
+            color: env.get("NO_COLOR").is_none_or(str::is_empty),
+        }
+    }
+
+    pub const fn colored() -> Theme {
+        Theme { color: true }
+    }
+
+    pub const fn monochrome() -> Theme {
+        Theme { color: false }
+    }
+
+    fn fg(self, color: Color) -> Style {
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
+    }
+
+    pub fn header(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Black).bg(Color::Cyan)
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED)
+        }
+    }
+
+    pub fn title(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn text(self) -> Style {
+        Style::new()
+    }
+
+    pub fn dim(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new().add_modifier(Modifier::DIM)
+        }
+    }
+
+    /// The selected row of a list or form.
+    pub fn selected(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+
+    /// A field being edited.
+    pub fn editing(self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::UNDERLINED)
+    }
+
+    pub fn border(self) -> Style {
+        self.dim()
+    }
+
+    pub fn focused_border(self) -> Style {
+        self.fg(Color::Cyan)
+    }
+
+    pub fn key(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn key_desc(self) -> Style {
+        Style::new()
+    }
+
+    pub fn key_disabled(self) -> Style {
+        self.dim()
+    }
+
+    pub fn error(self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn notice(self) -> Style {
+        self.fg(Color::Yellow)
+    }
+
+    pub fn status(self, status: Status) -> Style {
+        match status {
+            Status::Pass => self.fg(Color::Green),
+            Status::Warn => self.fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            Status::Fail => self.fg(Color::Red).add_modifier(Modifier::BOLD),
+            Status::Skip => self.dim(),
+        }
+    }
+
+    pub fn step(self, status: StepStatus) -> Style {
+        match status {
+            StepStatus::NotStarted => self.dim(),
+            StepStatus::Running => self.fg(Color::Cyan),
+            StepStatus::Pass => self.status(Status::Pass),
+            StepStatus::Warn => self.status(Status::Warn),
+            StepStatus::Fail => self.status(Status::Fail),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_drops_colours_but_keeps_modifiers() {
+        let mono = Theme::from_env(&Env::from_pairs([("NO_COLOR", "1")]));
+        assert_eq!(mono, Theme::monochrome());
+        assert_eq!(mono.status(Status::Pass).fg, None);
+        assert!(mono.selected().add_modifier.contains(Modifier::REVERSED));
+        assert!(mono.header().add_modifier.contains(Modifier::REVERSED));
+        // An empty NO_COLOR does not count (the spec says "set to a non-empty value").
+        assert_eq!(
+            Theme::from_env(&Env::from_pairs([("NO_COLOR", "")])),
+            Theme::colored()
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! A one-line text value with a cursor, edited in place.
+
+use crate::tui::action::Action;
+use crate::tui::keymap::{Binding, keys};
+
+/// An edit to a text field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEdit {
+    Insert(char),
+    Left,
+    Right,
+    Home,
+    End,
+    Backspace,
+    Delete,
+    Clear,
+}
+
+/// The help-only bindings of a field being edited; `wrap` turns an edit into the screen's action.
+pub fn edit_bindings(wrap: fn(TextEdit) -> Action) -> Vec<Binding> {
+    [
+        (keys::CURSOR_LEFT, "cursor left", TextEdit::Left),
+        (keys::CURSOR_RIGHT, "cursor right", TextEdit::Right),
+        (keys::CURSOR_HOME, "start of the value", TextEdit::Home),
+        (keys::CURSOR_END, "end of the value", TextEdit::End),
+        (
+            keys::DELETE_BACK,
+            "delete before the cursor",
+            TextEdit::Backspace,
+        ),
+        (
+            keys::DELETE_FORWARD,
+            "delete at the cursor",
+            TextEdit::Delete,
+        ),
+        (keys::CLEAR, "clear the value", TextEdit::Clear),
+    ]
+    .into_iter()
+    .map(|(keys, label, edit)| Binding::new(keys, label, wrap(edit)).help_only())
+    .collect()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextField {
+    value: String,
+    /// Cursor position in characters (not bytes).
+    cursor: usize,
+}
+
+impl TextField {
+    pub fn new(value: impl Into<String>) -> TextField {
+        let value = value.into();
+        let cursor = value.chars().count();
+        TextField { value, cursor }
+    }
+
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// The same field with every character shown as a bullet (for passwords).
+    pub fn masked(&self) -> TextField {
+        TextField {
+            value: "•".repeat(self.value.chars().count()),
+            cursor: self.cursor,
+        }
+    }
+
+    fn byte_at(&self, chars: usize) -> usize {
+        self.value
+            .char_indices()
+            .nth(chars)
+            .map_or(self.value.len(), |(i, _)| i)
+    }
+
+    pub fn apply(&mut self, edit: TextEdit) {
+        let len = self.value.chars().count();
+        match edit {
+            TextEdit::Insert(c) => {
+                let at = self.byte_at(self.cursor);
+                self.value.insert(at, c);
+                self.cursor += 1;
+            }
+            TextEdit::Left => self.cursor = self.cursor.saturating_sub(1),
+            TextEdit::Right => self.cursor = (self.cursor + 1).min(len),
+            TextEdit::Home => self.cursor = 0,
+            TextEdit::End => self.cursor = len,
+            TextEdit::Backspace => {
+                if self.cursor > 0 {
+                    self.cursor -= 1;
+                    let at = self.byte_at(self.cursor);
+                    self.value.remove(at);
+                }
+            }
+            TextEdit::Delete => {
+                if self.cursor < len {
+                    let at = self.byte_at(self.cursor);
+                    self.value.remove(at);
+                }
+            }
+            TextEdit::Clear => {
+                self.value.clear();
+                self.cursor = 0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(field: &mut TextField, text: &str) {
+        for c in text.chars() {
+            field.apply(TextEdit::Insert(c));
+        }
+    }
+
+    #[test]
+    fn edits_at_the_cursor_with_multibyte_characters() {
+        let mut f = TextField::new("hst");
+        f.apply(TextEdit::Home);
+        f.apply(TextEdit::Right);
+        typed(&mut f, "ö");
+        assert_eq!(f.value(), "höst");
+        f.apply(TextEdit::End);
+        f.apply(TextEdit::Backspace);
+        assert_eq!(f.value(), "hös");
+        f.apply(TextEdit::Home);
+        f.apply(TextEdit::Delete);
+        assert_eq!((f.value(), f.cursor()), ("ös", 0));
+        f.apply(TextEdit::Left);
+        f.apply(TextEdit::Backspace);
+        assert_eq!((f.value(), f.cursor()), ("ös", 0));
+        f.apply(TextEdit::Clear);
+        assert_eq!((f.value(), f.cursor()), ("", 0));
+        f.apply(TextEdit::Delete);
+        f.apply(TextEdit::Right);
+        assert_eq!(f.cursor(), 0);
+    }
+}
