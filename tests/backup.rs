@@ -896,7 +896,6 @@ async fn om_cli_backups_are_accepted_by_the_official_restore() {
     }
 }
 
-#[tokio::test]
 /// Runs the official `metadata backup` on a test database; returns the file it wrote.
 fn official_backup(python: &Path, source: &TestDb, dir: &Path) -> PathBuf {
     let mut command = std::process::Command::new(python);
