@@ -38,8 +38,17 @@ async fn demo_database_passes_connect_and_is_recognised_as_openmetadata_1_1_5() 
         assert_eq!(check_by_id(&report, "backup.disk_space")["status"], "pass");
         assert_eq!(report["tool_version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(report["target"], "1.2.0");
-        // Exit code follows the checks: MariaDB and the default sort memory only warn.
-        assert_eq!(out.status.code(), Some(0), "{engine}: {report}");
+        // Exit code follows the checks: without a backup yet, backup.recent is the one failure
+        // (MariaDB and the default sort memory only warn).
+        let failing: Vec<&str> = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] == "fail")
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(failing, vec!["backup.recent"], "{engine}: {report}");
+        assert_eq!(out.status.code(), Some(1), "{engine}: {report}");
         eprintln!("check on {engine} took {took:?}");
     }
 }
@@ -47,10 +56,31 @@ async fn demo_database_passes_connect_and_is_recognised_as_openmetadata_1_1_5() 
 #[tokio::test]
 async fn strict_turns_warnings_into_exit_1() {
     let (db, _) = TestDb::demo(Engine::Mysql, 1).await;
-    let out = run(&["check", "--db-url", &db.url, "--strict"], &[]);
+    // A verified backup, so that nothing fails and only warnings are left.
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().to_str().unwrap();
+    let backup = run(
+        &["backup", "--db-url", &db.url, "-o", dir, "--test-restore"],
+        &[],
+    );
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    let out = run(&["check", "--db-url", &db.url, "--backup-dir", dir], &[]);
     // MariaDB is not a documented OpenMetadata backend: a warning, so --strict fails.
     assert!(stdout(&out).contains("WARN"), "{}", stdout(&out));
-    assert_eq!(out.status.code(), Some(1));
+    assert!(!stdout(&out).contains("FAIL"), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(0));
+    let strict = run(
+        &[
+            "check",
+            "--db-url",
+            &db.url,
+            "--backup-dir",
+            dir,
+            "--strict",
+        ],
+        &[],
+    );
+    assert_eq!(strict.status.code(), Some(1));
 }
 
 #[tokio::test]

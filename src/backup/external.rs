@@ -344,8 +344,6 @@ async fn native_dump(
                 .arg(&settings.user.value)
                 .arg("--dbname")
                 .arg(&settings.database.value)
-                .arg("--schema")
-                .arg(&settings.schema.value)
                 .args([
                     "--format",
                     "plain",
@@ -356,6 +354,11 @@ async fn native_dump(
                 ])
                 .arg(target)
                 .env("PGSSLMODE", settings.tls.value.mode.to_string());
+            // `--schema public` makes pg_dump write `CREATE SCHEMA public`, which fails on every
+            // new database; without it, pg_dump takes public as given.
+            if settings.schema.value != "public" {
+                command.arg("--schema").arg(&settings.schema.value);
+            }
             _secret = pgpass(settings)?;
             if let Some(secret) = &_secret {
                 command.env("PGPASSFILE", &secret.path);

@@ -203,17 +203,34 @@ pub const ENGINES: [Engine; 2] = [Engine::Postgres, Engine::Mysql];
 /// Per-table fingerprints computed by the server itself (independent of om-upgrade's own
 /// serializer): Postgres md5 over every row's text, ordered; MySQL `CHECKSUM TABLE`.
 pub async fn server_fingerprints(db: &Db) -> std::collections::BTreeMap<String, String> {
+    fingerprints(db, false).await
+}
+
+/// As [`server_fingerprints`], but Postgres `json` values compare by meaning (as jsonb), for
+/// files whose writer re-serialized JSON (the official CLI does).
+pub async fn semantic_fingerprints(db: &Db) -> std::collections::BTreeMap<String, String> {
+    fingerprints(db, true).await
+}
+
+async fn fingerprints(db: &Db, semantic: bool) -> std::collections::BTreeMap<String, String> {
     use om_upgrade::db::inspect;
     let mut out = std::collections::BTreeMap::new();
     for table in inspect::tables(db).await.expect("tables") {
         let quoted = inspect::quote_ident(db.engine(), &table.name);
         let (sql, column) = match db.engine() {
-            Engine::Postgres => (
-                format!(
-                    "SELECT COALESCE(md5(string_agg(t::text, '|' ORDER BY t::text)), 'empty') FROM {quoted} t"
-                ),
-                0,
-            ),
+            Engine::Postgres => {
+                let row = if semantic {
+                    "to_jsonb(t)::text"
+                } else {
+                    "t::text"
+                };
+                (
+                    format!(
+                        "SELECT COALESCE(md5(string_agg({row}, '|' ORDER BY {row})), 'empty') FROM {quoted} t"
+                    ),
+                    0,
+                )
+            }
             Engine::Mysql => (format!("CHECKSUM TABLE {quoted}"), 1),
         };
         let rows = db.fetch_rows(&sql, &[]).await.expect("fingerprint");
