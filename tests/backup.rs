@@ -607,7 +607,7 @@ async fn compressed_backups_verify_and_restore() {
 async fn native_tools_back_up_and_restore_with_the_password_out_of_argv() {
     // A MySQL user with a password, and wrappers that record how they were called.
     let db = TestDb::new(Engine::Mysql).await;
-    let (source, _) = TestDb::demo(Engine::Mysql, 1).await;
+    let (source, demo) = TestDb::demo(Engine::Mysql, 1).await;
     let admin = admin(Engine::Mysql).await;
     let user = format!("{}_u", db.name);
     let secret = "Native-Secret-77";
@@ -683,7 +683,7 @@ async fn native_tools_back_up_and_restore_with_the_password_out_of_argv() {
     ] {
         assert!(!leak.contains(secret), "the password leaked");
     }
-    assert_eq!(result["rows"], 2190);
+    assert_eq!(result["rows"], demo.rows.values().sum::<u64>());
     // And it restores through the mysql client.
     let target = TestDb::new(Engine::Mysql).await;
     let restored = restore_into(Path::new(file), &target, false).await.unwrap();
@@ -701,7 +701,7 @@ async fn native_tools_back_up_and_restore_with_the_password_out_of_argv() {
 
 #[tokio::test]
 async fn pg_dump_backups_restore_through_psql() {
-    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let (source, demo) = TestDb::demo(Engine::Postgres, 1).await;
     let dir = tempfile::tempdir().unwrap();
     let out = run(
         &[
@@ -718,7 +718,7 @@ async fn pg_dump_backups_restore_through_psql() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(result["rows"], 2190);
+    assert_eq!(result["rows"], demo.rows.values().sum::<u64>());
     let target = TestDb::new(Engine::Postgres).await;
     restore_into(Path::new(result["path"].as_str().unwrap()), &target, false)
         .await

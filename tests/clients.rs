@@ -199,7 +199,7 @@ fn detects_versions_plugins_and_mismatches_without_the_network() {
         &[
             "clients",
             "--target",
-            "1.2.0",
+            "1.3.0",
             "--python",
             python.to_str().unwrap(),
             "--format",
@@ -231,11 +231,11 @@ fn detects_versions_plugins_and_mismatches_without_the_network() {
     );
     let verdicts = &i["assessment"]["verdicts"];
     assert_eq!(verdicts["ingestion"]["status"], "fail");
-    assert_eq!(verdicts["ingestion"]["required"], "1.2.0.*");
+    assert_eq!(verdicts["ingestion"]["required"], "1.3.0.*");
     assert_eq!(verdicts["managed_apis"]["status"], "fail");
-    // The supported ranges come from the release catalogue; without it they are unknown.
-    assert_eq!(verdicts["python"]["status"], "warn");
-    assert_eq!(verdicts["airflow"]["status"], "warn");
+    // The supported range comes from the release catalogue: 1.3 supports 3.8–3.11.
+    assert_eq!(verdicts["python"]["status"], "pass");
+    assert_eq!(verdicts["airflow"]["status"], "pass");
     let fix = &i["assessment"]["fix"];
     assert_eq!(fix["kind"], "in_place");
     let shell: Vec<&str> = fix["commands"]
@@ -250,7 +250,7 @@ fn detects_versions_plugins_and_mismatches_without_the_network() {
         [
             format!("{p} -m ensurepip --upgrade"),
             format!(
-                "{p} -m pip install \"openmetadata-ingestion[mysql,snowflake]==1.2.0.*\" \"openmetadata-managed-apis==1.2.0.*\""
+                "{p} -m pip install \"openmetadata-ingestion[mysql,snowflake]==1.3.0.*\" \"openmetadata-managed-apis==1.3.0.*\""
             ),
         ]
     );
@@ -260,7 +260,7 @@ fn detects_versions_plugins_and_mismatches_without_the_network() {
         &[
             "clients",
             "--target",
-            "1.2.0",
+            "1.3.0",
             "--python",
             python.to_str().unwrap(),
         ],
@@ -268,10 +268,10 @@ fn detects_versions_plugins_and_mismatches_without_the_network() {
     );
     let text = stdout(&out);
     for expected in [
-        "✘ FAIL   openmetadata-ingestion     1.1.5.0  1.2.0.*",
+        "✘ FAIL   openmetadata-ingestion     1.1.5.0  1.3.0.*",
         "plugins: mysql, snowflake (inferred",
         "To align it, run:",
-        "-m pip install \"openmetadata-ingestion[mysql,snowflake]==1.2.0.*\"",
+        "-m pip install \"openmetadata-ingestion[mysql,snowflake]==1.3.0.*\"",
     ] {
         assert!(text.contains(expected), "{expected:?} missing:\n{text}");
     }
@@ -280,14 +280,14 @@ fn detects_versions_plugins_and_mismatches_without_the_network() {
 #[test]
 fn a_four_part_client_of_the_target_release_passes() {
     let venv = Venv::new(&python3());
-    venv.dist("openmetadata-ingestion", "1.2.0.1", INGESTION_METADATA);
+    venv.dist("openmetadata-ingestion", "1.3.0.1", INGESTION_METADATA);
     venv.dist("psycopg2-binary", "2.9.9", "");
-    venv.metadata_cli("1.2.0.1");
+    venv.metadata_cli("1.3.0.1");
     let out = run(
         &[
             "clients",
             "--target",
-            "1.2.0",
+            "1.3.0",
             "--python",
             venv.python().to_str().unwrap(),
             "--format",
@@ -299,38 +299,38 @@ fn a_four_part_client_of_the_target_release_passes() {
     let i = only_interpreter(&report);
     let ingestion = &i["assessment"]["verdicts"]["ingestion"];
     assert_eq!(ingestion["status"], "pass", "{report}");
-    assert_eq!(ingestion["current"], "1.2.0.1");
+    assert_eq!(ingestion["current"], "1.3.0.1");
     assert_eq!(i["plugins"], serde_json::json!(["postgres"]));
     assert_eq!(i["metadata_cli"]["works"], true);
     assert_eq!(
         i["metadata_cli"]["output"],
-        "metadata 1.2.0.1 from fake (python 3)"
+        "metadata 1.3.0.1 from fake (python 3)"
     );
     assert_eq!(
         i["assessment"]["verdicts"]["managed_apis"]["status"],
         "skip"
     );
     assert!(i["assessment"]["fix"].is_null());
-    // Only warnings (unknown Python range): exit 0, and 1 with --strict.
+    // Nothing to warn about: exit 0, with --strict too.
     assert_eq!(out.status.code(), Some(0));
     let strict = run(
         &[
             "clients",
             "--target",
-            "1.2.0",
+            "1.3.0",
             "--python",
             venv.python().to_str().unwrap(),
             "--strict",
         ],
         &[],
     );
-    assert_eq!(strict.status.code(), Some(1));
+    assert_eq!(strict.status.code(), Some(0));
     // Another release of the same minor line is a mismatch.
     let out = run(
         &[
             "clients",
             "--target",
-            "1.2.1",
+            "1.3.1",
             "--python",
             venv.python().to_str().unwrap(),
             "--format",
@@ -356,11 +356,11 @@ async fn python_outside_the_target_range_fails_with_a_new_venv_recipe() {
         airflow: None,
     };
     let py311 = Venv::new(&python3());
-    py311.dist("openmetadata-ingestion", "1.2.0.1", INGESTION_METADATA);
+    py311.dist("openmetadata-ingestion", "1.3.0.1", INGESTION_METADATA);
     py311.dist("PyMySQL", "1.1.0", "");
-    py311.metadata_cli("1.2.0.1");
+    py311.metadata_cli("1.3.0.1");
     let py310 = Venv::new(&python_of("3.10"));
-    py310.dist("openmetadata-ingestion", "1.2.0.1", INGESTION_METADATA);
+    py310.dist("openmetadata-ingestion", "1.3.0.1", INGESTION_METADATA);
     let inventory = clients::discover(&Request {
         pythons: vec![py311.python(), py310.python()],
         ..Request::default()
@@ -372,7 +372,7 @@ async fn python_outside_the_target_range_fails_with_a_new_venv_recipe() {
     assert_eq!(i311.python.minor_line(), "3.11", "python3 here is 3.11");
     assert_eq!(i310.python.minor_line(), "3.10");
 
-    let a = clients::assess(i311, &policy("1.2.0", "3.8", "3.10"));
+    let a = clients::assess(i311, &policy("1.3.0", "3.8", "3.10"));
     let python = a.verdict(Aspect::Python);
     assert_eq!(python.status, Status::Fail);
     assert_eq!(python.required.as_deref(), Some("3.8–3.10"));
@@ -389,13 +389,13 @@ async fn python_outside_the_target_range_fails_with_a_new_venv_recipe() {
             format!("python3.10 -m venv {}", venv.display()),
             format!("{} -m pip install --upgrade pip", new_python.display()),
             format!(
-                "{} -m pip install \"openmetadata-ingestion[mysql]==1.2.0.*\"",
+                "{} -m pip install \"openmetadata-ingestion[mysql]==1.3.0.*\"",
                 new_python.display()
             ),
         ]
     );
     assert_eq!(
-        clients::assess(i310, &policy("1.2.0", "3.8", "3.10"))
+        clients::assess(i310, &policy("1.3.0", "3.8", "3.10"))
             .verdict(Aspect::Python)
             .status,
         Status::Pass
@@ -412,7 +412,7 @@ fn a_missing_interpreter_path_is_a_clear_usage_error() {
         &[
             "clients",
             "--target",
-            "1.2.0",
+            "1.3.0",
             "--python",
             "/nonexistent/venv/bin/python",
         ],
@@ -467,7 +467,7 @@ fn printed_pip_requirements_are_valid_pep_508() {
         &[
             "clients",
             "--target",
-            "1.2.0",
+            "1.3.0",
             "--python",
             venv.python().to_str().unwrap(),
             "--format",
@@ -483,14 +483,14 @@ fn printed_pip_requirements_are_valid_pep_508() {
         .map(|c| c["shell"].as_str().unwrap().to_string())
         .collect();
     assert!(
-        lines.iter().any(|l| l.contains("[all]==1.2.0.*")),
+        lines.iter().any(|l| l.contains("[all]==1.3.0.*")),
         "{lines:?}"
     );
     // python3 here is 3.11, outside 1.2's 3.8–3.10: the new-venv recipe.
     let recipe = clients::assess(
         &interpreter_of(&venv),
         &Policy {
-            server: "1.2.0".parse().unwrap(),
+            server: "1.3.0".parse().unwrap(),
             python: Some(Range::new(
                 Some("3.8".parse().unwrap()),
                 Some("3.10".parse().unwrap()),
@@ -517,7 +517,7 @@ for line in sys.stdin.read().splitlines():
         continue  # `pip install --upgrade pip`
     for arg in argv[4:]:
         req = Requirement(arg)
-        ok = [v for v in ("1.2.0", "1.2.0.1", "1.2.0.7", "1.2.1", "1.1.5.0") if req.specifier.contains(v)]
+        ok = [v for v in ("1.3.0", "1.3.0.1", "1.3.0.7", "1.3.1", "1.1.5.0") if req.specifier.contains(v)]
         print(req.name, sorted(req.extras), ok)
 "#;
     let mut child = Command::new("python3")
@@ -540,7 +540,7 @@ for line in sys.stdin.read().splitlines():
         String::from_utf8_lossy(&out.stderr)
     );
     let parsed = String::from_utf8_lossy(&out.stdout);
-    let expected_versions = "['1.2.0', '1.2.0.1', '1.2.0.7']";
+    let expected_versions = "['1.3.0', '1.3.0.1', '1.3.0.7']";
     assert_eq!(
         parsed.lines().collect::<Vec<_>>(),
         [
@@ -570,7 +570,7 @@ fn interpreter_of(venv: &Venv) -> clients::Interpreter {
 
 #[test]
 fn apply_refuses_without_a_terminal_unless_told_yes() {
-    let out = run(&["clients", "--target", "1.2.0", "--apply"], &[]);
+    let out = run(&["clients", "--target", "1.3.0", "--apply"], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
     let out = run(&["clients", "--apply", "--yes"], &[]);
@@ -629,25 +629,25 @@ fn apply_runs_pip_in_the_interpreter_and_checks_again() {
     wheel(
         wheels.path(),
         "openmetadata-ingestion",
-        "1.2.0.1",
+        "1.3.0.1",
         "Provides-Extra: mysql\nRequires-Dist: PyMySQL ; extra == \"mysql\"",
         &[
             ("metadata/__init__.py", ""),
             (
                 "metadata/__main__.py",
-                "print('metadata 1.2.0.1 from wheel')\n",
+                "print('metadata 1.3.0.1 from wheel')\n",
             ),
         ],
     );
-    // A newer build of another release must not be picked: the pin holds pip to 1.2.0.*.
-    wheel(wheels.path(), "openmetadata-ingestion", "1.2.1.0", "", &[]);
+    // A newer build of another release must not be picked: the pin holds pip to 1.3.0.*.
+    wheel(wheels.path(), "openmetadata-ingestion", "1.3.1.0", "", &[]);
     let python = venv.python();
     let find_links = wheels.path().to_str().unwrap();
     let out = run(
         &[
             "clients",
             "--target",
-            "1.2.0",
+            "1.3.0",
             "--python",
             python.to_str().unwrap(),
             "--apply",
@@ -677,14 +677,14 @@ fn apply_runs_pip_in_the_interpreter_and_checks_again() {
             "-m",
             "pip",
             "install",
-            "openmetadata-ingestion[mysql]==1.2.0.*"
+            "openmetadata-ingestion[mysql]==1.3.0.*"
         ])
     );
     // The report is the state after pip.
     let i = only_interpreter(&report);
-    assert_eq!(i["ingestion"]["version"], "1.2.0.1");
+    assert_eq!(i["ingestion"]["version"], "1.3.0.1");
     assert_eq!(i["plugins"], serde_json::json!(["mysql"]));
-    assert_eq!(i["metadata_cli"]["output"], "metadata 1.2.0.1 from wheel");
+    assert_eq!(i["metadata_cli"]["output"], "metadata 1.3.0.1 from wheel");
     assert_eq!(i["assessment"]["verdicts"]["ingestion"]["status"], "pass");
     assert!(i["assessment"]["fix"].is_null());
     assert_eq!(out.status.code(), Some(0), "{report}");
@@ -694,8 +694,8 @@ fn apply_runs_pip_in_the_interpreter_and_checks_again() {
 async fn check_runs_the_client_checks_with_the_target() {
     let db = TestDb::new(Engine::Postgres).await;
     let venv = Venv::new(&python3());
-    venv.dist("openmetadata-ingestion", "1.2.0.3", INGESTION_METADATA);
-    venv.metadata_cli("1.2.0.3");
+    venv.dist("openmetadata-ingestion", "1.3.0.3", INGESTION_METADATA);
+    venv.metadata_cli("1.3.0.3");
     let python = venv.python();
     let out = run(
         &[
@@ -703,7 +703,7 @@ async fn check_runs_the_client_checks_with_the_target() {
             "--db-url",
             &db.url,
             "--target",
-            "1.2.0",
+            "1.3.0",
             "--python",
             python.to_str().unwrap(),
             "--format",
@@ -718,16 +718,16 @@ async fn check_runs_the_client_checks_with_the_target() {
         ingestion["summary"]
             .as_str()
             .unwrap()
-            .contains("1.2.0.3 is a client build of server 1.2.0"),
+            .contains("1.3.0.3 is a client build of server 1.3.0"),
         "{ingestion}"
     );
     let python_check = check_by_id(&report, "clients.python");
-    assert_eq!(python_check["status"], "warn", "{python_check}");
+    assert_eq!(python_check["status"], "pass", "{python_check}");
     assert!(
         python_check["summary"]
             .as_str()
             .unwrap()
-            .contains("not known"),
+            .contains("OpenMetadata 1.3.0 supports Python 3.8–3.11"),
         "{python_check}"
     );
     assert_eq!(
@@ -771,7 +771,7 @@ async fn check_runs_the_client_checks_with_the_target() {
             "--db-url",
             &db.url,
             "--target",
-            "1.2.0",
+            "1.3.0",
             "--python",
             "/nonexistent/python",
             "--format",
