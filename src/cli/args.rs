@@ -8,63 +8,64 @@ use clap::{Args, ValueEnum};
 use crate::config::{DbInputs, TlsMode};
 use crate::db::Engine;
 
+const HEADING: &str = "Database connection";
+
 /// How to reach the metadata database. Flags are spelled like the official `metadata backup`
 /// CLI; anything not given comes from the server's environment variables, then from
 /// `--config openmetadata.yaml`, then from the server's defaults.
 #[derive(Debug, Clone, Args, Default)]
-#[command(next_help_heading = "Database connection")]
 pub struct ConnectionArgs {
     /// Database engine [env: DB_SCHEME, DB_DRIVER_CLASS] [default: mysql]
-    #[arg(long, value_enum)]
+    #[arg(help_heading = HEADING, long, value_enum)]
     pub engine: Option<Engine>,
 
     /// Database host [env: DB_HOST] [default: localhost]
-    #[arg(short = 'H', long)]
+    #[arg(help_heading = HEADING, short = 'H', long)]
     pub host: Option<String>,
 
     /// Database port [env: DB_PORT] [default: 3306 for mysql, 5432 for postgres]
-    #[arg(long)]
+    #[arg(help_heading = HEADING, long)]
     pub port: Option<u16>,
 
     /// Database user [env: DB_USER] [default: openmetadata_user]
-    #[arg(short = 'u', long)]
+    #[arg(help_heading = HEADING, short = 'u', long)]
     pub user: Option<String>,
 
     /// Database name [env: OM_DATABASE] [default: openmetadata_db]
-    #[arg(short = 'd', long)]
+    #[arg(help_heading = HEADING, short = 'd', long)]
     pub database: Option<String>,
 
     /// Postgres schema holding the OpenMetadata tables [default: public]
-    #[arg(short = 's', long)]
+    #[arg(help_heading = HEADING, short = 's', long)]
     pub schema: Option<String>,
 
     /// Everything in one url: mysql://USER@HOST:PORT/DB or postgres://USER@HOST:PORT/DB
     /// (jdbc: urls work too); single flags override its parts
-    #[arg(long, value_name = "URL")]
+    #[arg(help_heading = HEADING, long, value_name = "URL")]
     pub db_url: Option<String>,
 
     /// Password (visible in `ps` and shell history: prefer DB_USER_PASSWORD or --password-file)
-    #[arg(short = 'p', long, conflicts_with = "password_file")]
+    #[arg(help_heading = HEADING, short = 'p', long, conflicts_with = "password_file")]
     pub password: Option<String>,
 
     /// Read the password from the first line of FILE [env alternative: DB_USER_PASSWORD]
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = HEADING, long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 
     /// The OpenMetadata server's openmetadata.yaml, to read its `database:` settings
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = HEADING, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// TLS to the database [default: prefer, or what DB_PARAMS/the url says]
-    #[arg(long, value_enum, value_name = "MODE")]
+    #[arg(help_heading = HEADING, long, value_enum, value_name = "MODE")]
     pub ssl_mode: Option<TlsMode>,
 
     /// CA certificate (PEM) to verify the database server with
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = HEADING, long, value_name = "FILE")]
     pub ssl_ca: Option<PathBuf>,
 
     /// Seconds to wait for the database to answer a connection attempt
-    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
+    #[arg(help_heading = HEADING, long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
     pub connect_timeout: Duration,
 }
 
