@@ -99,6 +99,8 @@ impl App {
             screen: ScreenId::Welcome,
             target: welcome.target().map(ToString::to_string),
             connection: database.saved(),
+            acknowledged: Default::default(),
+            last_backup: None,
         };
         App {
             screen: ScreenId::Welcome,
@@ -161,6 +163,8 @@ impl App {
             screen: self.screen,
             target: self.target().map(ToString::to_string),
             connection: self.database.saved(),
+            acknowledged: Default::default(),
+            last_backup: None,
         }
     }
 

@@ -362,6 +362,8 @@ fn offered(connection: SavedConnection, target: Option<&str>) -> Setup {
                 screen: ScreenId::Database,
                 target: target.map(String::from),
                 connection,
+                acknowledged: Default::default(),
+                last_backup: None,
             },
         }),
         ..setup()

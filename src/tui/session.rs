@@ -1,6 +1,7 @@
-//! The wizard's answers, kept between runs: the step, the target and the connection form —
-//! never the password. Written atomically (temp file, fsync, rename), readable by the owner only.
+//! The wizard's answers, kept between runs: the step, the target, the connection form, the
+//! acknowledged release items and the last backup — never the password. Written atomically (temp file, fsync, rename), readable by the owner only.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,13 @@ pub struct Session {
     /// The target version as the operator gave it (valid when saved).
     pub target: Option<String>,
     pub connection: SavedConnection,
+    /// Release items the operator acknowledged on the Releases step, as `<release>/<item id>`
+    /// (`1.2/query-service-required`).
+    #[serde(default)]
+    pub acknowledged: BTreeSet<String>,
+    /// The backup taken (or picked) in the wizard, for the Summary and the report.
+    #[serde(default)]
+    pub last_backup: Option<PathBuf>,
 }
 
 /// The connection form as typed; no password field exists, so none can be written.
@@ -168,6 +176,8 @@ mod tests {
                 database: "openmetadata_db".into(),
                 schema: "public".into(),
             },
+            acknowledged: Default::default(),
+            last_backup: None,
         }
     }
 

@@ -284,6 +284,8 @@ fn resume_overlay() {
                     database: "openmetadata_db".into(),
                     schema: "public".into(),
                 },
+                acknowledged: Default::default(),
+                last_backup: None,
             },
         }),
         ..setup()
