@@ -277,8 +277,8 @@ pub(super) async fn take(
         path: written.path.clone(),
         source: e,
     })?;
-    let scanned = super::scan::scan(reader, settings.engine.value, &mut Reporter::new(None))
-        .map_err(|e| {
+    let scanned =
+        super::scan::scan(reader, settings.engine.value, &Reporter::new(None)).map_err(|e| {
             BackupError::Invalid(format!(
                 "the file {} does not parse: {e}",
                 written.path.display()

@@ -1,6 +1,8 @@
 //! Progress of long work (backup, restore, verify), sent as events so the command line and the
 //! wizard draw the same thing.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -19,8 +21,9 @@ pub enum ProgressEvent {
         name: String,
         rows_estimate: u64,
     },
-    /// At most a few times per second.
+    /// At most ten times per second.
     Progress {
+        /// Rows done in the table that reported (with parallel readers, one of them).
         table_rows: u64,
         total_rows: u64,
         bytes: u64,
@@ -35,34 +38,42 @@ pub enum ProgressEvent {
 /// Minimum time between two `Progress` events.
 const PROGRESS_PERIOD: Duration = Duration::from_millis(100);
 
-/// Sends progress events, throttled; a reporter without a channel reports nothing.
+/// Sends progress events, throttled; cheap to clone and to share between parallel readers. A
+/// reporter without a channel reports nothing.
+#[derive(Clone)]
 pub struct Reporter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     tx: Option<UnboundedSender<ProgressEvent>>,
-    last: Instant,
-    pub table_rows: u64,
-    pub total_rows: u64,
-    pub bytes: u64,
+    started: Instant,
+    total_rows: AtomicU64,
+    bytes: AtomicU64,
+    /// Milliseconds after `started` of the last Progress event.
+    last_ms: AtomicU64,
 }
 
 impl Reporter {
     pub fn new(tx: Option<UnboundedSender<ProgressEvent>>) -> Self {
         Reporter {
-            tx,
-            last: Instant::now(),
-            table_rows: 0,
-            total_rows: 0,
-            bytes: 0,
+            inner: Arc::new(Inner {
+                tx,
+                started: Instant::now(),
+                total_rows: AtomicU64::new(0),
+                bytes: AtomicU64::new(0),
+                last_ms: AtomicU64::new(0),
+            }),
         }
     }
 
     pub fn send(&self, event: ProgressEvent) {
-        if let Some(tx) = &self.tx {
+        if let Some(tx) = &self.inner.tx {
             let _ = tx.send(event);
         }
     }
 
-    pub fn table_started(&mut self, index: usize, name: &str, rows_estimate: u64) {
-        self.table_rows = 0;
+    pub fn table_started(&self, index: usize, name: &str, rows_estimate: u64) {
         self.send(ProgressEvent::TableStarted {
             index,
             name: name.to_string(),
@@ -70,26 +81,64 @@ impl Reporter {
         });
     }
 
-    /// Counts rows and bytes; emits a `Progress` event when enough time has passed.
-    pub fn add(&mut self, rows: u64, bytes: u64) {
-        self.table_rows += rows;
-        self.total_rows += rows;
-        self.bytes += bytes;
-        if self.tx.is_some() && self.last.elapsed() >= PROGRESS_PERIOD {
-            self.last = Instant::now();
+    /// Counts rows and bytes done; `table_rows` is the reporting table's running total. Call
+    /// it per batch, not per row: it may read the clock.
+    pub fn add(&self, table_rows: u64, rows: u64, bytes: u64) {
+        let inner = &self.inner;
+        let total_rows = inner.total_rows.fetch_add(rows, Ordering::Relaxed) + rows;
+        let bytes = inner.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if inner.tx.is_none() {
+            return;
+        }
+        let now = inner.started.elapsed().as_millis() as u64;
+        let last = inner.last_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= PROGRESS_PERIOD.as_millis() as u64
+            && inner
+                .last_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
             self.send(ProgressEvent::Progress {
-                table_rows: self.table_rows,
-                total_rows: self.total_rows,
-                bytes: self.bytes,
+                table_rows,
+                total_rows,
+                bytes,
             });
         }
     }
 
-    pub fn table_done(&mut self, index: usize, name: &str, rows: u64) {
+    pub fn table_done(&self, index: usize, name: &str, rows: u64) {
         self.send(ProgressEvent::TableDone {
             index,
             name: name.to_string(),
             rows,
         });
+    }
+
+    pub fn total_rows(&self) -> u64 {
+        self.inner.total_rows.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_from_several_clones_and_throttles_events() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let reporter = Reporter::new(Some(tx));
+        let other = reporter.clone();
+        for _ in 0..1000 {
+            reporter.add(1, 1, 10);
+            other.add(1, 1, 10);
+        }
+        assert_eq!(reporter.total_rows(), 2000);
+        let mut progress = 0;
+        while let Ok(event) = rx.try_recv() {
+            assert!(matches!(event, ProgressEvent::Progress { .. }));
+            progress += 1;
+        }
+        // 2000 calls within far less than a second: at most a few events.
+        assert!(progress <= 2, "{progress} events");
     }
 }

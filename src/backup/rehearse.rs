@@ -9,7 +9,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::dump::{self, Header, Out};
+use super::dump::{self, DumpPlan, Header, Out, Tuning};
 use super::manifest::{FileFormat, Manifest, Method};
 use super::progress::{ProgressEvent, Reporter};
 use super::restore::{self, RestoreError, RestoreRequest, Restored};
@@ -109,12 +109,16 @@ async fn restore_and_compare(
             openmetadata_version: None,
             started_at: Utc::now(),
         };
+        let plan = DumpPlan {
+            format: FileFormat::Sql,
+            header: &header,
+            tuning: Tuning::default(),
+        };
         let dumped = dump::dump(
             &db,
-            FileFormat::Sql,
-            &header,
+            &plan,
             &mut Out::new(None),
-            &mut Reporter::new(None),
+            &Reporter::new(None),
             &cancel,
         )
         .await;

@@ -315,7 +315,7 @@ pub async fn restore(
     if !state.exists {
         create_database(settings).await?;
     }
-    let mut reporter = Reporter::new(events);
+    let reporter = Reporter::new(events);
     if let Some(m) = &manifest {
         reporter.send(ProgressEvent::Started {
             tables: m.tables.len(),
@@ -342,17 +342,9 @@ pub async fn restore(
         _ => {
             let db = Db::connect(settings).await?;
             let result = match target_engine {
-                Engine::Postgres => run_postgres(&db, path, &replace, &mut reporter, &cancel).await,
+                Engine::Postgres => run_postgres(&db, path, &replace, &reporter, &cancel).await,
                 Engine::Mysql => {
-                    run_mysql(
-                        &db,
-                        path,
-                        manifest.as_ref(),
-                        &replace,
-                        &mut reporter,
-                        &cancel,
-                    )
-                    .await
+                    run_mysql(&db, path, manifest.as_ref(), &replace, &reporter, &cancel).await
                 }
             };
             db.close().await;
@@ -445,6 +437,49 @@ fn statement_error(db: &Db, line: u64, sql: &str, error: sqlx::Error) -> Restore
     }
 }
 
+/// Per-table progress of a restore whose file may hold a table's data in several blocks.
+#[derive(Default)]
+struct TableProgress {
+    /// Tables in the order first seen, with their rows so far.
+    seen: Vec<(String, u64)>,
+    current: Option<usize>,
+}
+
+impl TableProgress {
+    fn switch_to(&mut self, table: &str, reporter: &Reporter) {
+        if self.current.is_some_and(|i| self.seen[i].0 == table) {
+            return;
+        }
+        self.finish(reporter);
+        let index = match self.seen.iter().position(|(t, _)| t == table) {
+            Some(i) => i,
+            None => {
+                self.seen.push((table.to_string(), 0));
+                self.seen.len() - 1
+            }
+        };
+        reporter.table_started(index, table, 0);
+        self.current = Some(index);
+    }
+
+    fn add(&mut self, rows: u64, bytes: u64, reporter: &Reporter) {
+        let table_rows = match self.current {
+            Some(i) => {
+                self.seen[i].1 += rows;
+                self.seen[i].1
+            }
+            None => 0,
+        };
+        reporter.add(table_rows, rows, bytes);
+    }
+
+    fn finish(&mut self, reporter: &Reporter) {
+        if let Some(i) = self.current.take() {
+            reporter.table_done(i, &self.seen[i].0, self.seen[i].1);
+        }
+    }
+}
+
 fn is_copy_from_stdin(sql: &str) -> bool {
     let upper = sql.to_ascii_uppercase();
     upper.starts_with("COPY ") && upper.trim_end().ends_with("FROM STDIN")
@@ -455,7 +490,7 @@ async fn run_postgres(
     db: &Db,
     path: &Path,
     replace: &[String],
-    reporter: &mut Reporter,
+    reporter: &Reporter,
     cancel: &CancellationToken,
 ) -> Result<u64, RestoreError> {
     let pool = db
@@ -481,7 +516,7 @@ async fn run_postgres(
                 .map_err(|e| statement_error(db, 0, &sql, e))?;
         }
         let mut statements = 0u64;
-        let mut index = 0;
+        let mut tables = TableProgress::default();
         while let Some(item) = items.recv().await {
             if cancel.is_cancelled() {
                 return Err(RestoreError::Cancelled { rolled_back: true });
@@ -492,7 +527,7 @@ async fn run_postgres(
             statements += 1;
             if is_copy_from_stdin(&sql) {
                 let table = lexer::statement_table(&sql).unwrap_or_default();
-                reporter.table_started(index, &table, 0);
+                tables.switch_to(&table, reporter);
                 let mut copy = conn
                     .copy_in_raw(&sql)
                     .await
@@ -504,7 +539,7 @@ async fn run_postgres(
                             copy.send(data)
                                 .await
                                 .map_err(|e| statement_error(db, line, &sql, e))?;
-                            reporter.add(rows, len);
+                            tables.add(rows, len, reporter);
                             if cancel.is_cancelled() {
                                 let _ = copy.abort("cancelled").await;
                                 return Err(RestoreError::Cancelled { rolled_back: true });
@@ -521,20 +556,18 @@ async fn run_postgres(
                         }
                     }
                 }
-                let rows = copy
-                    .finish()
+                copy.finish()
                     .await
                     .map_err(|e| statement_error(db, line, &sql, e))?;
-                reporter.table_done(index, &table, rows);
-                index += 1;
             } else {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
                     .execute(&mut conn)
                     .await
                     .map_err(|e| statement_error(db, line, &sql, e))?;
-                reporter.add(0, sql.len() as u64);
+                tables.add(0, sql.len() as u64, reporter);
             }
         }
+        tables.finish(reporter);
         Ok(statements)
     }
     .await;
@@ -561,7 +594,7 @@ async fn run_mysql(
     path: &Path,
     manifest: Option<&Manifest>,
     replace: &[String],
-    reporter: &mut Reporter,
+    reporter: &Reporter,
     cancel: &CancellationToken,
 ) -> Result<u64, RestoreError> {
     let pool = db
@@ -599,8 +632,7 @@ async fn run_mysql(
     let mut items = spawn_reader(path, Engine::Mysql)?;
     let mut statements = 0u64;
     let mut pending = 0usize;
-    let mut current: Option<String> = None;
-    let mut index = 0;
+    let mut tables = TableProgress::default();
     while let Some(item) = items.recv().await {
         if cancel.is_cancelled() {
             let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
@@ -610,16 +642,8 @@ async fn run_mysql(
             continue;
         };
         statements += 1;
-        let table = lexer::statement_table(&sql);
-        if table.is_some() && table != current {
-            if let Some(done) = current.take() {
-                reporter.table_done(index, &done, reporter.table_rows);
-                index += 1;
-            }
-            if let Some(t) = &table {
-                reporter.table_started(index, t, 0);
-            }
-            current = table;
+        if let Some(table) = lexer::statement_table(&sql) {
+            tables.switch_to(&table, reporter);
         }
         let result = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
             .execute(&mut conn)
@@ -628,9 +652,10 @@ async fn run_mysql(
         let is_insert = sql
             .get(..6)
             .is_some_and(|s| s.eq_ignore_ascii_case("INSERT"));
-        reporter.add(
+        tables.add(
             if is_insert { result.rows_affected() } else { 0 },
             sql.len() as u64,
+            reporter,
         );
         pending += sql.len();
         if pending >= MYSQL_COMMIT_BYTES {
@@ -641,9 +666,7 @@ async fn run_mysql(
             pending = 0;
         }
     }
-    if let Some(done) = current {
-        reporter.table_done(index, &done, reporter.table_rows);
-    }
+    tables.finish(reporter);
     sqlx::raw_sql("COMMIT; SET autocommit = 1; SET FOREIGN_KEY_CHECKS = 1")
         .execute(&mut conn)
         .await

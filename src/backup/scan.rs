@@ -68,7 +68,7 @@ pub fn sniff_engine(head: &str) -> Option<Engine> {
 pub fn scan(
     input: impl BufRead,
     engine: Engine,
-    reporter: &mut Reporter,
+    reporter: &Reporter,
 ) -> Result<FileScan, LexError> {
     let mut lexer = Lexer::new(input, engine);
     let mut tables: Vec<(String, TableChecksum)> = Vec::new();
@@ -126,7 +126,7 @@ pub fn scan(
                         for tuple in lexer::insert_tuples(&sql, engine) {
                             tables[i].1.add_row(tuple.as_bytes());
                         }
-                        reporter.add(0, sql.len() as u64);
+                        reporter.add(0, 0, sql.len() as u64);
                     }
                 } else if upper.starts_with("COPY") {
                     copy_table = table.map(|name| index_of(&mut tables, name));
@@ -142,7 +142,7 @@ pub fn scan(
                         start = end + 1;
                     }
                 }
-                reporter.add(0, data.len() as u64);
+                reporter.add(0, 0, data.len() as u64);
             }
             Item::CopyEnd { .. } => copy_table = None,
             Item::Meta { .. } => {}

@@ -37,6 +37,8 @@ pub struct TableSchema {
     /// Server estimate of rows, for progress.
     pub rows_estimate: u64,
     pub bytes_estimate: u64,
+    /// Postgres heap pages (the unit a big table is split by for parallel reading); 0 on MySQL.
+    pub pages: u64,
 }
 
 impl TableSchema {
@@ -67,14 +69,11 @@ type Conn<'c, DB> = &'c mut <DB as sqlx::Database>::Connection;
 async fn rows_mysql(
     conn: Conn<'_, sqlx::MySql>,
     sql: &str,
-    bind: Option<&str>,
 ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
     use sqlx::Row;
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
-    if let Some(b) = bind {
-        query = query.bind(b.to_string());
-    }
-    let rows = query.fetch_all(conn).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_all(conn)
+        .await?;
     Ok(rows
         .iter()
         .map(|row| {
@@ -97,9 +96,28 @@ pub async fn mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaDump, sqlx:
         "SELECT TABLE_NAME, TABLE_TYPE, CAST(COALESCE(TABLE_ROWS, 0) AS CHAR), \
          CAST(COALESCE(DATA_LENGTH, 0) AS CHAR) \
          FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
-        None,
     )
     .await?;
+    let mut columns_of: std::collections::HashMap<String, Vec<Column>> = Default::default();
+    for c in rows_mysql(
+        &mut *conn,
+        "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, EXTRA FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
+    )
+    .await?
+    {
+        let data_type = c[2].clone().unwrap_or_default().to_ascii_lowercase();
+        let extra = c[3].clone().unwrap_or_default().to_ascii_uppercase();
+        columns_of
+            .entry(c[0].clone().unwrap_or_default())
+            .or_default()
+            .push(Column {
+                name: c[1].clone().unwrap_or_default(),
+                // DEFAULT_GENERATED marks expression defaults, which are ordinary columns.
+                generated: extra.contains("GENERATED") && !extra.contains("DEFAULT_GENERATED"),
+                kind: mysql_kind(&data_type),
+            });
+    }
     let mut dump = SchemaDump::default();
     for row in tables {
         let name = row[0].clone().unwrap_or_default();
@@ -107,29 +125,10 @@ pub async fn mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaDump, sqlx:
             dump.skipped_views.push(name);
             continue;
         }
-        let columns = rows_mysql(
-            &mut *conn,
-            "SELECT COLUMN_NAME, DATA_TYPE, EXTRA FROM information_schema.COLUMNS \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
-            Some(&name),
-        )
-        .await?
-        .into_iter()
-        .map(|c| {
-            let data_type = c[1].clone().unwrap_or_default().to_ascii_lowercase();
-            let extra = c[2].clone().unwrap_or_default().to_ascii_uppercase();
-            Column {
-                name: c[0].clone().unwrap_or_default(),
-                // DEFAULT_GENERATED marks expression defaults, which are ordinary columns.
-                generated: extra.contains("GENERATED") && !extra.contains("DEFAULT_GENERATED"),
-                kind: mysql_kind(&data_type),
-            }
-        })
-        .collect();
+        let columns = columns_of.remove(&name).unwrap_or_default();
         let create = rows_mysql(
             &mut *conn,
             &format!("SHOW CREATE TABLE {}", quote_ident(Engine::Mysql, &name)),
-            None,
         )
         .await?
         .into_iter()
@@ -143,6 +142,7 @@ pub async fn mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaDump, sqlx:
             after_data: Vec::new(),
             rows_estimate: parse_u64(&row[2]),
             bytes_estimate: parse_u64(&row[3]),
+            pages: 0,
         });
     }
     Ok(dump)
@@ -166,14 +166,11 @@ fn mysql_kind(data_type: &str) -> ValueKind {
 async fn rows_pg(
     conn: &mut sqlx::PgConnection,
     sql: &str,
-    bind: Option<&str>,
 ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
     use sqlx::Row;
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
-    if let Some(b) = bind {
-        query = query.bind(b.to_string());
-    }
-    let rows = query.fetch_all(conn).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_all(conn)
+        .await?;
     Ok(rows
         .iter()
         .map(|row| {
@@ -184,15 +181,15 @@ async fn rows_pg(
         .collect())
 }
 
-/// Postgres: the schema's extensions, functions, sequences, tables, keys and indexes, built
-/// from the catalogs on the snapshot connection (search_path is the backed-up schema).
+/// Postgres: the schema's extensions, functions, sequences, tables, keys and indexes, read from
+/// the catalogs on the snapshot connection (search_path is the backed-up schema) with one query
+/// per kind of object, not per table.
 pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx::Error> {
     let mut dump = SchemaDump::default();
     for row in rows_pg(
         conn,
         "SELECT e.extname::text, n.nspname::text FROM pg_extension e \
          JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY 1",
-        None,
     )
     .await?
     {
@@ -208,7 +205,6 @@ pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx:
          WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind IN ('f', 'p') \
          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') \
          ORDER BY p.proname",
-        None,
     )
     .await?
     {
@@ -231,7 +227,6 @@ pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx:
          WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'S' \
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'i') \
          ORDER BY c.relname",
-        None,
     )
     .await?
     {
@@ -252,88 +247,42 @@ pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx:
                 .push(format!("ALTER SEQUENCE {name} OWNED BY {owner}"));
         }
     }
-    for row in rows_pg(
-        conn,
-        "SELECT c.relname::text, CASE WHEN c.relkind = 'v' THEN 'view' ELSE 'table' END, \
-                GREATEST(c.reltuples, 0)::bigint::text, pg_table_size(c.oid)::text \
-         FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace \
-           AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.relname",
-        None,
-    )
-    .await?
-    {
-        let name = row[0].clone().unwrap_or_default();
-        if row[1].as_deref() == Some("view") {
-            dump.skipped_views.push(name);
-            continue;
-        }
-        let mut table = pg_table(conn, &name).await?;
-        table.rows_estimate = parse_u64(&row[2]);
-        table.bytes_estimate = parse_u64(&row[3]);
-        dump.after_all.extend(pg_foreign_keys(conn, &name).await?);
-        dump.tables.push(table);
-    }
-    // Sequence positions (serial, identity and standalone), read in the snapshot.
-    for row in rows_pg(
-        conn,
-        "SELECT c.relname::text FROM pg_class c \
-         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'S' ORDER BY 1",
-        None,
-    )
-    .await?
-    {
-        let name = row[0].clone().unwrap_or_default();
-        let quoted = quote_ident(Engine::Postgres, &name);
-        let position = rows_pg(
-            conn,
-            &format!("SELECT last_value::text, is_called::text FROM {quoted}"),
-            None,
-        )
-        .await?;
-        if let Some(p) = position.first() {
-            let literal = {
-                let mut out = Vec::new();
-                super::sql::pg_string(&mut out, quoted.as_bytes());
-                String::from_utf8_lossy(&out).into_owned()
-            };
-            dump.after_all.push(format!(
-                "SELECT pg_catalog.setval({literal}, {}, {})",
-                p[0].as_deref().unwrap_or("1"),
-                p[1].as_deref().unwrap_or("false")
-            ));
-        }
-    }
-    Ok(dump)
-}
 
-async fn pg_table(conn: &mut sqlx::PgConnection, name: &str) -> Result<TableSchema, sqlx::Error> {
-    let quoted = quote_ident(Engine::Postgres, name);
-    let columns = rows_pg(
+    // Every column of every table, in order.
+    let mut tables: Vec<(String, Vec<String>, Vec<Column>)> = Vec::new();
+    for c in rows_pg(
         conn,
-        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text, \
-                pg_get_expr(d.adbin, d.adrelid), a.attgenerated::text, a.attidentity::text, \
+        "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), \
+                a.attnotnull::text, pg_get_expr(d.adbin, d.adrelid), a.attgenerated::text, \
+                a.attidentity::text, \
                 CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation \
                      THEN (SELECT quote_ident(co.collname) FROM pg_collation co \
                            WHERE co.oid = a.attcollation) END, \
                 t.typcategory::text \
-         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         FROM pg_class c \
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+         JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         WHERE a.attrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass \
-           AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-        Some(name),
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') \
+         ORDER BY c.relname, a.attnum",
     )
-    .await?;
-    let mut lines = Vec::new();
-    let mut cols = Vec::new();
-    for c in &columns {
+    .await?
+    {
         let get = |i: usize| c[i].clone().unwrap_or_default();
-        let col_name = get(0);
-        let generated = get(4) == "s";
-        let mut line = format!("{} {}", quote_ident(Engine::Postgres, &col_name), get(1));
-        if let Some(collation) = &c[6] {
+        let table = get(0);
+        if tables.last().is_none_or(|(t, _, _)| *t != table) {
+            tables.push((table, Vec::new(), Vec::new()));
+        }
+        let Some((_, lines, cols)) = tables.last_mut() else {
+            continue;
+        };
+        let col_name = get(1);
+        let generated = get(5) == "s";
+        let mut line = format!("{} {}", quote_ident(Engine::Postgres, &col_name), get(2));
+        if let Some(collation) = &c[7] {
             line.push_str(&format!(" COLLATE {collation}"));
         }
-        match (generated, get(5).as_str(), &c[3]) {
+        match (generated, get(6).as_str(), &c[4]) {
             (true, _, Some(expr)) => {
                 line.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED"))
             }
@@ -342,85 +291,132 @@ async fn pg_table(conn: &mut sqlx::PgConnection, name: &str) -> Result<TableSche
             (false, _, Some(default)) => line.push_str(&format!(" DEFAULT {default}")),
             _ => {}
         }
-        if get(2) == "true" {
+        if get(3) == "true" {
             line.push_str(" NOT NULL");
         }
         lines.push(line);
         cols.push(Column {
             name: col_name,
             generated,
-            kind: match get(7).as_str() {
+            kind: match get(8).as_str() {
                 "N" => ValueKind::Number,
-                _ if get(1) == "bytea" => ValueKind::Binary,
+                _ if get(2) == "bytea" => ValueKind::Binary,
                 _ => ValueKind::Text,
             },
         });
     }
-    let mut after_data = Vec::new();
+
+    // Constraints: CHECK inline; keys after the data; foreign keys after every table.
+    let mut after_data: std::collections::HashMap<String, Vec<String>> = Default::default();
     for row in rows_pg(
         conn,
-        "SELECT conname::text, pg_get_constraintdef(oid), contype::text FROM pg_constraint \
-         WHERE conrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass \
-           AND contype IN ('c', 'p', 'u', 'x') ORDER BY contype, conname",
-        Some(name),
+        "SELECT c.relname::text, k.conname::text, pg_get_constraintdef(k.oid), k.contype::text \
+         FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid \
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') \
+           AND k.contype IN ('c', 'p', 'u', 'x', 'f') \
+         ORDER BY c.relname, k.contype, k.conname",
     )
     .await?
     {
+        let table = row[0].clone().unwrap_or_default();
+        let quoted = quote_ident(Engine::Postgres, &table);
         let constraint = format!(
             "CONSTRAINT {} {}",
-            quote_ident(Engine::Postgres, row[0].as_deref().unwrap_or_default()),
-            row[1].as_deref().unwrap_or_default()
+            quote_ident(Engine::Postgres, row[1].as_deref().unwrap_or_default()),
+            row[2].as_deref().unwrap_or_default()
         );
-        if row[2].as_deref() == Some("c") {
-            lines.push(constraint);
-        } else {
-            after_data.push(format!("ALTER TABLE ONLY {quoted} ADD {constraint}"));
+        match row[3].as_deref() {
+            Some("c") => {
+                if let Some((_, lines, _)) = tables.iter_mut().find(|(t, _, _)| *t == table) {
+                    lines.push(constraint);
+                }
+            }
+            Some("f") => dump
+                .after_all
+                .push(format!("ALTER TABLE ONLY {quoted} ADD {constraint}")),
+            _ => after_data
+                .entry(table)
+                .or_default()
+                .push(format!("ALTER TABLE ONLY {quoted} ADD {constraint}")),
         }
     }
     for row in rows_pg(
         conn,
-        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i \
-         WHERE i.indrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass \
-           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
-         ORDER BY i.indexrelid::regclass::text",
-        Some(name),
+        "SELECT c.relname::text, pg_get_indexdef(i.indexrelid) FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indrelid \
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) \
+         ORDER BY c.relname, i.indexrelid::regclass::text",
     )
     .await?
     {
-        if let Some(def) = &row[0] {
-            after_data.push(def.clone());
+        if let (Some(table), Some(def)) = (&row[0], &row[1]) {
+            after_data
+                .entry(table.clone())
+                .or_default()
+                .push(def.clone());
         }
     }
-    Ok(TableSchema {
-        name: name.to_string(),
-        columns: cols,
-        create: format!("CREATE TABLE {quoted} (\n    {}\n)", lines.join(",\n    ")),
-        after_data,
-        rows_estimate: 0,
-        bytes_estimate: 0,
-    })
-}
 
-async fn pg_foreign_keys(
-    conn: &mut sqlx::PgConnection,
-    name: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    let quoted = quote_ident(Engine::Postgres, name);
-    Ok(rows_pg(
+    let stats: std::collections::HashMap<String, (u64, u64, u64)> = rows_pg(
         conn,
-        "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
-         WHERE conrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass \
-           AND contype = 'f' ORDER BY conname",
-        Some(name),
+        "SELECT c.relname::text, GREATEST(c.reltuples, 0)::bigint::text, \
+                pg_table_size(c.oid)::text, \
+                (pg_relation_size(c.oid, 'main') / current_setting('block_size')::bigint)::text \
+         FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace \
+           AND c.relkind IN ('r', 'p')",
     )
     .await?
     .into_iter()
-    .map(|row| {
-        format!(
-            "ALTER TABLE ONLY {quoted} ADD CONSTRAINT {} {}",
-            quote_ident(Engine::Postgres, row[0].as_deref().unwrap_or_default()),
-            row[1].as_deref().unwrap_or_default()
-        )
+    .map(|r| {
+        let name = r[0].clone().unwrap_or_default();
+        (name, (parse_u64(&r[1]), parse_u64(&r[2]), parse_u64(&r[3])))
     })
-    .collect())
+    .collect();
+    for (name, lines, columns) in tables {
+        let (rows_estimate, bytes_estimate, pages) = stats.get(&name).copied().unwrap_or((0, 0, 0));
+        dump.tables.push(TableSchema {
+            create: format!(
+                "CREATE TABLE {} (\n    {}\n)",
+                quote_ident(Engine::Postgres, &name),
+                lines.join(",\n    ")
+            ),
+            after_data: after_data.remove(&name).unwrap_or_default(),
+            name,
+            columns,
+            rows_estimate,
+            bytes_estimate,
+            pages,
+        });
+    }
+    dump.skipped_views = rows_pg(
+        conn,
+        "SELECT c.relname::text FROM pg_class c \
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('v', 'm') \
+         ORDER BY 1",
+    )
+    .await?
+    .into_iter()
+    .filter_map(|r| r[0].clone())
+    .collect();
+
+    // Sequence positions (serial, identity and standalone), read in the snapshot.
+    for row in rows_pg(
+        conn,
+        "SELECT sequencename::text, last_value::text FROM pg_sequences \
+         WHERE schemaname = current_schema() ORDER BY 1",
+    )
+    .await?
+    {
+        let quoted = quote_ident(Engine::Postgres, row[0].as_deref().unwrap_or_default());
+        let mut literal = Vec::new();
+        super::sql::pg_string(&mut literal, quoted.as_bytes());
+        let literal = String::from_utf8_lossy(&literal);
+        // A sequence never used has no last value: restart it where it starts.
+        dump.after_all.push(match &row[1] {
+            Some(value) => format!("SELECT pg_catalog.setval({literal}, {value}, true)"),
+            None => format!("ALTER SEQUENCE {quoted} RESTART"),
+        });
+    }
+    Ok(dump)
 }

@@ -8,7 +8,7 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::dump::{self, DumpError, Header, Out};
+use super::dump::{self, DumpError, DumpPlan, Header, Out, Tuning};
 use super::external;
 use super::manifest::{self, FileFormat, FileInfo, Manifest, Method, Source, TableEntry};
 use super::output::{self, BackupFile, Compression, WrittenFile};
@@ -29,6 +29,8 @@ pub struct BackupRequest {
     pub compression: Compression,
     /// Interpreter for `--method metadata-cli`.
     pub python: Option<PathBuf>,
+    /// How the built-in method spreads its reading.
+    pub tuning: Tuning,
 }
 
 /// A finished backup.
@@ -201,10 +203,15 @@ async fn builtin_on(
         openmetadata_version: source.openmetadata_version.clone(),
         started_at,
     };
+    let plan = DumpPlan {
+        format: request.format,
+        header: &header,
+        tuning: request.tuning,
+    };
     let mut out = Out::new(Some(tx));
-    let mut reporter = Reporter::new(events);
+    let reporter = Reporter::new(events);
     let dumped = tokio::select! {
-        result = dump::dump(db, request.format, &header, &mut out, &mut reporter, &cancel) => result,
+        result = dump::dump(db, &plan, &mut out, &reporter, &cancel) => result,
         () = cancel.cancelled() => Err(DumpError::Cancelled),
     };
     let dumped = match dumped {

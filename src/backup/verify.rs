@@ -92,7 +92,7 @@ pub enum VerifyError {
 pub fn verify(
     path: &Path,
     engine: Option<Engine>,
-    reporter: &mut Reporter,
+    reporter: &Reporter,
 ) -> Result<VerifyReport, VerifyError> {
     let unreadable = |source| VerifyError::Unreadable {
         path: path.to_path_buf(),

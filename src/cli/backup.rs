@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::args::ConnectionArgs;
 use super::{CliError, connect, print_warnings, progress};
+use crate::backup::dump::Tuning;
 use crate::backup::manifest::{FileFormat, Method};
 use crate::backup::output::Compression;
 use crate::backup::rehearse::{self, RestoreCheck};
@@ -64,6 +65,11 @@ pub struct BackupArgs {
     /// Restore the backup into a scratch database and compare it with the live snapshot
     #[arg(long)]
     pub test_restore: bool,
+
+    /// PostgreSQL: connections reading the snapshot together (built-in method)
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub jobs: u8,
 
     /// Print the result as JSON on stdout
     #[arg(long)]
@@ -135,6 +141,10 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
         format: args.format,
         compression: args.compress,
         python: args.python.clone(),
+        tuning: Tuning {
+            readers: usize::from(args.jobs),
+            ..Tuning::default()
+        },
     };
     let cancel = CancellationToken::new();
     cancel_on_signals(cancel.clone());

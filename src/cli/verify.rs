@@ -65,8 +65,8 @@ pub async fn run(args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
     let file = args.file.clone();
     let engine = args.engine;
     let report = tokio::task::spawn_blocking(move || {
-        let mut reporter = Reporter::new(events);
-        verify::verify(&file, engine, &mut reporter)
+        let reporter = Reporter::new(events);
+        verify::verify(&file, engine, &reporter)
     })
     .await
     .map_err(|e| CliError::Failed {
