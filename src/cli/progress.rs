@@ -33,17 +33,26 @@ pub fn start(verb: &'static str) -> (Option<mpsc::UnboundedSender<ProgressEvent>
         let mut tables = 0usize;
         let mut current = String::new();
         let mut table_index = 0usize;
-        let mut estimate_known = false;
+        // Rows when the server estimated them (Postgres does not until a table is analyzed),
+        // else bytes against the tables' size on disk.
+        let mut by_rows = true;
         while let Some(event) = rx.recv().await {
             match event {
                 ProgressEvent::Started {
                     tables: n,
                     rows_estimate,
-                    ..
+                    bytes_estimate,
                 } => {
                     tables = n;
-                    estimate_known = rows_estimate > 0;
-                    bar.set_length(rows_estimate.max(1));
+                    by_rows = rows_estimate > 0 || bytes_estimate == 0;
+                    bar.set_length(
+                        if by_rows {
+                            rows_estimate
+                        } else {
+                            bytes_estimate
+                        }
+                        .max(1),
+                    );
                 }
                 ProgressEvent::TableStarted { index, name, .. } => {
                     table_index = index + 1;
@@ -52,10 +61,12 @@ pub fn start(verb: &'static str) -> (Option<mpsc::UnboundedSender<ProgressEvent>
                 ProgressEvent::Progress {
                     total_rows, bytes, ..
                 } => {
-                    if estimate_known && total_rows > bar.length().unwrap_or(0) {
-                        bar.set_length(total_rows);
+                    let done = if by_rows { total_rows } else { bytes };
+                    // Estimates can be low: never show more than 100 %.
+                    if done > bar.length().unwrap_or(0) {
+                        bar.set_length(done);
                     }
-                    bar.set_position(total_rows);
+                    bar.set_position(done);
                     bar.set_message(format!(
                         "table {table_index}/{tables} {current}, {} rows, {}",
                         humanize::count(total_rows as i64),
