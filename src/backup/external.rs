@@ -319,22 +319,21 @@ pub(super) async fn take(
     })
 }
 
-async fn native_dump(
+/// A database client program (pg_dump, psql, mysqldump, mysql) with the connection options
+/// set and the password in a private file it reads (never in argv). Keep the returned secret
+/// alive until the program has run.
+fn client(
+    tool: &str,
     settings: &DbSettings,
-    target: &Path,
-    cancel: &CancellationToken,
-) -> Result<(), ExternalError> {
-    let mut command;
-    let _secret;
-    let tool;
-    match settings.engine.value {
+) -> Result<(tokio::process::Command, Option<SecretFile>), ExternalError> {
+    let program = find_on_path(tool).ok_or_else(|| ExternalError::Missing {
+        tool: tool.into(),
+        hint: install_hint(tool),
+    })?;
+    let mut command = tokio::process::Command::new(program);
+    command.env_remove("PGPASSWORD").env_remove("MYSQL_PWD");
+    let secret = match settings.engine.value {
         Engine::Postgres => {
-            tool = "pg_dump";
-            let program = find_on_path(tool).ok_or_else(|| ExternalError::Missing {
-                tool: tool.into(),
-                hint: install_hint(tool),
-            })?;
-            command = tokio::process::Command::new(program);
             command
                 .arg("--host")
                 .arg(&settings.host.value)
@@ -342,6 +341,57 @@ async fn native_dump(
                 .arg(settings.port.value.to_string())
                 .arg("--username")
                 .arg(&settings.user.value)
+                .arg("--no-password")
+                .env("PGSSLMODE", settings.tls.value.mode.to_string());
+            let secret = pgpass(settings)?;
+            if let Some(s) = &secret {
+                command.env("PGPASSFILE", &s.path);
+            }
+            secret
+        }
+        Engine::Mysql => {
+            let secret = mysql_defaults(settings)?;
+            if let Some(s) = &secret {
+                // Must be the first option.
+                let mut arg = OsString::from("--defaults-extra-file=");
+                arg.push(&s.path);
+                command.arg(arg);
+            }
+            command
+                .arg(format!("--host={}", settings.host.value))
+                .arg(format!("--port={}", settings.port.value))
+                .arg(format!("--user={}", settings.user.value));
+            secret
+        }
+    };
+    Ok((command, secret))
+}
+
+async fn run_client(
+    tool: &str,
+    command: tokio::process::Command,
+    cancel: &CancellationToken,
+) -> Result<(), ExternalError> {
+    let run = run(command, tool, cancel).await?;
+    if !run.status.success() {
+        return Err(failed(tool, &run));
+    }
+    Ok(())
+}
+
+async fn native_dump(
+    settings: &DbSettings,
+    target: &Path,
+    cancel: &CancellationToken,
+) -> Result<(), ExternalError> {
+    let tool = match settings.engine.value {
+        Engine::Postgres => "pg_dump",
+        Engine::Mysql => "mysqldump",
+    };
+    let (mut command, _secret) = client(tool, settings)?;
+    match settings.engine.value {
+        Engine::Postgres => {
+            command
                 .arg("--dbname")
                 .arg(&settings.database.value)
                 .args([
@@ -349,35 +399,16 @@ async fn native_dump(
                     "plain",
                     "--no-owner",
                     "--no-privileges",
-                    "--no-password",
                     "--file",
                 ])
-                .arg(target)
-                .env("PGSSLMODE", settings.tls.value.mode.to_string());
+                .arg(target);
             // `--schema public` makes pg_dump write `CREATE SCHEMA public`, which fails on every
             // new database; without it, pg_dump takes public as given.
             if settings.schema.value != "public" {
                 command.arg("--schema").arg(&settings.schema.value);
             }
-            _secret = pgpass(settings)?;
-            if let Some(secret) = &_secret {
-                command.env("PGPASSFILE", &secret.path);
-            }
         }
         Engine::Mysql => {
-            tool = "mysqldump";
-            let program = find_on_path(tool).ok_or_else(|| ExternalError::Missing {
-                tool: tool.into(),
-                hint: install_hint(tool),
-            })?;
-            command = tokio::process::Command::new(program);
-            _secret = mysql_defaults(settings)?;
-            if let Some(secret) = &_secret {
-                // Must be the first option.
-                let mut arg = OsString::from("--defaults-extra-file=");
-                arg.push(&secret.path);
-                command.arg(arg);
-            }
             command
                 .args([
                     "--single-transaction",
@@ -385,19 +416,11 @@ async fn native_dump(
                     "--skip-lock-tables",
                     "--hex-blob",
                 ])
-                .arg(format!("--host={}", settings.host.value))
-                .arg(format!("--port={}", settings.port.value))
-                .arg(format!("--user={}", settings.user.value))
                 .arg(format!("--result-file={}", target.display()))
                 .arg(&settings.database.value);
         }
     }
-    command.env_remove("PGPASSWORD").env_remove("MYSQL_PWD");
-    let run = run(command, tool, cancel).await?;
-    if !run.status.success() {
-        return Err(failed(tool, &run));
-    }
-    Ok(())
+    run_client(tool, command, cancel).await
 }
 
 async fn metadata_cli(
@@ -486,17 +509,13 @@ pub(super) async fn load_native(
             "decompress a native dump before restoring it".into(),
         ));
     }
-    let mut command;
-    let _secret;
-    let tool;
+    let tool = match settings.engine.value {
+        Engine::Postgres => "psql",
+        Engine::Mysql => "mysql",
+    };
+    let (mut command, _secret) = client(tool, settings)?;
     match settings.engine.value {
         Engine::Postgres => {
-            tool = "psql";
-            let program = find_on_path(tool).ok_or_else(|| ExternalError::Missing {
-                tool: tool.into(),
-                hint: install_hint(tool),
-            })?;
-            command = tokio::process::Command::new(program);
             command
                 .args([
                     "-X",
@@ -504,50 +523,20 @@ pub(super) async fn load_native(
                     "-v",
                     "ON_ERROR_STOP=1",
                     "--single-transaction",
-                    "--no-password",
-                    "--host",
+                    "--dbname",
                 ])
-                .arg(&settings.host.value)
-                .arg("--port")
-                .arg(settings.port.value.to_string())
-                .arg("--username")
-                .arg(&settings.user.value)
-                .arg("--dbname")
                 .arg(&settings.database.value)
                 .arg("--file")
                 .arg(path);
-            _secret = pgpass(settings)?;
-            if let Some(s) = &_secret {
-                command.env("PGPASSFILE", &s.path);
-            }
         }
         Engine::Mysql => {
-            tool = "mysql";
-            let program = find_on_path(tool).ok_or_else(|| ExternalError::Missing {
-                tool: tool.into(),
-                hint: install_hint(tool),
-            })?;
-            command = tokio::process::Command::new(program);
-            _secret = mysql_defaults(settings)?;
-            if let Some(s) = &_secret {
-                let mut arg = OsString::from("--defaults-extra-file=");
-                arg.push(&s.path);
-                command.arg(arg);
-            }
             command
-                .arg(format!("--host={}", settings.host.value))
-                .arg(format!("--port={}", settings.port.value))
-                .arg(format!("--user={}", settings.user.value))
                 .arg(&settings.database.value)
                 .arg("-e")
                 .arg(format!("source {}", path.display()));
         }
     }
-    let run = run(command, tool, cancel).await?;
-    if !run.status.success() {
-        return Err(failed(tool, &run));
-    }
-    Ok(())
+    run_client(tool, command, cancel).await
 }
 
 #[cfg(test)]

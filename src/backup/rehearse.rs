@@ -14,8 +14,8 @@ use super::manifest::{FileFormat, Manifest, Method};
 use super::progress::{ProgressEvent, Reporter};
 use super::restore::{self, RestoreError, RestoreRequest, Restored};
 use crate::config::DbSettings;
-use crate::db::inspect::quote_ident;
-use crate::db::{Db, DbError, Engine};
+use crate::db::admin;
+use crate::db::{Db, DbError};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TableComparison {
@@ -70,7 +70,7 @@ pub async fn check(
     let created = !before.exists;
     let result = restore_and_compare(file, manifest, target, events, cancel).await;
     let dropped = if created {
-        drop_database(target).await.is_ok()
+        admin::drop_database(target).await.is_ok()
     } else {
         // The operator's own (empty) database: leave it empty again.
         let _ = clear(target).await;
@@ -163,38 +163,15 @@ async fn restore_and_compare(
     })
 }
 
-async fn drop_database(target: &DbSettings) -> Result<(), DbError> {
-    let admin = Db::connect_server(target).await?;
-    let name = quote_ident(target.engine.value, &target.database.value);
-    let sql = match target.engine.value {
-        Engine::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        Engine::Mysql => format!("DROP DATABASE IF EXISTS {name}"),
-    };
-    let result = admin.execute_script(&sql).await;
-    admin.close().await;
-    result
-}
-
 /// Empties a database the operator named for the check (it existed, empty, before).
 async fn clear(target: &DbSettings) -> Result<(), DbError> {
     let db = Db::connect(target).await?;
-    let tables = crate::db::inspect::tables(&db).await?;
-    let mut script = String::new();
-    if db.engine() == Engine::Mysql {
-        script.push_str("SET FOREIGN_KEY_CHECKS = 0;");
-    }
-    for table in tables {
-        let cascade = if db.engine() == Engine::Postgres {
-            " CASCADE"
-        } else {
-            ""
-        };
-        script.push_str(&format!(
-            "DROP TABLE IF EXISTS {}{cascade};",
-            quote_ident(db.engine(), &table.name)
-        ));
-    }
-    let result = db.execute_script(&script).await;
+    let tables: Vec<String> = crate::db::inspect::tables(&db)
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    let result = admin::drop_tables(&db, &tables).await;
     db.close().await;
     result
 }

@@ -15,6 +15,7 @@ use super::manifest::{self, FileFormat, Manifest, ManifestError};
 use super::progress::{ProgressEvent, Reporter};
 use super::scan::{self, FileKind};
 use crate::config::DbSettings;
+use crate::db::admin;
 use crate::db::inspect::{self, Detection, quote_ident};
 use crate::db::{Db, DbError, Engine};
 use crate::humanize;
@@ -313,7 +314,7 @@ pub async fn restore(
         }
     }
     if !state.exists {
-        create_database(settings).await?;
+        admin::create_database(settings).await?;
     }
     let reporter = Reporter::new(events);
     if let Some(m) = &manifest {
@@ -332,7 +333,7 @@ pub async fn restore(
         FileKind::PgDump | FileKind::MysqlDump => {
             if !replace.is_empty() {
                 let db = Db::connect(settings).await?;
-                let result = drop_tables(&db, &replace).await;
+                let result = admin::drop_tables(&db, &replace).await;
                 db.close().await;
                 result?;
             }
@@ -387,40 +388,6 @@ fn kind_of(manifest: Option<&Manifest>, head: &str) -> FileKind {
         _ if head.contains(super::dump::HEADER_MARK) => FileKind::OmUpgradeSql,
         _ => FileKind::Statements,
     }
-}
-
-async fn create_database(settings: &DbSettings) -> Result<(), DbError> {
-    let admin = Db::connect_server(settings).await?;
-    let name = quote_ident(settings.engine.value, &settings.database.value);
-    let sql = match settings.engine.value {
-        Engine::Mysql => format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"),
-        Engine::Postgres => format!("CREATE DATABASE {name} ENCODING 'UTF8'"),
-    };
-    let result = admin.execute_script(&sql).await;
-    admin.close().await;
-    result
-}
-
-async fn drop_tables(db: &Db, tables: &[String]) -> Result<(), DbError> {
-    let mut script = String::from("SET FOREIGN_KEY_CHECKS = 0;\n");
-    for table in tables {
-        script.push_str(&format!(
-            "DROP TABLE IF EXISTS {};\n",
-            quote_ident(db.engine(), table)
-        ));
-    }
-    if db.engine() == Engine::Postgres {
-        script = tables
-            .iter()
-            .map(|t| {
-                format!(
-                    "DROP TABLE IF EXISTS {} CASCADE;\n",
-                    quote_ident(Engine::Postgres, t)
-                )
-            })
-            .collect();
-    }
-    db.execute_script(&script).await
 }
 
 fn statement_error(db: &Db, line: u64, sql: &str, error: sqlx::Error) -> RestoreError {
@@ -505,11 +472,9 @@ async fn run_postgres(
         .await
         .map_err(|e| db.error(e))?;
     let result = async {
-        for table in replace {
-            let sql = format!(
-                "DROP TABLE IF EXISTS {} CASCADE",
-                quote_ident(Engine::Postgres, table)
-            );
+        if !replace.is_empty() {
+            // Inside the restore's transaction: a failed restore leaves the old tables.
+            let sql = admin::drop_tables_sql(Engine::Postgres, replace);
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
                 .execute(&mut conn)
                 .await
@@ -613,17 +578,13 @@ async fn run_mysql(
         }
     }
     if !replace.is_empty() {
-        let mut script = String::from("SET FOREIGN_KEY_CHECKS = 0;");
-        for table in replace {
-            script.push_str(&format!(
-                " DROP TABLE IF EXISTS {};",
-                quote_ident(Engine::Mysql, table)
-            ));
-        }
-        sqlx::raw_sql(sqlx::AssertSqlSafe(script))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| db.error(e))?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(admin::drop_tables_sql(
+            Engine::Mysql,
+            replace,
+        )))
+        .execute(&mut conn)
+        .await
+        .map_err(|e| db.error(e))?;
     }
     sqlx::raw_sql("SET autocommit = 0")
         .execute(&mut conn)

@@ -1,6 +1,7 @@
 //! One [`Db`] type over MySQL/MariaDB and PostgreSQL (sqlx, rustls), connected with a timeout on
 //! every attempt and errors classified into causes ([`DbError`]).
 
+pub mod admin;
 mod error;
 pub mod inspect;
 

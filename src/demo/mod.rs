@@ -8,7 +8,7 @@ mod writer;
 use std::collections::BTreeMap;
 
 use crate::config::DbSettings;
-use crate::db::inspect::{self, Product, quote_ident};
+use crate::db::inspect::{self, Product};
 use crate::db::{Db, DbError, Engine};
 pub use data::Expected;
 
@@ -147,13 +147,5 @@ async fn ensure_database(settings: &DbSettings) -> Result<(), DbError> {
         Err(DbError::UnknownDatabase { .. }) => {}
         Err(other) => return Err(other),
     }
-    let admin = Db::connect_server(settings).await?;
-    let name = quote_ident(settings.engine.value, &settings.database.value);
-    let sql = match settings.engine.value {
-        Engine::Mysql => format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"),
-        Engine::Postgres => format!("CREATE DATABASE {name} ENCODING 'UTF8'"),
-    };
-    let result = admin.execute_script(&sql).await;
-    admin.close().await;
-    result
+    crate::db::admin::create_database(settings).await
 }
