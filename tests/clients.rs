@@ -791,3 +791,39 @@ async fn check_runs_the_client_checks_with_the_target() {
     );
     assert_eq!(check_by_id(&report, "clients.ingestion")["status"], "skip");
 }
+
+#[test]
+fn the_catalogue_makes_python_3_11_fail_for_1_2_with_a_new_venv_recipe() {
+    // python3 on the build machines is 3.11; OpenMetadata 1.2 supports 3.8–3.10.
+    let venv = airflow_venv_1_1_5();
+    let python = venv.python();
+    let out = run(
+        &[
+            "clients",
+            "--target",
+            "1.2.0",
+            "--python",
+            python.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let report = json_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    let i = only_interpreter(&report);
+    assert_eq!(
+        i["assessment"]["verdicts"]["python"]["status"], "fail",
+        "{i}"
+    );
+    assert_eq!(
+        i["assessment"]["verdicts"]["python"]["required"], "3.8–3.10",
+        "{i}"
+    );
+    let fix = i["assessment"]["fix"].to_string();
+    assert!(fix.contains("python3.10 -m venv"), "{fix}");
+    assert!(
+        fix.contains("openmetadata-ingestion[mysql,snowflake]==1.2.0.*"),
+        "{fix}"
+    );
+}
