@@ -20,7 +20,8 @@ pub struct WizardArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
 
-    /// The OpenMetadata version you plan to upgrade to (e.g. 1.2.0); the wizard asks otherwise
+    /// The OpenMetadata version you plan to upgrade to (e.g. 1.2.0) [default: the newest release
+    /// om-upgrade knows; the wizard lets you pick another]
     #[arg(long, value_name = "X.Y.Z", help_heading = "Wizard")]
     pub target: Option<Version>,
 

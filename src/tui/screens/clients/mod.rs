@@ -18,9 +18,8 @@ use crate::clients::{
     self, Assessment, ClientsError, Fix, Interpreter, Inventory, Policy, Request,
 };
 use crate::knowledge::Catalogue;
-use crate::tui::action::{Action as AppAction, Effect, JobId, RunId};
+use crate::tui::action::{Action as AppAction, Effect, RunId};
 use crate::tui::keymap::{Binding, keys};
-use crate::tui::screens::ScreenId;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
 use crate::version::Version;
 
@@ -498,14 +497,6 @@ impl Clients {
             }
         }
         Vec::new()
-    }
-
-    /// The running pip, for the quit question and cancelling on the way out.
-    pub fn running_job(&self) -> Option<JobId> {
-        self.pip.as_ref().filter(|p| !p.done).map(|p| JobId {
-            step: ScreenId::Clients,
-            run: p.run,
-        })
     }
 }
 
