@@ -81,6 +81,26 @@ pub async fn check(
     Ok(check)
 }
 
+/// Records a test restore in the backup's manifest, as a verification, so `backups` and the
+/// wizard show the backup as checked.
+pub fn record(backup: &Path, manifest: &Manifest, check: &RestoreCheck) -> std::io::Result<()> {
+    let mut manifest = manifest.clone();
+    manifest.verification = Some(super::manifest::Verification {
+        at: Utc::now(),
+        ok: check.ok(),
+        summary: if check.ok() {
+            format!(
+                "restored into a scratch database: all {} tables match",
+                check.tables.len()
+            )
+        } else {
+            "restored into a scratch database: some tables differ".into()
+        },
+        restored: true,
+    });
+    super::manifest::write(backup, &manifest).map(drop)
+}
+
 async fn restore_and_compare(
     file: &Path,
     manifest: &Manifest,

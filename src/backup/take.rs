@@ -107,6 +107,17 @@ pub fn default_name(dir: &Path, format: FileFormat, compression: Compression) ->
         .unwrap_or(first)
 }
 
+/// A command that copies a backup and its manifest to another host, to be adapted by the
+/// operator (user, host and folder are placeholders).
+pub fn copy_off_host(path: &Path, manifest_path: &Path) -> String {
+    let quote = |p: &Path| crate::clients::pip::quote(&p.display().to_string());
+    format!(
+        "rsync -av --progress {} {} USER@BACKUP-HOST:/srv/backups/openmetadata/",
+        quote(path),
+        quote(manifest_path)
+    )
+}
+
 /// Connects and describes the source; refuses a database that is not OpenMetadata.
 pub(super) async fn describe_source(db: &Db, settings: &DbSettings) -> Result<Source, BackupError> {
     let server = inspect::server_info(db).await?;

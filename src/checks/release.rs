@@ -96,7 +96,7 @@ pub fn item_checks(
 
 /// The installed version from the database, or the outcome that says why it is unknown.
 /// A Flyway-only database (1.0.x or older) counts as "before everything".
-async fn installed_from_db(ctx: &Context) -> Result<Version, Outcome> {
+pub async fn installed_from_db(ctx: &Context) -> Result<Version, Outcome> {
     match ctx.detection().await {
         Ok(Detection::OpenMetadata(info)) => Ok(info
             .schema_version
@@ -107,6 +107,32 @@ async fn installed_from_db(ctx: &Context) -> Result<Version, Outcome> {
         )),
         Err(error) => Err(Outcome::skip(format!("installed version unknown: {error}"))),
     }
+}
+
+/// Runs the probes of `items` (an upgrade from `from` to `to`) through the checks runner on
+/// `ctx`'s connection, filling `board`; `events` follows each item's check as it starts and
+/// ends. Returns the database server, which the requirement items are judged against.
+pub async fn probe_items(
+    ctx: Arc<Context>,
+    items: &[&Item],
+    from: &Version,
+    to: &Version,
+    board: &ProbeBoard,
+    events: Option<tokio::sync::mpsc::UnboundedSender<super::runner::CheckEvent>>,
+) -> Option<crate::db::inspect::ServerInfo> {
+    let probed: Vec<Item> = items
+        .iter()
+        .filter(|i| !i.probes.is_empty())
+        .map(|i| (*i).clone())
+        .collect();
+    let checks = item_checks(
+        probed,
+        to,
+        Installed::Given(from.clone()),
+        Some(board.clone()),
+    );
+    super::runner::run(checks, ctx.clone(), events).await;
+    ctx.server_info().await.ok().cloned()
 }
 
 async fn measure_item(

@@ -180,7 +180,7 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
                 backup.path.display()
             ),
         })?;
-        record_restore(&backup, &check);
+        let _ = rehearse::record(&backup.path, &backup.manifest, &check);
         Some(check)
     } else {
         None
@@ -207,37 +207,6 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
         Some(c) if !c.ok() => 1,
         _ => 0,
     })
-}
-
-/// Records a successful test restore in the manifest, as a verification.
-fn record_restore(backup: &Backup, check: &RestoreCheck) {
-    let mut manifest = backup.manifest.clone();
-    manifest.verification = Some(crate::backup::manifest::Verification {
-        at: chrono::Utc::now(),
-        ok: check.ok(),
-        summary: if check.ok() {
-            format!(
-                "restored into a scratch database: all {} tables match",
-                check.tables.len()
-            )
-        } else {
-            "restored into a scratch database: some tables differ".into()
-        },
-        restored: true,
-    });
-    let _ = crate::backup::manifest::write(&backup.path, &manifest);
-}
-
-fn shell_quote(path: &Path) -> String {
-    let text = path.display().to_string();
-    if text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
-    {
-        text
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
 }
 
 fn print_done(backup: &Backup, check: Option<&RestoreCheck>) {
@@ -297,10 +266,14 @@ fn print_done(backup: &Backup, check: Option<&RestoreCheck>) {
             }
         }
     }
-    let file = shell_quote(&backup.path);
-    let manifest = shell_quote(&backup.manifest_path);
     outln!();
     outln!("Keep a copy off this host before upgrading, for example:");
-    outln!("  rsync -av --progress {file} {manifest} USER@BACKUP-HOST:/srv/backups/openmetadata/");
-    outln!("Check it any time with: om-upgrade verify {file}");
+    outln!(
+        "  {}",
+        take::copy_off_host(&backup.path, &backup.manifest_path)
+    );
+    outln!(
+        "Check it any time with: om-upgrade verify {}",
+        crate::clients::pip::quote(&backup.path.display().to_string())
+    );
 }

@@ -11,8 +11,8 @@ use serde::Serialize;
 use super::args::ConnectionArgs;
 use super::style::Painter;
 use super::{CliError, connect, print_warnings};
-use crate::checks::release::{self, Installed, ProbeBoard};
-use crate::checks::{Context, runner};
+use crate::checks::Context;
+use crate::checks::release::{self, ProbeBoard};
 use crate::config::{self, DbSettings, Env, Source, paths::Paths};
 use crate::db::inspect::{self, Detection, ServerInfo};
 use crate::db::{Db, DbError};
@@ -357,29 +357,17 @@ async fn probe(
     env: &Env,
     board: &ProbeBoard,
 ) -> Option<ServerInfo> {
-    let (items, from, to) = (&plan.items, &plan.from, &plan.to);
     let ctx = Arc::new(
         Context::new(
             settings.clone(),
-            Some(to.clone()),
+            Some(plan.to.clone()),
             Paths::from_env(env).backups_dir(),
         )
         .with_connection(Ok(db.clone()))
         .with_catalogue(catalogue.clone()),
     );
-    let probed: Vec<Item> = items
-        .iter()
-        .filter(|i| !i.probes.is_empty())
-        .map(|i| (*i).clone())
-        .collect();
-    let checks = release::item_checks(
-        probed,
-        to,
-        Installed::Given(from.clone()),
-        Some(board.clone()),
-    );
-    runner::run(checks, ctx.clone(), None).await;
-    let server = ctx.server_info().await.ok().cloned();
+    let server =
+        release::probe_items(ctx.clone(), &plan.items, &plan.from, &plan.to, board, None).await;
     ctx.close().await;
     server
 }

@@ -1,12 +1,17 @@
 //! `om-upgrade` without a subcommand: the wizard on a terminal, otherwise an explanation.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 
 use super::args::ConnectionArgs;
+use super::clients::FindArgs;
 use super::{CliError, PLAN};
 use crate::config::{self, Env, paths::Paths};
+use crate::knowledge::Catalogue;
+use crate::knowledge::scan::ScanInputs;
 use crate::tui::{self, Exit, SessionStart, Setup, session, theme::Theme};
 use crate::version::Version;
 
@@ -15,13 +20,21 @@ pub struct WizardArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
 
-    /// The OpenMetadata version you plan to upgrade to (e.g. 1.2.0); the wizard asks otherwise
+    /// The OpenMetadata version you plan to upgrade to (e.g. 1.2.0) [default: the newest release
+    /// om-upgrade knows; the wizard lets you pick another]
     #[arg(long, value_name = "X.Y.Z", help_heading = "Wizard")]
     pub target: Option<Version>,
 
     /// Start over: ignore the answers saved by an earlier run of the wizard
     #[arg(long, help_heading = "Wizard")]
     pub fresh: bool,
+
+    /// Ingestion workflow YAMLs for the release review to scan: a folder or one file
+    #[arg(long, value_name = "DIR", help_heading = "Wizard")]
+    pub workflows: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub find: FindArgs,
 }
 
 pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
@@ -49,6 +62,15 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
         backup_dir: paths.backups_dir(),
         session,
         theme: Theme::from_env(env),
+        catalogue: Catalogue::load(None)
+            .map(Arc::new)
+            .map_err(|e| e.to_string()),
+        files: ScanInputs {
+            server_config: args.connection.config.clone(),
+            workflows: args.workflows.clone(),
+            env: env.clone(),
+        },
+        clients: args.find.request(env),
     };
     let ended = tui::run(setup, paths.state_dir.clone())
         .await

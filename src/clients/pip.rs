@@ -105,6 +105,57 @@ pub fn new_venv(python: &str, venv: &Path) -> ShellCommand {
     )
 }
 
+/// Runs a command without a terminal, sending each line it prints (stdout and stderr, as they
+/// come) to `lines`. Cancelling kills it. Returns its exit code: `None` when a signal ended it
+/// or it was cancelled.
+pub async fn run_streamed(
+    command: &ShellCommand,
+    lines: tokio::sync::mpsc::UnboundedSender<String>,
+    cancel: tokio_util::sync::CancellationToken,
+) -> std::io::Result<Option<i32>> {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+    let Some((program, args)) = command.argv.split_first() else {
+        return Err(std::io::Error::other("empty command"));
+    };
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        // pip asks nothing and draws no progress bars without a terminal.
+        .env("PIP_NO_INPUT", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    fn forward(
+        pipe: Option<impl AsyncRead + Unpin + Send + 'static>,
+        lines: tokio::sync::mpsc::UnboundedSender<String>,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let Some(pipe) = pipe else { return };
+            let mut reader = BufReader::new(pipe).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                if lines.send(line).is_err() {
+                    return;
+                }
+            }
+        })
+    }
+    let out = forward(child.stdout.take(), lines.clone());
+    let err = forward(child.stderr.take(), lines);
+    let status = tokio::select! {
+        status = child.wait() => status?,
+        () = cancel.cancelled() => {
+            let _ = child.kill().await;
+            let _ = tokio::join!(out, err);
+            return Ok(None);
+        }
+    };
+    let _ = tokio::join!(out, err);
+    Ok(status.code())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +195,39 @@ mod tests {
             command.to_string(),
             "/opt/venv/bin/python -m pip install \"openmetadata-ingestion[mysql]==1.2.0.*\""
         );
+    }
+
+    #[tokio::test]
+    async fn streams_every_line_and_the_exit_code() {
+        let command = ShellCommand {
+            argv: ["sh", "-c", "echo one; echo two >&2; exit 3"]
+                .map(String::from)
+                .to_vec(),
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let code = run_streamed(&command, tx, Default::default())
+            .await
+            .unwrap();
+        assert_eq!(code, Some(3));
+        let mut lines = Vec::new();
+        while let Some(line) = rx.recv().await {
+            lines.push(line);
+        }
+        lines.sort();
+        assert_eq!(lines, ["one", "two"]);
+    }
+
+    #[tokio::test]
+    async fn cancelling_kills_the_command() {
+        let command = ShellCommand {
+            argv: ["sleep", "30"].map(String::from).to_vec(),
+        };
+        let cancel = tokio_util::sync::CancellationToken::new();
+        cancel.cancel();
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let started = std::time::Instant::now();
+        let code = run_streamed(&command, tx, cancel).await.unwrap();
+        assert_eq!(code, None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::screens::{database, welcome};
+use super::screens::{ScreenId, backup, clients, database, releases, welcome};
 use super::session::Session;
 use crate::config::DbSettings;
 use crate::version::Version;
@@ -27,6 +27,9 @@ pub enum Action {
     StartFresh,
     Welcome(welcome::Action),
     Database(database::Action),
+    Backup(backup::Action),
+    Releases(releases::Action),
+    Clients(clients::Action),
 }
 
 /// Work for the loop to start.
@@ -36,11 +39,23 @@ pub enum Effect {
     RunChecks(Box<CheckJob>),
     /// Write the session file (the latest one wins).
     SaveSession(Session),
+    Backup(backup::Work),
+    Releases(releases::Work),
+    Clients(clients::Work),
+    /// Stop a running job (its step says how it ends).
+    Cancel(JobId),
 }
 
 /// Identifies one connection test, so results of an older test are never taken for a newer one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RunId(pub u64);
+
+/// A cancellable job: the step that started it and its run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct JobId {
+    pub step: ScreenId,
+    pub run: RunId,
+}
 
 #[derive(Debug, Clone)]
 pub struct CheckJob {

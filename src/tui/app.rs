@@ -2,20 +2,27 @@
 //! bindings that apply now, applies [`Action`]s, takes worker [`Event`]s, and returns
 //! [`Effect`]s for the loop to start. It performs no IO and never draws (see `ui.rs`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
 
 use super::action::{Action, Effect};
 use super::event::{Event, Signal};
 use super::keymap::{self, Binding, keys};
+use super::screens::backup::Backup;
+use super::screens::clients::Clients;
 use super::screens::database::Database;
 use super::screens::not_built::NotBuilt;
+use super::screens::releases::{self, Releases};
 use super::screens::welcome::Welcome;
 use super::screens::{Look, Screen, ScreenId};
 use super::session::{Saved, Session, SessionError};
 use super::theme::Theme;
+use crate::clients::Request;
 use crate::config::{DbSettings, SettingsWarning};
+use crate::knowledge::Catalogue;
+use crate::knowledge::scan::ScanInputs;
 use crate::version::Version;
 
 /// What the wizard starts from.
@@ -28,6 +35,12 @@ pub struct Setup {
     pub backup_dir: PathBuf,
     pub session: SessionStart,
     pub theme: Theme,
+    /// The release catalogue (the target's pick-list, the review), or why it did not load.
+    pub catalogue: Result<Arc<Catalogue>, String>,
+    /// `--config` and `--workflows`, for the release review's file scans.
+    pub files: ScanInputs,
+    /// Where to look for Python clients (`--python`, `--search`, PATH, VIRTUAL_ENV).
+    pub clients: Request,
 }
 
 /// The saved session found at start.
@@ -73,10 +86,12 @@ pub struct App {
     pub(super) overlay: Option<Overlay>,
     pub(super) welcome: Welcome,
     pub(super) database: Database,
-    backup: NotBuilt,
-    releases: NotBuilt,
-    clients: NotBuilt,
+    backup: Backup,
+    releases: Releases,
+    clients: Clients,
     summary: NotBuilt,
+    catalogue: Result<Arc<Catalogue>, String>,
+    backup_dir: PathBuf,
     pub(super) look: Look,
     /// One line for the operator, shown above the footer until replaced.
     pub(super) notice: Option<String>,
@@ -87,8 +102,21 @@ pub struct App {
 
 impl App {
     pub fn new(setup: Setup) -> App {
-        let welcome = Welcome::new(&setup.settings, &setup.warnings, setup.target);
-        let database = Database::new(&setup.settings, setup.backup_dir);
+        let catalogue = setup.catalogue;
+        let welcome = Welcome::new(
+            &setup.settings,
+            &setup.warnings,
+            setup.target,
+            catalogue.as_deref().map_err(String::as_str),
+        );
+        let database = Database::new(&setup.settings, setup.backup_dir.clone());
+        let backup = Backup::new(
+            setup.backup_dir.clone(),
+            setup.clients.pythons.first().cloned(),
+        );
+        let releases = Releases::new(setup.files);
+        let mut clients = Clients::new(setup.clients);
+        clients.set_target(welcome.target(), catalogue.as_deref().ok());
         let (overlay, notice) = match setup.session {
             SessionStart::None => (None, None),
             SessionStart::Offer(saved) => (Some(Overlay::Resume(Box::new(saved))), None),
@@ -107,10 +135,12 @@ impl App {
             overlay,
             welcome,
             database,
-            backup: NotBuilt::new(ScreenId::Backup),
-            releases: NotBuilt::new(ScreenId::Releases),
-            clients: NotBuilt::new(ScreenId::Clients),
+            backup,
+            releases,
+            clients,
             summary: NotBuilt::new(ScreenId::Summary),
+            catalogue,
+            backup_dir: setup.backup_dir,
             look: Look {
                 theme: setup.theme,
                 tick: 0,
@@ -163,8 +193,31 @@ impl App {
             screen: self.screen,
             target: self.target().map(ToString::to_string),
             connection: self.database.saved(),
-            acknowledged: Default::default(),
-            last_backup: None,
+            acknowledged: self.releases.acknowledged().clone(),
+            last_backup: self.backup.last_backup().map(Path::to_path_buf),
+        }
+    }
+
+    /// The Database step's form as settings, or what is wrong with it.
+    fn connection(&self) -> Result<DbSettings, String> {
+        self.database.settings().map_err(|e| e.message)
+    }
+
+    /// Work a step starts when the operator arrives on it.
+    fn enter(&mut self) -> Vec<Effect> {
+        match self.screen {
+            ScreenId::Backup => vec![self.backup.refresh()],
+            ScreenId::Releases => {
+                let inputs = review_inputs(
+                    &self.welcome,
+                    &self.database,
+                    &self.catalogue,
+                    &self.backup_dir,
+                );
+                self.releases.on_enter(&inputs)
+            }
+            ScreenId::Clients => self.clients.on_enter(),
+            ScreenId::Welcome | ScreenId::Database | ScreenId::Summary => Vec::new(),
         }
     }
 
@@ -229,12 +282,19 @@ impl App {
 
     /// Takes one event; returns the work to start.
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
+        let mut effects = Vec::new();
         match event {
             Event::Key(key) => {
                 if let Some(action) = self.on_key(&key) {
                     return self.update(action);
                 }
             }
+            Event::Backup(event) => {
+                effects = self.backup.on_event(event);
+                self.save_if_changed(&mut effects);
+            }
+            Event::Releases(event) => self.releases.on_event(event),
+            Event::Clients(event) => effects = self.clients.on_event(event),
             Event::Resize => {}
             Event::Tick => self.look.tick = self.look.tick.wrapping_add(1),
             Event::ChecksPlanned { run, checks } => self.database.on_planned(run, checks),
@@ -249,7 +309,7 @@ impl App {
                 self.exit = Some(Exit::InputClosed(error.map(|e| e.to_string())));
             }
         }
-        Vec::new()
+        effects
     }
 
     /// Applies an intent; returns the work to start.
@@ -265,23 +325,69 @@ impl App {
                 };
             }
             Action::CloseOverlay | Action::StartFresh => self.overlay = None,
-            Action::NextStep => self.screen = self.screen.next(),
-            Action::PrevStep => self.screen = self.screen.prev(),
-            Action::Resume => {
-                if let Some(Overlay::Resume(saved)) = self.overlay.take() {
-                    self.welcome.resume(saved.session.target.as_deref());
-                    self.database.resume(&saved.session.connection);
-                    self.screen = saved.session.screen;
+            Action::NextStep | Action::PrevStep => {
+                let before = self.screen;
+                self.screen = match action {
+                    Action::NextStep => self.screen.next(),
+                    _ => self.screen.prev(),
+                };
+                if self.screen != before {
+                    effects.extend(self.enter());
                 }
             }
-            Action::Welcome(action) => self.welcome.update(action),
+            Action::Resume => {
+                if let Some(Overlay::Resume(saved)) = self.overlay.take() {
+                    let session = &saved.session;
+                    self.welcome.resume(session.target.as_deref());
+                    self.database.resume(&session.connection);
+                    self.releases.resume(&session.acknowledged);
+                    self.backup.resume(session.last_backup.as_deref());
+                    self.screen = session.screen;
+                    self.target_changed();
+                    effects.extend(self.enter());
+                }
+            }
+            Action::Welcome(action) => {
+                let before = self.welcome.target().cloned();
+                self.welcome.update(action);
+                if self.welcome.target() != before.as_ref() {
+                    self.target_changed();
+                }
+            }
             Action::Database(action) => {
                 let target = self.welcome.target().cloned();
                 effects.extend(self.database.update(action, target.as_ref()));
             }
+            Action::Backup(action) => {
+                let connection = self.connection();
+                effects.extend(self.backup.update(action, connection));
+            }
+            Action::Releases(action) => {
+                let inputs = review_inputs(
+                    &self.welcome,
+                    &self.database,
+                    &self.catalogue,
+                    &self.backup_dir,
+                );
+                effects.extend(self.releases.update(action, &inputs));
+            }
+            Action::Clients(action) => effects.extend(self.clients.update(action)),
         }
+        let inputs = review_inputs(
+            &self.welcome,
+            &self.database,
+            &self.catalogue,
+            &self.backup_dir,
+        );
+        self.releases.observe(&inputs);
         self.save_if_changed(&mut effects);
         effects
+    }
+
+    /// The Clients step judges against the target.
+    fn target_changed(&mut self) {
+        self.clients
+            .set_target(self.welcome.target(), self.catalogue.as_deref().ok());
     }
 
     fn save_if_changed(&mut self, effects: &mut Vec<Effect>) {
@@ -294,6 +400,22 @@ impl App {
             self.saved = now.clone();
             effects.push(Effect::SaveSession(now));
         }
+    }
+}
+
+/// What the release review needs from the other steps.
+fn review_inputs<'a>(
+    welcome: &'a Welcome,
+    database: &'a Database,
+    catalogue: &'a Result<Arc<Catalogue>, String>,
+    backup_dir: &'a Path,
+) -> releases::Inputs<'a> {
+    releases::Inputs {
+        target: welcome.target(),
+        connection: database.settings().map_err(|e| e.message),
+        url: database.display_url(),
+        catalogue: catalogue.as_ref().map_err(String::as_str),
+        backup_dir,
     }
 }
 

@@ -14,7 +14,7 @@ use crate::tui::test_support::*;
 fn run_checks(effects: &[Effect]) -> Option<&CheckJob> {
     effects.iter().find_map(|e| match e {
         Effect::RunChecks(job) => Some(job.as_ref()),
-        Effect::SaveSession(_) => None,
+        _ => None,
     })
 }
 
@@ -23,7 +23,7 @@ fn saves(effects: &[Effect]) -> Vec<&Session> {
         .iter()
         .filter_map(|e| match e {
             Effect::SaveSession(s) => Some(s),
-            Effect::RunChecks(_) => None,
+            _ => None,
         })
         .collect()
 }
@@ -51,51 +51,70 @@ fn enter_walks_to_the_database_step_and_q_quits_at_once_when_idle() {
         ScreenId::Summary,
         "the stepper stops at the end"
     );
+    // Passing by, the release review and the client search started: quitting asks.
+    assert!(app.is_busy());
     type_keys(&mut app, "q");
+    assert!(matches!(app.overlay(), Some(Overlay::ConfirmQuit)));
+    type_keys(&mut app, "y");
     assert_eq!(app.exit(), Some(&Exit::Quit));
     assert_eq!(app.exit().map(Exit::code), Some(0));
+
+    let mut app = self::app();
+    type_keys(&mut app, "q");
+    assert_eq!(app.exit(), Some(&Exit::Quit), "idle: q quits at once");
 }
 
 #[test]
-fn target_is_typed_validated_and_cancellable() {
+fn the_target_is_picked_from_the_catalogue_newest_first() {
     let mut app = app();
-    assert_eq!(app.target(), None);
-    assert_eq!(app.current().status(), StepStatus::NotStarted);
+    let newest = catalogue().newest().clone();
+    assert_eq!(app.target(), Some(&newest), "the newest release by default");
+    assert_eq!(app.current().status(), StepStatus::Pass);
     type_keys(&mut app, "t");
-    assert!(app.current().is_editing());
-    // Single-letter keys are text while editing: q and n do not quit or move on.
+    // Single-letter keys answer the list: q and n do not quit or move on.
     type_keys(&mut app, "qn");
     assert_eq!(app.exit(), None);
     assert_eq!(app.screen(), ScreenId::Welcome);
-    press(&mut app, KeyCode::Enter);
-    assert!(
-        app.current().is_editing(),
-        "'qn' is not a version: still editing"
-    );
-    assert!(draw(&app, 80, 24).contains("'qn' is not a version"));
-    app.handle(ctrl('u'));
-    type_keys(&mut app, "1.2");
-    press(&mut app, KeyCode::Enter);
-    assert!(!app.current().is_editing());
-    assert_eq!(
-        app.target().map(ToString::to_string).as_deref(),
-        Some("1.2.0")
-    );
-    assert_eq!(app.current().status(), StepStatus::Pass);
-    // Esc leaves the accepted target alone.
-    type_keys(&mut app, "t");
-    type_keys(&mut app, "9");
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("newest first"), "{screen}");
+    press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::Esc);
+    assert_eq!(app.target(), Some(&newest), "Esc keeps the target");
+    pick_target(&mut app, "1.2.0");
+    assert!(draw(&app, 80, 24).contains("1.2.0  (picked here)"));
+    // The list opens at the current target: Enter keeps it.
+    type_keys(&mut app, "t");
+    press(&mut app, KeyCode::Enter);
     assert_eq!(
         app.target().map(ToString::to_string).as_deref(),
         Some("1.2.0")
     );
+    // The list ends at the oldest release.
+    type_keys(&mut app, "t");
+    for _ in 0..200 {
+        press(&mut app, KeyCode::PageDown);
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.target(), known_releases().last());
+}
+
+#[test]
+fn a_target_flag_the_catalogue_does_not_know_is_flagged() {
+    let app = App::new(Setup {
+        target: Some("1.2.9".parse().unwrap()),
+        ..setup()
+    });
+    assert_eq!(app.current().status(), StepStatus::Warn);
+    assert!(draw(&app, 80, 24).contains("not a release om-upgrade knows"));
 }
 
 #[test]
 fn ctrl_c_quits_even_while_editing() {
     let mut app = app();
-    type_keys(&mut app, "t");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    assert!(app.current().is_editing());
     app.handle(ctrl('c'));
     assert_eq!(app.exit(), Some(&Exit::Quit));
 }
@@ -103,8 +122,7 @@ fn ctrl_c_quits_even_while_editing() {
 #[test]
 fn test_runs_the_form_settings_and_shows_each_check_as_it_goes() {
     let mut app = app();
-    type_keys(&mut app, "t1.2.0");
-    press(&mut app, KeyCode::Enter);
+    pick_target(&mut app, "1.2.0");
     press(&mut app, KeyCode::Enter);
     let effects = type_keys(&mut app, "t");
     let job = run_checks(&effects).expect("checks started");
@@ -423,7 +441,7 @@ fn start_fresh_keeps_this_start_as_it_is() {
     type_keys(&mut app, "n");
     assert!(app.overlay().is_none());
     assert_eq!(app.screen(), ScreenId::Welcome);
-    assert_eq!(app.target(), None);
+    assert_eq!(app.target(), Some(catalogue().newest()));
     assert_eq!(app.session().connection.schema, "public");
 }
 
@@ -450,7 +468,7 @@ fn help_lists_every_key_and_closes_with_esc() {
         .iter()
         .flat_map(|(_, b)| b.iter().map(Binding::hint))
         .collect();
-    for expected in ["Enter", "t", "q/Ctrl-C", "?", "→/n", "←/p", "Ctrl-U"] {
+    for expected in ["Enter", "t", "q/Ctrl-C", "?", "→/n", "←/p"] {
         assert!(
             hints.iter().any(|h| h == expected),
             "{expected} in {hints:?}"

@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::action::RunId;
+use super::screens::{backup, clients, releases};
 use super::session::SessionError;
 use crate::checks::CheckId;
 use crate::checks::runner::CheckEvent;
@@ -43,6 +44,9 @@ pub enum Event {
         reason: String,
     },
     SessionSaved(Result<(), SessionError>),
+    Backup(backup::WorkEvent),
+    Releases(releases::WorkEvent),
+    Clients(clients::WorkEvent),
     /// SIGTERM, SIGHUP or SIGINT: leave now, restoring the terminal.
     Signal(Signal),
     /// The terminal input ended or broke (e.g. the SSH session went away).

@@ -1,25 +1,45 @@
 //! Runs [`Effect`]s on tokio tasks and reports back on the event channel. At most one session
 //! write is in flight; later sessions replace a pending one, so the newest always lands last.
+//! Every step's job gets a cancellation token: `Effect::Cancel` stops one, and on the way out
+//! all are cancelled and awaited (briefly), so a backup removes its partial file before the
+//! process ends.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
-use super::action::{CheckJob, Effect};
+use super::action::{CheckJob, Effect, JobId};
 use super::event::Event;
 use super::screens::database::is_connection_check;
+use super::screens::{ScreenId, backup, clients, releases};
 use super::session::{self, Session};
+use super::workers;
 use crate::checks::runner::{self, CheckEvent};
 use crate::checks::{self, Context};
 use crate::db::Db;
+
+/// How long quitting waits for cancelled jobs to clean up.
+const WIND_DOWN: Duration = Duration::from_secs(5);
+
+/// The event a job's step gets when the job's task dies.
+type Crashed = Box<dyn FnOnce(String) -> Event + Send>;
+
+struct Running {
+    id: Option<JobId>,
+    cancel: CancellationToken,
+    handle: JoinHandle<()>,
+}
 
 pub struct Jobs {
     events: mpsc::UnboundedSender<Event>,
     session_tx: watch::Sender<Option<Session>>,
     writer: JoinHandle<bool>,
+    running: Vec<Running>,
 }
 
 impl Jobs {
@@ -30,10 +50,11 @@ impl Jobs {
             events,
             session_tx,
             writer,
+            running: Vec::new(),
         }
     }
 
-    pub fn start(&self, effect: Effect) {
+    pub fn start(&mut self, effect: Effect) {
         match effect {
             Effect::RunChecks(job) => {
                 tokio::spawn(run_checks(*job, self.events.clone()));
@@ -41,11 +62,92 @@ impl Jobs {
             Effect::SaveSession(session) => {
                 self.session_tx.send_replace(Some(session));
             }
+            Effect::Backup(work) => {
+                let id = work.run_id().map(|run| JobId {
+                    step: ScreenId::Backup,
+                    run,
+                });
+                let crashed: Option<Crashed> = id.map(|id| -> Crashed {
+                    Box::new(move |reason| {
+                        Event::Backup(backup::WorkEvent::Crashed {
+                            run: id.run,
+                            reason,
+                        })
+                    })
+                });
+                let events = self.events.clone();
+                self.spawn(id, crashed, |cancel| {
+                    workers::backup::run(work, events, cancel)
+                });
+            }
+            Effect::Releases(work) => {
+                let run = work.run_id();
+                let crashed: Crashed = Box::new(move |reason| {
+                    Event::Releases(releases::WorkEvent::Crashed { run, reason })
+                });
+                let events = self.events.clone();
+                let id = JobId {
+                    step: ScreenId::Releases,
+                    run,
+                };
+                self.spawn(Some(id), Some(crashed), |cancel| {
+                    workers::releases::run(work, events, cancel)
+                });
+            }
+            Effect::Clients(work) => {
+                let run = work.run_id();
+                let crashed: Crashed = Box::new(move |reason| {
+                    Event::Clients(clients::WorkEvent::Crashed { run, reason })
+                });
+                let events = self.events.clone();
+                let id = JobId {
+                    step: ScreenId::Clients,
+                    run,
+                };
+                self.spawn(Some(id), Some(crashed), |cancel| {
+                    workers::clients::run(work, events, cancel)
+                });
+            }
+            Effect::Cancel(id) => {
+                for job in self.running.iter().filter(|j| j.id == Some(id)) {
+                    job.cancel.cancel();
+                }
+            }
         }
     }
 
-    /// Waits (briefly) for the last session to be written; true when one was saved this run.
+    fn spawn<F, Fut>(&mut self, id: Option<JobId>, crashed: Option<Crashed>, work: F)
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.running.retain(|job| !job.handle.is_finished());
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(work(cancel.clone()));
+        let events = self.events.clone();
+        let handle = tokio::spawn(async move {
+            if let Err(error) = task.await
+                && let Some(crashed) = crashed
+            {
+                let reason = if error.is_panic() {
+                    "a background task panicked".to_string()
+                } else {
+                    error.to_string()
+                };
+                let _ = events.send(crashed(reason));
+            }
+        });
+        self.running.push(Running { id, cancel, handle });
+    }
+
+    /// Cancels every job still running and waits (briefly) for them to clean up, then for the
+    /// last session to be written; true when one was saved this run.
     pub async fn finish(self) -> bool {
+        for job in &self.running {
+            job.cancel.cancel();
+        }
+        let jobs = futures_util::future::join_all(self.running.into_iter().map(|j| j.handle));
+        let _ = tokio::time::timeout(WIND_DOWN, jobs).await;
         drop(self.session_tx);
         tokio::time::timeout(Duration::from_secs(3), self.writer)
             .await

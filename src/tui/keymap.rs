@@ -62,6 +62,8 @@ impl Key {
             KeyCode::End => "End".into(),
             KeyCode::Backspace => "Backspace".into(),
             KeyCode::Delete => "Del".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
             KeyCode::F(n) => format!("F{n}"),
             other => format!("{other:?}"),
         };
@@ -97,6 +99,21 @@ pub mod keys {
     pub const TOGGLE: &[Key] = &[Key::plain(KeyCode::Enter), Key::char(' ')];
     pub const TEST: &[Key] = &[Key::char('t')];
     pub const TARGET: &[Key] = &[Key::char('t')];
+    pub const PAGE_UP: &[Key] = &[Key::plain(KeyCode::PageUp)];
+    pub const PAGE_DOWN: &[Key] = &[Key::plain(KeyCode::PageDown)];
+    pub const BACKUP: &[Key] = &[Key::char('b')];
+    pub const VERIFY: &[Key] = &[Key::char('v')];
+    pub const OPTIONS: &[Key] = &[Key::char('o')];
+    pub const RERUN: &[Key] = &[Key::char('r')];
+    pub const FILTER: &[Key] = &[Key::char('f')];
+    pub const ACKNOWLEDGE: &[Key] = &[Key::char(' ')];
+    pub const WORKFLOWS: &[Key] = &[Key::char('w')];
+    pub const SERVER_CONFIG: &[Key] = &[Key::char('c')];
+    pub const APPLY: &[Key] = &[Key::char('a')];
+    pub const PLAIN_TEXT: &[Key] = &[Key::char('c')];
+    pub const ADD_PYTHON: &[Key] = &[Key::char('i')];
+    pub const ADD_FOLDER: &[Key] = &[Key::char('s')];
+    pub const REMOVE: &[Key] = &[Key::char('d'), Key::plain(KeyCode::Delete)];
     /// Editing a text field.
     pub const COMMIT: &[Key] = &[Key::plain(KeyCode::Enter)];
     pub const COMMIT_NEXT: &[Key] = &[Key::plain(KeyCode::Tab)];

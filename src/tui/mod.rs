@@ -34,7 +34,14 @@ pub mod terminal;
 pub mod theme;
 mod ui;
 pub mod widgets;
+mod workers;
 
+#[cfg(test)]
+mod backup_tests;
+#[cfg(test)]
+mod clients_tests;
+#[cfg(test)]
+mod releases_tests;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]
@@ -93,7 +100,7 @@ pub async fn run(setup: Setup, state_dir: std::path::PathBuf) -> Result<Ended, T
     event::spawn_signals(tx.clone())?;
     let mut tui = terminal::Tui::enter()?;
     event::spawn_input(tx.clone());
-    let jobs = jobs::Jobs::new(tx, state_dir);
+    let mut jobs = jobs::Jobs::new(tx, state_dir);
     let mut ticker = tokio::time::interval(TICK_PERIOD);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     #[cfg(debug_assertions)]

@@ -14,6 +14,7 @@ use super::theme::Theme;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Outcome};
 use crate::config::{self, DbInputs, Env};
+use crate::version::Version;
 
 /// Settings as `--db-url postgres://om@db.internal:5432/openmetadata_db` resolves them, with
 /// DB_USER_PASSWORD in the environment.
@@ -33,7 +34,16 @@ pub fn setup() -> Setup {
         backup_dir: PathBuf::from("/var/backups/om"),
         session: SessionStart::None,
         theme: Theme::monochrome(),
+        catalogue: Ok(catalogue()),
+        files: Default::default(),
+        // Nothing on PATH: the Clients step looks only where a test says.
+        clients: Default::default(),
     }
+}
+
+/// The built-in release catalogue.
+pub fn catalogue() -> std::sync::Arc<crate::knowledge::Catalogue> {
+    std::sync::Arc::new(crate::knowledge::Catalogue::load(None).expect("built-in catalogue"))
 }
 
 pub fn app() -> App {
@@ -103,14 +113,63 @@ pub fn finished(app: &mut App, run: RunId, result: CheckResult) {
     });
 }
 
-/// Draws the App at `width` x `height`; the text of the screen, version-independent.
+/// Draws the App at `width` x `height`; the text of the screen, version-independent. The
+/// newest release, the default target, reads `X.Y.Z` (as wide as the real one), so that a
+/// newer catalogue does not change every snapshot.
 pub fn draw(app: &App, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
     terminal
         .draw(|frame| frame.render_widget(app, frame.area()))
         .expect("draw");
+    let newest = catalogue().newest().to_string();
+    let placeholder = format!("{:Z<width$}", "X.Y.", width = newest.len());
     terminal
         .backend()
         .to_string()
         .replace(env!("CARGO_PKG_VERSION"), "[version]")
+        .replace(
+            &format!("target {newest} "),
+            &format!("target {placeholder} "),
+        )
+        .replace(
+            &format!("version  {newest} "),
+            &format!("version  {placeholder} "),
+        )
+}
+
+/// Every release the catalogue knows, newest first (the order of the pick-list).
+pub fn known_releases() -> Vec<Version> {
+    catalogue()
+        .releases()
+        .iter()
+        .rev()
+        .flat_map(|r| r.patches.iter().rev().cloned())
+        .collect()
+}
+
+/// On the Welcome step: picks `version` from the target list.
+pub fn pick_target(app: &mut App, version: &str) {
+    let known = known_releases();
+    let want = known
+        .iter()
+        .position(|v| v.to_string() == version)
+        .expect("a release the catalogue knows");
+    let from = app
+        .target()
+        .and_then(|t| known.iter().position(|k| k == t))
+        .unwrap_or(0);
+    type_keys(app, "t");
+    let key = if want >= from {
+        KeyCode::Down
+    } else {
+        KeyCode::Up
+    };
+    for _ in 0..want.abs_diff(from) {
+        press(app, key);
+    }
+    press(app, KeyCode::Enter);
+    assert_eq!(
+        app.target().map(ToString::to_string).as_deref(),
+        Some(version)
+    );
 }

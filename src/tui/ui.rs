@@ -36,8 +36,12 @@ impl Widget for &App {
         let [sidebar, body] =
             Layout::horizontal([Constraint::Length(SIDEBAR_WIDTH), Constraint::Fill(1)])
                 .areas(middle);
-        render_sidebar(self, sidebar, buf);
-        let body = body.inner(ratatui::layout::Margin::new(1, 0));
+        let body = if self.current().takes_whole_screen() {
+            middle
+        } else {
+            render_sidebar(self, sidebar, buf);
+            body.inner(ratatui::layout::Margin::new(1, 0))
+        };
         self.current().render(body, buf, self.look);
         if let Some(text) = &self.notice {
             Line::styled(format!(" {text}"), self.look.theme.notice()).render(notice, buf);
@@ -63,16 +67,20 @@ impl Widget for &App {
                     .filter(|id| self.screen_of(**id).is_busy())
                     .map(|id| id.title())
                     .collect();
-                render_question(
-                    self,
-                    middle,
-                    buf,
-                    " Quit? ",
-                    vec![
-                        Line::raw(format!("Work is still running: {}.", busy.join(", "))),
-                        Line::raw("Quitting stops it."),
-                    ],
-                );
+                // Steps that say what quitting does to their work say it; the rest are named.
+                let mut lines: Vec<Line> = ScreenId::ALL
+                    .iter()
+                    .filter_map(|id| self.screen_of(*id).quit_warning())
+                    .map(Line::raw)
+                    .collect();
+                if lines.is_empty() {
+                    lines.push(Line::raw(format!(
+                        "Work is still running: {}.",
+                        busy.join(", ")
+                    )));
+                    lines.push(Line::raw("Quitting stops it."));
+                }
+                render_question(self, middle, buf, " Quit? ", lines);
             }
             Some(Overlay::Resume(saved)) => {
                 let when = saved.saved_at.format("%Y-%m-%d %H:%M UTC");

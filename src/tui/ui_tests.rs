@@ -36,7 +36,7 @@ fn start_test(app: &mut App) -> RunId {
         .iter()
         .find_map(|e| match e {
             Effect::RunChecks(job) => Some(job.run),
-            Effect::SaveSession(_) => None,
+            _ => None,
         })
         .expect("test started")
 }
@@ -115,11 +115,12 @@ fn welcome_with_target_and_warning() {
 }
 
 #[test]
-fn welcome_target_error() {
+fn welcome_picking_the_target() {
     let mut app = app();
-    type_keys(&mut app, "t1.x");
-    press(&mut app, KeyCode::Enter);
-    snapshot("welcome_target_error", &app);
+    pick_target(&mut app, "1.2.0");
+    type_keys(&mut app, "t");
+    press(&mut app, KeyCode::Down);
+    snapshot("welcome_pick_target", &app);
 }
 
 #[test]
@@ -243,10 +244,8 @@ fn database_password_needed() {
 #[test]
 fn not_built_steps_say_so() {
     let mut app = app();
-    type_keys(&mut app, "nn");
-    assert_eq!(app.screen(), ScreenId::Backup);
-    snapshot("backup_not_built", &app);
-    type_keys(&mut app, "nnn");
+    type_keys(&mut app, "nnnnn");
+    assert_eq!(app.screen(), ScreenId::Summary);
     snapshot("summary_not_built", &app);
 }
 

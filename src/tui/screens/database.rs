@@ -9,7 +9,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::welcome::field_spans;
 use super::{Look, Screen, StepStatus};
 use crate::checks::runner::CheckEvent;
 use crate::checks::{CheckId, Status};
@@ -19,7 +18,7 @@ use crate::tui::action::{Action as AppAction, CheckJob, Effect, RunId};
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::session::SavedConnection;
 use crate::tui::widgets::check_list::{CheckDetail, CheckList, CheckRow, CheckState};
-use crate::tui::widgets::text_field::{self, TextEdit, TextField};
+use crate::tui::widgets::text_field::{self, TextEdit, TextField, field_spans};
 use crate::version::Version;
 
 /// Does a check belong to the connection test?

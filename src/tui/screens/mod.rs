@@ -2,8 +2,11 @@
 //! key bindings, update and read-only render. Steps whose engine is not in this build are shown
 //! by [`not_built`], which says so plainly.
 
+pub mod backup;
+pub mod clients;
 pub mod database;
 pub mod not_built;
+pub mod releases;
 pub mod welcome;
 
 use ratatui::buffer::Buffer;
@@ -67,7 +70,7 @@ impl ScreenId {
     /// Whether this build has the step's engine. The steps without one are shown by
     /// [`not_built`]; each flips here when its module lands.
     pub fn is_built(self) -> bool {
-        matches!(self, ScreenId::Welcome | ScreenId::Database)
+        !matches!(self, ScreenId::Summary)
     }
 
     pub fn is_first(self) -> bool {
@@ -161,6 +164,17 @@ pub trait Screen {
     }
 
     fn status(&self) -> StepStatus;
+
+    /// Drawn over the sidebar too (text meant to be selected and copied).
+    fn takes_whole_screen(&self) -> bool {
+        false
+    }
+
+    /// What quitting now would do to this step's running work, for the quit question
+    /// ("a backup is running: quitting cancels it").
+    fn quit_warning(&self) -> Option<String> {
+        None
+    }
 
     /// Draws the step. Read-only: rendering never changes state.
     fn render(&self, area: Rect, buf: &mut Buffer, look: Look);

@@ -1,7 +1,5 @@
-//! Welcome: what the wizard will do, where each setting was found, and the target version.
-//!
-//! The target is typed and checked as a [`Version`]; it becomes a pick-list once the release
-//! catalogue exists.
+//! Welcome: what the wizard will do, where each setting was found, and the target version,
+//! picked from the releases the catalogue knows (newest by default).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -11,16 +9,23 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::{Look, Screen, ScreenId, StepStatus};
 use crate::config::{DbSettings, SettingsWarning, Source};
 use crate::db::Engine;
+use crate::knowledge::Catalogue;
 use crate::tui::action::Action as AppAction;
 use crate::tui::keymap::{Binding, keys};
-use crate::tui::widgets::text_field::{self, TextEdit, TextField};
-use crate::version::{Version, VersionError};
+use crate::version::Version;
+
+/// Versions shown at once in the pick-list.
+const PICK_ROWS: usize = 10;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    EditTarget,
-    Edit(TextEdit),
-    Commit,
+    /// Open the pick-list of known releases.
+    Pick,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Accept,
     Cancel,
 }
 
@@ -29,7 +34,9 @@ pub enum Action {
 pub enum TargetOrigin {
     Flag,
     Session,
-    Typed,
+    Picked,
+    /// Nothing chosen: the newest release the catalogue knows.
+    Newest,
 }
 
 /// One resolved setting, as found at start.
@@ -44,9 +51,12 @@ struct Found {
 #[derive(Debug, Clone)]
 pub struct Welcome {
     target: Option<(Version, TargetOrigin)>,
-    /// The field while it is being edited.
-    editing: Option<TextField>,
-    error: Option<VersionError>,
+    /// Every release the catalogue knows, newest first.
+    known: Vec<Version>,
+    /// Why there is no list to pick from.
+    catalogue_error: Option<String>,
+    /// The highlighted row while the pick-list is open.
+    picking: Option<usize>,
     found: Vec<Found>,
     warnings: Vec<String>,
 }
@@ -56,6 +66,7 @@ impl Welcome {
         settings: &DbSettings,
         warnings: &[SettingsWarning],
         target: Option<Version>,
+        catalogue: Result<&Catalogue, &str>,
     ) -> Welcome {
         let s = settings;
         let mut found = vec![
@@ -109,10 +120,29 @@ impl Welcome {
             value: s.tls.value.mode.to_string(),
             source: Some(s.tls.source.clone()),
         });
+        let (known, catalogue_error) = match catalogue {
+            Ok(catalogue) => (
+                catalogue
+                    .releases()
+                    .iter()
+                    .rev()
+                    .flat_map(|r| r.patches.iter().rev().cloned())
+                    .collect(),
+                None,
+            ),
+            Err(error) => (Vec::new(), Some(error.to_string())),
+        };
+        let target = match target {
+            Some(version) => Some((version, TargetOrigin::Flag)),
+            None => known
+                .first()
+                .map(|newest: &Version| (newest.clone(), TargetOrigin::Newest)),
+        };
         Welcome {
-            target: target.map(|t| (t, TargetOrigin::Flag)),
-            editing: None,
-            error: None,
+            target,
+            known,
+            catalogue_error,
+            picking: None,
             found,
             warnings: warnings.iter().map(ToString::to_string).collect(),
         }
@@ -132,42 +162,46 @@ impl Welcome {
         }
     }
 
+    /// The target is one the catalogue lists (a flag or an old session may name another).
+    fn target_is_known(&self) -> bool {
+        self.target()
+            .is_none_or(|t| self.known.contains(&t.release()))
+    }
+
     pub fn update(&mut self, action: Action) {
+        let last = self.known.len().saturating_sub(1);
         match action {
-            Action::EditTarget => {
-                let current = self.target().map(ToString::to_string).unwrap_or_default();
-                self.editing = Some(TextField::new(current));
+            Action::Pick => {
+                let at = self
+                    .target()
+                    .and_then(|t| self.known.iter().position(|k| *k == t.release()))
+                    .unwrap_or(0);
+                self.picking = (!self.known.is_empty()).then_some(at);
             }
-            Action::Edit(edit) => {
-                if let Some(field) = &mut self.editing {
-                    field.apply(edit);
-                    self.error = None;
-                }
-            }
-            Action::Commit => {
-                let Some(field) = &self.editing else { return };
-                let text = field.value().trim();
-                if text.is_empty() {
-                    self.target = None;
-                    self.editing = None;
-                    return;
-                }
-                match text.parse::<Version>() {
-                    Ok(version) => {
-                        let unchanged = self.target().is_some_and(|t| *t == version);
-                        if !unchanged {
-                            self.target = Some((version, TargetOrigin::Typed));
-                        }
-                        self.editing = None;
-                        self.error = None;
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(PICK_ROWS as isize)),
+            Action::PageDown => self.move_by(PICK_ROWS as isize),
+            Action::Accept => {
+                if let Some(version) = self
+                    .picking
+                    .take()
+                    .and_then(|i| self.known.get(i.min(last)))
+                {
+                    let unchanged = self.target().is_some_and(|t| t == version);
+                    if !unchanged {
+                        self.target = Some((version.clone(), TargetOrigin::Picked));
                     }
-                    Err(error) => self.error = Some(error),
                 }
             }
-            Action::Cancel => {
-                self.editing = None;
-                self.error = None;
-            }
+            Action::Cancel => self.picking = None,
+        }
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        let last = self.known.len().saturating_sub(1);
+        if let Some(at) = &mut self.picking {
+            *at = at.saturating_add_signed(delta).min(last);
         }
     }
 
@@ -214,43 +248,85 @@ impl Welcome {
         let theme = look.theme;
         let label = Span::styled("Target version  ", theme.title());
         let mut lines = Vec::new();
-        match &self.editing {
-            Some(field) => {
-                let mut spans = vec![label];
-                spans.extend(field_spans(field, look));
-                lines.push(Line::from(spans));
-                match &self.error {
-                    Some(error) => lines.push(Line::styled(
-                        format!("  {} {error}", crate::checks::Status::Fail.glyph()),
-                        theme.error(),
-                    )),
-                    None => lines.push(Line::styled(
-                        "  e.g. 1.2.0; empty to decide later",
-                        theme.dim(),
-                    )),
-                }
+        let (value, source) = match &self.target {
+            Some((version, origin)) => (
+                Span::styled(version.to_string(), theme.text()),
+                match origin {
+                    TargetOrigin::Flag => "from --target",
+                    TargetOrigin::Session => "from the saved session",
+                    TargetOrigin::Picked => "picked here",
+                    TargetOrigin::Newest => "the newest release om-upgrade knows",
+                },
+            ),
+            None => (
+                Span::styled("not chosen yet", theme.notice()),
+                "the release review needs it",
+            ),
+        };
+        lines.push(Line::from(vec![
+            label,
+            value,
+            Span::styled(format!("  ({source})"), theme.dim()),
+        ]));
+        if let Some(error) = &self.catalogue_error {
+            lines.push(Line::styled(
+                format!("  {} {error}", crate::checks::Status::Fail.glyph()),
+                theme.error(),
+            ));
+        } else if !self.target_is_known() {
+            lines.push(Line::styled(
+                format!(
+                    "  {} not a release om-upgrade knows ({} to {}): pick one",
+                    crate::checks::Status::Warn.glyph(),
+                    self.known
+                        .last()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    self.known
+                        .first()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                ),
+                theme.notice(),
+            ));
+        }
+        lines
+    }
+
+    /// The open pick-list: a window of versions around the highlighted one.
+    fn pick_lines(&self, at: usize, look: Look) -> Vec<Line<'static>> {
+        let theme = look.theme;
+        let offset = crate::tui::widgets::scroll_offset(at, PICK_ROWS, self.known.len());
+        let mut lines = vec![Line::styled(
+            format!(
+                "Releases om-upgrade knows ({}), newest first:",
+                self.known.len()
+            ),
+            theme.dim(),
+        )];
+        for (i, version) in self.known.iter().enumerate().skip(offset).take(PICK_ROWS) {
+            let mut notes = Vec::new();
+            if i == 0 {
+                notes.push("newest");
             }
-            None => {
-                let (value, source) = match &self.target {
-                    Some((version, origin)) => (
-                        Span::styled(version.to_string(), theme.text()),
-                        match origin {
-                            TargetOrigin::Flag => "from --target",
-                            TargetOrigin::Session => "from the saved session",
-                            TargetOrigin::Typed => "typed here",
-                        },
-                    ),
-                    None => (
-                        Span::styled("not chosen yet", theme.notice()),
-                        "the release review needs it",
-                    ),
-                };
-                lines.push(Line::from(vec![
-                    label,
-                    value,
-                    Span::styled(format!("  ({source})"), theme.dim()),
-                ]));
+            if self.target().is_some_and(|t| t == version) {
+                notes.push("current target");
             }
+            let marker = if i == at { "›" } else { " " };
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!("({})", notes.join(", "))
+            };
+            let line = Line::from(vec![
+                Span::raw(format!("  {marker} {:<10}", version.to_string())),
+                Span::styled(notes, theme.dim()),
+            ]);
+            lines.push(if i == at {
+                line.style(theme.selected())
+            } else {
+                line
+            });
         }
         lines
     }
@@ -283,70 +359,37 @@ impl Welcome {
     }
 }
 
-/// A field being edited: the value with the cursor cell highlighted.
-pub fn field_spans(field: &TextField, look: Look) -> Vec<Span<'static>> {
-    let theme = look.theme;
-    let chars: Vec<char> = field.value().chars().collect();
-    let before: String = chars[..field.cursor()].iter().collect();
-    let at: String = chars
-        .get(field.cursor())
-        .map_or(" ".into(), |c| c.to_string());
-    let after: String = chars.iter().skip(field.cursor() + 1).collect();
-    vec![
-        Span::styled(before, theme.editing()),
-        Span::styled(at, theme.editing().patch(theme.selected())),
-        Span::styled(after, theme.editing()),
-    ]
-}
-
 impl Screen for Welcome {
     fn bindings(&self) -> Vec<Binding> {
-        if self.editing.is_some() {
-            let mut b = vec![
-                Binding::new(keys::COMMIT, "accept", AppAction::Welcome(Action::Commit)),
-                Binding::new(keys::CANCEL, "cancel", AppAction::Welcome(Action::Cancel)),
+        let wrap = AppAction::Welcome;
+        if self.picking.is_some() {
+            return vec![
+                Binding::new(keys::COMMIT, "choose", wrap(Action::Accept)),
+                Binding::new(keys::CANCEL, "cancel", wrap(Action::Cancel)),
+                Binding::new(keys::UP, "newer", wrap(Action::Up)),
+                Binding::new(keys::DOWN, "older", wrap(Action::Down)),
+                Binding::new(keys::PAGE_UP, "page up", wrap(Action::PageUp)).help_only(),
+                Binding::new(keys::PAGE_DOWN, "page down", wrap(Action::PageDown)).help_only(),
             ];
-            b.extend(text_field::edit_bindings(|e| {
-                AppAction::Welcome(Action::Edit(e))
-            }));
-            b
-        } else {
-            let label = if self.target.is_some() {
-                "change target"
-            } else {
-                "choose target"
-            };
-            vec![
-                Binding::new(keys::CONTINUE, "continue", AppAction::NextStep),
-                Binding::new(keys::TARGET, label, AppAction::Welcome(Action::EditTarget)),
-            ]
         }
+        vec![
+            Binding::new(keys::CONTINUE, "continue", AppAction::NextStep),
+            Binding::new(keys::TARGET, "change target", wrap(Action::Pick))
+                .enabled(!self.known.is_empty()),
+        ]
     }
 
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
-        let mut sections = vec![("This step", self.bindings())];
-        if self.editing.is_none() {
-            sections.push((
-                "While editing the target",
-                text_field::edit_bindings(|e| AppAction::Welcome(Action::Edit(e))),
-            ));
-        }
-        sections
-    }
-
+    /// The open list has the keyboard, like a field being edited: no single-letter global key
+    /// applies (Ctrl-C still quits).
     fn is_editing(&self) -> bool {
-        self.editing.is_some()
-    }
-
-    fn typed(&self, c: char) -> Option<AppAction> {
-        Some(AppAction::Welcome(Action::Edit(TextEdit::Insert(c))))
+        self.picking.is_some()
     }
 
     fn status(&self) -> StepStatus {
-        if self.target.is_some() {
-            StepStatus::Pass
-        } else {
-            StepStatus::NotStarted
+        match &self.target {
+            None => StepStatus::NotStarted,
+            Some(_) if !self.target_is_known() => StepStatus::Warn,
+            Some(_) => StepStatus::Pass,
         }
     }
 
@@ -355,7 +398,10 @@ impl Screen for Welcome {
         lines.push(Line::raw(""));
         lines.extend(self.target_lines(look));
         lines.push(Line::raw(""));
-        lines.extend(self.settings_lines(look));
+        match self.picking {
+            Some(at) => lines.extend(self.pick_lines(at, look)),
+            None => lines.extend(self.settings_lines(look)),
+        }
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .render(area, buf);

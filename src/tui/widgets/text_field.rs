@@ -1,7 +1,10 @@
 //! A one-line text value with a cursor, edited in place.
 
+use ratatui::text::Span;
+
 use crate::tui::action::Action;
 use crate::tui::keymap::{Binding, keys};
+use crate::tui::screens::Look;
 
 /// An edit to a text field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +41,22 @@ pub fn edit_bindings(wrap: fn(TextEdit) -> Action) -> Vec<Binding> {
     .into_iter()
     .map(|(keys, label, edit)| Binding::new(keys, label, wrap(edit)).help_only())
     .collect()
+}
+
+/// A field being edited: the value with the cursor cell highlighted.
+pub fn field_spans(field: &TextField, look: Look) -> Vec<Span<'static>> {
+    let theme = look.theme;
+    let chars: Vec<char> = field.value().chars().collect();
+    let before: String = chars[..field.cursor()].iter().collect();
+    let at: String = chars
+        .get(field.cursor())
+        .map_or(" ".into(), |c| c.to_string());
+    let after: String = chars.iter().skip(field.cursor() + 1).collect();
+    vec![
+        Span::styled(before, theme.editing()),
+        Span::styled(at, theme.editing().patch(theme.selected())),
+        Span::styled(after, theme.editing()),
+    ]
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

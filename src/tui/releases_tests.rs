@@ -1,0 +1,406 @@
+//! The Releases step on the App alone: the review it asks for, worker events fed by hand (a
+//! real upgrade plan from the catalogue, judged by `knowledge::impact` from hand-made probe
+//! results), acknowledgements and the filter, and snapshots at 80x24 and 120x40.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crossterm::event::KeyCode;
+
+use super::action::{Effect, RunId};
+use super::app::{App, SessionStart, Setup};
+use super::event::Event;
+use super::screens::releases::{ReleaseInfo, Review, ReviewError, Reviewed, Work, WorkEvent};
+use super::screens::{ScreenId, StepStatus};
+use super::session::{Saved, SavedConnection, Session};
+use super::test_support::*;
+use crate::checks::runner::{CheckEvent, CheckResult};
+use crate::checks::{CheckId, Outcome};
+use crate::db::Engine;
+use crate::db::inspect::{Product, ServerInfo};
+use crate::knowledge::impact::{self, Measurements};
+use crate::knowledge::probes::{self, ProbeOutcome, ProbeResult};
+use crate::knowledge::scan::ScanReport;
+use crate::version::Version;
+
+const QUERIES: &str = "1.2/query-service-required";
+const GLOSSARY: &str = "glossary-draft-terms-approved";
+
+fn snapshot(name: &str, app: &App) {
+    for (width, height) in [(80, 24), (120, 40)] {
+        insta::assert_snapshot!(format!("{name}_{width}x{height}"), draw(app, width, height));
+    }
+}
+
+fn v(text: &str) -> Version {
+    text.parse().expect("a version")
+}
+
+/// The review of 1.1.5 → 1.2.0: the queries probe finds 3 rows, the Domo one 2 services (or
+/// none), the glossary probe cannot run, every other probe finds nothing.
+fn review(domo: bool) -> Review {
+    let catalogue = catalogue();
+    let plan = catalogue.plan(&v("1.1.5"), &v("1.2.0")).expect("a plan");
+    let mut board = BTreeMap::new();
+    for item in plan.items.iter().filter(|i| !i.probes.is_empty()) {
+        let results = item
+            .probes
+            .iter()
+            .map(|probe| {
+                let outcome = match (item.id.as_str(), probe.id.as_str()) {
+                    ("query-service-required", _) => ProbeOutcome::Found {
+                        count: 3,
+                        samples: vec!["SELECT 1 /* ad-hoc query 0_8 */".into()],
+                    },
+                    ("domo-sandbox-domain-renamed", "domo-database-sandbox-domain") if domo => {
+                        ProbeOutcome::Found {
+                            count: 2,
+                            samples: vec!["domo_sales".into(), "domo_ops".into()],
+                        }
+                    }
+                    (GLOSSARY, _) => ProbeOutcome::Failed {
+                        error: "permission denied for table glossary_term_entity".into(),
+                        remediation: "GRANT SELECT ON glossary_term_entity TO om".into(),
+                    },
+                    _ => ProbeOutcome::Clear,
+                };
+                ProbeResult {
+                    probe: probe.id.clone(),
+                    effect: probe.effect,
+                    text: probes::describe(probe, &outcome),
+                    outcome,
+                }
+            })
+            .collect();
+        board.insert(item.key(), results);
+    }
+    let server = ServerInfo {
+        product: Product::Postgres,
+        version_text: "15.4".into(),
+        version: Some(semver::Version::new(15, 4, 0)),
+    };
+    let scan = ScanReport::default();
+    let measurements = Measurements {
+        probes: Some(&board),
+        no_database: "",
+        scan: &scan,
+        server: Some(&server),
+    };
+    let release = catalogue.release_of(&v("1.2.0")).expect("1.2 is known");
+    Review {
+        from: plan.from.clone(),
+        to: plan.to.clone(),
+        stops: plan.stops.clone(),
+        server: Some("PostgreSQL 15.4".into()),
+        scan: scan.clone(),
+        releases: vec![ReleaseInfo {
+            version: release.version.clone(),
+            date: release.date.clone(),
+            notes: release.notes.clone(),
+        }],
+        items: plan
+            .items
+            .iter()
+            .map(|item| Reviewed {
+                item: (*item).clone(),
+                impact: impact::assess(item, &measurements),
+            })
+            .collect(),
+    }
+}
+
+fn reviews(effects: &[Effect]) -> Vec<&Work> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Releases(work) => Some(work),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Target 1.2.0, on the Releases step: returns the review it started.
+fn on_releases(app: &mut App) -> RunId {
+    pick_target(app, "1.2.0");
+    type_keys(app, "nn");
+    let effects = type_keys(app, "n");
+    assert_eq!(app.screen(), ScreenId::Releases);
+    match reviews(&effects).as_slice() {
+        [Work::Review(job)] => job.run,
+        other => panic!("arriving starts a review: {other:?}"),
+    }
+}
+
+fn reviewed(app: &mut App, run: RunId, review: Review) {
+    app.handle(Event::Releases(WorkEvent::Reviewed {
+        run,
+        result: Box::new(Ok(review)),
+    }));
+}
+
+/// Moves the selection down to the item with this id.
+fn select(app: &mut App, id: &str) {
+    for _ in 0..40 {
+        if draw(app, 120, 40).contains(&format!("1.2/{id} ·")) {
+            return;
+        }
+        press(app, KeyCode::Down);
+    }
+    panic!("{id} is not in the list");
+}
+
+#[test]
+fn arriving_reviews_the_target_with_the_database_form() {
+    let mut app = app();
+    pick_target(&mut app, "1.2.0");
+    type_keys(&mut app, "nn");
+    let effects = type_keys(&mut app, "n");
+    let [Work::Review(job)] = reviews(&effects).as_slice() else {
+        panic!("a review starts");
+    };
+    assert_eq!(job.target, v("1.2.0"));
+    assert_eq!(job.settings.host.value, "db.internal");
+    assert_eq!(job.files.workflows, None);
+    assert!(app.is_busy());
+    assert_eq!(app.current().status(), StepStatus::Running);
+    // Coming back to a current review does not start another.
+    press(&mut app, KeyCode::Left);
+    assert!(reviews(&press(&mut app, KeyCode::Right)).is_empty());
+}
+
+#[test]
+fn snapshots_while_probing() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    app.handle(Event::Releases(WorkEvent::Planned {
+        run,
+        from: v("1.1.5"),
+        probes: vec![
+            (
+                CheckId::new("release.query_service_required"),
+                "Query entity now requires a database service (1.2)".into(),
+            ),
+            (
+                CheckId::new("release.domo_sandbox_domain_renamed"),
+                "Domo connectors: sandboxDomain renamed to instanceDomain (1.2)".into(),
+            ),
+            (
+                CheckId::new("release.glossary_draft_terms_approved"),
+                "Glossary terms in Draft become Approved (1.2)".into(),
+            ),
+        ],
+    }));
+    app.handle(Event::Releases(WorkEvent::Probe {
+        run,
+        event: CheckEvent::Finished(CheckResult {
+            id: CheckId::new("release.query_service_required"),
+            title: String::new(),
+            outcome: Outcome::warn("3 queries"),
+            duration: std::time::Duration::from_millis(40),
+        }),
+    }));
+    app.handle(Event::Releases(WorkEvent::Probe {
+        run,
+        event: CheckEvent::Started(CheckId::new("release.domo_sandbox_domain_renamed")),
+    }));
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("1 of 3"), "{screen}");
+    snapshot("releases_probing", &app);
+}
+
+#[test]
+fn items_are_grouped_marked_and_explained() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    reviewed(&mut app, run, review(true));
+    assert!(!app.is_busy());
+    assert_eq!(app.current().status(), StepStatus::Warn);
+    let screen = draw(&app, 120, 40);
+    // The first thing to act on is selected: the queries the migration deletes.
+    assert!(screen.contains("› [ ] ✘ affects you"), "{screen}");
+    assert!(screen.contains("3 queries will be deleted"), "{screen}");
+    assert!(screen.contains("What to do:"), "{screen}");
+    assert!(screen.contains("110-to-120.md"), "{screen}");
+    assert!(screen.contains("Breaking changes"), "{screen}");
+    assert!(screen.contains("Connection changes"), "{screen}");
+    snapshot("releases_review", &app);
+}
+
+#[test]
+fn a_probe_that_could_not_run_is_unknown_and_says_why() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    reviewed(&mut app, run, review(true));
+    select(&mut app, GLOSSARY);
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("! unknown: the probe could not run"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("denied for table glossary_term_entity"),
+        "{screen}"
+    );
+    snapshot("releases_failed_probe", &app);
+}
+
+#[test]
+fn space_acknowledges_breaking_items_only_and_the_session_keeps_them() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    reviewed(&mut app, run, review(true));
+    let effects = type_keys(&mut app, " ");
+    assert!(app.session().acknowledged.contains(QUERIES));
+    let saved = effects.iter().any(|e| match e {
+        Effect::SaveSession(s) => s.acknowledged.contains(QUERIES),
+        _ => false,
+    });
+    assert!(saved, "an acknowledgement is saved at once");
+    assert!(draw(&app, 120, 40).contains("[x] acknowledged"));
+    // A connection change cannot be acknowledged: its key does nothing.
+    select(&mut app, "domo-sandbox-domain-renamed");
+    type_keys(&mut app, " ");
+    assert_eq!(app.session().acknowledged.len(), 1);
+    // Space again takes it back.
+    for _ in 0..40 {
+        press(&mut app, KeyCode::Up);
+    }
+    type_keys(&mut app, " ");
+    assert!(app.session().acknowledged.is_empty());
+}
+
+#[test]
+fn acknowledging_every_open_breaking_item_passes_the_step() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    reviewed(&mut app, run, review(false));
+    assert_eq!(app.current().status(), StepStatus::Warn);
+    for _ in 0..40 {
+        press(&mut app, KeyCode::Up);
+    }
+    for _ in 0..40 {
+        let screen = draw(&app, 120, 40);
+        if screen.contains("[ ] not acknowledged") {
+            type_keys(&mut app, " ");
+        }
+        press(&mut app, KeyCode::Down);
+    }
+    assert_eq!(app.current().status(), StepStatus::Pass);
+    assert!(app.session().acknowledged.contains(QUERIES));
+    assert!(
+        app.session()
+            .acknowledged
+            .contains(&format!("1.2/{GLOSSARY}"))
+    );
+}
+
+#[test]
+fn the_filter_shows_what_affects_you_and_what_cannot_be_told() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    reviewed(&mut app, run, review(true));
+    let all = draw(&app, 120, 40);
+    type_keys(&mut app, "f");
+    let filtered = draw(&app, 120, 40);
+    assert!(filtered.contains("showing what affects you"), "{filtered}");
+    assert!(!filtered.contains("✔ not you"), "{filtered}");
+    assert!(filtered.contains("✘ affects you"), "{filtered}");
+    assert_ne!(all, filtered);
+    snapshot("releases_affecting_me", &app);
+    type_keys(&mut app, "f");
+    assert!(draw(&app, 120, 40).contains("✔ not you"));
+}
+
+#[test]
+fn acknowledgements_come_back_with_the_session() {
+    let mut acknowledged = std::collections::BTreeSet::new();
+    acknowledged.insert(QUERIES.to_string());
+    let mut app = App::new(Setup {
+        session: SessionStart::Offer(Saved {
+            path: "/state/wizard-session.json".into(),
+            saved_at: "2026-11-26T11:00:00Z".parse().unwrap(),
+            session: Session {
+                screen: ScreenId::Releases,
+                target: Some("1.2.0".into()),
+                connection: SavedConnection {
+                    engine: Engine::Postgres,
+                    host: "db.internal".into(),
+                    port: "5432".into(),
+                    user: "om".into(),
+                    database: "openmetadata_db".into(),
+                    schema: "public".into(),
+                },
+                acknowledged,
+                last_backup: None,
+            },
+        }),
+        ..setup()
+    });
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen(), ScreenId::Releases);
+    let run = match reviews(&effects).as_slice() {
+        [Work::Review(job)] => job.run,
+        other => panic!("the resumed step reviews: {other:?}"),
+    };
+    reviewed(&mut app, run, review(true));
+    assert!(draw(&app, 120, 40).contains("› [x] ✘ affects you"));
+}
+
+#[test]
+fn another_target_makes_the_review_stale_and_arriving_reviews_again() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    reviewed(&mut app, run, review(true));
+    type_keys(&mut app, "ppp");
+    pick_target(&mut app, "1.2.1");
+    assert_eq!(
+        app.screen_of(ScreenId::Releases).status(),
+        StepStatus::NotStarted
+    );
+    type_keys(&mut app, "nn");
+    let effects = type_keys(&mut app, "n");
+    let [Work::Review(job)] = reviews(&effects).as_slice() else {
+        panic!("a new review for the new target");
+    };
+    assert_eq!(job.target, v("1.2.1"));
+    // The old review's late answer is not taken for the new one.
+    reviewed(&mut app, run, review(true));
+    assert!(app.is_busy());
+}
+
+#[test]
+fn a_workflows_folder_is_typed_and_reviewed_with() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    reviewed(&mut app, run, review(true));
+    type_keys(&mut app, "w");
+    assert!(app.current().is_editing());
+    type_keys(&mut app, "/opt/wf");
+    let effects = press(&mut app, KeyCode::Enter);
+    let [Work::Review(job)] = reviews(&effects).as_slice() else {
+        panic!("reviewed again with the folder");
+    };
+    assert_eq!(job.files.workflows, Some(PathBuf::from("/opt/wf")));
+    assert!(draw(&app, 80, 24).contains("workflows /opt/wf"));
+}
+
+#[test]
+fn snapshots_a_review_that_could_not_run() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    app.handle(Event::Releases(WorkEvent::Reviewed {
+        run,
+        result: Box::new(Err(ReviewError {
+            message: "cannot tell what is installed: installed version unknown: connection \
+                      refused by db.internal:5432"
+                .into(),
+            hint: "Test the connection on the Database step: the review reads the installed \
+                   version from the OpenMetadata database."
+                .into(),
+        })),
+    }));
+    assert_eq!(app.current().status(), StepStatus::Fail);
+    snapshot("releases_error", &app);
+    let effects = type_keys(&mut app, "r");
+    assert_eq!(reviews(&effects).len(), 1, "r tries again");
+}

@@ -1,0 +1,804 @@
+//! Backup: choose how (method, folder, format, compression), take the backup with a live
+//! progress bar per table and overall, then see where it is and check it (verify, test
+//! restore). Earlier backups in the folder are listed with whether they were verified, and one
+//! can be picked instead of taking a new one. The work itself is `backup::take`, `verify`,
+//! `rehearse` and `locate`, run by the loop's workers.
+
+mod view;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::{Look, Screen, StepStatus};
+use crate::backup::locate::FoundBackup;
+use crate::backup::manifest::{FileFormat, Manifest, Method};
+use crate::backup::output::Compression;
+use crate::backup::progress::ProgressEvent;
+use crate::backup::rehearse::RestoreCheck;
+use crate::backup::restore::RestoreError;
+use crate::backup::take::{Backup as Taken, BackupError, BackupRequest};
+use crate::backup::verify::{VerifyError, VerifyReport};
+use crate::config::DbSettings;
+use crate::tui::action::{Action as AppAction, Effect, JobId, RunId};
+use crate::tui::keymap::{Binding, keys};
+use crate::tui::screens::ScreenId;
+use crate::tui::widgets::progress::Progress;
+use crate::tui::widgets::text_field::{self, TextEdit, TextField};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Up,
+    Down,
+    /// Tab: between the options (or the chosen backup) and the list of backups found.
+    SwitchFocus,
+    /// Next choice of the selected option, or edit the folder.
+    Change,
+    EditText(TextEdit),
+    Commit,
+    CancelEdit,
+    /// Take a backup with the options.
+    Start,
+    /// Stop the running work.
+    Cancel,
+    /// Show the options instead of the chosen backup, or back.
+    ToggleOptions,
+    Verify,
+    TestRestore,
+    /// Make the selected backup of the list the one to keep and check.
+    Use,
+}
+
+/// Work for the loop's backup worker.
+#[derive(Debug, Clone)]
+pub enum Work {
+    Take {
+        run: RunId,
+        request: Box<BackupRequest>,
+    },
+    Verify {
+        run: RunId,
+        path: PathBuf,
+    },
+    /// Restore into a scratch database on `server` (a new name is made there) and compare.
+    TestRestore {
+        run: RunId,
+        path: PathBuf,
+        manifest: Box<Manifest>,
+        server: Box<DbSettings>,
+    },
+    /// Look for backups in these folders.
+    Find {
+        dirs: Vec<PathBuf>,
+    },
+}
+
+impl Work {
+    /// The run a crash of this work is reported for (finding backups has none).
+    pub fn run_id(&self) -> Option<RunId> {
+        match self {
+            Work::Take { run, .. } | Work::Verify { run, .. } | Work::TestRestore { run, .. } => {
+                Some(*run)
+            }
+            Work::Find { .. } => None,
+        }
+    }
+}
+
+/// What the worker reports.
+#[derive(Debug)]
+pub enum WorkEvent {
+    Progress {
+        run: RunId,
+        /// Since the work started.
+        elapsed: Duration,
+        event: ProgressEvent,
+    },
+    Taken {
+        run: RunId,
+        result: Box<Result<Taken, BackupError>>,
+    },
+    Verified {
+        run: RunId,
+        result: Box<Result<VerifyReport, VerifyError>>,
+    },
+    Restored {
+        run: RunId,
+        result: Box<Result<RestoreCheck, RestoreError>>,
+    },
+    /// The task died (a bug): said instead of waiting forever.
+    Crashed {
+        run: RunId,
+        reason: String,
+    },
+    Found(Vec<FoundBackup>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    Backup,
+    Verify,
+    TestRestore,
+}
+
+impl Task {
+    fn noun(self) -> &'static str {
+        match self {
+            Task::Backup => "backup",
+            Task::Verify => "verification",
+            Task::TestRestore => "test restore",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Running {
+    run: RunId,
+    task: Task,
+    /// Method of a backup (external tools report no progress).
+    method: Method,
+    /// What the work is on: the folder of a backup, the file of a verify or restore.
+    on: PathBuf,
+    progress: Progress,
+    cancelling: bool,
+}
+
+/// How the last task ended when it left no result to show with the backup.
+#[derive(Debug, Clone, PartialEq)]
+enum Ended {
+    Failed {
+        task: Task,
+        message: String,
+        hint: Option<String>,
+    },
+    Cancelled {
+        task: Task,
+        message: String,
+    },
+}
+
+/// The backup the wizard keeps: taken here, picked from the list, or from the saved session.
+#[derive(Debug, Clone)]
+struct Chosen {
+    path: PathBuf,
+    manifest: Option<Manifest>,
+    bytes: Option<u64>,
+    /// Taken during this run (its numbers are fresh).
+    taken: bool,
+    removed_partials: Vec<PathBuf>,
+    verify: Option<Result<VerifyReport, String>>,
+    restore: Option<Result<RestoreCheck, (String, Option<String>)>>,
+}
+
+impl Chosen {
+    fn path_only(path: PathBuf) -> Chosen {
+        Chosen {
+            path,
+            manifest: None,
+            bytes: None,
+            taken: false,
+            removed_partials: Vec::new(),
+            verify: None,
+            restore: None,
+        }
+    }
+
+    fn found(found: &FoundBackup) -> Chosen {
+        Chosen {
+            manifest: found.manifest.clone(),
+            bytes: Some(found.bytes),
+            ..Chosen::path_only(found.path.clone())
+        }
+    }
+
+    fn manifest_path(&self) -> PathBuf {
+        crate::backup::manifest::path_for(&self.path)
+    }
+
+    /// A test restore needs the manifest of a built-in SQL backup (what it compares with).
+    fn restorable(&self) -> Result<&Manifest, &'static str> {
+        match &self.manifest {
+            None => Err("needs a manifest (backups of om-upgrade have one)"),
+            Some(m) if m.method == Method::Builtin && m.format == FileFormat::Sql => Ok(m),
+            Some(_) => Err("needs a built-in backup in the sql format"),
+        }
+    }
+
+    /// Checked, and how it went: a failed check wins over a passed one.
+    fn checked(&self) -> Option<bool> {
+        let verify = match &self.verify {
+            Some(Ok(report)) => Some(report.ok()),
+            Some(Err(_)) => Some(false),
+            None => None,
+        };
+        let restore = match &self.restore {
+            Some(Ok(check)) => Some(check.ok()),
+            Some(Err(_)) => Some(false),
+            None => None,
+        };
+        match (verify, restore) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (None, None) => self
+                .manifest
+                .as_ref()
+                .and_then(|m| m.verification.as_ref())
+                .map(|v| v.ok),
+            _ => Some(true),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Method,
+    Folder,
+    Format,
+    Compression,
+}
+
+impl Field {
+    const ALL: [Field; 4] = [
+        Field::Method,
+        Field::Folder,
+        Field::Format,
+        Field::Compression,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Field::Method => "method",
+            Field::Folder => "folder",
+            Field::Format => "format",
+            Field::Compression => "compression",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Focus {
+    Top,
+    List,
+}
+
+#[derive(Debug, Clone)]
+pub struct Backup {
+    method: Method,
+    folder: String,
+    default_folder: PathBuf,
+    format: FileFormat,
+    compression: Compression,
+    /// Interpreter for `metadata backup` (the first `--python`), else python3.
+    python: Option<PathBuf>,
+    field: Field,
+    editing: Option<TextField>,
+    focus: Focus,
+    /// Show the options even though a backup is chosen.
+    options: bool,
+    running: Option<Running>,
+    ended: Option<Ended>,
+    chosen: Option<Chosen>,
+    found: Option<Vec<FoundBackup>>,
+    selected: usize,
+    last_run: u64,
+}
+
+/// The choices of a method: `metadata backup` and the native tools write one format, plain.
+fn formats(method: Method) -> &'static [FileFormat] {
+    match method {
+        Method::Builtin => &[FileFormat::Sql, FileFormat::OmCli],
+        Method::MetadataCli => &[FileFormat::OmCli],
+        Method::Native => &[FileFormat::Native],
+    }
+}
+
+fn compressions(method: Method) -> &'static [Compression] {
+    match method {
+        Method::Builtin => &[Compression::None, Compression::Zstd, Compression::Gzip],
+        Method::MetadataCli | Method::Native => &[Compression::None],
+    }
+}
+
+fn next_of<T: Copy + PartialEq>(choices: &[T], current: T) -> T {
+    let at = choices.iter().position(|c| *c == current).unwrap_or(0);
+    choices[(at + 1) % choices.len()]
+}
+
+impl Backup {
+    pub fn new(default_folder: PathBuf, python: Option<PathBuf>) -> Backup {
+        Backup {
+            method: Method::Builtin,
+            folder: default_folder.display().to_string(),
+            default_folder,
+            format: FileFormat::Sql,
+            compression: Compression::None,
+            python,
+            field: Field::Method,
+            editing: None,
+            focus: Focus::Top,
+            options: false,
+            running: None,
+            ended: None,
+            chosen: None,
+            found: None,
+            selected: 0,
+            last_run: 0,
+        }
+    }
+
+    /// The backup to keep (taken or picked), for the session and the summary.
+    pub fn last_backup(&self) -> Option<&Path> {
+        self.chosen.as_ref().map(|c| c.path.as_path())
+    }
+
+    /// Takes the backup of a saved session; its details come with the next look at the folder.
+    pub fn resume(&mut self, path: Option<&Path>) {
+        if let Some(path) = path {
+            self.chosen = Some(Chosen::path_only(path.to_path_buf()));
+        }
+    }
+
+    /// The folders to look for backups in: the chosen folder, the default one, and the one of
+    /// the chosen backup.
+    fn search_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = vec![
+            PathBuf::from(self.folder.trim()),
+            self.default_folder.clone(),
+        ];
+        if let Some(parent) = self.chosen.as_ref().and_then(|c| c.path.parent()) {
+            dirs.push(parent.to_path_buf());
+        }
+        dirs.retain(|d| !d.as_os_str().is_empty());
+        dirs.dedup();
+        dirs
+    }
+
+    /// Looks at the folders again (on entering the step, after each task).
+    pub fn refresh(&self) -> Effect {
+        Effect::Backup(Work::Find {
+            dirs: self.search_dirs(),
+        })
+    }
+
+    fn next_run(&mut self) -> RunId {
+        self.last_run += 1;
+        RunId(self.last_run)
+    }
+
+    fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// `connection` is the Database step's form as settings, or why it is not usable.
+    pub fn update(
+        &mut self,
+        action: Action,
+        connection: Result<DbSettings, String>,
+    ) -> Vec<Effect> {
+        match action {
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::SwitchFocus => {
+                self.focus = match self.focus {
+                    Focus::Top if self.found.as_ref().is_some_and(|f| !f.is_empty()) => Focus::List,
+                    _ => Focus::Top,
+                };
+            }
+            Action::Change => self.change(),
+            Action::EditText(edit) => {
+                if let Some(field) = &mut self.editing {
+                    field.apply(edit);
+                }
+            }
+            Action::Commit => {
+                if let Some(field) = self.editing.take() {
+                    let changed = field.value().trim() != self.folder;
+                    self.folder = field.value().trim().to_string();
+                    if changed {
+                        return vec![self.refresh()];
+                    }
+                }
+            }
+            Action::CancelEdit => self.editing = None,
+            Action::ToggleOptions => self.options = !self.options,
+            Action::Start => return self.start(connection).into_iter().collect(),
+            Action::Cancel => {
+                if let Some(running) = &mut self.running
+                    && running.task != Task::Verify
+                {
+                    running.cancelling = true;
+                    return vec![Effect::Cancel(JobId {
+                        step: ScreenId::Backup,
+                        run: running.run,
+                    })];
+                }
+            }
+            Action::Verify => {
+                if let Some(chosen) = &self.chosen
+                    && !self.is_running()
+                {
+                    let path = chosen.path.clone();
+                    let run = self.begin(Task::Verify, path.clone());
+                    return vec![Effect::Backup(Work::Verify { run, path })];
+                }
+            }
+            Action::TestRestore => return self.test_restore(connection).into_iter().collect(),
+            Action::Use => {
+                if let Some(found) = self.found.as_ref().and_then(|f| f.get(self.selected)) {
+                    let same = self.chosen.as_ref().is_some_and(|c| c.path == found.path);
+                    if !same {
+                        self.chosen = Some(Chosen::found(found));
+                    }
+                    self.options = false;
+                    self.focus = Focus::Top;
+                    self.ended = None;
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        match self.focus {
+            Focus::Top => {
+                let at = Field::ALL
+                    .iter()
+                    .position(|f| *f == self.field)
+                    .unwrap_or(0);
+                let at = at.saturating_add_signed(delta).min(Field::ALL.len() - 1);
+                self.field = Field::ALL[at];
+            }
+            Focus::List => {
+                let last = self.found.as_ref().map_or(0, |f| f.len().saturating_sub(1));
+                self.selected = self.selected.saturating_add_signed(delta).min(last);
+            }
+        }
+    }
+
+    fn change(&mut self) {
+        match self.field {
+            Field::Method => {
+                self.method = next_of(
+                    &[Method::Builtin, Method::MetadataCli, Method::Native],
+                    self.method,
+                );
+                // Each method has its own formats; keep what still applies.
+                if !formats(self.method).contains(&self.format) {
+                    self.format = formats(self.method)[0];
+                }
+                if !compressions(self.method).contains(&self.compression) {
+                    self.compression = Compression::None;
+                }
+            }
+            Field::Folder => self.editing = Some(TextField::new(self.folder.clone())),
+            Field::Format => self.format = next_of(formats(self.method), self.format),
+            Field::Compression => {
+                self.compression = next_of(compressions(self.method), self.compression);
+            }
+        }
+    }
+
+    fn begin(&mut self, task: Task, on: PathBuf) -> RunId {
+        let run = self.next_run();
+        self.running = Some(Running {
+            run,
+            task,
+            method: self.method,
+            on,
+            progress: Progress::default(),
+            cancelling: false,
+        });
+        self.ended = None;
+        run
+    }
+
+    fn start(&mut self, connection: Result<DbSettings, String>) -> Option<Effect> {
+        if self.is_running() {
+            return None;
+        }
+        let settings = match connection {
+            Ok(settings) => settings,
+            Err(problem) => {
+                self.ended = Some(Ended::Failed {
+                    task: Task::Backup,
+                    message: format!("the connection is not usable: {problem}"),
+                    hint: Some("Fix it on the Database step (← twice), then come back.".into()),
+                });
+                return None;
+            }
+        };
+        let folder = self.folder.trim();
+        if folder.is_empty() {
+            self.ended = Some(Ended::Failed {
+                task: Task::Backup,
+                message: "no folder to write the backup to".into(),
+                hint: Some(format!(
+                    "Choose one in the options ({}).",
+                    keys::OPTIONS[0].hint()
+                )),
+            });
+            return None;
+        }
+        let output_dir = PathBuf::from(folder);
+        let request = BackupRequest {
+            settings,
+            output_dir: output_dir.clone(),
+            name: None,
+            method: self.method,
+            format: self.format,
+            compression: self.compression,
+            python: self.python.clone(),
+        };
+        let run = self.begin(Task::Backup, output_dir);
+        self.options = false;
+        self.focus = Focus::Top;
+        Some(Effect::Backup(Work::Take {
+            run,
+            request: Box::new(request),
+        }))
+    }
+
+    fn test_restore(&mut self, connection: Result<DbSettings, String>) -> Option<Effect> {
+        if self.is_running() {
+            return None;
+        }
+        let chosen = self.chosen.as_ref()?;
+        let manifest = chosen.restorable().ok()?.clone();
+        let path = chosen.path.clone();
+        let server = match connection {
+            Ok(settings) => settings,
+            Err(problem) => {
+                self.ended = Some(Ended::Failed {
+                    task: Task::TestRestore,
+                    message: format!("the connection is not usable: {problem}"),
+                    hint: Some("Fix it on the Database step, then come back.".into()),
+                });
+                return None;
+            }
+        };
+        let run = self.begin(Task::TestRestore, path.clone());
+        Some(Effect::Backup(Work::TestRestore {
+            run,
+            path,
+            manifest: Box::new(manifest),
+            server: Box::new(server),
+        }))
+    }
+
+    /// Takes what the worker reports; returns more work (a fresh look at the folder).
+    pub fn on_event(&mut self, event: WorkEvent) -> Vec<Effect> {
+        let run = match &event {
+            WorkEvent::Found(found) => {
+                self.on_found(found.clone());
+                return Vec::new();
+            }
+            WorkEvent::Progress { run, .. }
+            | WorkEvent::Taken { run, .. }
+            | WorkEvent::Verified { run, .. }
+            | WorkEvent::Restored { run, .. }
+            | WorkEvent::Crashed { run, .. } => *run,
+        };
+        let Some(running) = self.running.as_mut().filter(|r| r.run == run) else {
+            return Vec::new();
+        };
+        let task = running.task;
+        match event {
+            WorkEvent::Progress { elapsed, event, .. } => {
+                running.progress.apply(event, elapsed);
+                return Vec::new();
+            }
+            WorkEvent::Taken { result, .. } => match *result {
+                Ok(backup) => {
+                    self.chosen = Some(Chosen {
+                        path: backup.path.clone(),
+                        bytes: Some(backup.manifest.file.bytes),
+                        manifest: Some(backup.manifest),
+                        taken: true,
+                        removed_partials: backup.removed_partials,
+                        verify: None,
+                        restore: None,
+                    });
+                    self.options = false;
+                }
+                Err(BackupError::Cancelled) => {
+                    self.ended = Some(Ended::Cancelled {
+                        task,
+                        message: "Backup cancelled: the partial file was removed; nothing was \
+                                  kept under the final name."
+                            .into(),
+                    });
+                }
+                Err(error) => {
+                    self.ended = Some(Ended::Failed {
+                        task,
+                        hint: error.remediation(),
+                        message: error.to_string(),
+                    });
+                }
+            },
+            WorkEvent::Verified { result, .. } => {
+                if let Some(chosen) = &mut self.chosen {
+                    chosen.verify = Some((*result).map_err(|e| e.to_string()));
+                }
+            }
+            WorkEvent::Restored { result, .. } => match *result {
+                Err(error @ RestoreError::Cancelled { .. }) => {
+                    self.ended = Some(Ended::Cancelled {
+                        task,
+                        message: format!(
+                            "Test restore cancelled ({error}); the scratch database was dropped."
+                        ),
+                    });
+                }
+                result => {
+                    if let Some(chosen) = &mut self.chosen {
+                        chosen.restore = Some(result.map_err(|e| (e.to_string(), e.remediation())));
+                    }
+                }
+            },
+            WorkEvent::Crashed { reason, .. } => {
+                self.ended = Some(Ended::Failed {
+                    task,
+                    message: format!("stopped by an internal error: {reason}"),
+                    hint: None,
+                });
+            }
+            WorkEvent::Found(_) => {}
+        }
+        self.running = None;
+        vec![self.refresh()]
+    }
+
+    fn on_found(&mut self, found: Vec<FoundBackup>) {
+        // A resumed or picked backup learns its manifest (and whether it still exists).
+        if let Some(chosen) = &mut self.chosen
+            && let Some(same) = found.iter().find(|f| f.path == chosen.path)
+        {
+            chosen.bytes = Some(same.bytes);
+            chosen.manifest = same.manifest.clone();
+        }
+        self.selected = self.selected.min(found.len().saturating_sub(1));
+        if found.is_empty() && self.focus == Focus::List {
+            self.focus = Focus::Top;
+        }
+        self.found = Some(found);
+    }
+}
+
+impl Screen for Backup {
+    fn bindings(&self) -> Vec<Binding> {
+        let wrap = AppAction::Backup;
+        if self.editing.is_some() {
+            let mut b = vec![
+                Binding::new(keys::COMMIT, "accept", wrap(Action::Commit)),
+                Binding::new(keys::CANCEL, "cancel", wrap(Action::CancelEdit)),
+            ];
+            b.extend(text_field::edit_bindings(|e| {
+                AppAction::Backup(Action::EditText(e))
+            }));
+            return b;
+        }
+        if let Some(running) = &self.running {
+            let label = format!("cancel {}", running.task.noun());
+            return vec![
+                Binding::new(keys::CLOSE, label, wrap(Action::Cancel))
+                    .enabled(running.task != Task::Verify && !running.cancelling),
+            ];
+        }
+        let mut b = Vec::new();
+        let showing_options = self.chosen.is_none() || self.options;
+        match self.focus {
+            Focus::Top if showing_options => {
+                let label = if self.field == Field::Folder {
+                    "edit folder"
+                } else {
+                    "change"
+                };
+                b.push(Binding::new(keys::TOGGLE, label, wrap(Action::Change)));
+            }
+            Focus::Top => {}
+            Focus::List => b.push(Binding::new(
+                keys::CONTINUE,
+                "use this backup",
+                wrap(Action::Use),
+            )),
+        }
+        let again = if self.chosen.is_some() {
+            "back up again"
+        } else {
+            "back up"
+        };
+        b.push(Binding::new(keys::BACKUP, again, wrap(Action::Start)));
+        if let Some(chosen) = &self.chosen {
+            b.push(Binding::new(keys::VERIFY, "verify", wrap(Action::Verify)));
+            b.push(
+                Binding::new(keys::TEST, "test restore", wrap(Action::TestRestore))
+                    .enabled(chosen.restorable().is_ok()),
+            );
+            let label = if self.options {
+                "show backup"
+            } else {
+                "options"
+            };
+            b.push(Binding::new(
+                keys::OPTIONS,
+                label,
+                wrap(Action::ToggleOptions),
+            ));
+        }
+        if self.found.as_ref().is_some_and(|f| !f.is_empty()) {
+            let label = match self.focus {
+                Focus::Top => "backups found",
+                Focus::List => "back",
+            };
+            b.push(Binding::new(
+                keys::FOCUS_NEXT,
+                label,
+                wrap(Action::SwitchFocus),
+            ));
+        }
+        b.push(Binding::new(keys::UP, "previous", wrap(Action::Up)).help_only());
+        b.push(Binding::new(keys::DOWN, "next", wrap(Action::Down)).help_only());
+        b
+    }
+
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+        let mut sections = vec![("This step", self.bindings())];
+        if self.editing.is_none() {
+            sections.push((
+                "While editing the folder",
+                text_field::edit_bindings(|e| AppAction::Backup(Action::EditText(e))),
+            ));
+        }
+        sections
+    }
+
+    fn is_editing(&self) -> bool {
+        self.editing.is_some()
+    }
+
+    fn typed(&self, c: char) -> Option<AppAction> {
+        Some(AppAction::Backup(Action::EditText(TextEdit::Insert(c))))
+    }
+
+    fn is_busy(&self) -> bool {
+        self.is_running()
+    }
+
+    fn quit_warning(&self) -> Option<String> {
+        self.running.as_ref().map(|running| match running.task {
+            Task::Backup => "A backup is running: quitting cancels it, and its partial file is \
+                             removed."
+                .to_string(),
+            Task::TestRestore => "A test restore is running: quitting cancels it, and the \
+                                  scratch database is dropped."
+                .to_string(),
+            Task::Verify => "A verification is reading the backup: quitting stops it (the \
+                             backup is not changed)."
+                .to_string(),
+        })
+    }
+
+    fn status(&self) -> StepStatus {
+        if self.is_running() {
+            return StepStatus::Running;
+        }
+        if matches!(self.ended, Some(Ended::Failed { .. })) {
+            return StepStatus::Fail;
+        }
+        match &self.chosen {
+            None => StepStatus::NotStarted,
+            Some(chosen) => match chosen.checked() {
+                Some(false) => StepStatus::Fail,
+                Some(true) => StepStatus::Pass,
+                None if chosen.taken => StepStatus::Pass,
+                None => StepStatus::Warn,
+            },
+        }
+    }
+
+    fn render(&self, area: Rect, buf: &mut Buffer, look: Look) {
+        self.draw(area, buf, look);
+    }
+}

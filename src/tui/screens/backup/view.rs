@@ -1,0 +1,541 @@
+//! Drawing the Backup step: the options, the running work with its bars, the backup kept with
+//! how to copy and check it, and the backups found.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::{Backup, Chosen, Ended, Field, Focus, Running, Task};
+use crate::backup::manifest::{FileFormat, Method};
+use crate::backup::output::Compression;
+use crate::backup::take;
+use crate::checks::Status;
+use crate::humanize;
+use crate::tui::keymap::keys;
+use crate::tui::screens::{Look, StepStatus};
+use crate::tui::widgets::text_field::field_spans;
+use crate::tui::widgets::{scroll_offset, wrapped_height};
+
+impl Backup {
+    /// Draws the step (read-only).
+    pub(super) fn draw(&self, area: Rect, buf: &mut Buffer, look: Look) {
+        let mut top = Vec::new();
+        if let Some(running) = &self.running {
+            top.extend(self.running_lines(running, area.width, look));
+        } else {
+            if let Some(ended) = &self.ended {
+                top.extend(self.ended_lines(ended, look));
+            }
+            match &self.chosen {
+                Some(chosen) if !self.options => {
+                    top.extend(self.chosen_lines(chosen, area.width, look));
+                }
+                _ => top.extend(self.options_lines(look)),
+            }
+        }
+        if let Some(running) = &self.running {
+            // While it runs, the finished tables take the rest of the screen.
+            let used = wrapped_height(&top, area.width);
+            let [top_area, _, done_area] = Layout::vertical([
+                Constraint::Length(used),
+                Constraint::Length(1),
+                Constraint::Fill(1),
+            ])
+            .areas(area);
+            Paragraph::new(top)
+                .wrap(Wrap { trim: false })
+                .render(top_area, buf);
+            let lines = running
+                .progress
+                .done_lines(usize::from(done_area.height), look);
+            Paragraph::new(lines).render(done_area, buf);
+            return;
+        }
+        // The list keeps at least three rows; the card above wraps into the rest.
+        let wanted = wrapped_height(&top, area.width);
+        let top_height = wanted.min(area.height.saturating_sub(4));
+        let [top_area, _, list_area] = Layout::vertical([
+            Constraint::Length(top_height),
+            Constraint::Length(1),
+            Constraint::Fill(1),
+        ])
+        .areas(area);
+        Paragraph::new(top)
+            .wrap(Wrap { trim: false })
+            .render(top_area, buf);
+        Paragraph::new(self.found_lines(usize::from(list_area.height), list_area.width, look))
+            .render(list_area, buf);
+    }
+
+    fn options_lines(&self, look: Look) -> Vec<Line<'static>> {
+        let theme = look.theme;
+        let selected = |f: Field| self.focus == Focus::Top && self.field == f;
+        let mut lines = vec![Line::styled("Backup options", theme.title())];
+        for field in Field::ALL {
+            let marker = if selected(field) { "›" } else { " " };
+            let mut spans = vec![Span::raw(format!("{marker} {:<12}", field.label()))];
+            let editing = self.editing.as_ref().filter(|_| selected(field));
+            let (value, note): (String, String) = match field {
+                Field::Method => (
+                    method_name(self.method).into(),
+                    match self.method {
+                        Method::Builtin => "one snapshot, streamed; manifest",
+                        Method::MetadataCli => "the official `metadata backup`",
+                        Method::Native => "pg_dump / mysqldump",
+                    }
+                    .into(),
+                ),
+                Field::Folder => (self.folder.clone(), String::new()),
+                Field::Format => (
+                    format_name(self.format).into(),
+                    match self.format {
+                        FileFormat::Sql => "schema and data, plain SQL",
+                        FileFormat::OmCli => "data only, for `metadata restore`",
+                        FileFormat::Native => "what the tool writes",
+                    }
+                    .into(),
+                ),
+                Field::Compression => (
+                    compression_name(self.compression).into(),
+                    if self.method == Method::Builtin {
+                        match self.compression {
+                            Compression::None => "plain text",
+                            Compression::Zstd => "fast; zstd -dc reads it",
+                            Compression::Gzip => "everywhere; gunzip -c reads it",
+                        }
+                    } else {
+                        "set by the method"
+                    }
+                    .into(),
+                ),
+            };
+            match editing {
+                Some(text) => spans.extend(field_spans(text, look)),
+                None => {
+                    spans.push(Span::styled(format!("{value:<13}"), theme.text()));
+                    spans.push(Span::styled(note, theme.dim()));
+                }
+            }
+            let line = Line::from(spans);
+            lines.push(if selected(field) && editing.is_none() {
+                line.style(theme.selected())
+            } else {
+                line
+            });
+        }
+        lines.push(Line::styled(
+            format!(
+                "{} backs up; the file is NAME.partial (mode 0600) until complete.",
+                keys::BACKUP[0].hint()
+            ),
+            theme.dim(),
+        ));
+        lines
+    }
+
+    fn running_lines(&self, running: &Running, width: u16, look: Look) -> Vec<Line<'static>> {
+        let theme = look.theme;
+        let verb = match running.task {
+            Task::Backup => format!(
+                "Backing up into {} ({}, {}{})",
+                running.on.display(),
+                method_name(running.method),
+                format_name(self.format),
+                match self.compression {
+                    Compression::None => String::new(),
+                    other => format!(", {}", compression_name(other)),
+                }
+            ),
+            Task::Verify => format!("Verifying {}", running.on.display()),
+            Task::TestRestore => format!(
+                "Test restore of {} into a scratch database on the same server",
+                running.on.display()
+            ),
+        };
+        let mut lines = vec![Line::from(vec![
+            Span::styled(
+                format!("{} ", crate::tui::screens::spinner(look.tick)),
+                theme.step(StepStatus::Running),
+            ),
+            Span::styled(verb, theme.title()),
+        ])];
+        let reports_progress = running.task != Task::Backup || running.method == Method::Builtin;
+        if reports_progress {
+            lines.extend(running.progress.lines(width, look));
+        } else {
+            lines.push(Line::styled(
+                "The external tool reports no progress; its file appears when it is done.",
+                theme.dim(),
+            ));
+        }
+        lines.push(Line::raw(""));
+        let stop = if running.cancelling {
+            Line::styled("Cancelling…", theme.notice())
+        } else {
+            match running.task {
+                Task::Backup => Line::styled(
+                    format!(
+                        "{} cancels: the partial file is removed and nothing is kept.",
+                        keys::CLOSE[0].hint()
+                    ),
+                    theme.dim(),
+                ),
+                Task::TestRestore => Line::styled(
+                    format!(
+                        "{} cancels: the scratch database is dropped again.",
+                        keys::CLOSE[0].hint()
+                    ),
+                    theme.dim(),
+                ),
+                Task::Verify => Line::styled(
+                    "Verify only reads the file; it runs to the end.",
+                    theme.dim(),
+                ),
+            }
+        };
+        lines.push(stop);
+        lines
+    }
+
+    fn ended_lines(&self, ended: &Ended, look: Look) -> Vec<Line<'static>> {
+        let theme = look.theme;
+        match ended {
+            Ended::Failed {
+                task,
+                message,
+                hint,
+            } => {
+                let mut lines = vec![Line::styled(
+                    format!(
+                        "{} The {} failed: {message}",
+                        Status::Fail.glyph(),
+                        task.noun()
+                    ),
+                    theme.error(),
+                )];
+                if let Some(hint) = hint {
+                    lines.push(Line::from(vec![
+                        Span::styled("What to do: ", theme.title()),
+                        Span::raw(hint.clone()),
+                    ]));
+                }
+                lines
+            }
+            Ended::Cancelled { message, .. } => {
+                vec![Line::styled(message.clone(), theme.notice())]
+            }
+        }
+    }
+
+    fn chosen_lines(&self, chosen: &Chosen, width: u16, look: Look) -> Vec<Line<'static>> {
+        let theme = look.theme;
+        let mut lines = Vec::new();
+        let m = chosen.manifest.as_ref();
+        let size = chosen.bytes.map(humanize::bytes);
+        let headline = match (chosen.taken, m) {
+            (true, Some(m)) => {
+                let took = (m.finished_at - m.started_at).to_std().unwrap_or_default();
+                format!(
+                    "{} Backup complete: {}, {} tables, {} rows, in {}",
+                    Status::Pass.glyph(),
+                    size.clone().unwrap_or_default(),
+                    m.tables.len(),
+                    humanize::count(m.total_rows() as i64),
+                    humanize::duration(took)
+                )
+            }
+            (_, Some(m)) => format!(
+                "Backup of {}: taken {}, {}, {} tables",
+                m.source.openmetadata_version.as_deref().map_or_else(
+                    || "OpenMetadata".to_string(),
+                    |v| format!("OpenMetadata {v}")
+                ),
+                m.finished_at.format("%Y-%m-%d %H:%M UTC"),
+                size.clone().unwrap_or_default(),
+                m.tables.len()
+            ),
+            (_, None) => match &size {
+                Some(size) => format!("Backup ({size}, no manifest)"),
+                None => "Backup (looking for it…)".into(),
+            },
+        };
+        let style = if chosen.taken {
+            theme.status(Status::Pass)
+        } else {
+            theme.title()
+        };
+        lines.push(Line::styled(headline, style));
+        lines.push(Line::raw(chosen.path.display().to_string()));
+        let sha = m
+            .map(|m| m.file.sha256.clone())
+            .or_else(|| match &chosen.verify {
+                Some(Ok(report)) => Some(report.sha256.clone()),
+                _ => None,
+            });
+        let sha = sha.unwrap_or_else(|| "not known yet: verify computes it".into());
+        // The hash on a row of its own when the label would push it over the edge.
+        if usize::from(width) >= "sha256 ".len() + sha.len() {
+            lines.push(Line::from(vec![
+                Span::styled("sha256 ", theme.dim()),
+                Span::raw(sha),
+            ]));
+        } else {
+            lines.push(Line::styled("sha256", theme.dim()));
+            lines.push(Line::raw(sha));
+        }
+        if m.is_some() {
+            let name = chosen
+                .manifest_path()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            lines.push(Line::from(vec![
+                Span::styled("manifest ", theme.dim()),
+                Span::raw(name),
+                Span::styled(" (beside it)", theme.dim()),
+            ]));
+        }
+        for removed in &chosen.removed_partials {
+            lines.push(Line::styled(
+                format!(
+                    "removed {}, left by a backup that did not finish",
+                    removed.display()
+                ),
+                theme.dim(),
+            ));
+        }
+        lines.push(Line::styled(
+            "Keep a copy off this host before upgrading, for example:",
+            theme.notice(),
+        ));
+        lines.push(Line::raw(take::copy_off_host(
+            &chosen.path,
+            &chosen.manifest_path(),
+        )));
+        lines.push(self.verify_line(chosen, look));
+        lines.push(self.restore_line(chosen, look));
+        if let Some(Err((_, Some(hint)))) = &chosen.restore {
+            lines.push(Line::from(vec![
+                Span::styled("What to do: ", theme.title()),
+                Span::raw(hint.clone()),
+            ]));
+        }
+        lines
+    }
+
+    fn verify_line(&self, chosen: &Chosen, look: Look) -> Line<'static> {
+        let theme = look.theme;
+        let label = Span::styled(format!("{:<9}", "verify"), theme.dim());
+        let (status, text) = match &chosen.verify {
+            Some(Ok(report)) => {
+                let text = match report.status() {
+                    Status::Pass => format!("whole and true to its manifest: {}", report.summary()),
+                    worst => report
+                        .findings
+                        .iter()
+                        .find(|f| f.status == worst)
+                        .map_or_else(|| report.summary(), |f| f.text.clone()),
+                };
+                (Some(report.status()), text)
+            }
+            Some(Err(error)) => (Some(Status::Fail), error.clone()),
+            None => match chosen
+                .manifest
+                .as_ref()
+                .and_then(|m| m.verification.as_ref())
+            {
+                Some(v) => (
+                    Some(if v.ok { Status::Pass } else { Status::Fail }),
+                    format!(
+                        "{} (recorded {})",
+                        v.summary,
+                        v.at.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                ),
+                None => (
+                    None,
+                    format!(
+                        "not yet: {} reads it back against its manifest",
+                        keys::VERIFY[0].hint()
+                    ),
+                ),
+            },
+        };
+        match status {
+            Some(status) => Line::from(vec![
+                label,
+                Span::styled(format!("{} ", status.glyph()), theme.status(status)),
+                Span::raw(text),
+            ]),
+            None => Line::from(vec![label, Span::styled(text, theme.dim())]),
+        }
+    }
+
+    fn restore_line(&self, chosen: &Chosen, look: Look) -> Line<'static> {
+        let theme = look.theme;
+        let label = Span::styled(format!("{:<9}", "restore"), theme.dim());
+        match &chosen.restore {
+            Some(Ok(check)) if check.ok() => Line::from(vec![
+                label,
+                Span::styled(
+                    format!("{} ", Status::Pass.glyph()),
+                    theme.status(Status::Pass),
+                ),
+                Span::raw(format!(
+                    "all {} tables restored into '{}' match ({}){}",
+                    check.tables.len(),
+                    check.database,
+                    if check.checksums_compared {
+                        "rows and content checksums"
+                    } else {
+                        "row counts"
+                    },
+                    if check.dropped {
+                        "; scratch database dropped"
+                    } else {
+                        ""
+                    }
+                )),
+            ]),
+            Some(Ok(check)) => {
+                let differ: Vec<String> = check
+                    .tables
+                    .iter()
+                    .filter(|t| !t.ok())
+                    .map(|t| {
+                        format!(
+                            "{} ({} expected, {} restored)",
+                            t.name,
+                            t.expected_rows,
+                            t.restored_rows.map_or("none".into(), |r| r.to_string())
+                        )
+                    })
+                    .collect();
+                Line::from(vec![
+                    label,
+                    Span::styled(
+                        format!("{} ", Status::Fail.glyph()),
+                        theme.status(Status::Fail),
+                    ),
+                    Span::raw(format!("tables differ: {}", differ.join(", "))),
+                ])
+            }
+            Some(Err((error, _))) => Line::from(vec![
+                label,
+                Span::styled(
+                    format!("{} ", Status::Fail.glyph()),
+                    theme.status(Status::Fail),
+                ),
+                Span::raw(error.clone()),
+            ]),
+            None => {
+                let text = match chosen.restorable() {
+                    Ok(_) => format!(
+                        "not yet: {} restores it into a scratch database on the same server \
+                         and compares",
+                        keys::TEST[0].hint()
+                    ),
+                    Err(why) => format!("a test restore {why}"),
+                };
+                Line::from(vec![label, Span::styled(text, theme.dim())])
+            }
+        }
+    }
+
+    fn found_lines(&self, height: usize, width: u16, look: Look) -> Vec<Line<'static>> {
+        let theme = look.theme;
+        let Some(found) = &self.found else {
+            return vec![Line::styled("Looking for earlier backups…", theme.dim())];
+        };
+        let dirs: Vec<String> = self
+            .search_dirs()
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
+        let mut lines = vec![Line::from(vec![
+            Span::styled(format!("Backups found ({})", found.len()), theme.title()),
+            Span::styled(format!("  in {}", dirs.join(", ")), theme.dim()),
+        ])];
+        if found.is_empty() {
+            lines.push(Line::styled("  none", theme.dim()));
+            return lines;
+        }
+        let rows = height.saturating_sub(1);
+        let offset = scroll_offset(self.selected, rows, found.len());
+        for (i, f) in found.iter().enumerate().skip(offset).take(rows) {
+            let selected = self.focus == Focus::List && i == self.selected;
+            let marker = if selected { "›" } else { " " };
+            let (glyph, style, verified) = match (f.verified(), &f.manifest) {
+                (Some(true), _) => ("✔", theme.status(Status::Pass), "verified"),
+                (Some(false), _) => ("✘", theme.status(Status::Fail), "FAILED"),
+                (None, Some(_)) => ("·", theme.dim(), "unverified"),
+                (None, None) => ("·", theme.dim(), "no manifest"),
+            };
+            let chosen = self.chosen.as_ref().is_some_and(|c| c.path == f.path);
+            let name = f
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            // The name carries the time for default names; wide screens add the rest.
+            let more = if width >= 100 {
+                format!(
+                    "  {}  OM {:<7} ",
+                    f.taken_at.format("%Y-%m-%d %H:%M"),
+                    f.openmetadata_version().unwrap_or("?")
+                )
+            } else {
+                String::new()
+            };
+            let line = Line::from(vec![
+                Span::raw(format!("{marker} ")),
+                Span::styled(glyph, style),
+                Span::raw(format!(
+                    " {name:<36} {:>8}{more} ",
+                    humanize::bytes(f.bytes)
+                )),
+                Span::styled(verified, style),
+                // The chosen one is also the card above: said where there is room.
+                Span::styled(
+                    if chosen && width >= 100 {
+                        " (chosen)"
+                    } else {
+                        ""
+                    },
+                    theme.dim(),
+                ),
+            ]);
+            lines.push(if selected {
+                line.style(theme.selected())
+            } else {
+                line
+            });
+        }
+        lines
+    }
+}
+
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Builtin => "builtin",
+        Method::MetadataCli => "metadata-cli",
+        Method::Native => "native",
+    }
+}
+
+fn format_name(format: FileFormat) -> &'static str {
+    match format {
+        FileFormat::Sql => "sql",
+        FileFormat::OmCli => "om-cli",
+        FileFormat::Native => "native",
+    }
+}
+
+fn compression_name(compression: Compression) -> &'static str {
+    match compression {
+        Compression::None => "none",
+        Compression::Zstd => "zstd",
+        Compression::Gzip => "gzip",
+    }
+}

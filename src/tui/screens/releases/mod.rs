@@ -1,0 +1,636 @@
+//! Releases: every item between the installed version and the target, grouped by release and
+//! kind, each marked "affects you", "not you" or "unknown" with its evidence (read-only probes
+//! in the database, hits in openmetadata.yaml and workflow files). Breaking items can be
+//! acknowledged; a details pane says what changes, what the migration does, what to do and
+//! where it is written. The review is the release checks' work (`checks::release`,
+//! `knowledge::impact`), run by the loop's worker.
+
+mod view;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::{Look, Screen, StepStatus};
+use crate::checks::CheckId;
+use crate::checks::runner::CheckEvent;
+use crate::config::DbSettings;
+use crate::knowledge::impact::{Impact, Verdict};
+use crate::knowledge::scan::{ScanInputs, ScanReport};
+use crate::knowledge::{Catalogue, Item, Kind, Stop};
+use crate::tui::action::{Action as AppAction, Effect, RunId};
+use crate::tui::keymap::{Binding, keys};
+use crate::tui::widgets::text_field::{self, TextEdit, TextField};
+use crate::version::Version;
+
+/// Rows a page key moves.
+const PAGE: isize = 8;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    /// Show only what affects this installation (and what cannot be told), or everything.
+    ToggleFilter,
+    /// Acknowledge the selected breaking item, or take the acknowledgement back.
+    Acknowledge,
+    Rerun,
+    EditWorkflows,
+    EditConfig,
+    EditText(TextEdit),
+    Commit,
+    CancelEdit,
+}
+
+/// A review to run.
+#[derive(Debug, Clone)]
+pub struct ReviewJob {
+    pub run: RunId,
+    pub settings: DbSettings,
+    pub target: Version,
+    pub catalogue: Arc<Catalogue>,
+    pub files: ScanInputs,
+    pub backup_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub enum Work {
+    Review(Box<ReviewJob>),
+}
+
+impl Work {
+    pub fn run_id(&self) -> RunId {
+        match self {
+            Work::Review(job) => job.run,
+        }
+    }
+}
+
+/// A release line of the review, for its group heading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseInfo {
+    pub version: String,
+    pub date: Option<String>,
+    pub notes: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reviewed {
+    pub item: Item,
+    pub impact: Impact,
+}
+
+/// What the upgrade crosses, measured.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub from: Version,
+    pub to: Version,
+    pub stops: Vec<Stop>,
+    /// The database server that was probed (`PostgreSQL 15.4`), when known.
+    pub server: Option<String>,
+    pub scan: ScanReport,
+    pub releases: Vec<ReleaseInfo>,
+    /// In plan order: by release, then catalogue order.
+    pub items: Vec<Reviewed>,
+}
+
+/// Why there is no review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewError {
+    pub message: String,
+    pub hint: String,
+}
+
+#[derive(Debug)]
+pub enum WorkEvent {
+    /// The installed version is known; these item checks will probe the database.
+    Planned {
+        run: RunId,
+        from: Version,
+        probes: Vec<(CheckId, String)>,
+    },
+    Probe {
+        run: RunId,
+        event: CheckEvent,
+    },
+    Reviewed {
+        run: RunId,
+        result: Box<Result<Review, ReviewError>>,
+    },
+    Crashed {
+        run: RunId,
+        reason: String,
+    },
+}
+
+/// What a review was asked for; a review for other inputs is stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct For {
+    target: Version,
+    url: String,
+    config: String,
+    workflows: String,
+}
+
+/// A review under way.
+#[derive(Debug, Clone)]
+struct Probing {
+    run: RunId,
+    /// The installed version, once read.
+    from: Option<Version>,
+    probes: Vec<(CheckId, String)>,
+    done: usize,
+    /// The title of the item being probed.
+    current: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum Phase {
+    Running(Probing),
+    Done(Box<Review>),
+    Failed(ReviewError),
+}
+
+#[derive(Debug, Clone)]
+struct State {
+    asked: For,
+    phase: Phase,
+}
+
+/// What the review needs from the rest of the wizard.
+pub struct Inputs<'a> {
+    pub target: Option<&'a Version>,
+    /// The Database step's form as settings, or why it is not usable.
+    pub connection: Result<DbSettings, String>,
+    pub url: String,
+    pub catalogue: Result<&'a Arc<Catalogue>, &'a str>,
+    pub backup_dir: &'a Path,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Input {
+    Workflows,
+    Config,
+}
+
+/// One line of the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Row {
+    Release(usize),
+    Kind(Kind),
+    Item(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Releases {
+    state: Option<State>,
+    /// Keys (`1.2/query-service-required`) of the acknowledged breaking items.
+    acknowledged: BTreeSet<String>,
+    affecting_only: bool,
+    /// Index into the review's items.
+    selected: usize,
+    config: String,
+    workflows: String,
+    /// The environment openmetadata.yaml is read with.
+    files: ScanInputs,
+    editing: Option<(Input, TextField)>,
+    /// Set by the App when the target or the connection no longer match the review.
+    stale: bool,
+    last_run: u64,
+}
+
+fn path_text(path: Option<&PathBuf>) -> String {
+    path.map(|p| p.display().to_string()).unwrap_or_default()
+}
+
+/// An item the operator still has to act on (or decide about).
+fn pending(reviewed: &Reviewed) -> bool {
+    match reviewed.item.kind {
+        Kind::Breaking => reviewed.impact.verdict != Verdict::NotAffected,
+        _ => reviewed.impact.verdict == Verdict::Affects,
+    }
+}
+
+impl Releases {
+    pub fn new(files: ScanInputs) -> Releases {
+        Releases {
+            state: None,
+            acknowledged: BTreeSet::new(),
+            affecting_only: false,
+            selected: 0,
+            config: path_text(files.server_config.as_ref()),
+            workflows: path_text(files.workflows.as_ref()),
+            files,
+            editing: None,
+            stale: false,
+            last_run: 0,
+        }
+    }
+
+    pub fn acknowledged(&self) -> &BTreeSet<String> {
+        &self.acknowledged
+    }
+
+    pub fn resume(&mut self, acknowledged: &BTreeSet<String>) {
+        self.acknowledged = acknowledged.clone();
+    }
+
+    fn review(&self) -> Option<&Review> {
+        match &self.state {
+            Some(State {
+                phase: Phase::Done(review),
+                ..
+            }) => Some(review),
+            _ => None,
+        }
+    }
+
+    fn running(&self) -> bool {
+        matches!(
+            self.state,
+            Some(State {
+                phase: Phase::Running(_),
+                ..
+            })
+        )
+    }
+
+    fn wanted(&self, inputs: &Inputs) -> Option<For> {
+        Some(For {
+            target: inputs.target?.clone(),
+            url: inputs.url.clone(),
+            config: self.config.trim().to_string(),
+            workflows: self.workflows.trim().to_string(),
+        })
+    }
+
+    /// Marks the review stale when the target, the connection or the files changed since.
+    pub fn observe(&mut self, inputs: &Inputs) {
+        let wanted = self.wanted(inputs);
+        self.stale = match &self.state {
+            Some(state) => wanted.as_ref() != Some(&state.asked),
+            None => false,
+        };
+    }
+
+    /// On entering the step: review when there is none yet or it is stale.
+    pub fn on_enter(&mut self, inputs: &Inputs) -> Vec<Effect> {
+        self.observe(inputs);
+        if self.running() || (self.state.is_some() && !self.stale) {
+            return Vec::new();
+        }
+        self.start(inputs).into_iter().collect()
+    }
+
+    fn start(&mut self, inputs: &Inputs) -> Option<Effect> {
+        if self.running() {
+            return None;
+        }
+        let fail = |message: String, hint: &str| {
+            Phase::Failed(ReviewError {
+                message,
+                hint: hint.to_string(),
+            })
+        };
+        let Some(asked) = self.wanted(inputs) else {
+            self.state = None;
+            return None;
+        };
+        let file = |text: &str| (!text.is_empty()).then(|| PathBuf::from(text));
+        let files = ScanInputs {
+            server_config: file(&asked.config),
+            workflows: file(&asked.workflows),
+            env: self.files.env.clone(),
+        };
+        self.stale = false;
+        let (catalogue, settings) = match (inputs.catalogue, &inputs.connection) {
+            (Err(error), _) => {
+                self.state = Some(State {
+                    asked,
+                    phase: fail(error.to_string(), "This is a bug of om-upgrade: report it."),
+                });
+                return None;
+            }
+            (_, Err(problem)) => {
+                self.state = Some(State {
+                    asked,
+                    phase: fail(
+                        format!("the connection is not usable: {problem}"),
+                        "Fix it on the Database step, then come back.",
+                    ),
+                });
+                return None;
+            }
+            (Ok(catalogue), Ok(settings)) => (catalogue.clone(), settings.clone()),
+        };
+        self.last_run += 1;
+        let run = RunId(self.last_run);
+        let target = asked.target.clone();
+        self.state = Some(State {
+            asked,
+            phase: Phase::Running(Probing {
+                run,
+                from: None,
+                probes: Vec::new(),
+                done: 0,
+                current: None,
+            }),
+        });
+        Some(Effect::Releases(Work::Review(Box::new(ReviewJob {
+            run,
+            settings,
+            target,
+            catalogue,
+            files,
+            backup_dir: inputs.backup_dir.to_path_buf(),
+        }))))
+    }
+
+    pub fn update(&mut self, action: Action, inputs: &Inputs) -> Vec<Effect> {
+        match action {
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-PAGE),
+            Action::PageDown => self.move_by(PAGE),
+            Action::ToggleFilter => {
+                self.affecting_only = !self.affecting_only;
+                self.keep_selection_visible();
+            }
+            Action::Acknowledge => {
+                if let Some(reviewed) = self.selected_item()
+                    && reviewed.item.kind == Kind::Breaking
+                {
+                    let key = reviewed.item.key();
+                    if !self.acknowledged.remove(&key) {
+                        self.acknowledged.insert(key);
+                    }
+                }
+            }
+            Action::Rerun => return self.start(inputs).into_iter().collect(),
+            Action::EditWorkflows => {
+                self.editing = Some((Input::Workflows, TextField::new(self.workflows.clone())));
+            }
+            Action::EditConfig => {
+                self.editing = Some((Input::Config, TextField::new(self.config.clone())));
+            }
+            Action::EditText(edit) => {
+                if let Some((_, field)) = &mut self.editing {
+                    field.apply(edit);
+                }
+            }
+            Action::Commit => {
+                if let Some((input, field)) = self.editing.take() {
+                    let value = field.value().trim().to_string();
+                    let slot = match input {
+                        Input::Workflows => &mut self.workflows,
+                        Input::Config => &mut self.config,
+                    };
+                    if *slot != value {
+                        *slot = value;
+                        // New files to read: review again with them.
+                        return self.start(inputs).into_iter().collect();
+                    }
+                }
+            }
+            Action::CancelEdit => self.editing = None,
+        }
+        Vec::new()
+    }
+
+    /// The rows of the list, as the filter shows them.
+    fn rows(&self) -> Vec<Row> {
+        let Some(review) = self.review() else {
+            return Vec::new();
+        };
+        let mut rows = Vec::new();
+        for (r, release) in review.releases.iter().enumerate() {
+            let mut heading = false;
+            for kind in Kind::ALL {
+                let mut kind_heading = false;
+                for (i, reviewed) in review.items.iter().enumerate() {
+                    if reviewed.item.release != release.version || reviewed.item.kind != kind {
+                        continue;
+                    }
+                    if self.affecting_only && reviewed.impact.verdict == Verdict::NotAffected {
+                        continue;
+                    }
+                    if !heading {
+                        rows.push(Row::Release(r));
+                        heading = true;
+                    }
+                    if !kind_heading {
+                        rows.push(Row::Kind(kind));
+                        kind_heading = true;
+                    }
+                    rows.push(Row::Item(i));
+                }
+            }
+        }
+        rows
+    }
+
+    fn visible_items(&self) -> Vec<usize> {
+        self.rows()
+            .into_iter()
+            .filter_map(|r| match r {
+                Row::Item(i) => Some(i),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        let items = self.visible_items();
+        let at = items.iter().position(|i| *i == self.selected).unwrap_or(0);
+        let at = at
+            .saturating_add_signed(delta)
+            .min(items.len().saturating_sub(1));
+        if let Some(i) = items.get(at) {
+            self.selected = *i;
+        }
+    }
+
+    fn keep_selection_visible(&mut self) {
+        let items = self.visible_items();
+        if !items.contains(&self.selected) {
+            self.selected = items
+                .iter()
+                .copied()
+                .find(|i| *i > self.selected)
+                .or_else(|| items.last().copied())
+                .unwrap_or(0);
+        }
+    }
+
+    fn selected_item(&self) -> Option<&Reviewed> {
+        self.review()?
+            .items
+            .get(self.selected)
+            .filter(|_| self.visible_items().contains(&self.selected))
+    }
+
+    pub fn on_event(&mut self, event: WorkEvent) {
+        let run = match &event {
+            WorkEvent::Planned { run, .. }
+            | WorkEvent::Probe { run, .. }
+            | WorkEvent::Reviewed { run, .. }
+            | WorkEvent::Crashed { run, .. } => *run,
+        };
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        let Phase::Running(probing) = &mut state.phase else {
+            return;
+        };
+        if probing.run != run {
+            return;
+        }
+        match event {
+            WorkEvent::Planned { from, probes, .. } => {
+                probing.from = Some(from);
+                probing.probes = probes;
+            }
+            WorkEvent::Probe { event, .. } => match event {
+                CheckEvent::Started(id) => {
+                    probing.current = probing
+                        .probes
+                        .iter()
+                        .find(|(p, _)| *p == id)
+                        .map(|(_, title)| title.clone());
+                }
+                CheckEvent::Finished(_) => probing.done += 1,
+            },
+            WorkEvent::Reviewed { result, .. } => {
+                state.phase = match *result {
+                    Ok(review) => Phase::Done(Box::new(review)),
+                    Err(error) => Phase::Failed(error),
+                };
+                // Start on the first thing to look at.
+                self.selected = self
+                    .review()
+                    .and_then(|r| r.items.iter().position(pending))
+                    .unwrap_or(0);
+                self.keep_selection_visible();
+            }
+            WorkEvent::Crashed { reason, .. } => {
+                state.phase = Phase::Failed(ReviewError {
+                    message: format!("the review stopped by an internal error: {reason}"),
+                    hint: format!("{} tries again.", keys::RERUN[0].hint()),
+                });
+            }
+        }
+    }
+}
+
+impl Screen for Releases {
+    fn bindings(&self) -> Vec<Binding> {
+        let wrap = AppAction::Releases;
+        if self.editing.is_some() {
+            let mut b = vec![
+                Binding::new(keys::COMMIT, "accept", wrap(Action::Commit)),
+                Binding::new(keys::CANCEL, "cancel", wrap(Action::CancelEdit)),
+            ];
+            b.extend(text_field::edit_bindings(|e| {
+                AppAction::Releases(Action::EditText(e))
+            }));
+            return b;
+        }
+        let mut b = Vec::new();
+        if self.review().is_some() {
+            let breaking = self
+                .selected_item()
+                .is_some_and(|r| r.item.kind == Kind::Breaking);
+            b.push(
+                Binding::new(keys::ACKNOWLEDGE, "acknowledge", wrap(Action::Acknowledge))
+                    .enabled(breaking),
+            );
+            let filter = if self.affecting_only {
+                "show all"
+            } else {
+                "affecting me"
+            };
+            b.push(Binding::new(
+                keys::FILTER,
+                filter,
+                wrap(Action::ToggleFilter),
+            ));
+        }
+        b.push(
+            Binding::new(keys::RERUN, "review again", wrap(Action::Rerun)).enabled(!self.running()),
+        );
+        b.push(
+            Binding::new(
+                keys::WORKFLOWS,
+                "workflows folder",
+                wrap(Action::EditWorkflows),
+            )
+            .enabled(!self.running()),
+        );
+        b.push(
+            Binding::new(
+                keys::SERVER_CONFIG,
+                "openmetadata.yaml",
+                wrap(Action::EditConfig),
+            )
+            .enabled(!self.running()),
+        );
+        b.push(Binding::new(keys::UP, "previous item", wrap(Action::Up)).help_only());
+        b.push(Binding::new(keys::DOWN, "next item", wrap(Action::Down)).help_only());
+        b.push(Binding::new(keys::PAGE_UP, "page up", wrap(Action::PageUp)).help_only());
+        b.push(Binding::new(keys::PAGE_DOWN, "page down", wrap(Action::PageDown)).help_only());
+        b
+    }
+
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+        let mut sections = vec![("This step", self.bindings())];
+        if self.editing.is_none() {
+            sections.push((
+                "While editing a path",
+                text_field::edit_bindings(|e| AppAction::Releases(Action::EditText(e))),
+            ));
+        }
+        sections
+    }
+
+    fn is_editing(&self) -> bool {
+        self.editing.is_some()
+    }
+
+    fn typed(&self, c: char) -> Option<AppAction> {
+        Some(AppAction::Releases(Action::EditText(TextEdit::Insert(c))))
+    }
+
+    fn is_busy(&self) -> bool {
+        self.running()
+    }
+
+    fn status(&self) -> StepStatus {
+        let Some(state) = &self.state else {
+            return StepStatus::NotStarted;
+        };
+        match &state.phase {
+            Phase::Running(_) => StepStatus::Running,
+            _ if self.stale => StepStatus::NotStarted,
+            Phase::Failed(_) => StepStatus::Fail,
+            Phase::Done(review) => {
+                let open = review.items.iter().filter(|r| pending(r)).any(|r| {
+                    !(r.item.kind == Kind::Breaking && self.acknowledged.contains(&r.item.key()))
+                });
+                if open {
+                    StepStatus::Warn
+                } else {
+                    StepStatus::Pass
+                }
+            }
+        }
+    }
+
+    fn render(&self, area: Rect, buf: &mut Buffer, look: Look) {
+        self.draw(area, buf, look);
+    }
+}

@@ -1,0 +1,105 @@
+//! Takes, verifies, test-restores and finds backups for the Backup step, with the progress
+//! events of the backup module stamped with the time since the work started.
+
+use std::time::Instant;
+
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::backup::progress::{ProgressEvent, Reporter};
+use crate::backup::{locate, rehearse, take, verify};
+use crate::tui::action::RunId;
+use crate::tui::event::Event;
+use crate::tui::screens::backup::{Work, WorkEvent};
+
+pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: CancellationToken) {
+    let send = |event: WorkEvent| {
+        let _ = events.send(Event::Backup(event));
+    };
+    match work {
+        Work::Take { run, request } => {
+            let mut request = *request;
+            // The result names the file by this folder: absolute, so it reads the same anywhere.
+            request.output_dir = std::path::absolute(&request.output_dir)
+                .unwrap_or_else(|_| request.output_dir.clone());
+            let (progress, forward) = forward_progress(run, events.clone());
+            let result = take::take(&request, Some(progress), cancel).await;
+            let _ = forward.await;
+            send(WorkEvent::Taken {
+                run,
+                result: Box::new(result),
+            });
+        }
+        Work::Verify { run, path } => {
+            let (progress, forward) = forward_progress(run, events.clone());
+            let checked = tokio::task::spawn_blocking(move || {
+                let mut reporter = Reporter::new(Some(progress));
+                let report = verify::verify(&path, None, &mut reporter);
+                if let Ok(report) = &report {
+                    // Recorded in the manifest, as `om-upgrade verify` does, for the list.
+                    let _ = verify::record(report, false);
+                }
+                report
+            })
+            .await;
+            let _ = forward.await;
+            send(match checked {
+                Ok(result) => WorkEvent::Verified {
+                    run,
+                    result: Box::new(result),
+                },
+                Err(error) => WorkEvent::Crashed {
+                    run,
+                    reason: error.to_string(),
+                },
+            });
+        }
+        Work::TestRestore {
+            run,
+            path,
+            manifest,
+            server,
+        } => {
+            let scratch = server.with_database(&rehearse::scratch_name());
+            let (progress, forward) = forward_progress(run, events.clone());
+            let result = rehearse::check(&path, &manifest, &scratch, Some(progress), cancel).await;
+            let _ = forward.await;
+            if let Ok(check) = &result {
+                let _ = rehearse::record(&path, &manifest, check);
+            }
+            send(WorkEvent::Restored {
+                run,
+                result: Box::new(result),
+            });
+        }
+        Work::Find { dirs } => {
+            let found = tokio::task::spawn_blocking(move || locate::find(&dirs))
+                .await
+                .unwrap_or_default();
+            send(WorkEvent::Found(found));
+        }
+    }
+}
+
+/// A progress channel for the backup module whose events reach the App with their time.
+fn forward_progress(
+    run: RunId,
+    events: UnboundedSender<Event>,
+) -> (UnboundedSender<ProgressEvent>, JoinHandle<()>) {
+    let started = Instant::now();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let handle = tokio::spawn(async move {
+        while let Some(event) = rx.recv().await {
+            let progress = WorkEvent::Progress {
+                run,
+                elapsed: started.elapsed(),
+                event,
+            };
+            if events.send(Event::Backup(progress)).is_err() {
+                return;
+            }
+        }
+    });
+    (tx, handle)
+}

@@ -1,0 +1,49 @@
+//! The Clients step's work: find and probe the interpreters, and run the pip commands the
+//! operator confirmed, one after the other, with their output line by line.
+
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio_util::sync::CancellationToken;
+
+use crate::clients::{self, pip};
+use crate::tui::event::Event;
+use crate::tui::screens::clients::{Work, WorkEvent};
+
+pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: CancellationToken) {
+    let send = |event: WorkEvent| {
+        let _ = events.send(Event::Clients(event));
+    };
+    match work {
+        Work::Find { run, request } => {
+            let result = tokio::select! {
+                result = clients::discover(&request) => result,
+                () = cancel.cancelled() => return,
+            };
+            send(WorkEvent::Found {
+                run,
+                result: Box::new(result),
+            });
+        }
+        Work::Pip { run, commands } => {
+            for (index, command) in commands.iter().enumerate() {
+                send(WorkEvent::PipStarted { run, index });
+                let (tx, mut rx) = mpsc::unbounded_channel();
+                let forward_to = events.clone();
+                let forward = tokio::spawn(async move {
+                    while let Some(line) = rx.recv().await {
+                        let _ = forward_to.send(Event::Clients(WorkEvent::PipLine { run, line }));
+                    }
+                });
+                let code = pip::run_streamed(command, tx, cancel.clone())
+                    .await
+                    .map_err(|e| e.to_string());
+                let _ = forward.await;
+                let ok = code == Ok(Some(0));
+                send(WorkEvent::PipExited { run, index, code });
+                if !ok || cancel.is_cancelled() {
+                    break;
+                }
+            }
+            send(WorkEvent::PipDone { run });
+        }
+    }
+}

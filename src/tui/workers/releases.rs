@@ -1,0 +1,135 @@
+//! The release review of the Releases step: the installed version from the database, the
+//! upgrade plan, the operator's files scanned, every probe run (read-only) through the checks
+//! runner with each item reported as it goes, and every item judged.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio_util::sync::CancellationToken;
+
+use crate::checks::release::{self, ProbeBoard};
+use crate::checks::{CheckId, Context};
+use crate::knowledge::impact::{self, Measurements};
+use crate::tui::event::Event;
+use crate::tui::screens::releases::{
+    ReleaseInfo, Review, ReviewError, ReviewJob, Reviewed, Work, WorkEvent,
+};
+
+pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: CancellationToken) {
+    let Work::Review(job) = work;
+    let run = job.run;
+    let ctx = Arc::new(
+        Context::new(
+            job.settings.clone(),
+            Some(job.target.clone()),
+            job.backup_dir.clone(),
+        )
+        .with_catalogue(job.catalogue.clone())
+        .with_files(job.files.clone()),
+    );
+    let result = tokio::select! {
+        result = review(&job, &ctx, &events) => result,
+        // Probes only read: stopping midway leaves nothing behind.
+        () = cancel.cancelled() => return,
+    };
+    ctx.close().await;
+    let _ = events.send(Event::Releases(WorkEvent::Reviewed {
+        run,
+        result: Box::new(result),
+    }));
+}
+
+async fn review(
+    job: &ReviewJob,
+    ctx: &Arc<Context>,
+    events: &UnboundedSender<Event>,
+) -> Result<Review, ReviewError> {
+    let run = job.run;
+    let from = release::installed_from_db(ctx)
+        .await
+        .map_err(|outcome| ReviewError {
+            message: format!("cannot tell what is installed: {}", outcome.summary),
+            hint: "Test the connection on the Database step: the review reads the installed \
+                   version from the OpenMetadata database."
+                .into(),
+        })?;
+    let plan = job
+        .catalogue
+        .plan(&from, &job.target)
+        .map_err(|error| ReviewError {
+            message: error.to_string(),
+            hint: error.hint().to_string(),
+        })?;
+    let probes = plan
+        .items
+        .iter()
+        .filter(|i| !i.probes.is_empty())
+        .map(|i| {
+            (
+                CheckId::owned(i.check_id()),
+                format!("{} ({})", i.title, i.release),
+            )
+        })
+        .collect();
+    let _ = events.send(Event::Releases(WorkEvent::Planned {
+        run,
+        from: plan.from.clone(),
+        probes,
+    }));
+    let scan = job.files.scan(&plan.items);
+    let board: ProbeBoard = Arc::new(Mutex::new(BTreeMap::new()));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let forward_to = events.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(event) = rx.recv().await {
+            let _ = forward_to.send(Event::Releases(WorkEvent::Probe { run, event }));
+        }
+    });
+    let server = release::probe_items(
+        ctx.clone(),
+        &plan.items,
+        &plan.from,
+        &plan.to,
+        &board,
+        Some(tx),
+    )
+    .await;
+    let _ = forward.await;
+    let probed = board.lock().map(|b| b.clone()).unwrap_or_default();
+    let measurements = Measurements {
+        probes: Some(&probed),
+        no_database: "",
+        scan: &scan,
+        server: server.as_ref(),
+    };
+    let items = plan
+        .items
+        .iter()
+        .map(|item| Reviewed {
+            item: (*item).clone(),
+            impact: impact::assess(item, &measurements),
+        })
+        .collect();
+    let mut releases: Vec<ReleaseInfo> = Vec::new();
+    for item in &plan.items {
+        if releases.iter().any(|r| r.version == item.release) {
+            continue;
+        }
+        let release = job.catalogue.release_of(&item.patch);
+        releases.push(ReleaseInfo {
+            version: item.release.clone(),
+            date: release.and_then(|r| r.date.clone()),
+            notes: release.map(|r| r.notes.clone()).unwrap_or_default(),
+        });
+    }
+    Ok(Review {
+        from: plan.from.clone(),
+        to: plan.to.clone(),
+        stops: plan.stops.clone(),
+        server: server.map(|s| format!("{} {}", s.product, s.version_text)),
+        scan,
+        releases,
+        items,
+    })
+}
