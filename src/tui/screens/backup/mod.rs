@@ -529,6 +529,7 @@ impl Backup {
             format: self.format,
             compression: self.compression,
             python: self.python.clone(),
+            tuning: Default::default(),
         };
         let run = self.begin(Task::Backup, output_dir);
         self.options = false;
