@@ -92,15 +92,12 @@ fn recent(ctx: &Arc<Context>) -> Outcome {
     let s = &ctx.settings;
     let folder = &ctx.backup_dir;
     let found = locate::find(std::slice::from_ref(folder));
-    let ours: Vec<_> = found
-        .iter()
-        .filter(|b| b.is_of(&s.host.value, s.port.value, &s.database.value))
-        .collect();
+    let newest = locate::newest_of(&found, &s.host.value, s.port.value, &s.database.value);
     let take_one = format!(
         "Take one now: om-upgrade backup --output {} (add --test-restore to prove it restores).",
         folder.display()
     );
-    let Some(newest) = ours.first() else {
+    let Some(newest) = newest else {
         let mut outcome = Outcome::fail(format!(
             "no backup of {} found in {}",
             s.display_url(),
@@ -125,20 +122,29 @@ fn recent(ctx: &Arc<Context>) -> Outcome {
         .detail("newest", path)
         .fix(take_one);
     }
-    match newest.verified() {
-        Some(true) => {
-            Outcome::pass(format!("verified backup taken {age_text} ago")).detail("file", path)
+    let with_file = |outcome: Outcome| {
+        let outcome = outcome
+            .detail("file", path.clone())
+            .detail("size", humanize::bytes(newest.bytes));
+        match &newest.manifest {
+            Some(manifest) => outcome.detail("sha256", manifest.file.sha256.clone()),
+            None => outcome,
         }
-        Some(false) => Outcome::fail(format!(
+    };
+    match newest.verified() {
+        Some(true) => with_file(Outcome::pass(format!(
+            "verified backup taken {age_text} ago"
+        ))),
+        Some(false) => with_file(Outcome::fail(format!(
             "the newest backup ({age_text} old) FAILED verification"
-        ))
-        .detail("file", path.clone())
+        )))
         .fix(format!(
             "Run `om-upgrade verify {path}` to see why, and take a new backup."
         )),
-        None => Outcome::warn(format!("backup taken {age_text} ago, not verified yet"))
-            .detail("file", path.clone())
-            .fix(format!("Run: om-upgrade verify {path}")),
+        None => with_file(Outcome::warn(format!(
+            "backup taken {age_text} ago, not verified yet"
+        )))
+        .fix(format!("Run: om-upgrade verify {path}")),
     }
 }
 

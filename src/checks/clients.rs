@@ -226,7 +226,7 @@ fn remediation(
                     )],
                 );
                 steps.push(format!(
-                    "Run `{path} -m metadata --version` to see the error; reinstalling the pinned client usually fixes a missing dependency:\n    {reinstall}"
+                    "Run `{path} -m metadata --version` to see the error; reinstalling the pinned client usually fixes a missing dependency:\n{COMMAND_INDENT}{reinstall}"
                 ));
             }
             _ => {}
@@ -236,12 +236,38 @@ fn remediation(
     (!steps.is_empty()).then(|| steps.join("\n"))
 }
 
+/// How a command stands in a remediation: on its own line, indented.
+const COMMAND_INDENT: &str = "    ";
+
 fn indent_commands(fix: &Fix) -> String {
     fix.commands()
         .iter()
-        .map(|c| format!("    {c}"))
+        .map(|c| format!("{COMMAND_INDENT}{c}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The commands the client checks' remediations give, in order, each once (for the views that
+/// list them apart, such as the report).
+pub fn commands(results: &[super::runner::CheckResult]) -> Vec<String> {
+    let mut commands: Vec<String> = Vec::new();
+    for result in results
+        .iter()
+        .filter(|r| r.id.as_str().starts_with("clients."))
+    {
+        let Some(fix) = &result.outcome.remediation else {
+            continue;
+        };
+        for line in fix.lines() {
+            if let Some(command) = line.strip_prefix(COMMAND_INDENT)
+                && !command.trim().is_empty()
+                && !commands.iter().any(|c| c == command.trim())
+            {
+                commands.push(command.trim().to_string());
+            }
+        }
+    }
+    commands
 }
 
 /// Interpreters that did not answer: the client they may hold cannot be judged.

@@ -48,7 +48,7 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
             .cloned()
             .collect();
         checks.extend(
-            item_checks(items, target, Installed::Database, None)
+            item_checks(items, target, Installed::Database, Some(ctx.probe_board()))
                 .into_iter()
                 .map(|check| check.after(super::db::CONNECT)),
         );
@@ -96,7 +96,7 @@ pub fn item_checks(
 
 /// The installed version from the database, or the outcome that says why it is unknown.
 /// A Flyway-only database (1.0.x or older) counts as "before everything".
-async fn installed_from_db(ctx: &Context) -> Result<Version, Outcome> {
+pub async fn installed_from_db(ctx: &Context) -> Result<Version, Outcome> {
     match ctx.detection().await {
         Ok(Detection::OpenMetadata(info)) => Ok(info
             .schema_version

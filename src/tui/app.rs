@@ -46,7 +46,7 @@ pub enum SessionStart {
 pub enum Overlay {
     Help,
     ConfirmQuit,
-    Resume(Saved),
+    Resume(Box<Saved>),
 }
 
 /// Why the wizard ended.
@@ -91,7 +91,7 @@ impl App {
         let database = Database::new(&setup.settings, setup.backup_dir);
         let (overlay, notice) = match setup.session {
             SessionStart::None => (None, None),
-            SessionStart::Offer(saved) => (Some(Overlay::Resume(saved)), None),
+            SessionStart::Offer(saved) => (Some(Overlay::Resume(Box::new(saved))), None),
             SessionStart::Unreadable(error) => (None, Some(error.to_string())),
         };
         // Starting is not a change: only what the operator does is saved.
