@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::screens::{database, welcome};
+use super::screens::{database, summary, welcome};
 use super::session::Session;
 use crate::config::DbSettings;
 use crate::version::Version;
@@ -27,6 +27,7 @@ pub enum Action {
     StartFresh,
     Welcome(welcome::Action),
     Database(database::Action),
+    Summary(summary::Action),
 }
 
 /// Work for the loop to start.
@@ -36,11 +37,27 @@ pub enum Effect {
     RunChecks(Box<CheckJob>),
     /// Write the session file (the latest one wins).
     SaveSession(Session),
+    /// Build the report from what the steps hold and write it.
+    ExportReport(Box<ExportJob>),
 }
 
 /// Identifies one connection test, so results of an older test are never taken for a newer one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RunId(pub u64);
+
+/// A report to write: where, and what it is made of (the stamp, the backup's manifest and the
+/// secrets to mask are read by the job).
+#[derive(Debug, Clone)]
+pub struct ExportJob {
+    pub request: summary::ExportRequest,
+    /// The connection as tested (its password is only used to mask it).
+    pub settings: DbSettings,
+    pub target: Option<Version>,
+    pub results: Vec<crate::checks::runner::CheckResult>,
+    pub review: Option<crate::report::ReleaseReview>,
+    pub acknowledged: std::collections::BTreeSet<String>,
+    pub last_backup: Option<PathBuf>,
+}
 
 #[derive(Debug, Clone)]
 pub struct CheckJob {

@@ -6,15 +6,17 @@ use std::path::PathBuf;
 
 use crossterm::event::KeyEvent;
 
-use super::action::{Action, Effect};
+use super::action::{Action, Effect, ExportJob};
 use super::event::{Event, Signal};
 use super::keymap::{self, Binding, keys};
 use super::screens::database::Database;
 use super::screens::not_built::NotBuilt;
+use super::screens::summary::{self, Finding, Overview, StepLine, Summary};
 use super::screens::welcome::Welcome;
 use super::screens::{Look, Screen, ScreenId};
 use super::session::{Saved, Session, SessionError};
 use super::theme::Theme;
+use crate::checks::runner::CheckResult;
 use crate::config::{DbSettings, SettingsWarning};
 use crate::version::Version;
 
@@ -26,6 +28,8 @@ pub struct Setup {
     /// `--target`.
     pub target: Option<Version>,
     pub backup_dir: PathBuf,
+    /// Where the Summary offers to export the report (the reports folder and a timestamped name).
+    pub report_path: PathBuf,
     pub session: SessionStart,
     pub theme: Theme,
 }
@@ -76,7 +80,7 @@ pub struct App {
     backup: NotBuilt,
     releases: NotBuilt,
     clients: NotBuilt,
-    summary: NotBuilt,
+    pub(super) summary: Summary,
     pub(super) look: Look,
     /// One line for the operator, shown above the footer until replaced.
     pub(super) notice: Option<String>,
@@ -110,7 +114,7 @@ impl App {
             backup: NotBuilt::new(ScreenId::Backup),
             releases: NotBuilt::new(ScreenId::Releases),
             clients: NotBuilt::new(ScreenId::Clients),
-            summary: NotBuilt::new(ScreenId::Summary),
+            summary: Summary::new(setup.report_path),
             look: Look {
                 theme: setup.theme,
                 tick: 0,
@@ -244,11 +248,13 @@ impl App {
             Event::ChecksCrashed { run, reason } => self.database.on_crashed(run, reason),
             Event::SessionSaved(Ok(())) => {}
             Event::SessionSaved(Err(error)) => self.notice = Some(error.to_string()),
+            Event::ReportWritten(result) => self.summary.on_written(result),
             Event::Signal(signal) => self.exit = Some(Exit::Signal(signal)),
             Event::InputClosed(error) => {
                 self.exit = Some(Exit::InputClosed(error.map(|e| e.to_string())));
             }
         }
+        self.refresh_summary();
         Vec::new()
     }
 
@@ -279,9 +285,83 @@ impl App {
                 let target = self.welcome.target().cloned();
                 effects.extend(self.database.update(action, target.as_ref()));
             }
+            Action::Summary(action) => {
+                if let Some(request) = self.summary.update(action) {
+                    effects.push(Effect::ExportReport(Box::new(self.export_job(request))));
+                }
+            }
         }
         self.save_if_changed(&mut effects);
+        self.refresh_summary();
         effects
+    }
+
+    /// Every check result the steps hold, in step order; a check run again by a later step
+    /// counts with its latest result, where it first appeared.
+    fn results_by_step(&self) -> Vec<(ScreenId, CheckResult)> {
+        let mut all: Vec<(ScreenId, CheckResult)> = Vec::new();
+        for id in ScreenId::ALL {
+            for result in self.screen_of(id).results() {
+                match all.iter_mut().find(|(_, r)| r.id == result.id) {
+                    Some(slot) => *slot = (id, result),
+                    None => all.push((id, result)),
+                }
+            }
+        }
+        all
+    }
+
+    /// Hands the Summary what the other steps hold now: their status and checks, and the
+    /// blockers and open actions (acknowledged release items settle theirs).
+    fn refresh_summary(&mut self) {
+        let steps = [
+            ScreenId::Database,
+            ScreenId::Backup,
+            ScreenId::Releases,
+            ScreenId::Clients,
+        ]
+        .into_iter()
+        .map(|id| {
+            let screen = self.screen_of(id);
+            StepLine {
+                id,
+                status: screen.status(),
+                built: id.is_built(),
+                checks: screen.results().iter().map(|r| r.outcome.status).collect(),
+            }
+        })
+        .collect();
+        let tagged = self.results_by_step();
+        let results: Vec<CheckResult> = tagged.iter().map(|(_, r)| r.clone()).collect();
+        let review = self.screen_of(ScreenId::Releases).release_review();
+        let acknowledged = self.session().acknowledged;
+        let (blockers, open) =
+            crate::report::model::triage(&results, &acknowledged, review.as_ref());
+        let findings = blockers
+            .into_iter()
+            .chain(open)
+            .filter_map(|result| {
+                tagged
+                    .iter()
+                    .find(|(_, r)| r.id == result.id)
+                    .map(|(step, _)| Finding::of(*step, result))
+            })
+            .collect();
+        self.summary.refresh(Overview { steps, findings });
+    }
+
+    /// The report export the Summary asked for, with what the steps hold.
+    fn export_job(&self, request: summary::ExportRequest) -> ExportJob {
+        let session = self.session();
+        ExportJob {
+            request,
+            settings: self.database.tested_settings(),
+            target: self.target().cloned(),
+            results: self.results_by_step().into_iter().map(|(_, r)| r).collect(),
+            review: self.screen_of(ScreenId::Releases).release_review(),
+            acknowledged: session.acknowledged,
+            last_backup: session.last_backup,
+        }
     }
 
     fn save_if_changed(&mut self, effects: &mut Vec<Effect>) {

@@ -14,7 +14,7 @@ use crate::tui::test_support::*;
 fn run_checks(effects: &[Effect]) -> Option<&CheckJob> {
     effects.iter().find_map(|e| match e {
         Effect::RunChecks(job) => Some(job.as_ref()),
-        Effect::SaveSession(_) => None,
+        _ => None,
     })
 }
 
@@ -23,7 +23,7 @@ fn saves(effects: &[Effect]) -> Vec<&Session> {
         .iter()
         .filter_map(|e| match e {
             Effect::SaveSession(s) => Some(s),
-            Effect::RunChecks(_) => None,
+            _ => None,
         })
         .collect()
 }

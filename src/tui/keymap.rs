@@ -97,6 +97,9 @@ pub mod keys {
     pub const TOGGLE: &[Key] = &[Key::plain(KeyCode::Enter), Key::char(' ')];
     pub const TEST: &[Key] = &[Key::char('t')];
     pub const TARGET: &[Key] = &[Key::char('t')];
+    pub const EXPORT: &[Key] = &[Key::char('e')];
+    pub const FORMAT: &[Key] = &[Key::char('f')];
+    pub const EDIT_PATH: &[Key] = &[Key::plain(KeyCode::Enter)];
     /// Editing a text field.
     pub const COMMIT: &[Key] = &[Key::plain(KeyCode::Enter)];
     pub const COMMIT_NEXT: &[Key] = &[Key::plain(KeyCode::Tab)];

@@ -36,6 +36,8 @@ mod ui;
 pub mod widgets;
 
 #[cfg(test)]
+mod summary_tests;
+#[cfg(test)]
 mod test_support;
 #[cfg(test)]
 mod ui_tests;

@@ -4,6 +4,7 @@
 
 pub mod database;
 pub mod not_built;
+pub mod summary;
 pub mod welcome;
 
 use ratatui::buffer::Buffer;
@@ -13,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::keymap::Binding;
 use super::theme::Theme;
 use crate::checks::Status;
+use crate::checks::runner::CheckResult;
+use crate::report::ReleaseReview;
 
 /// The steps, in the order the wizard walks them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,7 +70,10 @@ impl ScreenId {
     /// Whether this build has the step's engine. The steps without one are shown by
     /// [`not_built`]; each flips here when its module lands.
     pub fn is_built(self) -> bool {
-        matches!(self, ScreenId::Welcome | ScreenId::Database)
+        matches!(
+            self,
+            ScreenId::Welcome | ScreenId::Database | ScreenId::Summary
+        )
     }
 
     pub fn is_first(self) -> bool {
@@ -161,6 +167,18 @@ pub trait Screen {
     }
 
     fn status(&self) -> StepStatus;
+
+    /// The check results this step holds now, for the Summary and the exported report (none
+    /// until it ran; none for results that no longer describe the settings).
+    fn results(&self) -> Vec<CheckResult> {
+        Vec::new()
+    }
+
+    /// The release review this step holds, with the operator's acknowledgements (the Releases
+    /// step), for the exported report.
+    fn release_review(&self) -> Option<ReleaseReview> {
+        None
+    }
 
     /// Draws the step. Read-only: rendering never changes state.
     fn render(&self, area: Rect, buf: &mut Buffer, look: Look);

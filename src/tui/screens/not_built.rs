@@ -38,12 +38,7 @@ impl NotBuilt {
                 "find the Python interpreters with OpenMetadata's ingestion packages, compare \
                  them with the target, and give the pip commands to align them.",
             ),
-            ScreenId::Summary => (
-                "the report",
-                "show every step's status, blockers first, and export a report (Markdown, JSON, \
-                 HTML) for the change ticket.",
-            ),
-            ScreenId::Welcome | ScreenId::Database => ("this step", ""),
+            ScreenId::Welcome | ScreenId::Database | ScreenId::Summary => ("this step", ""),
         }
     }
 }
