@@ -20,7 +20,8 @@ h2 { font-size: 1.2rem; margin: 2rem 0 .6rem; padding-bottom: .25rem; border-bot
 h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
 p { margin: .4rem 0; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
-th, td { border: 1px solid #d0d7de; padding: .3rem .55rem; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #d0d7de; padding: .3rem .55rem; text-align: left; vertical-align: top;
+  overflow-wrap: break-word; }
 th { background: #f6f8fa; font-weight: 600; }
 table.facts th { width: 9.5rem; }
 code, pre { font-family: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace; font-size: .88em; }
@@ -46,8 +47,9 @@ ul.checklist > li, ul.tasks > li { margin: .45rem 0; }
 .muted { color: #57606a; }
 .todo { margin: .3rem 0 .2rem; }
 ul.tasks .todo, ul.tasks li > ul { margin-left: 1.55rem; }
-table.checks td:first-child { width: 17rem; }
-table.checks td:nth-child(2) { width: 9rem; }
+table.checks { table-layout: fixed; }
+table.checks th:nth-child(1) { width: 28%; }
+table.checks th:nth-child(2) { width: 15%; }
 footer { margin-top: 2.5rem; padding-top: .5rem; border-top: 1px solid #d0d7de; color: #57606a; font-size: .85em; }
 @media print {
   body { margin: 0; max-width: none; padding: 0; font-size: 10.5pt; }
@@ -55,6 +57,7 @@ footer { margin-top: 2.5rem; padding-top: .5rem; border-top: 1px solid #d0d7de; 
   tr, li, pre, .verdict { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
   a[href]::after { content: " <" attr(href) ">"; font-size: .8em; color: #57606a; }
+  a.url::after { content: none; }
   .verdict, .badge, th, code, pre { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 "#;
@@ -116,15 +119,17 @@ fn step_badge(status: StepStatus) -> String {
 }
 
 fn check_badge(entry: &CheckEntry) -> String {
-    let class = if entry.acknowledged {
-        "pass"
+    let badge = format!(
+        r#"<span class="badge {}">{} {}</span>"#,
+        status_class(entry.status),
+        entry.status.glyph(),
+        esc(&entry.status.label().to_ascii_lowercase())
+    );
+    if entry.acknowledged {
+        format!(r#"{badge}<br><span class="muted">acknowledged</span>"#)
     } else {
-        status_class(entry.status)
-    };
-    format!(
-        r#"<span class="badge {class}">{}</span>"#,
-        esc(&view::check_status(entry))
-    )
+        badge
+    }
 }
 
 fn verdict_badge(verdict: Verdict) -> String {
@@ -461,7 +466,7 @@ fn release_review(review: &ReleaseReview, out: &mut String) {
         for item in &items {
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}<br>{}</td><td>{}</td><td>{}</td></tr>",
                 verdict_badge(item.verdict),
                 link(&item.title, &item.source),
                 code(&item.id),
@@ -519,7 +524,12 @@ fn affecting_item(item: &ReviewItem, out: &mut String) {
         rich(&item.action)
     );
     if view::is_plain_url(&item.source) {
-        let _ = write!(out, "<li>Source: {}</li>", link(&item.source, &item.source));
+        let _ = write!(
+            out,
+            r#"<li>Source: <a class="url" href="{}">{}</a></li>"#,
+            esc(&item.source),
+            esc(&item.source)
+        );
     }
     out.push_str("</ul></li>\n");
 }

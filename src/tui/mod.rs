@@ -21,7 +21,10 @@
 //! one: replace its `NotBuilt` field in [`App`] with the state, route its action and events in
 //! `App::update`/`App::handle`, add its `Effect` and `Event` variants and their runner in
 //! `jobs.rs`, flip [`screens::ScreenId::is_built`], and add its answers to
-//! [`session::Session`].
+//! [`session::Session`]. What it found reaches the Summary and the exported report through
+//! [`screens::Screen::results`] (its check results) and, for the Releases step,
+//! [`screens::Screen::release_review`] (built with `report::ReleaseReview::build`) plus the
+//! acknowledgements and last backup in [`App::session`].
 
 pub mod action;
 pub mod app;
