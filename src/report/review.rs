@@ -7,10 +7,11 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::redact::{Redactor, Scrub};
-use crate::knowledge::impact::{self, Measurements};
+use crate::knowledge::impact::{self, Impact, Measurements};
 use crate::knowledge::model::FileKind;
-use crate::knowledge::probes::ProbeOutcome;
-use crate::knowledge::{Effect, Plan};
+use crate::knowledge::scan::ScanReport;
+use crate::knowledge::{self, Effect, Item, Plan};
+use crate::version::Version;
 
 /// What an item does to this installation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,41 +112,47 @@ impl ReleaseReview {
         measured: &Measurements<'_>,
         acknowledged: &BTreeSet<String>,
     ) -> ReleaseReview {
+        let mut notes = Vec::new();
+        if measured.probes.is_none() && plan.items.iter().any(|i| !i.probes.is_empty()) {
+            notes.push(format!("database not measured: {}", measured.no_database));
+        }
+        ReleaseReview::from_impacts(
+            &plan.from,
+            &plan.to,
+            &plan.stops,
+            plan.items
+                .iter()
+                .map(|item| (*item, impact::assess(item, measured))),
+            measured.scan,
+            notes,
+            acknowledged,
+        )
+    }
+
+    /// The review of items already judged (as the wizard's Releases step holds them), with
+    /// the scan that found config hits; `notes` say what could not be measured.
+    pub fn from_impacts<'a>(
+        from: &Version,
+        to: &Version,
+        stops: &[knowledge::Stop],
+        judged: impl IntoIterator<Item = (&'a Item, Impact)>,
+        scan: &ScanReport,
+        mut notes: Vec<String>,
+        acknowledged: &BTreeSet<String>,
+    ) -> ReleaseReview {
         let mut counts = ReviewCounts::default();
-        let mut items = Vec::with_capacity(plan.items.len());
-        for item in &plan.items {
-            let impact = impact::assess(item, measured);
+        let mut items = Vec::new();
+        for (item, impact) in judged {
             let key = item.key();
-            let mut found_in = Vec::new();
+            let found_in = if impact.verdict == impact::Verdict::Affects {
+                found_in(item, &impact, scan)
+            } else {
+                Vec::new()
+            };
             let mut evidence = Vec::new();
             for fact in &impact.evidence {
                 evidence.push(fact.text.clone());
                 evidence.extend(fact.samples.iter().map(|s| format!("e.g. {s}")));
-            }
-            if impact.verdict == impact::Verdict::Affects {
-                for hit in measured.scan.hits_for(item) {
-                    found_in.push(match hit.kind {
-                        FileKind::Server => FoundIn::OpenmetadataYaml,
-                        FileKind::Workflow => FoundIn::Workflows,
-                    });
-                }
-                let probed = measured
-                    .probes
-                    .and_then(|p| p.get(&key))
-                    .is_some_and(|results| {
-                        results.iter().any(|r| {
-                            matches!(r.outcome, ProbeOutcome::Found { .. })
-                                && r.effect == Effect::Affects
-                        })
-                    });
-                if probed {
-                    found_in.push(FoundIn::Database);
-                }
-                if item.requires.is_some() && found_in.is_empty() {
-                    found_in.push(FoundIn::DatabaseServer);
-                }
-                found_in.sort();
-                found_in.dedup();
             }
             let verdict = Verdict::from(impact.verdict);
             counts.items += 1;
@@ -173,11 +180,7 @@ impl ReleaseReview {
                 acknowledged: is_acknowledged,
             });
         }
-        let mut notes = Vec::new();
-        if measured.probes.is_none() && plan.items.iter().any(|i| !i.probes.is_empty()) {
-            notes.push(format!("database not measured: {}", measured.no_database));
-        }
-        for problem in &measured.scan.problems {
+        for problem in &scan.problems {
             notes.push(format!(
                 "cannot use {}{}: {}",
                 problem.file.display(),
@@ -189,10 +192,9 @@ impl ReleaseReview {
             ));
         }
         ReleaseReview {
-            from: plan.from.to_string(),
-            to: plan.to.to_string(),
-            stops: plan
-                .stops
+            from: from.to_string(),
+            to: to.to_string(),
+            stops: stops
                 .iter()
                 .map(|s| Stop {
                     version: s.version.to_string(),
@@ -222,6 +224,36 @@ impl ReleaseReview {
             .peekable();
         found.peek().is_some() && found.all(|i| i.acknowledged)
     }
+}
+
+/// Where an affecting item was found: the files its config hits are in, the database when one
+/// of its "affects" probes found rows (an "info" probe's rows are background), else the
+/// database server for a requirement.
+fn found_in(item: &Item, impact: &Impact, scan: &ScanReport) -> Vec<FoundIn> {
+    let mut places: Vec<FoundIn> = scan
+        .hits_for(item)
+        .map(|hit| match hit.kind {
+            FileKind::Server => FoundIn::OpenmetadataYaml,
+            FileKind::Workflow => FoundIn::Workflows,
+        })
+        .collect();
+    let probed = impact.evidence.iter().any(|fact| {
+        fact.count.is_some_and(|n| n > 0)
+            && fact.probe.as_ref().is_some_and(|id| {
+                item.probes
+                    .iter()
+                    .any(|p| p.id == *id && p.effect == Effect::Affects)
+            })
+    });
+    if probed {
+        places.push(FoundIn::Database);
+    }
+    if item.requires.is_some() && places.is_empty() {
+        places.push(FoundIn::DatabaseServer);
+    }
+    places.sort();
+    places.dedup();
+    places
 }
 
 impl Scrub for ReleaseReview {
@@ -274,7 +306,7 @@ mod tests {
 
     use super::*;
     use crate::knowledge::Catalogue;
-    use crate::knowledge::probes::ProbeResult;
+    use crate::knowledge::probes::{ProbeOutcome, ProbeResult};
     use crate::knowledge::scan::{Hit, ScanReport};
     use crate::version::Version;
 

@@ -23,8 +23,8 @@
 //! `jobs.rs`, flip [`screens::ScreenId::is_built`], and add its answers to
 //! [`session::Session`]. What it found reaches the Summary and the exported report through
 //! [`screens::Screen::results`] (its check results) and, for the Releases step,
-//! [`screens::Screen::release_review`] (built with `report::ReleaseReview::build`) plus the
-//! acknowledgements and last backup in [`App::session`].
+//! [`screens::Screen::release_review`] (`report::ReleaseReview::from_impacts` over its judged
+//! items), plus the acknowledgements and last backup in [`App::session`].
 
 pub mod action;
 pub mod app;
