@@ -89,6 +89,10 @@ pub mod keys {
     pub const YES: &[Key] = &[Key::char('y')];
     pub const NO: &[Key] = &[Key::char('n'), Key::plain(KeyCode::Esc)];
     pub const ACCEPT: &[Key] = &[Key::plain(KeyCode::Enter), Key::char('y')];
+    /// The Summary: write the report, switch its format, edit its path.
+    pub const EXPORT: &[Key] = &[Key::char('e')];
+    pub const FORMAT: &[Key] = &[Key::char('f')];
+    pub const EDIT_PATH: &[Key] = &[Key::plain(KeyCode::Enter)];
     pub const UP: &[Key] = &[Key::plain(KeyCode::Up), Key::char('k')];
     pub const DOWN: &[Key] = &[Key::plain(KeyCode::Down), Key::char('j')];
     pub const FOCUS_NEXT: &[Key] = &[Key::plain(KeyCode::Tab)];
@@ -97,9 +101,6 @@ pub mod keys {
     pub const TOGGLE: &[Key] = &[Key::plain(KeyCode::Enter), Key::char(' ')];
     pub const TEST: &[Key] = &[Key::char('t')];
     pub const TARGET: &[Key] = &[Key::char('t')];
-    pub const EXPORT: &[Key] = &[Key::char('e')];
-    pub const FORMAT: &[Key] = &[Key::char('f')];
-    pub const EDIT_PATH: &[Key] = &[Key::plain(KeyCode::Enter)];
     /// Editing a text field.
     pub const COMMIT: &[Key] = &[Key::plain(KeyCode::Enter)];
     pub const COMMIT_NEXT: &[Key] = &[Key::plain(KeyCode::Tab)];
