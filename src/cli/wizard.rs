@@ -7,7 +7,6 @@ use clap::Args;
 use super::args::ConnectionArgs;
 use super::{CliError, PLAN};
 use crate::config::{self, Env, paths::Paths};
-use crate::report;
 use crate::tui::{self, Exit, SessionStart, Setup, session, theme::Theme};
 use crate::version::Version;
 
@@ -48,9 +47,9 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
         warnings: resolved.warnings,
         target: args.target,
         backup_dir: paths.backups_dir(),
-        report_path: paths.reports_dir().join(report::default_file_name(
+        report_path: paths.reports_dir().join(crate::report::default_file_name(
             chrono::Utc::now(),
-            report::Format::Markdown,
+            crate::report::Format::Markdown,
         )),
         session,
         theme: Theme::from_env(env),

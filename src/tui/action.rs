@@ -5,7 +5,8 @@
 
 use std::path::PathBuf;
 
-use super::screens::{database, summary, welcome};
+use super::screens::summary;
+use super::screens::{database, welcome};
 use super::session::Session;
 use crate::config::DbSettings;
 use crate::version::Version;
@@ -25,39 +26,25 @@ pub enum Action {
     Resume,
     /// Ignore the saved session offered at start.
     StartFresh,
+    Summary(summary::Action),
     Welcome(welcome::Action),
     Database(database::Action),
-    Summary(summary::Action),
 }
 
 /// Work for the loop to start.
 #[derive(Debug, Clone)]
 pub enum Effect {
+    /// Build the report from what the steps hold and write it.
+    ExportReport(Box<super::export::ExportJob>),
     /// Run the database checks with these settings; events carry `run`.
     RunChecks(Box<CheckJob>),
     /// Write the session file (the latest one wins).
     SaveSession(Session),
-    /// Build the report from what the steps hold and write it.
-    ExportReport(Box<ExportJob>),
 }
 
 /// Identifies one connection test, so results of an older test are never taken for a newer one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RunId(pub u64);
-
-/// A report to write: where, and what it is made of (the stamp, the backup's manifest and the
-/// secrets to mask are read by the job).
-#[derive(Debug, Clone)]
-pub struct ExportJob {
-    pub request: summary::ExportRequest,
-    /// The connection as tested (its password is only used to mask it).
-    pub settings: DbSettings,
-    pub target: Option<Version>,
-    pub results: Vec<crate::checks::runner::CheckResult>,
-    pub review: Option<crate::report::ReleaseReview>,
-    pub acknowledged: std::collections::BTreeSet<String>,
-    pub last_backup: Option<PathBuf>,
-}
 
 #[derive(Debug, Clone)]
 pub struct CheckJob {

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use crossterm::event::KeyEvent;
 
-use super::action::{Action, Effect, ExportJob};
+use super::action::{Action, Effect};
 use super::event::{Event, Signal};
+use super::export::ExportJob;
 use super::keymap::{self, Binding, keys};
 use super::screens::database::Database;
 use super::screens::not_built::NotBuilt;

@@ -8,11 +8,11 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::action::RunId;
-use super::screens::summary::Written;
 use super::session::SessionError;
 use crate::checks::CheckId;
 use crate::checks::runner::CheckEvent;
 use crate::report::WriteError;
+use crate::tui::screens::summary::Written;
 
 #[derive(Debug)]
 pub enum Event {
@@ -22,6 +22,8 @@ pub enum Event {
     Resize,
     /// Animation while work runs.
     Tick,
+    /// The report export finished.
+    ReportWritten(Result<Written, WriteError>),
     /// The checks a connection test will run, in display order.
     ChecksPlanned {
         run: RunId,
@@ -45,8 +47,6 @@ pub enum Event {
         reason: String,
     },
     SessionSaved(Result<(), SessionError>),
-    /// The report export finished.
-    ReportWritten(Result<Written, WriteError>),
     /// SIGTERM, SIGHUP or SIGINT: leave now, restoring the terminal.
     Signal(Signal),
     /// The terminal input ended or broke (e.g. the SSH session went away).

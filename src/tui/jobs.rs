@@ -8,16 +8,14 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::action::{CheckJob, Effect, ExportJob};
+use super::action::{CheckJob, Effect};
 use super::event::Event;
+use super::export;
 use super::screens::database::is_connection_check;
-use super::screens::summary::{ExportRequest, Written};
 use super::session::{self, Session};
 use crate::checks::runner::{self, CheckEvent};
 use crate::checks::{self, Context};
-use crate::config::{DbSettings, Env, Source};
 use crate::db::Db;
-use crate::report::{BackupFacts, DatabaseView, Inputs, Redactor, Report, Stamp, Via, WriteError};
 
 pub struct Jobs {
     events: mpsc::UnboundedSender<Event>,
@@ -38,26 +36,12 @@ impl Jobs {
 
     pub fn start(&self, effect: Effect) {
         match effect {
+            Effect::ExportReport(job) => export::spawn(*job, self.events.clone()),
             Effect::RunChecks(job) => {
                 tokio::spawn(run_checks(*job, self.events.clone()));
             }
             Effect::SaveSession(session) => {
                 self.session_tx.send_replace(Some(session));
-            }
-            Effect::ExportReport(job) => {
-                let events = self.events.clone();
-                tokio::spawn(async move {
-                    let path = job.request.path.clone();
-                    let result = tokio::task::spawn_blocking(move || export_report(*job))
-                        .await
-                        .unwrap_or_else(|error| {
-                            Err(WriteError::Io {
-                                path,
-                                reason: format!("the export stopped: {error}"),
-                            })
-                        });
-                    let _ = events.send(Event::ReportWritten(result));
-                });
             }
         }
     }
@@ -101,76 +85,6 @@ async fn write_sessions(
         let _ = events.send(Event::SessionSaved(result));
     }
     saved_any
-}
-
-/// Builds the report from what the wizard's steps hold and writes it (blocking: file IO).
-pub(super) fn export_report(job: ExportJob) -> Result<Written, WriteError> {
-    let env = Env::from_process();
-    let ExportRequest {
-        path,
-        format,
-        replace,
-        create_folder,
-    } = job.request;
-    if create_folder && let Some(folder) = path.parent() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(folder).map_err(|error| WriteError::Io {
-            path: path.clone(),
-            reason: format!("cannot create {}: {error}", folder.display()),
-        })?;
-    }
-    let mut redactor = Redactor::new().with_settings(&job.settings).with_env(&env);
-    // When the settings came from the server's openmetadata.yaml, its other secrets are known.
-    if let Some(config) = config_file_of(&job.settings) {
-        redactor = redactor.with_yaml_file(&config, &env);
-    }
-    let review_missing = job
-        .review
-        .is_none()
-        .then(|| "the release review was not done in this wizard session".to_string());
-    let inputs = Inputs {
-        stamp: Stamp::now(&env),
-        via: Via::Wizard,
-        database: DatabaseView::of(&job.settings),
-        target: job.target,
-        results: job.results,
-        backup: job
-            .last_backup
-            .as_deref()
-            .and_then(|backup| BackupFacts::read(backup).ok()),
-        review: job.review,
-        review_missing,
-        acknowledged: job.acknowledged,
-        strict: false,
-    };
-    let text = format.render(&Report::build(inputs, &redactor));
-    crate::report::file::write(&path, text.as_bytes(), replace)?;
-    Ok(Written {
-        path,
-        bytes: text.len() as u64,
-        format,
-    })
-}
-
-/// The openmetadata.yaml any setting was read from.
-fn config_file_of(settings: &DbSettings) -> Option<PathBuf> {
-    let sources = [
-        &settings.engine.source,
-        &settings.host.source,
-        &settings.port.source,
-        &settings.user.source,
-        &settings.database.source,
-    ];
-    sources
-        .into_iter()
-        .chain(settings.password.as_ref().map(|p| &p.source))
-        .find_map(|source| match source {
-            Source::ConfigFile(path) => Some(path.clone()),
-            _ => None,
-        })
 }
 
 async fn run_checks(job: CheckJob, events: mpsc::UnboundedSender<Event>) {

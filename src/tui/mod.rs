@@ -29,6 +29,7 @@
 pub mod action;
 pub mod app;
 pub mod event;
+mod export;
 mod jobs;
 pub mod keymap;
 pub mod screens;

@@ -5,9 +5,10 @@
 
 use crossterm::event::KeyCode;
 
-use super::action::{Effect, ExportJob, RunId};
+use super::action::{Effect, RunId};
 use super::app::App;
 use super::event::Event;
+use super::export::{ExportJob, export_report};
 use super::screens::ScreenId;
 use super::screens::StepStatus;
 use super::screens::summary::Written;
@@ -170,7 +171,7 @@ fn summary_export_error_unwritable_folder() {
     press(&mut app, KeyCode::Enter);
     let job = export_job(type_keys(&mut app, "e"));
     assert!(!job.request.create_folder);
-    let result = super::jobs::export_report(job);
+    let result = export_report(job);
     assert!(
         matches!(&result, Err(WriteError::Io { path, .. }) if path.starts_with("/proc")),
         "{result:?}"
@@ -227,7 +228,7 @@ fn a_real_export_writes_the_report_without_the_password() {
         .as_ref()
         .map(|p| p.value.expose().to_string())
         .expect("the fixture has a password");
-    let written = super::jobs::export_report(job).expect("written");
+    let written = export_report(job).expect("written");
     assert_eq!(written.path, path);
     let html = std::fs::read_to_string(&path).unwrap();
     assert_eq!(written.bytes, html.len() as u64);

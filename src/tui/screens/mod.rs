@@ -166,8 +166,6 @@ pub trait Screen {
         false
     }
 
-    fn status(&self) -> StepStatus;
-
     /// The check results this step holds now, for the Summary and the exported report (none
     /// until it ran; none for results that no longer describe the settings).
     fn results(&self) -> Vec<CheckResult> {
@@ -179,6 +177,8 @@ pub trait Screen {
     fn release_review(&self) -> Option<ReleaseReview> {
         None
     }
+
+    fn status(&self) -> StepStatus;
 
     /// Draws the step. Read-only: rendering never changes state.
     fn render(&self, area: Rect, buf: &mut Buffer, look: Look);
