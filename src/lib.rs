@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod humanize;
 pub mod knowledge;
+pub mod report;
 pub mod tui;
 pub mod version;
 pub mod yaml;

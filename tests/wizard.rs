@@ -327,6 +327,93 @@ async fn wizard_walks_to_a_passing_database_test_then_quits_and_resumes() {
     );
 }
 
+/// Database test with a typed password, then the Summary exports the report: the file is in the
+/// data folder's reports/, owner-only, lists the checklist, and holds no password.
+#[tokio::test]
+async fn the_summary_exports_the_report_without_the_password() {
+    let (db, _) = TestDb::demo(Engine::Mysql, 1).await;
+    let admin = admin(Engine::Mysql).await;
+    let user = format!("{}_s", db.name);
+    admin
+        .execute_script(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY 'sum-Pa55word'; \
+             GRANT SELECT ON {}.* TO '{user}'@'%'",
+            db.name
+        ))
+        .await
+        .expect("test user");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pane = Pane::start(
+        dir.path(),
+        (80, 24),
+        &[
+            "--engine",
+            "mysql",
+            "-H",
+            "127.0.0.1",
+            "-u",
+            &user,
+            "-d",
+            &db.name,
+            "--target",
+            "1.2.0",
+        ],
+        &[],
+    );
+    pane.wait_for(WELCOME, Duration::from_secs(10));
+    pane.keys(&["Enter", "t"]);
+    pane.wait_for("password needed", Duration::from_secs(15));
+    pane.type_text("sum-Pa55word");
+    pane.keys(&["Enter", "t"]);
+    pane.wait_until("the test to finish", Duration::from_secs(30), |s| {
+        s.contains("✔ db.connect") && !s.contains("running")
+    });
+    pane.keys(&["n", "n", "n", "n"]);
+    let screen = pane.wait_for("Export the report", Duration::from_secs(5));
+    assert!(screen.contains("Blockers and open actions"), "{screen}");
+    pane.keys(&["e"]);
+    let screen = pane.wait_for("written", Duration::from_secs(15));
+    assert!(screen.contains("readable by you only"), "{screen}");
+
+    let reports = dir.path().join("data/reports");
+    let files: Vec<PathBuf> = std::fs::read_dir(&reports)
+        .expect("the reports folder was made")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let file = &files[0];
+    assert!(
+        file.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("om-upgrade-report-") && n.ends_with(".md")),
+        "{file:?}"
+    );
+    let text = std::fs::read_to_string(file).expect("report");
+    assert!(
+        text.starts_with("# Pre-upgrade checklist: OpenMetadata 1.1.5 → 1.2.0"),
+        "{text}"
+    );
+    assert!(text.contains("**1. Database connectivity**"), "{text}");
+    assert!(text.contains("exported from the wizard"), "{text}");
+    assert!(
+        !text.contains("sum-Pa55word"),
+        "the password is in the report"
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+    pane.assert_terminal_restored();
+    admin
+        .execute_script(&format!("DROP USER '{user}'@'%'"))
+        .await
+        .expect("drop test user");
+    admin.close().await;
+}
+
 #[test]
 fn a_panic_gives_the_terminal_back_and_shows_the_message() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -68,26 +68,42 @@ pub fn find(dirs: &[PathBuf]) -> Vec<FoundBackup> {
             if !path.is_file() || !looks_like_backup(&path) {
                 continue;
             }
-            let canonical = std::fs::canonicalize(&path).unwrap_or(path.clone());
-            if found.iter().any(|f| f.path == canonical) {
+            let Ok(backup) = at(&path) else { continue };
+            if found.iter().any(|f| f.path == backup.path) {
                 continue;
             }
-            let Ok(meta) = entry.metadata() else { continue };
-            let manifest = manifest::read(&path).ok();
-            let modified: DateTime<Utc> = meta
-                .modified()
-                .map(DateTime::from)
-                .unwrap_or_else(|_| Utc::now());
-            found.push(FoundBackup {
-                path: canonical,
-                bytes: meta.len(),
-                taken_at: manifest.as_ref().map_or(modified, |m| m.finished_at),
-                manifest,
-            });
+            found.push(backup);
         }
     }
     found.sort_by_key(|f| std::cmp::Reverse(f.taken_at));
     found
+}
+
+/// The backup file at `path` (canonical), with its manifest when it has one.
+pub fn at(path: &Path) -> std::io::Result<FoundBackup> {
+    let meta = std::fs::metadata(path)?;
+    let manifest = manifest::read(path).ok();
+    let modified: DateTime<Utc> = meta
+        .modified()
+        .map(DateTime::from)
+        .unwrap_or_else(|_| Utc::now());
+    Ok(FoundBackup {
+        path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        bytes: meta.len(),
+        taken_at: manifest.as_ref().map_or(modified, |m| m.finished_at),
+        manifest,
+    })
+}
+
+/// The newest of `found` (newest first, as [`find`] returns them) that is a backup of this
+/// database.
+pub fn newest_of<'a>(
+    found: &'a [FoundBackup],
+    host: &str,
+    port: u16,
+    database: &str,
+) -> Option<&'a FoundBackup> {
+    found.iter().find(|b| b.is_of(host, port, database))
 }
 
 #[cfg(test)]

@@ -7,12 +7,14 @@ use chrono::Utc;
 
 use super::{Check, CheckId, Context, Outcome};
 use crate::backup::external::find_on_path;
-use crate::backup::{locate, space};
+use crate::backup::locate::{self, FoundBackup};
+use crate::backup::space;
 use crate::db::Engine;
 use crate::humanize;
 
 pub const DISK_SPACE: CheckId = CheckId::new("backup.disk_space");
 pub const RECENT: CheckId = CheckId::new("backup.recent");
+pub const RECENT_TITLE: &str = "A recent verified backup of this database";
 pub const TOOLS: CheckId = CheckId::new("backup.tools");
 
 /// A backup older than this is not "the backup taken before the upgrade".
@@ -92,15 +94,12 @@ fn recent(ctx: &Arc<Context>) -> Outcome {
     let s = &ctx.settings;
     let folder = &ctx.backup_dir;
     let found = locate::find(std::slice::from_ref(folder));
-    let ours: Vec<_> = found
-        .iter()
-        .filter(|b| b.is_of(&s.host.value, s.port.value, &s.database.value))
-        .collect();
+    let newest = locate::newest_of(&found, &s.host.value, s.port.value, &s.database.value);
     let take_one = format!(
         "Take one now: om-upgrade backup --output {} (add --test-restore to prove it restores).",
         folder.display()
     );
-    let Some(newest) = ours.first() else {
+    let Some(newest) = newest else {
         let mut outcome = Outcome::fail(format!(
             "no backup of {} found in {}",
             s.display_url(),
@@ -115,9 +114,15 @@ fn recent(ctx: &Arc<Context>) -> Outcome {
         }
         return outcome;
     };
-    let age = Utc::now() - newest.taken_at;
+    judge(newest, &take_one)
+}
+
+/// What a backup of this database is worth before the upgrade: recent (24 h), and verified.
+/// `take_one` is the advice when it is too old.
+pub fn judge(backup: &FoundBackup, take_one: &str) -> Outcome {
+    let age = Utc::now() - backup.taken_at;
     let age_text = humanize::duration(age.to_std().unwrap_or_default());
-    let path = newest.path.display().to_string();
+    let path = backup.path.display().to_string();
     if age.num_hours() >= RECENT_HOURS {
         return Outcome::warn(format!(
             "the newest backup of this database is {age_text} old"
@@ -125,20 +130,29 @@ fn recent(ctx: &Arc<Context>) -> Outcome {
         .detail("newest", path)
         .fix(take_one);
     }
-    match newest.verified() {
-        Some(true) => {
-            Outcome::pass(format!("verified backup taken {age_text} ago")).detail("file", path)
+    let with_file = |outcome: Outcome| {
+        let outcome = outcome
+            .detail("file", path.clone())
+            .detail("size", humanize::bytes(backup.bytes));
+        match &backup.manifest {
+            Some(manifest) => outcome.detail("sha256", manifest.file.sha256.clone()),
+            None => outcome,
         }
-        Some(false) => Outcome::fail(format!(
-            "the newest backup ({age_text} old) FAILED verification"
-        ))
-        .detail("file", path.clone())
+    };
+    match backup.verified() {
+        Some(true) => with_file(Outcome::pass(format!(
+            "verified backup taken {age_text} ago"
+        ))),
+        Some(false) => with_file(Outcome::fail(format!(
+            "the backup ({age_text} old) FAILED verification"
+        )))
         .fix(format!(
             "Run `om-upgrade verify {path}` to see why, and take a new backup."
         )),
-        None => Outcome::warn(format!("backup taken {age_text} ago, not verified yet"))
-            .detail("file", path.clone())
-            .fix(format!("Run: om-upgrade verify {path}")),
+        None => with_file(Outcome::warn(format!(
+            "backup taken {age_text} ago, not verified yet"
+        )))
+        .fix(format!("Run: om-upgrade verify {path}")),
     }
 }
 

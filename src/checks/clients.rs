@@ -16,35 +16,38 @@ pub const AIRFLOW: CheckId = CheckId::new("clients.airflow");
 /// Discovery probes each interpreter (10 s) and runs `metadata --version` (30 s), four at a time.
 const TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The client checks: id, title and the aspect each judges.
+const ASPECTS: [(CheckId, &str, Aspect); 4] = [
+    (
+        PYTHON,
+        "Python version of the ingestion clients",
+        Aspect::Python,
+    ),
+    (
+        INGESTION,
+        "openmetadata-ingestion matches the target",
+        Aspect::Ingestion,
+    ),
+    (
+        MANAGED_APIS,
+        "openmetadata-managed-apis matches the target",
+        Aspect::ManagedApis,
+    ),
+    (AIRFLOW, "Airflow version for the target", Aspect::Airflow),
+];
+
 pub fn checks(_ctx: &Context) -> Vec<Check> {
-    [
-        (
-            PYTHON,
-            "Python version of the ingestion clients",
-            Aspect::Python,
-        ),
-        (
-            INGESTION,
-            "openmetadata-ingestion matches the target",
-            Aspect::Ingestion,
-        ),
-        (
-            MANAGED_APIS,
-            "openmetadata-managed-apis matches the target",
-            Aspect::ManagedApis,
-        ),
-        (AIRFLOW, "Airflow version for the target", Aspect::Airflow),
-    ]
-    .into_iter()
-    .map(|(id, title, aspect)| {
-        Check::new(
-            id,
-            title,
-            move |ctx| async move { judge(&ctx, aspect).await },
-        )
-        .timeout(TIMEOUT)
-    })
-    .collect()
+    ASPECTS
+        .into_iter()
+        .map(|(id, title, aspect)| {
+            Check::new(
+                id,
+                title,
+                move |ctx| async move { judge(&ctx, aspect).await },
+            )
+            .timeout(TIMEOUT)
+        })
+        .collect()
 }
 
 async fn judge(ctx: &Arc<Context>, aspect: Aspect) -> Outcome {
@@ -66,12 +69,19 @@ async fn judge(ctx: &Arc<Context>, aspect: Aspect) -> Outcome {
         .catalogue()
         .map(|catalogue| catalogue.requirements(target))
         .unwrap_or_default();
-    let policy = Policy::for_release(target, &requirements);
+    aspect_outcome(
+        aspect,
+        inventory,
+        &Policy::for_release(target, &requirements),
+    )
+}
+
+fn aspect_outcome(aspect: Aspect, inventory: &Inventory, policy: &Policy) -> Outcome {
     let judged: Vec<(&Interpreter, Assessment)> = inventory
         .relevant()
-        .map(|i| (i, clients::assess(i, &policy)))
+        .map(|i| (i, clients::assess(i, policy)))
         .collect();
-    let mut outcome = outcome_for(aspect, &judged, inventory, &policy);
+    let mut outcome = outcome_for(aspect, &judged, inventory, policy);
     if aspect == Aspect::Python {
         outcome = with_broken(outcome, inventory);
     }
@@ -79,6 +89,20 @@ async fn judge(ctx: &Arc<Context>, aspect: Aspect) -> Outcome {
         outcome = outcome.line(note.clone());
     }
     outcome
+}
+
+/// The four client checks' results for interpreters already found (the wizard's Clients step
+/// holds them), as `om-upgrade check` would report them.
+pub fn results(inventory: &Inventory, policy: &Policy) -> Vec<super::runner::CheckResult> {
+    ASPECTS
+        .into_iter()
+        .map(|(id, title, aspect)| super::runner::CheckResult {
+            id,
+            title: title.to_string(),
+            outcome: aspect_outcome(aspect, inventory, policy),
+            duration: Duration::ZERO,
+        })
+        .collect()
 }
 
 fn nothing_found(inventory: &Inventory) -> Outcome {
@@ -226,7 +250,7 @@ fn remediation(
                     )],
                 );
                 steps.push(format!(
-                    "Run `{path} -m metadata --version` to see the error; reinstalling the pinned client usually fixes a missing dependency:\n    {reinstall}"
+                    "Run `{path} -m metadata --version` to see the error; reinstalling the pinned client usually fixes a missing dependency:\n{COMMAND_INDENT}{reinstall}"
                 ));
             }
             _ => {}
@@ -236,12 +260,38 @@ fn remediation(
     (!steps.is_empty()).then(|| steps.join("\n"))
 }
 
+/// How a command stands in a remediation: on its own line, indented.
+const COMMAND_INDENT: &str = "    ";
+
 fn indent_commands(fix: &Fix) -> String {
     fix.commands()
         .iter()
-        .map(|c| format!("    {c}"))
+        .map(|c| format!("{COMMAND_INDENT}{c}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The commands the client checks' remediations give, in order, each once (for the views that
+/// list them apart, such as the report).
+pub fn commands(results: &[super::runner::CheckResult]) -> Vec<String> {
+    let mut commands: Vec<String> = Vec::new();
+    for result in results
+        .iter()
+        .filter(|r| r.id.as_str().starts_with("clients."))
+    {
+        let Some(fix) = &result.outcome.remediation else {
+            continue;
+        };
+        for line in fix.lines() {
+            if let Some(command) = line.strip_prefix(COMMAND_INDENT)
+                && !command.trim().is_empty()
+                && !commands.iter().any(|c| c == command.trim())
+            {
+                commands.push(command.trim().to_string());
+            }
+        }
+    }
+    commands
 }
 
 /// Interpreters that did not answer: the client they may hold cannot be judged.

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::OnceCell;
 
+use super::release::ProbeBoard;
 use crate::clients;
 use crate::config::DbSettings;
 use crate::db::inspect::{self, Detection, ServerInfo, TableInfo};
@@ -32,6 +33,7 @@ pub struct Context {
     catalogue: OnceLock<Result<Arc<Catalogue>, String>>,
     files: ScanInputs,
     probes: ProbeSession,
+    board: ProbeBoard,
 }
 
 impl Context {
@@ -48,6 +50,7 @@ impl Context {
             catalogue: OnceLock::new(),
             files: ScanInputs::default(),
             probes: ProbeSession::default(),
+            board: ProbeBoard::default(),
         }
     }
 
@@ -77,6 +80,12 @@ impl Context {
 
     pub fn files(&self) -> &ScanInputs {
         &self.files
+    }
+
+    /// Where the release item checks of [`crate::checks::all`] leave their probe results (by
+    /// item key), for views that show more than the outcomes (the report's release review).
+    pub fn probe_board(&self) -> ProbeBoard {
+        self.board.clone()
     }
 
     /// The read-only session the release probes share.

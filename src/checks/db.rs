@@ -18,6 +18,10 @@ pub const PRIVILEGES: CheckId = CheckId::new("db.privileges");
 pub const SIZE: CheckId = CheckId::new("db.size");
 pub const SORT_MEMORY: CheckId = CheckId::new("db.sort_memory");
 
+/// The label of `db.openmetadata`'s detail that holds the installed schema version, for the
+/// views that show it (the report's header).
+pub const SCHEMA_VERSION_DETAIL: &str = "schema version";
+
 pub fn checks(ctx: &Context) -> Vec<Check> {
     vec![
         Check::new(
@@ -213,7 +217,7 @@ async fn openmetadata(ctx: &Arc<Context>) -> Outcome {
                 .detail("tables", info.tables.len().to_string())
                 .detail("migrations applied", info.applied.len().to_string());
             if let Some(v) = &info.schema_version {
-                outcome = outcome.line(format!(
+                outcome = outcome.detail(SCHEMA_VERSION_DETAIL, v.to_string()).line(format!(
                     "the server that last migrated it is {v} or a later patch without migrations"
                 ));
             }

@@ -48,7 +48,7 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
             .cloned()
             .collect();
         checks.extend(
-            item_checks(items, target, Installed::Database, None)
+            item_checks(items, target, Installed::Database, Some(ctx.probe_board()))
                 .into_iter()
                 .map(|check| check.after(super::db::CONNECT)),
         );
@@ -111,7 +111,8 @@ pub async fn installed_from_db(ctx: &Context) -> Result<Version, Outcome> {
 
 /// Runs the probes of `items` (an upgrade from `from` to `to`) through the checks runner on
 /// `ctx`'s connection, filling `board`; `events` follows each item's check as it starts and
-/// ends. Returns the database server, which the requirement items are judged against.
+/// ends. Returns the database server, which the requirement items are judged against, and the
+/// items' check results.
 pub async fn probe_items(
     ctx: Arc<Context>,
     items: &[&Item],
@@ -119,7 +120,10 @@ pub async fn probe_items(
     to: &Version,
     board: &ProbeBoard,
     events: Option<tokio::sync::mpsc::UnboundedSender<super::runner::CheckEvent>>,
-) -> Option<crate::db::inspect::ServerInfo> {
+) -> (
+    Option<crate::db::inspect::ServerInfo>,
+    Vec<super::runner::CheckResult>,
+) {
     let probed: Vec<Item> = items
         .iter()
         .filter(|i| !i.probes.is_empty())
@@ -131,8 +135,8 @@ pub async fn probe_items(
         Installed::Given(from.clone()),
         Some(board.clone()),
     );
-    super::runner::run(checks, ctx.clone(), events).await;
-    ctx.server_info().await.ok().cloned()
+    let results = super::runner::run(checks, ctx.clone(), events).await;
+    (ctx.server_info().await.ok().cloned(), results)
 }
 
 async fn measure_item(

@@ -11,7 +11,7 @@ use super::style::Painter;
 use super::{CliError, connect, print_warnings};
 use crate::checks::runner::{self, CheckResult};
 use crate::checks::{self, Context, Status};
-use crate::config::{self, Env, SettingsView, paths::Paths};
+use crate::config::{self, DbSettings, Env, SettingsView, paths::Paths};
 use crate::knowledge::Catalogue;
 use crate::knowledge::scan::ScanInputs;
 use crate::version::Version;
@@ -37,6 +37,22 @@ check failed, 2 for a usage or settings error.";
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
+    pub run: RunArgs,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+
+    /// Count warnings as failures in the exit code
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// What `check` and `report` share: the database, the target, and the files, clients and
+/// backup folder the checks look at.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
     pub connection: ConnectionArgs,
 
     /// The OpenMetadata version you plan to upgrade to (e.g. 1.2.0)
@@ -57,14 +73,33 @@ pub struct CheckArgs {
     /// Folder the backup will be written to [default: the data folder's backups/]
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
+}
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
-
-    /// Count warnings as failures in the exit code
-    #[arg(long)]
-    pub strict: bool,
+/// Connects (asking for a password on a terminal when the server wants one) and runs every
+/// check of the registry. The caller reads what it needs from the context, then closes it.
+pub(super) async fn run_checks(
+    args: &RunArgs,
+    target: Option<Version>,
+    catalogue: Arc<Catalogue>,
+    mut settings: DbSettings,
+    backup_dir: PathBuf,
+    env: &Env,
+) -> (Arc<Context>, Vec<CheckResult>) {
+    let connection = connect::connect(&mut settings).await;
+    let files = ScanInputs {
+        server_config: args.connection.config.clone(),
+        workflows: args.workflows.clone(),
+        env: env.clone(),
+    };
+    let ctx = Arc::new(
+        Context::new(settings, target, backup_dir)
+            .with_connection(connection)
+            .with_catalogue(catalogue)
+            .with_files(files)
+            .with_clients(args.clients.request(env)),
+    );
+    let results = runner::run(checks::all(&ctx), ctx.clone(), None).await;
+    (ctx, results)
 }
 
 #[derive(Serialize)]
@@ -78,31 +113,26 @@ struct JsonReport<'a> {
 }
 
 pub async fn run(args: CheckArgs, env: &Env) -> Result<i32, CliError> {
-    let catalogue = Arc::new(Catalogue::load(args.releases_dir.as_deref())?);
-    if let Some(target) = &args.target {
+    let run = &args.run;
+    let catalogue = Arc::new(Catalogue::load(run.releases_dir.as_deref())?);
+    if let Some(target) = &run.target {
         catalogue.known_release(target)?;
     }
-    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    let resolved = config::resolve(&run.connection.to_inputs(), env)?;
     print_warnings(&resolved.warnings);
-    let mut settings = resolved.settings;
-    let backup_dir = args
+    let backup_dir = run
         .backup_dir
         .clone()
         .unwrap_or_else(|| Paths::from_env(env).backups_dir());
-    let connection = connect::connect(&mut settings).await;
-    let files = ScanInputs {
-        server_config: args.connection.config.clone(),
-        workflows: args.workflows.clone(),
-        env: env.clone(),
-    };
-    let ctx = Arc::new(
-        Context::new(settings, args.target.clone(), backup_dir)
-            .with_connection(connection)
-            .with_catalogue(catalogue)
-            .with_files(files)
-            .with_clients(args.clients.request(env)),
-    );
-    let results = runner::run(checks::all(&ctx), ctx.clone(), None).await;
+    let (ctx, results) = run_checks(
+        run,
+        run.target.clone(),
+        catalogue,
+        resolved.settings,
+        backup_dir,
+        env,
+    )
+    .await;
     ctx.close().await;
     let code = runner::exit_code(&results, args.strict);
     match args.format {
@@ -111,7 +141,7 @@ pub async fn run(args: CheckArgs, env: &Env) -> Result<i32, CliError> {
                 tool_version: env!("CARGO_PKG_VERSION"),
                 settings: SettingsView::from(&ctx.settings),
                 warnings: resolved.warnings.iter().map(ToString::to_string).collect(),
-                target: args.target.as_ref(),
+                target: run.target.as_ref(),
                 checks: &results,
                 exit_code: code,
             };

@@ -21,6 +21,7 @@ mod connect;
 mod demo;
 mod progress;
 mod releases;
+mod report;
 mod restore;
 mod style;
 mod verify;
@@ -55,6 +56,9 @@ Examples:
 
   Check the Python clients of a custom Airflow against the target:
     om-upgrade clients --target 1.2.0 --python /opt/airflow/venv/bin/python
+
+  The checklist report for the change ticket, as one HTML page:
+    om-upgrade report --target 1.2.0 --format html --output upgrade-checklist.html
 
   Rehearse on a sample database:
     om-upgrade demo --db-url postgres://postgres@127.0.0.1:5432/omu_demo
@@ -101,6 +105,9 @@ pub enum Command {
     /// What changes between two releases, and what it does to this installation
     #[command(long_about = releases::LONG_ABOUT, after_help = releases::AFTER_HELP)]
     Releases(releases::ReleasesArgs),
+    /// Run every check and write the checklist report for the change ticket
+    #[command(long_about = report::LONG_ABOUT)]
+    Report(report::ReportArgs),
 }
 
 /// A failure the command line reports and maps to an exit code.
@@ -148,6 +155,7 @@ pub async fn run(cli: Cli, env: Env) -> Result<i32, CliError> {
         Some(Command::Clients(args)) => clients::run(args, &env).await,
         Some(Command::Demo(args)) => demo::run(args, &env).await,
         Some(Command::Releases(args)) => releases::run(args, &env).await,
+        Some(Command::Report(args)) => report::run(args, &env).await,
         None => wizard::run(cli.wizard, &env).await,
     }
 }
@@ -165,6 +173,7 @@ Subcommands that do this today:
   om-upgrade backup [--test-restore]  a consistent, verified backup (verify, backups, restore)
   om-upgrade releases --to X.Y.Z      what changes up to the target, and what it does to you
   om-upgrade clients --target X.Y.Z   the Python clients and the pip commands to align them
+  om-upgrade report --target X.Y.Z    the checklist report (Markdown, JSON, HTML)
   om-upgrade demo                     a sample database to rehearse on
 Run `om-upgrade --help` for settings and examples.";
 

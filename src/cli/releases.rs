@@ -366,8 +366,9 @@ async fn probe(
         .with_connection(Ok(db.clone()))
         .with_catalogue(catalogue.clone()),
     );
-    let server =
-        release::probe_items(ctx.clone(), &plan.items, &plan.from, &plan.to, board, None).await;
+    let server = release::probe_items(ctx.clone(), &plan.items, &plan.from, &plan.to, board, None)
+        .await
+        .0;
     ctx.close().await;
     server
 }

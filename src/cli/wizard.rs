@@ -60,6 +60,10 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
         warnings: resolved.warnings,
         target: args.target,
         backup_dir: paths.backups_dir(),
+        report_path: paths.reports_dir().join(crate::report::default_file_name(
+            chrono::Utc::now(),
+            crate::report::Format::Markdown,
+        )),
         session,
         theme: Theme::from_env(env),
         catalogue: Catalogue::load(None)

@@ -41,6 +41,11 @@ impl Env {
         self.0.get(name).map(String::as_str)
     }
 
+    /// Every variable, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// A variable that is set to something other than blanks.
     fn non_empty(&self, name: &str) -> Option<&str> {
         self.get(name).filter(|v| !v.trim().is_empty())

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::screens::{ScreenId, backup, clients, database, releases, welcome};
+use super::screens::{ScreenId, backup, clients, database, releases, summary, welcome};
 use super::session::Session;
 use crate::config::DbSettings;
 use crate::version::Version;
@@ -25,6 +25,7 @@ pub enum Action {
     Resume,
     /// Ignore the saved session offered at start.
     StartFresh,
+    Summary(summary::Action),
     Welcome(welcome::Action),
     Database(database::Action),
     Backup(backup::Action),
@@ -35,6 +36,8 @@ pub enum Action {
 /// Work for the loop to start.
 #[derive(Debug, Clone)]
 pub enum Effect {
+    /// Build the report from what the steps hold and write it.
+    ExportReport(Box<super::export::ExportJob>),
     /// Run the database checks with these settings; events carry `run`.
     RunChecks(Box<CheckJob>),
     /// Write the session file (the latest one wins).

@@ -9,16 +9,18 @@ use crossterm::event::KeyEvent;
 
 use super::action::{Action, Effect};
 use super::event::{Event, Signal};
+use super::export::ExportJob;
 use super::keymap::{self, Binding, keys};
 use super::screens::backup::Backup;
 use super::screens::clients::Clients;
 use super::screens::database::Database;
-use super::screens::not_built::NotBuilt;
 use super::screens::releases::{self, Releases};
+use super::screens::summary::{self, Finding, Overview, StepLine, Summary};
 use super::screens::welcome::Welcome;
 use super::screens::{Look, Screen, ScreenId};
 use super::session::{Saved, Session, SessionError};
 use super::theme::Theme;
+use crate::checks::runner::CheckResult;
 use crate::clients::Request;
 use crate::config::{DbSettings, SettingsWarning};
 use crate::knowledge::Catalogue;
@@ -33,6 +35,8 @@ pub struct Setup {
     /// `--target`.
     pub target: Option<Version>,
     pub backup_dir: PathBuf,
+    /// Where the Summary offers to export the report (the reports folder and a timestamped name).
+    pub report_path: PathBuf,
     pub session: SessionStart,
     pub theme: Theme,
     /// The release catalogue (the target's pick-list, the review), or why it did not load.
@@ -89,7 +93,7 @@ pub struct App {
     backup: Backup,
     releases: Releases,
     clients: Clients,
-    summary: NotBuilt,
+    pub(super) summary: Summary,
     catalogue: Result<Arc<Catalogue>, String>,
     backup_dir: PathBuf,
     pub(super) look: Look,
@@ -138,7 +142,7 @@ impl App {
             backup,
             releases,
             clients,
-            summary: NotBuilt::new(ScreenId::Summary),
+            summary: Summary::new(setup.report_path),
             catalogue,
             backup_dir: setup.backup_dir,
             look: Look {
@@ -304,11 +308,18 @@ impl App {
             Event::ChecksCrashed { run, reason } => self.database.on_crashed(run, reason),
             Event::SessionSaved(Ok(())) => {}
             Event::SessionSaved(Err(error)) => self.notice = Some(error.to_string()),
+            Event::ReportWritten(result) => self.summary.on_written(result),
             Event::Signal(signal) => self.exit = Some(Exit::Signal(signal)),
             Event::InputClosed(error) => {
                 self.exit = Some(Exit::InputClosed(error.map(|e| e.to_string())));
             }
         }
+        // The quit question was only asked because work was running; once it is done, the
+        // operator's answer is already known.
+        if matches!(self.overlay, Some(Overlay::ConfirmQuit)) && !self.is_busy() {
+            self.exit = Some(Exit::Quit);
+        }
+        self.refresh_summary();
         effects
     }
 
@@ -372,6 +383,11 @@ impl App {
                 effects.extend(self.releases.update(action, &inputs));
             }
             Action::Clients(action) => effects.extend(self.clients.update(action)),
+            Action::Summary(action) => {
+                if let Some(request) = self.summary.update(action) {
+                    effects.push(Effect::ExportReport(Box::new(self.export_job(request))));
+                }
+            }
         }
         let inputs = review_inputs(
             &self.welcome,
@@ -381,6 +397,7 @@ impl App {
         );
         self.releases.observe(&inputs);
         self.save_if_changed(&mut effects);
+        self.refresh_summary();
         effects
     }
 
@@ -388,6 +405,73 @@ impl App {
     fn target_changed(&mut self) {
         self.clients
             .set_target(self.welcome.target(), self.catalogue.as_deref().ok());
+    }
+
+    /// Every check result the steps hold, in step order; a check run again by a later step
+    /// counts with its latest result, where it first appeared.
+    fn results_by_step(&self) -> Vec<(ScreenId, CheckResult)> {
+        let mut all: Vec<(ScreenId, CheckResult)> = Vec::new();
+        for id in ScreenId::ALL {
+            for result in self.screen_of(id).results() {
+                match all.iter_mut().find(|(_, r)| r.id == result.id) {
+                    Some(slot) => *slot = (id, result),
+                    None => all.push((id, result)),
+                }
+            }
+        }
+        all
+    }
+
+    /// Hands the Summary what the other steps hold now: their status and checks, and the
+    /// blockers and open actions (acknowledged release items settle theirs).
+    fn refresh_summary(&mut self) {
+        let steps = [
+            ScreenId::Database,
+            ScreenId::Backup,
+            ScreenId::Releases,
+            ScreenId::Clients,
+        ]
+        .into_iter()
+        .map(|id| {
+            let screen = self.screen_of(id);
+            StepLine {
+                id,
+                status: screen.status(),
+                checks: screen.results().iter().map(|r| r.outcome.status).collect(),
+            }
+        })
+        .collect();
+        let tagged = self.results_by_step();
+        let results: Vec<CheckResult> = tagged.iter().map(|(_, r)| r.clone()).collect();
+        let review = self.screen_of(ScreenId::Releases).release_review();
+        let acknowledged = self.session().acknowledged;
+        let (blockers, open) =
+            crate::report::model::triage(&results, &acknowledged, review.as_ref());
+        let findings = blockers
+            .into_iter()
+            .chain(open)
+            .filter_map(|result| {
+                tagged
+                    .iter()
+                    .find(|(_, r)| r.id == result.id)
+                    .map(|(step, _)| Finding::of(*step, result))
+            })
+            .collect();
+        self.summary.refresh(Overview { steps, findings });
+    }
+
+    /// The report export the Summary asked for, with what the steps hold.
+    fn export_job(&self, request: summary::ExportRequest) -> ExportJob {
+        let session = self.session();
+        ExportJob {
+            request,
+            settings: self.database.tested_settings(),
+            target: self.target().cloned(),
+            results: self.results_by_step().into_iter().map(|(_, r)| r).collect(),
+            review: self.screen_of(ScreenId::Releases).release_review(),
+            acknowledged: session.acknowledged,
+            last_backup: session.last_backup,
+        }
     }
 
     fn save_if_changed(&mut self, effects: &mut Vec<Effect>) {

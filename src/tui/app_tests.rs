@@ -65,6 +65,18 @@ fn enter_walks_to_the_database_step_and_q_quits_at_once_when_idle() {
 }
 
 #[test]
+fn a_pending_quit_happens_once_the_running_work_finishes() {
+    let mut app = app();
+    let run = database_test_running(&mut app);
+    type_keys(&mut app, "q");
+    assert!(matches!(app.overlay(), Some(Overlay::ConfirmQuit)));
+    assert_eq!(app.exit(), None, "the checks are still running");
+    app.handle(Event::ChecksDone { run });
+    assert!(!app.is_busy());
+    assert_eq!(app.exit(), Some(&Exit::Quit), "nothing left to wait for");
+}
+
+#[test]
 fn the_target_is_picked_from_the_catalogue_newest_first() {
     let mut app = app();
     let newest = catalogue().newest().clone();

@@ -12,6 +12,8 @@ use super::screens::{backup, clients, releases};
 use super::session::SessionError;
 use crate::checks::CheckId;
 use crate::checks::runner::CheckEvent;
+use crate::report::WriteError;
+use crate::tui::screens::summary::Written;
 
 #[derive(Debug)]
 pub enum Event {
@@ -21,6 +23,8 @@ pub enum Event {
     Resize,
     /// Animation while work runs.
     Tick,
+    /// The report export finished.
+    ReportWritten(Result<Written, WriteError>),
     /// The checks a connection test will run, in display order.
     ChecksPlanned {
         run: RunId,

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::action::{CheckJob, Effect, JobId};
 use super::event::Event;
+use super::export;
 use super::screens::database::is_connection_check;
 use super::screens::{ScreenId, backup, clients, releases};
 use super::session::{self, Session};
@@ -56,6 +57,7 @@ impl Jobs {
 
     pub fn start(&mut self, effect: Effect) {
         match effect {
+            Effect::ExportReport(job) => export::spawn(*job, self.events.clone()),
             Effect::RunChecks(job) => {
                 tokio::spawn(run_checks(*job, self.events.clone()));
             }

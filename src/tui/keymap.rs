@@ -91,6 +91,10 @@ pub mod keys {
     pub const YES: &[Key] = &[Key::char('y')];
     pub const NO: &[Key] = &[Key::char('n'), Key::plain(KeyCode::Esc)];
     pub const ACCEPT: &[Key] = &[Key::plain(KeyCode::Enter), Key::char('y')];
+    /// The Summary: write the report, switch its format, edit its path.
+    pub const EXPORT: &[Key] = &[Key::char('e')];
+    pub const FORMAT: &[Key] = &[Key::char('f')];
+    pub const EDIT_PATH: &[Key] = &[Key::plain(KeyCode::Enter)];
     pub const UP: &[Key] = &[Key::plain(KeyCode::Up), Key::char('k')];
     pub const DOWN: &[Key] = &[Key::plain(KeyCode::Down), Key::char('j')];
     pub const FOCUS_NEXT: &[Key] = &[Key::plain(KeyCode::Tab)];

@@ -18,14 +18,18 @@
 //! A step is one module under `screens/` with a state struct implementing [`screens::Screen`]
 //! (bindings, status, busy, read-only render), its own `Action` enum wrapped in a variant of
 //! [`Action`], an `update` returning effects, and `on_…` methods for its worker events. To land
-//! one: replace its `NotBuilt` field in [`App`] with the state, route its action and events in
+//! one: add its state to [`App`], route its action and events in
 //! `App::update`/`App::handle`, add its `Effect` and `Event` variants and their runner in
-//! `jobs.rs`, flip [`screens::ScreenId::is_built`], and add its answers to
-//! [`session::Session`].
+//! `jobs.rs`, and add its answers to
+//! [`session::Session`]. What it found reaches the Summary and the exported report through
+//! [`screens::Screen::results`] (its check results) and, for the Releases step,
+//! [`screens::Screen::release_review`] (`report::ReleaseReview::from_impacts` over its judged
+//! items), plus the acknowledgements and last backup in [`App::session`].
 
 pub mod action;
 pub mod app;
 pub mod event;
+mod export;
 mod jobs;
 pub mod keymap;
 pub mod screens;
@@ -42,6 +46,8 @@ mod backup_tests;
 mod clients_tests;
 #[cfg(test)]
 mod releases_tests;
+#[cfg(test)]
+mod summary_tests;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]

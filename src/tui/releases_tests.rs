@@ -106,6 +106,7 @@ fn review(domo: bool) -> Review {
                 impact: impact::assess(item, &measurements),
             })
             .collect(),
+        results: Vec::new(),
     }
 }
 

@@ -78,7 +78,12 @@ pub fn path_in(state_dir: &Path) -> PathBuf {
 
 /// Reads the session saved in `state_dir`; `Ok(None)` when there is none.
 pub fn load(state_dir: &Path) -> Result<Option<Saved>, SessionError> {
-    let path = path_in(state_dir);
+    load_file(&path_in(state_dir))
+}
+
+/// Reads a session file (`om-upgrade report --session FILE`); `Ok(None)` when it does not exist.
+pub fn load_file(path: &Path) -> Result<Option<Saved>, SessionError> {
+    let path = path.to_path_buf();
     let text = match fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -32,6 +32,9 @@ pub fn setup() -> Setup {
         warnings: resolved.warnings,
         target: None,
         backup_dir: PathBuf::from("/var/backups/om"),
+        report_path: PathBuf::from(
+            "/var/lib/om-upgrade/reports/om-upgrade-report-20261126-100005.md",
+        ),
         session: SessionStart::None,
         theme: Theme::monochrome(),
         catalogue: Ok(catalogue()),

@@ -146,11 +146,7 @@ fn render_sidebar(app: &App, area: Rect, buf: &mut Buffer) {
         let status = app.screen_of(id).status();
         let current = id == app.screen();
         let marker = if current { "›" } else { " " };
-        let name_style = if !id.is_built() {
-            theme.dim()
-        } else {
-            theme.text()
-        };
+        let name_style = theme.text();
         let line = Line::from(vec![
             Span::raw(format!("{marker} ")),
             Span::styled(status.glyph(app.look.tick), theme.step(status)),

@@ -242,14 +242,6 @@ fn database_password_needed() {
 }
 
 #[test]
-fn not_built_steps_say_so() {
-    let mut app = app();
-    type_keys(&mut app, "nnnnn");
-    assert_eq!(app.screen(), ScreenId::Summary);
-    snapshot("summary_not_built", &app);
-}
-
-#[test]
 fn help_overlay() {
     let mut app = app();
     on_database(&mut app);

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::{Look, Screen, StepStatus};
-use crate::checks::runner::CheckEvent;
+use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Status};
 use crate::config::{DbSettings, Secret, Source, Sourced};
 use crate::db::Engine;
@@ -292,6 +292,11 @@ impl Database {
                 input.origin = Origin::Session;
             }
         }
+    }
+
+    /// The settings as the form stands, or as found at start when the form is not valid.
+    pub fn tested_settings(&self) -> DbSettings {
+        self.settings().unwrap_or_else(|_| self.base.clone())
     }
 
     /// The settings to test, or what is wrong with the form.
@@ -824,6 +829,20 @@ impl Screen for Database {
                 Phase::Crashed(_) => StepStatus::Fail,
                 Phase::Finished => StepStatus::worst(test.rows.iter().filter_map(CheckRow::status)),
             },
+        }
+    }
+
+    fn results(&self) -> Vec<CheckResult> {
+        match &self.test {
+            Some(test) if !test.stale => test
+                .rows
+                .iter()
+                .filter_map(|row| match &row.state {
+                    CheckState::Done(result) => Some(result.clone()),
+                    CheckState::Waiting | CheckState::Running => None,
+                })
+                .collect(),
+            _ => Vec::new(),
         }
     }
 

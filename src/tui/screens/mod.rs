@@ -1,12 +1,11 @@
 //! The wizard's steps. [`ScreenId`] is the stepper; each step is one module with its own state,
-//! key bindings, update and read-only render. Steps whose engine is not in this build are shown
-//! by [`not_built`], which says so plainly.
+//! key bindings, update and read-only render.
 
 pub mod backup;
 pub mod clients;
 pub mod database;
-pub mod not_built;
 pub mod releases;
+pub mod summary;
 pub mod welcome;
 
 use ratatui::buffer::Buffer;
@@ -16,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::keymap::Binding;
 use super::theme::Theme;
 use crate::checks::Status;
+use crate::checks::runner::CheckResult;
+use crate::report::ReleaseReview;
 
 /// The steps, in the order the wizard walks them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,12 +66,6 @@ impl ScreenId {
             .checked_sub(1)
             .and_then(|i| Self::ALL.get(i).copied())
             .unwrap_or(self)
-    }
-
-    /// Whether this build has the step's engine. The steps without one are shown by
-    /// [`not_built`]; each flips here when its module lands.
-    pub fn is_built(self) -> bool {
-        !matches!(self, ScreenId::Summary)
     }
 
     pub fn is_first(self) -> bool {
@@ -161,6 +156,18 @@ pub trait Screen {
     /// Background work of this step is running (quitting asks first; the spinner ticks).
     fn is_busy(&self) -> bool {
         false
+    }
+
+    /// The check results this step holds now, for the Summary and the exported report (none
+    /// until it ran; none for results that no longer describe the settings).
+    fn results(&self) -> Vec<CheckResult> {
+        Vec::new()
+    }
+
+    /// The release review this step holds, with the operator's acknowledgements (the Releases
+    /// step), for the exported report.
+    fn release_review(&self) -> Option<ReleaseReview> {
+        None
     }
 
     fn status(&self) -> StepStatus;

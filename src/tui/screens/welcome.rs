@@ -220,26 +220,11 @@ impl Welcome {
                 ScreenId::Summary => "a checklist and report for the ticket",
                 ScreenId::Welcome => "",
             };
-            let style = if id.is_built() {
-                theme.text()
-            } else {
-                theme.dim()
-            };
+            let style = theme.text();
             lines.push(Line::from(vec![
                 Span::styled(format!("  {} {:<10}", number + 1, id.title()), style),
                 Span::styled(what, style),
             ]));
-        }
-        let missing: Vec<&str> = ScreenId::ALL
-            .iter()
-            .filter(|id| !id.is_built())
-            .map(|id| id.title())
-            .collect();
-        if !missing.is_empty() {
-            lines.push(Line::styled(
-                format!("  Not built yet: {}.", missing.join(", ")),
-                theme.notice(),
-            ));
         }
         lines
     }

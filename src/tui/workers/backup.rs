@@ -34,8 +34,8 @@ pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: Cancellatio
         Work::Verify { run, path } => {
             let (progress, forward) = forward_progress(run, events.clone());
             let checked = tokio::task::spawn_blocking(move || {
-                let mut reporter = Reporter::new(Some(progress));
-                let report = verify::verify(&path, None, &mut reporter);
+                let reporter = Reporter::new(Some(progress));
+                let report = verify::verify(&path, None, &reporter);
                 if let Ok(report) = &report {
                     // Recorded in the manifest, as `om-upgrade verify` does, for the list.
                     let _ = verify::record(report, false);

@@ -86,7 +86,7 @@ async fn review(
             let _ = forward_to.send(Event::Releases(WorkEvent::Probe { run, event }));
         }
     });
-    let server = release::probe_items(
+    let (server, results) = release::probe_items(
         ctx.clone(),
         &plan.items,
         &plan.from,
@@ -131,5 +131,6 @@ async fn review(
         scan,
         releases,
         items,
+        results,
     })
 }

@@ -781,6 +781,40 @@ impl Screen for Backup {
         })
     }
 
+    /// The backup kept here, judged as `backup.recent` judges the newest backup on disk (with
+    /// this run's verify and test restore counted).
+    fn results(&self) -> Vec<crate::checks::runner::CheckResult> {
+        let Some(chosen) = &self.chosen else {
+            return Vec::new();
+        };
+        let mut manifest = chosen.manifest.clone();
+        if let (Some(m), Some(ok)) = (manifest.as_mut(), chosen.checked()) {
+            m.verification = Some(crate::backup::manifest::Verification {
+                at: chrono::Utc::now(),
+                ok,
+                summary: String::new(),
+                restored: matches!(chosen.restore, Some(Ok(_))),
+            });
+        }
+        let found = FoundBackup {
+            path: chosen.path.clone(),
+            bytes: chosen
+                .bytes
+                .or(manifest.as_ref().map(|m| m.file.bytes))
+                .unwrap_or(0),
+            taken_at: manifest
+                .as_ref()
+                .map_or_else(chrono::Utc::now, |m| m.finished_at),
+            manifest,
+        };
+        vec![crate::checks::runner::CheckResult {
+            id: crate::checks::backup::RECENT,
+            title: crate::checks::backup::RECENT_TITLE.into(),
+            outcome: crate::checks::backup::judge(&found, "Take a new backup on this step."),
+            duration: Duration::ZERO,
+        }]
+    }
+
     fn status(&self) -> StepStatus {
         if self.is_running() {
             return StepStatus::Running;

@@ -613,6 +613,15 @@ impl Screen for Clients {
         })
     }
 
+    fn results(&self) -> Vec<crate::checks::runner::CheckResult> {
+        match (&self.phase, &self.policy) {
+            (Some(Phase::Found(inventory)), Some(policy)) => {
+                crate::checks::clients::results(inventory, policy)
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn status(&self) -> StepStatus {
         if self.is_busy() {
             return StepStatus::Running;

@@ -16,7 +16,7 @@ use ratatui::layout::Rect;
 
 use super::{Look, Screen, StepStatus};
 use crate::checks::CheckId;
-use crate::checks::runner::CheckEvent;
+use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::config::DbSettings;
 use crate::knowledge::impact::{Impact, Verdict};
 use crate::knowledge::scan::{ScanInputs, ScanReport};
@@ -97,6 +97,8 @@ pub struct Review {
     pub releases: Vec<ReleaseInfo>,
     /// In plan order: by release, then catalogue order.
     pub items: Vec<Reviewed>,
+    /// The release checks of the probed items, as `om-upgrade check` reports them.
+    pub results: Vec<CheckResult>,
 }
 
 /// Why there is no review.
@@ -607,6 +609,26 @@ impl Screen for Releases {
 
     fn is_busy(&self) -> bool {
         self.running()
+    }
+
+    fn results(&self) -> Vec<CheckResult> {
+        match self.review() {
+            Some(review) if !self.stale => review.results.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn release_review(&self) -> Option<crate::report::ReleaseReview> {
+        let review = self.review().filter(|_| !self.stale)?;
+        Some(crate::report::ReleaseReview::from_impacts(
+            &review.from,
+            &review.to,
+            &review.stops,
+            review.items.iter().map(|r| (&r.item, r.impact.clone())),
+            &review.scan,
+            Vec::new(),
+            &self.acknowledged,
+        ))
     }
 
     fn status(&self) -> StepStatus {

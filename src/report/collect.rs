@@ -1,0 +1,53 @@
+//! What a finished check run knows beyond its outcomes, gathered for the report: the release
+//! review of every item between the installed version and the target (with the probe results
+//! the item checks left on the context's board, the config scanners and the server's version),
+//! and the newest backup of this database with its manifest.
+
+use std::collections::BTreeSet;
+
+use super::model::BackupFacts;
+use super::review::ReleaseReview;
+use crate::backup::locate;
+use crate::checks::Context;
+use crate::checks::release::installed_from_db;
+use crate::knowledge::impact::Measurements;
+
+/// The review of a run whose checks are done; `Err` says why there is none (no target, not
+/// an OpenMetadata database, …).
+pub async fn review(
+    ctx: &Context,
+    acknowledged: &BTreeSet<String>,
+) -> Result<ReleaseReview, String> {
+    let Some(target) = &ctx.target else {
+        return Err("no target version given".into());
+    };
+    let catalogue = ctx.catalogue().map_err(str::to_string)?;
+    let from = installed_from_db(ctx).await.map_err(|o| o.summary)?;
+    let plan = catalogue.plan(&from, target).map_err(|e| e.to_string())?;
+    let probes = ctx
+        .probe_board()
+        .lock()
+        .map(|board| board.clone())
+        .unwrap_or_default();
+    let (reached, no_database) = match ctx.db().await {
+        Ok(_) => (true, String::new()),
+        Err(error) => (false, format!("the database could not be reached: {error}")),
+    };
+    let scan = ctx.files().scan(&plan.items);
+    let server = ctx.server_info().await.ok();
+    let measured = Measurements {
+        probes: reached.then_some(&probes),
+        no_database: &no_database,
+        scan: &scan,
+        server,
+    };
+    Ok(ReleaseReview::build(&plan, &measured, acknowledged))
+}
+
+/// The newest backup of the run's database in its backup folder: the one `backup.recent`
+/// judged.
+pub fn newest_backup(ctx: &Context) -> Option<BackupFacts> {
+    let s = &ctx.settings;
+    let found = locate::find(std::slice::from_ref(&ctx.backup_dir));
+    locate::newest_of(&found, &s.host.value, s.port.value, &s.database.value).map(BackupFacts::of)
+}

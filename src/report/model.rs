@@ -1,0 +1,858 @@
+//! The report as data: what it is made from ([`Inputs`]) and what it says ([`Report`]), the
+//! same for every format. The JSON form is this structure, described by
+//! `assets/report.schema.json`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::SCHEMA_VERSION;
+use super::redact::{MASK, Redactor, Scrub, is_secret_key};
+use super::review::{FoundIn, ReleaseReview};
+use crate::backup::locate::{self, FoundBackup};
+use crate::checks::runner::CheckResult;
+use crate::checks::{self, Status};
+use crate::config::{DbSettings, Env};
+use crate::db::Engine;
+use crate::version::Version;
+
+/// Who made a report, when, and with which build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    pub at: DateTime<Utc>,
+    pub user: String,
+    pub host: String,
+    pub tool_version: String,
+}
+
+impl Stamp {
+    /// Now, the login name and this host's name.
+    pub fn now(env: &Env) -> Stamp {
+        let user = login_name(env);
+        let host = rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned();
+        Stamp {
+            at: Utc::now(),
+            user,
+            host: if host.is_empty() {
+                "unknown host".into()
+            } else {
+                host
+            },
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// `USER` or `LOGNAME`, else the name /etc/passwd gives this process's user (a cron job or a
+/// container may set neither), else the uid.
+fn login_name(env: &Env) -> String {
+    if let Some(name) = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|name| env.get(name).filter(|v| !v.trim().is_empty()))
+    {
+        return name.to_string();
+    }
+    let uid = rustix::process::getuid().as_raw();
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let mut fields = line.split(':');
+                let name = fields.next()?;
+                let id = fields.nth(1)?.parse::<u32>().ok()?;
+                (id == uid).then(|| name.to_string())
+            })
+        })
+        .unwrap_or_else(|| format!("uid {uid}"))
+}
+
+/// What made the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    /// `om-upgrade report`: every check was run for it.
+    Report,
+    /// The wizard's Summary: the results of the steps the operator ran.
+    Wizard,
+}
+
+/// The metadata database, without any secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseView {
+    pub engine: String,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    /// PostgreSQL only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub user: String,
+}
+
+impl DatabaseView {
+    pub fn of(settings: &DbSettings) -> DatabaseView {
+        let engine = settings.engine.value;
+        DatabaseView {
+            engine: engine.to_string(),
+            host: settings.host.value.clone(),
+            port: settings.port.value,
+            database: settings.database.value.clone(),
+            schema: (engine == Engine::Postgres).then(|| settings.schema.value.clone()),
+            user: settings.user.value.clone(),
+        }
+    }
+}
+
+/// Whether a backup's manifest records a verification, and how it went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verified {
+    Passed,
+    Failed,
+    NotVerified,
+}
+
+/// The backup the report points at: where it is and how to tell it is whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupFacts {
+    pub path: String,
+    pub bytes: u64,
+    /// From the manifest; absent for a file without one (the official CLI's).
+    pub sha256: Option<String>,
+    /// When it finished (manifest), else the file's modification time. RFC 3339, UTC.
+    pub taken_at: String,
+    pub method: Option<String>,
+    /// The OpenMetadata schema version when it was taken.
+    pub openmetadata_version: Option<String>,
+    pub verified: Verified,
+    /// What the last verification said, and when.
+    pub verification: Option<String>,
+    pub verified_at: Option<String>,
+    /// The verification restored it into a scratch database and compared every table.
+    pub restored: bool,
+}
+
+impl BackupFacts {
+    pub fn of(found: &FoundBackup) -> BackupFacts {
+        let manifest = found.manifest.as_ref();
+        let verification = manifest.and_then(|m| m.verification.as_ref());
+        BackupFacts {
+            path: found.path.display().to_string(),
+            bytes: found.bytes,
+            sha256: manifest.map(|m| m.file.sha256.clone()),
+            taken_at: rfc3339(found.taken_at),
+            method: manifest.and_then(|m| {
+                serde_json::to_value(m.method)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+            }),
+            openmetadata_version: found.openmetadata_version().map(str::to_string),
+            verified: match verification {
+                Some(v) if v.ok => Verified::Passed,
+                Some(_) => Verified::Failed,
+                None => Verified::NotVerified,
+            },
+            verification: verification.map(|v| v.summary.clone()),
+            verified_at: verification.map(|v| rfc3339(v.at)),
+            restored: verification.is_some_and(|v| v.restored),
+        }
+    }
+
+    /// The backup at `path`, with its manifest when it has one.
+    pub fn read(path: &Path) -> std::io::Result<BackupFacts> {
+        locate::at(path).map(|found| BackupFacts::of(&found))
+    }
+}
+
+/// What a report is made from.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub stamp: Stamp,
+    pub via: Via,
+    pub database: DatabaseView,
+    pub target: Option<Version>,
+    /// Every check that ran, in the registry's order.
+    pub results: Vec<CheckResult>,
+    pub backup: Option<BackupFacts>,
+    pub review: Option<ReleaseReview>,
+    /// Why there is no review, when there is none.
+    pub review_missing: Option<String>,
+    /// Release items the operator acknowledged (`1.2/query-service-required`).
+    pub acknowledged: BTreeSet<String>,
+    /// Open actions count as failures in the exit code.
+    pub strict: bool,
+}
+
+/// OpenMetadata's upgrade prerequisites, in the order the checklist has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Database,
+    Backup,
+    ReleaseReview,
+    Clients,
+}
+
+impl Step {
+    pub const ALL: [Step; 4] = [
+        Step::Database,
+        Step::Backup,
+        Step::ReleaseReview,
+        Step::Clients,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Step::Database => "Database connectivity",
+            Step::Backup => "Backup",
+            Step::ReleaseReview => "Release review",
+            Step::Clients => "Client alignment",
+        }
+    }
+
+    /// The step a check belongs to, by its id's prefix.
+    pub fn of(check: &str) -> Option<Step> {
+        let prefix = check.split('.').next().unwrap_or_default();
+        match prefix {
+            "db" => Some(Step::Database),
+            "backup" => Some(Step::Backup),
+            "release" => Some(Step::ReleaseReview),
+            "clients" => Some(Step::Clients),
+            _ => None,
+        }
+    }
+
+    /// The check whose summary speaks for the step when everything passed.
+    fn lead(self) -> checks::CheckId {
+        match self {
+            Step::Database => checks::db::CONNECT,
+            Step::Backup => checks::backup::RECENT,
+            Step::ReleaseReview => checks::release::PATH,
+            Step::Clients => checks::clients::INGESTION,
+        }
+    }
+}
+
+/// Where a prerequisite stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Pass,
+    Warn,
+    Fail,
+    /// Every check of the step was skipped (does not apply, or another failed).
+    Skip,
+    /// None of its checks ran (the wizard's step was not visited).
+    NotRun,
+}
+
+impl StepStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            StepStatus::Pass => "pass",
+            StepStatus::Warn => "warn",
+            StepStatus::Fail => "fail",
+            StepStatus::Skip => "skipped",
+            StepStatus::NotRun => "not run",
+        }
+    }
+}
+
+/// One prerequisite of the checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prerequisite {
+    pub number: u8,
+    pub step: Step,
+    pub title: String,
+    pub status: StepStatus,
+    /// Ticked: everything passed, or what warned was acknowledged.
+    pub done: bool,
+    pub summary: String,
+    /// Ids of its checks, in order (details under `checks`).
+    pub checks: Vec<String>,
+    /// Step `backup`: the newest backup of this database, when one was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupFacts>,
+    /// Step `release_review`: every item between the versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_review: Option<ReleaseReview>,
+    /// Step `clients`: the commands that align the Python clients.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<String>,
+}
+
+/// A blocker (a failed check) or an open action (a warning not acknowledged).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub check: String,
+    pub title: String,
+    pub step: Option<Step>,
+    pub summary: String,
+    pub remediation: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetailLine {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub text: String,
+}
+
+/// One check as it ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckEntry {
+    pub id: String,
+    pub title: String,
+    pub step: Option<Step>,
+    pub status: Status,
+    pub summary: String,
+    pub details: Vec<DetailLine>,
+    pub remediation: Option<String>,
+    pub duration_ms: u64,
+    /// A warning the operator acknowledged (a release item, or every config hit of a scan).
+    pub acknowledged: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub total: usize,
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub skip: usize,
+}
+
+/// The verdict on the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Readiness {
+    /// Nothing failed and nothing is open.
+    Ready,
+    /// Nothing failed; some warnings need action.
+    ActionsOpen,
+    /// A check failed.
+    Blocked,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overall {
+    pub readiness: Readiness,
+    /// What `om-upgrade report` exits with: 1 when a check failed (or, with `strict`, when an
+    /// action is open), else 0.
+    pub exit_code: i32,
+    pub strict: bool,
+    pub blockers: usize,
+    pub open_actions: usize,
+    pub checks: Counts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generated {
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub user: String,
+    pub host: String,
+    pub tool: String,
+    pub tool_version: String,
+    pub via: Via,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upgrade {
+    /// The schema version recorded in the database (the server may run a later patch of it).
+    pub installed: Option<String>,
+    pub target: Option<String>,
+}
+
+/// A built report: the same content for every format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub generated: Generated,
+    pub openmetadata: Upgrade,
+    pub database: DatabaseView,
+    pub overall: Overall,
+    pub checklist: Vec<Prerequisite>,
+    pub blockers: Vec<Finding>,
+    pub open_actions: Vec<Finding>,
+    pub checks: Vec<CheckEntry>,
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A warning that the operator's acknowledgements settle: a release item's check when the item
+/// is acknowledged; a config or workflow scan when every item it found is.
+pub fn is_settled(
+    result: &CheckResult,
+    acknowledged: &BTreeSet<String>,
+    review: Option<&ReleaseReview>,
+) -> bool {
+    if result.outcome.status != Status::Warn {
+        return false;
+    }
+    let id = result.id.as_str();
+    if id == checks::release::SERVER_CONFIG.as_str() {
+        return review.is_some_and(|r| r.all_acknowledged_in(FoundIn::OpenmetadataYaml));
+    }
+    if id == checks::release::WORKFLOWS.as_str() {
+        return review.is_some_and(|r| r.all_acknowledged_in(FoundIn::Workflows));
+    }
+    if id == checks::release::PATH.as_str() || !id.starts_with("release.") {
+        return false;
+    }
+    // `1.2/query-service-required` is measured by `release.query_service_required`.
+    acknowledged.iter().any(|key| {
+        key.split_once('/')
+            .is_some_and(|(_, item)| id == format!("release.{}", item.replace('-', "_")))
+    })
+}
+
+/// The blockers (failed checks) and open actions (warnings not settled), in check order.
+pub fn triage<'a>(
+    results: &'a [CheckResult],
+    acknowledged: &BTreeSet<String>,
+    review: Option<&ReleaseReview>,
+) -> (Vec<&'a CheckResult>, Vec<&'a CheckResult>) {
+    let blockers = results
+        .iter()
+        .filter(|r| r.outcome.status == Status::Fail)
+        .collect();
+    let open = results
+        .iter()
+        .filter(|r| r.outcome.status == Status::Warn && !is_settled(r, acknowledged, review))
+        .collect();
+    (blockers, open)
+}
+
+/// The installed version as `db.openmetadata` recorded it.
+fn installed_from(results: &[CheckResult]) -> Option<String> {
+    results
+        .iter()
+        .find(|r| r.id == checks::db::OPENMETADATA)?
+        .outcome
+        .details
+        .iter()
+        .find(|d| d.label.as_deref() == Some(checks::db::SCHEMA_VERSION_DETAIL))
+        .map(|d| d.text.clone())
+}
+
+fn finding(result: &CheckResult) -> Finding {
+    Finding {
+        check: result.id.to_string(),
+        title: result.title.clone(),
+        step: Step::of(result.id.as_str()),
+        summary: result.outcome.summary.clone(),
+        remediation: result.outcome.remediation.clone(),
+    }
+}
+
+fn entry(result: &CheckResult, settled: bool) -> CheckEntry {
+    CheckEntry {
+        id: result.id.to_string(),
+        title: result.title.clone(),
+        step: Step::of(result.id.as_str()),
+        status: result.outcome.status,
+        summary: result.outcome.summary.clone(),
+        details: result
+            .outcome
+            .details
+            .iter()
+            .map(|d| DetailLine {
+                label: d.label.clone(),
+                // A labelled secret (`password: …`) is masked whole: the label and the text
+                // are separate strings, so no pattern sees them together.
+                text: if d.label.as_deref().is_some_and(is_secret_key) {
+                    MASK.to_string()
+                } else {
+                    d.text.clone()
+                },
+            })
+            .collect(),
+        remediation: result.outcome.remediation.clone(),
+        duration_ms: u64::try_from(result.duration.as_millis()).unwrap_or(u64::MAX),
+        acknowledged: settled,
+    }
+}
+
+/// Tally of a set of checks: "6 checks: 5 passed, 1 warning".
+pub fn tally(statuses: &[Status]) -> String {
+    let count = |s: Status| statuses.iter().filter(|x| **x == s).count();
+    let parts: Vec<String> = [
+        (Status::Pass, "passed", "passed"),
+        (Status::Warn, "warning", "warnings"),
+        (Status::Fail, "failed", "failed"),
+        (Status::Skip, "skipped", "skipped"),
+    ]
+    .into_iter()
+    .filter(|(s, _, _)| count(*s) > 0)
+    .map(|(s, one, many)| {
+        let n = count(s);
+        format!("{n} {}", if n == 1 { one } else { many })
+    })
+    .collect();
+    let n = statuses.len();
+    format!(
+        "{n} check{}: {}",
+        if n == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
+}
+
+fn prerequisite(
+    step: Step,
+    entries: &[CheckEntry],
+    backup: &Option<BackupFacts>,
+    review: &Option<ReleaseReview>,
+    review_missing: &Option<String>,
+    commands: &[String],
+    via: Via,
+) -> Prerequisite {
+    let mine: Vec<&CheckEntry> = entries.iter().filter(|e| e.step == Some(step)).collect();
+    let effective = |e: &CheckEntry| {
+        if e.acknowledged {
+            Status::Pass
+        } else {
+            e.status
+        }
+    };
+    let status = if mine.is_empty() {
+        StepStatus::NotRun
+    } else if mine.iter().any(|e| effective(e) == Status::Fail) {
+        StepStatus::Fail
+    } else if mine.iter().any(|e| effective(e) == Status::Warn) {
+        StepStatus::Warn
+    } else if mine.iter().any(|e| effective(e) == Status::Pass) {
+        StepStatus::Pass
+    } else {
+        StepStatus::Skip
+    };
+    let worst = [Status::Fail, Status::Warn]
+        .into_iter()
+        .find_map(|s| mine.iter().find(|e| effective(e) == s));
+    let lead = mine
+        .iter()
+        .find(|e| e.id == step.lead().as_str())
+        .or_else(|| mine.first());
+    let summary = match (status, worst, lead) {
+        (StepStatus::NotRun, _, _) => match via {
+            Via::Wizard => "not run in this wizard session".to_string(),
+            Via::Report => "not checked in this run".to_string(),
+        },
+        (_, _, _) if step == Step::ReleaseReview && review.is_some() => {
+            review.as_ref().map(review_summary).unwrap_or_default()
+        }
+        (_, Some(worst), _) => format!("{}: {}", worst.id, worst.summary),
+        (_, None, Some(lead)) => lead.summary.clone(),
+        (_, None, None) => String::new(),
+    };
+    let summary = match (step, review, review_missing) {
+        (Step::ReleaseReview, None, Some(why)) if status != StepStatus::NotRun => {
+            format!("{summary} (items not reviewed: {why})")
+        }
+        _ => summary,
+    };
+    Prerequisite {
+        number: match step {
+            Step::Database => 1,
+            Step::Backup => 2,
+            Step::ReleaseReview => 3,
+            Step::Clients => 4,
+        },
+        step,
+        title: step.title().to_string(),
+        status,
+        done: status == StepStatus::Pass,
+        summary,
+        checks: mine.iter().map(|e| e.id.clone()).collect(),
+        backup: (step == Step::Backup).then(|| backup.clone()).flatten(),
+        release_review: (step == Step::ReleaseReview)
+            .then(|| review.clone())
+            .flatten(),
+        commands: if step == Step::Clients {
+            commands.to_vec()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// "2 of 14 items affect you (1 acknowledged), 5 do not, 7 unknown: 1.1.5 → 1.2.0".
+pub fn review_summary(review: &ReleaseReview) -> String {
+    let c = &review.counts;
+    let acknowledged = review
+        .items
+        .iter()
+        .filter(|i| i.verdict == super::review::Verdict::Affects && i.acknowledged)
+        .count();
+    let mut text = format!(
+        "{} → {}: {} of {} item{} affect{} you",
+        review.from,
+        review.to,
+        c.affects,
+        c.items,
+        if c.items == 1 { "" } else { "s" },
+        if c.affects == 1 { "s" } else { "" },
+    );
+    if c.affects > 0 {
+        text.push_str(&format!(" ({acknowledged} acknowledged)"));
+    }
+    text.push_str(&format!(
+        ", {} do{} not, {} unknown",
+        c.not_affected,
+        if c.not_affected == 1 { "es" } else { "" },
+        c.unknown
+    ));
+    if !review.stops.is_empty() {
+        let stops: Vec<&str> = review.stops.iter().map(|s| s.version.as_str()).collect();
+        text.push_str(&format!("; stop at {} first", stops.join(", then ")));
+    }
+    text
+}
+
+impl Report {
+    /// Builds the report and masks every secret in it.
+    pub fn build(inputs: Inputs, redactor: &Redactor) -> Report {
+        let Inputs {
+            stamp,
+            via,
+            database,
+            target,
+            results,
+            backup,
+            review,
+            review_missing,
+            acknowledged,
+            strict,
+        } = inputs;
+        let settled = |r: &CheckResult| is_settled(r, &acknowledged, review.as_ref());
+        let entries: Vec<CheckEntry> = results.iter().map(|r| entry(r, settled(r))).collect();
+        let (blockers, open) = triage(&results, &acknowledged, review.as_ref());
+        let blockers: Vec<Finding> = blockers.into_iter().map(finding).collect();
+        let open_actions: Vec<Finding> = open.into_iter().map(finding).collect();
+        let commands = checks::clients::commands(&results);
+        let checklist = Step::ALL
+            .into_iter()
+            .map(|step| {
+                prerequisite(
+                    step,
+                    &entries,
+                    &backup,
+                    &review,
+                    &review_missing,
+                    &commands,
+                    via,
+                )
+            })
+            .collect();
+        let statuses: Vec<Status> = results.iter().map(|r| r.outcome.status).collect();
+        let count = |s: Status| statuses.iter().filter(|x| **x == s).count();
+        let readiness = if !blockers.is_empty() {
+            Readiness::Blocked
+        } else if !open_actions.is_empty() {
+            Readiness::ActionsOpen
+        } else {
+            Readiness::Ready
+        };
+        let exit_code = i32::from(!blockers.is_empty() || (strict && !open_actions.is_empty()));
+        let installed = review
+            .as_ref()
+            .map(|r| r.from.clone())
+            .or_else(|| installed_from(&results));
+        let mut report = Report {
+            schema_version: SCHEMA_VERSION,
+            generated: Generated {
+                at: rfc3339(stamp.at),
+                user: stamp.user,
+                host: stamp.host,
+                tool: "om-upgrade".into(),
+                tool_version: stamp.tool_version,
+                via,
+            },
+            openmetadata: Upgrade {
+                installed,
+                target: target.map(|t| t.to_string()),
+            },
+            database,
+            overall: Overall {
+                readiness,
+                exit_code,
+                strict,
+                blockers: blockers.len(),
+                open_actions: open_actions.len(),
+                checks: Counts {
+                    total: statuses.len(),
+                    pass: count(Status::Pass),
+                    warn: count(Status::Warn),
+                    fail: count(Status::Fail),
+                    skip: count(Status::Skip),
+                },
+            },
+            checklist,
+            blockers,
+            open_actions,
+            checks: entries,
+        };
+        report.scrub(redactor);
+        report
+    }
+
+    /// The check with this id.
+    pub fn check(&self, id: &str) -> Option<&CheckEntry> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+}
+
+impl Scrub for Report {
+    fn scrub(&mut self, r: &Redactor) {
+        let Report {
+            schema_version: _,
+            generated,
+            openmetadata,
+            database,
+            overall: _,
+            checklist,
+            blockers,
+            open_actions,
+            checks,
+        } = self;
+        generated.scrub(r);
+        openmetadata.installed.scrub(r);
+        openmetadata.target.scrub(r);
+        database.scrub(r);
+        checklist.scrub(r);
+        blockers.scrub(r);
+        open_actions.scrub(r);
+        checks.scrub(r);
+    }
+}
+
+impl Scrub for Generated {
+    fn scrub(&mut self, r: &Redactor) {
+        let Generated {
+            at,
+            user,
+            host,
+            tool,
+            tool_version,
+            via: _,
+        } = self;
+        for text in [at, user, host, tool, tool_version] {
+            text.scrub(r);
+        }
+    }
+}
+
+impl Scrub for DatabaseView {
+    fn scrub(&mut self, r: &Redactor) {
+        let DatabaseView {
+            engine,
+            host,
+            port: _,
+            database,
+            schema,
+            user,
+        } = self;
+        for text in [engine, host, database, user] {
+            text.scrub(r);
+        }
+        schema.scrub(r);
+    }
+}
+
+impl Scrub for BackupFacts {
+    fn scrub(&mut self, r: &Redactor) {
+        let BackupFacts {
+            path,
+            bytes: _,
+            sha256,
+            taken_at,
+            method,
+            openmetadata_version,
+            verified: _,
+            verification,
+            verified_at,
+            restored: _,
+        } = self;
+        path.scrub(r);
+        taken_at.scrub(r);
+        for text in [
+            sha256,
+            method,
+            openmetadata_version,
+            verification,
+            verified_at,
+        ] {
+            text.scrub(r);
+        }
+    }
+}
+
+impl Scrub for Prerequisite {
+    fn scrub(&mut self, r: &Redactor) {
+        let Prerequisite {
+            number: _,
+            step: _,
+            title,
+            status: _,
+            done: _,
+            summary,
+            checks,
+            backup,
+            release_review,
+            commands,
+        } = self;
+        title.scrub(r);
+        summary.scrub(r);
+        checks.scrub(r);
+        backup.scrub(r);
+        release_review.scrub(r);
+        commands.scrub(r);
+    }
+}
+
+impl Scrub for Finding {
+    fn scrub(&mut self, r: &Redactor) {
+        let Finding {
+            check,
+            title,
+            step: _,
+            summary,
+            remediation,
+        } = self;
+        for text in [check, title, summary] {
+            text.scrub(r);
+        }
+        remediation.scrub(r);
+    }
+}
+
+impl Scrub for CheckEntry {
+    fn scrub(&mut self, r: &Redactor) {
+        let CheckEntry {
+            id,
+            title,
+            step: _,
+            status: _,
+            summary,
+            details,
+            remediation,
+            duration_ms: _,
+            acknowledged: _,
+        } = self;
+        for text in [id, title, summary] {
+            text.scrub(r);
+        }
+        for DetailLine { label, text } in details {
+            label.scrub(r);
+            text.scrub(r);
+        }
+        remediation.scrub(r);
+    }
+}

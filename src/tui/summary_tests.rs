@@ -1,0 +1,248 @@
+//! The Summary step: snapshots at 80x24 and 120x40 (nothing run yet; a database test with a
+//! blocker and warnings; editing the file name; written; an existing file; an unwritable
+//! folder, written for real), the keyboard flow of an export, and a real export whose file
+//! holds no password.
+
+use crossterm::event::KeyCode;
+
+use super::action::{Effect, RunId};
+use super::app::App;
+use super::event::Event;
+use super::export::{ExportJob, export_report};
+use super::screens::ScreenId;
+use super::screens::StepStatus;
+use super::screens::summary::Written;
+use super::test_support::*;
+use crate::checks::Outcome;
+use crate::report::{Format, WriteError};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn snapshot(name: &str, app: &App) {
+    for (width, height) in SIZES {
+        insta::assert_snapshot!(format!("{name}_{width}x{height}"), draw(app, width, height));
+    }
+}
+
+/// A finished connection test with one failure and two warnings, then on to the Summary.
+fn tested_then_summary(app: &mut App) {
+    press(app, KeyCode::Enter);
+    let effects = type_keys(app, "t");
+    let run = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::RunChecks(job) => Some(job.run),
+            _ => None,
+        })
+        .expect("t starts the checks");
+    feed_results(app, run);
+    type_keys(app, "nnnn");
+    assert_eq!(app.screen(), ScreenId::Summary);
+}
+
+fn feed_results(app: &mut App, run: RunId) {
+    planned(app, run);
+    for (id, title, outcome) in [
+        (
+            "db.connect",
+            "Database reachable, login works",
+            Outcome::pass("connected to postgres://om@db.internal:5432/openmetadata_db in 12 ms"),
+        ),
+        (
+            "db.server_version",
+            "Database server version",
+            Outcome::pass("PostgreSQL 15.19 (OpenMetadata 1.2.0 documents 12 to 16)"),
+        ),
+        (
+            "db.openmetadata",
+            "OpenMetadata database and its version",
+            Outcome::pass("OpenMetadata schema 1.1.5 in schema 'public'"),
+        ),
+        (
+            "db.privileges",
+            "User can read every table in one snapshot",
+            Outcome::fail("user 'om' cannot read 3 of 55 tables").fix(
+                "Grant SELECT on every table of the metadata database to 'om', or use the \
+                 OpenMetadata server's own database user.",
+            ),
+        ),
+        (
+            "db.size",
+            "Database size and row counts",
+            Outcome::pass("4.5 MiB in 55 tables, 2,190 rows"),
+        ),
+        (
+            "db.sort_memory",
+            "Sort memory for the migration",
+            Outcome::warn("work_mem is 4.0 MiB; the migration asks for 20 MiB").fix(
+                "Before the migration run `ALTER DATABASE \"openmetadata_db\" SET work_mem = \
+                 '20MB';` and reset it afterwards.",
+            ),
+        ),
+        (
+            "backup.disk_space",
+            "Room for a backup",
+            Outcome::warn("1.9 GiB free in /var/backups/om for a backup of about 1.5 GiB")
+                .fix("Space is tight: free some space or choose another folder."),
+        ),
+    ] {
+        finished(app, run, result(id, title, outcome));
+    }
+    app.handle(Event::ChecksDone { run });
+}
+
+fn export_job(effects: Vec<Effect>) -> ExportJob {
+    effects
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::ExportReport(job) => Some(*job),
+            _ => None,
+        })
+        .expect("e starts the export")
+}
+
+#[test]
+fn summary_before_anything_ran() {
+    let mut app = app();
+    type_keys(&mut app, "nnnnn");
+    assert_eq!(app.screen(), ScreenId::Summary);
+    snapshot("summary_fresh", &app);
+}
+
+#[test]
+fn summary_lists_blockers_first_with_what_to_do() {
+    let mut app = app();
+    tested_then_summary(&mut app);
+    snapshot("summary_findings", &app);
+    // The selection walks the findings; the remediation follows it.
+    press(&mut app, KeyCode::Down);
+    snapshot("summary_second_finding", &app);
+}
+
+#[test]
+fn summary_editing_the_file_name() {
+    let mut app = app();
+    tested_then_summary(&mut app);
+    press(&mut app, KeyCode::Enter);
+    assert!(app.current().is_editing());
+    for _ in 0.."om-upgrade-report-20261126-100005.md".len() {
+        press(&mut app, KeyCode::Backspace);
+    }
+    type_keys(&mut app, "change-4711.md");
+    snapshot("summary_editing_path", &app);
+}
+
+#[test]
+fn summary_after_a_written_report() {
+    let mut app = app();
+    tested_then_summary(&mut app);
+    let job = export_job(type_keys(&mut app, "e"));
+    assert!(app.is_busy(), "quitting asks while the file is written");
+    app.handle(Event::ReportWritten(Ok(Written {
+        path: job.request.path,
+        bytes: 6_912,
+        format: Format::Markdown,
+    })));
+    assert_eq!(app.screen_of(ScreenId::Summary).status(), StepStatus::Pass);
+    snapshot("summary_written", &app);
+}
+
+#[test]
+fn summary_when_the_file_exists() {
+    let mut app = app();
+    tested_then_summary(&mut app);
+    let job = export_job(type_keys(&mut app, "e"));
+    app.handle(Event::ReportWritten(Err(WriteError::Exists {
+        path: job.request.path,
+    })));
+    snapshot("summary_file_exists", &app);
+    let again = export_job(type_keys(&mut app, "e"));
+    assert!(again.request.replace, "asked again: replace it");
+}
+
+/// The real export job into a folder nobody can write (even root: /proc takes no new files).
+#[test]
+fn summary_export_error_unwritable_folder() {
+    let mut app = app();
+    tested_then_summary(&mut app);
+    press(&mut app, KeyCode::Enter);
+    app.handle(ctrl('u'));
+    type_keys(&mut app, "/proc/change-4711.md");
+    press(&mut app, KeyCode::Enter);
+    let job = export_job(type_keys(&mut app, "e"));
+    assert!(!job.request.create_folder);
+    let result = export_report(job);
+    assert!(
+        matches!(&result, Err(WriteError::Io { path, .. }) if path.starts_with("/proc")),
+        "{result:?}"
+    );
+    app.handle(Event::ReportWritten(result));
+    assert_eq!(app.screen_of(ScreenId::Summary).status(), StepStatus::Fail);
+    snapshot("summary_export_error", &app);
+}
+
+#[test]
+fn the_export_takes_what_the_steps_hold_and_the_format_keys() {
+    let mut app = app();
+    tested_then_summary(&mut app);
+    type_keys(&mut app, "f");
+    let job = export_job(type_keys(&mut app, "e"));
+    assert_eq!(job.request.format, Format::Json);
+    assert_eq!(
+        job.request.path.to_str(),
+        Some("/var/lib/om-upgrade/reports/om-upgrade-report-20261126-100005.json")
+    );
+    assert!(job.request.create_folder, "the default reports folder");
+    let ids: Vec<&str> = job.results.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, PLANNED.iter().map(|(id, _)| *id).collect::<Vec<_>>());
+    assert_eq!(job.settings.host.value, "db.internal");
+    assert_eq!(
+        type_keys(&mut app, "e")
+            .iter()
+            .filter(|e| matches!(e, Effect::ExportReport(_)))
+            .count(),
+        0,
+        "one export at a time"
+    );
+}
+
+/// A real export into a new reports folder: the file is there, owner-only, holds the checklist
+/// and the form's results, and not the password.
+#[test]
+fn a_real_export_writes_the_report_without_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join("reports/om-upgrade-report-20261126-100005.html");
+    let mut app = App::new(crate::tui::Setup {
+        report_path: path.clone(),
+        ..setup()
+    });
+    tested_then_summary(&mut app);
+    type_keys(&mut app, "ff");
+    let job = export_job(type_keys(&mut app, "e"));
+    assert_eq!(job.request.format, Format::Html);
+    let password = job
+        .settings
+        .password
+        .as_ref()
+        .map(|p| p.value.expose().to_string())
+        .expect("the fixture has a password");
+    let written = export_report(job).expect("written");
+    assert_eq!(written.path, path);
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(written.bytes, html.len() as u64);
+    assert!(
+        html.contains("<strong>1. Database connectivity</strong>"),
+        "{html}"
+    );
+    assert!(html.contains("db.privileges"), "{html}");
+    assert!(html.contains("exported from the wizard"), "{html}");
+    assert!(!html.contains(&password), "the password is in the report");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
