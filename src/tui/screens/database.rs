@@ -798,14 +798,12 @@ impl Screen for Database {
     }
 
     fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
-        let mut sections = vec![("This step", self.bindings())];
-        if self.editing.is_none() {
-            sections.push((
-                "While editing a field",
-                text_field::edit_bindings(|e| AppAction::Database(Action::EditText(e))),
-            ));
-        }
-        sections
+        text_field::help_sections(
+            self.bindings(),
+            self.editing.is_some(),
+            "While editing a field",
+            |e| AppAction::Database(Action::EditText(e)),
+        )
     }
 
     fn is_editing(&self) -> bool {

@@ -508,14 +508,12 @@ impl Screen for Summary {
     }
 
     fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
-        let mut sections = vec![("This step", self.bindings())];
-        if self.editing.is_none() {
-            sections.push((
-                "While editing the file name",
-                text_field::edit_bindings(|e| AppAction::Summary(Action::Edit(e))),
-            ));
-        }
-        sections
+        text_field::help_sections(
+            self.bindings(),
+            self.editing.is_some(),
+            "While editing the file name",
+            |e| AppAction::Summary(Action::Edit(e)),
+        )
     }
 
     fn is_editing(&self) -> bool {

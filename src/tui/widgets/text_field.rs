@@ -19,6 +19,21 @@ pub enum TextEdit {
     Clear,
 }
 
+/// The help of a step with text fields: its own keys, then, unless a field is being edited (its
+/// keys are then among the step's own), how editing works.
+pub fn help_sections(
+    step: Vec<Binding>,
+    editing: bool,
+    while_editing: &'static str,
+    wrap: fn(TextEdit) -> Action,
+) -> Vec<(&'static str, Vec<Binding>)> {
+    let mut sections = vec![("This step", step)];
+    if !editing {
+        sections.push((while_editing, edit_bindings(wrap)));
+    }
+    sections
+}
+
 /// The help-only bindings of a field being edited; `wrap` turns an edit into the screen's action.
 pub fn edit_bindings(wrap: fn(TextEdit) -> Action) -> Vec<Binding> {
     [

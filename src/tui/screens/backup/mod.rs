@@ -745,14 +745,12 @@ impl Screen for Backup {
     }
 
     fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
-        let mut sections = vec![("This step", self.bindings())];
-        if self.editing.is_none() {
-            sections.push((
-                "While editing the folder",
-                text_field::edit_bindings(|e| AppAction::Backup(Action::EditText(e))),
-            ));
-        }
-        sections
+        text_field::help_sections(
+            self.bindings(),
+            self.editing.is_some(),
+            "While editing the folder",
+            |e| AppAction::Backup(Action::EditText(e)),
+        )
     }
 
     fn is_editing(&self) -> bool {

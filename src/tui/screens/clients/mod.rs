@@ -578,14 +578,12 @@ impl Screen for Clients {
     }
 
     fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
-        let mut sections = vec![("This step", self.bindings())];
-        if self.editing.is_none() {
-            sections.push((
-                "While editing a path",
-                text_field::edit_bindings(|e| AppAction::Clients(Action::EditText(e))),
-            ));
-        }
-        sections
+        text_field::help_sections(
+            self.bindings(),
+            self.editing.is_some(),
+            "While editing a path",
+            |e| AppAction::Clients(Action::EditText(e)),
+        )
     }
 
     fn is_editing(&self) -> bool {
