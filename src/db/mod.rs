@@ -4,6 +4,7 @@
 pub mod admin;
 mod error;
 pub mod inspect;
+mod nodelay;
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -149,6 +150,12 @@ impl Db {
                     .max_connections(POOL_SIZE)
                     .min_connections(0)
                     .acquire_timeout(timeout)
+                    .after_connect(|_, _| {
+                        Box::pin(async {
+                            nodelay::set_on_all_tcp_sockets();
+                            Ok(())
+                        })
+                    })
                     .connect_with(mysql_options(settings, None))
                     .await
                     .map(Pool::Mysql),
@@ -156,6 +163,12 @@ impl Db {
                     .max_connections(POOL_SIZE)
                     .min_connections(0)
                     .acquire_timeout(timeout)
+                    .after_connect(|_, _| {
+                        Box::pin(async {
+                            nodelay::set_on_all_tcp_sockets();
+                            Ok(())
+                        })
+                    })
                     .connect_with(pg_options(settings, Some(&settings.database.value)))
                     .await
                     .map(Pool::Postgres),
