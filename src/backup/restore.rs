@@ -329,7 +329,7 @@ pub async fn restore(
     } else {
         state.tables.clone()
     };
-    let (statements, dropped) = match kind {
+    let (statements, dropped, db) = match kind {
         FileKind::PgDump | FileKind::MysqlDump => {
             if !replace.is_empty() {
                 let db = Db::connect(settings).await?;
@@ -338,7 +338,7 @@ pub async fn restore(
                 result?;
             }
             external::load_native(path, settings, &cancel).await?;
-            (0, replace)
+            (0, replace, Db::connect(settings).await?)
         }
         _ => {
             let db = Db::connect(settings).await?;
@@ -348,11 +348,18 @@ pub async fn restore(
                     run_mysql(&db, path, manifest.as_ref(), &replace, &reporter, &cancel).await
                 }
             };
-            db.close().await;
-            (result?, replace)
+            match result {
+                Ok(statements) => (statements, replace, db),
+                Err(e) => {
+                    db.close().await;
+                    return Err(e);
+                }
+            }
         }
     };
-    let tables = count_restored(settings, manifest.as_ref()).await?;
+    let tables = count_restored(&db, manifest.as_ref()).await;
+    db.close().await;
+    let tables = tables?;
     Ok(Restored {
         database: settings.database.value.clone(),
         kind,
@@ -638,33 +645,28 @@ async fn run_mysql(
 
 /// Counts rows per table in the restored database, next to what the backup held.
 async fn count_restored(
-    settings: &DbSettings,
+    db: &Db,
     manifest: Option<&Manifest>,
 ) -> Result<Vec<RestoredTable>, DbError> {
-    let db = Db::connect(settings).await?;
-    let tables = inspect::tables(&db).await;
     let mut restored = Vec::new();
-    if let Ok(tables) = &tables {
-        for table in tables {
-            let rows = db
-                .fetch_i64(
-                    &format!(
-                        "SELECT COUNT(*) FROM {}",
-                        quote_ident(db.engine(), &table.name)
-                    ),
-                    &[],
-                )
-                .await? as u64;
-            let expected = manifest
-                .and_then(|m| m.tables.iter().find(|t| t.name == table.name))
-                .map(|t| t.rows);
-            restored.push(RestoredTable {
-                name: table.name.clone(),
-                rows,
-                expected,
-            });
-        }
+    for table in inspect::tables(db).await? {
+        let rows = db
+            .fetch_i64(
+                &format!(
+                    "SELECT COUNT(*) FROM {}",
+                    quote_ident(db.engine(), &table.name)
+                ),
+                &[],
+            )
+            .await? as u64;
+        let expected = manifest
+            .and_then(|m| m.tables.iter().find(|t| t.name == table.name))
+            .map(|t| t.rows);
+        restored.push(RestoredTable {
+            name: table.name,
+            rows,
+            expected,
+        });
     }
-    db.close().await;
-    tables.map(|_| restored)
+    Ok(restored)
 }
