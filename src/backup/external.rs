@@ -14,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 use super::manifest::{self, FileFormat, Manifest, Method};
 use super::output::{ExternalFile, WrittenFile};
 use super::progress::Reporter;
-use super::take::{Backup, BackupError, BackupRequest, default_name, describe_source, file_info};
+use super::take::{
+    Backup, BackupError, BackupRequest, default_name, describe_source, file_info, with_manifest,
+};
 use crate::config::DbSettings;
 use crate::db::{Db, Engine};
 
@@ -306,17 +308,7 @@ pub(super) async fn take(
         )],
         verification: None,
     };
-    let manifest_path =
-        manifest::write(&written.path, &manifest).map_err(|e| BackupError::Output {
-            path: manifest::path_for(&written.path),
-            source: e,
-        })?;
-    Ok(Backup {
-        path: written.path,
-        manifest_path,
-        manifest,
-        removed_partials: Vec::new(),
-    })
+    with_manifest(written, manifest)
 }
 
 /// A database client program (pg_dump, psql, mysqldump, mysql) with the connection options

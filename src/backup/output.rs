@@ -114,26 +114,33 @@ pub struct BackupFile {
     committed: bool,
 }
 
+/// Creates and locks `dir/name.partial` (mode 0600; `dir` is created 0700 if missing); returns
+/// the final path, the partial path and the file. Fails if `dir/name` already exists.
+fn open_partial(dir: &Path, name: &str) -> io::Result<(PathBuf, PathBuf, File)> {
+    create_private_dir(dir)?;
+    let target = dir.join(name);
+    if target.exists() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} already exists; choose another --name", target.display()),
+        ));
+    }
+    let partial = dir.join(format!("{name}{PARTIAL_SUFFIX}"));
+    let file = private_options().open(&partial)?;
+    file.try_lock().map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!("{} is being written by another backup", partial.display()),
+        )
+    })?;
+    Ok((target, partial, file))
+}
+
 impl BackupFile {
     /// Creates `dir/name.partial` (mode 0600, exclusive, locked). `dir` is created (0700) if
     /// missing. Fails if `dir/name` already exists.
     pub fn create(dir: &Path, name: &str, compression: Compression) -> io::Result<BackupFile> {
-        create_private_dir(dir)?;
-        let target = dir.join(name);
-        if target.exists() {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("{} already exists; choose another --name", target.display()),
-            ));
-        }
-        let partial = dir.join(format!("{name}{PARTIAL_SUFFIX}"));
-        let file = private_options().open(&partial)?;
-        file.try_lock().map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::WouldBlock,
-                format!("{} is being written by another backup", partial.display()),
-            )
-        })?;
+        let (target, partial, file) = open_partial(dir, name)?;
         let hashing = Hashing {
             inner: BufWriter::with_capacity(1 << 20, file),
             sha: Sha256::new(),
@@ -210,18 +217,7 @@ pub struct ExternalFile {
 
 impl ExternalFile {
     pub fn create(dir: &Path, name: &str) -> io::Result<ExternalFile> {
-        create_private_dir(dir)?;
-        let target = dir.join(name);
-        if target.exists() {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("{} already exists; choose another --name", target.display()),
-            ));
-        }
-        let partial = dir.join(format!("{name}{PARTIAL_SUFFIX}"));
-        let lock = private_options().open(&partial)?;
-        lock.try_lock()
-            .map_err(|_| io::Error::other("partial file is locked"))?;
+        let (target, partial, lock) = open_partial(dir, name)?;
         Ok(ExternalFile {
             partial,
             target,

@@ -282,6 +282,14 @@ async fn builtin_on(
         notes,
         verification: None,
     };
+    with_manifest(written, manifest)
+}
+
+/// Writes the manifest beside the finished file.
+pub(super) fn with_manifest(
+    written: WrittenFile,
+    manifest: Manifest,
+) -> Result<Backup, BackupError> {
     let manifest_path =
         manifest::write(&written.path, &manifest).map_err(|source| BackupError::Output {
             path: manifest::path_for(&written.path),

@@ -420,15 +420,7 @@ fn header_lines(report: &Report) -> Vec<String> {
         None => "workflows: not scanned (--workflows DIR)".to_string(),
     });
     for problem in &scan.problems {
-        lines.push(format!(
-            "  cannot use {}{}: {}",
-            problem.file.display(),
-            problem
-                .line
-                .map(|l| format!(" line {l}"))
-                .unwrap_or_default(),
-            problem.error
-        ));
+        lines.push(format!("  cannot use {problem}"));
     }
     lines
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::model::{Effect, FileKind, Item, Range};
 use super::probes::{ProbeOutcome, ProbeResult};
@@ -12,7 +12,8 @@ use super::scan::ScanReport;
 use crate::db::inspect::{Product, ServerInfo};
 use crate::version::Version;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// What an item does to this installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Affects,

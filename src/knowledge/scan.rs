@@ -58,6 +58,16 @@ pub struct FileProblem {
     pub error: String,
 }
 
+impl std::fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, " line {line}")?;
+        }
+        write!(f, ": {}", self.error)
+    }
+}
+
 /// What was scanned and what was found.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ScanReport {

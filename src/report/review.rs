@@ -13,34 +13,7 @@ use crate::knowledge::scan::ScanReport;
 use crate::knowledge::{self, Effect, Item, Plan};
 use crate::version::Version;
 
-/// What an item does to this installation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Affects,
-    NotAffected,
-    Unknown,
-}
-
-impl Verdict {
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Affects => "affects you",
-            Verdict::NotAffected => "not you",
-            Verdict::Unknown => "unknown",
-        }
-    }
-}
-
-impl From<impact::Verdict> for Verdict {
-    fn from(verdict: impact::Verdict) -> Self {
-        match verdict {
-            impact::Verdict::Affects => Verdict::Affects,
-            impact::Verdict::NotAffected => Verdict::NotAffected,
-            impact::Verdict::Unknown => Verdict::Unknown,
-        }
-    }
-}
+pub use crate::knowledge::impact::Verdict;
 
 /// Where an item was found to affect this installation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -154,7 +127,7 @@ impl ReleaseReview {
                 evidence.push(fact.text.clone());
                 evidence.extend(fact.samples.iter().map(|s| format!("e.g. {s}")));
             }
-            let verdict = Verdict::from(impact.verdict);
+            let verdict = impact.verdict;
             counts.items += 1;
             match verdict {
                 Verdict::Affects => counts.affects += 1,
@@ -181,15 +154,7 @@ impl ReleaseReview {
             });
         }
         for problem in &scan.problems {
-            notes.push(format!(
-                "cannot use {}{}: {}",
-                problem.file.display(),
-                problem
-                    .line
-                    .map(|l| format!(" line {l}"))
-                    .unwrap_or_default(),
-                problem.error
-            ));
+            notes.push(format!("cannot use {problem}"));
         }
         ReleaseReview {
             from: from.to_string(),
