@@ -1,6 +1,7 @@
 //! The benchmark's floor: stream every row of every table over one sqlx connection and throw it
-//! away (Postgres `COPY … TO STDOUT`, MySQL `SELECT *` over the text protocol). No backup can be
-//! faster than reading its data once; `scripts/bench-backup` compares against this.
+//! away (Postgres `COPY … TO STDOUT`, MySQL `SELECT` of the stored columns over the text
+//! protocol). No backup can be faster than reading its data once; `scripts/bench-backup`
+//! compares against this.
 //!
 //! Usage: cargo run --release --example stream_floor -- DB_URL
 
@@ -44,7 +45,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             use sqlx::Row;
             let mut conn = db.mysql_pool().ok_or("no pool")?.acquire().await?;
             for table in &tables {
-                let sql = format!("SELECT * FROM {}", quote_ident(Engine::Mysql, &table.name));
+                // The stored columns only, as a backup reads them: generated ones are computed
+                // from the JSON on every read, and a restore computes them again.
+                let columns: Vec<String> = sqlx::query_scalar(
+                    "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
+                     WHERE table_schema = DATABASE() AND table_name = ? \
+                     AND extra NOT LIKE '%GENERATED%' ORDER BY ordinal_position",
+                )
+                .bind(&table.name)
+                .fetch_all(&mut *conn)
+                .await?;
+                let columns: Vec<String> = columns
+                    .iter()
+                    .map(|c| quote_ident(Engine::Mysql, c))
+                    .collect();
+                let sql = format!(
+                    "SELECT {} FROM {}",
+                    columns.join(", "),
+                    quote_ident(Engine::Mysql, &table.name)
+                );
                 let mut stream = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn);
                 while let Some(row) = stream.try_next().await? {
                     rows += 1;
