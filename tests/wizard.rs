@@ -606,6 +606,20 @@ async fn wizard_walks_every_step_on_a_demo_database() {
         s.contains("Python clients for OpenMetadata 1.2.0") && !s.contains("Looking for Python")
     });
 
+    // Summary: the report of this walk is exported, with the backup it took.
+    pane.keys(&["n"]);
+    pane.wait_for("Export the report", Duration::from_secs(5));
+    pane.keys(&["e"]);
+    pane.wait_for("written", Duration::from_secs(15));
+    let reports: Vec<PathBuf> = std::fs::read_dir(dir.path().join("data/reports"))
+        .expect("the reports folder was made")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let report = std::fs::read_to_string(&reports[0]).expect("report");
+    assert!(report.contains(&path.display().to_string()), "{report}");
+    assert!(report.contains("Query entity now requires"), "{report}");
+
     pane.keys(&["q"]);
     assert_eq!(pane.exit_code(), 0);
     pane.assert_terminal_restored();
