@@ -214,3 +214,27 @@ pub fn all(ctx: &Context) -> Vec<Check> {
     checks.extend(clients::checks(ctx));
     checks
 }
+
+/// Tally of a set of checks: "6 checks: 5 passed, 1 warning".
+pub fn tally(statuses: &[Status]) -> String {
+    let count = |s: Status| statuses.iter().filter(|x| **x == s).count();
+    let parts: Vec<String> = [
+        (Status::Pass, "passed", "passed"),
+        (Status::Warn, "warning", "warnings"),
+        (Status::Fail, "failed", "failed"),
+        (Status::Skip, "skipped", "skipped"),
+    ]
+    .into_iter()
+    .filter(|(s, _, _)| count(*s) > 0)
+    .map(|(s, one, many)| {
+        let n = count(s);
+        format!("{n} {}", if n == 1 { one } else { many })
+    })
+    .collect();
+    let n = statuses.len();
+    format!(
+        "{n} check{}: {}",
+        if n == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
+}

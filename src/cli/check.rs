@@ -194,14 +194,7 @@ fn print_text(results: &[CheckResult], ctx: &Context, paint: &Painter) {
             outln!("          → {}", fix.replace('\n', "\n            "));
         }
     }
-    let count = |s: Status| results.iter().filter(|r| r.outcome.status == s).count();
+    let statuses: Vec<Status> = results.iter().map(|r| r.outcome.status).collect();
     outln!();
-    outln!(
-        "{} checks: {} passed, {} warnings, {} failed, {} skipped",
-        results.len(),
-        count(Status::Pass),
-        count(Status::Warn),
-        count(Status::Fail),
-        count(Status::Skip)
-    );
+    outln!("{}", checks::tally(&statuses));
 }

@@ -43,7 +43,7 @@ pub fn counts(c: &Counts) -> String {
     ] {
         statuses.extend(std::iter::repeat_n(status, n));
     }
-    super::model::tally(&statuses)
+    crate::checks::tally(&statuses)
 }
 
 pub fn step_glyph(status: StepStatus) -> &'static str {

@@ -270,7 +270,7 @@ impl Summary {
             let text = match step.status {
                 StepStatus::Running => "running…".to_string(),
                 _ if step.checks.is_empty() => "not run yet".to_string(),
-                _ => crate::report::model::tally(&step.checks),
+                _ => crate::checks::tally(&step.checks),
             };
             lines.push(Line::from(vec![
                 Span::raw("  "),
