@@ -34,6 +34,12 @@ pub fn count(n: i64) -> String {
     out
 }
 
+/// `1` → `1 row`, `2195` → `2,195 rows`.
+pub fn rows(n: u64) -> String {
+    let unit = if n == 1 { "row" } else { "rows" };
+    format!("{} {unit}", count(n as i64))
+}
+
 /// `1.234s` → `1.2 s`, `0.012s` → `12 ms`.
 pub fn duration(d: Duration) -> String {
     let ms = d.as_millis();
@@ -63,6 +69,9 @@ mod tests {
         assert_eq!(count(999), "999");
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(-1000), "-1,000");
+        assert_eq!(rows(1), "1 row");
+        assert_eq!(rows(0), "0 rows");
+        assert_eq!(rows(2195), "2,195 rows");
         assert_eq!(duration(Duration::from_micros(420)), "0.4 ms");
         assert_eq!(duration(Duration::from_millis(12)), "12 ms");
         assert_eq!(duration(Duration::from_millis(1234)), "1.2 s");

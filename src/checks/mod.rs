@@ -217,8 +217,18 @@ pub fn all(ctx: &Context) -> Vec<Check> {
 
 /// Tally of a set of checks: "6 checks: 5 passed, 1 warning".
 pub fn tally(statuses: &[Status]) -> String {
+    let n = statuses.len();
+    format!(
+        "{n} check{}: {}",
+        if n == 1 { "" } else { "s" },
+        tally_by_status(statuses)
+    )
+}
+
+/// `2 passed, 1 warning`: how many of each status, leaving out the ones with none.
+pub fn tally_by_status(statuses: &[Status]) -> String {
     let count = |s: Status| statuses.iter().filter(|x| **x == s).count();
-    let parts: Vec<String> = [
+    [
         (Status::Pass, "passed", "passed"),
         (Status::Warn, "warning", "warnings"),
         (Status::Fail, "failed", "failed"),
@@ -230,11 +240,6 @@ pub fn tally(statuses: &[Status]) -> String {
         let n = count(s);
         format!("{n} {}", if n == 1 { one } else { many })
     })
-    .collect();
-    let n = statuses.len();
-    format!(
-        "{n} check{}: {}",
-        if n == 1 { "" } else { "s" },
-        parts.join(", ")
-    )
+    .collect::<Vec<_>>()
+    .join(", ")
 }

@@ -9,8 +9,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 use super::app::{App, Overlay};
 use super::keymap::keys;
 use super::screens::ScreenId;
-use super::widgets::centered;
 use super::widgets::key_hints::{Footer, HelpOverlay};
+use super::widgets::{centered, ellipsize};
 
 /// The smallest terminal the wizard draws in.
 pub const MIN_WIDTH: u16 = 80;
@@ -122,16 +122,6 @@ fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     Line::raw(ellipsize(&text, usize::from(area.width)))
         .style(theme.header())
         .render(area, buf);
-}
-
-/// `text` cut to `width` characters, with `…` when something was cut.
-fn ellipsize(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 fn render_sidebar(app: &App, area: Rect, buf: &mut Buffer) {

@@ -652,18 +652,8 @@ impl Database {
         let Some(test) = &self.test else {
             return Line::from(vec![title, Span::styled("not run yet", theme.dim())]);
         };
-        let count = |s: Status| test.rows.iter().filter(|r| r.status() == Some(s)).count();
-        let tally = [
-            (Status::Pass, "passed"),
-            (Status::Warn, "warned"),
-            (Status::Fail, "failed"),
-            (Status::Skip, "skipped"),
-        ]
-        .into_iter()
-        .filter(|(s, _)| count(*s) > 0)
-        .map(|(s, word)| format!("{} {word}", count(s)))
-        .collect::<Vec<_>>()
-        .join(", ");
+        let finished: Vec<Status> = test.rows.iter().filter_map(|r| r.status()).collect();
+        let tally = crate::checks::tally_by_status(&finished);
         let state = match &test.phase {
             _ if test.stale => Span::styled(
                 format!(

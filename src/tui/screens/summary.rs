@@ -17,6 +17,7 @@ use crate::humanize;
 use crate::report::{Format, WriteError};
 use crate::tui::action::Action as AppAction;
 use crate::tui::keymap::{Binding, keys};
+use crate::tui::widgets::ellipsize;
 use crate::tui::widgets::text_field::field_spans;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
 
@@ -312,11 +313,13 @@ impl Summary {
         }
         let height = usize::from(list.height);
         let offset = (self.selected + 1).saturating_sub(height);
+        // Ids get at most half the width, so the summaries stay readable at 80 columns.
         let id_width = findings
             .iter()
             .map(|f| f.id.as_str().chars().count())
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .min(usize::from(list.width / 2).saturating_sub(4));
         let lines: Vec<Line> = findings
             .iter()
             .enumerate()
@@ -330,7 +333,7 @@ impl Summary {
                     Span::styled(status.glyph(), theme.status(status)),
                     Span::raw(" "),
                     Span::styled(
-                        format!("{:<id_width$}  ", finding.id.as_str()),
+                        format!("{:<id_width$}  ", ellipsize(finding.id.as_str(), id_width)),
                         theme.text(),
                     ),
                     Span::styled(finding.summary.clone(), theme.text()),

@@ -29,6 +29,16 @@ pub fn scroll_offset(selected: usize, height: usize, len: usize) -> usize {
     (selected + 1).saturating_sub(height).min(max)
 }
 
+/// `text` cut to `width` characters, with `…` when something was cut.
+pub fn ellipsize(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 /// How many rows `lines` take when a `Paragraph` wraps them at words to `width`, for splitting
 /// an area between a wrapped text and what follows it.
 pub fn wrapped_height(lines: &[Line], width: u16) -> u16 {

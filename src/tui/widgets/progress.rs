@@ -234,10 +234,7 @@ impl Progress {
                         theme.status(crate::checks::Status::Pass),
                     ),
                     Span::raw(format!("{name:<32} ")),
-                    Span::styled(
-                        format!("{} rows", humanize::count(*rows as i64)),
-                        theme.dim(),
-                    ),
+                    Span::styled(humanize::rows(*rows), theme.dim()),
                 ])
             })
             .collect()

@@ -52,9 +52,11 @@ impl Backup {
             Paragraph::new(lines).render(done_area, buf);
             return;
         }
-        // The list keeps at least three rows; the card above wraps into the rest.
+        // The card wraps at its full height unless the list has the focus: then the list keeps
+        // its title and two rows. Long paths at 80x24 would otherwise cut the card's last lines.
+        let list_rows = if self.focus == Focus::List { 4 } else { 2 };
         let wanted = wrapped_height(&top, area.width);
-        let top_height = wanted.min(area.height.saturating_sub(4));
+        let top_height = wanted.min(area.height.saturating_sub(list_rows));
         let [top_area, _, list_area] = Layout::vertical([
             Constraint::Length(top_height),
             Constraint::Length(1),
