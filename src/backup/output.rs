@@ -358,7 +358,39 @@ pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
     Ok((hex(&sha.finalize()), total))
 }
 
-/// Removes `*.partial` files in `dir` that no process is writing (left by a killed backup).
+/// Name prefix of the folder where `metadata backup` writes before its file is moved into place.
+const WORK_DIR_PREFIX: &str = ".om-upgrade-metadata-cli-";
+
+/// A private (0700) work folder in the backup folder, locked while it exists and removed on drop.
+pub struct WorkDir {
+    dir: tempfile::TempDir,
+    _lock: File,
+}
+
+impl WorkDir {
+    pub fn create(parent: &Path) -> io::Result<WorkDir> {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(WORK_DIR_PREFIX);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o700));
+        }
+        let dir = builder.tempdir_in(parent)?;
+        let lock = File::open(dir.path())?;
+        lock.lock()?;
+        Ok(WorkDir { dir, _lock: lock })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Removes `*.partial` files in `dir` that no process is writing (left by a killed backup),
+/// and the work folders of killed `metadata backup` runs.
+/// The folder may be shared, so a file is only removed when it is a backup's: it holds SQL
+/// (after decompression), or nothing at all under a `.sql` name. Others are left alone.
 pub fn remove_stale_partials(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -366,17 +398,64 @@ pub fn remove_stale_partials(dir: &Path) -> Vec<PathBuf> {
     let mut removed = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(WORK_DIR_PREFIX)
+        {
+            let unlocked = File::open(&path).is_ok_and(|dir| dir.try_lock().is_ok());
+            if unlocked && std::fs::remove_dir_all(&path).is_ok() {
+                removed.push(path);
+            }
+            continue;
+        }
         if !path.to_string_lossy().ends_with(PARTIAL_SUFFIX) {
             continue;
         }
         let Ok(file) = OpenOptions::new().write(true).open(&path) else {
             continue;
         };
-        if file.try_lock().is_ok() && std::fs::remove_file(&path).is_ok() {
+        if file.try_lock().is_ok()
+            && is_backup_partial(&path)
+            && std::fs::remove_file(&path).is_ok()
+        {
             removed.push(path);
         }
     }
     removed
+}
+
+/// Does this `NAME.partial` hold the start of a backup: ours, pg_dump's, mysqldump's or the
+/// statements of the om-cli format?
+fn is_backup_partial(partial: &Path) -> bool {
+    use std::io::Read as _;
+    let name = partial.to_string_lossy();
+    let base = Path::new(name.trim_end_matches(PARTIAL_SUFFIX));
+    let file = match File::open(partial) {
+        Ok(file) => file,
+        Err(_) => return false,
+    };
+    let mut head = Vec::with_capacity(64);
+    let read = match Compression::of_path(base) {
+        Compression::None => file.take(64).read_to_end(&mut head),
+        Compression::Zstd => {
+            zstd::Decoder::new(file).and_then(|d| d.take(64).read_to_end(&mut head))
+        }
+        Compression::Gzip => flate2::read::GzDecoder::new(file)
+            .take(64)
+            .read_to_end(&mut head),
+    };
+    if read.is_err() && head.is_empty() {
+        return false;
+    }
+    if head.is_empty() {
+        return base.to_string_lossy().contains(".sql");
+    }
+    let text = String::from_utf8_lossy(&head);
+    let text = text.trim_start();
+    ["--", "SET ", "CREATE ", "TRUNCATE ", "INSERT ", "/*!"]
+        .iter()
+        .any(|start| text.starts_with(start))
 }
 
 #[cfg(test)]
@@ -428,12 +507,70 @@ mod tests {
     #[test]
     fn stale_partials_are_removed_but_not_live_ones() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("old.sql.partial"), b"left by a killed run").unwrap();
+        std::fs::write(dir.path().join("old.sql.partial"), b"-- om-upgrade backup").unwrap();
         let live = BackupFile::create(dir.path(), "live.sql", Compression::None).unwrap();
         let removed = remove_stale_partials(dir.path());
         assert_eq!(removed, vec![dir.path().join("old.sql.partial")]);
         assert!(dir.path().join("live.sql.partial").exists());
         drop(live);
+    }
+
+    #[test]
+    fn work_dirs_are_private_and_removed_only_when_left_behind() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let live = WorkDir::create(dir.path()).unwrap();
+        let mode = std::fs::metadata(live.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let left = dir.path().join(format!("{WORK_DIR_PREFIX}killed"));
+        std::fs::create_dir(&left).unwrap();
+        std::fs::write(left.join("openmetadata_202601010101_backup.sql"), b"x").unwrap();
+        assert_eq!(remove_stale_partials(dir.path()), vec![left.clone()]);
+        assert!(live.path().exists() && !left.exists());
+    }
+
+    #[test]
+    fn partials_that_are_not_backups_are_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let keep = [
+            ("video.mkv.partial", &b"\x1aE\xdf\xa3 matroska"[..]),
+            ("notes.partial", b"call the DBA before the upgrade"),
+            ("empty.mkv.partial", b""),
+        ];
+        for (name, bytes) in keep {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let ours = [
+            ("a.sql.partial", &b"-- om-upgrade backup: OpenMetadata"[..]),
+            ("b.sql.partial", b"TRUNCATE TABLE bot_entity;\n"),
+            ("c.sql.partial", b""),
+        ];
+        for (name, bytes) in ours {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let dump = b"-- PostgreSQL database dump\n".repeat(100);
+        let zst = zstd::encode_all(&dump[..], 3).unwrap();
+        std::fs::write(dir.path().join("d.sql.zst.partial"), zst).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&dump).unwrap();
+        std::fs::write(dir.path().join("e.sql.gz.partial"), gz.finish().unwrap()).unwrap();
+
+        let mut removed = remove_stale_partials(dir.path());
+        removed.sort();
+        let expected: Vec<PathBuf> = [
+            "a.sql.partial",
+            "b.sql.partial",
+            "c.sql.partial",
+            "d.sql.zst.partial",
+            "e.sql.gz.partial",
+        ]
+        .iter()
+        .map(|n| dir.path().join(n))
+        .collect();
+        assert_eq!(removed, expected);
+        for (name, _) in keep {
+            assert!(dir.path().join(name).exists(), "{name} was removed");
+        }
     }
 
     #[test]
