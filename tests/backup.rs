@@ -1042,3 +1042,53 @@ async fn postgres_tables_read_in_page_ranges_by_several_readers_restore_identica
         server_fingerprints(&target.connect().await).await
     );
 }
+
+/// The official CLI's driver reads the option file with configparser, not as `mysql` does:
+/// quotes, backslashes and `#` in a password must reach the server unchanged.
+#[tokio::test]
+async fn metadata_cli_backs_up_with_a_password_full_of_quotes() {
+    let Some(python) = peer_python() else { return };
+    let secret = r#"Au:d"it\3 #pw'"#;
+    let (source, _) = TestDb::demo(Engine::Mysql, 1).await;
+    let user = format!("{}_q", source.name);
+    let admin = admin(Engine::Mysql).await;
+    let quoted = secret.replace('\\', "\\\\").replace('\'', "\\'");
+    admin
+        .execute_script(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY '{quoted}'; \
+             GRANT ALL ON {}.* TO '{user}'@'%'",
+            source.name
+        ))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "backup",
+            "--engine",
+            "mysql",
+            "-H",
+            "127.0.0.1",
+            "-u",
+            &user,
+            "-d",
+            &source.name,
+            "-o",
+            dir.path().to_str().unwrap(),
+            "--method",
+            "metadata-cli",
+            "--python",
+            python.to_str().unwrap(),
+            "--json",
+        ],
+        &[("DB_USER_PASSWORD", secret)],
+    );
+    admin
+        .execute_script(&format!("DROP USER '{user}'@'%'"))
+        .await
+        .unwrap();
+    admin.close().await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(result["rows"].as_u64().unwrap() > 0, "{result}");
+}

@@ -12,7 +12,7 @@ use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
 use super::manifest::{self, FileFormat, Manifest, Method};
-use super::output::{ExternalFile, WrittenFile};
+use super::output::{self, ExternalFile, WrittenFile};
 use super::progress::Reporter;
 use super::take::{
     Backup, BackupError, BackupRequest, default_name, describe_source, file_info, with_manifest,
@@ -96,7 +96,7 @@ impl SecretFile {
     }
 }
 
-/// `[client]` options file for mysql/mysqldump/pymysql.
+/// `[client]` options file for mysql/mysqldump.
 fn mysql_defaults(settings: &DbSettings) -> Result<Option<SecretFile>, ExternalError> {
     let Some(password) = &settings.password else {
         return Ok(None);
@@ -107,6 +107,28 @@ fn mysql_defaults(settings: &DbSettings) -> Result<Option<SecretFile>, ExternalE
         .replace('\\', "\\\\")
         .replace('"', "\\\"");
     SecretFile::new("client.cnf", &format!("[client]\npassword=\"{escaped}\"\n")).map(Some)
+}
+
+/// `[client]` options file for pymysql (the official CLI's driver). Its reader is Python's
+/// configparser, which only strips one pair of outer quotes: escaping as for `mysql` would
+/// change the password. A password on several lines cannot be written there at all.
+fn pymysql_defaults(settings: &DbSettings) -> Result<Option<SecretFile>, ExternalError> {
+    let Some(password) = &settings.password else {
+        return Ok(None);
+    };
+    let password = password.value.expose();
+    if password.contains(['\n', '\r']) {
+        return Err(ExternalError::Io(
+            "the password contains a line break, which the official CLI's option file cannot \
+             hold; use --method builtin or native"
+                .into(),
+        ));
+    }
+    SecretFile::new(
+        "client.cnf",
+        &format!("[client]\npassword=\"{password}\"\n"),
+    )
+    .map(Some)
 }
 
 /// A pgpass file for libpq (pg_dump, psql, psycopg2).
@@ -433,9 +455,8 @@ async fn metadata_cli(
         });
     }
     // Its own output folder inside ours (same file system), so the result can be renamed into place.
-    let work = tempfile::Builder::new()
-        .prefix(".om-upgrade-metadata-cli-")
-        .tempdir_in(target.parent().unwrap_or(Path::new(".")))
+    // Private, and locked while the CLI runs: the next backup removes it if this one is killed.
+    let work = output::WorkDir::create(target.parent().unwrap_or(Path::new(".")))
         .map_err(|e| ExternalError::Io(format!("cannot create a work folder: {e}")))?;
     let mut command = tokio::process::Command::new(&python);
     command
@@ -461,7 +482,7 @@ async fn metadata_cli(
             secret
         }
         Engine::Mysql => {
-            let secret = mysql_defaults(settings)?;
+            let secret = pymysql_defaults(settings)?;
             if let Some(s) = &secret {
                 let mut arg = OsString::from("read_default_file=");
                 arg.push(&s.path);
