@@ -819,8 +819,9 @@ fn pg_literal_tuple(out: &mut Vec<u8>, line: &[u8], kinds: &[ValueKind]) {
         }
         match sql::pg_copy_field(field) {
             None => out.extend_from_slice(b"NULL"),
+            // NaN and ±Infinity are numbers to Postgres, but only as quoted literals.
             Some(value) => match kinds.get(i) {
-                Some(ValueKind::Number) => out.extend_from_slice(&value),
+                Some(ValueKind::Number) if is_plain_number(&value) => out.extend_from_slice(&value),
                 _ => sql::pg_string(out, &value),
             },
         }
@@ -828,9 +829,27 @@ fn pg_literal_tuple(out: &mut Vec<u8>, line: &[u8], kinds: &[ValueKind]) {
     out.push(b')');
 }
 
+fn is_plain_number(value: &[u8]) -> bool {
+    !value.is_empty()
+        && value
+            .iter()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_finite_numbers_are_quoted() {
+        let mut out = Vec::new();
+        let kinds = [ValueKind::Number; 4];
+        pg_literal_tuple(&mut out, b"NaN\t-Infinity\t-1.5e-07\t42\n", &kinds);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "('NaN','-Infinity',-1.5e-07,42)"
+        );
+    }
 
     #[test]
     fn copy_lines_become_literal_tuples() {
