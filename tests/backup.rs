@@ -1092,3 +1092,47 @@ async fn metadata_cli_backs_up_with_a_password_full_of_quotes() {
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(result["rows"].as_u64().unwrap() > 0, "{result}");
 }
+
+#[tokio::test]
+async fn a_test_restore_without_the_right_to_create_databases_says_what_to_grant() {
+    let (source, _) = TestDb::demo(Engine::Mysql, 1).await;
+    let user = format!("{}_ro", source.name);
+    let admin = admin(Engine::Mysql).await;
+    admin
+        .execute_script(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY 'ro-pw'; \
+             GRANT SELECT, SHOW VIEW ON {}.* TO '{user}'@'%'",
+            source.name
+        ))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "backup",
+            "--engine",
+            "mysql",
+            "-H",
+            "127.0.0.1",
+            "-u",
+            &user,
+            "-d",
+            &source.name,
+            "-o",
+            dir.path().to_str().unwrap(),
+            "--test-restore",
+        ],
+        &[("DB_USER_PASSWORD", "ro-pw")],
+    );
+    admin
+        .execute_script(&format!("DROP USER '{user}'@'%'"))
+        .await
+        .unwrap();
+    admin.close().await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("may not create or fill a scratch database") && err.contains("GRANT ALL ON"),
+        "{err}"
+    );
+}

@@ -81,6 +81,28 @@ pub async fn check(
     Ok(check)
 }
 
+/// `check` into a scratch database (see `scratch_name`) that it creates and drops. Being
+/// refused there is not about the metadata tables but about having such a database.
+pub async fn check_in_scratch(
+    file: &Path,
+    manifest: &Manifest,
+    scratch: &DbSettings,
+    events: Option<mpsc::UnboundedSender<ProgressEvent>>,
+    cancel: CancellationToken,
+) -> Result<RestoreCheck, RestoreError> {
+    check(file, manifest, scratch, events, cancel)
+        .await
+        .map_err(|e| match e {
+            RestoreError::Db(DbError::PermissionDenied { detail }) => {
+                RestoreError::Db(DbError::ScratchDatabaseDenied {
+                    user: scratch.user.value.clone(),
+                    detail,
+                })
+            }
+            e => e,
+        })
+}
+
 /// Records a test restore in the backup's manifest, as a verification, so `backups` and the
 /// wizard show the backup as checked.
 pub fn record(backup: &Path, manifest: &Manifest, check: &RestoreCheck) -> std::io::Result<()> {

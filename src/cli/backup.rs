@@ -171,7 +171,8 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
         }
         let (events, drawing) = progress::start("restore");
         let result =
-            rehearse::check(&backup.path, &backup.manifest, &scratch, events, cancel).await;
+            rehearse::check_in_scratch(&backup.path, &backup.manifest, &scratch, events, cancel)
+                .await;
         let _ = drawing.await;
         let check = result.map_err(|error| CliError::Failed {
             hint: error.remediation(),

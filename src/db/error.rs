@@ -43,6 +43,8 @@ pub enum DbError {
     UnknownSchema { schema: String, database: String },
     #[error("permission denied: {detail}")]
     PermissionDenied { detail: String },
+    #[error("user '{user}' may not create or fill a scratch database: {detail}")]
+    ScratchDatabaseDenied { user: String, detail: String },
     #[error("the connection to {addr} broke: {detail}")]
     ConnectionLost { addr: String, detail: String },
     #[error("the server answered with an error: {detail}")]
@@ -116,6 +118,12 @@ impl DbError {
             DbError::PermissionDenied { .. } => "Use the OpenMetadata server's own database user, \
                  or grant this user SELECT on every table of the metadata database."
                 .to_string(),
+            DbError::ScratchDatabaseDenied { user, .. } => format!(
+                "A test restore creates a scratch database, fills it and drops it. Let '{user}' \
+                 do that (Postgres: ALTER ROLE \"{user}\" CREATEDB; MySQL: GRANT ALL ON \
+                 `omu\\_restore\\_check\\_%`.* TO '{user}'@'<this host>'), or have an empty \
+                 database made for it and run om-upgrade verify FILE --restore-into URL."
+            ),
             DbError::ConnectionLost { .. } => "The server closed the connection. If it requires \
                  TLS, try --ssl-mode require; check the server's log for why it hung up."
                 .to_string(),

@@ -63,7 +63,9 @@ pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: Cancellatio
         } => {
             let scratch = server.with_database(&rehearse::scratch_name());
             let (progress, forward) = forward_progress(run, events.clone());
-            let result = rehearse::check(&path, &manifest, &scratch, Some(progress), cancel).await;
+            let result =
+                rehearse::check_in_scratch(&path, &manifest, &scratch, Some(progress), cancel)
+                    .await;
             let _ = forward.await;
             if let Ok(check) = &result {
                 let _ = rehearse::record(&path, &manifest, check);
