@@ -1136,3 +1136,37 @@ async fn a_test_restore_without_the_right_to_create_databases_says_what_to_grant
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn metadata_cli_without_the_ingestion_package_says_how_to_install_it() {
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let bin = tempfile::tempdir().unwrap();
+    let python = bin.path().join("python");
+    std::fs::write(
+        &python,
+        "#!/bin/sh\necho '/usr/bin/python3: No module named metadata' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&python, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "backup",
+            "--db-url",
+            &source.url,
+            "-o",
+            dir.path().to_str().unwrap(),
+            "--method",
+            "metadata-cli",
+            "--python",
+            python.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("openmetadata-ingestion in") && err.contains("pip install"),
+        "{err}"
+    );
+}

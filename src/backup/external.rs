@@ -494,6 +494,12 @@ async fn metadata_cli(
     command.env("COLUMNS", "1000").env_remove("PGPASSWORD");
     let run = run(command, &tool, cancel).await?;
     if !run.status.success() {
+        if run.stderr.contains("No module named metadata") {
+            return Err(ExternalError::Missing {
+                tool: format!("openmetadata-ingestion in {}", python.display()),
+                hint: install_hint("metadata"),
+            });
+        }
         return Err(failed(&tool, &run));
     }
     let produced =
