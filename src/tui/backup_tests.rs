@@ -28,8 +28,8 @@ use crate::backup::verify::{Finding, VerifyReport};
 use crate::checks::Status;
 use crate::db::Engine;
 
-const FOLDER: &str = "/var/backups/om";
-const FILE: &str = "/var/backups/om/openmetadata_202611261000_backup.sql";
+const FOLDER: &str = "/home/operator/.local/share/om-upgrade/backups";
+const FILE: &str = "/home/operator/.local/share/om-upgrade/backups/openmetadata_202611261000_backup.sql";
 const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 fn snapshot(name: &str, app: &App) {
@@ -104,7 +104,7 @@ fn found() -> Vec<FoundBackup> {
             manifest: Some(manifest(None)),
         },
         FoundBackup {
-            path: "/var/backups/om/openmetadata_202611200930_backup.sql".into(),
+            path: "/home/operator/.local/share/om-upgrade/backups/openmetadata_202611200930_backup.sql".into(),
             bytes: 4_500_000,
             taken_at: at("2026-11-20T09:30:00Z"),
             manifest: Some(manifest(Some(Verification {
@@ -115,7 +115,7 @@ fn found() -> Vec<FoundBackup> {
             }))),
         },
         FoundBackup {
-            path: "/var/backups/om/openmetadata_202310010000_backup.sql".into(),
+            path: "/home/operator/.local/share/om-upgrade/backups/openmetadata_202310010000_backup.sql".into(),
             bytes: 3_100_000,
             taken_at: at("2023-10-01T00:00:00Z"),
             manifest: None,
@@ -433,7 +433,7 @@ fn a_picked_backup_without_a_manifest_can_be_verified_but_not_test_restored() {
     assert_eq!(
         app.session().last_backup,
         Some(PathBuf::from(
-            "/var/backups/om/openmetadata_202310010000_backup.sql"
+            "/home/operator/.local/share/om-upgrade/backups/openmetadata_202310010000_backup.sql"
         ))
     );
     assert_eq!(

@@ -31,7 +31,7 @@ pub fn setup() -> Setup {
         settings: resolved.settings,
         warnings: resolved.warnings,
         target: None,
-        backup_dir: PathBuf::from("/var/backups/om"),
+        backup_dir: PathBuf::from("/home/operator/.local/share/om-upgrade/backups"),
         report_path: PathBuf::from(
             "/var/lib/om-upgrade/reports/om-upgrade-report-20261126-100005.md",
         ),
