@@ -413,6 +413,64 @@ async fn no_secret_from_settings_or_scanned_files_appears_in_any_format() {
     }
 }
 
+/// `-u postgres -p postgres`, as on many development setups: the password is also the
+/// engine's name, the user and a word of check ids and source links. The report keeps them
+/// all (and so its schema), in every format, while the free text still hides the password.
+#[tokio::test]
+async fn a_password_that_is_the_engine_name_leaves_the_structure_alone() {
+    let validator = schema();
+    let (db, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let check = "release.mysql_postgres_auth_type";
+    let source = "/bootstrap/sql/migrations/native/1.2.0/postgres/schemaChanges.sql";
+    let report = |format: &str| {
+        let out = run(
+            &[
+                "report",
+                "--db-url",
+                &db.url,
+                "-p",
+                "postgres",
+                "--target",
+                "1.2.0",
+                "--no-session",
+                "--format",
+                format,
+                "--output",
+                "-",
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
+        out
+    };
+    let out = report("json");
+    let json = json(&out);
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(json["database"]["engine"], "postgres");
+    assert_eq!(json["database"]["user"], "postgres");
+    check_by_id(&json, check);
+    let sources: Vec<&str> = step(&json, "release_review")["release_review"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["source"].as_str())
+        .collect();
+    assert!(sources.iter().any(|s| s.ends_with(source)), "{sources:?}");
+    for format in ["markdown", "html"] {
+        let text = stdout(&report(format));
+        assert!(text.contains(check), "{format}: {text}");
+        assert!(text.contains(source), "{format}: {text}");
+        assert!(
+            !text.contains("[redacted]/schemaChanges"),
+            "{format}: {text}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_existing_file_is_never_replaced_without_force() {
     let db = TestDb::new(Engine::Mysql).await;

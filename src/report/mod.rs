@@ -5,8 +5,8 @@
 //! database. [`Report::build`] turns them into the checklist of OpenMetadata's upgrade
 //! prerequisites in order (database connectivity, backup, release review, client alignment),
 //! then the blockers (failed checks) and the open actions (warnings and what to do), and runs
-//! every string through the [`redact::Redactor`] so that no password, token or secret-looking
-//! value reaches any format. [`markdown`], [`json`] and [`html`] render a built report;
+//! its free text through the [`redact::Redactor`] so that no password, token or secret-looking
+//! value reaches any format (ids, names, versions and links are structure, never rewritten). [`markdown`], [`json`] and [`html`] render a built report;
 //! [`file::write`] puts it on disk atomically without replacing a file unless asked.
 //!
 //! The subcommand (`om-upgrade report`) collects the inputs from a full check run

@@ -685,6 +685,12 @@ impl Report {
     }
 }
 
+// Structural fields (ids, step titles, the database's names, versions, times, paths, hashes)
+// are built from the check registry, the catalogue, the settings and the file system, never
+// from a secret, and the schema and the links depend on them: they are left as built, so that
+// a password that is also a word (`postgres`, `mysql`) cannot rewrite them. Free text (what
+// checks and items say, details, remediation, evidence) is scrubbed.
+
 impl Scrub for Report {
     fn scrub(&mut self, r: &Redactor) {
         let Report {
@@ -698,10 +704,27 @@ impl Scrub for Report {
             open_actions,
             checks,
         } = self;
-        generated.scrub(r);
-        openmetadata.installed.scrub(r);
-        openmetadata.target.scrub(r);
-        database.scrub(r);
+        // Structure through and through; spelled out so that a field added later is judged.
+        let Generated {
+            at: _,
+            user: _,
+            host: _,
+            tool: _,
+            tool_version: _,
+            via: _,
+        } = generated;
+        let Upgrade {
+            installed: _,
+            target: _,
+        } = openmetadata;
+        let DatabaseView {
+            engine: _,
+            host: _,
+            port: _,
+            database: _,
+            schema: _,
+            user: _,
+        } = database;
         checklist.scrub(r);
         blockers.scrub(r);
         open_actions.scrub(r);
@@ -709,64 +732,21 @@ impl Scrub for Report {
     }
 }
 
-impl Scrub for Generated {
-    fn scrub(&mut self, r: &Redactor) {
-        let Generated {
-            at,
-            user,
-            host,
-            tool,
-            tool_version,
-            via: _,
-        } = self;
-        for text in [at, user, host, tool, tool_version] {
-            text.scrub(r);
-        }
-    }
-}
-
-impl Scrub for DatabaseView {
-    fn scrub(&mut self, r: &Redactor) {
-        let DatabaseView {
-            engine,
-            host,
-            port: _,
-            database,
-            schema,
-            user,
-        } = self;
-        for text in [engine, host, database, user] {
-            text.scrub(r);
-        }
-        schema.scrub(r);
-    }
-}
-
 impl Scrub for BackupFacts {
     fn scrub(&mut self, r: &Redactor) {
         let BackupFacts {
-            path,
+            path: _,
             bytes: _,
-            sha256,
-            taken_at,
-            method,
-            openmetadata_version,
+            sha256: _,
+            taken_at: _,
+            method: _,
+            openmetadata_version: _,
             verified: _,
             verification,
-            verified_at,
+            verified_at: _,
             restored: _,
         } = self;
-        path.scrub(r);
-        taken_at.scrub(r);
-        for text in [
-            sha256,
-            method,
-            openmetadata_version,
-            verification,
-            verified_at,
-        ] {
-            text.scrub(r);
-        }
+        verification.scrub(r);
     }
 }
 
@@ -775,20 +755,19 @@ impl Scrub for Prerequisite {
         let Prerequisite {
             number: _,
             step: _,
-            title,
+            title: _,
             status: _,
             done: _,
             summary,
-            checks,
+            checks: _,
             backup,
             release_review,
             commands,
         } = self;
-        title.scrub(r);
         summary.scrub(r);
-        checks.scrub(r);
         backup.scrub(r);
         release_review.scrub(r);
+        // Copied from the clients checks' remediation, which is free text.
         commands.scrub(r);
     }
 }
@@ -796,15 +775,14 @@ impl Scrub for Prerequisite {
 impl Scrub for Finding {
     fn scrub(&mut self, r: &Redactor) {
         let Finding {
-            check,
+            check: _,
             title,
             step: _,
             summary,
             remediation,
         } = self;
-        for text in [check, title, summary] {
-            text.scrub(r);
-        }
+        title.scrub(r);
+        summary.scrub(r);
         remediation.scrub(r);
     }
 }
@@ -812,7 +790,7 @@ impl Scrub for Finding {
 impl Scrub for CheckEntry {
     fn scrub(&mut self, r: &Redactor) {
         let CheckEntry {
-            id,
+            id: _,
             title,
             step: _,
             status: _,
@@ -822,9 +800,8 @@ impl Scrub for CheckEntry {
             duration_ms: _,
             acknowledged: _,
         } = self;
-        for text in [id, title, summary] {
-            text.scrub(r);
-        }
+        title.scrub(r);
+        summary.scrub(r);
         for DetailLine { label, text } in details {
             label.scrub(r);
             text.scrub(r);

@@ -250,8 +250,10 @@ impl Redactor {
     }
 }
 
-/// A value whose every string is passed through a [`Redactor`]. Implementations destructure
-/// their type whole, so that a field added later cannot be forgotten.
+/// A value whose free text is passed through a [`Redactor`]. Structural fields (ids, names,
+/// versions, links) are left alone: they never come from a secret, and a short password that
+/// is also a word would corrupt them. Implementations destructure their type whole, so that a
+/// field added later has to be judged one or the other.
 pub trait Scrub {
     fn scrub(&mut self, redactor: &Redactor);
 }

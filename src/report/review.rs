@@ -221,20 +221,20 @@ fn found_in(item: &Item, impact: &Impact, scan: &ScanReport) -> Vec<FoundIn> {
     places
 }
 
+// As for the report: versions, ids, kinds and source links are structure, left as built;
+// what the items and stops say is scrubbed.
+
 impl Scrub for ReleaseReview {
     fn scrub(&mut self, r: &Redactor) {
         let ReleaseReview {
-            from,
-            to,
+            from: _,
+            to: _,
             stops,
             notes,
             counts: _,
             items,
         } = self;
-        from.scrub(r);
-        to.scrub(r);
-        for Stop { version, reason } in stops {
-            version.scrub(r);
+        for Stop { version: _, reason } in stops {
             reason.scrub(r);
         }
         notes.scrub(r);
@@ -245,20 +245,20 @@ impl Scrub for ReleaseReview {
 impl Scrub for ReviewItem {
     fn scrub(&mut self, r: &Redactor) {
         let ReviewItem {
-            key,
-            release,
-            id,
-            kind,
+            key: _,
+            release: _,
+            id: _,
+            kind: _,
             title,
             verdict: _,
             summary,
             evidence,
             found_in: _,
             action,
-            source,
+            source: _,
             acknowledged: _,
         } = self;
-        for text in [key, release, id, kind, title, summary, action, source] {
+        for text in [title, summary, action] {
             text.scrub(r);
         }
         evidence.scrub(r);

@@ -562,8 +562,60 @@ fn no_secret_reaches_any_format() {
     }
 }
 
-/// Every string field of the report goes through the redactor, whichever it is: each one in
-/// turn is set to a secret in the serialized form, and the rebuilt report must come out clean.
+/// The report's structure, by JSON pointer (`*` for any index): built from the registry, the
+/// catalogue, the settings and the file system, never rewritten by the redactor.
+const STRUCTURAL: [&str; 31] = [
+    "/generated/at",
+    "/generated/user",
+    "/generated/host",
+    "/generated/tool",
+    "/generated/tool_version",
+    "/openmetadata/installed",
+    "/openmetadata/target",
+    "/database/engine",
+    "/database/host",
+    "/database/database",
+    "/database/schema",
+    "/database/user",
+    "/checklist/*/title",
+    "/checklist/*/checks/*",
+    "/checklist/*/backup/path",
+    "/checklist/*/backup/sha256",
+    "/checklist/*/backup/taken_at",
+    "/checklist/*/backup/method",
+    "/checklist/*/backup/openmetadata_version",
+    "/checklist/*/backup/verified_at",
+    "/checklist/*/release_review/from",
+    "/checklist/*/release_review/to",
+    "/checklist/*/release_review/stops/*/version",
+    "/checklist/*/release_review/items/*/key",
+    "/checklist/*/release_review/items/*/release",
+    "/checklist/*/release_review/items/*/id",
+    "/checklist/*/release_review/items/*/kind",
+    "/checklist/*/release_review/items/*/source",
+    "/blockers/*/check",
+    "/open_actions/*/check",
+    "/checks/*/id",
+];
+
+/// `/checks/3/id` as [`STRUCTURAL`] names it: `/checks/*/id`.
+fn field_of(path: &str) -> String {
+    path.split('/')
+        .map(|part| {
+            if !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()) {
+                "*"
+            } else {
+                part
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Every string field of the report is judged: free text goes through the redactor, structure
+/// is left as built. Each field in turn is set to a secret in the serialized form and the
+/// report scrubbed again: a free-text field must come out clean, a structural one unchanged.
+/// A field added later is free text until it is listed in [`STRUCTURAL`].
 #[test]
 fn every_text_field_is_scrubbed() {
     const SECRET: &str = "Sup3r-Secret-Value";
@@ -573,6 +625,7 @@ fn every_text_field_is_scrubbed() {
     let mut paths = Vec::new();
     string_paths(&template, String::new(), &mut paths);
     let mut tried = 0;
+    let mut structural_seen = BTreeSet::new();
     for path in &paths {
         let mut value = template.clone();
         *value.pointer_mut(path).unwrap() = SECRET.into();
@@ -582,10 +635,136 @@ fn every_text_field_is_scrubbed() {
         };
         tried += 1;
         redact::Scrub::scrub(&mut report, &redactor);
-        let text = serde_json::to_string(&report).unwrap();
-        assert!(!text.contains(SECRET), "{path} is not scrubbed");
+        let scrubbed = serde_json::to_value(&report).unwrap();
+        let field = field_of(path);
+        if STRUCTURAL.contains(&field.as_str()) {
+            structural_seen.insert(field);
+            assert_eq!(
+                scrubbed.pointer(path).unwrap(),
+                SECRET,
+                "{path} was rewritten"
+            );
+        } else {
+            let text = scrubbed.to_string();
+            assert!(!text.contains(SECRET), "{path} is not scrubbed");
+        }
     }
     assert!(tried > 50, "only {tried} text fields found");
+    let stale: Vec<&&str> = STRUCTURAL
+        .iter()
+        .filter(|f| !structural_seen.contains(**f))
+        .collect();
+    assert!(stale.is_empty(), "not in the report: {stale:?}");
+}
+
+/// How a format shows an id or a name: in code, or as a JSON string.
+fn as_code(format: Format, text: &str) -> String {
+    match format {
+        Format::Markdown => format!("`{text}`"),
+        Format::Html => format!("<code>{text}</code>"),
+        Format::Json => format!("\"{text}\""),
+    }
+}
+
+/// `-u postgres -p postgres` is common on development setups, and a password may be an engine
+/// name: the redactor must not rewrite the engine, the user, the ids or the links that spell
+/// the same word (the JSON would fail its schema and the links would break), while the free
+/// text still hides it.
+#[test]
+fn a_password_that_is_a_common_word_leaves_the_structure_alone() {
+    const ITEM_CHECK: &str = "release.mysql_postgres_auth_type";
+    const SOURCE: &str = "https://github.com/open-metadata/OpenMetadata/blob/main/bootstrap/sql/migrations/native/1.2.0/postgres/schemaChanges.sql";
+    let schema: serde_json::Value = serde_json::from_str(JSON_SCHEMA).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for (engine, password) in [
+        (crate::db::Engine::Postgres, "postgres"),
+        (crate::db::Engine::Mysql, "mysql"),
+    ] {
+        let settings = config::resolve(
+            &DbInputs {
+                engine: Some(engine),
+                host: Some("db.internal".into()),
+                user: Some(password.into()),
+                database: Some("openmetadata_db".into()),
+                password: Some(password.into()),
+                ..Default::default()
+            },
+            &Env::default(),
+        )
+        .unwrap()
+        .settings;
+        let redactor = Redactor::new().with_settings(&settings);
+        let mut inputs = inputs();
+        inputs.database = DatabaseView::of(&settings);
+        inputs.results.push(result(
+            ITEM_CHECK,
+            "MySQL and Postgres auth type (1.1)",
+            Outcome::pass("not part of this upgrade: mysql-postgres-auth-type applies from 1.1.0")
+                .detail("login", format!("failed (using password: {password})")),
+        ));
+        let review = inputs.review.as_mut().unwrap();
+        review.items.push(ReviewItem {
+            source: SOURCE.into(),
+            ..item(
+                "1.1/mysql-postgres-auth-type",
+                "connection",
+                "MySQL and Postgres auth type",
+                Verdict::NotAffected,
+            )
+        });
+        review.counts.items += 1;
+        review.counts.not_affected += 1;
+        let plain = serde_json::to_value(Report::build(inputs.clone(), &Redactor::new())).unwrap();
+        let report = Report::build(inputs, &redactor);
+
+        let scrubbed = serde_json::to_value(&report).unwrap();
+        let mut paths = Vec::new();
+        string_paths(&plain, String::new(), &mut paths);
+        let structural: Vec<&String> = paths
+            .iter()
+            .filter(|p| STRUCTURAL.contains(&field_of(p).as_str()))
+            .collect();
+        assert!(structural.len() > 30, "{password}: {structural:?}");
+        for path in structural {
+            assert_eq!(
+                scrubbed.pointer(path),
+                plain.pointer(path),
+                "{password}: {path} was rewritten"
+            );
+        }
+        // The free text still hides it.
+        let login = &report.check(ITEM_CHECK).unwrap().details[0].text;
+        assert_eq!(login, "failed (using password: [redacted])", "{password}");
+
+        for format in Format::ALL {
+            let text = format.render(&report);
+            let label = format.label();
+            for id in report.checks.iter().map(|c| c.id.as_str()) {
+                assert!(
+                    text.contains(&as_code(format, id)),
+                    "{password}: {label} lost {id}"
+                );
+            }
+            for name in [password, "mysql-postgres-auth-type"] {
+                assert!(
+                    text.contains(&as_code(format, name)),
+                    "{password}: {label} lost {name}"
+                );
+            }
+            assert!(
+                text.contains(SOURCE),
+                "{password}: {label} broke the source link"
+            );
+        }
+        let json: serde_json::Value = serde_json::from_str(&Format::Json.render(&report)).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{password}: {errors:#?}");
+        assert_eq!(json["database"]["engine"], engine.to_string());
+        assert_eq!(json["database"]["user"], password);
+    }
 }
 
 fn string_paths(value: &serde_json::Value, at: String, out: &mut Vec<String>) {
