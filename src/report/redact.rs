@@ -239,15 +239,46 @@ impl Redactor {
         KEY_VALUE
             .replace_all(&out, |caps: &Captures| {
                 let value = &caps["value"];
+                let secret = value_in_prose(value);
                 // A value already masked (its `]` ends the match early) is left alone.
-                if is_secret_key(&caps["key"]) && !value.starts_with(&MASK[..MASK.len() - 1]) {
-                    format!("{}{}{MASK}", &caps["key"], &caps["sep"])
+                if is_secret_key(&caps["key"])
+                    && !secret.is_empty()
+                    && !value.starts_with(&MASK[..MASK.len() - 1])
+                {
+                    let after = &value[secret.len()..];
+                    format!("{}{}{MASK}{after}", &caps["key"], &caps["sep"])
                 } else {
                     caps[0].to_string()
                 }
             })
             .into_owned()
     }
+}
+
+/// The part of an unquoted `key: value` value that is the value, when it is written in prose:
+/// without what closes the sentence or a bracket opened before the key (`(using password:
+/// YES)`, `` `password: x`. ``). A closer the value itself opened stays (`f(x)`), and so do
+/// `!` and `?`, which end many passwords.
+fn value_in_prose(value: &str) -> &str {
+    let unmatched = |text: &str, open: char, close: char| {
+        text.matches(close).count() > text.matches(open).count()
+    };
+    let unpaired = |text: &str, quote: char| text.matches(quote).count() % 2 == 1;
+    let mut value = value;
+    while let Some(last) = value.chars().next_back() {
+        let closes_prose = match last {
+            ')' => unmatched(value, '(', ')'),
+            '>' => unmatched(value, '<', '>'),
+            '"' | '\'' | '`' => unpaired(value, last),
+            '.' | ':' => true,
+            _ => false,
+        };
+        if !closes_prose {
+            break;
+        }
+        value = &value[..value.len() - last.len_utf8()];
+    }
+    value
 }
 
 /// A value whose free text is passed through a [`Redactor`]. Structural fields (ids, names,
@@ -393,6 +424,31 @@ mod tests {
         }
         assert!(out.contains("user: om"), "{out}");
         assert!(out.contains("mysql://om:[redacted]@db:3306/x"), "{out}");
+    }
+
+    #[test]
+    fn a_secret_value_in_prose_ends_before_closing_brackets_and_quotes() {
+        let r = Redactor::new();
+        for (text, expected) in [
+            (
+                "Access denied for user 'om'@'10.0.0.5' (using password: YES)",
+                "Access denied for user 'om'@'10.0.0.5' (using password: [redacted])",
+            ),
+            ("[token=abc123]", "[token=[redacted]]"),
+            ("<password=hunter22>", "<password=[redacted]>"),
+            ("set `password: hunter22`.", "set `password: [redacted]`."),
+            ("'password=hunter22'", "'password=[redacted]'"),
+            ("(\"password: hunter22\")", "(\"password: [redacted]\")"),
+            ("password: hunter22.", "password: [redacted]."),
+            // Inside the value they are part of it, and the value is masked whole.
+            ("password: f(x)y", "password: [redacted]"),
+            ("(password: f(x))", "(password: [redacted])"),
+            ("password: it's", "password: [redacted]"),
+            ("password: a.b", "password: [redacted]"),
+            ("password: Passw0rd!", "password: [redacted]"),
+        ] {
+            assert_eq!(r.redact(text), expected, "{text}");
+        }
     }
 
     #[test]
