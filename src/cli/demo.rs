@@ -102,21 +102,9 @@ pub async fn run(args: DemoArgs, env: &Env) -> Result<i32, CliError> {
             outln!();
             outln!(
                 "Next: om-upgrade check {} --target 1.2.0",
-                connection_flags(&settings)
+                config::command_line::connection_flags(&settings)
             );
         }
     }
     Ok(0)
-}
-
-/// Flags that reach the same database (no password).
-fn connection_flags(settings: &config::DbSettings) -> String {
-    format!(
-        "--engine {} -H {} --port {} -u {} -d {}",
-        settings.engine.value,
-        settings.host.value,
-        settings.port.value,
-        settings.user.value,
-        settings.database.value
-    )
 }

@@ -2,6 +2,7 @@
 //! variables > the server's `openmetadata.yaml` > the server's defaults. Every resolved value
 //! remembers its [`Source`], so screens and reports can say "host from DB_HOST".
 
+pub mod command_line;
 pub mod db_url;
 pub mod paths;
 mod server_yaml;
