@@ -48,6 +48,14 @@ async fn demo_database_passes_connect_and_is_recognised_as_openmetadata_1_1_5() 
             .map(|c| c["id"].as_str().unwrap())
             .collect();
         assert_eq!(failing, vec!["backup.recent"], "{engine}: {report}");
+        // Its advice, pasted, backs up this database, not the default one.
+        let take_one = check_by_id(&report, "backup.recent")["remediation"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for flag in [format!("--engine {engine}"), format!("-d {}", db.name)] {
+            assert!(take_one.contains(&flag), "{engine}: {take_one}");
+        }
         assert_eq!(out.status.code(), Some(1), "{engine}: {report}");
         eprintln!("check on {engine} took {took:?}");
     }

@@ -1,5 +1,6 @@
 //! Backup checks: room for one, a recent verified one, and which methods this host has.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +10,9 @@ use super::{Check, CheckId, Context, Outcome};
 use crate::backup::external::find_on_path;
 use crate::backup::locate::{self, FoundBackup};
 use crate::backup::space;
+use crate::clients::pip::quote;
+use crate::config::DbSettings;
+use crate::config::command_line::connection_flags;
 use crate::db::Engine;
 use crate::humanize;
 
@@ -95,10 +99,7 @@ fn recent(ctx: &Arc<Context>) -> Outcome {
     let folder = &ctx.backup_dir;
     let found = locate::find(std::slice::from_ref(folder));
     let newest = locate::newest_of(&found, &s.host.value, s.port.value, &s.database.value);
-    let take_one = format!(
-        "Take one now: om-upgrade backup --output {} (add --test-restore to prove it restores).",
-        folder.display()
-    );
+    let take_one = take_one(s, folder);
     let Some(newest) = newest else {
         let mut outcome = Outcome::fail(format!(
             "no backup of {} found in {}",
@@ -115,6 +116,16 @@ fn recent(ctx: &Arc<Context>) -> Outcome {
         return outcome;
     };
     judge(newest, &take_one)
+}
+
+/// The advice to take a backup: a command that backs up this database (not the defaults) into
+/// the folder the check looked in.
+fn take_one(settings: &DbSettings, folder: &Path) -> String {
+    format!(
+        "Take one now: om-upgrade backup {} --output {} (add --test-restore to prove it restores).",
+        connection_flags(settings),
+        quote(&folder.display().to_string())
+    )
 }
 
 /// What a backup of this database is worth before the upgrade: recent (24 h), and verified.
@@ -225,4 +236,32 @@ async fn tools(ctx: &Arc<Context>) -> Outcome {
         ));
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{DbInputs, Env, resolve};
+
+    #[test]
+    fn the_advice_backs_up_this_database_without_its_password() {
+        let settings = resolve(
+            &DbInputs {
+                db_url: Some("postgres://om:s3cret-pw@db.internal:5433/om_prod".into()),
+                schema: Some("om".into()),
+                ..Default::default()
+            },
+            &Env::default(),
+        )
+        .unwrap()
+        .settings;
+        let advice = take_one(&settings, Path::new("/var/backups/my om"));
+        assert_eq!(
+            advice,
+            "Take one now: om-upgrade backup --engine postgres -H db.internal --port 5433 -u om \
+             -d om_prod --schema om --output \"/var/backups/my om\" \
+             (add --test-restore to prove it restores)."
+        );
+        assert!(!advice.contains("s3cret-pw"), "{advice}");
+    }
 }
