@@ -430,6 +430,153 @@ fn a_missing_interpreter_path_is_a_clear_usage_error() {
     assert!(stderr(&out).contains("not a folder"), "{}", stderr(&out));
 }
 
+/// A venv made from a link to python3 that is then deleted: what is left when the Python a venv
+/// was made from is removed (bin/python links to nothing).
+fn venv_without_its_base_python() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base/bin");
+    std::fs::create_dir_all(&base).unwrap();
+    let real = python_output(
+        &python3(),
+        "import os, sys; print(os.path.realpath(sys.executable))",
+    );
+    std::os::unix::fs::symlink(real.trim(), base.join("python3")).unwrap();
+    let venv = dir.path().join("search/venv");
+    let out = Command::new(base.join("python3"))
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(dir.path().join("base")).unwrap();
+    (dir, venv)
+}
+
+#[tokio::test]
+async fn an_interpreter_named_with_python_that_cannot_run_fails_with_the_cause() {
+    let (_dir, venv) = venv_without_its_base_python();
+    let python = venv.join("bin/python");
+    let line = python_output(
+        &python3(),
+        "import sys; print('%d.%d' % sys.version_info[:2])",
+    );
+    let line = line.trim();
+    for given in [&venv, &python] {
+        let out = run(
+            &[
+                "clients",
+                "--target",
+                "1.3.0",
+                "--python",
+                given.to_str().unwrap(),
+            ],
+            &[],
+        );
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+        for expected in [
+            "✘ FAIL",
+            "which does not exist: the Python this virtual environment was made from was removed or moved",
+            &format!("python{line} -m venv --clear {}", venv.display()),
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing:\n{text}");
+        }
+        assert!(!text.contains("No Python with"), "it was found:\n{text}");
+    }
+
+    // A file that is not a program at all.
+    let notes = venv.parent().unwrap().join("notes");
+    std::fs::write(&notes, "not a program\n").unwrap();
+    std::fs::set_permissions(&notes, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = run(
+        &[
+            "clients",
+            "--python",
+            notes.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let report = json_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(report["broken"][0]["status"], "fail", "{report}");
+    assert!(
+        report["broken"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("it is not a program"),
+        "{report}"
+    );
+    assert!(
+        report["broken"][0]["remedy"]
+            .as_str()
+            .unwrap()
+            .starts_with("Check the path"),
+        "{report}"
+    );
+
+    // Found by --search rather than named, the same venv is a warning: it may be a leftover.
+    let out = run(
+        &[
+            "clients",
+            "--target",
+            "1.3.0",
+            "--search",
+            venv.parent().unwrap().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let report = json_of(&out);
+    assert_eq!(report["broken"][0]["status"], "warn", "{report}");
+    assert_eq!(out.status.code(), Some(0), "{report}");
+
+    // `check` fails clients.python with the cause and the remedy; the others point at it.
+    let db = TestDb::new(Engine::Postgres).await;
+    let out = run(
+        &[
+            "check",
+            "--db-url",
+            &db.url,
+            "--target",
+            "1.3.0",
+            "--python",
+            python.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let report = check_json(&out);
+    let python_check = check_by_id(&report, "clients.python");
+    assert_eq!(python_check["status"], "fail", "{python_check}");
+    let summary = python_check["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(&format!("cannot run {}: it is a link to", python.display())),
+        "{python_check}"
+    );
+    let remediation = python_check["remediation"].as_str().unwrap();
+    assert!(
+        remediation.contains("venv --clear") && !remediation.contains("If ingestion runs"),
+        "{python_check}"
+    );
+    let ingestion = check_by_id(&report, "clients.ingestion");
+    assert_eq!(ingestion["status"], "skip", "{ingestion}");
+    assert!(
+        ingestion["summary"]
+            .as_str()
+            .unwrap()
+            .contains("see clients.python"),
+        "{ingestion}"
+    );
+}
+
 #[test]
 fn search_finds_venvs_below_a_folder_and_lists_without_a_target() {
     let venv = airflow_venv_1_1_5();

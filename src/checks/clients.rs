@@ -106,6 +106,12 @@ pub fn results(inventory: &Inventory, policy: &Policy) -> Vec<super::runner::Che
 }
 
 fn nothing_found(inventory: &Inventory) -> Outcome {
+    if let Some(named) = inventory.broken.iter().find(|b| b.status == Status::Fail) {
+        return Outcome::skip(format!(
+            "cannot look at {}: it does not run (see {PYTHON})",
+            named.path.display()
+        ));
+    }
     let looked_at = if inventory.looked_at.is_empty() {
         "no interpreter was found to look at".to_string()
     } else {
@@ -294,29 +300,37 @@ pub fn commands(results: &[super::runner::CheckResult]) -> Vec<String> {
     commands
 }
 
-/// Interpreters that did not answer: the client they may hold cannot be judged.
+/// Interpreters that did not answer: the client they may hold cannot be judged. One named with
+/// `--python` fails the check, one found otherwise warns (see [`clients::Broken`]).
 fn with_broken(outcome: Outcome, inventory: &Inventory) -> Outcome {
-    if inventory.broken.is_empty() {
+    let Some(worst) = inventory.broken.iter().max_by_key(|b| severity(b.status)) else {
         return outcome;
-    }
-    let mut outcome = if severity(outcome.status) < severity(Status::Warn) {
-        let first = &inventory.broken[0];
+    };
+    let mut outcome = if severity(worst.status) > severity(outcome.status) {
         Outcome {
-            status: Status::Warn,
-            summary: format!("cannot run {}: {}", first.path.display(), first.reason),
+            status: worst.status,
+            summary: format!("cannot run {}: {}", worst.path.display(), worst.reason),
+            // "Nothing found" advice does not apply to an interpreter that was found.
+            remediation: None,
             ..outcome
         }
     } else {
         outcome
     };
+    let mut remedies = Vec::new();
     for broken in &inventory.broken {
         outcome = outcome.detail(
             broken.path.display().to_string(),
-            format!("cannot run it: {}", broken.reason),
+            format!("{} cannot run it: {}", broken.status.label(), broken.reason),
         );
+        remedies.push(format!("For {}: {}", broken.path.display(), broken.remedy));
     }
-    if outcome.remediation.is_none() {
-        outcome = outcome.fix("Check that the interpreters listed run (`PATH -c 'import sys'`); a client in one of them cannot be judged.");
-    }
-    outcome
+    let remediation = outcome
+        .remediation
+        .take()
+        .into_iter()
+        .chain(remedies)
+        .collect::<Vec<_>>()
+        .join("\n");
+    outcome.fix(remediation)
 }

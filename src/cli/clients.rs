@@ -14,9 +14,8 @@ use super::CliError;
 use super::args::Format;
 use super::style::Painter;
 use crate::checks::Status;
-use crate::clients::inventory::Broken;
 use crate::clients::pip::ShellCommand;
-use crate::clients::{self, Assessment, Fix, Interpreter, Inventory, Policy, Request};
+use crate::clients::{self, Assessment, Broken, Fix, Interpreter, Inventory, Policy, Request};
 use crate::config::Env;
 use crate::version::Version;
 
@@ -38,8 +37,9 @@ build of that server release.
 
 --apply runs the pip commands in each interpreter that can be fixed in place, after a y/N \
 question on the terminal (--yes answers it, e.g. in scripts), streams pip's output, then checks \
-again. Exit code 0 when nothing failed, 1 when something failed, 2 for a usage error (e.g. a \
---python path that does not exist).";
+again. Exit code 0 when nothing failed, 1 when something failed (a --python interpreter that \
+cannot run counts as failed; one found on PATH or under --search as a warning), 2 for a usage \
+error (e.g. a --python path that does not exist).";
 
 /// Where to look for Python interpreters (shared with `check`).
 #[derive(Debug, Clone, Args, Default)]
@@ -124,15 +124,13 @@ impl Report {
     }
 
     fn worst(&self) -> Option<Status> {
-        let mut statuses: Vec<Status> = self
+        let statuses: Vec<Status> = self
             .judged
             .iter()
             .filter_map(|j| j.assessment.as_ref())
             .flat_map(|a| a.verdicts.iter().map(|v| v.status))
+            .chain(self.broken.iter().map(|b| b.status))
             .collect();
-        if !self.broken.is_empty() {
-            statuses.push(Status::Warn);
-        }
         [Status::Fail, Status::Warn, Status::Pass]
             .into_iter()
             .find(|s| statuses.contains(s))
@@ -336,7 +334,8 @@ fn print_text(report: &Report, policy: Option<&Policy>, paint: &Painter) {
         outln!();
         print_interpreter(judged, paint);
     }
-    if relevant.is_empty() {
+    let named_broken = report.broken.iter().any(|b| b.status == Status::Fail);
+    if relevant.is_empty() && !named_broken {
         outln!();
         outln!(
             "No Python with openmetadata-ingestion, openmetadata-managed-apis or apache-airflow was found."
@@ -362,7 +361,19 @@ fn print_text(report: &Report, policy: Option<&Policy>, paint: &Painter) {
         outln!();
         outln!("Could not run:");
         for broken in &report.broken {
-            outln!("  {}: {}", broken.path.display(), broken.reason);
+            outln!(
+                "  {} {} ({}): {}",
+                paint.status(broken.status),
+                broken.path.display(),
+                broken
+                    .origins
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                broken.reason
+            );
+            outln!("    {}", broken.remedy);
         }
     }
     for note in &report.notes {

@@ -168,7 +168,12 @@ fn explicit_interpreter(given: &Path) -> Result<PathBuf, ClientsError> {
     let missing = || ClientsError::MissingInterpreter {
         path: given.to_path_buf(),
     };
-    let metadata = std::fs::metadata(given).map_err(|_| missing())?;
+    std::fs::symlink_metadata(given).map_err(|_| missing())?;
+    let Ok(metadata) = std::fs::metadata(given) else {
+        // A link to a removed Python (a venv whose base Python is gone) is not a mistyped path:
+        // probing it fails and says why.
+        return Ok(given.to_path_buf());
+    };
     if metadata.is_dir() {
         return venv_python(given).ok_or_else(|| ClientsError::NotAnInterpreter {
             path: given.to_path_buf(),
@@ -196,12 +201,19 @@ fn on_path(path_var: &str, name: &str) -> Option<PathBuf> {
         .find(|candidate| is_executable_file(candidate))
 }
 
-/// `bin/python` (or `bin/python3`) of a virtual environment folder.
+/// `bin/python` (or `bin/python3`) of a virtual environment folder; when neither runs, a link
+/// to a removed Python, so that the broken environment is reported rather than passed over.
 fn venv_python(venv: &Path) -> Option<PathBuf> {
-    ["python", "python3"]
+    let entries = ["python", "python3"].map(|name| venv.join("bin").join(name));
+    entries
         .iter()
-        .map(|name| venv.join("bin").join(name))
         .find(|p| is_executable_file(p))
+        .or_else(|| entries.iter().find(|p| is_dangling_link(p)))
+        .cloned()
+}
+
+fn is_dangling_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink()) && !path.exists()
 }
 
 /// Virtual environments below `root` (not following symbolic links, not looking inside a
@@ -277,6 +289,29 @@ mod tests {
         assert!(err.to_string().contains("not executable"), "{err}");
         let err = candidates(&request(dir.path().to_path_buf())).unwrap_err();
         assert!(err.to_string().contains("without bin/python"), "{err}");
+    }
+
+    #[test]
+    fn a_venv_whose_python_link_is_dangling_is_still_a_candidate() {
+        let dir = tempfile::tempdir().unwrap();
+        let venv = dir.path().join("venv");
+        std::fs::create_dir_all(venv.join("bin")).unwrap();
+        std::fs::write(venv.join("pyvenv.cfg"), "home = /gone/bin\n").unwrap();
+        std::os::unix::fs::symlink("/gone/bin/python3", venv.join("bin/python")).unwrap();
+        for given in [venv.clone(), venv.join("bin/python")] {
+            let (found, _) = candidates(&Request {
+                pythons: vec![given],
+                ..Request::default()
+            })
+            .unwrap();
+            assert_eq!(found[0].path, venv.join("bin/python"));
+        }
+        let (found, _) = candidates(&Request {
+            search: vec![dir.path().to_path_buf()],
+            ..Request::default()
+        })
+        .unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 
     #[test]

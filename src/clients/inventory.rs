@@ -8,6 +8,7 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use super::ClientsError;
+use super::broken::Broken;
 use super::discover::{self, Candidate, Origin, Request};
 use super::dist;
 use super::probe::{self, CliProbe, Facts, ProbeError};
@@ -86,14 +87,6 @@ impl Interpreter {
     }
 }
 
-/// An interpreter that could not be asked.
-#[derive(Debug, Clone, Serialize)]
-pub struct Broken {
-    pub path: PathBuf,
-    pub origins: Vec<Origin>,
-    pub reason: String,
-}
-
 /// Everything found for a request.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Inventory {
@@ -150,11 +143,7 @@ pub async fn discover(request: &Request) -> Result<Inventory, ClientsError> {
                     None => inventory.interpreters.push(interpreter),
                 }
             }
-            Err(error) => inventory.broken.push(Broken {
-                path: candidate.path,
-                origins: vec![candidate.origin],
-                reason: error.to_string(),
-            }),
+            Err(error) => inventory.broken.push(Broken::new(&candidate, &error)),
         }
     }
     Ok(inventory)

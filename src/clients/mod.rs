@@ -4,9 +4,11 @@
 //! commands align them.
 //!
 //! [`discover`] finds candidates, [`probe`] asks each interpreter for its version and
-//! `sys.path`, [`dist`] reads the installed metadata, [`inventory`] puts that together,
-//! [`rules`] judges it and [`pip`] spells the commands.
+//! `sys.path` ([`broken`] explains those that cannot answer), [`dist`] reads the installed
+//! metadata, [`inventory`] puts that together, [`rules`] judges it and [`pip`] spells the
+//! commands.
 
+pub mod broken;
 pub mod discover;
 pub mod dist;
 pub mod inventory;
@@ -18,6 +20,7 @@ use std::path::PathBuf;
 
 use tokio::sync::OnceCell;
 
+pub use broken::Broken;
 pub use discover::{Origin, Request};
 pub use inventory::{Interpreter, Inventory, discover};
 pub use rules::{Aspect, Assessment, Fix, Policy, Verdict, assess};

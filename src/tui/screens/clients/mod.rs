@@ -635,6 +635,7 @@ impl Screen for Clients {
                     .iter()
                     .filter_map(|(_, a)| a.as_ref())
                     .flat_map(|a| a.verdicts.iter().map(|v| v.status))
+                    .chain(inventory.broken.iter().map(|b| b.status))
                     .collect();
                 if pip_failed || statuses.contains(&Status::Fail) {
                     StepStatus::Fail

@@ -304,12 +304,13 @@ impl Clients {
             lines.push(Line::styled(
                 format!(
                     "{} cannot run {}: {}",
-                    Status::Warn.glyph(),
+                    broken.status.glyph(),
                     broken.path.display(),
                     broken.reason
                 ),
-                theme.notice(),
+                theme.status(broken.status),
             ));
+            lines.push(Line::styled(format!("  {}", broken.remedy), theme.dim()));
         }
         for note in &inventory.notes {
             lines.push(Line::styled(format!("note: {note}"), theme.dim()));
