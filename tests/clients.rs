@@ -406,6 +406,44 @@ async fn python_outside_the_target_range_fails_with_a_new_venv_recipe() {
     assert_eq!(a.verdict(Aspect::Ingestion).status, Status::Fail);
 }
 
+/// A client that warns (its `metadata` CLI does not start, its version cannot be read) on a
+/// Python the target does not support: the advice is the new venv, never a reinstall in place.
+#[tokio::test]
+async fn client_advice_on_an_unsupported_python_points_to_the_new_venv() {
+    let venv = Venv::new(&python3());
+    venv.dist("openmetadata-ingestion", "1.3.0.0", INGESTION_METADATA);
+    venv.dist("openmetadata-managed-apis", "banana", "");
+    let inventory = clients::discover(&Request {
+        pythons: vec![venv.python()],
+        ..Request::default()
+    })
+    .await
+    .unwrap();
+    let v = |s: &str| s.parse::<Version>().unwrap();
+    let policy = Policy {
+        server: v("1.3.0"),
+        python: Some(Range::new(Some(v("3.8")), Some(v("3.10")))),
+        airflow: None,
+    };
+    let results = om_upgrade::checks::clients::results(&inventory, &policy);
+    let by_id = |id: &str| results.iter().find(|r| r.id.as_str() == id).unwrap();
+    assert_eq!(by_id("clients.python").outcome.status, Status::Fail);
+    let new_python = venv.root.with_file_name("venv-om-1.3.0").join("bin/python");
+    for id in ["clients.ingestion", "clients.managed_apis"] {
+        let outcome = &by_id(id).outcome;
+        assert_eq!(outcome.status, Status::Warn, "{id}: {outcome:?}");
+        let remediation = outcome.remediation.as_deref().unwrap_or_default();
+        assert!(
+            remediation.contains(&format!("{} -m pip install", new_python.display())),
+            "{id} should install into the new venv:\n{remediation}"
+        );
+        assert!(
+            !remediation.contains(&format!("{} -m pip install", venv.python().display())),
+            "{id} should not reinstall in place:\n{remediation}"
+        );
+    }
+}
+
 #[test]
 fn a_missing_interpreter_path_is_a_clear_usage_error() {
     let out = run(

@@ -226,7 +226,18 @@ fn remediation(
     for (interpreter, assessment) in judged {
         let verdict = assessment.verdict(aspect);
         let path = interpreter.path.display();
+        let is_client = matches!(aspect, Aspect::Ingestion | Aspect::ManagedApis);
         match (verdict.status, &assessment.fix) {
+            // Whatever is wrong with a client, reinstalling it on a Python the target does not
+            // support would not help: it goes into the new environment.
+            (Status::Warn, Some(fix @ Fix::NewVenv { notes, .. })) if is_client => {
+                steps.push(format!(
+                    "{path} runs an unsupported Python, so fix {} in a new environment, not in this one:\n{}\n{}",
+                    aspect.label(),
+                    indent_commands(fix),
+                    notes.join(" ")
+                ));
+            }
             (Status::Fail, Some(fix @ Fix::NewVenv { notes, .. })) => {
                 steps.push(format!(
                     "{path} runs an unsupported Python: make a new environment:\n{}\n{}",
