@@ -875,6 +875,156 @@ fn apply_runs_pip_in_the_interpreter_and_checks_again() {
     assert_eq!(out.status.code(), Some(0), "{report}");
 }
 
+/// Two dist-info folders of openmetadata-ingestion in one venv (an upgrade interrupted between
+/// writing the new one and removing the old): reported with both versions and folders, no
+/// version claimed, and the printed commands really leave one clean install.
+#[test]
+fn two_metadata_folders_for_one_package_are_reported_and_cleaned_up() {
+    let venv = Venv::with_pip(&python3());
+    venv.dist("openmetadata-ingestion", "1.3.0.0", INGESTION_METADATA);
+    venv.dist("openmetadata-ingestion", "1.1.5.0", INGESTION_METADATA);
+    venv.dist("PyMySQL", "1.1.0", "");
+    let python = venv.python();
+    let args = [
+        "clients",
+        "--target",
+        "1.3.0",
+        "--python",
+        python.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let out = run(&args, &[]);
+    let report = json_of(&out);
+    let i = only_interpreter(&report);
+    assert!(i["ingestion"]["version"].is_null(), "{i}");
+    assert_eq!(i["ingestion"]["problem"]["kind"], "duplicates", "{i}");
+    let copies: Vec<(String, String)> = i["ingestion"]["problem"]["copies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let folder = PathBuf::from(c["location"].as_str().unwrap());
+            (
+                c["version"].as_str().unwrap().to_string(),
+                folder.file_name().unwrap().to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        copies,
+        [
+            (
+                "1.1.5.0".into(),
+                "openmetadata_ingestion-1.1.5.0.dist-info".into()
+            ),
+            (
+                "1.3.0.0".into(),
+                "openmetadata_ingestion-1.3.0.0.dist-info".into()
+            ),
+        ]
+    );
+    let verdict = &i["assessment"]["verdicts"]["ingestion"];
+    assert_eq!(verdict["status"], "warn", "{verdict}");
+    assert_eq!(verdict["current"], "1.1.5.0 or 1.3.0.0");
+    assert!(
+        verdict["note"]
+            .as_str()
+            .unwrap()
+            .contains("left by an interrupted upgrade"),
+        "{verdict}"
+    );
+    assert_eq!(out.status.code(), Some(0), "a warning: {report}");
+
+    let wheels = tempfile::tempdir().unwrap();
+    wheel(
+        wheels.path(),
+        "openmetadata-ingestion",
+        "1.3.0.1",
+        "Provides-Extra: mysql\nRequires-Dist: PyMySQL ; extra == \"mysql\"",
+        &[],
+    );
+    let out = run(
+        &[&args[..], &["--apply", "--yes"]].concat(),
+        &[
+            ("PIP_NO_INDEX", "1"),
+            ("PIP_FIND_LINKS", wheels.path().to_str().unwrap()),
+            ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
+        ],
+    );
+    let report = json_of(&out);
+    let applied: Vec<&str> = report["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["command"]["shell"].as_str().unwrap())
+        .collect();
+    let p = python.display();
+    assert_eq!(
+        applied,
+        [
+            format!("{p} -m pip uninstall -y openmetadata-ingestion"),
+            format!("{p} -m pip uninstall -y openmetadata-ingestion"),
+            format!("{p} -m pip install \"openmetadata-ingestion[mysql]==1.3.0.*\""),
+        ],
+        "{}",
+        stderr(&out)
+    );
+    let i = only_interpreter(&report);
+    assert_eq!(i["ingestion"]["version"], "1.3.0.1", "{i}");
+    assert!(i["ingestion"]["problem"].is_null(), "{i}");
+    assert_eq!(out.status.code(), Some(0), "{report}");
+}
+
+/// A METADATA without a Version is a damaged install, not an absent one.
+#[test]
+fn a_package_without_a_version_is_installed_with_an_unknown_version() {
+    let venv = Venv::new(&python3());
+    let info = venv.site.join("openmetadata_ingestion-1.3.0.0.dist-info");
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(
+        info.join("METADATA"),
+        "Metadata-Version: 2.1\nName: openmetadata-ingestion\n\nA description.\n",
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "clients",
+            "--target",
+            "1.3.0",
+            "--python",
+            venv.python().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let report = json_of(&out);
+    let i = only_interpreter(&report);
+    assert!(i["ingestion"].is_object(), "installed: {i}");
+    assert!(i["ingestion"]["version"].is_null(), "{i}");
+    assert_eq!(
+        i["ingestion"]["problem"]["file"],
+        info.join("METADATA").to_str().unwrap()
+    );
+    let verdict = &i["assessment"]["verdicts"]["ingestion"];
+    assert_eq!(verdict["status"], "warn", "{verdict}");
+    assert_eq!(verdict["current"], "unknown");
+    assert!(
+        verdict["note"].as_str().unwrap().contains(&format!(
+            "{} has no Version",
+            info.join("METADATA").display()
+        )),
+        "{verdict}"
+    );
+    let advice = i["assessment"]["advice"][0].as_str().unwrap();
+    assert!(
+        advice.starts_with(&format!("Delete {} by hand", info.display())),
+        "{advice}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{report}");
+}
+
 #[tokio::test]
 async fn check_runs_the_client_checks_with_the_target() {
     let db = TestDb::new(Engine::Postgres).await;

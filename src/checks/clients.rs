@@ -225,8 +225,21 @@ fn remediation(
     let mut steps = Vec::new();
     for (interpreter, assessment) in judged {
         let verdict = assessment.verdict(aspect);
+        if !matches!(verdict.status, Status::Fail | Status::Warn) {
+            continue;
+        }
         let path = interpreter.path.display();
         let is_client = matches!(aspect, Aspect::Ingestion | Aspect::ManagedApis);
+        let metadata_problem = match aspect {
+            Aspect::Ingestion => interpreter.ingestion.as_ref(),
+            Aspect::ManagedApis => interpreter.managed_apis.as_ref(),
+            _ => None,
+        }
+        .is_some_and(|p| p.problem.is_some());
+        let advice: Vec<String> = assessment
+            .advice_for(aspect)
+            .map(ToString::to_string)
+            .collect();
         match (verdict.status, &assessment.fix) {
             // Whatever is wrong with a client, reinstalling it on a Python the target does not
             // support would not help: it goes into the new environment.
@@ -245,10 +258,13 @@ fn remediation(
                     notes.join(" ")
                 ));
             }
-            (Status::Fail, Some(fix @ Fix::InPlace { .. })) => {
+            (Status::Fail, Some(fix @ Fix::InPlace { .. })) if is_client => {
                 steps.push(format!("For {path}, run:\n{}", indent_commands(fix)));
             }
-            (Status::Fail, None) => steps.extend(assessment.advice.iter().cloned()),
+            (Status::Warn, Some(fix @ Fix::InPlace { .. })) if metadata_problem => {
+                steps.push(format!("For {path}, run:\n{}", indent_commands(fix)));
+            }
+            _ if !advice.is_empty() => steps.extend(advice),
             (Status::Warn, _) if verdict.required.is_none() && verdict.current.is_some() => {
                 steps.push(format!(
                     "Look up the {} versions OpenMetadata {} supports in its release notes and compare with {} in {path}.",

@@ -433,7 +433,7 @@ fn print_interpreter(judged: &Judged, paint: &Painter) {
             (clients::inventory::AIRFLOW, &i.airflow),
         ] {
             if let Some(package) = package {
-                outln!("  {name} {}", package.version);
+                outln!("  {name} {}", package.version_text());
             }
         }
         return;

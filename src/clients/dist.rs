@@ -55,14 +55,15 @@ pub struct Requirement {
 pub struct Metadata {
     /// Normalised name.
     pub name: String,
-    pub version: String,
+    /// `None` when the file has no `Version`: a damaged install, which pip itself stops on.
+    pub version: Option<String>,
     /// Normalised extra names.
     pub provides_extra: Vec<String>,
     pub requires_dist: Vec<Requirement>,
 }
 
 /// Parses the header block of a core-metadata file (RFC 822 style; continuation lines start with
-/// blanks). `None` without a `Name` and a `Version`.
+/// blanks). `None` without a `Name`.
 pub fn parse_metadata(text: &str) -> Option<Metadata> {
     let mut name = None;
     let mut version = None;
@@ -89,7 +90,7 @@ pub fn parse_metadata(text: &str) -> Option<Metadata> {
     }
     Some(Metadata {
         name: name.filter(|n| !n.is_empty())?,
-        version: version.filter(|v| !v.is_empty())?,
+        version: version.filter(|v| !v.is_empty()),
         provides_extra,
         requires_dist,
     })
@@ -238,12 +239,21 @@ fn extra_clause(clause: &str) -> Option<String> {
     Some(normalize(unquoted))
 }
 
-/// A distribution found on an interpreter's `sys.path`.
+/// A metadata folder of a distribution found on an interpreter's `sys.path`.
 #[derive(Debug, Clone)]
 pub struct Found {
-    pub metadata: Metadata,
+    /// `None` when the metadata file is missing, unreadable or names no distribution.
+    pub metadata: Option<Metadata>,
     /// The `*.dist-info` / `*.egg-info` it was read from.
     pub location: PathBuf,
+    /// The METADATA / PKG-INFO file in it.
+    pub file: PathBuf,
+}
+
+impl Found {
+    pub fn version(&self) -> Option<&str> {
+        self.metadata.as_ref()?.version.as_deref()
+    }
 }
 
 /// What is installed on a `sys.path`.
@@ -251,8 +261,10 @@ pub struct Found {
 pub struct Site {
     /// Every distribution name seen (normalised), from the metadata folders' names.
     pub installed: BTreeSet<String>,
-    /// The metadata of the distributions asked for; the first on the path wins, as in Python.
-    pub found: BTreeMap<String, Found>,
+    /// The metadata folders of the distributions asked for, from the first `sys.path` folder
+    /// that has any, as Python looks; sorted by folder name. Several in one folder are the
+    /// leftover of an interrupted install: which one Python and pip see is then not defined.
+    pub found: BTreeMap<String, Vec<Found>>,
 }
 
 /// Scans `sys.path` folders for metadata folders; reads METADATA only for `wanted` names.
@@ -263,6 +275,7 @@ pub fn scan(path: &[PathBuf], wanted: &[&str]) -> Site {
         let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
         };
+        let mut in_this_folder: BTreeMap<String, Vec<Found>> = BTreeMap::new();
         for entry in entries.flatten() {
             let file_name = entry.file_name();
             let Some(file_name) = file_name.to_str() else {
@@ -279,12 +292,17 @@ pub fn scan(path: &[PathBuf], wanted: &[&str]) -> Site {
                 } else {
                     location.clone()
                 };
-                if let Some(metadata) = read_metadata(&file) {
-                    site.found
-                        .insert(name.clone(), Found { metadata, location });
-                }
+                in_this_folder.entry(name.clone()).or_default().push(Found {
+                    metadata: read_metadata(&file),
+                    location,
+                    file,
+                });
             }
             site.installed.insert(name);
+        }
+        for (name, mut found) in in_this_folder {
+            found.sort_by(|a, b| a.location.cmp(&b.location));
+            site.found.insert(name, found);
         }
     }
     site
@@ -416,7 +434,7 @@ Requires-Dist: not-a-header ; extra == \"mysql\"
     fn parses_fields_and_markers() {
         let m = parse_metadata(INGESTION).unwrap();
         assert_eq!(m.name, "openmetadata-ingestion");
-        assert_eq!(m.version, "1.1.5.0");
+        assert_eq!(m.version.as_deref(), Some("1.1.5.0"));
         assert_eq!(
             m.provides_extra,
             ["mysql", "snowflake", "postgres", "sqlite", "all"]
@@ -462,9 +480,10 @@ Requires-Dist: not-a-header ; extra == \"mysql\"
     }
 
     #[test]
-    fn metadata_without_name_or_version_is_rejected() {
-        assert!(parse_metadata("Name: x\n").is_none());
+    fn metadata_without_a_name_is_rejected_and_without_a_version_kept() {
         assert!(parse_metadata("Version: 1.0\n").is_none());
+        let m = parse_metadata("Name: x\nVersion:\n").unwrap();
+        assert_eq!((m.name.as_str(), m.version), ("x", None));
     }
 
     #[test]
@@ -501,6 +520,43 @@ Requires-Dist: not-a-header ; extra == \"mysql\"
     }
 
     #[test]
+    fn scan_keeps_every_metadata_folder_of_a_name_in_one_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let later = dir.path().join("later");
+        for (site, version) in [
+            (dir.path(), "1.2.0.0"),
+            (dir.path(), "1.1.5.0"),
+            (later.as_path(), "1.0.0"),
+        ] {
+            let info = site.join(format!("openmetadata_ingestion-{version}.dist-info"));
+            std::fs::create_dir_all(&info).unwrap();
+            std::fs::write(
+                info.join("METADATA"),
+                format!("Name: openmetadata-ingestion\nVersion: {version}\n"),
+            )
+            .unwrap();
+        }
+        // A folder without its METADATA is still an installed distribution.
+        std::fs::create_dir_all(dir.path().join("apache_airflow-2.7.3.dist-info")).unwrap();
+        let site = scan(
+            &[dir.path().to_path_buf(), later],
+            &["openmetadata-ingestion", "apache-airflow"],
+        );
+        let versions: Vec<_> = site.found["openmetadata-ingestion"]
+            .iter()
+            .map(Found::version)
+            .collect();
+        assert_eq!(versions, [Some("1.1.5.0"), Some("1.2.0.0")]);
+        let airflow = &site.found["apache-airflow"];
+        assert!(airflow[0].metadata.is_none());
+        assert!(
+            airflow[0]
+                .file
+                .ends_with("apache_airflow-2.7.3.dist-info/METADATA")
+        );
+    }
+
+    #[test]
     fn scan_reads_the_first_metadata_on_the_path_and_lists_every_name() {
         let dir = tempfile::tempdir().unwrap();
         let first = dir.path().join("first");
@@ -524,11 +580,16 @@ Requires-Dist: not-a-header ; extra == \"mysql\"
             &[first, dir.path().join("missing"), second],
             &["openmetadata-ingestion", "legacy"],
         );
+        let version = |name: &str| {
+            let found = &site.found[name];
+            assert_eq!(found.len(), 1, "{found:?}");
+            found[0].version().map(str::to_string)
+        };
         assert_eq!(
-            site.found["openmetadata-ingestion"].metadata.version,
-            "1.2.0.1"
+            version("openmetadata-ingestion").as_deref(),
+            Some("1.2.0.1")
         );
-        assert_eq!(site.found["legacy"].metadata.version, "0.1");
+        assert_eq!(version("legacy").as_deref(), Some("0.1"));
         assert_eq!(
             site.installed,
             names(&["openmetadata-ingestion", "pymysql", "legacy"])

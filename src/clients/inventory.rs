@@ -25,23 +25,95 @@ const PARALLEL_PROBES: usize = 4;
 /// An installed distribution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Package {
-    /// As published (`1.2.0.1`, `2.7.3`, `1.3.0.0rc1`).
-    pub version: String,
+    /// As published (`1.2.0.1`, `2.7.3`, `1.3.0.0rc1`); `None` when it cannot be told for sure
+    /// (see `problem`).
+    pub version: Option<String>,
     /// The leading `x.y.z[.w]` of the version, when it has one.
     #[serde(skip)]
     pub release: Option<Version>,
-    /// The metadata folder it was read from.
+    /// The metadata folder it was read from (the first, when there are several).
+    pub location: PathBuf,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<MetadataProblem>,
+}
+
+/// Why the installed version of a distribution is not known for sure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MetadataProblem {
+    /// Its metadata file is missing, unreadable or has no `Version`.
+    NoVersion { file: PathBuf },
+    /// Several metadata folders in one site folder, left by an interrupted upgrade.
+    Duplicates { copies: Vec<MetadataFolder> },
+}
+
+/// One of several metadata folders of a distribution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetadataFolder {
+    pub version: Option<String>,
     pub location: PathBuf,
 }
 
 impl Package {
-    fn from_found(found: &dist::Found) -> Self {
-        Package {
-            version: found.metadata.version.clone(),
-            release: pep440_release(&found.metadata.version),
-            location: found.location.clone(),
+    /// From the metadata folders [`dist::scan`] found for one name (at least one).
+    fn from_found(found: &[dist::Found]) -> Option<Self> {
+        let first = found.first()?;
+        let (version, problem) = match found {
+            [one] => match one.version() {
+                Some(version) => (Some(version.to_string()), None),
+                None => (
+                    None,
+                    Some(MetadataProblem::NoVersion {
+                        file: one.file.clone(),
+                    }),
+                ),
+            },
+            several => {
+                let copies: Vec<MetadataFolder> = several
+                    .iter()
+                    .map(|f| MetadataFolder {
+                        version: f.version().map(str::to_string),
+                        location: f.location.clone(),
+                    })
+                    .collect();
+                let agreed = copies
+                    .iter()
+                    .all(|c| c.version.is_some() && c.version == copies[0].version);
+                (
+                    copies[0].version.clone().filter(|_| agreed),
+                    Some(MetadataProblem::Duplicates { copies }),
+                )
+            }
+        };
+        Some(Package {
+            release: version.as_deref().and_then(pep440_release),
+            version,
+            location: first.location.clone(),
+            problem,
+        })
+    }
+
+    /// Its version for a person: `1.2.0.1`, `unknown`, or `1.1.5.0 or 1.2.0.0`.
+    pub fn version_text(&self) -> String {
+        match (&self.version, &self.problem) {
+            (Some(version), _) => version.clone(),
+            (None, Some(MetadataProblem::Duplicates { copies })) => copies
+                .iter()
+                .map(|c| c.version.as_deref().unwrap_or("unknown"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            (None, _) => "unknown".to_string(),
         }
     }
+}
+
+/// The metadata to infer the plugins from: the newest of several copies (the install that was
+/// meant to stay), else the only one.
+fn metadata_for_extras(found: &[dist::Found]) -> Option<&dist::Metadata> {
+    found
+        .iter()
+        .filter_map(|f| f.metadata.as_ref())
+        .max_by_key(|m| m.version.as_deref().and_then(pep440_release))
 }
 
 /// The release segment of a PEP 440 version (`1!1.2.0.1rc2+local` → `1.2.0.1`), when it has two
@@ -163,11 +235,16 @@ async fn probe_one(candidate: &Candidate, request: &Request) -> Result<Interpret
     })
     .await
     .map_err(|e| ProbeError::Spawn(e.to_string()))?;
-    let package = |name: &str| site.found.get(name).map(Package::from_found);
+    let package = |name: &str| {
+        site.found
+            .get(name)
+            .and_then(|found| Package::from_found(found))
+    };
     let plugins = site
         .found
         .get(INGESTION)
-        .map(|found| dist::infer_extras(&found.metadata, &site.installed))
+        .and_then(|found| metadata_for_extras(found))
+        .map(|metadata| dist::infer_extras(metadata, &site.installed))
         .unwrap_or_default();
     let interpreter_path = executable.unwrap_or_else(|| candidate.path.clone());
     let ingestion = package(INGESTION);

@@ -80,6 +80,14 @@ pub fn install(python: &Path, requirements: &[String]) -> ShellCommand {
     )
 }
 
+/// `python -m pip uninstall -y NAME`: removes one installed copy (pip removes one at a time).
+pub fn uninstall(python: &Path, name: &str) -> ShellCommand {
+    ShellCommand::new(
+        python,
+        ["-m", "pip", "uninstall", "-y", name].map(String::from),
+    )
+}
+
 /// `python -m pip install --upgrade pip`
 pub fn upgrade_pip(python: &Path) -> ShellCommand {
     ShellCommand::new(

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::inventory::{INGESTION, Interpreter, MANAGED_APIS, Package};
+use super::inventory::{AIRFLOW, INGESTION, Interpreter, MANAGED_APIS, MetadataProblem, Package};
 use super::pip::{self, ShellCommand};
 use crate::checks::Status;
 use crate::knowledge::{Range, Requirements};
@@ -101,6 +101,27 @@ impl Fix {
     }
 }
 
+/// A step no command here can do (an Airflow upgrade, deleting a damaged metadata folder), and
+/// the aspects it resolves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advice {
+    pub about: Vec<Aspect>,
+    pub text: String,
+}
+
+impl std::fmt::Display for Advice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// As its text: the JSON report lists advice as sentences.
+impl Serialize for Advice {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
 /// One verdict per aspect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdicts {
@@ -131,13 +152,20 @@ impl Verdicts {
 pub struct Assessment {
     pub verdicts: Verdicts,
     pub fix: Option<Fix>,
-    /// Steps no command here can do (an Airflow upgrade).
-    pub advice: Vec<String>,
+    /// Steps no command here can do.
+    pub advice: Vec<Advice>,
 }
 
 impl Assessment {
     pub fn verdict(&self, aspect: Aspect) -> &Verdict {
         self.verdicts.get(aspect)
+    }
+
+    /// The advice that resolves `aspect`.
+    pub fn advice_for(&self, aspect: Aspect) -> impl Iterator<Item = &Advice> {
+        self.advice
+            .iter()
+            .filter(move |a| a.about.contains(&aspect))
     }
 }
 
@@ -161,13 +189,25 @@ pub fn assess(interpreter: &Interpreter, policy: &Policy) -> Assessment {
             },
         )
     });
-    let (airflow, advice) = airflow_verdict(interpreter, policy);
-    let fix = fix(
-        interpreter,
-        policy,
-        python.status == Status::Fail,
-        ingestion.status == Status::Fail || managed_apis.status == Status::Fail,
-    );
+    let (airflow, mut advice) = airflow_verdict(interpreter, policy);
+    let clients_misaligned = ingestion.status == Status::Fail
+        || managed_apis.status == Status::Fail
+        || clients(interpreter).any(|(_, p)| p.problem.is_some());
+    let fix = if python.status == Status::Fail {
+        new_venv(interpreter, policy)
+    } else if clients_misaligned {
+        let commands = in_place_commands(interpreter, &policy.server);
+        match unversioned_client(interpreter) {
+            // pip stops on a distribution without a version, so its commands cannot run yet.
+            Some(file) => {
+                advice.push(delete_then_run(file, &commands));
+                None
+            }
+            None => Some(Fix::InPlace { commands }),
+        }
+    } else {
+        None
+    };
     Assessment {
         verdicts: Verdicts {
             python,
@@ -177,6 +217,67 @@ pub fn assess(interpreter: &Interpreter, policy: &Policy) -> Assessment {
         },
         fix,
         advice,
+    }
+}
+
+/// The OpenMetadata packages installed in an interpreter.
+fn clients(interpreter: &Interpreter) -> impl Iterator<Item = (&'static str, &Package)> {
+    [
+        (INGESTION, interpreter.ingestion.as_ref()),
+        (MANAGED_APIS, interpreter.managed_apis.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(name, package)| Some((name, package?)))
+}
+
+/// The metadata file of an OpenMetadata package that has no version.
+fn unversioned_client(interpreter: &Interpreter) -> Option<&Path> {
+    clients(interpreter).find_map(|(_, package)| match &package.problem {
+        Some(MetadataProblem::NoVersion { file }) => Some(file.as_path()),
+        _ => None,
+    })
+}
+
+fn delete_then_run(file: &Path, commands: &[ShellCommand]) -> Advice {
+    let folder = file
+        .parent()
+        .filter(|_| file.ends_with("METADATA"))
+        .unwrap_or(file);
+    let commands: Vec<String> = commands.iter().map(|c| format!("`{c}`")).collect();
+    Advice {
+        about: vec![Aspect::Ingestion, Aspect::ManagedApis],
+        text: format!(
+            "Delete {} by hand (pip stops on a distribution without a version), then run {}.",
+            folder.display(),
+            commands.join(" and ")
+        ),
+    }
+}
+
+/// Why an installed version is not known for sure, in words.
+fn problem_note(problem: &MetadataProblem) -> String {
+    match problem {
+        MetadataProblem::NoVersion { file } => format!(
+            "installed, but {} has no Version: the install is damaged",
+            file.display()
+        ),
+        MetadataProblem::Duplicates { copies } => {
+            let listed: Vec<String> = copies
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        c.location.display(),
+                        c.version.as_deref().unwrap_or("no version")
+                    )
+                })
+                .collect();
+            format!(
+                "{} metadata folders, left by an interrupted upgrade: {}; which one Python and pip see is not defined",
+                copies.len(),
+                listed.join(", ")
+            )
+        }
     }
 }
 
@@ -226,29 +327,33 @@ fn not_installed(aspect: Aspect, note: &str) -> Verdict {
 fn client_verdict(aspect: Aspect, package: Option<&Package>, policy: &Policy) -> Option<Verdict> {
     let package = package?;
     let server = &policy.server;
-    let current = Some(package.version.clone());
+    let current = Some(package.version_text());
     let required = Some(pip::pin(server));
-    let (status, note) = match &package.release {
-        None => (
+    let (status, note) = match (&package.problem, &package.release) {
+        (Some(problem), _) => (Status::Warn, problem_note(problem)),
+        (None, None) => (
             Status::Warn,
-            format!("cannot read the version '{}' as x.y.z[.w]", package.version),
+            format!(
+                "cannot read the version '{}' as x.y.z[.w]",
+                package.version_text()
+            ),
         ),
-        Some(release) if release.release() == server.release() => (
+        (None, Some(release)) if release.release() == server.release() => (
             Status::Pass,
             match release.client_build() {
                 Some(_) => format!(
                     "{} is a client build of server {}",
-                    package.version,
+                    package.version_text(),
                     release.release()
                 ),
                 None => format!("matches server {server}"),
             },
         ),
-        Some(release) => (
+        (None, Some(release)) => (
             Status::Fail,
             format!(
                 "{} is the client of server {}; the target server is {server}",
-                package.version,
+                package.version_text(),
                 release.release()
             ),
         ),
@@ -277,12 +382,12 @@ fn with_cli_check(verdict: Verdict, interpreter: &Interpreter) -> Verdict {
     }
 }
 
-fn airflow_verdict(interpreter: &Interpreter, policy: &Policy) -> (Verdict, Vec<String>) {
+fn airflow_verdict(interpreter: &Interpreter, policy: &Policy) -> (Verdict, Vec<Advice>) {
     let Some(airflow) = &interpreter.airflow else {
         return (not_installed(Aspect::Airflow, "not installed"), Vec::new());
     };
     let server = &policy.server;
-    let current = Some(airflow.version.clone());
+    let current = Some(airflow.version_text());
     let verdict = |status, required: Option<String>, note: String| Verdict {
         aspect: Aspect::Airflow,
         status,
@@ -290,6 +395,37 @@ fn airflow_verdict(interpreter: &Interpreter, policy: &Policy) -> (Verdict, Vec<
         required,
         note,
     };
+    let advice = |text: String| {
+        vec![Advice {
+            about: vec![Aspect::Airflow],
+            text,
+        }]
+    };
+    let constraints = format!(
+        "with Airflow's constraints file for Python {}",
+        interpreter.python.minor_line()
+    );
+    if let Some(problem) = &airflow.problem {
+        let text = match problem {
+            MetadataProblem::NoVersion { file } => format!(
+                "Delete {} by hand (pip stops on a distribution without a version), then reinstall Apache Airflow {constraints}.",
+                file.parent().unwrap_or(file).display()
+            ),
+            MetadataProblem::Duplicates { copies } => format!(
+                "Run `{}` {} times (once per copy; or delete the stale metadata folder), then reinstall Apache Airflow {constraints}.",
+                pip::uninstall(&interpreter.path, AIRFLOW),
+                copies.len()
+            ),
+        };
+        return (
+            verdict(
+                Status::Warn,
+                policy.airflow.as_ref().map(ToString::to_string),
+                problem_note(problem),
+            ),
+            advice(text),
+        );
+    }
     match (&policy.airflow, &airflow.release) {
         (None, _) => (
             verdict(
@@ -307,7 +443,7 @@ fn airflow_verdict(interpreter: &Interpreter, policy: &Policy) -> (Verdict, Vec<
                 Some(range.to_string()),
                 format!(
                     "cannot read the Airflow version '{}'; OpenMetadata {server} needs Airflow {range}",
-                    airflow.version
+                    airflow.version_text()
                 ),
             ),
             Vec::new(),
@@ -326,14 +462,13 @@ fn airflow_verdict(interpreter: &Interpreter, policy: &Policy) -> (Verdict, Vec<
                 Some(range.to_string()),
                 format!(
                     "Airflow {} is outside what OpenMetadata {server} supports (Airflow {range})",
-                    airflow.version
+                    airflow.version_text()
                 ),
             ),
-            vec![format!(
-                "Upgrade Apache Airflow in {} to {range} following Airflow's upgrade guide (with its constraints file for Python {}), then align the OpenMetadata packages.",
+            advice(format!(
+                "Upgrade Apache Airflow in {} to {range} following Airflow's upgrade guide ({constraints}), then align the OpenMetadata packages.",
                 interpreter.prefix.display(),
-                interpreter.python.minor_line()
-            )],
+            )),
         ),
     }
 }
@@ -354,52 +489,53 @@ fn requirements(
     reqs
 }
 
-fn fix(
-    interpreter: &Interpreter,
-    policy: &Policy,
-    python_unsupported: bool,
-    clients_misaligned: bool,
-) -> Option<Fix> {
+/// A new environment on a supported Python, with the OpenMetadata packages pinned.
+fn new_venv(interpreter: &Interpreter, policy: &Policy) -> Option<Fix> {
     let server = &policy.server;
-    if python_unsupported {
-        let range = policy.python.as_ref()?;
-        let wanted = range.max.as_ref().or(range.min.as_ref())?;
-        let venv = new_venv_path(interpreter, server);
-        let venv_python = venv.join("bin").join("python");
-        let mut notes = vec![format!(
-            "Make it with any Python {range}; python{} is the newest OpenMetadata {server} supports.",
-            wanted.minor_line()
-        )];
-        notes.push(if interpreter.airflow.is_some() {
-            "Install Apache Airflow in it too (with Airflow's constraints file for that Python), then point the scheduler and workers at it.".to_string()
-        } else {
-            format!(
-                "Then run ingestion with {} (or its bin/metadata).",
-                venv_python.display()
-            )
-        });
-        return Some(Fix::NewVenv {
-            commands: vec![
-                pip::new_venv(&format!("python{}", wanted.minor_line()), &venv),
-                pip::upgrade_pip(&venv_python),
-                pip::install(&venv_python, &requirements(interpreter, server, true)),
-            ],
-            venv,
-            notes,
-        });
-    }
-    if !clients_misaligned {
-        return None;
-    }
+    let range = policy.python.as_ref()?;
+    let wanted = range.max.as_ref().or(range.min.as_ref())?;
+    let venv = new_venv_path(interpreter, server);
+    let venv_python = venv.join("bin").join("python");
+    let mut notes = vec![format!(
+        "Make it with any Python {range}; python{} is the newest OpenMetadata {server} supports.",
+        wanted.minor_line()
+    )];
+    notes.push(if interpreter.airflow.is_some() {
+        "Install Apache Airflow in it too (with Airflow's constraints file for that Python), then point the scheduler and workers at it.".to_string()
+    } else {
+        format!(
+            "Then run ingestion with {} (or its bin/metadata).",
+            venv_python.display()
+        )
+    });
+    Some(Fix::NewVenv {
+        commands: vec![
+            pip::new_venv(&format!("python{}", wanted.minor_line()), &venv),
+            pip::upgrade_pip(&venv_python),
+            pip::install(&venv_python, &requirements(interpreter, server, true)),
+        ],
+        venv,
+        notes,
+    })
+}
+
+/// pip if missing, one uninstall per copy of a package installed several times (pip removes
+/// one at a time), then the pinned packages.
+fn in_place_commands(interpreter: &Interpreter, server: &Version) -> Vec<ShellCommand> {
     let mut commands = Vec::new();
     if !interpreter.pip {
         commands.push(pip::ensurepip(&interpreter.path));
+    }
+    for (name, package) in clients(interpreter) {
+        if let Some(MetadataProblem::Duplicates { copies }) = &package.problem {
+            commands.extend((0..copies.len()).map(|_| pip::uninstall(&interpreter.path, name)));
+        }
     }
     commands.push(pip::install(
         &interpreter.path,
         &requirements(interpreter, server, false),
     ));
-    Some(Fix::InPlace { commands })
+    commands
 }
 
 /// Beside the old environment (`/opt/venv` → `/opt/venv-om-1.2.0`); a relative folder when the
@@ -417,7 +553,7 @@ fn new_venv_path(interpreter: &Interpreter, server: &Version) -> PathBuf {
 mod tests {
     use super::*;
     use crate::clients::discover::Origin;
-    use crate::clients::inventory::pep440_release;
+    use crate::clients::inventory::{MetadataFolder, pep440_release};
     use crate::clients::probe::CliProbe;
 
     fn v(s: &str) -> Version {
@@ -430,9 +566,26 @@ mod tests {
 
     fn package(version: &str) -> Package {
         Package {
-            version: version.into(),
+            version: Some(version.into()),
             release: pep440_release(version),
             location: PathBuf::from("/site"),
+            problem: None,
+        }
+    }
+
+    fn duplicates(versions: &[&str]) -> Package {
+        let copies: Vec<MetadataFolder> = versions
+            .iter()
+            .map(|v| MetadataFolder {
+                version: Some(v.to_string()),
+                location: PathBuf::from(format!("/site/openmetadata_ingestion-{v}.dist-info")),
+            })
+            .collect();
+        Package {
+            version: None,
+            release: None,
+            location: copies[0].location.clone(),
+            problem: Some(MetadataProblem::Duplicates { copies }),
         }
     }
 
@@ -582,7 +735,7 @@ mod tests {
         i.airflow = Some(package("2.9.3"));
         let a = assess(&i, &policy_1_2());
         assert_eq!(a.verdict(Aspect::Airflow).status, Status::Fail);
-        assert!(a.advice[0].contains("2.3–2.7"), "{:?}", a.advice);
+        assert!(a.advice[0].text.contains("2.3–2.7"), "{:?}", a.advice);
         assert!(
             a.verdict(Aspect::ManagedApis)
                 .note
@@ -600,6 +753,72 @@ mod tests {
         let verdict = assess(&i, &policy_1_2()).verdict(Aspect::Ingestion).clone();
         assert_eq!(verdict.status, Status::Warn);
         assert!(verdict.note.contains("pydantic"), "{}", verdict.note);
+    }
+
+    #[test]
+    fn two_metadata_folders_warn_without_a_version_and_are_uninstalled_first() {
+        let mut i = with_ingestion(interpreter("3.10.13"), "1.2.0.0", &["mysql"]);
+        i.ingestion = Some(duplicates(&["1.1.5.0", "1.2.0.0"]));
+        let a = assess(&i, &policy_1_2());
+        let verdict = a.verdict(Aspect::Ingestion);
+        assert_eq!(verdict.status, Status::Warn, "{verdict:?}");
+        assert_eq!(verdict.current.as_deref(), Some("1.1.5.0 or 1.2.0.0"));
+        assert_eq!(
+            verdict.note,
+            "2 metadata folders, left by an interrupted upgrade: \
+             /site/openmetadata_ingestion-1.1.5.0.dist-info (1.1.5.0), \
+             /site/openmetadata_ingestion-1.2.0.0.dist-info (1.2.0.0); \
+             which one Python and pip see is not defined"
+        );
+        let Some(Fix::InPlace { commands }) = &a.fix else {
+            panic!("{:?}", a.fix)
+        };
+        assert_eq!(
+            commands.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            [
+                "/opt/venv/bin/python -m pip uninstall -y openmetadata-ingestion",
+                "/opt/venv/bin/python -m pip uninstall -y openmetadata-ingestion",
+                "/opt/venv/bin/python -m pip install \"openmetadata-ingestion[mysql]==1.2.0.*\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_client_without_a_version_is_installed_but_damaged() {
+        let mut i = with_ingestion(interpreter("3.10.13"), "1.2.0.0", &[]);
+        let file = PathBuf::from("/site/openmetadata_ingestion-1.2.0.0.dist-info/METADATA");
+        i.ingestion = Some(Package {
+            version: None,
+            release: None,
+            location: file.parent().unwrap().to_path_buf(),
+            problem: Some(MetadataProblem::NoVersion { file }),
+        });
+        i.managed_apis = Some(package("1.1.5"));
+        let a = assess(&i, &policy_1_2());
+        let verdict = a.verdict(Aspect::Ingestion);
+        assert_eq!(verdict.status, Status::Warn, "{verdict:?}");
+        assert_eq!(verdict.current.as_deref(), Some("unknown"));
+        assert!(
+            verdict
+                .note
+                .contains("openmetadata_ingestion-1.2.0.0.dist-info/METADATA has no Version"),
+            "{}",
+            verdict.note
+        );
+        // pip stops on it: no command to run as is, but the steps for both clients.
+        assert_eq!(a.fix, None);
+        for aspect in [Aspect::Ingestion, Aspect::ManagedApis] {
+            let advice: Vec<_> = a.advice_for(aspect).map(ToString::to_string).collect();
+            assert_eq!(advice.len(), 1, "{advice:?}");
+            assert!(
+                advice[0]
+                    .starts_with("Delete /site/openmetadata_ingestion-1.2.0.0.dist-info by hand")
+                    && advice[0].contains("\"openmetadata-managed-apis==1.2.0.*\""),
+                "{}",
+                advice[0]
+            );
+        }
+        assert_eq!(a.advice_for(Aspect::Airflow).count(), 0);
     }
 
     #[test]

@@ -27,9 +27,10 @@ fn snapshot(name: &str, app: &App) {
 
 fn package(version: &str) -> Package {
     Package {
-        version: version.into(),
+        version: Some(version.into()),
         release: pep440_release(version),
         location: "/opt/airflow/venv/lib/python3.9/site-packages".into(),
+        problem: None,
     }
 }
 

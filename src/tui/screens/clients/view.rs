@@ -233,13 +233,13 @@ impl Clients {
             };
             let mut packages = Vec::new();
             if let Some(p) = &interpreter.ingestion {
-                packages.push(format!("ingestion {}", p.version));
+                packages.push(format!("ingestion {}", p.version_text()));
             }
             if let Some(p) = &interpreter.managed_apis {
-                packages.push(format!("managed-apis {}", p.version));
+                packages.push(format!("managed-apis {}", p.version_text()));
             }
             if let Some(p) = &interpreter.airflow {
-                packages.push(format!("airflow {}", p.version));
+                packages.push(format!("airflow {}", p.version_text()));
             }
             let line = Line::from(vec![
                 Span::raw(format!("{} ", if selected { "›" } else { " " })),
