@@ -762,6 +762,127 @@ fn apply_refuses_without_a_terminal_unless_told_yes() {
     assert_eq!(out.status.code(), Some(2), "--apply needs --target");
 }
 
+/// Runs om-upgrade with stdin and stderr on a pseudo-terminal (so that `--apply` asks), types
+/// `answer` when the question shows, and returns the exit code, what the terminal showed and
+/// stdout. Python's `pty` module does the terminal work.
+fn run_on_a_terminal(args: &[&str], env: &[(&str, &str)], answer: &str) -> (i32, String, String) {
+    let driver = r#"
+import json, os, pty, select, subprocess, sys
+argv, answer = json.loads(sys.argv[1]), sys.argv[2]
+master, slave = pty.openpty()
+child = subprocess.Popen(argv, stdin=slave, stderr=slave, stdout=subprocess.PIPE)
+os.close(slave)
+shown, answered = b"", False
+while True:
+    ready, _, _ = select.select([master], [], [], 60)
+    if not ready:
+        child.kill()
+        break
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:  # EIO: the child closed the terminal
+        break
+    if not chunk:
+        break
+    shown += chunk
+    if not answered and b"Proceed? [y/N]" in shown:
+        os.write(master, answer.encode() + b"\n")
+        answered = True
+out = child.stdout.read()
+print(json.dumps({"code": child.wait(), "shown": shown.decode(errors="replace"), "stdout": out.decode()}))
+"#;
+    let data = tempfile::tempdir().unwrap();
+    let argv: Vec<&str> = [env!("CARGO_BIN_EXE_om-upgrade")]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    let out = Command::new("python3")
+        .args(["-c", driver])
+        .arg(serde_json::to_string(&argv).unwrap())
+        .arg(answer)
+        .env("OM_UPGRADE_DATA_DIR", data.path())
+        .env("OM_UPGRADE_STATE_DIR", data.path())
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        result["code"].as_i64().unwrap() as i32,
+        result["shown"].as_str().unwrap().to_string(),
+        result["stdout"].as_str().unwrap().to_string(),
+    )
+}
+
+/// `--apply` without `--yes` on a terminal: "n" runs nothing, "y" runs pip.
+#[test]
+fn apply_asks_on_a_terminal_and_n_installs_nothing() {
+    let venv = Venv::with_pip(&python3());
+    venv.dist(
+        "openmetadata-ingestion",
+        "1.1.5.0",
+        "Provides-Extra: mysql\nRequires-Dist: PyMySQL ; extra == \"mysql\"",
+    );
+    let wheels = tempfile::tempdir().unwrap();
+    wheel(wheels.path(), "openmetadata-ingestion", "1.3.0.1", "", &[]);
+    let python = venv.python();
+    let args = [
+        "clients",
+        "--target",
+        "1.3.0",
+        "--python",
+        python.to_str().unwrap(),
+        "--apply",
+        "--format",
+        "json",
+    ];
+    let pip_env = [
+        ("PIP_NO_INDEX", "1"),
+        ("PIP_FIND_LINKS", wheels.path().to_str().unwrap()),
+        ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
+    ];
+    let installed = || {
+        let mut found: Vec<String> = std::fs::read_dir(&venv.site)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("openmetadata_ingestion-"))
+            .collect();
+        found.sort();
+        found
+    };
+
+    let (code, shown, stdout) = run_on_a_terminal(&args, &pip_env, "n");
+    assert!(
+        shown.contains(&format!(
+            "{} -m pip install \"openmetadata-ingestion==1.3.0.*\"",
+            python.display()
+        )) && shown.contains("Proceed? [y/N]"),
+        "the question shows the command:\n{shown}"
+    );
+    assert!(
+        shown.contains(&format!("skipped {}", python.display())),
+        "{shown}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["applied"], serde_json::json!([]), "{report}");
+    assert_eq!(only_interpreter(&report)["ingestion"]["version"], "1.1.5.0");
+    assert_eq!(installed(), ["openmetadata_ingestion-1.1.5.0.dist-info"]);
+    assert_eq!(code, 1, "still misaligned:\n{shown}");
+
+    // The same run answered "y" does install: the "n" above is what kept pip from running.
+    let (code, shown, stdout) = run_on_a_terminal(&args, &pip_env, "y");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["applied"][0]["exit_code"], 0, "{shown}");
+    assert_eq!(installed(), ["openmetadata_ingestion-1.3.0.1.dist-info"]);
+    assert_eq!(code, 0, "{shown}");
+}
+
 /// Builds a wheel with the given dist-info METADATA and files, by hand (zip + RECORD).
 fn wheel(folder: &Path, name: &str, version: &str, metadata: &str, files: &[(&str, &str)]) {
     let script = r#"
