@@ -1283,3 +1283,28 @@ fn the_catalogue_makes_python_3_11_fail_for_1_2_with_a_new_venv_recipe() {
         "{fix}"
     );
 }
+
+#[test]
+fn the_catalogue_makes_python_3_12_fail_for_1_1() {
+    // 1.1 ingestion runs on Python 3.7–3.10; the catalogue once gave "3.7 or newer".
+    let venv = Venv::new(&python_of("3.12"));
+    venv.dist("openmetadata-ingestion", "1.1.5.0", INGESTION_METADATA);
+    venv.dist("PyMySQL", "1.1.0", "");
+    let out = run(
+        &[
+            "clients",
+            "--target",
+            "1.1.7",
+            "--python",
+            venv.python().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let report = json_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    let python = &only_interpreter(&report)["assessment"]["verdicts"]["python"];
+    assert_eq!(python["status"], "fail", "{python}");
+    assert_eq!(python["required"], "3.7–3.10", "{python}");
+}

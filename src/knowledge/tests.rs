@@ -53,6 +53,47 @@ fn every_release_lists_its_python_and_database_requirements() {
     }
 }
 
+/// The ingestion Python range of every minor line, as OpenMetadata's support matrix gives it
+/// (1.0 and 1.1 cap at 3.10 because 3.11 only arrived in 1.3). `None`: no maximum documented.
+const DOCUMENTED_PYTHON: [(&str, &str, Option<&str>); 15] = [
+    ("1.0", "3.7", Some("3.10")),
+    ("1.1", "3.7", Some("3.10")),
+    ("1.2", "3.8", Some("3.10")),
+    ("1.3", "3.8", Some("3.11")),
+    ("1.4", "3.8", Some("3.11")),
+    ("1.5", "3.8", Some("3.11")),
+    ("1.6", "3.8", Some("3.11")),
+    ("1.7", "3.9", Some("3.11")),
+    ("1.8", "3.9", Some("3.11")),
+    ("1.9", "3.9", Some("3.11")),
+    ("1.10", "3.9", Some("3.11")),
+    ("1.11", "3.10", Some("3.12")),
+    ("1.12", "3.10", Some("3.12")),
+    ("1.13", "3.10", Some("3.12")),
+    ("2.0", "3.10", None),
+];
+
+#[test]
+fn every_release_caps_python_where_the_support_matrix_does() {
+    let catalogue = embedded();
+    for release in catalogue.releases() {
+        let (_, min, max) = DOCUMENTED_PYTHON
+            .iter()
+            .find(|(line, _, _)| *line == release.version)
+            .unwrap_or_else(|| panic!("{}: add its documented Python range", release.version));
+        for patch in &release.patches {
+            let python = catalogue.requirements(patch).python.unwrap();
+            assert_eq!(python.min, Some(v(min)), "{patch}: python minimum");
+            assert_eq!(python.max, max.map(v), "{patch}: python maximum");
+        }
+    }
+    // The audit's case: a 1.1 target must refuse the Pythons 1.1 ingestion does not run on.
+    let python = catalogue.requirements(&v("1.1.7")).python.unwrap();
+    assert!(python.contains(&v("3.10.13")));
+    assert!(!python.contains(&v("3.11.0")));
+    assert!(!python.contains(&v("3.12.1")));
+}
+
 #[test]
 fn the_three_seed_items_of_1_2_are_there() {
     let catalogue = embedded();
