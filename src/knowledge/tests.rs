@@ -268,3 +268,86 @@ fn a_broken_file_in_a_set_is_rejected_with_file_and_line() {
     );
     assert!(text.contains("1.9.yaml line "), "{text}");
 }
+
+#[test]
+fn the_items_an_audit_found_missing_are_there() {
+    let catalogue = embedded();
+    let find = |release: &str, id: &str| {
+        catalogue
+            .releases()
+            .iter()
+            .filter(|r| r.version == release)
+            .flat_map(|r| &r.items)
+            .find(|i| i.id == id)
+            .unwrap_or_else(|| panic!("{release}/{id} is missing"))
+    };
+    let cases: [(&str, &str, Kind, &[&str], &str); 6] = [
+        (
+            "1.10",
+            "security-support-ends-for-1-6",
+            Kind::Deprecation,
+            &["server"],
+            "content/partials/v1.11/releases/1.10.0.md",
+        ),
+        (
+            "1.11",
+            "redis-cache-and-30s-timeouts",
+            Kind::Config,
+            &["server", "openmetadata.yaml"],
+            "content/partials/v1.11/releases/1.11.0.md",
+        ),
+        (
+            "1.11",
+            "query-statement-source-and-parser-config",
+            Kind::Connection,
+            &["connector:Postgres", "ingestion"],
+            "1.11.10-release",
+        ),
+        (
+            "1.11",
+            "pipeline-status-lookback-days",
+            Kind::Connection,
+            &["ingestion"],
+            "1.11.10-release",
+        ),
+        (
+            "1.12",
+            "kubernetes-orchestrator-and-semantic-search",
+            Kind::Config,
+            &["server", "openmetadata.yaml", "helm"],
+            "snippets/releases/1.12.0.mdx",
+        ),
+        (
+            "1.13",
+            "new-connection-options",
+            Kind::Connection,
+            &[
+                "connector:Mysql",
+                "connector:Athena",
+                "connector:Oracle",
+                "connector:Snowflake",
+            ],
+            "snippets/releases/1.13.0.mdx",
+        ),
+    ];
+    for (release, id, kind, components, source) in cases {
+        let item = find(release, id);
+        assert_eq!(item.kind, kind, "{release}/{id}");
+        let names: Vec<String> = item.components.iter().map(ToString::to_string).collect();
+        assert_eq!(names, components, "{release}/{id}");
+        assert!(
+            item.source.ends_with(source),
+            "{release}/{id}: {}",
+            item.source
+        );
+    }
+    // Patch-level items apply from their patch only.
+    assert_eq!(
+        find("1.11", "query-statement-source-and-parser-config").patch,
+        v("1.11.5")
+    );
+    assert_eq!(
+        find("1.11", "pipeline-status-lookback-days").patch,
+        v("1.11.9")
+    );
+}
