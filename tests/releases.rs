@@ -718,8 +718,8 @@ items:
     source: https://example.org/gate
 "#;
 
-#[test]
-fn a_newer_catalogue_from_releases_dir_is_used_and_its_stops_shown() {
+/// A folder holding a copy of the built-in release files.
+fn copy_of_the_built_in_catalogue() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/releases");
     for entry in std::fs::read_dir(&assets).unwrap() {
@@ -728,6 +728,12 @@ fn a_newer_catalogue_from_releases_dir_is_used_and_its_stops_shown() {
             std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
         }
     }
+    dir
+}
+
+#[test]
+fn a_newer_catalogue_from_releases_dir_is_used_and_its_stops_shown() {
+    let dir = copy_of_the_built_in_catalogue();
     write(dir.path(), "2.1.yaml", V2_1);
     let releases_dir = dir.path().to_str().unwrap();
     let out = run(
@@ -817,4 +823,37 @@ fn markdown_output_is_a_checklist_with_sources() {
         "{text}"
     );
     assert!(text.contains("  - Source: <https://"), "{text}");
+}
+
+#[test]
+fn a_releases_dir_probe_that_writes_a_file_is_refused_before_anything_runs() {
+    let dir = copy_of_the_built_in_catalogue();
+    let probe = "    probes:
+      - id: dump-services
+        tables: [dbservice_entity]
+        count:
+          mysql: SELECT json FROM dbservice_entity INTO OUTFILE '/tmp/omu_wtcat_dump.txt'
+        affects: \"{count}\"
+        clear: none
+";
+    write(dir.path(), "2.1.yaml", &format!("{V2_1}{probe}"));
+    let out = run(
+        &[
+            "releases",
+            "--from",
+            "2.0.7",
+            "--releases-dir",
+            dir.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "2.1.yaml line 17: item 'migration-gate': count SQL (mysql) must not use into: \
+             SELECT … INTO writes the result to a file, a variable or a new table"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }

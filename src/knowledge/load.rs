@@ -8,6 +8,7 @@ use super::model::{
     Component, ConfigRule, Effect, EngineSql, FileKind, Item, Kind, Probe, Range, Release,
     Requirements, When,
 };
+use super::probe_sql::{self, Dialect};
 use crate::version::Version;
 use crate::yaml::{self, Entry, Node, NodeKind};
 
@@ -676,17 +677,18 @@ fn parse_probe(ctx: &mut Ctx<'_>, node: &Node) -> Option<Probe> {
 fn parse_engine_sql(ctx: &mut Ctx<'_>, node: &Node, what: &str) -> Option<EngineSql> {
     let map = ctx.mapping(node, what)?;
     map.unknown_keys(ctx, &["sql", "mysql", "postgres"]);
-    let shared = map.text(ctx, "sql", false);
+    let shared_text = map.text(ctx, "sql", false);
     let mysql = map.text(ctx, "mysql", false);
     let postgres = map.text(ctx, "postgres", false);
-    if shared.is_some() && (mysql.is_some() || postgres.is_some()) {
+    if shared_text.is_some() && (mysql.is_some() || postgres.is_some()) {
         ctx.problem(
             node.line,
             &format!("{what}: give sql (both engines) or mysql/postgres, not both"),
         );
         return None;
     }
-    let sql = match shared {
+    let shared = shared_text.is_some();
+    let sql = match shared_text {
         Some(sql) => EngineSql {
             mysql: Some(sql.clone()),
             postgres: Some(sql),
@@ -697,20 +699,18 @@ fn parse_engine_sql(ctx: &mut Ctx<'_>, node: &Node, what: &str) -> Option<Engine
         ctx.problem(node.line, &format!("{what} needs sql, mysql or postgres"));
         return None;
     }
-    // The READ ONLY transaction refuses writes; a statement such as COMMIT would end it.
-    for text in [&sql.mysql, &sql.postgres].into_iter().flatten() {
-        let first = text
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_ascii_uppercase();
-        if first != "SELECT" && first != "WITH" {
-            ctx.problem(
-                node.line,
-                &format!("{what} SQL must be a query starting with SELECT or WITH"),
-            );
-            return None;
-        }
+    // One read-only query each: the READ ONLY transaction does not stop every side effect.
+    let checks = [
+        (&sql.mysql, Dialect::Mysql, "mysql"),
+        (&sql.postgres, Dialect::Postgres, "postgres"),
+    ];
+    for (text, dialect, engine) in checks {
+        let Some(reason) = text.as_deref().and_then(|t| probe_sql::refusal(t, dialect)) else {
+            continue;
+        };
+        let key = if shared { "sql" } else { engine };
+        ctx.problem(map.line_of(key), &format!("{what} SQL ({engine}) {reason}"));
+        return None;
     }
     Some(sql)
 }
@@ -1063,6 +1063,60 @@ items:
             problems_of(&no_limit)[0].contains("must have a LIMIT"),
             "{:?}",
             problems_of(&no_limit)
+        );
+    }
+
+    #[test]
+    fn probe_sql_that_is_not_one_read_only_query_is_refused_with_its_line() {
+        let connection = "        connection:\n          table: dbservice_entity\n          service_types: [DomoDatabase]\n          key: sandboxDomain\n          when: present\n";
+        let with_count = |count: &str| {
+            GOOD.replace(
+                connection,
+                &format!("        tables: [t]\n        count:\n{count}"),
+            )
+        };
+
+        let outfile = with_count(
+            "          mysql: SELECT json FROM t INTO OUTFILE '/tmp/om.txt'\n          postgres: SELECT 1\n",
+        );
+        let problems = problems_of(&outfile);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(
+                "1.2.yaml line 21: item 'an-item': count SQL (mysql) must not use into: "
+            ),
+            "{problems:?}"
+        );
+
+        let two = with_count("          sql: SELECT 1; SELECT 2\n");
+        assert_eq!(
+            problems_of(&two),
+            vec![
+                "1.2.yaml line 21: item 'an-item': count SQL (mysql) must be one statement: a ';' \
+                 outside a string would start another"
+            ]
+        );
+
+        let sleep =
+            with_count("          postgres: SELECT COUNT(*) FROM t WHERE pg_sleep(5) IS NULL\n");
+        assert!(
+            problems_of(&sleep)[0].starts_with(
+                "1.2.yaml line 21: item 'an-item': count SQL (postgres) must not use pg_sleep: "
+            ),
+            "{:?}",
+            problems_of(&sleep)
+        );
+
+        // The same checks hold for the sample query.
+        let locking_sample = with_count(
+            "          sql: SELECT 1\n        sample:\n          sql: SELECT name FROM t LIMIT 5 FOR UPDATE\n",
+        );
+        assert!(
+            problems_of(&locking_sample)[0].starts_with(
+                "1.2.yaml line 23: item 'an-item': sample SQL (mysql) must not use update"
+            ),
+            "{:?}",
+            problems_of(&locking_sample)
         );
     }
 

@@ -7,6 +7,7 @@
 pub mod impact;
 mod load;
 pub mod model;
+mod probe_sql;
 pub mod probes;
 pub mod scan;
 
