@@ -752,6 +752,8 @@ fn a_newer_catalogue_from_releases_dir_is_used_and_its_stops_shown() {
     let report = json(&out);
     assert_eq!(report["to"], "2.1.0", "the newest of the loaded set");
     assert_eq!(report["catalogue"], releases_dir);
+    assert_eq!(report["missing_releases"], serde_json::json!([]));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
     assert_eq!(
         report["stops"][0]["version"], "2.0.7",
         "{}",
@@ -855,5 +857,91 @@ fn a_releases_dir_probe_that_writes_a_file_is_refused_before_anything_runs() {
         ),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn a_releases_dir_that_leaves_out_releases_in_between_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "2.1.yaml", V2_1);
+    let releases_dir = dir.path().to_str().unwrap();
+    let args = |format: &'static str| {
+        vec![
+            "releases",
+            "--from",
+            "1.13.4",
+            "--releases-dir",
+            releases_dir,
+            "--format",
+            format,
+        ]
+    };
+    let warning = format!(
+        "warning: the release catalogue ({releases_dir}) has no files for 1.13 and 2.0, which \
+         the upgrade from 1.13.4 to 2.1.0 crosses: their items are not listed; add them to the \
+         folder"
+    );
+    let out = run(&args("json"), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&warning), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(
+        report["missing_releases"],
+        serde_json::json!(["1.13", "2.0"])
+    );
+    assert_eq!(items(&report).len(), 1, "only what 2.1.yaml holds");
+
+    let out = run(&args("text"), &[]);
+    assert!(stderr(&out).contains(&warning), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("! incomplete catalogue: the release catalogue"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&args("markdown"), &[]);
+    assert!(
+        stdout(&out).contains("> **Incomplete catalogue:** the release catalogue"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[tokio::test]
+async fn the_path_check_warns_when_the_releases_dir_leaves_out_releases() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "2.1.yaml", V2_1);
+    let (db, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let out = run(
+        &[
+            "check",
+            "--db-url",
+            &db.url,
+            "--target",
+            "2.1.0",
+            "--releases-dir",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let report = check_json(&out);
+    let path = check_by_id(&report, "release.path");
+    assert_eq!(path["status"], "warn", "{path}");
+    let summary = path["summary"].as_str().unwrap();
+    // The demo database is at 1.1.5: every line from 1.1 (its later patches) to 2.0 is missing.
+    assert!(
+        summary.contains(
+            "the release catalogue has no file for 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, \
+             1.10, 1.11, 1.12, 1.13, 2.0"
+        ),
+        "{path}"
+    );
+    assert!(
+        path["remediation"]
+            .as_str()
+            .unwrap()
+            .starts_with("Add the release files for 1.1, 1.2"),
+        "{path}"
     );
 }

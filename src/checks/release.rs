@@ -264,25 +264,47 @@ async fn path(ctx: &Context) -> Outcome {
             per_kind.join(", ")
         }
     );
-    let mut outcome = if plan.stops.is_empty() {
+    let mut problems = Vec::new();
+    if !plan.stops.is_empty() {
+        let stops: Vec<String> = plan.stops.iter().map(|s| s.version.to_string()).collect();
+        problems.push(format!("stop at {} first", stops.join(", then ")));
+    }
+    if !plan.missing.is_empty() {
+        problems.push(format!(
+            "the release catalogue has no file for {}",
+            plan.missing.join(", ")
+        ));
+    }
+    let mut outcome = if problems.is_empty() {
         Outcome::pass(summary)
     } else {
-        let stops: Vec<String> = plan.stops.iter().map(|s| s.version.to_string()).collect();
-        Outcome::warn(format!(
-            "{summary}; stop at {} first",
-            stops.join(", then ")
-        ))
+        Outcome::warn(format!("{summary}; {}", problems.join("; ")))
     };
     for stop in &plan.stops {
         outcome = outcome.detail(format!("stop at {}", stop.version), stop.reason.clone());
     }
+    if let Some(warning) = plan.missing_warning(catalogue.origin()) {
+        outcome = outcome
+            .detail("missing releases", plan.missing.join(", "))
+            .line(warning);
+    }
     if from == Version::new(0, 0, 0) {
         outcome = outcome.line("the database is 1.0.x or older (Flyway only): every release up to the target is listed");
     }
-    outcome.fix(format!(
+    let review = format!(
         "Review every item with `om-upgrade releases --to {}` and the same connection settings.",
         plan.to
-    ))
+    );
+    if plan.missing.is_empty() {
+        outcome.fix(review)
+    } else {
+        outcome.fix(format!(
+            "Add the release files for {} to {} (the built-in ones are in om-upgrade's \
+             assets/releases), then: {review}",
+            plan.missing.join(", "),
+            catalogue.origin()
+        ))
+    }
 }
 
 async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {

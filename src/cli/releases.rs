@@ -158,6 +158,10 @@ struct Report<'a> {
     from_source: &'static str,
     to: Version,
     stops: &'a [Stop],
+    /// Minor releases between `from` and `to` the catalogue has no file for.
+    missing_releases: &'a [String],
+    #[serde(skip)]
+    missing_warning: Option<String>,
     database: DatabaseView,
     scan: &'a ScanReport,
     counts: Counts,
@@ -212,6 +216,10 @@ pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
         .clone()
         .unwrap_or_else(|| catalogue.newest().clone());
     let plan = catalogue.plan(&from, &to)?;
+    let missing_warning = plan.missing_warning(catalogue.origin());
+    if let Some(warning) = &missing_warning {
+        eprintln!("warning: {warning}");
+    }
 
     let files = ScanInputs {
         server_config: args.connection.config.clone(),
@@ -305,6 +313,8 @@ pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
         from_source,
         to: plan.to.clone(),
         stops: &plan.stops,
+        missing_releases: &plan.missing,
+        missing_warning,
         database,
         scan: &scan,
         counts,
@@ -447,6 +457,9 @@ fn text(report: &Report, paint: &Painter) -> String {
             stop.version, stop.reason
         ));
     }
+    if let Some(warning) = &report.missing_warning {
+        line(format!("! incomplete catalogue: {warning}"));
+    }
     for group in &report.releases {
         line(String::new());
         line(paint.bold(&format!(
@@ -534,6 +547,9 @@ fn markdown(report: &Report) -> String {
             "\n> **Required stop:** upgrade to {} first ({}).\n",
             stop.version, stop.reason
         ));
+    }
+    if let Some(warning) = &report.missing_warning {
+        out.push_str(&format!("\n> **Incomplete catalogue:** {warning}.\n"));
     }
     for group in &report.releases {
         out.push_str(&format!(

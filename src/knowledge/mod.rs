@@ -4,6 +4,7 @@
 //! read-only probes that measure an item in the metadata database, and scanners for the
 //! operator's YAML files.
 
+mod coverage;
 pub mod impact;
 mod load;
 pub mod model;
@@ -116,6 +117,29 @@ pub struct Plan<'a> {
     pub stops: Vec<Stop>,
     /// Items in (from, to], by release then catalogue order.
     pub items: Vec<&'a Item>,
+    /// Minor releases the upgrade crosses that the catalogue has no file for (a partial
+    /// `--releases-dir`): their items are missing from `items`.
+    pub missing: Vec<String>,
+}
+
+impl Plan<'_> {
+    /// What to tell the operator when the catalogue does not cover the whole upgrade.
+    pub fn missing_warning(&self, origin: &Origin) -> Option<String> {
+        let (last, rest) = self.missing.split_last()?;
+        let lines = if rest.is_empty() {
+            format!("a file for {last}")
+        } else {
+            format!("files for {} and {last}", rest.join(", "))
+        };
+        Some(format!(
+            "the release catalogue ({origin}) has no {lines}, which the upgrade from {} to {} \
+             crosses: {} items are not listed; add {} to the folder",
+            self.from,
+            self.to,
+            if rest.is_empty() { "its" } else { "their" },
+            if rest.is_empty() { "it" } else { "them" },
+        ))
+    }
 }
 
 /// Every release the tool knows, oldest first.
@@ -290,11 +314,23 @@ impl Catalogue {
             .flat_map(|r| &r.items)
             .filter(|item| item.applies(&from, &to))
             .collect();
+        // A loaded set is compared with the built-in one, which knows the lines up to its date.
+        let reference = match self.origin {
+            Origin::Embedded => None,
+            Origin::Dir(_) => Catalogue::load(None).ok(),
+        };
+        let missing = coverage::missing_lines(
+            &self.releases,
+            reference.as_ref().map_or(&[], |c| c.releases()),
+            &from,
+            &to,
+        );
         Ok(Plan {
             stops: self.stops(&from, &to),
             from,
             to,
             items,
+            missing,
         })
     }
 

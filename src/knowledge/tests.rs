@@ -351,3 +351,35 @@ fn the_items_an_audit_found_missing_are_there() {
         v("1.11.9")
     );
 }
+
+#[test]
+fn the_built_in_catalogue_covers_every_upgrade_it_knows() {
+    let catalogue = embedded();
+    for (from, to) in [("0.0.0", "2.0.7"), ("1.0.0", "2.0.7"), ("1.12.3", "1.13.2")] {
+        let plan = catalogue.plan(&v(from), &v(to)).unwrap();
+        assert!(plan.missing.is_empty(), "{from} → {to}: {:?}", plan.missing);
+        assert_eq!(plan.missing_warning(catalogue.origin()), None);
+    }
+}
+
+#[test]
+fn a_releases_dir_without_the_releases_in_between_says_which_are_missing() {
+    let catalogue = Catalogue::from_texts(
+        [("2.1.yaml".to_string(), V2_1.to_string())],
+        Origin::Dir("/srv/om-releases".into()),
+    )
+    .unwrap();
+    let plan = catalogue.plan(&v("1.13.4"), &v("2.1.1")).unwrap();
+    assert_eq!(plan.missing, ["1.13", "2.0"]);
+    assert_eq!(
+        plan.missing_warning(catalogue.origin()).unwrap(),
+        "the release catalogue (/srv/om-releases) has no files for 1.13 and 2.0, which the \
+         upgrade from 1.13.4 to 2.1.1 crosses: their items are not listed; add them to the folder"
+    );
+    let plan = catalogue.plan(&v("2.0.7"), &v("2.1.1")).unwrap();
+    assert!(plan.missing.is_empty(), "{:?}", plan.missing);
+    // With the built-in files next to it, nothing is missing.
+    let complete = with_extra("2.1.yaml", V2_1);
+    let plan = complete.plan(&v("1.13.4"), &v("2.1.1")).unwrap();
+    assert!(plan.missing.is_empty(), "{:?}", plan.missing);
+}
