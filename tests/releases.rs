@@ -945,3 +945,113 @@ async fn the_path_check_warns_when_the_releases_dir_leaves_out_releases() {
         "{path}"
     );
 }
+
+/// The 1.2.0 Postgres rename of one Domo table, as the migration writes it: the new value is
+/// only ever read from sandboxDomain.
+fn domo_rename_1_2_0(table: &str, service_type: &str) -> String {
+    format!(
+        "UPDATE {table} SET json = jsonb_set(json::jsonb #- '{{connection,config,sandboxDomain}}', \
+         '{{connection,config,instanceDomain}}', \
+         (json #> '{{connection,config,sandboxDomain}}')::jsonb, true) \
+         WHERE serviceType = '{service_type}'"
+    )
+}
+
+const DOMO_TABLES: [(&str, &str); 3] = [
+    ("dbservice_entity", "DomoDatabase"),
+    ("dashboard_service_entity", "DomoDashboard"),
+    ("pipeline_service_entity", "DomoPipeline"),
+];
+
+#[tokio::test]
+async fn the_postgres_domo_probe_counts_what_the_1_2_rename_cannot_take() {
+    let (test_db, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let db = test_db.connect().await;
+    let probe = || {
+        let out = run(
+            &[
+                "releases",
+                "--db-url",
+                &test_db.url,
+                "--to",
+                "1.2.0",
+                "--format",
+                "json",
+            ],
+            &[],
+        );
+        let report = json(&out);
+        let item = item(&report, "domo-sandbox-domain-renamed").clone();
+        let evidence = item["impact"]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["probe"] == "postgres-domo-without-sandbox-domain")
+            .unwrap_or_else(|| panic!("{item}"))
+            .clone();
+        let samples: Vec<String> = evidence["samples"]
+            .as_array()
+            .map(|s| s.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        (
+            evidence["count"].as_i64(),
+            samples,
+            evidence["text"].clone(),
+        )
+    };
+
+    // The demo has one Domo service with no domain key at all.
+    let (count, samples, _) = probe();
+    assert_eq!(count, Some(1));
+    assert_eq!(samples, ["domo_pipelines · no domain at all"]);
+
+    // An operator renames sandboxDomain to instanceDomain by hand: those services are still
+    // counted, because the migration's statement reads sandboxDomain only.
+    for (table, _) in &DOMO_TABLES[..2] {
+        db.execute_script(&format!(
+            "UPDATE {table} SET json = jsonb_set(json #- '{{connection,config,sandboxDomain}}', \
+             '{{connection,config,instanceDomain}}', json #> '{{connection,config,sandboxDomain}}') \
+             WHERE (json #> '{{connection,config,sandboxDomain}}') IS NOT NULL"
+        ))
+        .await
+        .unwrap();
+    }
+    let (count, samples, text) = probe();
+    assert_eq!(count, Some(4));
+    assert!(
+        samples.contains(&"domo_sales · instanceDomain set, sandboxDomain gone".to_string()),
+        "{samples:?}"
+    );
+    let text = text.as_str().unwrap();
+    assert!(
+        text.contains("even where instanceDomain is already set")
+            && text.contains("put the Domo domain under connection.config.sandboxDomain"),
+        "{text}"
+    );
+    // What the probe predicts: the statement fails on a table whose services all have
+    // instanceDomain.
+    let error = db
+        .execute_script(&domo_rename_1_2_0("dbservice_entity", "DomoDatabase"))
+        .await
+        .expect_err("the 1.2.0 rename of hand-renamed services");
+    assert!(error.to_string().contains("null value"), "{error}");
+
+    // The remedy the probe gives: the domain back under sandboxDomain. Then nothing is counted
+    // and every rename statement goes through.
+    for (table, service_type) in DOMO_TABLES {
+        db.execute_script(&format!(
+            "UPDATE {table} SET json = jsonb_set(json::jsonb, '{{connection,config,sandboxDomain}}', \
+             COALESCE(json #> '{{connection,config,instanceDomain}}', '\"https://acme.domo.com\"'::jsonb)) \
+             WHERE serviceType = '{service_type}'"
+        ))
+        .await
+        .unwrap();
+    }
+    let (count, _, text) = probe();
+    assert_eq!(count, Some(0), "{text}");
+    for (table, service_type) in DOMO_TABLES {
+        db.execute_script(&domo_rename_1_2_0(table, service_type))
+            .await
+            .unwrap_or_else(|e| panic!("{table}: {e}"));
+    }
+}
