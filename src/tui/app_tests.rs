@@ -148,7 +148,10 @@ fn test_runs_the_form_settings_and_shows_each_check_as_it_goes() {
         job.target.as_ref().map(ToString::to_string).as_deref(),
         Some("1.2.0")
     );
-    assert_eq!(job.backup_dir, std::path::PathBuf::from("/home/operator/.local/share/om-upgrade/backups"));
+    assert_eq!(
+        job.backup_dir,
+        std::path::PathBuf::from("/home/operator/.local/share/om-upgrade/backups")
+    );
     let run = job.run;
     assert!(app.is_busy());
     assert_eq!(app.current().status(), StepStatus::Running);

@@ -29,7 +29,8 @@ use crate::checks::Status;
 use crate::db::Engine;
 
 const FOLDER: &str = "/home/operator/.local/share/om-upgrade/backups";
-const FILE: &str = "/home/operator/.local/share/om-upgrade/backups/openmetadata_202611261000_backup.sql";
+const FILE: &str =
+    "/home/operator/.local/share/om-upgrade/backups/openmetadata_202611261000_backup.sql";
 const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 fn snapshot(name: &str, app: &App) {
