@@ -2,8 +2,9 @@
 //!
 //! serde_yaml is archived upstream; callers only see [`from_str`], [`parse`], [`Value`] and
 //! [`YamlError`], so a successor library can be swapped in here without touching them.
-//! [`parse_located`] keeps the line and column of every node (yaml-rust2's event parser, since
-//! serde_yaml drops positions): the release catalogue and the config scanners report them.
+//! [`parse_located`] and [`parse_located_documents`] keep the line and column of every node
+//! (yaml-rust2's event parser, since serde_yaml drops positions): the release catalogue and the
+//! config scanners report them.
 
 use std::fmt;
 
@@ -199,10 +200,29 @@ impl Node {
 /// Parses the first document of `text` keeping positions; an empty text is a `Null` node.
 /// Aliases are resolved to a copy of their anchor's node.
 pub fn parse_located(text: &str) -> Result<Node, YamlError> {
+    let mut documents = load_located(text, false)?;
+    Ok(if documents.is_empty() {
+        Node {
+            kind: NodeKind::Null,
+            line: 1,
+            column: 1,
+        }
+    } else {
+        documents.swap_remove(0)
+    })
+}
+
+/// Parses every document of `text` (separated by `---`) keeping positions: lines count from
+/// the start of the text, not of the document. An empty text has no document.
+pub fn parse_located_documents(text: &str) -> Result<Vec<Node>, YamlError> {
+    load_located(text, true)
+}
+
+fn load_located(text: &str, every_document: bool) -> Result<Vec<Node>, YamlError> {
     use yaml_rust2::parser::Parser;
     let mut builder = located::Builder::default();
     Parser::new_from_str(text)
-        .load(&mut builder, false)
+        .load(&mut builder, every_document)
         .map_err(|e| YamlError {
             message: e.info().to_string(),
             line: Some(e.marker().line()),
@@ -229,17 +249,13 @@ mod located {
     pub struct Builder {
         stack: Vec<Open>,
         anchors: HashMap<usize, Node>,
-        root: Option<Node>,
-        done: bool,
+        documents: Vec<Node>,
     }
 
     impl Builder {
-        pub fn finish(self) -> Node {
-            self.root.unwrap_or(Node {
-                kind: NodeKind::Null,
-                line: 1,
-                column: 1,
-            })
+        /// The root node of each document read.
+        pub fn finish(self) -> Vec<Node> {
+            self.documents
         }
 
         fn complete(&mut self, node: Node, anchor: usize) {
@@ -247,10 +263,7 @@ mod located {
                 self.anchors.insert(anchor, node.clone());
             }
             match self.stack.last_mut() {
-                None => {
-                    self.root = Some(node);
-                    self.done = true;
-                }
+                None => self.documents.push(node),
                 Some(Open::Sequence(seq, _)) => {
                     if let NodeKind::Sequence(items) = &mut seq.kind {
                         items.push(node);
@@ -310,9 +323,6 @@ mod located {
 
     impl MarkedEventReceiver for Builder {
         fn on_event(&mut self, event: Event, mark: Marker) {
-            if self.done {
-                return;
-            }
             let at = |kind| Node {
                 kind,
                 line: mark.line(),
@@ -393,6 +403,22 @@ mod tests {
         let doc = parse_located("base: &b {x: 1}\ncopy: *b\n").unwrap();
         assert_eq!(doc.entry_at("copy.x").unwrap().value.as_scalar(), Some("1"));
         assert_eq!(parse_located("").unwrap().kind, NodeKind::Null);
+    }
+
+    #[test]
+    fn every_document_is_read_with_lines_counted_from_the_start_of_the_text() {
+        let text = "a: 1\n---\n# second\nb:\n  c: 2\n---\n";
+        let documents = parse_located_documents(text).unwrap();
+        assert_eq!(documents.len(), 3, "{documents:?}");
+        assert_eq!(documents[1].entry_at("b.c").unwrap().key_line, 5);
+        assert_eq!(documents[2].kind, NodeKind::Null);
+        assert!(parse_located_documents("").unwrap().is_empty());
+        assert_eq!(
+            parse_located(text).unwrap().entry_at("a").unwrap().key_line,
+            1
+        );
+        let err = parse_located_documents("a: 1\n---\nb: [unclosed\n").unwrap_err();
+        assert_eq!(err.line, Some(4), "{err:?}");
     }
 
     #[test]

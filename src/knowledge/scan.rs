@@ -75,7 +75,7 @@ pub struct ScanReport {
     pub server_config: Option<PathBuf>,
     /// The folder (or file) of workflows, when one was given.
     pub workflows: Option<PathBuf>,
-    /// Workflow files read (YAML with a `source:` section).
+    /// Workflow files read (YAML with a `source:` section in at least one of its documents).
     pub workflow_files: usize,
     /// YAML files in that folder that are not ingestion workflows.
     pub other_files: usize,
@@ -136,8 +136,8 @@ pub fn scan_server_config(path: &Path, items: &[&Item], env: &Env, report: &mut 
     }
 }
 
-/// Scans every `*.yaml` / `*.yml` under `path` (a folder, searched recursively, or one file)
-/// against the workflow rules of `items`.
+/// Scans every document of every `*.yaml` / `*.yml` under `path` (a folder, searched
+/// recursively, or one file) against the workflow rules of `items`.
 pub fn scan_workflows(path: &Path, items: &[&Item], report: &mut ScanReport) {
     report.workflows = Some(path.to_path_buf());
     let mut files = Vec::new();
@@ -151,8 +151,9 @@ pub fn scan_workflows(path: &Path, items: &[&Item], report: &mut ScanReport) {
         let Some(text) = read(&file, report) else {
             continue;
         };
-        let doc = match yaml::parse_located(&text) {
-            Ok(doc) => doc,
+        // One file may hold several workflows separated by `---`.
+        let documents = match yaml::parse_located_documents(&text) {
+            Ok(documents) => documents,
             Err(error) => {
                 report.problems.push(FileProblem {
                     file,
@@ -162,41 +163,52 @@ pub fn scan_workflows(path: &Path, items: &[&Item], report: &mut ScanReport) {
                 continue;
             }
         };
-        if !doc.get("source").is_some_and(Node::is_mapping) {
+        let workflows: Vec<&Node> = documents
+            .iter()
+            .filter(|doc| doc.get("source").is_some_and(Node::is_mapping))
+            .collect();
+        if workflows.is_empty() {
             report.other_files += 1;
             continue;
         }
         report.workflow_files += 1;
-        let service_type = doc
-            .entry_at("source.serviceConnection.config.type")
-            .or_else(|| doc.entry_at("source.type"))
-            .and_then(|e| e.value.as_scalar())
-            .map(str::to_string);
-        for item in items {
-            for rule in item
-                .config_rules
-                .iter()
-                .filter(|r| r.file == FileKind::Workflow)
-            {
-                let applies = rule.service_types.is_empty()
-                    || service_type.as_deref().is_some_and(|t| {
-                        rule.service_types.iter().any(|s| s.eq_ignore_ascii_case(t))
-                    });
-                if !applies {
-                    continue;
+        for doc in workflows {
+            scan_workflow(doc, &file, items, report);
+        }
+    }
+}
+
+/// Matches one workflow document of `file` against the workflow rules of `items`.
+fn scan_workflow(doc: &Node, file: &Path, items: &[&Item], report: &mut ScanReport) {
+    let service_type = doc
+        .entry_at("source.serviceConnection.config.type")
+        .or_else(|| doc.entry_at("source.type"))
+        .and_then(|e| e.value.as_scalar())
+        .map(str::to_string);
+    for item in items {
+        for rule in item
+            .config_rules
+            .iter()
+            .filter(|r| r.file == FileKind::Workflow)
+        {
+            let applies = rule.service_types.is_empty()
+                || service_type
+                    .as_deref()
+                    .is_some_and(|t| rule.service_types.iter().any(|s| s.eq_ignore_ascii_case(t)));
+            if !applies {
+                continue;
+            }
+            if let Some((line, mut text)) = matches(doc, rule) {
+                if let Some(t) = &service_type {
+                    text = format!("{text} ({t})");
                 }
-                if let Some((line, mut text)) = matches(&doc, rule) {
-                    if let Some(t) = &service_type {
-                        text = format!("{text} ({t})");
-                    }
-                    report.hits.push(Hit {
-                        item: item.key(),
-                        kind: FileKind::Workflow,
-                        file: file.clone(),
-                        line,
-                        text,
-                    });
-                }
+                report.hits.push(Hit {
+                    item: item.key(),
+                    kind: FileKind::Workflow,
+                    file: file.to_path_buf(),
+                    line,
+                    text,
+                });
             }
         }
     }
@@ -350,5 +362,37 @@ mod tests {
         let env = Env::from_pairs([("SECRET_MANAGER", "db")]);
         scan_server_config(&path, &[&noop], &env, &mut report);
         assert!(report.hits.is_empty());
+    }
+
+    #[test]
+    fn every_document_of_a_workflow_file_is_scanned() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("all.yaml"),
+            "source:\n  type: mysql\n  serviceConnection:\n    config:\n      type: Mysql\n\
+             ---\n\
+             source:\n  type: domodashboard\n  serviceConnection:\n    config:\n      type: DomoDashboard\n      sandboxDomain: https://acme.domo.com\n",
+        )
+        .unwrap();
+        let domo = item(
+            "domo",
+            vec![rule(
+                FileKind::Workflow,
+                "source.serviceConnection.config.sandboxDomain",
+                When::Present,
+                &["DomoDashboard"],
+            )],
+        );
+        let mut report = ScanReport::default();
+        scan_workflows(dir.path(), &[&domo], &mut report);
+        assert_eq!(report.workflow_files, 1);
+        assert_eq!(report.other_files, 0);
+        let found: Vec<_> = report
+            .hits
+            .iter()
+            .map(|h| (h.file.file_name().unwrap().to_str().unwrap(), h.line))
+            .collect();
+        assert_eq!(found, vec![("all.yaml", Some(12))], "{report:?}");
+        assert!(report.hits[0].text.ends_with("(DomoDashboard)"));
     }
 }
