@@ -543,3 +543,111 @@ fn help_teaches_settings_and_exit_codes() {
         );
     }
 }
+
+/// Whether `text` shows the version 0.0.0 (not as the tail of a client version like 1.0.0.0).
+fn shows_0_0_0(text: &str) -> bool {
+    text.match_indices("0.0.0")
+        .any(|(at, _)| !text[..at].ends_with(|c: char| c.is_ascii_digit() || c == '.'))
+}
+
+const DOMO_WORKFLOW: &str = "source:\n  type: domodatabase\n  serviceConnection:\n    config:\n      type: DomoDatabase\n      sandboxDomain: https://acme.domo.com\n";
+
+/// 0.0.0 stands for "before every release" inside the plan only: with the database out of
+/// reach the scan says the installed version is unknown and which releases it assumed, and a
+/// database that records no version (Flyway only) reads as 1.0.x or older.
+#[tokio::test]
+async fn an_unknown_or_unrecorded_installed_version_is_said_so_never_shown_as_0_0_0() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("domo.yaml"), DOMO_WORKFLOW).unwrap();
+    let workflows = dir.path().to_str().unwrap();
+
+    let out = run(
+        &[
+            "check",
+            "--db-url",
+            "mysql://root@127.0.0.1:1/omu_unreachable",
+            "--target",
+            "1.2.0",
+            "--workflows",
+            workflows,
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let report = check_json(&out);
+    let scan = check_by_id(&report, "release.workflows");
+    assert_eq!(
+        scan["summary"],
+        "1 place in workflow YAMLs to change for an upgrade to 1.2.0 from an unknown version",
+        "{scan}"
+    );
+    assert!(
+        scan["details"].as_array().unwrap().iter().any(|d| d["text"]
+            .as_str()
+            .unwrap()
+            .contains("the items of every release from 1.0.0 to 1.2.0 were checked")),
+        "{scan}"
+    );
+    assert!(!shows_0_0_0(&stdout(&out)), "{}", stdout(&out));
+
+    let (db, _) = TestDb::demo(Engine::Mysql, 1).await;
+    let conn = db.connect().await;
+    conn.execute_script("DROP TABLE SERVER_CHANGE_LOG")
+        .await
+        .unwrap();
+    conn.close().await;
+    let out = run(
+        &[
+            "check",
+            "--db-url",
+            &db.url,
+            "--target",
+            "1.2.0",
+            "--workflows",
+            workflows,
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let report = check_json(&out);
+    let path = check_by_id(&report, "release.path");
+    assert!(
+        path["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("1.0.x or older → 1.2.0: "),
+        "{path}"
+    );
+    let scan = check_by_id(&report, "release.workflows");
+    assert!(
+        scan["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with("to change for 1.0.x or older → 1.2.0"),
+        "{scan}"
+    );
+    assert!(!shows_0_0_0(&stdout(&out)), "{}", stdout(&out));
+
+    let out = run(
+        &[
+            "report", "--db-url", &db.url, "--target", "1.2.0", "--format", "json",
+        ],
+        &[],
+    );
+    let text = stdout(&out);
+    let report: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {text}\n{}", stderr(&out)));
+    let review = report["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "release_review")
+        .unwrap_or_else(|| panic!("no release review in {report}"));
+    assert_eq!(
+        review["release_review"]["from"], "1.0.x or older",
+        "{review}"
+    );
+    assert!(!shows_0_0_0(&text), "{text}");
+}

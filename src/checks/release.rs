@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::{Check, CheckId, Context, Outcome};
 use crate::db::inspect::Detection;
+use crate::knowledge::Installed;
 use crate::knowledge::model::{Effect, FileKind, Item, Kind};
 use crate::knowledge::probes::{ProbeOutcome, ProbeResult};
 use crate::version::Version;
@@ -25,11 +26,11 @@ pub type ProbeBoard = Arc<Mutex<BTreeMap<String, Vec<ProbeResult>>>>;
 
 /// Where the installed version comes from.
 #[derive(Debug, Clone)]
-pub enum Installed {
+pub enum InstalledSource {
     /// Read from the database's migration history.
     Database,
-    /// Given by the operator (`--from`).
-    Given(Version),
+    /// Already known (`--from`, or read once for a whole review).
+    Given(Installed),
 }
 
 pub fn checks(ctx: &Context) -> Vec<Check> {
@@ -48,9 +49,14 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
             .cloned()
             .collect();
         checks.extend(
-            item_checks(items, target, Installed::Database, Some(ctx.probe_board()))
-                .into_iter()
-                .map(|check| check.after(super::db::CONNECT)),
+            item_checks(
+                items,
+                target,
+                InstalledSource::Database,
+                Some(ctx.probe_board()),
+            )
+            .into_iter()
+            .map(|check| check.after(super::db::CONNECT)),
         );
     }
     checks.push(Check::new(
@@ -70,7 +76,7 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
 pub fn item_checks(
     items: Vec<Item>,
     target: &Version,
-    installed: Installed,
+    installed: InstalledSource,
     board: Option<ProbeBoard>,
 ) -> Vec<Check> {
     items
@@ -95,13 +101,13 @@ pub fn item_checks(
 }
 
 /// The installed version from the database, or the outcome that says why it is unknown.
-/// A Flyway-only database (1.0.x or older) counts as "before everything".
-pub async fn installed_from_db(ctx: &Context) -> Result<Version, Outcome> {
+/// A database that records no native migration (Flyway only) is 1.0.x or older.
+pub async fn installed_from_db(ctx: &Context) -> Result<Installed, Outcome> {
     match ctx.detection().await {
         Ok(Detection::OpenMetadata(info)) => Ok(info
             .schema_version
             .clone()
-            .unwrap_or_else(|| Version::new(0, 0, 0))),
+            .map_or(Installed::Unrecorded, Installed::Exact)),
         Ok(Detection::NotOpenMetadata { .. }) => Err(Outcome::skip(
             "not an OpenMetadata database (see db.openmetadata)",
         )),
@@ -109,14 +115,14 @@ pub async fn installed_from_db(ctx: &Context) -> Result<Version, Outcome> {
     }
 }
 
-/// Runs the probes of `items` (an upgrade from `from` to `to`) through the checks runner on
+/// Runs the probes of `items` (an upgrade from `installed` to `to`) through the checks runner on
 /// `ctx`'s connection, filling `board`; `events` follows each item's check as it starts and
 /// ends. Returns the database server, which the requirement items are judged against, and the
 /// items' check results.
 pub async fn probe_items(
     ctx: Arc<Context>,
     items: &[&Item],
-    from: &Version,
+    installed: &Installed,
     to: &Version,
     board: &ProbeBoard,
     events: Option<tokio::sync::mpsc::UnboundedSender<super::runner::CheckEvent>>,
@@ -132,7 +138,7 @@ pub async fn probe_items(
     let checks = item_checks(
         probed,
         to,
-        Installed::Given(from.clone()),
+        InstalledSource::Given(installed.clone()),
         Some(board.clone()),
     );
     let results = super::runner::run(checks, ctx.clone(), events).await;
@@ -143,19 +149,19 @@ async fn measure_item(
     ctx: &Context,
     item: &Item,
     target: &Version,
-    installed: Installed,
+    installed: InstalledSource,
     board: Option<ProbeBoard>,
 ) -> Outcome {
-    let from = match installed {
-        Installed::Given(version) => version,
-        Installed::Database => match installed_from_db(ctx).await {
-            Ok(version) => version,
+    let installed = match installed {
+        InstalledSource::Given(installed) => installed,
+        InstalledSource::Database => match installed_from_db(ctx).await {
+            Ok(installed) => installed,
             Err(outcome) => return outcome,
         },
     };
-    if !item.applies(&from, target) {
+    if !item.applies(&installed.plan_from(), target) {
         return Outcome::skip(format!(
-            "not part of this upgrade: {} applies from {}, and {from} is installed",
+            "not part of this upgrade: {} applies from {}, and {installed} is installed",
             item.id, item.patch
         ));
     }
@@ -234,11 +240,11 @@ async fn path(ctx: &Context) -> Outcome {
         Ok(catalogue) => catalogue,
         Err(error) => return Outcome::fail(error.to_string()),
     };
-    let from = match installed_from_db(ctx).await {
-        Ok(from) => from,
+    let installed = match installed_from_db(ctx).await {
+        Ok(installed) => installed,
         Err(outcome) => return outcome,
     };
-    let plan = match catalogue.plan(&from, target) {
+    let plan = match catalogue.plan(&installed.plan_from(), target) {
         Ok(plan) => plan,
         Err(error) => return Outcome::fail(error.to_string()).fix(error.hint()),
     };
@@ -252,8 +258,7 @@ async fn path(ctx: &Context) -> Outcome {
     let mut releases: Vec<&str> = plan.items.iter().map(|i| i.release.as_str()).collect();
     releases.dedup();
     let summary = format!(
-        "{} → {}: {} items in {} release{} ({})",
-        plan.from,
+        "{installed} → {}: {} items in {} release{} ({})",
         plan.to,
         plan.items.len(),
         releases.len(),
@@ -288,8 +293,10 @@ async fn path(ctx: &Context) -> Outcome {
             .detail("missing releases", plan.missing.join(", "))
             .line(warning);
     }
-    if from == Version::new(0, 0, 0) {
-        outcome = outcome.line("the database is 1.0.x or older (Flyway only): every release up to the target is listed");
+    if installed == Installed::Unrecorded {
+        outcome = outcome.line(
+            "the database records no version (Flyway only): every release up to the target is listed",
+        );
     }
     let review = format!(
         "Review every item with `om-upgrade releases --to {}` and the same connection settings.",
@@ -332,16 +339,20 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
         Err(error) => return Outcome::fail(error.to_string()),
     };
     // Without the installed version every item up to the target is checked.
-    let (from, note) = match installed_from_db(ctx).await {
-        Ok(from) => (from, None),
+    let (installed, note) = match installed_from_db(ctx).await {
+        Ok(installed) => (Some(installed), None),
         Err(outcome) => (
-            Version::new(0, 0, 0),
+            None,
             Some(format!(
-                "installed version unknown ({}): items of every release up to {target} were checked",
-                outcome.summary
+                "{}; the items of every release from {} to {target} were checked",
+                outcome.summary,
+                catalogue.oldest(),
             )),
         ),
     };
+    let from = installed
+        .as_ref()
+        .map_or_else(Installed::before_every_release, Installed::plan_from);
     let plan = match catalogue.plan(&from, target) {
         Ok(plan) => plan,
         Err(error) => return Outcome::fail(error.to_string()).fix(error.hint()),
@@ -358,7 +369,10 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
         env: files.env.clone(),
     };
     let report = only.scan(&items);
-    let range = format!("{} → {}", plan.from, plan.to);
+    let range = match &installed {
+        Some(installed) => format!("{installed} → {}", plan.to),
+        None => format!("an upgrade to {} from an unknown version", plan.to),
+    };
     let mut outcome = if !report.hits.is_empty() {
         Outcome::warn(format!(
             "{} place{} in {what} to change for {range}",

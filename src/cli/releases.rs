@@ -18,7 +18,7 @@ use crate::db::inspect::{self, Detection, ServerInfo};
 use crate::db::{Db, DbError};
 use crate::knowledge::impact::{self, Impact, Measurements, Verdict};
 use crate::knowledge::scan::{ScanInputs, ScanReport};
-use crate::knowledge::{Catalogue, Item, Kind, Plan, Stop};
+use crate::knowledge::{Catalogue, Installed, Item, Kind, Plan, Stop};
 use crate::version::Version;
 
 pub const LONG_ABOUT: &str = "\
@@ -376,7 +376,8 @@ async fn probe(
         .with_connection(Ok(db.clone()))
         .with_catalogue(catalogue.clone()),
     );
-    let server = release::probe_items(ctx.clone(), &plan.items, &plan.from, &plan.to, board, None)
+    let installed = Installed::Exact(plan.from.clone());
+    let server = release::probe_items(ctx.clone(), &plan.items, &installed, &plan.to, board, None)
         .await
         .0;
     ctx.close().await;

@@ -6,6 +6,7 @@
 
 mod coverage;
 pub mod impact;
+mod installed;
 mod load;
 pub mod model;
 mod probe_sql;
@@ -14,6 +15,7 @@ pub mod scan;
 
 use std::path::{Path, PathBuf};
 
+pub use installed::Installed;
 pub use load::Problem;
 pub use model::{
     Component, ConfigRule, Effect, EngineSql, FileKind, Item, Kind, Probe, Range, Release,

@@ -22,8 +22,10 @@ pub async fn review(
         return Err("no target version given".into());
     };
     let catalogue = ctx.catalogue().map_err(str::to_string)?;
-    let from = installed_from_db(ctx).await.map_err(|o| o.summary)?;
-    let plan = catalogue.plan(&from, target).map_err(|e| e.to_string())?;
+    let installed = installed_from_db(ctx).await.map_err(|o| o.summary)?;
+    let plan = catalogue
+        .plan(&installed.plan_from(), target)
+        .map_err(|e| e.to_string())?;
     let probes = ctx
         .probe_board()
         .lock()
@@ -41,7 +43,12 @@ pub async fn review(
         scan: &scan,
         server,
     };
-    Ok(ReleaseReview::build(&plan, &measured, acknowledged))
+    Ok(ReleaseReview::build(
+        &installed,
+        &plan,
+        &measured,
+        acknowledged,
+    ))
 }
 
 /// The newest backup of the run's database in its backup folder: the one `backup.recent`

@@ -10,7 +10,7 @@ use super::redact::{Redactor, Scrub};
 use crate::knowledge::impact::{self, Impact, Measurements};
 use crate::knowledge::model::FileKind;
 use crate::knowledge::scan::ScanReport;
-use crate::knowledge::{self, Effect, Item, Plan};
+use crate::knowledge::{self, Effect, Installed, Item, Plan};
 use crate::version::Version;
 
 pub use crate::knowledge::impact::Verdict;
@@ -79,8 +79,10 @@ pub struct ReleaseReview {
 }
 
 impl ReleaseReview {
-    /// Judges every item of `plan` with what was measured; `acknowledged` holds item keys.
+    /// Judges every item of `plan` (an upgrade from `installed`) with what was measured;
+    /// `acknowledged` holds item keys.
     pub fn build(
+        installed: &Installed,
         plan: &Plan<'_>,
         measured: &Measurements<'_>,
         acknowledged: &BTreeSet<String>,
@@ -90,7 +92,7 @@ impl ReleaseReview {
             notes.push(format!("database not measured: {}", measured.no_database));
         }
         ReleaseReview::from_impacts(
-            &plan.from,
+            installed,
             &plan.to,
             &plan.stops,
             plan.items
@@ -105,7 +107,7 @@ impl ReleaseReview {
     /// The review of items already judged (as the wizard's Releases step holds them), with
     /// the scan that found config hits; `notes` say what could not be measured.
     pub fn from_impacts<'a>(
-        from: &Version,
+        from: &Installed,
         to: &Version,
         stops: &[knowledge::Stop],
         judged: impl IntoIterator<Item = (&'a Item, Impact)>,
@@ -327,7 +329,8 @@ mod tests {
             server: None,
         };
         let acknowledged = BTreeSet::from([queries.key()]);
-        let review = ReleaseReview::build(&plan, &measured, &acknowledged);
+        let installed = Installed::Exact(plan.from.clone());
+        let review = ReleaseReview::build(&installed, &plan, &measured, &acknowledged);
 
         assert_eq!(
             (review.from.as_str(), review.to.as_str()),

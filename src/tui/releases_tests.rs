@@ -18,6 +18,7 @@ use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Outcome};
 use crate::db::Engine;
 use crate::db::inspect::{Product, ServerInfo};
+use crate::knowledge::Installed;
 use crate::knowledge::impact::{self, Measurements};
 use crate::knowledge::probes::{self, ProbeOutcome, ProbeResult};
 use crate::knowledge::scan::ScanReport;
@@ -88,7 +89,7 @@ fn review(domo: bool) -> Review {
     };
     let release = catalogue.release_of(&v("1.2.0")).expect("1.2 is known");
     Review {
-        from: plan.from.clone(),
+        from: Installed::Exact(plan.from.clone()),
         to: plan.to.clone(),
         stops: plan.stops.clone(),
         server: Some("PostgreSQL 15.4".into()),
@@ -175,7 +176,7 @@ fn snapshots_while_probing() {
     let run = on_releases(&mut app);
     app.handle(Event::Releases(WorkEvent::Planned {
         run,
-        from: v("1.1.5"),
+        from: Installed::Exact(v("1.1.5")),
         probes: vec![
             (
                 CheckId::new("release.query_service_required"),

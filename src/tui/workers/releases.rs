@@ -46,7 +46,7 @@ async fn review(
     events: &UnboundedSender<Event>,
 ) -> Result<Review, ReviewError> {
     let run = job.run;
-    let from = release::installed_from_db(ctx)
+    let installed = release::installed_from_db(ctx)
         .await
         .map_err(|outcome| ReviewError {
             message: format!("cannot tell what is installed: {}", outcome.summary),
@@ -56,7 +56,7 @@ async fn review(
         })?;
     let plan = job
         .catalogue
-        .plan(&from, &job.target)
+        .plan(&installed.plan_from(), &job.target)
         .map_err(|error| ReviewError {
             message: error.to_string(),
             hint: error.hint().to_string(),
@@ -74,7 +74,7 @@ async fn review(
         .collect();
     let _ = events.send(Event::Releases(WorkEvent::Planned {
         run,
-        from: plan.from.clone(),
+        from: installed.clone(),
         probes,
     }));
     let scan = job.files.scan(&plan.items);
@@ -89,7 +89,7 @@ async fn review(
     let (server, results) = release::probe_items(
         ctx.clone(),
         &plan.items,
-        &plan.from,
+        &installed,
         &plan.to,
         &board,
         Some(tx),
@@ -124,7 +124,7 @@ async fn review(
         });
     }
     Ok(Review {
-        from: plan.from.clone(),
+        from: installed,
         to: plan.to.clone(),
         stops: plan.stops.clone(),
         server: server.map(|s| format!("{} {}", s.product, s.version_text)),

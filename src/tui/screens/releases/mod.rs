@@ -20,7 +20,7 @@ use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::config::DbSettings;
 use crate::knowledge::impact::{Impact, Verdict};
 use crate::knowledge::scan::{ScanInputs, ScanReport};
-use crate::knowledge::{Catalogue, Item, Kind, Stop};
+use crate::knowledge::{Catalogue, Installed, Item, Kind, Stop};
 use crate::tui::action::{Action as AppAction, Effect, RunId};
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
@@ -88,7 +88,7 @@ pub struct Reviewed {
 /// What the upgrade crosses, measured.
 #[derive(Debug, Clone)]
 pub struct Review {
-    pub from: Version,
+    pub from: Installed,
     pub to: Version,
     pub stops: Vec<Stop>,
     /// The database server that was probed (`PostgreSQL 15.4`), when known.
@@ -113,7 +113,7 @@ pub enum WorkEvent {
     /// The installed version is known; these item checks will probe the database.
     Planned {
         run: RunId,
-        from: Version,
+        from: Installed,
         probes: Vec<(CheckId, String)>,
     },
     Probe {
@@ -144,7 +144,7 @@ struct For {
 struct Probing {
     run: RunId,
     /// The installed version, once read.
-    from: Option<Version>,
+    from: Option<Installed>,
     probes: Vec<(CheckId, String)>,
     done: usize,
     /// The title of the item being probed.
