@@ -647,6 +647,72 @@ fn workflow_files_are_scanned_with_file_and_line_and_a_broken_one_does_not_stop_
     assert!(text.contains("✘ affects you"), "{text}");
 }
 
+/// One verdict everywhere: the database has no Domo service left on sandboxDomain, but the
+/// second workflow of a file still sets it. The item's check warns with the file, as
+/// `releases` says "affects you"; without the files both say they cannot tell.
+#[tokio::test]
+async fn the_item_check_and_releases_agree_on_what_the_workflow_scan_found() {
+    let (db, _) = TestDb::demo(Engine::Mysql, 1).await;
+    let conn = db.connect().await;
+    fix(&conn).await;
+    conn.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mysql = "source:\n  type: mysql\n  serviceConnection:\n    config:\n      type: Mysql\n";
+    write(
+        dir.path(),
+        "both.yaml",
+        &format!("{mysql}---\n{DOMO_WORKFLOW}"),
+    );
+    let workflows = dir.path().to_str().unwrap();
+    let judged = |files: &[&str]| {
+        let mut args = vec!["check", "--db-url", db.url.as_str(), "--target", "1.2.0"];
+        args.extend(files);
+        args.extend(["--format", "json"]);
+        let check = check_json(&run(&args, &[]));
+        let check = check_by_id(&check, "release.domo_sandbox_domain_renamed").clone();
+        let mut args = vec!["releases", "--db-url", db.url.as_str(), "--to", "1.2.0"];
+        args.extend(files);
+        args.extend(["--format", "json"]);
+        let out = run(&args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let impact = item(&json(&out), "domo-sandbox-domain-renamed")["impact"].clone();
+        (check, impact)
+    };
+
+    let (check, impact) = judged(&["--workflows", workflows]);
+    assert_eq!(impact["verdict"], "affects", "{impact}");
+    assert_eq!(check["status"], "warn", "{check}");
+    assert_eq!(check["summary"], impact["summary"], "{check}");
+    let hit = format!(
+        "{}:14: source.serviceConnection.config.sandboxDomain is set (DomoDatabase)",
+        dir.path().join("both.yaml").display()
+    );
+    assert_eq!(impact["summary"], hit.as_str());
+    assert!(
+        check["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["text"] == hit.as_str()),
+        "{check}"
+    );
+    assert!(
+        check["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("instanceDomain")
+    );
+
+    let (check, impact) = judged(&[]);
+    assert_eq!(impact["verdict"], "unknown", "{impact}");
+    assert_eq!(check["status"], "skip", "{check}");
+    assert_eq!(check["summary"], impact["summary"], "{check}");
+    assert_eq!(
+        check["summary"], "workflow YAMLs not scanned (--workflows DIR)",
+        "{check}"
+    );
+}
+
 #[tokio::test]
 async fn openmetadata_yaml_is_scanned_and_its_database_probed() {
     let (db, _) = TestDb::demo(Engine::Mysql, 1).await;

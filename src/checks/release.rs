@@ -1,6 +1,7 @@
 //! Release checks: the upgrade path to the target, one check per catalogue item that can be
-//! measured in the database (`release.<item id>`), and the operator's openmetadata.yaml and
-//! workflow files against the config rules of the releases in between.
+//! measured in the database (`release.<item id>`, judged like `releases` judges it: its probes
+//! and its config rules' hits in the operator's files), and the operator's openmetadata.yaml
+//! and workflow files against the config rules of the releases in between.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,8 @@ use std::time::Duration;
 use super::{Check, CheckId, Context, Outcome};
 use crate::db::inspect::Detection;
 use crate::knowledge::Installed;
-use crate::knowledge::model::{Effect, FileKind, Item, Kind};
+use crate::knowledge::impact::{self, Impact, Measurements, Verdict};
+use crate::knowledge::model::{FileKind, Item, Kind};
 use crate::knowledge::probes::{ProbeOutcome, ProbeResult};
 use crate::version::Version;
 
@@ -178,46 +180,44 @@ async fn measure_item(
     {
         board.insert(item.key(), results.clone());
     }
-    item_outcome(item, &results)
+    // The item's config rules count too, so that this check, `releases`, the report and the
+    // wizard give the one verdict.
+    let scan = ctx.files().scan(&[item]);
+    let probes = BTreeMap::from([(item.key(), results.clone())]);
+    let measured = Measurements {
+        probes: Some(&probes),
+        no_database: "",
+        scan: &scan,
+        server: ctx.server_info().await.ok(),
+    };
+    item_outcome(item, &results, &impact::assess(item, &measured))
 }
 
-/// Found rows warn (with the item's action as the fix), nothing found passes, a probe that
-/// could not run makes the item "cannot tell".
-fn item_outcome(item: &Item, results: &[ProbeResult]) -> Outcome {
-    let texts = |pick: &dyn Fn(&ProbeResult) -> bool| {
-        results
-            .iter()
-            .filter(|r| pick(r))
-            .map(|r| r.text.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let found = |r: &ProbeResult| matches!(r.outcome, ProbeOutcome::Found { .. });
-    let affecting = |r: &ProbeResult| found(r) && r.effect == Effect::Affects;
-    let broken = |r: &ProbeResult| {
-        matches!(
-            r.outcome,
-            ProbeOutcome::Failed { .. } | ProbeOutcome::TimedOut { .. }
-        )
-    };
-    let missing = |r: &ProbeResult| matches!(r.outcome, ProbeOutcome::MissingTable { .. });
-    let mut outcome = if results.iter().any(affecting) {
-        Outcome::warn(texts(&affecting)).fix(item.action.clone())
-    } else if let Some(failure) = results.iter().find(|r| broken(r)) {
-        let mut outcome = Outcome::warn(format!("cannot tell: {}", texts(&broken)));
-        if let ProbeOutcome::Failed { remediation, .. } = &failure.outcome {
-            outcome = outcome.fix(remediation.clone());
+/// The verdict as a check: "affects you" warns with the item's action as the fix, "does not
+/// affect you" passes. "Unknown" warns when a probe could not run (something to fix) and is
+/// skipped otherwise (a table missing, or the operator's files not given).
+fn item_outcome(item: &Item, results: &[ProbeResult], impact: &Impact) -> Outcome {
+    let broken: Vec<&ProbeResult> = results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.outcome,
+                ProbeOutcome::Failed { .. } | ProbeOutcome::TimedOut { .. }
+            )
+        })
+        .collect();
+    let mut outcome = match impact.verdict {
+        Verdict::Affects => Outcome::warn(&impact.summary).fix(item.action.clone()),
+        Verdict::NotAffected => Outcome::pass(&impact.summary),
+        Verdict::Unknown if broken.is_empty() => Outcome::skip(&impact.summary),
+        Verdict::Unknown => {
+            let texts: Vec<&str> = broken.iter().map(|r| r.text.as_str()).collect();
+            let outcome = Outcome::warn(format!("cannot tell: {}", texts.join("; ")));
+            match &broken[0].outcome {
+                ProbeOutcome::Failed { remediation, .. } => outcome.fix(remediation.clone()),
+                _ => outcome,
+            }
         }
-        outcome
-    } else if results.iter().all(missing) {
-        Outcome::skip(texts(&missing))
-    } else if results.iter().any(found) {
-        Outcome::pass(texts(&found))
-    } else {
-        Outcome::pass(format!(
-            "does not affect you: {}",
-            texts(&|r: &ProbeResult| !missing(r))
-        ))
     };
     for result in results {
         outcome = outcome.detail(result.probe.clone(), result.text.clone());
@@ -226,6 +226,9 @@ fn item_outcome(item: &Item, results: &[ProbeResult]) -> Outcome {
                 outcome = outcome.line(format!("e.g. {sample}"));
             }
         }
+    }
+    for hit in impact.evidence.iter().filter(|e| e.file.is_some()) {
+        outcome = outcome.line(hit.text.clone());
     }
     outcome.detail("release", format!("{} (from {})", item.release, item.patch))
 }

@@ -26,7 +26,8 @@ needs), db.size, db.sort_memory (the 20 MB OpenMetadata asks for during migratio
 backup.disk_space (room for a backup in the backup folder), and with --target: release.path \
 (the releases in between and any required stop), one release.<item> check per release item \
 that can be measured in the database (read-only probes, e.g. release.query_service_required: \
-the queries the 1.2 migration deletes), release.config (openmetadata.yaml given with --config) \
+the queries the 1.2 migration deletes; the item's places in the --config and --workflows files \
+count too, as in `om-upgrade releases`), release.config (openmetadata.yaml given with --config) \
 release.workflows (ingestion workflow YAMLs given with --workflows), and clients.python, \
 clients.ingestion, clients.managed_apis, clients.airflow (the Python clients found with --python, \
 --search, or on PATH, against --target; see `om-upgrade clients`).
