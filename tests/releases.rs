@@ -632,7 +632,6 @@ fn workflow_files_are_scanned_with_file_and_line_and_a_broken_one_does_not_stop_
             "1.2.0",
             "--workflows",
             workflows,
-            "--affecting-me",
         ],
         &[],
     ));
@@ -645,6 +644,114 @@ fn workflow_files_are_scanned_with_file_and_line_and_a_broken_one_does_not_stop_
     assert!(text.contains("b_broken.yaml line "), "{text}");
     assert!(text.contains("not valid YAML"), "{text}");
     assert!(text.contains("✘ affects you"), "{text}");
+}
+
+/// A catalogue with one item of each verdict once `domo.yaml` is scanned: the Domo rule
+/// matches it, the Looker rule does not, and the notes cannot be measured.
+const ONE_OF_EACH: &str = r#"release: "1.1"
+notes: https://example.org/1.1
+patches: ["1.1.0"]
+items:
+  - id: domo-key-renamed
+    kind: connection
+    components: [connector:DomoDatabase]
+    title: Domo renames sandboxDomain
+    change: Renamed.
+    action: Rename it.
+    source: https://example.org/domo
+    config_rules:
+      - file: workflow
+        key: source.serviceConnection.config.sandboxDomain
+        when: present
+  - id: looker-key-removed
+    kind: connection
+    components: [connector:Looker]
+    title: Looker drops githubCredentials
+    change: Removed.
+    action: Remove it.
+    source: https://example.org/looker
+    config_rules:
+      - file: workflow
+        key: source.serviceConnection.config.githubCredentials
+        when: present
+  - id: read-the-notes
+    kind: action
+    components: [server]
+    title: Read the notes
+    change: Things change.
+    action: Read them.
+    source: https://example.org/notes
+"#;
+
+#[test]
+fn affecting_me_leaves_out_only_the_items_that_do_not_affect_you() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "catalogue/1.1.yaml", ONE_OF_EACH);
+    write(dir.path(), "workflows/domo.yaml", DOMO_WORKFLOW);
+    let catalogue = dir.path().join("catalogue");
+    let workflows = dir.path().join("workflows");
+    let releases = |extra: &[&str]| {
+        let mut args = vec![
+            "releases",
+            "--from",
+            "1.0.0",
+            "--to",
+            "1.1.0",
+            "--releases-dir",
+            catalogue.to_str().unwrap(),
+            "--workflows",
+            workflows.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let out = run(&args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        out
+    };
+    let verdicts = |report: &Value| -> Vec<(String, String)> {
+        items(report)
+            .into_iter()
+            .map(|i| {
+                let verdict = i["impact"]["verdict"].as_str().unwrap();
+                (i["id"].as_str().unwrap().into(), verdict.into())
+            })
+            .collect()
+    };
+    let every = json(&releases(&["--format", "json"]));
+    assert_eq!(
+        verdicts(&every),
+        [
+            ("domo-key-renamed", "affects"),
+            ("looker-key-removed", "not_affected"),
+            ("read-the-notes", "unknown"),
+        ]
+        .map(|(id, verdict)| (id.to_string(), verdict.to_string())),
+        "the data must hold an item of each verdict"
+    );
+
+    let mine = json(&releases(&["--affecting-me", "--format", "json"]));
+    assert_eq!(
+        verdicts(&mine),
+        [
+            ("domo-key-renamed", "affects"),
+            ("read-the-notes", "unknown")
+        ]
+        .map(|(id, verdict)| (id.to_string(), verdict.to_string())),
+        "{mine}"
+    );
+    assert_eq!(mine["affecting_me"], true);
+    assert_eq!(
+        mine["counts"], every["counts"],
+        "counts still cover every item"
+    );
+
+    let text = stdout(&releases(&["--affecting-me"]));
+    assert!(text.contains("Domo renames sandboxDomain"), "{text}");
+    assert!(text.contains("Read the notes"), "{text}");
+    assert!(!text.contains("Looker drops githubCredentials"), "{text}");
+    assert!(
+        text.contains("(items that do not affect you are left out)"),
+        "{text}"
+    );
 }
 
 /// One verdict everywhere: the database has no Domo service left on sandboxDomain, but the
