@@ -9,6 +9,7 @@ use super::model::{
     Requirements, When,
 };
 use super::probe_sql::{self, Dialect};
+use super::template;
 use crate::version::Version;
 use crate::yaml::{self, Entry, Node, NodeKind};
 
@@ -601,6 +602,18 @@ fn parse_probe(ctx: &mut Ctx<'_>, node: &Node) -> Option<Probe> {
         }
     };
     let affects = map.text(ctx, "affects", true);
+    for unknown in affects
+        .iter()
+        .flat_map(|a| template::unknown_placeholders(a))
+    {
+        ctx.problem(
+            map.line_of("affects"),
+            &format!(
+                "probe '{}': affects has {unknown}: use {{count}}, {{first}} or {{one|many}}",
+                id.as_deref().unwrap_or("?")
+            ),
+        );
+    }
     let clear = map.text(ctx, "clear", true);
     let sql = match (map.get("count"), map.get("connection")) {
         (Some(_), Some(_)) => {
@@ -1063,6 +1076,15 @@ items:
             problems_of(&no_limit)[0].contains("must have a LIMIT"),
             "{:?}",
             problems_of(&no_limit)
+        );
+
+        let typo = GOOD.replace("\"{count} services\"", "\"{cuont} {service|services}\"");
+        assert_eq!(
+            problems_of(&typo),
+            vec![
+                "1.2.yaml line 24: item 'an-item': probe 'domo': affects has {cuont}: use \
+                 {count}, {first} or {one|many}"
+            ]
         );
     }
 

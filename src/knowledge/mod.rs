@@ -12,6 +12,7 @@ pub mod model;
 mod probe_sql;
 pub mod probes;
 pub mod scan;
+mod template;
 
 use std::path::{Path, PathBuf};
 

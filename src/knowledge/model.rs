@@ -353,7 +353,8 @@ pub struct Probe {
     pub count: EngineSql,
     /// A few rows of text shown as evidence (the SQL has a LIMIT).
     pub sample: Option<EngineSql>,
-    /// Said when the count is above zero; `{count}` and `{first}` (first sample row) are filled in.
+    /// Said when the count is above zero; `{count}` and `{first}` (first sample row) are filled
+    /// in, and `{one|many}` agrees with the count.
     pub affects: String,
     /// Said when the count is zero.
     pub clear: String,

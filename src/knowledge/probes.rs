@@ -10,6 +10,7 @@ use sqlx::{AssertSqlSafe, Connection as _};
 use tokio::sync::Mutex;
 
 use super::model::{Effect, Probe};
+use super::template;
 use crate::db::{Cell, Db, DbError, Engine};
 
 /// How long one probe statement may run.
@@ -352,10 +353,11 @@ fn sample_line(row: &[Cell]) -> String {
 /// The sentence for an outcome: the probe's own words for found / clear, else why it is unknown.
 pub fn describe(probe: &Probe, outcome: &ProbeOutcome) -> String {
     match outcome {
-        ProbeOutcome::Found { count, samples } => probe
-            .affects
-            .replace("{count}", &count.to_string())
-            .replace("{first}", samples.first().map_or("?", String::as_str)),
+        ProbeOutcome::Found { count, samples } => template::fill(
+            &probe.affects,
+            *count,
+            samples.first().map_or("?", String::as_str),
+        ),
         ProbeOutcome::Clear => probe.clear.clone(),
         ProbeOutcome::NotApplicable { engine } => {
             let only = match engine {
