@@ -40,6 +40,11 @@ pub fn rows(n: u64) -> String {
     format!("{} {unit}", count(n as i64))
 }
 
+/// `plural(1, "table", "tables")` → `1 table`, `plural(2195, …)` → `2,195 tables`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", count(n as i64), if n == 1 { one } else { many })
+}
+
 /// `1.234s` → `1.2 s`, `0.012s` → `12 ms`.
 pub fn duration(d: Duration) -> String {
     let ms = d.as_millis();
@@ -72,6 +77,9 @@ mod tests {
         assert_eq!(rows(1), "1 row");
         assert_eq!(rows(0), "0 rows");
         assert_eq!(rows(2195), "2,195 rows");
+        assert_eq!(plural(1, "table", "tables"), "1 table");
+        assert_eq!(plural(0, "table", "tables"), "0 tables");
+        assert_eq!(plural(2195, "query", "queries"), "2,195 queries");
         assert_eq!(duration(Duration::from_micros(420)), "0.4 ms");
         assert_eq!(duration(Duration::from_millis(12)), "12 ms");
         assert_eq!(duration(Duration::from_millis(1234)), "1.2 s");

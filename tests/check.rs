@@ -160,7 +160,7 @@ async fn a_database_that_is_not_openmetadata_fails_clearly() {
             om["summary"]
                 .as_str()
                 .unwrap()
-                .contains("entity_relationship"),
+                .contains("it has 1 table but not entity_relationship"),
             "{om}"
         );
     }

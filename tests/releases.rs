@@ -744,7 +744,24 @@ fn affecting_me_leaves_out_only_the_items_that_do_not_affect_you() {
         "counts still cover every item"
     );
 
+    let looker = item(&every, "looker-key-removed");
+    assert_eq!(
+        looker["impact"]["summary"], "does not affect you: no workflow YAML uses it",
+        "{looker}"
+    );
+
     let text = stdout(&releases(&["--affecting-me"]));
+    assert!(
+        text.contains("workflows: ")
+            && text.contains(" (1 workflow file, 0 other YAML files ignored)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "3 items: 1 affects you, 1 does not, 1 unknown (items that do not affect you are left out)"
+        ),
+        "{text}"
+    );
     assert!(text.contains("Domo renames sandboxDomain"), "{text}");
     assert!(text.contains("Read the notes"), "{text}");
     assert!(!text.contains("Looker drops githubCredentials"), "{text}");

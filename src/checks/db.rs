@@ -186,7 +186,11 @@ async fn openmetadata(ctx: &Arc<Context>) -> Outcome {
             let why = if *table_count == 0 {
                 "it has no tables".to_string()
             } else {
-                format!("it has {table_count} tables but not {}", missing.join(", "))
+                format!(
+                    "it has {} but not {}",
+                    humanize::plural(*table_count, "table", "tables"),
+                    missing.join(", ")
+                )
             };
             Outcome::fail(format!("{where_} is not an OpenMetadata database: {why}")).fix(
                 "Point -d/--database (OM_DATABASE) at the database the OpenMetadata server uses \
@@ -252,9 +256,9 @@ async fn privileges(ctx: &Arc<Context>) -> Outcome {
     }
     if !report.unreadable.is_empty() {
         let mut outcome = Outcome::fail(format!(
-            "user '{user}' cannot read {} of {} tables",
+            "user '{user}' cannot read {} of {}",
             report.unreadable.len(),
-            report.tables_checked
+            humanize::plural(report.tables_checked, "table", "tables")
         ));
         for (table, why) in report.unreadable.iter().take(10) {
             outcome = outcome.detail(table.clone(), why.clone());
@@ -266,8 +270,16 @@ async fn privileges(ctx: &Arc<Context>) -> Outcome {
     }
     if !report.non_transactional.is_empty() {
         let mut outcome = Outcome::warn(format!(
-            "{} tables are not InnoDB: a consistent snapshot does not cover them",
-            report.non_transactional.len()
+            "{} not InnoDB: a consistent snapshot does not cover {}",
+            match report.non_transactional.len() {
+                1 => "1 table is".to_string(),
+                n => format!("{n} tables are"),
+            },
+            if report.non_transactional.len() == 1 {
+                "it"
+            } else {
+                "them"
+            }
         ));
         for (table, engine) in &report.non_transactional {
             outcome = outcome.detail(table.clone(), engine.clone());
@@ -275,8 +287,11 @@ async fn privileges(ctx: &Arc<Context>) -> Outcome {
         return outcome.fix("Stop the OpenMetadata server while backing up, so those tables cannot change during the backup.");
     }
     Outcome::pass(format!(
-        "user '{user}' can read all {} tables in one consistent snapshot",
-        report.tables_checked
+        "user '{user}' can read {} in one consistent snapshot",
+        match report.tables_checked {
+            1 => "the 1 table".to_string(),
+            n => format!("all {n} tables"),
+        }
     ))
 }
 
@@ -291,13 +306,13 @@ async fn size(ctx: &Arc<Context>) -> Outcome {
     let rows: i64 = tables.iter().filter_map(|t| t.rows.value()).sum();
     let estimated = tables.iter().any(|t| !matches!(t.rows, RowCount::Exact(_)));
     let mut outcome = Outcome::pass(format!(
-        "{} in {} tables (data {}, indexes {}), {}{} rows",
+        "{} in {} (data {}, indexes {}), {}{}",
         humanize::bytes(data + indexes),
-        tables.len(),
+        humanize::plural(tables.len(), "table", "tables"),
         humanize::bytes(data),
         humanize::bytes(indexes),
         if estimated { "about " } else { "" },
-        humanize::count(rows)
+        humanize::rows(rows.max(0) as u64)
     ));
     let mut largest: Vec<_> = tables.iter().collect();
     largest.sort_by_key(|t| std::cmp::Reverse(t.data_bytes + t.index_bytes));
@@ -305,11 +320,11 @@ async fn size(ctx: &Arc<Context>) -> Outcome {
         outcome = outcome.detail(
             table.name.clone(),
             format!(
-                "{} rows, {}",
+                "{}, {}",
                 match table.rows {
-                    RowCount::Exact(n) => humanize::count(n),
-                    RowCount::Estimate(n) => format!("about {}", humanize::count(n)),
-                    RowCount::Unknown => "unknown".into(),
+                    RowCount::Exact(n) => humanize::rows(n.max(0) as u64),
+                    RowCount::Estimate(n) => format!("about {}", humanize::rows(n.max(0) as u64)),
+                    RowCount::Unknown => "unknown rows".into(),
                 },
                 humanize::bytes(table.data_bytes + table.index_bytes)
             ),

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::{Check, CheckId, Context, Outcome};
 use crate::db::inspect::Detection;
+use crate::humanize::plural;
 use crate::knowledge::Installed;
 use crate::knowledge::impact::{self, Impact, Measurements, Verdict};
 use crate::knowledge::model::{FileKind, Item, Kind};
@@ -261,11 +262,10 @@ async fn path(ctx: &Context) -> Outcome {
     let mut releases: Vec<&str> = plan.items.iter().map(|i| i.release.as_str()).collect();
     releases.dedup();
     let summary = format!(
-        "{installed} → {}: {} items in {} release{} ({})",
+        "{installed} → {}: {} in {} ({})",
         plan.to,
-        plan.items.len(),
-        releases.len(),
-        if releases.len() == 1 { "" } else { "s" },
+        plural(plan.items.len(), "item", "items"),
+        plural(releases.len(), "release", "releases"),
         if per_kind.is_empty() {
             "nothing to review".to_string()
         } else {
@@ -378,23 +378,25 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
     };
     let mut outcome = if !report.hits.is_empty() {
         Outcome::warn(format!(
-            "{} place{} in {what} to change for {range}",
-            report.hits.len(),
-            if report.hits.len() == 1 { "" } else { "s" }
+            "{} in {what} to change for {range}",
+            plural(report.hits.len(), "place", "places")
         ))
         .fix("Edit each place as its item says; `om-upgrade releases` shows what to do for each.")
     } else if !report.problems.is_empty() {
         Outcome::warn(format!(
-            "{} file{} could not be read",
-            report.problems.len(),
-            if report.problems.len() == 1 { "" } else { "s" }
+            "{} could not be read",
+            plural(report.problems.len(), "file", "files")
         ))
         .fix("Fix or remove the files named below, then run again.")
     } else {
+        let rules = items
+            .iter()
+            .flat_map(|i| &i.config_rules)
+            .filter(|r| r.file == kind)
+            .count();
         Outcome::pass(format!(
-            "nothing in {what} to change for {range} ({} rule{} checked)",
-            items.iter().map(|i| i.config_rules.len()).sum::<usize>(),
-            if items.len() == 1 { "" } else { "s" }
+            "nothing in {what} to change for {range} ({} checked)",
+            plural(rules, "rule", "rules")
         ))
     };
     for hit in &report.hits {
@@ -423,11 +425,9 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
     }
     if kind == FileKind::Workflow {
         outcome = outcome.line(format!(
-            "{} workflow file{} read, {} other YAML file{} ignored",
-            report.workflow_files,
-            if report.workflow_files == 1 { "" } else { "s" },
-            report.other_files,
-            if report.other_files == 1 { "" } else { "s" }
+            "{} read, {} ignored",
+            plural(report.workflow_files, "workflow file", "workflow files"),
+            plural(report.other_files, "other YAML file", "other YAML files")
         ));
     }
     if let Some(note) = note {

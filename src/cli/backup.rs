@@ -215,10 +215,10 @@ fn print_done(backup: &Backup, check: Option<&RestoreCheck>) {
     let took = (m.finished_at - m.started_at).to_std().unwrap_or_default();
     outln!("Backup complete: {}", backup.path.display());
     outln!(
-        "  size      {} ({} tables, {} rows, {})",
+        "  size      {} ({}, {}, {})",
         humanize::bytes(m.file.bytes),
-        m.tables.len(),
-        humanize::count(m.total_rows() as i64),
+        humanize::plural(m.tables.len(), "table", "tables"),
+        humanize::rows(m.total_rows()),
         humanize::duration(took)
     );
     outln!("  sha256    {}", m.file.sha256);

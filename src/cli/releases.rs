@@ -16,6 +16,7 @@ use crate::checks::release::{self, ProbeBoard};
 use crate::config::{self, DbSettings, Env, Source, paths::Paths};
 use crate::db::inspect::{self, Detection, ServerInfo};
 use crate::db::{Db, DbError};
+use crate::humanize::plural;
 use crate::knowledge::impact::{self, Impact, Measurements, Verdict};
 use crate::knowledge::scan::{ScanInputs, ScanReport};
 use crate::knowledge::{Catalogue, Installed, Item, Kind, Plan, Stop};
@@ -422,11 +423,10 @@ fn header_lines(report: &Report) -> Vec<String> {
     });
     lines.push(match &scan.workflows {
         Some(path) => format!(
-            "workflows: {} ({} workflow file{}, {} other YAML ignored)",
+            "workflows: {} ({}, {} ignored)",
             path.display(),
-            scan.workflow_files,
-            if scan.workflow_files == 1 { "" } else { "s" },
-            scan.other_files
+            plural(scan.workflow_files, "workflow file", "workflow files"),
+            plural(scan.other_files, "other YAML file", "other YAML files")
         ),
         None => "workflows: not scanned (--workflows DIR)".to_string(),
     });
@@ -443,11 +443,10 @@ fn text(report: &Report, paint: &Painter) -> String {
         out.push('\n');
     };
     line(paint.bold(&format!(
-        "OpenMetadata {} → {}: {} item{} to review",
+        "OpenMetadata {} → {}: {} to review",
         report.from,
         report.to,
-        report.counts.items,
-        if report.counts.items == 1 { "" } else { "s" }
+        plural(report.counts.items, "item", "items")
     )));
     for l in header_lines(report) {
         line(paint.dim(&l));
@@ -507,17 +506,10 @@ fn text(report: &Report, paint: &Painter) -> String {
     }
     line(String::new());
     line(format!(
-        "{} item{}: {} affect{} you, {} do{} not, {} unknown{}",
-        report.counts.items,
-        if report.counts.items == 1 { "" } else { "s" },
-        report.counts.affects,
-        if report.counts.affects == 1 { "s" } else { "" },
-        report.counts.not_affected,
-        if report.counts.not_affected == 1 {
-            "es"
-        } else {
-            ""
-        },
+        "{}: {} you, {} not, {} unknown{}",
+        plural(report.counts.items, "item", "items"),
+        plural(report.counts.affects, "affects", "affect"),
+        plural(report.counts.not_affected, "does", "do"),
         report.counts.unknown,
         if report.affecting_me {
             " (items that do not affect you are left out)"
@@ -537,10 +529,10 @@ fn markdown(report: &Report) -> String {
         out.push_str(&format!("- {}\n", l.trim()));
     }
     out.push_str(&format!(
-        "- {} items: {} affect this installation, {} do not, {} unknown\n",
-        report.counts.items,
-        report.counts.affects,
-        report.counts.not_affected,
+        "- {}: {} this installation, {} not, {} unknown\n",
+        plural(report.counts.items, "item", "items"),
+        plural(report.counts.affects, "affects", "affect"),
+        plural(report.counts.not_affected, "does", "do"),
         report.counts.unknown
     ));
     for stop in report.stops {

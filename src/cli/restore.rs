@@ -90,15 +90,15 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
         }
         if std::io::stdin().is_terminal() && !args.yes {
             eprintln!(
-                "{} holds {} tables{} ({} rows). They will be DROPPED and replaced by {}.",
+                "{} holds {}{} ({}). They will be DROPPED and replaced by {}.",
                 settings.display_url(),
-                state.tables.len(),
+                humanize::plural(state.tables.len(), "table", "tables"),
                 state
                     .openmetadata_version
                     .as_ref()
                     .map(|v| format!(" of OpenMetadata {v}"))
                     .unwrap_or_default(),
-                humanize::count(state.rows as i64),
+                humanize::rows(state.rows),
                 args.file.display()
             );
             eprint!(
@@ -141,15 +141,20 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
 fn print_text(restored: &Restored, target: &str) {
     let rows: u64 = restored.tables.iter().map(|t| t.rows).sum();
     outln!(
-        "Restored into {target}: {} tables, {} rows in {}.",
-        restored.tables.len(),
-        humanize::count(rows as i64),
+        "Restored into {target}: {}, {} in {}.",
+        humanize::plural(restored.tables.len(), "table", "tables"),
+        humanize::rows(rows),
         humanize::duration(restored.duration)
     );
     if !restored.dropped.is_empty() {
         outln!(
-            "  replaced {} tables that were there before",
-            restored.dropped.len()
+            "  replaced {} that {} there before",
+            humanize::plural(restored.dropped.len(), "table", "tables"),
+            if restored.dropped.len() == 1 {
+                "was"
+            } else {
+                "were"
+            }
         );
     }
     let mismatches = restored.mismatches();

@@ -122,9 +122,17 @@ pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
         if !item.config_rules.iter().any(|r| r.file == kind) {
             continue;
         }
-        let (what, flag) = match kind {
-            FileKind::Server => ("openmetadata.yaml", "--config FILE"),
-            FileKind::Workflow => ("workflow YAMLs", "--workflows DIR"),
+        let (what, flag, unused) = match kind {
+            FileKind::Server => (
+                "openmetadata.yaml",
+                "--config FILE",
+                "openmetadata.yaml does not use it",
+            ),
+            FileKind::Workflow => (
+                "workflow YAMLs",
+                "--workflows DIR",
+                "no workflow YAML uses it",
+            ),
         };
         if !m.scan.covers(kind) {
             unknown.push(Evidence::text(format!("{what} not scanned ({flag})")));
@@ -132,7 +140,7 @@ pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
         }
         let hits: Vec<_> = m.scan.hits_for(item).filter(|h| h.kind == kind).collect();
         if hits.is_empty() {
-            clear.push(Evidence::text(format!("no {what} uses it")));
+            clear.push(Evidence::text(unused));
         }
         for hit in hits {
             let mut evidence = Evidence::text(format!(

@@ -181,8 +181,8 @@ fn review(acknowledged: &BTreeSet<String>) -> ReleaseReview {
             )
         },
         ReviewItem {
-            summary: "does not affect you: no openmetadata.yaml uses it".into(),
-            evidence: vec!["no openmetadata.yaml uses it".into()],
+            summary: "does not affect you: openmetadata.yaml does not use it".into(),
+            evidence: vec!["openmetadata.yaml does not use it".into()],
             ..item(
                 "1.2/secrets-manager-loader",
                 "config",
