@@ -9,6 +9,7 @@ use super::model::{CheckEntry, Finding, Prerequisite, Readiness, Report, Step, S
 use super::review::{ReleaseReview, ReviewItem, Verdict};
 use super::view;
 use crate::checks::Status;
+use crate::humanize;
 
 const STYLE: &str = r#"
 :root { color-scheme: light; }
@@ -222,15 +223,15 @@ fn header(report: &Report, out: &mut String) {
             "blocked",
             format!(
                 "✘ Not ready: {}, {}.",
-                view::plural(o.blockers, "blocker", "blockers"),
-                view::plural(o.open_actions, "open action", "open actions")
+                humanize::plural(o.blockers, "blocker", "blockers"),
+                humanize::plural(o.open_actions, "open action", "open actions")
             ),
         ),
         Readiness::ActionsOpen => (
             "actions_open",
             format!(
                 "! No blocker; {} to do before upgrading.",
-                view::plural(o.open_actions, "open action", "open actions")
+                humanize::plural(o.open_actions, "open action", "open actions")
             ),
         ),
         Readiness::Ready => (

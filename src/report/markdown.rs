@@ -8,6 +8,7 @@ use super::model::{CheckEntry, Finding, Prerequisite, Readiness, Report, Step, S
 use super::review::{ReleaseReview, ReviewItem, Verdict};
 use super::view;
 use crate::checks::Status;
+use crate::humanize;
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -138,12 +139,12 @@ fn header(report: &Report, out: &mut String) {
     let verdict = match o.readiness {
         Readiness::Blocked => format!(
             "Not ready: {}, {}.",
-            view::plural(o.blockers, "blocker", "blockers"),
-            view::plural(o.open_actions, "open action", "open actions")
+            humanize::plural(o.blockers, "blocker", "blockers"),
+            humanize::plural(o.open_actions, "open action", "open actions")
         ),
         Readiness::ActionsOpen => format!(
             "No blocker; {} to do before upgrading.",
-            view::plural(o.open_actions, "open action", "open actions")
+            humanize::plural(o.open_actions, "open action", "open actions")
         ),
         Readiness::Ready => {
             "Ready: every check passed, or what warned was acknowledged.".to_string()

@@ -14,16 +14,13 @@ pub fn via(via: Via) -> &'static str {
     }
 }
 
+/// `1.1.5 → 1.2.0`; what is not known is said, not shown as a stand-in.
 pub fn upgrade_line(om: &Upgrade) -> String {
     format!(
         "{} → {}",
-        om.installed.as_deref().unwrap_or("?"),
-        om.target.as_deref().unwrap_or("?")
+        om.installed.as_deref().unwrap_or("unknown version"),
+        om.target.as_deref().unwrap_or("no target given")
     )
-}
-
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// An RFC 3339 time as `2026-11-26 10:00:05 UTC`.
@@ -194,6 +191,20 @@ pub fn blocks(text: &str) -> Vec<Block<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_version_is_said_in_words() {
+        let known = Upgrade {
+            installed: Some("1.1.5".into()),
+            target: Some("1.2.0".into()),
+        };
+        assert_eq!(upgrade_line(&known), "1.1.5 → 1.2.0");
+        let unknown = Upgrade {
+            installed: None,
+            target: None,
+        };
+        assert_eq!(upgrade_line(&unknown), "unknown version → no target given");
+    }
 
     #[test]
     fn remediations_split_into_prose_and_commands() {
