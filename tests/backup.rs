@@ -607,21 +607,10 @@ async fn compressed_backups_verify_and_restore() {
 #[tokio::test]
 async fn native_tools_back_up_and_restore_with_the_password_out_of_argv() {
     // A MySQL user with a password, and wrappers that record how they were called.
-    let db = TestDb::new(Engine::Mysql).await;
     let (source, demo) = TestDb::demo(Engine::Mysql, 1).await;
-    let admin = admin(Engine::Mysql).await;
-    let user = format!("{}_u", db.name);
     let secret = "Native-Secret-77";
-    admin
-        .execute_script(&format!(
-            "CREATE USER '{user}'@'%' IDENTIFIED BY '{secret}'"
-        ))
-        .await
-        .unwrap();
-    admin
-        .execute_script(&format!("GRANT ALL ON {}.* TO '{user}'@'%'", source.name))
-        .await
-        .unwrap();
+    let user = MysqlUser::create(&source, "u", secret, "ALL").await;
+    let user = &user.name;
     let bin = tempfile::tempdir().unwrap();
     let log = bin.path().join("calls.log");
     let real =
@@ -653,7 +642,7 @@ async fn native_tools_back_up_and_restore_with_the_password_out_of_argv() {
             "-H",
             "127.0.0.1",
             "-u",
-            &user,
+            user,
             "-d",
             &source.name,
             "-o",
@@ -693,11 +682,6 @@ async fn native_tools_back_up_and_restore_with_the_password_out_of_argv() {
         "{:?}",
         restored.mismatches()
     );
-    admin
-        .execute_script(&format!("DROP USER '{user}'@'%'"))
-        .await
-        .unwrap();
-    admin.close().await;
 }
 
 #[tokio::test]
@@ -758,25 +742,11 @@ async fn metadata_cli_gets_the_password_from_a_file_not_argv() {
     for engine in ENGINES {
         let (source, _) = TestDb::demo(engine, 1).await;
         // Postgres here trusts any password; on MariaDB make a user that has this one.
-        let user = match engine {
-            Engine::Postgres => "postgres".to_string(),
-            Engine::Mysql => {
-                let user = format!("{}_u", source.name);
-                let admin = admin(engine).await;
-                admin
-                    .execute_script(&format!(
-                        "CREATE USER '{user}'@'%' IDENTIFIED BY '{secret}'"
-                    ))
-                    .await
-                    .unwrap();
-                admin
-                    .execute_script(&format!("GRANT ALL ON {}.* TO '{user}'@'%'", source.name))
-                    .await
-                    .unwrap();
-                admin.close().await;
-                user
-            }
+        let mysql_user = match engine {
+            Engine::Postgres => None,
+            Engine::Mysql => Some(MysqlUser::create(&source, "u", secret, "ALL").await),
         };
+        let user = mysql_user.as_ref().map_or("postgres", |u| u.name.as_str());
         let bin = tempfile::tempdir().unwrap();
         let python = fake_metadata_python(bin.path());
         let dir = tempfile::tempdir().unwrap();
@@ -789,7 +759,7 @@ async fn metadata_cli_gets_the_password_from_a_file_not_argv() {
                 "-H",
                 "127.0.0.1",
                 "-u",
-                &user,
+                user,
                 "-d",
                 &source.name,
                 "-o",
@@ -820,14 +790,6 @@ async fn metadata_cli_gets_the_password_from_a_file_not_argv() {
             manifest.contains("\"method\": \"metadata-cli\"") && !manifest.contains(secret),
             "{manifest}"
         );
-        if engine == Engine::Mysql {
-            let admin = admin(engine).await;
-            admin
-                .execute_script(&format!("DROP USER '{user}'@'%'"))
-                .await
-                .unwrap();
-            admin.close().await;
-        }
     }
 }
 
@@ -1050,17 +1012,7 @@ async fn metadata_cli_backs_up_with_a_password_full_of_quotes() {
     let Some(python) = peer_python() else { return };
     let secret = r#"Au:d"it\3 #pw'"#;
     let (source, _) = TestDb::demo(Engine::Mysql, 1).await;
-    let user = format!("{}_q", source.name);
-    let admin = admin(Engine::Mysql).await;
-    let quoted = secret.replace('\\', "\\\\").replace('\'', "\\'");
-    admin
-        .execute_script(&format!(
-            "CREATE USER '{user}'@'%' IDENTIFIED BY '{quoted}'; \
-             GRANT ALL ON {}.* TO '{user}'@'%'",
-            source.name
-        ))
-        .await
-        .unwrap();
+    let user = MysqlUser::create(&source, "q", secret, "ALL").await;
     let dir = tempfile::tempdir().unwrap();
     let out = run(
         &[
@@ -1070,7 +1022,7 @@ async fn metadata_cli_backs_up_with_a_password_full_of_quotes() {
             "-H",
             "127.0.0.1",
             "-u",
-            &user,
+            &user.name,
             "-d",
             &source.name,
             "-o",
@@ -1083,11 +1035,6 @@ async fn metadata_cli_backs_up_with_a_password_full_of_quotes() {
         ],
         &[("DB_USER_PASSWORD", secret)],
     );
-    admin
-        .execute_script(&format!("DROP USER '{user}'@'%'"))
-        .await
-        .unwrap();
-    admin.close().await;
     assert!(out.status.success(), "{}", stderr(&out));
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(result["rows"].as_u64().unwrap() > 0, "{result}");
@@ -1096,16 +1043,7 @@ async fn metadata_cli_backs_up_with_a_password_full_of_quotes() {
 #[tokio::test]
 async fn a_test_restore_without_the_right_to_create_databases_says_what_to_grant() {
     let (source, _) = TestDb::demo(Engine::Mysql, 1).await;
-    let user = format!("{}_ro", source.name);
-    let admin = admin(Engine::Mysql).await;
-    admin
-        .execute_script(&format!(
-            "CREATE USER '{user}'@'%' IDENTIFIED BY 'ro-pw'; \
-             GRANT SELECT, SHOW VIEW ON {}.* TO '{user}'@'%'",
-            source.name
-        ))
-        .await
-        .unwrap();
+    let user = MysqlUser::create(&source, "ro", "ro-pw", "SELECT, SHOW VIEW").await;
     let dir = tempfile::tempdir().unwrap();
     let out = run(
         &[
@@ -1115,7 +1053,7 @@ async fn a_test_restore_without_the_right_to_create_databases_says_what_to_grant
             "-H",
             "127.0.0.1",
             "-u",
-            &user,
+            &user.name,
             "-d",
             &source.name,
             "-o",
@@ -1124,11 +1062,6 @@ async fn a_test_restore_without_the_right_to_create_databases_says_what_to_grant
         ],
         &[("DB_USER_PASSWORD", "ro-pw")],
     );
-    admin
-        .execute_script(&format!("DROP USER '{user}'@'%'"))
-        .await
-        .unwrap();
-    admin.close().await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(

@@ -274,18 +274,8 @@ async fn blackholed_address_fails_within_the_connect_timeout() {
 #[tokio::test]
 async fn wrong_password_is_an_authentication_failure_and_never_echoed() {
     let db = TestDb::new(Engine::Mysql).await;
-    let admin = admin(Engine::Mysql).await;
-    let user = format!("{}_u", db.name);
-    admin
-        .execute_script(&format!(
-            "CREATE USER '{user}'@'%' IDENTIFIED BY 'right-Pa55'"
-        ))
-        .await
-        .unwrap();
-    admin
-        .execute_script(&format!("GRANT SELECT ON {}.* TO '{user}'@'%'", db.name))
-        .await
-        .unwrap();
+    let user = MysqlUser::create(&db, "u", "right-Pa55", "SELECT").await;
+    let user = &user.name;
     let secret = "wrong-Secret-42";
     for format in ["text", "json"] {
         let out = run(
@@ -294,7 +284,7 @@ async fn wrong_password_is_an_authentication_failure_and_never_echoed() {
                 "-H",
                 "127.0.0.1",
                 "-u",
-                &user,
+                user,
                 "-d",
                 &db.name,
                 "--format",
@@ -317,7 +307,7 @@ async fn wrong_password_is_an_authentication_failure_and_never_echoed() {
             "-H",
             "127.0.0.1",
             "-u",
-            &user,
+            user,
             "-d",
             &db.name,
             "-p",
@@ -336,11 +326,6 @@ async fn wrong_password_is_an_authentication_failure_and_never_echoed() {
     let report = check_json(&out);
     assert_eq!(check_by_id(&report, "db.connect")["status"], "pass");
     assert_eq!(report["settings"]["password"]["value"], "***");
-    admin
-        .execute_script(&format!("DROP USER '{user}'@'%'"))
-        .await
-        .unwrap();
-    admin.close().await;
 }
 
 #[tokio::test]

@@ -332,16 +332,8 @@ async fn wizard_walks_to_a_passing_database_test_then_quits_and_resumes() {
 #[tokio::test]
 async fn the_summary_exports_the_report_without_the_password() {
     let (db, _) = TestDb::demo(Engine::Mysql, 1).await;
-    let admin = admin(Engine::Mysql).await;
-    let user = format!("{}_s", db.name);
-    admin
-        .execute_script(&format!(
-            "CREATE USER '{user}'@'%' IDENTIFIED BY 'sum-Pa55word'; \
-             GRANT SELECT ON {}.* TO '{user}'@'%'",
-            db.name
-        ))
-        .await
-        .expect("test user");
+    let user = MysqlUser::create(&db, "s", "sum-Pa55word", "SELECT").await;
+    let user = &user.name;
     let dir = tempfile::tempdir().expect("temp dir");
     let pane = Pane::start(
         dir.path(),
@@ -352,7 +344,7 @@ async fn the_summary_exports_the_report_without_the_password() {
             "-H",
             "127.0.0.1",
             "-u",
-            &user,
+            user,
             "-d",
             &db.name,
             "--target",
@@ -407,11 +399,6 @@ async fn the_summary_exports_the_report_without_the_password() {
     pane.keys(&["q"]);
     assert_eq!(pane.exit_code(), 0);
     pane.assert_terminal_restored();
-    admin
-        .execute_script(&format!("DROP USER '{user}'@'%'"))
-        .await
-        .expect("drop test user");
-    admin.close().await;
 }
 
 #[test]
@@ -467,16 +454,8 @@ fn wizard_flags_do_not_mix_with_subcommands() {
 #[tokio::test]
 async fn a_server_that_wants_a_password_gets_asked_for_it() {
     let db = TestDb::new(Engine::Mysql).await;
-    let admin = admin(Engine::Mysql).await;
-    let user = format!("{}_w", db.name);
-    admin
-        .execute_script(&format!(
-            "CREATE USER '{user}'@'%' IDENTIFIED BY 'wiz-Pa55'; \
-             GRANT SELECT ON {}.* TO '{user}'@'%'",
-            db.name
-        ))
-        .await
-        .expect("test user");
+    let user = MysqlUser::create(&db, "w", "wiz-Pa55", "SELECT").await;
+    let user = &user.name;
     let dir = tempfile::tempdir().expect("temp dir");
     let pane = Pane::start(
         dir.path(),
@@ -487,7 +466,7 @@ async fn a_server_that_wants_a_password_gets_asked_for_it() {
             "-H",
             "127.0.0.1",
             "-u",
-            &user,
+            user,
             "-d",
             &db.name,
         ],
@@ -517,11 +496,6 @@ async fn a_server_that_wants_a_password_gets_asked_for_it() {
     let log = std::fs::read_to_string(dir.path().join("state/wizard.log")).expect("log file");
     assert!(log.contains("DEBUG"), "{log}");
     assert!(!log.contains("wiz-Pa55"), "the password is in the log");
-    admin
-        .execute_script(&format!("DROP USER '{user}'@'%'"))
-        .await
-        .expect("drop test user");
-    admin.close().await;
 }
 
 /// The backups in the wizard's default folder (under the test's data dir), by name.

@@ -107,32 +107,67 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let engine = self.engine;
-        let name = self.name.clone();
-        // Drop runs outside async; use a private runtime on its own thread.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let admin = admin(engine).await;
-                let sql = match engine {
-                    Engine::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                    Engine::Mysql => format!("DROP DATABASE IF EXISTS {name}"),
-                };
-                let result = admin.execute_script(&sql).await;
-                admin.close().await;
-                result
-            })
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("warning: could not drop test database {}: {e}", self.name),
-            Err(_) => eprintln!("warning: could not drop test database {}", self.name),
+        let sql = match self.engine {
+            Engine::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            Engine::Mysql => format!("DROP DATABASE IF EXISTS {}", self.name),
+        };
+        if let Err(e) = admin_blocking(self.engine, sql) {
+            eprintln!("warning: could not drop test database {}: {e}", self.name);
         }
     }
+}
+
+/// A MySQL/MariaDB user for one test, with a password and privileges on one test database;
+/// dropped with the guard, also when the test fails.
+pub struct MysqlUser {
+    pub name: String,
+}
+
+impl MysqlUser {
+    /// `<db>_<suffix>` identified by `password`, holding `privileges` (`ALL`, `SELECT`, …) on `db`.
+    pub async fn create(db: &TestDb, suffix: &str, password: &str, privileges: &str) -> MysqlUser {
+        let name = format!("{}_{suffix}", db.name);
+        let quoted = password.replace('\\', "\\\\").replace('\'', "\\'");
+        let admin = admin(Engine::Mysql).await;
+        admin
+            .execute_script(&format!(
+                "CREATE USER '{name}'@'%' IDENTIFIED BY '{quoted}'; \
+                 GRANT {privileges} ON {}.* TO '{name}'@'%'",
+                db.name
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test user {name}: {e}"));
+        admin.close().await;
+        MysqlUser { name }
+    }
+}
+
+impl Drop for MysqlUser {
+    fn drop(&mut self) {
+        let sql = format!("DROP USER IF EXISTS '{}'@'%'", self.name);
+        if let Err(e) = admin_blocking(Engine::Mysql, sql) {
+            eprintln!("warning: could not drop test user {}: {e}", self.name);
+        }
+    }
+}
+
+/// Runs `sql` as the admin from a destructor, which runs outside async: on a private runtime
+/// on its own thread.
+fn admin_blocking(engine: Engine, sql: String) -> Result<(), String> {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let admin = admin(engine).await;
+            let result = admin.execute_script(&sql).await;
+            admin.close().await;
+            result.map_err(|e| e.to_string())
+        })
+    })
+    .join()
+    .unwrap_or_else(|_| Err("the cleanup thread panicked".into()))
 }
 
 /// A connection to the server itself; panics loudly when the server is down.
