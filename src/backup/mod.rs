@@ -25,8 +25,15 @@ use output::Compression;
 
 /// Opens a backup file for reading, decompressing by its extension.
 pub fn open_reader(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
-    let file = std::fs::File::open(path)?;
-    Ok(match Compression::of_path(path) {
+    decoder(std::fs::File::open(path)?, Compression::of_path(path))
+}
+
+/// Reads `file` through the decompressor of `compression`.
+pub fn decoder(
+    file: std::fs::File,
+    compression: Compression,
+) -> io::Result<Box<dyn BufRead + Send>> {
+    Ok(match compression {
         Compression::None => Box::new(BufReader::with_capacity(1 << 20, file)),
         Compression::Zstd => Box::new(BufReader::with_capacity(1 << 20, zstd::Decoder::new(file)?)),
         Compression::Gzip => Box::new(BufReader::with_capacity(

@@ -412,11 +412,11 @@ pub fn remove_stale_partials(dir: &Path) -> Vec<PathBuf> {
         if !path.to_string_lossy().ends_with(PARTIAL_SUFFIX) {
             continue;
         }
-        let Ok(file) = OpenOptions::new().write(true).open(&path) else {
+        let Ok(file) = OpenOptions::new().read(true).write(true).open(&path) else {
             continue;
         };
         if file.try_lock().is_ok()
-            && is_backup_partial(&path)
+            && is_backup_partial(&path, &file)
             && std::fs::remove_file(&path).is_ok()
         {
             removed.push(path);
@@ -427,24 +427,18 @@ pub fn remove_stale_partials(dir: &Path) -> Vec<PathBuf> {
 
 /// Does this `NAME.partial` hold the start of a backup: ours, pg_dump's, mysqldump's or the
 /// statements of the om-cli format?
-fn is_backup_partial(partial: &Path) -> bool {
+fn is_backup_partial(partial: &Path, file: &File) -> bool {
     use std::io::Read as _;
     let name = partial.to_string_lossy();
     let base = Path::new(name.trim_end_matches(PARTIAL_SUFFIX));
-    let file = match File::open(partial) {
-        Ok(file) => file,
-        Err(_) => return false,
+    let Ok(reader) = file
+        .try_clone()
+        .and_then(|file| super::decoder(file, Compression::of_path(base)))
+    else {
+        return false;
     };
     let mut head = Vec::with_capacity(64);
-    let read = match Compression::of_path(base) {
-        Compression::None => file.take(64).read_to_end(&mut head),
-        Compression::Zstd => {
-            zstd::Decoder::new(file).and_then(|d| d.take(64).read_to_end(&mut head))
-        }
-        Compression::Gzip => flate2::read::GzDecoder::new(file)
-            .take(64)
-            .read_to_end(&mut head),
-    };
+    let read = reader.take(64).read_to_end(&mut head);
     if read.is_err() && head.is_empty() {
         return false;
     }
