@@ -51,7 +51,8 @@ impl RestoreCheck {
 /// A scratch database name that will not collide.
 pub fn scratch_name() -> String {
     format!(
-        "omu_restore_check_{}_{}",
+        "{}{}_{}",
+        admin::SCRATCH_PREFIX,
         Utc::now().format("%Y%m%d%H%M%S"),
         std::process::id()
     )

@@ -4,6 +4,10 @@ use super::inspect::quote_ident;
 use super::{Db, DbError, Engine};
 use crate::config::DbSettings;
 
+/// How the name of every scratch database (a test restore's) starts, so that one grant can
+/// cover them all.
+pub const SCRATCH_PREFIX: &str = "omu_restore_check_";
+
 /// Creates the database `settings` names, in UTF-8 (utf8mb4 on MySQL).
 pub async fn create_database(settings: &DbSettings) -> Result<(), DbError> {
     let name = quote_ident(settings.engine.value, &settings.database.value);

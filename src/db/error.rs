@@ -121,8 +121,10 @@ impl DbError {
             DbError::ScratchDatabaseDenied { user, .. } => format!(
                 "A test restore creates a scratch database, fills it and drops it. Let '{user}' \
                  do that (Postgres: ALTER ROLE \"{user}\" CREATEDB; MySQL: GRANT ALL ON \
-                 `omu\\_restore\\_check\\_%`.* TO '{user}'@'<this host>'), or have an empty \
-                 database made for it and run om-upgrade verify FILE --restore-into URL."
+                 `{}%`.* TO '{user}'@'<this host>'), or have an empty database made for it and \
+                 run om-upgrade verify FILE --restore-into URL.",
+                // In a MySQL grant `_` is a wildcard too.
+                super::admin::SCRATCH_PREFIX.replace('_', "\\_")
             ),
             DbError::ConnectionLost { .. } => "The server closed the connection. If it requires \
                  TLS, try --ssl-mode require; check the server's log for why it hung up."
