@@ -36,8 +36,7 @@ pub fn count(n: i64) -> String {
 
 /// `1` → `1 row`, `2195` → `2,195 rows`.
 pub fn rows(n: u64) -> String {
-    let unit = if n == 1 { "row" } else { "rows" };
-    format!("{} {unit}", count(n as i64))
+    plural(n as usize, "row", "rows")
 }
 
 /// `plural(1, "table", "tables")` → `1 table`, `plural(2195, …)` → `2,195 tables`.

@@ -269,17 +269,15 @@ async fn privileges(ctx: &Arc<Context>) -> Outcome {
         ));
     }
     if !report.non_transactional.is_empty() {
+        let n = report.non_transactional.len();
+        let (verb, them) = if n == 1 {
+            ("is", "it")
+        } else {
+            ("are", "them")
+        };
         let mut outcome = Outcome::warn(format!(
-            "{} not InnoDB: a consistent snapshot does not cover {}",
-            match report.non_transactional.len() {
-                1 => "1 table is".to_string(),
-                n => format!("{n} tables are"),
-            },
-            if report.non_transactional.len() == 1 {
-                "it"
-            } else {
-                "them"
-            }
+            "{} {verb} not InnoDB: a consistent snapshot does not cover {them}",
+            humanize::plural(n, "table", "tables")
         ));
         for (table, engine) in &report.non_transactional {
             outcome = outcome.detail(table.clone(), engine.clone());

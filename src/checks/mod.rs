@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::humanize;
+
 pub use context::Context;
 
 /// Result of a check.
@@ -217,17 +219,15 @@ pub fn all(ctx: &Context) -> Vec<Check> {
 
 /// Tally of a set of checks: "6 checks: 5 passed, 1 warning".
 pub fn tally(statuses: &[Status]) -> String {
-    let n = statuses.len();
     format!(
-        "{n} check{}: {}",
-        if n == 1 { "" } else { "s" },
+        "{}: {}",
+        humanize::plural(statuses.len(), "check", "checks"),
         tally_by_status(statuses)
     )
 }
 
 /// `2 passed, 1 warning`: how many of each status, leaving out the ones with none.
 pub fn tally_by_status(statuses: &[Status]) -> String {
-    let count = |s: Status| statuses.iter().filter(|x| **x == s).count();
     [
         (Status::Pass, "passed", "passed"),
         (Status::Warn, "warning", "warnings"),
@@ -235,10 +235,9 @@ pub fn tally_by_status(statuses: &[Status]) -> String {
         (Status::Skip, "skipped", "skipped"),
     ]
     .into_iter()
-    .filter(|(s, _, _)| count(*s) > 0)
-    .map(|(s, one, many)| {
-        let n = count(s);
-        format!("{n} {}", if n == 1 { one } else { many })
+    .filter_map(|(status, one, many)| {
+        let n = statuses.iter().filter(|s| **s == status).count();
+        (n > 0).then(|| humanize::plural(n, one, many))
     })
     .collect::<Vec<_>>()
     .join(", ")
