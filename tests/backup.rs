@@ -615,21 +615,14 @@ async fn native_tools_back_up_and_restore_with_the_password_out_of_argv() {
     let log = bin.path().join("calls.log");
     let real =
         om_upgrade::backup::external::find_on_path("mysqldump").expect("mysqldump on this machine");
-    let wrapper = bin.path().join("mysqldump");
-    std::fs::write(
-        &wrapper,
-        format!(
+    executable(
+        &bin.path().join("mysqldump"),
+        &format!(
             "#!/bin/sh\necho \"$@\" >> {}\nexec {} \"$@\"\n",
             log.display(),
             real.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    );
     let path = format!(
         "{}:{}",
         bin.path().display(),
@@ -717,9 +710,9 @@ async fn pg_dump_backups_restore_through_psql() {
 /// A stand-in for `python -m metadata backup` that records its argv and environment.
 fn fake_metadata_python(dir: &Path) -> PathBuf {
     let script = dir.join("python");
-    std::fs::write(
+    executable(
         &script,
-        format!(
+        &format!(
             "#!/bin/sh\n\
              echo \"ARGV $@\" >> {log}\n\
              env | grep -E 'PASS|PGPASSFILE' >> {log}\n\
@@ -730,10 +723,14 @@ fn fake_metadata_python(dir: &Path) -> PathBuf {
              echo \"Backup stored locally under $out/openmetadata_202601010101_backup.sql\" >&2\n",
             log = dir.join("calls.log").display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    );
     script
+}
+
+/// Writes a script that can be run (mode 0755).
+fn executable(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 }
 
 #[tokio::test]
@@ -1075,12 +1072,10 @@ async fn metadata_cli_without_the_ingestion_package_says_how_to_install_it() {
     let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
     let bin = tempfile::tempdir().unwrap();
     let python = bin.path().join("python");
-    std::fs::write(
+    executable(
         &python,
         "#!/bin/sh\necho '/usr/bin/python3: No module named metadata' >&2\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&python, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = run(
         &[

@@ -545,21 +545,24 @@ async fn an_unknown_or_unrecorded_installed_version_is_said_so_never_shown_as_0_
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("domo.yaml"), DOMO_WORKFLOW).unwrap();
     let workflows = dir.path().to_str().unwrap();
+    let check = |url: &str| {
+        run(
+            &[
+                "check",
+                "--db-url",
+                url,
+                "--target",
+                "1.2.0",
+                "--workflows",
+                workflows,
+                "--format",
+                "json",
+            ],
+            &[],
+        )
+    };
 
-    let out = run(
-        &[
-            "check",
-            "--db-url",
-            "mysql://root@127.0.0.1:1/omu_unreachable",
-            "--target",
-            "1.2.0",
-            "--workflows",
-            workflows,
-            "--format",
-            "json",
-        ],
-        &[],
-    );
+    let out = check("mysql://root@127.0.0.1:1/omu_unreachable");
     let report = check_json(&out);
     let scan = check_by_id(&report, "release.workflows");
     assert_eq!(
@@ -582,20 +585,7 @@ async fn an_unknown_or_unrecorded_installed_version_is_said_so_never_shown_as_0_
         .await
         .unwrap();
     conn.close().await;
-    let out = run(
-        &[
-            "check",
-            "--db-url",
-            &db.url,
-            "--target",
-            "1.2.0",
-            "--workflows",
-            workflows,
-            "--format",
-            "json",
-        ],
-        &[],
-    );
+    let out = check(&db.url);
     let report = check_json(&out);
     let path = check_by_id(&report, "release.path");
     assert!(
@@ -622,14 +612,8 @@ async fn an_unknown_or_unrecorded_installed_version_is_said_so_never_shown_as_0_
         &[],
     );
     let text = stdout(&out);
-    let report: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {text}\n{}", stderr(&out)));
-    let review = report["checklist"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["step"] == "release_review")
-        .unwrap_or_else(|| panic!("no release review in {report}"));
+    let report = check_json(&out);
+    let review = step(&report, "release_review");
     assert_eq!(
         review["release_review"]["from"], "1.0.x or older",
         "{review}"

@@ -32,13 +32,6 @@ fn json(out: &std::process::Output) -> serde_json::Value {
     })
 }
 
-fn step<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    report["checklist"]
-        .as_array()
-        .and_then(|steps| steps.iter().find(|s| s["step"] == name))
-        .unwrap_or_else(|| panic!("no step {name} in {report}"))
-}
-
 fn item<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     step(report, "release_review")["release_review"]["items"]
         .as_array()

@@ -226,6 +226,14 @@ pub fn check_json(output: &Output) -> serde_json::Value {
     })
 }
 
+/// The checklist step `name` (`database`, `backup`, `release_review`, …) of a JSON report.
+pub fn step<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["checklist"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["step"] == name))
+        .unwrap_or_else(|| panic!("no step {name} in {report}"))
+}
+
 pub fn check_by_id<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     report["checks"]
         .as_array()
