@@ -10,10 +10,10 @@ use std::time::Duration;
 use super::{Check, CheckId, Context, Outcome};
 use crate::db::inspect::Detection;
 use crate::humanize::plural;
-use crate::knowledge::Installed;
 use crate::knowledge::impact::{self, Impact, Measurements, Verdict};
 use crate::knowledge::model::{FileKind, Item, Kind};
 use crate::knowledge::probes::{ProbeOutcome, ProbeResult};
+use crate::knowledge::{Installed, Plan};
 use crate::version::Version;
 
 pub const PATH: CheckId = CheckId::new("release.path");
@@ -118,30 +118,28 @@ pub async fn installed_from_db(ctx: &Context) -> Result<Installed, Outcome> {
     }
 }
 
-/// Runs the probes of `items` (an upgrade from `installed` to `to`) through the checks runner on
-/// `ctx`'s connection, filling `board`; `events` follows each item's check as it starts and
+/// Runs the probes of `plan`'s items through the checks runner on `ctx`'s connection, filling `board`; `events` follows each item's check as it starts and
 /// ends. Returns the database server, which the requirement items are judged against, and the
 /// items' check results.
 pub async fn probe_items(
     ctx: Arc<Context>,
-    items: &[&Item],
-    installed: &Installed,
-    to: &Version,
+    plan: &Plan<'_>,
     board: &ProbeBoard,
     events: Option<tokio::sync::mpsc::UnboundedSender<super::runner::CheckEvent>>,
 ) -> (
     Option<crate::db::inspect::ServerInfo>,
     Vec<super::runner::CheckResult>,
 ) {
-    let probed: Vec<Item> = items
+    let probed: Vec<Item> = plan
+        .items
         .iter()
         .filter(|i| !i.probes.is_empty())
         .map(|i| (*i).clone())
         .collect();
     let checks = item_checks(
         probed,
-        to,
-        InstalledSource::Given(installed.clone()),
+        &plan.to,
+        InstalledSource::Given(plan.installed.clone()),
         Some(board.clone()),
     );
     let results = super::runner::run(checks, ctx.clone(), events).await;
@@ -248,7 +246,7 @@ async fn path(ctx: &Context) -> Outcome {
         Ok(installed) => installed,
         Err(outcome) => return outcome,
     };
-    let plan = match catalogue.plan(&installed.plan_from(), target) {
+    let plan = match catalogue.plan_for(&installed, target) {
         Ok(plan) => plan,
         Err(error) => return Outcome::fail(error.to_string()).fix(error.hint()),
     };

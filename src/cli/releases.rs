@@ -19,7 +19,7 @@ use crate::db::{Db, DbError};
 use crate::humanize::plural;
 use crate::knowledge::impact::{self, Impact, Measurements, Verdict};
 use crate::knowledge::scan::{ScanInputs, ScanReport};
-use crate::knowledge::{Catalogue, Installed, Item, Kind, Plan, Stop};
+use crate::knowledge::{Catalogue, Item, Kind, Plan, Stop};
 use crate::version::Version;
 
 pub const LONG_ABOUT: &str = "\
@@ -377,10 +377,7 @@ async fn probe(
         .with_connection(Ok(db.clone()))
         .with_catalogue(catalogue.clone()),
     );
-    let installed = Installed::Exact(plan.from.clone());
-    let server = release::probe_items(ctx.clone(), &plan.items, &installed, &plan.to, board, None)
-        .await
-        .0;
+    let server = release::probe_items(ctx.clone(), plan, board, None).await.0;
     ctx.close().await;
     server
 }

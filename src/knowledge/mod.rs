@@ -114,6 +114,10 @@ pub struct Stop {
 /// What upgrading from one version to another crosses.
 #[derive(Debug, Clone)]
 pub struct Plan<'a> {
+    /// What is installed, as the plan was made for it: the version to show people.
+    pub installed: Installed,
+    /// Where the plan starts (`installed` as a release; 0.0.0 when the database records no
+    /// version): for comparing, never for showing.
     pub from: Version,
     pub to: Version,
     /// Intermediate releases to upgrade to first, in order.
@@ -137,7 +141,7 @@ impl Plan<'_> {
         Some(format!(
             "the release catalogue ({origin}) has no {lines}, which the upgrade from {} to {} \
              crosses: {} items are not listed; add {} to the folder",
-            self.from,
+            self.installed,
             self.to,
             if rest.is_empty() { "its" } else { "their" },
             if rest.is_empty() { "it" } else { "them" },
@@ -306,8 +310,18 @@ impl Catalogue {
     /// The items and stops of an upgrade from `from` (what is installed; any version) to `to`
     /// (a known release).
     pub fn plan(&self, from: &Version, to: &Version) -> Result<Plan<'_>, KnowledgeError> {
+        self.plan_for(&Installed::Exact(from.release()), to)
+    }
+
+    /// The plan of an upgrade from what the database records (`Unrecorded`: before every
+    /// release) to `to` (a known release); the plan shows `installed`, never a made-up version.
+    pub fn plan_for(
+        &self,
+        installed: &Installed,
+        to: &Version,
+    ) -> Result<Plan<'_>, KnowledgeError> {
         let to = self.known_release(to)?;
-        let from = from.release();
+        let from = installed.plan_from().release();
         if to < from {
             return Err(KnowledgeError::Downgrade { from, to });
         }
@@ -329,6 +343,7 @@ impl Catalogue {
             &to,
         );
         Ok(Plan {
+            installed: installed.clone(),
             stops: self.stops(&from, &to),
             from,
             to,

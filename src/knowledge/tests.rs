@@ -383,3 +383,22 @@ fn a_releases_dir_without_the_releases_in_between_says_which_are_missing() {
     let plan = complete.plan(&v("1.13.4"), &v("2.1.1")).unwrap();
     assert!(plan.missing.is_empty(), "{:?}", plan.missing);
 }
+
+#[test]
+fn a_missing_release_warning_for_an_unrecorded_version_names_no_made_up_version() {
+    let catalogue = Catalogue::from_texts(
+        [("2.1.yaml".to_string(), V2_1.to_string())],
+        Origin::Dir("/srv/om-releases".into()),
+    )
+    .unwrap();
+    let plan = catalogue
+        .plan_for(&Installed::Unrecorded, &v("2.1.1"))
+        .unwrap();
+    assert_eq!(plan.from, v("0.0.0"));
+    let warning = plan.missing_warning(catalogue.origin()).unwrap();
+    assert!(
+        warning.contains("the upgrade from 1.0.x or older to 2.1.1 crosses"),
+        "{warning}"
+    );
+    assert!(!warning.contains("0.0.0"), "{warning}");
+}

@@ -24,7 +24,7 @@ pub async fn review(
     let catalogue = ctx.catalogue().map_err(str::to_string)?;
     let installed = installed_from_db(ctx).await.map_err(|o| o.summary)?;
     let plan = catalogue
-        .plan(&installed.plan_from(), target)
+        .plan_for(&installed, target)
         .map_err(|e| e.to_string())?;
     let probes = ctx
         .probe_board()
@@ -43,12 +43,7 @@ pub async fn review(
         scan: &scan,
         server,
     };
-    Ok(ReleaseReview::build(
-        &installed,
-        &plan,
-        &measured,
-        acknowledged,
-    ))
+    Ok(ReleaseReview::build(&plan, &measured, acknowledged))
 }
 
 /// The newest backup of the run's database in its backup folder: the one `backup.recent`

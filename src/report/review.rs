@@ -79,10 +79,9 @@ pub struct ReleaseReview {
 }
 
 impl ReleaseReview {
-    /// Judges every item of `plan` (an upgrade from `installed`) with what was measured;
+    /// Judges every item of `plan` (an upgrade from its `installed`) with what was measured;
     /// `acknowledged` holds item keys.
     pub fn build(
-        installed: &Installed,
         plan: &Plan<'_>,
         measured: &Measurements<'_>,
         acknowledged: &BTreeSet<String>,
@@ -92,7 +91,7 @@ impl ReleaseReview {
             notes.push(format!("database not measured: {}", measured.no_database));
         }
         ReleaseReview::from_impacts(
-            installed,
+            &plan.installed,
             &plan.to,
             &plan.stops,
             plan.items
@@ -329,8 +328,7 @@ mod tests {
             server: None,
         };
         let acknowledged = BTreeSet::from([queries.key()]);
-        let installed = Installed::Exact(plan.from.clone());
-        let review = ReleaseReview::build(&installed, &plan, &measured, &acknowledged);
+        let review = ReleaseReview::build(&plan, &measured, &acknowledged);
 
         assert_eq!(
             (review.from.as_str(), review.to.as_str()),

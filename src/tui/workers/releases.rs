@@ -56,7 +56,7 @@ async fn review(
         })?;
     let plan = job
         .catalogue
-        .plan(&installed.plan_from(), &job.target)
+        .plan_for(&installed, &job.target)
         .map_err(|error| ReviewError {
             message: error.to_string(),
             hint: error.hint().to_string(),
@@ -86,15 +86,7 @@ async fn review(
             let _ = forward_to.send(Event::Releases(WorkEvent::Probe { run, event }));
         }
     });
-    let (server, results) = release::probe_items(
-        ctx.clone(),
-        &plan.items,
-        &installed,
-        &plan.to,
-        &board,
-        Some(tx),
-    )
-    .await;
+    let (server, results) = release::probe_items(ctx.clone(), &plan, &board, Some(tx)).await;
     let _ = forward.await;
     let probed = board.lock().map(|b| b.clone()).unwrap_or_default();
     let measurements = Measurements {
