@@ -13,9 +13,9 @@ use crate::clients;
 use crate::config::DbSettings;
 use crate::db::inspect::{self, Detection, ServerInfo, TableInfo};
 use crate::db::{Db, DbError};
-use crate::knowledge::Catalogue;
 use crate::knowledge::probes::ProbeSession;
-use crate::knowledge::scan::ScanInputs;
+use crate::knowledge::scan::{ScanInputs, ScanReport};
+use crate::knowledge::{Catalogue, Item};
 use crate::version::Version;
 
 pub struct Context {
@@ -32,6 +32,7 @@ pub struct Context {
     tables: OnceCell<Result<Vec<TableInfo>, DbError>>,
     catalogue: OnceLock<Result<Arc<Catalogue>, String>>,
     files: ScanInputs,
+    scan: OnceLock<ScanReport>,
     probes: ProbeSession,
     board: ProbeBoard,
 }
@@ -49,6 +50,7 @@ impl Context {
             tables: OnceCell::new(),
             catalogue: OnceLock::new(),
             files: ScanInputs::default(),
+            scan: OnceLock::new(),
             probes: ProbeSession::default(),
             board: ProbeBoard::default(),
         }
@@ -80,6 +82,33 @@ impl Context {
 
     pub fn files(&self) -> &ScanInputs {
         &self.files
+    }
+
+    /// The operator's files scanned once per run, against the config rules of every item up
+    /// to the target (of every item without one). A scan's hits for an item, whether a kind of
+    /// file was covered and the files' problems do not depend on which other items were
+    /// scanned, so every item check, scan check and the report share this one.
+    pub fn scan(&self) -> &ScanReport {
+        self.scan.get_or_init(|| {
+            let Ok(catalogue) = self.catalogue() else {
+                return self.files.scan(&[]);
+            };
+            let target = self.target.as_ref().map(Version::release);
+            let items: Vec<&Item> = catalogue
+                .releases()
+                .iter()
+                .flat_map(|r| &r.items)
+                .filter(|i| !i.config_rules.is_empty())
+                .filter(|i| target.as_ref().is_none_or(|t| i.patch <= *t))
+                .collect();
+            self.files.scan(&items)
+        })
+    }
+
+    /// Uses a scan of `files` made beforehand (the wizard's review scans before probing),
+    /// instead of scanning again. It must cover every item the run judges.
+    pub fn share_scan(&self, scan: ScanReport) {
+        let _ = self.scan.set(scan);
     }
 
     /// Where the release item checks of [`crate::checks::all`] leave their probe results (by

@@ -13,6 +13,7 @@ use crate::humanize::plural;
 use crate::knowledge::impact::{self, Impact, Measurements, Verdict};
 use crate::knowledge::model::{FileKind, Item, Kind};
 use crate::knowledge::probes::{ProbeOutcome, ProbeResult};
+use crate::knowledge::scan::{FileProblem, Hit};
 use crate::knowledge::{Installed, Plan};
 use crate::version::Version;
 
@@ -181,12 +182,11 @@ async fn measure_item(
     }
     // The item's config rules count too, so that this check, `releases`, the report and the
     // wizard give the one verdict.
-    let scan = ctx.files().scan(&[item]);
     let probes = BTreeMap::from([(item.key(), results.clone())]);
     let measured = Measurements {
         probes: Some(&probes),
         no_database: "",
-        scan: &scan,
+        scan: ctx.scan(),
         server: ctx.server_info().await.ok(),
     };
     item_outcome(item, &results, &impact::assess(item, &measured))
@@ -364,26 +364,36 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
         .copied()
         .filter(|i| i.config_rules.iter().any(|r| r.file == kind))
         .collect();
-    let only = crate::knowledge::scan::ScanInputs {
-        server_config: (kind == FileKind::Server).then(|| path.clone()),
-        workflows: (kind == FileKind::Workflow).then(|| path.clone()),
-        env: files.env.clone(),
-    };
-    let report = only.scan(&items);
+    // The run's one scan, narrowed to this kind of file and the items of this upgrade.
+    let report = ctx.scan();
+    let keys: Vec<String> = items.iter().map(|i| i.key()).collect();
+    let hits: Vec<&Hit> = report
+        .hits
+        .iter()
+        .filter(|h| h.kind == kind && keys.contains(&h.item))
+        .collect();
+    let problems: Vec<&FileProblem> = report
+        .problems
+        .iter()
+        .filter(|p| match kind {
+            FileKind::Server => p.file == *path,
+            FileKind::Workflow => p.file.starts_with(path),
+        })
+        .collect();
     let range = match &installed {
         Some(installed) => format!("{installed} → {}", plan.to),
         None => format!("an upgrade to {} from an unknown version", plan.to),
     };
-    let mut outcome = if !report.hits.is_empty() {
+    let mut outcome = if !hits.is_empty() {
         Outcome::warn(format!(
             "{} in {what} to change for {range}",
-            plural(report.hits.len(), "place", "places")
+            plural(hits.len(), "place", "places")
         ))
         .fix("Edit each place as its item says; `om-upgrade releases` shows what to do for each.")
-    } else if !report.problems.is_empty() {
+    } else if !problems.is_empty() {
         Outcome::warn(format!(
             "{} could not be read",
-            plural(report.problems.len(), "file", "files")
+            plural(problems.len(), "file", "files")
         ))
         .fix("Fix or remove the files named below, then run again.")
     } else {
@@ -397,7 +407,7 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
             plural(rules, "rule", "rules")
         ))
     };
-    for hit in &report.hits {
+    for hit in hits {
         let title = items
             .iter()
             .find(|i| i.key() == hit.item)
@@ -411,7 +421,7 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
             format!("{} — {title}", hit.text),
         );
     }
-    for problem in &report.problems {
+    for problem in problems {
         outcome = outcome.detail(
             format!(
                 "{}{}",

@@ -35,12 +35,11 @@ pub async fn review(
         Ok(_) => (true, String::new()),
         Err(error) => (false, format!("the database could not be reached: {error}")),
     };
-    let scan = ctx.files().scan(&plan.items);
     let server = ctx.server_info().await.ok();
     let measured = Measurements {
         probes: reached.then_some(&probes),
         no_database: &no_database,
-        scan: &scan,
+        scan: ctx.scan(),
         server,
     };
     Ok(ReleaseReview::build(&plan, &measured, acknowledged))

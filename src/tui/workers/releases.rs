@@ -78,6 +78,8 @@ async fn review(
         probes,
     }));
     let scan = job.files.scan(&plan.items);
+    // The item checks judge the plan's items with this scan rather than scanning again.
+    ctx.share_scan(scan.clone());
     let board: ProbeBoard = Arc::new(Mutex::new(BTreeMap::new()));
     let (tx, mut rx) = mpsc::unbounded_channel();
     let forward_to = events.clone();
