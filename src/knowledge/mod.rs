@@ -334,11 +334,11 @@ impl Catalogue {
         // A loaded set is compared with the built-in one, which knows the lines up to its date.
         let reference = match self.origin {
             Origin::Embedded => None,
-            Origin::Dir(_) => Catalogue::load(None).ok(),
+            Origin::Dir(_) => Catalogue::built_in(),
         };
         let missing = coverage::missing_lines(
             &self.releases,
-            reference.as_ref().map_or(&[], |c| c.releases()),
+            reference.map_or(&[], |c| c.releases()),
             &from,
             &to,
         );
@@ -350,6 +350,13 @@ impl Catalogue {
             items,
             missing,
         })
+    }
+
+    /// The built-in catalogue, parsed once per process (None if it does not parse, which its
+    /// tests rule out).
+    fn built_in() -> Option<&'static Catalogue> {
+        static BUILT_IN: std::sync::OnceLock<Option<Catalogue>> = std::sync::OnceLock::new();
+        BUILT_IN.get_or_init(|| Catalogue::load(None).ok()).as_ref()
     }
 
     /// Releases whose migrations refuse the installed version force a stop at the newest
