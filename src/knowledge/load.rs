@@ -8,8 +8,9 @@ use super::model::{
     Component, ConfigRule, Effect, EngineSql, FileKind, Item, Kind, Probe, Range, Release,
     Requirements, When,
 };
-use super::probe_sql::{self, Dialect};
+use super::probe_sql;
 use super::template;
+use crate::db::Engine;
 use crate::version::Version;
 use crate::yaml::{self, Entry, Node, NodeKind};
 
@@ -713,15 +714,15 @@ fn parse_engine_sql(ctx: &mut Ctx<'_>, node: &Node, what: &str) -> Option<Engine
         return None;
     }
     // One read-only query each: the READ ONLY transaction does not stop every side effect.
-    let checks = [
-        (&sql.mysql, Dialect::Mysql, "mysql"),
-        (&sql.postgres, Dialect::Postgres, "postgres"),
-    ];
-    for (text, dialect, engine) in checks {
-        let Some(reason) = text.as_deref().and_then(|t| probe_sql::refusal(t, dialect)) else {
+    for engine in [Engine::Mysql, Engine::Postgres] {
+        let Some(reason) = sql
+            .for_engine(engine)
+            .and_then(|t| probe_sql::refusal(t, engine))
+        else {
             continue;
         };
-        let key = if shared { "sql" } else { engine };
+        let name = engine.to_string();
+        let key = if shared { "sql" } else { name.as_str() };
         ctx.problem(map.line_of(key), &format!("{what} SQL ({engine}) {reason}"));
         return None;
     }

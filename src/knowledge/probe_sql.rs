@@ -8,12 +8,7 @@
 //! statement, a comment, INTO, a row lock, a write, or a function or command with side effects
 //! that can be named. Functions defined in the database itself are left to the transaction.
 
-/// Which engine's quoting and comment rules apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Mysql,
-    Postgres,
-}
+use crate::db::Engine;
 
 /// Words that make a query more than a read, and what they do. A trailing `*` matches every
 /// word starting with the rest (a family of functions).
@@ -68,7 +63,7 @@ const REFUSED_WORDS: &[(&str, &str)] = &[
 
 /// Why `sql` is not a single read-only SELECT or WITH query, as a phrase that completes
 /// "the SQL …"; `None` when it is one.
-pub fn refusal(sql: &str, dialect: Dialect) -> Option<String> {
+pub fn refusal(sql: &str, dialect: Engine) -> Option<String> {
     let code = match code_outside_quotes(sql, dialect) {
         Ok(code) => code,
         Err(reason) => return Some(reason),
@@ -125,7 +120,7 @@ fn matches(pattern: &str, word: &str) -> bool {
 /// its settings, so where a string ends would be a guess), comments (MySQL runs the inside of
 /// `/*! … */`, and the engines do not agree on where `--` starts one), Postgres `$` (dollar
 /// quoting and parameters) and an unterminated quote.
-fn code_outside_quotes(sql: &str, dialect: Dialect) -> Result<String, String> {
+fn code_outside_quotes(sql: &str, dialect: Engine) -> Result<String, String> {
     if sql.contains('\\') {
         return Err(
             "must not contain a backslash: whether it escapes a quote depends on the engine \
@@ -134,8 +129,8 @@ fn code_outside_quotes(sql: &str, dialect: Dialect) -> Result<String, String> {
         );
     }
     let quotes: &[char] = match dialect {
-        Dialect::Mysql => &['\'', '"', '`'],
-        Dialect::Postgres => &['\'', '"'],
+        Engine::Mysql => &['\'', '"', '`'],
+        Engine::Postgres => &['\'', '"'],
     };
     let mut code = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
@@ -158,7 +153,7 @@ fn code_outside_quotes(sql: &str, dialect: Dialect) -> Result<String, String> {
         let next = chars.peek().copied();
         let comment = match (c, next) {
             ('-', Some('-')) | ('/', Some('*')) => true,
-            ('#', _) => dialect == Dialect::Mysql,
+            ('#', _) => dialect == Engine::Mysql,
             _ => false,
         };
         if comment {
@@ -168,7 +163,7 @@ fn code_outside_quotes(sql: &str, dialect: Dialect) -> Result<String, String> {
                     .to_string(),
             );
         }
-        if c == '$' && dialect == Dialect::Postgres {
+        if c == '$' && dialect == Engine::Postgres {
             return Err(
                 "must not use $ outside a string (dollar quoting or parameters)".to_string(),
             );
@@ -183,10 +178,7 @@ mod tests {
     use super::*;
 
     fn both(sql: &str) -> [Option<String>; 2] {
-        [
-            refusal(sql, Dialect::Mysql),
-            refusal(sql, Dialect::Postgres),
-        ]
+        [refusal(sql, Engine::Mysql), refusal(sql, Engine::Postgres)]
     }
 
     #[test]
@@ -205,21 +197,21 @@ mod tests {
         assert_eq!(
             refusal(
                 "SELECT COUNT(*) FROM t GROUP BY entityFQNHash, `timestamp`",
-                Dialect::Mysql
+                Engine::Mysql
             ),
             None
         );
         assert_eq!(
             refusal(
                 "SELECT COUNT(*) FROM t WHERE (json::jsonb #> '{a,b}') IS NOT NULL",
-                Dialect::Postgres
+                Engine::Postgres
             ),
             None
         );
     }
 
     /// The first word of the refusal, for short assertions.
-    fn refused(sql: &str, dialect: Dialect) -> String {
+    fn refused(sql: &str, dialect: Engine) -> String {
         refusal(sql, dialect).unwrap_or_else(|| panic!("accepted: {sql}"))
     }
 
@@ -230,7 +222,7 @@ mod tests {
             "SELECT 1;",
             "SELECT 'a'; SELECT 'b'",
         ] {
-            for dialect in [Dialect::Mysql, Dialect::Postgres] {
+            for dialect in [Engine::Mysql, Engine::Postgres] {
                 assert!(
                     refused(sql, dialect).starts_with("must be one statement"),
                     "{sql}"
@@ -248,7 +240,7 @@ mod tests {
             "SELECT * INTO copy_of_t FROM t",
         ] {
             assert!(
-                refused(sql, Dialect::Mysql).starts_with("must not use into"),
+                refused(sql, Engine::Mysql).starts_with("must not use into"),
                 "{sql}"
             );
         }
@@ -283,7 +275,7 @@ mod tests {
                 "must not use insert",
             ),
         ] {
-            assert!(refused(sql, Dialect::Postgres).starts_with(start), "{sql}");
+            assert!(refused(sql, Engine::Postgres).starts_with(start), "{sql}");
         }
     }
 
@@ -309,7 +301,7 @@ mod tests {
             ("SELECT BENCHMARK(1000000000, MD5('x'))", "benchmark"),
             ("SELECT GET_LOCK('om', 10)", "get_lock"),
         ] {
-            let why = refused(sql, Dialect::Mysql);
+            let why = refused(sql, Engine::Mysql);
             assert!(
                 why.starts_with(&format!("must not use {word}:")),
                 "{sql}: {why}"
@@ -317,7 +309,7 @@ mod tests {
         }
         // A command is refused by its first word.
         assert_eq!(
-            refused("COPY (SELECT 1) TO '/tmp/x'", Dialect::Postgres),
+            refused("COPY (SELECT 1) TO '/tmp/x'", Engine::Postgres),
             "must be a query starting with SELECT or WITH"
         );
     }
@@ -326,26 +318,26 @@ mod tests {
     fn what_could_hide_code_from_the_check_is_refused() {
         // MySQL runs the inside of /*! … */.
         assert!(
-            refused("SELECT 1 /*! INTO OUTFILE '/tmp/x' */", Dialect::Mysql)
+            refused("SELECT 1 /*! INTO OUTFILE '/tmp/x' */", Engine::Mysql)
                 .starts_with("must not contain comments")
         );
         assert!(
-            refused("SELECT 1 -- ;", Dialect::Postgres).starts_with("must not contain comments")
+            refused("SELECT 1 -- ;", Engine::Postgres).starts_with("must not contain comments")
         );
-        assert!(refused("SELECT 1 # x", Dialect::Mysql).starts_with("must not contain comments"));
+        assert!(refused("SELECT 1 # x", Engine::Mysql).starts_with("must not contain comments"));
         // With backslash escapes (MySQL's default) this string ends at the last quote; without
         // them (Postgres) at the second, leaving INTO OUTFILE as code: refused either way.
         assert!(
-            refused("SELECT 'a\\' INTO OUTFILE ''/tmp/x'' '", Dialect::Mysql)
+            refused("SELECT 'a\\' INTO OUTFILE ''/tmp/x'' '", Engine::Mysql)
                 .starts_with("must not contain a backslash")
         );
         assert_eq!(
-            refused("SELECT 'unterminated", Dialect::Postgres),
+            refused("SELECT 'unterminated", Engine::Postgres),
             "has an unterminated ' quote"
         );
-        assert!(refused("SELECT $$;$$", Dialect::Postgres).starts_with("must not use $ outside"));
+        assert!(refused("SELECT $$;$$", Engine::Postgres).starts_with("must not use $ outside"));
         // Backticks quote names on MySQL only; on Postgres the ';' between them is code.
-        assert_eq!(refusal("SELECT `a;b` FROM t", Dialect::Mysql), None);
-        assert!(refused("SELECT `a;b` FROM t", Dialect::Postgres).starts_with("must be one"));
+        assert_eq!(refusal("SELECT `a;b` FROM t", Engine::Mysql), None);
+        assert!(refused("SELECT `a;b` FROM t", Engine::Postgres).starts_with("must be one"));
     }
 }
