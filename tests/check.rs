@@ -535,8 +535,6 @@ fn shows_0_0_0(text: &str) -> bool {
         .any(|(at, _)| !text[..at].ends_with(|c: char| c.is_ascii_digit() || c == '.'))
 }
 
-const DOMO_WORKFLOW: &str = "source:\n  type: domodatabase\n  serviceConnection:\n    config:\n      type: DomoDatabase\n      sandboxDomain: https://acme.domo.com\n";
-
 /// 0.0.0 stands for "before every release" inside the plan only: with the database out of
 /// reach the scan says the installed version is unknown and which releases it assumed, and a
 /// database that records no version (Flyway only) reads as 1.0.x or older.

@@ -516,28 +516,6 @@ async fn the_probe_transaction_refuses_writes_on_both_engines() {
     }
 }
 
-const DOMO_WORKFLOW: &str = "\
-source:
-  type: domodatabase
-  serviceName: domo_sales
-  serviceConnection:
-    config:
-      type: DomoDatabase
-      clientId: abc
-      sandboxDomain: https://acme.domo.com
-      secretToken: ${DOMO_TOKEN}
-  sourceConfig:
-    config:
-      type: DatabaseMetadata
-sink:
-  type: metadata-rest
-  config: {}
-workflowConfig:
-  openMetadataServerConfig:
-    hostPort: http://localhost:8585/api
-    authProvider: openmetadata
-";
-
 fn write(dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -765,10 +743,6 @@ fn affecting_me_leaves_out_only_the_items_that_do_not_affect_you() {
     assert!(text.contains("Domo renames sandboxDomain"), "{text}");
     assert!(text.contains("Read the notes"), "{text}");
     assert!(!text.contains("Looker drops githubCredentials"), "{text}");
-    assert!(
-        text.contains("(items that do not affect you are left out)"),
-        "{text}"
-    );
 }
 
 /// One verdict everywhere: the database has no Domo service left on sandboxDomain, but the
@@ -908,22 +882,10 @@ items:
     source: https://example.org/gate
 "#;
 
-/// A folder holding a copy of the built-in release files.
-fn copy_of_the_built_in_catalogue() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/releases");
-    for entry in std::fs::read_dir(&assets).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-        }
-    }
-    dir
-}
-
 #[test]
 fn a_newer_catalogue_from_releases_dir_is_used_and_its_stops_shown() {
-    let dir = copy_of_the_built_in_catalogue();
+    let dir = tempfile::tempdir().unwrap();
+    copy_of_the_built_in_catalogue(dir.path());
     write(dir.path(), "2.1.yaml", V2_1);
     let releases_dir = dir.path().to_str().unwrap();
     let out = run(
@@ -1019,7 +981,8 @@ fn markdown_output_is_a_checklist_with_sources() {
 
 #[test]
 fn a_releases_dir_probe_that_writes_a_file_is_refused_before_anything_runs() {
-    let dir = copy_of_the_built_in_catalogue();
+    let dir = tempfile::tempdir().unwrap();
+    copy_of_the_built_in_catalogue(dir.path());
     let probe = "    probes:
       - id: dump-services
         tables: [dbservice_entity]

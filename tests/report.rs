@@ -288,13 +288,7 @@ const SECRETS: [&str; 8] = [
 fn catalogue_quoting_secrets(dir: &Path) -> std::path::PathBuf {
     let releases = dir.join("releases");
     std::fs::create_dir(&releases).unwrap();
-    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/releases");
-    for entry in std::fs::read_dir(assets).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            std::fs::copy(&path, releases.join(path.file_name().unwrap())).unwrap();
-        }
-    }
+    copy_of_the_built_in_catalogue(&releases);
     let extra = format!(
         "\n  - id: test-quotes-configured-values\n    kind: config\n    components: [server]\n    \
          title: A rule that quotes configured values (test only)\n    change: Test.\n    \

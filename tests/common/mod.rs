@@ -311,3 +311,37 @@ pub fn peer_python() -> Option<std::path::PathBuf> {
     );
     None
 }
+
+/// Copies the built-in release files (assets/releases/*.yaml) into the folder `into`.
+pub fn copy_of_the_built_in_catalogue(into: &std::path::Path) {
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/releases");
+    for entry in std::fs::read_dir(assets).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            std::fs::copy(&path, into.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// An ingestion workflow of a Domo service that still sets sandboxDomain (renamed in 1.2).
+pub const DOMO_WORKFLOW: &str = "\
+source:
+  type: domodatabase
+  serviceName: domo_sales
+  serviceConnection:
+    config:
+      type: DomoDatabase
+      clientId: abc
+      sandboxDomain: https://acme.domo.com
+      secretToken: ${DOMO_TOKEN}
+  sourceConfig:
+    config:
+      type: DatabaseMetadata
+sink:
+  type: metadata-rest
+  config: {}
+workflowConfig:
+  openMetadataServerConfig:
+    hostPort: http://localhost:8585/api
+    authProvider: openmetadata
+";
