@@ -199,8 +199,8 @@ pub fn assess(interpreter: &Interpreter, policy: &Policy) -> Assessment {
         let commands = in_place_commands(interpreter, &policy.server);
         match unversioned_client(interpreter) {
             // pip stops on a distribution without a version, so its commands cannot run yet.
-            Some(file) => {
-                advice.push(delete_then_run(file, &commands));
+            Some(location) => {
+                advice.push(delete_then_run(location, &commands));
                 None
             }
             None => Some(Fix::InPlace { commands }),
@@ -230,25 +230,21 @@ fn clients(interpreter: &Interpreter) -> impl Iterator<Item = (&'static str, &Pa
     .filter_map(|(name, package)| Some((name, package?)))
 }
 
-/// The metadata file of an OpenMetadata package that has no version.
+/// The metadata folder (or `.egg-info` file) of an OpenMetadata package that has no version.
 fn unversioned_client(interpreter: &Interpreter) -> Option<&Path> {
     clients(interpreter).find_map(|(_, package)| match &package.problem {
-        Some(MetadataProblem::NoVersion { file }) => Some(file.as_path()),
+        Some(MetadataProblem::NoVersion { .. }) => Some(package.location.as_path()),
         _ => None,
     })
 }
 
-fn delete_then_run(file: &Path, commands: &[ShellCommand]) -> Advice {
-    let folder = file
-        .parent()
-        .filter(|_| file.ends_with("METADATA"))
-        .unwrap_or(file);
+fn delete_then_run(location: &Path, commands: &[ShellCommand]) -> Advice {
     let commands: Vec<String> = commands.iter().map(|c| format!("`{c}`")).collect();
     Advice {
         about: vec![Aspect::Ingestion, Aspect::ManagedApis],
         text: format!(
             "Delete {} by hand (pip stops on a distribution without a version), then run {}.",
-            folder.display(),
+            location.display(),
             commands.join(" and ")
         ),
     }
@@ -407,9 +403,9 @@ fn airflow_verdict(interpreter: &Interpreter, policy: &Policy) -> (Verdict, Vec<
     );
     if let Some(problem) = &airflow.problem {
         let text = match problem {
-            MetadataProblem::NoVersion { file } => format!(
+            MetadataProblem::NoVersion { .. } => format!(
                 "Delete {} by hand (pip stops on a distribution without a version), then reinstall Apache Airflow {constraints}.",
-                file.parent().unwrap_or(file).display()
+                airflow.location.display()
             ),
             MetadataProblem::Duplicates { copies } => format!(
                 "Run `{}` {} times (once per copy; or delete the stale metadata folder), then reinstall Apache Airflow {constraints}.",
@@ -819,6 +815,50 @@ mod tests {
             );
         }
         assert_eq!(a.advice_for(Aspect::Airflow).count(), 0);
+    }
+
+    #[test]
+    fn egg_info_without_a_version_is_deleted_itself_not_its_site_folder() {
+        let unversioned = |location: &str, file: &str| Package {
+            version: None,
+            release: None,
+            location: PathBuf::from(location),
+            problem: Some(MetadataProblem::NoVersion {
+                file: PathBuf::from(file),
+            }),
+        };
+        let mut i = interpreter("3.10.13");
+        // An `.egg-info` folder: its metadata file is PKG-INFO.
+        i.ingestion = Some(unversioned(
+            "/site/openmetadata_ingestion-1.2.0.0.egg-info",
+            "/site/openmetadata_ingestion-1.2.0.0.egg-info/PKG-INFO",
+        ));
+        // An `.egg-info` file: it is its own metadata file.
+        i.airflow = Some(unversioned(
+            "/site/apache_airflow-2.7.3.egg-info",
+            "/site/apache_airflow-2.7.3.egg-info",
+        ));
+        let a = assess(&i, &policy_1_2());
+        let client: Vec<_> = a
+            .advice_for(Aspect::Ingestion)
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(client.len(), 1, "{client:?}");
+        assert!(
+            client[0].starts_with("Delete /site/openmetadata_ingestion-1.2.0.0.egg-info by hand"),
+            "{}",
+            client[0]
+        );
+        let airflow: Vec<_> = a
+            .advice_for(Aspect::Airflow)
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(airflow.len(), 1, "{airflow:?}");
+        assert!(
+            airflow[0].starts_with("Delete /site/apache_airflow-2.7.3.egg-info by hand"),
+            "{}",
+            airflow[0]
+        );
     }
 
     #[test]
