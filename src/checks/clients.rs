@@ -334,11 +334,15 @@ fn with_broken(outcome: Outcome, inventory: &Inventory) -> Outcome {
         return outcome;
     };
     let mut outcome = if severity(worst.status) > severity(outcome.status) {
+        // "Nothing found" advice (a skip) does not apply to an interpreter that was found; the
+        // advice for interpreters that answered still does.
+        let remediation = outcome
+            .remediation
+            .filter(|_| outcome.status != Status::Skip);
         Outcome {
             status: worst.status,
             summary: format!("cannot run {}: {}", worst.path.display(), worst.reason),
-            // "Nothing found" advice does not apply to an interpreter that was found.
-            remediation: None,
+            remediation,
             ..outcome
         }
     } else {
@@ -360,4 +364,73 @@ fn with_broken(outcome: Outcome, inventory: &Inventory) -> Outcome {
         .collect::<Vec<_>>()
         .join("\n");
     outcome.fix(remediation)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::clients::Broken;
+    use crate::clients::discover::Origin;
+    use crate::clients::inventory::{Package, pep440_release};
+    use crate::clients::probe::CliProbe;
+
+    fn package(version: &str) -> Package {
+        Package {
+            version: Some(version.into()),
+            release: pep440_release(version),
+            location: "/opt/venv/lib/python3.10/site-packages".into(),
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn a_broken_interpreter_keeps_the_advice_for_one_that_answered() {
+        let good = Interpreter {
+            path: "/opt/venv/bin/python".into(),
+            origins: vec![Origin::Flag],
+            python: "3.10.13".parse().unwrap(),
+            prefix: "/opt/venv".into(),
+            venv: true,
+            pip: true,
+            ingestion: Some(package("1.2.0.0")),
+            managed_apis: None,
+            airflow: None,
+            plugins: Vec::new(),
+            metadata_cli: Some(CliProbe {
+                works: true,
+                output: "metadata 1.2.0.0".into(),
+            }),
+        };
+        let inventory = Inventory {
+            interpreters: vec![good],
+            broken: vec![Broken {
+                path: PathBuf::from("/gone/bin/python"),
+                origins: vec![Origin::Flag],
+                status: Status::Fail,
+                reason: "it is a link to a file that does not exist".into(),
+                remedy: "name an interpreter that exists".into(),
+            }],
+            notes: Vec::new(),
+            looked_at: vec!["/opt/venv/bin/python".into(), "/gone/bin/python".into()],
+        };
+        // Supported Pythons unknown: the good interpreter warns with a step to look them up.
+        let policy = Policy {
+            server: "1.2.0".parse().unwrap(),
+            python: None,
+            airflow: None,
+        };
+        let outcome = aspect_outcome(Aspect::Python, &inventory, &policy);
+        assert_eq!(outcome.status, Status::Fail, "{outcome:?}");
+        let remediation = outcome.remediation.unwrap_or_default();
+        assert!(
+            remediation.contains("Look up the Python versions OpenMetadata 1.2.0 supports"),
+            "{remediation}"
+        );
+        assert!(
+            remediation.contains("For /gone/bin/python: name an interpreter that exists"),
+            "{remediation}"
+        );
+    }
 }
