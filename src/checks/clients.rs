@@ -258,10 +258,11 @@ fn remediation(
                     notes.join(" ")
                 ));
             }
-            (Status::Fail, Some(fix @ Fix::InPlace { .. })) if is_client => {
-                steps.push(format!("For {path}, run:\n{}", indent_commands(fix)));
-            }
-            (Status::Warn, Some(fix @ Fix::InPlace { .. })) if metadata_problem => {
+            // A client of another release, or one whose metadata is damaged.
+            (status, Some(fix @ Fix::InPlace { .. }))
+                if (status == Status::Fail && is_client)
+                    || (status == Status::Warn && metadata_problem) =>
+            {
                 steps.push(format!("For {path}, run:\n{}", indent_commands(fix)));
             }
             _ if !advice.is_empty() => steps.extend(advice),
