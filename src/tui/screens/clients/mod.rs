@@ -641,7 +641,6 @@ impl Screen for Clients {
                     StepStatus::Fail
                 } else if judged.is_empty()
                     || self.policy.is_none()
-                    || !inventory.broken.is_empty()
                     || statuses.contains(&Status::Warn)
                 {
                     StepStatus::Warn
