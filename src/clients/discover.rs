@@ -168,12 +168,12 @@ fn explicit_interpreter(given: &Path) -> Result<PathBuf, ClientsError> {
     let missing = || ClientsError::MissingInterpreter {
         path: given.to_path_buf(),
     };
-    std::fs::symlink_metadata(given).map_err(|_| missing())?;
-    let Ok(metadata) = std::fs::metadata(given) else {
+    if is_dangling_link(given) {
         // A link to a removed Python (a venv whose base Python is gone) is not a mistyped path:
         // probing it fails and says why.
         return Ok(given.to_path_buf());
-    };
+    }
+    let metadata = std::fs::metadata(given).map_err(|_| missing())?;
     if metadata.is_dir() {
         return venv_python(given).ok_or_else(|| ClientsError::NotAnInterpreter {
             path: given.to_path_buf(),
@@ -212,6 +212,7 @@ fn venv_python(venv: &Path) -> Option<PathBuf> {
         .cloned()
 }
 
+/// A symbolic link whose target does not exist (or a loop of links).
 fn is_dangling_link(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink()) && !path.exists()
 }
