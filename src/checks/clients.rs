@@ -106,7 +106,7 @@ pub fn results(inventory: &Inventory, policy: &Policy) -> Vec<super::runner::Che
 }
 
 fn nothing_found(inventory: &Inventory) -> Outcome {
-    if let Some(named) = inventory.broken.iter().find(|b| b.status == Status::Fail) {
+    if let Some(named) = inventory.named_broken() {
         return Outcome::skip(format!(
             "cannot look at {}: it does not run (see {PYTHON})",
             named.path.display()

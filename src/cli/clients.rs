@@ -101,11 +101,14 @@ struct Judged {
 struct Report {
     judged: Vec<Judged>,
     broken: Vec<Broken>,
+    /// An interpreter named with `--python` does not run (see [`Inventory::named_broken`]).
+    named_broken: bool,
     notes: Vec<String>,
 }
 
 impl Report {
     fn new(inventory: Inventory, policy: Option<&Policy>) -> Self {
+        let named_broken = inventory.named_broken().is_some();
         let judged = inventory
             .interpreters
             .into_iter()
@@ -118,6 +121,7 @@ impl Report {
             .collect();
         Report {
             judged,
+            named_broken,
             broken: inventory.broken,
             notes: inventory.notes,
         }
@@ -334,8 +338,7 @@ fn print_text(report: &Report, policy: Option<&Policy>, paint: &Painter) {
         outln!();
         print_interpreter(judged, paint);
     }
-    let named_broken = report.broken.iter().any(|b| b.status == Status::Fail);
-    if relevant.is_empty() && !named_broken {
+    if relevant.is_empty() && !report.named_broken {
         outln!();
         outln!(
             "No Python with openmetadata-ingestion, openmetadata-managed-apis or apache-airflow was found."

@@ -12,6 +12,7 @@ use super::broken::Broken;
 use super::discover::{self, Candidate, Origin, Request};
 use super::dist;
 use super::probe::{self, CliProbe, Facts, ProbeError};
+use crate::checks::Status;
 use crate::version::Version;
 
 pub const INGESTION: &str = "openmetadata-ingestion";
@@ -173,6 +174,12 @@ pub struct Inventory {
 impl Inventory {
     pub fn relevant(&self) -> impl Iterator<Item = &Interpreter> {
         self.interpreters.iter().filter(|i| i.is_relevant())
+    }
+
+    /// The first interpreter named with `--python` that does not run (a broken one found
+    /// otherwise only warns).
+    pub fn named_broken(&self) -> Option<&Broken> {
+        self.broken.iter().find(|b| b.status == Status::Fail)
     }
 }
 
