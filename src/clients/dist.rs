@@ -420,6 +420,17 @@ Requires-Dist: not-a-header ; extra == \"mysql\"
         list.iter().map(|s| normalize(s)).collect()
     }
 
+    /// An `openmetadata_ingestion-{version}.dist-info` folder with its METADATA in `site`.
+    fn dist_info(site: &Path, version: &str) {
+        let info = site.join(format!("openmetadata_ingestion-{version}.dist-info"));
+        std::fs::create_dir_all(&info).unwrap();
+        std::fs::write(
+            info.join("METADATA"),
+            format!("Name: openmetadata-ingestion\nVersion: {version}\n"),
+        )
+        .unwrap();
+    }
+
     #[test]
     fn normalizes_like_pep_503() {
         assert_eq!(
@@ -528,13 +539,7 @@ Requires-Dist: not-a-header ; extra == \"mysql\"
             (dir.path(), "1.1.5.0"),
             (later.as_path(), "1.0.0"),
         ] {
-            let info = site.join(format!("openmetadata_ingestion-{version}.dist-info"));
-            std::fs::create_dir_all(&info).unwrap();
-            std::fs::write(
-                info.join("METADATA"),
-                format!("Name: openmetadata-ingestion\nVersion: {version}\n"),
-            )
-            .unwrap();
+            dist_info(site, version);
         }
         // A folder without its METADATA is still an installed distribution.
         std::fs::create_dir_all(dir.path().join("apache_airflow-2.7.3.dist-info")).unwrap();
@@ -562,13 +567,7 @@ Requires-Dist: not-a-header ; extra == \"mysql\"
         let first = dir.path().join("first");
         let second = dir.path().join("second");
         for (site, version) in [(&first, "1.2.0.1"), (&second, "1.1.0")] {
-            let info = site.join(format!("openmetadata_ingestion-{version}.dist-info"));
-            std::fs::create_dir_all(&info).unwrap();
-            std::fs::write(
-                info.join("METADATA"),
-                format!("Name: openmetadata-ingestion\nVersion: {version}\n"),
-            )
-            .unwrap();
+            dist_info(site, version);
         }
         std::fs::create_dir_all(second.join("PyMySQL-1.1.0.dist-info")).unwrap();
         std::fs::write(
