@@ -175,14 +175,31 @@ fn airflow_venv_1_1_5() -> Venv {
     venv
 }
 
-fn json_of(out: &std::process::Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}):\nstdout: {}\nstderr: {}",
-            stdout(out),
-            stderr(out)
-        )
-    })
+/// `om-upgrade clients --target TARGET --python PYTHON EXTRA… --format json`, and its report.
+fn clients_json(
+    target: &str,
+    python: &Path,
+    extra: &[&str],
+) -> (std::process::Output, serde_json::Value) {
+    let python = python.to_str().unwrap();
+    let args = [
+        &["clients", "--target", target, "--python", python][..],
+        extra,
+        &["--format", "json"],
+    ]
+    .concat();
+    let out = run(&args, &[]);
+    let report = check_json(&out);
+    (out, report)
+}
+
+/// pip told to install only from the wheels in `wheels`, without an index or a version check.
+fn offline_pip(wheels: &Path) -> [(&'static str, &str); 3] {
+    [
+        ("PIP_NO_INDEX", "1"),
+        ("PIP_FIND_LINKS", wheels.to_str().unwrap()),
+        ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
+    ]
 }
 
 fn only_interpreter(report: &serde_json::Value) -> &serde_json::Value {
@@ -195,19 +212,7 @@ fn only_interpreter(report: &serde_json::Value) -> &serde_json::Value {
 fn detects_versions_plugins_and_mismatches_without_the_network() {
     let venv = airflow_venv_1_1_5();
     let python = venv.python();
-    let out = run(
-        &[
-            "clients",
-            "--target",
-            "1.3.0",
-            "--python",
-            python.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &[],
-    );
-    let report = json_of(&out);
+    let (out, report) = clients_json("1.3.0", &python, &[]);
     assert_eq!(out.status.code(), Some(1), "{report}");
     let i = only_interpreter(&report);
     assert_eq!(i["path"], python.to_str().unwrap());
@@ -283,19 +288,7 @@ fn a_four_part_client_of_the_target_release_passes() {
     venv.dist("openmetadata-ingestion", "1.3.0.1", INGESTION_METADATA);
     venv.dist("psycopg2-binary", "2.9.9", "");
     venv.metadata_cli("1.3.0.1");
-    let out = run(
-        &[
-            "clients",
-            "--target",
-            "1.3.0",
-            "--python",
-            venv.python().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &[],
-    );
-    let report = json_of(&out);
+    let (out, report) = clients_json("1.3.0", &venv.python(), &[]);
     let i = only_interpreter(&report);
     let ingestion = &i["assessment"]["verdicts"]["ingestion"];
     assert_eq!(ingestion["status"], "pass", "{report}");
@@ -326,19 +319,7 @@ fn a_four_part_client_of_the_target_release_passes() {
     );
     assert_eq!(strict.status.code(), Some(0));
     // Another release of the same minor line is a mismatch.
-    let out = run(
-        &[
-            "clients",
-            "--target",
-            "1.3.1",
-            "--python",
-            venv.python().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &[],
-    );
-    let report = json_of(&out);
+    let (_, report) = clients_json("1.3.1", &venv.python(), &[]);
     assert_eq!(
         only_interpreter(&report)["assessment"]["verdicts"]["ingestion"]["status"],
         "fail"
@@ -540,7 +521,7 @@ async fn an_interpreter_named_with_python_that_cannot_run_fails_with_the_cause()
         ],
         &[],
     );
-    let report = json_of(&out);
+    let report = check_json(&out);
     assert_eq!(out.status.code(), Some(1), "{report}");
     assert_eq!(report["broken"][0]["status"], "fail", "{report}");
     assert!(
@@ -571,7 +552,7 @@ async fn an_interpreter_named_with_python_that_cannot_run_fails_with_the_cause()
         ],
         &[],
     );
-    let report = json_of(&out);
+    let report = check_json(&out);
     assert_eq!(report["broken"][0]["status"], "warn", "{report}");
     assert_eq!(out.status.code(), Some(0), "{report}");
 
@@ -629,7 +610,7 @@ fn search_finds_venvs_below_a_folder_and_lists_without_a_target() {
         ],
         &[],
     );
-    let report = json_of(&out);
+    let report = check_json(&out);
     let found = report["interpreters"]
         .as_array()
         .unwrap()
@@ -648,19 +629,7 @@ fn search_finds_venvs_below_a_folder_and_lists_without_a_target() {
 fn printed_pip_requirements_are_valid_pep_508() {
     let venv = airflow_venv_1_1_5();
     venv.dist("psycopg2-binary", "2.9.9", "");
-    let out = run(
-        &[
-            "clients",
-            "--target",
-            "1.3.0",
-            "--python",
-            venv.python().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &[],
-    );
-    let report = json_of(&out);
+    let (_, report) = clients_json("1.3.0", &venv.python(), &[]);
     let mut lines: Vec<String> = only_interpreter(&report)["assessment"]["fix"]["commands"]
         .as_array()
         .unwrap()
@@ -841,11 +810,7 @@ fn apply_asks_on_a_terminal_and_n_installs_nothing() {
         "--format",
         "json",
     ];
-    let pip_env = [
-        ("PIP_NO_INDEX", "1"),
-        ("PIP_FIND_LINKS", wheels.path().to_str().unwrap()),
-        ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
-    ];
+    let pip_env = offline_pip(wheels.path());
     let installed = || {
         let mut found: Vec<String> = std::fs::read_dir(&venv.site)
             .unwrap()
@@ -948,7 +913,6 @@ fn apply_runs_pip_in_the_interpreter_and_checks_again() {
     // A newer build of another release must not be picked: the pin holds pip to 1.3.0.*.
     wheel(wheels.path(), "openmetadata-ingestion", "1.3.1.0", "", &[]);
     let python = venv.python();
-    let find_links = wheels.path().to_str().unwrap();
     let out = run(
         &[
             "clients",
@@ -961,13 +925,9 @@ fn apply_runs_pip_in_the_interpreter_and_checks_again() {
             "--format",
             "json",
         ],
-        &[
-            ("PIP_NO_INDEX", "1"),
-            ("PIP_FIND_LINKS", find_links),
-            ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
-        ],
+        &offline_pip(wheels.path()),
     );
-    let report = json_of(&out);
+    let report = check_json(&out);
     let err = stderr(&out);
     assert!(
         err.contains("Successfully installed"),
@@ -1016,7 +976,7 @@ fn two_metadata_folders_for_one_package_are_reported_and_cleaned_up() {
         "json",
     ];
     let out = run(&args, &[]);
-    let report = json_of(&out);
+    let report = check_json(&out);
     let i = only_interpreter(&report);
     assert!(i["ingestion"]["version"].is_null(), "{i}");
     assert_eq!(i["ingestion"]["problem"]["kind"], "duplicates", "{i}");
@@ -1067,13 +1027,9 @@ fn two_metadata_folders_for_one_package_are_reported_and_cleaned_up() {
     );
     let out = run(
         &[&args[..], &["--apply", "--yes"]].concat(),
-        &[
-            ("PIP_NO_INDEX", "1"),
-            ("PIP_FIND_LINKS", wheels.path().to_str().unwrap()),
-            ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
-        ],
+        &offline_pip(wheels.path()),
     );
-    let report = json_of(&out);
+    let report = check_json(&out);
     let applied: Vec<&str> = report["applied"]
         .as_array()
         .unwrap()
@@ -1108,19 +1064,7 @@ fn a_package_without_a_version_is_installed_with_an_unknown_version() {
         "Metadata-Version: 2.1\nName: openmetadata-ingestion\n\nA description.\n",
     )
     .unwrap();
-    let out = run(
-        &[
-            "clients",
-            "--target",
-            "1.3.0",
-            "--python",
-            venv.python().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &[],
-    );
-    let report = json_of(&out);
+    let (out, report) = clients_json("1.3.0", &venv.python(), &[]);
     let i = only_interpreter(&report);
     assert!(i["ingestion"].is_object(), "installed: {i}");
     assert!(i["ingestion"]["version"].is_null(), "{i}");
@@ -1253,19 +1197,7 @@ fn the_catalogue_makes_python_3_11_fail_for_1_2_with_a_new_venv_recipe() {
     // python3 on the build machines is 3.11; OpenMetadata 1.2 supports 3.8–3.10.
     let venv = airflow_venv_1_1_5();
     let python = venv.python();
-    let out = run(
-        &[
-            "clients",
-            "--target",
-            "1.2.0",
-            "--python",
-            python.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &[],
-    );
-    let report = json_of(&out);
+    let (out, report) = clients_json("1.2.0", &python, &[]);
     assert_eq!(out.status.code(), Some(1), "{report}");
     let i = only_interpreter(&report);
     assert_eq!(
@@ -1290,19 +1222,7 @@ fn the_catalogue_makes_python_3_12_fail_for_1_1() {
     let venv = Venv::new(&python_of("3.12"));
     venv.dist("openmetadata-ingestion", "1.1.5.0", INGESTION_METADATA);
     venv.dist("PyMySQL", "1.1.0", "");
-    let out = run(
-        &[
-            "clients",
-            "--target",
-            "1.1.7",
-            "--python",
-            venv.python().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &[],
-    );
-    let report = json_of(&out);
+    let (out, report) = clients_json("1.1.7", &venv.python(), &[]);
     assert_eq!(out.status.code(), Some(1), "{report}");
     let python = &only_interpreter(&report)["assessment"]["verdicts"]["python"];
     assert_eq!(python["status"], "fail", "{python}");
