@@ -17,6 +17,7 @@ use crate::checks::Status;
 use crate::clients::pip::ShellCommand;
 use crate::clients::{self, Assessment, Broken, Fix, Interpreter, Inventory, Policy, Request};
 use crate::config::Env;
+use crate::secrets::ScrubEnv;
 use crate::version::Version;
 
 pub const LONG_ABOUT: &str = "\
@@ -311,7 +312,7 @@ async fn confirm(path: &std::path::Path, commands: &[ShellCommand]) -> bool {
 async fn run_streamed(command: &ShellCommand, format: Format) -> Option<i32> {
     let (program, args) = command.argv.split_first()?;
     let mut child = tokio::process::Command::new(program);
-    child.args(args).stdin(Stdio::null());
+    child.scrub_secrets(&[]).args(args).stdin(Stdio::null());
     if format == Format::Json {
         let stderr = std::io::stderr().as_fd().try_clone_to_owned().ok()?;
         child.stdout(Stdio::from(stderr));

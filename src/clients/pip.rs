@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::secrets::ScrubEnv;
 use crate::version::Version;
 
 /// A command as an argument vector; shown as a shell line.
@@ -128,6 +129,7 @@ pub async fn run_streamed(
         return Err(std::io::Error::other("empty command"));
     };
     let mut child = tokio::process::Command::new(program)
+        .scrub_secrets(&[])
         .args(args)
         // pip asks nothing and draws no progress bars without a terminal.
         .env("PIP_NO_INPUT", "1")

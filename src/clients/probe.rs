@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use tokio::process::Command;
 
 use crate::humanize;
+use crate::secrets::ScrubEnv;
 use crate::version::Version;
 
 const FACTS_SCRIPT: &str = "import sys, json; print(json.dumps({\
@@ -64,6 +65,7 @@ struct Ran {
 
 async fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Ran, ProbeError> {
     let child = Command::new(program)
+        .scrub_secrets(&[])
         .args(args)
         // Nothing in the current folder should shadow a module.
         .current_dir("/")

@@ -28,48 +28,7 @@ const LEARNED_MIN: usize = 4;
 /// How deep a folder of workflow YAMLs is searched, as the scanner does.
 const MAX_DEPTH: usize = 8;
 
-/// Does a key (or variable) name a secret? The last part of a dotted path is judged, without
-/// case, `_` or `-`: `database.password`, `DB_USER_PASSWORD`, `clientSecret`, `jwtToken`,
-/// `fernetKey`, `awsSecretAccessKey`, `awsAccessKeyId`, `credentials` do; `secretsManager`,
-/// `tokenExpiry`, `keyId` do not.
-pub fn is_secret_key(name: &str) -> bool {
-    let last = name.rsplit('.').next().unwrap_or(name);
-    let normal: String = last
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    const ENDINGS: [&str; 12] = [
-        "password",
-        "passwd",
-        "pwd",
-        "passphrase",
-        "secret",
-        "secrets",
-        "token",
-        "tokens",
-        "credential",
-        "credentials",
-        "key",
-        "apikey",
-    ];
-    // Wherever they stand in the name: `awsAccessKeyId`, `privateKeyId`, `dbPasswordFile`.
-    const PARTS: [&str; 6] = [
-        "password",
-        "passwd",
-        "accesskey",
-        "privatekey",
-        "secretkey",
-        "apikey",
-    ];
-    // The shell's working directories are not passwords.
-    if matches!(normal.as_str(), "pwd" | "oldpwd") {
-        return false;
-    }
-    !normal.is_empty()
-        && (ENDINGS.iter().any(|end| normal.ends_with(end))
-            || PARTS.iter().any(|part| normal.contains(part)))
-}
+pub use crate::secrets::is_secret_key;
 
 static JWT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*").expect("valid regex")
