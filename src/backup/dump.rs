@@ -29,6 +29,9 @@ pub const FOOTER_MARK: &str = "om-upgrade backup complete";
 /// File layout version, in the header.
 pub const SQL_FORMAT: &str = "om-upgrade-sql/1";
 
+/// The first line of a MySQL om-cli file.
+pub const MYSQL_OM_CLI_MODE: &str = "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO';";
+
 /// Tables the official CLI leaves out (the restored database keeps its own bookkeeping).
 pub const OM_CLI_SKIPPED: [&str; 3] = [
     "database_change_log",
@@ -145,8 +148,14 @@ pub struct DumpPlan<'a> {
 
 fn header_text(engine: Engine, header: &Header, format: FileFormat) -> String {
     if format == FileFormat::OmCli {
-        // `metadata restore` executes every line: no comments, no session settings.
-        return String::new();
+        // `metadata restore` executes every line: no comments. On MySQL one statement so that a
+        // 0 in an AUTO_INCREMENT column is kept, not renumbered, by a restore that runs the
+        // lines on one connection (om-upgrade restore, mysql); `metadata restore` opens a new
+        // connection per line and runs it harmlessly.
+        return match engine {
+            Engine::Mysql => format!("{MYSQL_OM_CLI_MODE}\n"),
+            Engine::Postgres => String::new(),
+        };
     }
     let mut text = format!(
         "-- {HEADER_MARK}: OpenMetadata metadata database\n\
@@ -308,7 +317,7 @@ async fn dump_mysql(
                 {
                     None => tuple.extend_from_slice(b"NULL"),
                     Some(value) => match kind {
-                        ValueKind::Number => tuple.extend_from_slice(value),
+                        ValueKind::Number => sql::mysql_number(&mut tuple, value),
                         ValueKind::Text => sql::mysql_string(&mut tuple, value),
                         ValueKind::Binary => sql::mysql_hex(&mut tuple, value),
                     },
@@ -415,6 +424,8 @@ struct PgJob {
     pages: Option<(u64, Option<u64>)>,
     /// Bytes this job is expected to read (for ordering).
     weight: u64,
+    /// An INSERT must override a `GENERATED ALWAYS AS IDENTITY` column.
+    overriding: bool,
 }
 
 impl PgJob {
@@ -453,6 +464,7 @@ fn pg_jobs(index: usize, table: &TableSchema, range_pages: u64) -> Vec<PgJob> {
         rows_estimate: table.rows_estimate,
         pages,
         weight,
+        overriding: table.has_always_identity(),
     };
     let range_pages = range_pages.max(1);
     if table.pages <= range_pages {
@@ -708,7 +720,16 @@ async fn read_pg_tables(
             reporter.table_started(job.index, &job.name, job.rows_estimate);
         }
         let copy_head = format!("COPY {} ({}) FROM stdin;\n", job.quoted, job.columns);
-        let insert_head = format!("INSERT INTO {} ({}) VALUES ", job.quoted, job.columns);
+        let insert_head = format!(
+            "INSERT INTO {} ({}) {}VALUES ",
+            job.quoted,
+            job.columns,
+            if job.overriding {
+                "OVERRIDING SYSTEM VALUE "
+            } else {
+                ""
+            }
+        );
         let mut checksum = TableChecksum::default();
         let mut partial: Vec<u8> = Vec::new();
         let mut literal_row = Vec::with_capacity(4096);
@@ -819,9 +840,14 @@ fn pg_literal_tuple(out: &mut Vec<u8>, line: &[u8], kinds: &[ValueKind]) {
         }
         match sql::pg_copy_field(field) {
             None => out.extend_from_slice(b"NULL"),
-            // NaN and ±Infinity are numbers to Postgres, but only as quoted literals.
+            // NaN and ±Infinity are numbers to Postgres, but only as quoted literals; so is a
+            // float's -0 (the literal -0 is the integer 0, whose sign is lost).
             Some(value) => match kinds.get(i) {
-                Some(ValueKind::Number) if is_plain_number(&value) => out.extend_from_slice(&value),
+                Some(ValueKind::Number)
+                    if is_plain_number(&value) && !sql::is_negative_zero(&value) =>
+                {
+                    out.extend_from_slice(&value)
+                }
                 _ => sql::pg_string(out, &value),
             },
         }
@@ -841,13 +867,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn non_finite_numbers_are_quoted() {
+    fn non_finite_numbers_and_negative_zero_are_quoted() {
         let mut out = Vec::new();
-        let kinds = [ValueKind::Number; 4];
-        pg_literal_tuple(&mut out, b"NaN\t-Infinity\t-1.5e-07\t42\n", &kinds);
+        let kinds = [ValueKind::Number; 6];
+        pg_literal_tuple(&mut out, b"NaN\t-Infinity\t-1.5e-07\t42\t-0\t0\n", &kinds);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "('NaN','-Infinity',-1.5e-07,42)"
+            "('NaN','-Infinity',-1.5e-07,42,'-0',0)"
         );
     }
 

@@ -24,6 +24,9 @@ pub struct Column {
     /// Computed by the server from other columns: declared in the DDL, never dumped.
     pub generated: bool,
     pub kind: ValueKind,
+    /// Postgres `GENERATED ALWAYS AS IDENTITY`: an INSERT that gives its value must say
+    /// `OVERRIDING SYSTEM VALUE`.
+    pub always_identity: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +45,13 @@ pub struct TableSchema {
 }
 
 impl TableSchema {
+    /// Has a column whose given values need `OVERRIDING SYSTEM VALUE` (Postgres).
+    pub fn has_always_identity(&self) -> bool {
+        self.columns
+            .iter()
+            .any(|c| c.always_identity && !c.generated)
+    }
+
     /// Columns whose values the backup stores.
     pub fn dumped_columns(&self) -> Vec<String> {
         self.columns
@@ -116,6 +126,7 @@ pub async fn mysql(conn: &mut sqlx::MySqlConnection) -> Result<SchemaDump, sqlx:
                 // DEFAULT_GENERATED marks expression defaults, which are ordinary columns.
                 generated: extra.contains("GENERATED") && !extra.contains("DEFAULT_GENERATED"),
                 kind: mysql_kind(&data_type),
+                always_identity: false,
             });
     }
     let mut dump = SchemaDump::default();
@@ -296,6 +307,7 @@ pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx:
         }
         lines.push(line);
         cols.push(Column {
+            always_identity: !generated && get(6) == "a",
             name: col_name,
             generated,
             kind: match get(8).as_str() {

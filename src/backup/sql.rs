@@ -27,6 +27,29 @@ pub fn mysql_string(out: &mut Vec<u8>, value: &[u8]) {
     out.push(b'\'');
 }
 
+/// Is this number text a negative zero (`-0`, `-0.0`, `-0e-5`)? Written as the literal `-0`
+/// it would be read as the integer 0 and lose its sign.
+pub fn is_negative_zero(value: &[u8]) -> bool {
+    let Some(rest) = value.strip_prefix(b"-") else {
+        return false;
+    };
+    let mantissa = rest
+        .split(|b| *b == b'e' || *b == b'E')
+        .next()
+        .unwrap_or_default();
+    mantissa.contains(&b'0') && mantissa.iter().all(|b| *b == b'0' || *b == b'.')
+}
+
+/// A MySQL number as the server sent it; a negative zero as the double `-0e0`, which keeps
+/// its sign where the column can hold one.
+pub fn mysql_number(out: &mut Vec<u8>, value: &[u8]) {
+    if is_negative_zero(value) {
+        out.extend_from_slice(b"-0e0");
+    } else {
+        out.extend_from_slice(value);
+    }
+}
+
 /// A binary value as a MySQL hex literal (`X''` for empty).
 pub fn mysql_hex(out: &mut Vec<u8>, value: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -161,6 +184,20 @@ mod tests {
         assert_eq!(pg("a\\b"), "E'a\\\\b'");
         assert_eq!(pg("l1\nl2"), "E'l1\\nl2'");
         assert_eq!(pg("it's\n"), "E'it''s\\n'");
+    }
+
+    #[test]
+    fn negative_zero_is_recognised() {
+        for zero in ["-0", "-0.0", "-0e0", "-0E-5", "-.0"] {
+            assert!(is_negative_zero(zero.as_bytes()), "{zero}");
+        }
+        for other in ["0", "-1", "-0.5", "-10", "-", "-e5", "-0x1"] {
+            assert!(!is_negative_zero(other.as_bytes()), "{other}");
+        }
+        let mut out = Vec::new();
+        mysql_number(&mut out, b"-0");
+        mysql_number(&mut out, b",-2.5");
+        assert_eq!(out, b"-0e0,-2.5");
     }
 
     #[test]
