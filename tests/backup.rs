@@ -707,8 +707,9 @@ async fn pg_dump_backups_restore_through_psql() {
     );
 }
 
-/// A stand-in for `python -m metadata backup` that records its argv and environment.
-fn fake_metadata_python(dir: &Path) -> PathBuf {
+/// A stand-in for `python -m metadata backup` that records its argv and environment and
+/// "writes" the backup `file`.
+fn fake_metadata_python(dir: &Path, file: &Path) -> PathBuf {
     let script = dir.join("python");
     executable(
         &script,
@@ -719,9 +720,10 @@ fn fake_metadata_python(dir: &Path) -> PathBuf {
              for a in \"$@\"; do case \"$a\" in read_default_file=*) cat \"${{a#read_default_file=}}\" >> {log};; esac; done\n\
              [ -n \"$PGPASSFILE\" ] && cat \"$PGPASSFILE\" >> {log}\n\
              while [ $# -gt 0 ]; do [ \"$1\" = --output ] && out=$2; shift; done\n\
-             printf 'TRUNCATE TABLE x;\\nINSERT INTO x VALUES (1);\\n' > \"$out/openmetadata_202601010101_backup.sql\"\n\
+             cp {file} \"$out/openmetadata_202601010101_backup.sql\"\n\
              echo \"Backup stored locally under $out/openmetadata_202601010101_backup.sql\" >&2\n",
-            log = dir.join("calls.log").display()
+            log = dir.join("calls.log").display(),
+            file = file.display()
         ),
     );
     script
@@ -745,7 +747,15 @@ async fn metadata_cli_gets_the_password_from_a_file_not_argv() {
         };
         let user = mysql_user.as_ref().map_or("postgres", |u| u.name.as_str());
         let bin = tempfile::tempdir().unwrap();
-        let python = fake_metadata_python(bin.path());
+        // What the official CLI would write: every table (a file without them is refused).
+        let mut om_cli = request(&source, bin.path());
+        om_cli.format = FileFormat::OmCli;
+        om_cli.name = Some("om-cli.sql".into());
+        let file = take::take(&om_cli, None, CancellationToken::new())
+            .await
+            .unwrap()
+            .path;
+        let python = fake_metadata_python(bin.path(), &file);
         let dir = tempfile::tempdir().unwrap();
         let engine_flag = engine.to_string();
         let out = run(

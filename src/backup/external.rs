@@ -11,14 +11,18 @@ use chrono::Utc;
 use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
+use super::compression::Compression;
+use super::coverage::{self, Counts};
+use super::dump::OM_CLI_SKIPPED;
 use super::manifest::{self, FileFormat, Manifest, Method};
-use super::output::{self, ExternalFile, WrittenFile};
+use super::output::{self, ExternalFile};
 use super::progress::Reporter;
 use super::take::{
-    Backup, BackupError, BackupRequest, default_name, describe_source, file_info, with_manifest,
+    Backup, BackupError, BackupRequest, default_name, describe_source, file_info, publish,
 };
 use crate::config::DbSettings;
 use crate::db::{Db, Engine};
+use crate::secrets::ScrubEnv;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExternalError {
@@ -38,8 +42,43 @@ pub enum ExternalError {
     Io(String),
     #[error("{0}")]
     Unsupported(String),
+    #[error(
+        "{tool} wrote a file that does not hold the whole database, so it was not kept: {}",
+        incomplete_text(coverage)
+    )]
+    Incomplete {
+        tool: String,
+        coverage: coverage::Coverage,
+    },
     #[error("cancelled")]
     Cancelled,
+}
+
+fn incomplete_text(coverage: &coverage::Coverage) -> String {
+    let mut parts = Vec::new();
+    if !coverage.missing.is_empty() {
+        parts.push(format!(
+            "{} of the database's {} tables are missing ({})",
+            coverage.missing.len(),
+            coverage.expected,
+            coverage::list(&coverage.missing, 8)
+        ));
+    }
+    if !coverage.miscounted.is_empty() {
+        let shown: Vec<String> = coverage
+            .miscounted
+            .iter()
+            .map(|(table, file, live)| {
+                format!("{table}: {file} in the file, {live} in the database")
+            })
+            .collect();
+        parts.push(format!(
+            "{} tables have other row counts than the database ({})",
+            coverage.miscounted.len(),
+            coverage::list(&shown, 5)
+        ));
+    }
+    parts.join("; ")
 }
 
 impl ExternalError {
@@ -48,6 +87,12 @@ impl ExternalError {
             ExternalError::Missing { hint, .. } => hint.clone(),
             ExternalError::Failed { .. } => {
                 "Read the tool's message above; the built-in method (--method builtin) needs no external tool.".into()
+            }
+            ExternalError::Incomplete { .. } => {
+                "Use the built-in method (--method builtin), which reads every table in one snapshot and \
+                 checks what it wrote; or run the official CLI again with the OpenMetadata server stopped \
+                 and read its log for tables it could not read."
+                    .into()
             }
             _ => "Try the built-in method (--method builtin).".into(),
         }
@@ -249,32 +294,36 @@ pub fn parse_backup_path(output: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// Takes a backup with pg_dump/mysqldump or the official CLI, then writes our manifest for it.
+/// Takes a backup with pg_dump/mysqldump or the official CLI, checks that the file holds every
+/// live table (and, for the official CLI, the rows of every table that did not change while it
+/// ran), then writes our manifest for it. Nothing has its final name before that.
 pub(super) async fn take(
     request: &BackupRequest,
     cancel: CancellationToken,
 ) -> Result<Backup, BackupError> {
-    if request.compression != super::output::Compression::None {
-        return Err(BackupError::Invalid(
-            "--compress works with --method builtin only; compress the file afterwards if you need to".into(),
-        ));
-    }
     let settings = &request.settings;
     let db = Db::connect(settings).await?;
     let source = describe_source(&db, settings).await;
+    let before = match &source {
+        Ok(_) => coverage::count_rows(&db).await.map_err(BackupError::from),
+        Err(_) => Ok(Counts::new()),
+    };
     db.close().await;
     let source = source?;
+    let before = before?;
     let started_at = Utc::now();
     let name = request
         .name
         .clone()
         .unwrap_or_else(|| default_name(&request.output_dir, FileFormat::Sql, request.compression));
-    let file =
-        ExternalFile::create(&request.output_dir, &name).map_err(|e| BackupError::Output {
+    let mut file =
+        ExternalFile::create(&request.output_dir, &name).map_err(|source| BackupError::Output {
             path: request.output_dir.join(&name),
-            source: e,
+            source,
+            left: output::Left::default(),
         })?;
-    let (format, consistency) = match request.method {
+    let target = file.target().to_path_buf();
+    let (format, consistency, tool) = match request.method {
         Method::Native => {
             native_dump(settings, file.partial_path(), &cancel).await?;
             (
@@ -283,31 +332,61 @@ pub(super) async fn take(
                     Engine::Postgres => "pg_dump: one snapshot",
                     Engine::Mysql => "mysqldump --single-transaction: one snapshot (InnoDB tables)",
                 },
+                "pg_dump/mysqldump",
             )
         }
         _ => {
-            metadata_cli(request, file.partial_path(), &cancel).await?;
+            metadata_cli(request, &mut file, &cancel).await?;
             (
                 FileFormat::OmCli,
                 "none: `metadata backup` reads each table separately, without a snapshot",
+                "`python -m metadata backup`",
             )
         }
     };
-    let written: WrittenFile = file.commit().map_err(|e| BackupError::Output {
-        path: request.output_dir.join(&name),
-        source: e,
+    let written = file.finish().map_err(|failure| BackupError::Output {
+        path: target.clone(),
+        source: failure.source,
+        left: failure.left,
     })?;
-    let reader = super::open_reader(&written.path).map_err(|e| BackupError::Output {
-        path: written.path.clone(),
-        source: e,
-    })?;
-    let scanned =
-        super::scan::scan(reader, settings.engine.value, &Reporter::new(None)).map_err(|e| {
-            BackupError::Invalid(format!(
-                "the file {} does not parse: {e}",
-                written.path.display()
-            ))
-        })?;
+    let scanned = super::open_reader(written.partial_path())
+        .map_err(|e| e.to_string())
+        .and_then(|reader| {
+            super::scan::scan(reader, settings.engine.value, &Reporter::new(None))
+                .map_err(|e| e.to_string())
+        })
+        .map_err(|e| BackupError::Invalid(format!("the file {tool} wrote does not parse: {e}")))?;
+    let db = Db::connect(settings).await?;
+    let after = coverage::count_rows(&db).await;
+    db.close().await;
+    let after = after?;
+    let (left_out, compare_rows): (&[&str], bool) = match request.method {
+        Method::Native => (&[], false),
+        _ => (&OM_CLI_SKIPPED, true),
+    };
+    let coverage = coverage::compare(&scanned.tables, &before, &after, left_out, compare_rows);
+    if !coverage.is_complete() {
+        return Err(ExternalError::Incomplete {
+            tool: tool.to_string(),
+            coverage,
+        }
+        .into());
+    }
+    let mut notes = vec![format!(
+        "made by {tool}; row counts and checksums were read from the file; it holds every table of \
+         the database{}",
+        if compare_rows {
+            " with the row count the database had"
+        } else {
+            ""
+        }
+    )];
+    if !coverage.changed.is_empty() {
+        notes.push(format!(
+            "tables written to while {tool} ran, whose row counts could not be checked: {}",
+            coverage::list(&coverage.changed, 10)
+        ));
+    }
     let manifest = Manifest {
         manifest_version: manifest::MANIFEST_VERSION,
         tool: "om-upgrade".into(),
@@ -319,18 +398,12 @@ pub(super) async fn take(
         finished_at: Utc::now(),
         consistency: consistency.into(),
         tables: scanned.tables,
-        file: file_info(&written, request.compression),
+        file: file_info(&written, Compression::None),
         largest_statement_bytes: Some(scanned.largest_statement),
-        notes: vec![format!(
-            "made by {}; row counts and checksums were read from the file",
-            match request.method {
-                Method::Native => "pg_dump/mysqldump",
-                _ => "`python -m metadata backup`",
-            }
-        )],
+        notes,
         verification: None,
     };
-    with_manifest(written, manifest)
+    publish(written, manifest)
 }
 
 /// A database client program (pg_dump, psql, mysqldump, mysql) with the connection options
@@ -345,7 +418,7 @@ fn client(
         hint: install_hint(tool),
     })?;
     let mut command = tokio::process::Command::new(program);
-    command.env_remove("PGPASSWORD").env_remove("MYSQL_PWD");
+    command.scrub_secrets(&known_secrets(settings));
     let secret = match settings.engine.value {
         Engine::Postgres => {
             command
@@ -437,11 +510,17 @@ async fn native_dump(
     run_client(tool, command, cancel).await
 }
 
+/// What the child's environment must not contain even under an innocent name.
+fn known_secrets(settings: &DbSettings) -> Vec<&str> {
+    settings.password.iter().map(|p| p.value.expose()).collect()
+}
+
 async fn metadata_cli(
     request: &BackupRequest,
-    target: &Path,
+    file: &mut ExternalFile,
     cancel: &CancellationToken,
 ) -> Result<(), ExternalError> {
+    let target = file.partial_path().to_path_buf();
     let settings = &request.settings;
     let python = request
         .python
@@ -459,6 +538,7 @@ async fn metadata_cli(
     let work = output::WorkDir::create(target.parent().unwrap_or(Path::new(".")))
         .map_err(|e| ExternalError::Io(format!("cannot create a work folder: {e}")))?;
     let mut command = tokio::process::Command::new(&python);
+    command.scrub_secrets(&known_secrets(settings));
     command
         .args(["-m", "metadata", "backup", "-H"])
         .arg(&settings.host.value)
@@ -491,7 +571,7 @@ async fn metadata_cli(
             secret
         }
     };
-    command.env("COLUMNS", "1000").env_remove("PGPASSWORD");
+    command.env("COLUMNS", "1000");
     let run = run(command, &tool, cancel).await?;
     if !run.status.success() {
         if run.stderr.contains("No module named metadata") {
@@ -509,10 +589,11 @@ async fn metadata_cli(
     } else {
         work.path().join(produced)
     };
-    std::fs::rename(&produced, target).map_err(|e| {
+    file.adopt(&produced).map_err(|e| {
         ExternalError::Io(format!(
-            "cannot move {} into place: {e}",
-            produced.display()
+            "cannot move {} to {}: {e}",
+            produced.display(),
+            target.display()
         ))
     })
 }
@@ -523,10 +604,17 @@ pub(super) async fn load_native(
     settings: &DbSettings,
     cancel: &CancellationToken,
 ) -> Result<(), ExternalError> {
-    if super::output::Compression::of_path(path) != super::output::Compression::None {
-        return Err(ExternalError::Unsupported(
-            "decompress a native dump before restoring it".into(),
-        ));
+    let compression = Compression::of_path(path)
+        .map_err(|e| ExternalError::Io(format!("cannot read {}: {e}", path.display())))?;
+    if compression != Compression::None {
+        return Err(ExternalError::Unsupported(format!(
+            "{} is {}-compressed: decompress a native dump before restoring it",
+            path.display(),
+            match compression {
+                Compression::Zstd => "zstd",
+                _ => "gzip",
+            }
+        )));
     }
     let tool = match settings.engine.value {
         Engine::Postgres => "psql",

@@ -57,6 +57,7 @@ fn looks_like_backup(path: &Path) -> bool {
 }
 
 /// Backups in `dirs` (not recursive), newest first; folders that do not exist are skipped.
+/// Unfinished ones are left out (`leftovers::unfinished` lists them).
 pub fn find(dirs: &[PathBuf]) -> Vec<FoundBackup> {
     let mut found: Vec<FoundBackup> = Vec::new();
     for dir in dirs {
@@ -65,7 +66,10 @@ pub fn find(dirs: &[PathBuf]) -> Vec<FoundBackup> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if !path.is_file() || !looks_like_backup(&path) {
+            if !path.is_file()
+                || !looks_like_backup(&path)
+                || super::leftovers::unfinished_state(&path).is_some()
+            {
                 continue;
             }
             let Ok(backup) = at(&path) else { continue };

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::checksum::Digest;
-use super::output::Compression;
+use super::compression::Compression;
 use crate::db::Engine;
 
 pub const MANIFEST_SUFFIX: &str = ".manifest.json";
@@ -122,8 +122,17 @@ pub fn path_for(backup: &Path) -> PathBuf {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("no manifest next to the backup ({}): cannot check it against what was backed up", path.display())]
-    Missing { path: PathBuf },
+    #[error("no manifest next to the backup ({}): cannot check it against what was backed up{}", path.display(),
+        interrupted.as_ref().map(|p| format!(
+            "; {} is there: the backup was killed before its manifest was put in place, so it is \
+             not complete (the next `om-upgrade backup` into this folder checks and completes it)",
+            p.display()
+        )).unwrap_or_default())]
+    Missing {
+        path: PathBuf,
+        /// The manifest under its temporary name, left by a backup killed at its last step.
+        interrupted: Option<PathBuf>,
+    },
     #[error("cannot read the manifest {}: {source}", path.display())]
     Unreadable {
         path: PathBuf,
@@ -134,10 +143,27 @@ pub enum ManifestError {
     Invalid { path: PathBuf, message: String },
 }
 
+impl ManifestError {
+    /// The backup was killed before its manifest was put in place: incomplete, not foreign.
+    pub fn is_interrupted_backup(&self) -> bool {
+        matches!(
+            self,
+            ManifestError::Missing {
+                interrupted: Some(_),
+                ..
+            }
+        )
+    }
+}
+
 pub fn read(backup: &Path) -> Result<Manifest, ManifestError> {
     let path = path_for(backup);
     let text = std::fs::read(&path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => ManifestError::Missing { path: path.clone() },
+        std::io::ErrorKind::NotFound => ManifestError::Missing {
+            interrupted: Some(super::output::partial_of(&path))
+                .filter(|p| p.symlink_metadata().is_ok()),
+            path: path.clone(),
+        },
         _ => ManifestError::Unreadable {
             path: path.clone(),
             source,
@@ -149,10 +175,16 @@ pub fn read(backup: &Path) -> Result<Manifest, ManifestError> {
     })
 }
 
-pub fn write(backup: &Path, manifest: &Manifest) -> std::io::Result<PathBuf> {
-    let path = path_for(backup);
+/// The manifest as written to disk.
+pub fn to_json(manifest: &Manifest) -> std::io::Result<Vec<u8>> {
     let mut text = serde_json::to_vec_pretty(manifest).map_err(std::io::Error::other)?;
     text.push(b'\n');
-    super::output::write_atomic(&path, &text)?;
+    Ok(text)
+}
+
+/// Replaces the manifest of an existing backup (to record a verification).
+pub fn write(backup: &Path, manifest: &Manifest) -> std::io::Result<PathBuf> {
+    let path = path_for(backup);
+    super::output::write_atomic(&path, &to_json(manifest)?)?;
     Ok(path)
 }

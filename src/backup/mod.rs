@@ -2,11 +2,15 @@
 //! restore, find.
 
 pub mod checksum;
+pub mod compression;
+pub mod coverage;
 pub mod dump;
 pub mod external;
+pub mod leftovers;
 pub mod lexer;
 pub mod locate;
 pub mod manifest;
+pub mod naming;
 pub mod output;
 pub mod progress;
 pub mod rehearse;
@@ -15,30 +19,8 @@ pub mod scan;
 pub mod schema;
 pub mod space;
 pub mod sql;
+pub mod steps;
 pub mod take;
 pub mod verify;
 
-use std::io::{self, BufRead, BufReader};
-use std::path::Path;
-
-use output::Compression;
-
-/// Opens a backup file for reading, decompressing by its extension.
-pub fn open_reader(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
-    decoder(std::fs::File::open(path)?, Compression::of_path(path))
-}
-
-/// Reads `file` through the decompressor of `compression`.
-pub fn decoder(
-    file: std::fs::File,
-    compression: Compression,
-) -> io::Result<Box<dyn BufRead + Send>> {
-    Ok(match compression {
-        Compression::None => Box::new(BufReader::with_capacity(1 << 20, file)),
-        Compression::Zstd => Box::new(BufReader::with_capacity(1 << 20, zstd::Decoder::new(file)?)),
-        Compression::Gzip => Box::new(BufReader::with_capacity(
-            1 << 20,
-            flate2::read::MultiGzDecoder::new(file),
-        )),
-    })
-}
+pub use compression::open_reader;

@@ -1,46 +1,88 @@
-//! Writing a backup file safely: `NAME.partial` created exclusively with mode 0600 and locked
-//! while written, fsynced, then renamed to `NAME` without ever replacing an existing file. A
-//! backup that fails, is cancelled or is dropped removes its partial file; one left by a killed
-//! process is found (its lock is free) and removed by the next run.
+//! Putting a backup on disk safely. A backup is one unit of two files, `NAME` (the data) and
+//! `NAME.manifest.json`, and neither appears under its final name before both are complete:
+//!
+//! 1. the data is written to `NAME.partial` (created exclusively, mode 0600, locked while the
+//!    backup runs), flushed and fsynced;
+//! 2. the manifest is written to `NAME.manifest.json.partial` the same way;
+//! 3. `NAME.partial` is renamed to `NAME`, never replacing a file;
+//! 4. `NAME.manifest.json.partial` is renamed to `NAME.manifest.json`, never replacing a file,
+//!    and the folder is fsynced.
+//!
+//! A failure at any step removes what this backup wrote and reports what is still on disk. A
+//! process killed before step 3 leaves only `.partial` files, which the next backup into the
+//! folder removes; one killed between steps 3 and 4 leaves `NAME` beside its complete manifest
+//! under the temporary name, which the listing shows as unfinished and the next backup puts in
+//! place after checking the data's SHA-256 (see `leftovers`). The lock on the data file is held
+//! until step 4 is done, so a running backup is never taken for a killed one.
 
+use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
+
+pub use super::compression::Compression;
+use super::manifest;
+use super::steps::{self, Step};
 
 pub const PARTIAL_SUFFIX: &str = ".partial";
 
-/// Compression of the backup file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Compression {
-    /// Plain SQL that mysql/psql can load directly
-    #[default]
-    None,
-    /// zstd (fast; load with `zstd -dc FILE | psql`)
-    Zstd,
-    /// gzip (everywhere; load with `gunzip -c FILE | psql`)
-    Gzip,
+/// `NAME.partial` for `NAME`.
+pub fn partial_of(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(PARTIAL_SUFFIX);
+    path.with_file_name(name)
 }
 
-impl Compression {
-    pub fn extension(self) -> &'static str {
-        match self {
-            Compression::None => "",
-            Compression::Zstd => ".zst",
-            Compression::Gzip => ".gz",
-        }
+/// What a failed write left on disk, after removing what it could.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Left(pub Vec<PathBuf>);
+
+impl Left {
+    /// Those of `paths` that still exist (a dangling symlink counts).
+    pub fn of(paths: &[&Path]) -> Left {
+        Left(
+            paths
+                .iter()
+                .filter(|p| p.symlink_metadata().is_ok())
+                .map(|p| p.to_path_buf())
+                .collect(),
+        )
     }
 
-    /// From a file name's extension.
-    pub fn of_path(path: &Path) -> Compression {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("zst") => Compression::Zstd,
-            Some("gz") => Compression::Gzip,
-            _ => Compression::None,
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for Left {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return write!(f, "nothing was left on disk");
         }
+        let paths: Vec<String> = self.0.iter().map(|p| p.display().to_string()).collect();
+        write!(
+            f,
+            "left on disk, and not a usable backup: {} (remove it)",
+            paths.join(", ")
+        )
+    }
+}
+
+/// A write that failed, and what it left behind.
+#[derive(Debug)]
+pub struct WriteFailure {
+    pub source: io::Error,
+    pub left: Left,
+}
+
+impl WriteFailure {
+    fn new(source: io::Error, left: Left) -> WriteFailure {
+        WriteFailure { source, left }
     }
 }
 
@@ -98,47 +140,83 @@ impl Write for Encoder {
     }
 }
 
-/// The finished file.
+/// Where a backup was put: its data file and its manifest.
 #[derive(Debug, Clone)]
-pub struct WrittenFile {
+pub struct Published {
     pub path: PathBuf,
-    pub bytes: u64,
-    pub sha256: String,
+    pub manifest_path: PathBuf,
 }
 
-/// A backup file being written.
+/// A backup file being written by om-upgrade.
 pub struct BackupFile {
     partial: PathBuf,
     target: PathBuf,
     encoder: Option<Encoder>,
-    committed: bool,
+}
+
+fn already_exists(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::AlreadyExists, message)
 }
 
 /// Creates and locks `dir/name.partial` (mode 0600; `dir` is created 0700 if missing); returns
-/// the final path, the partial path and the file. Fails if `dir/name` already exists.
+/// the final path, the partial path and the file. Fails if `dir/name` or its manifest already
+/// exists (also as a symlink): a backup never replaces a file.
 fn open_partial(dir: &Path, name: &str) -> io::Result<(PathBuf, PathBuf, File)> {
     create_private_dir(dir)?;
     let target = dir.join(name);
-    if target.exists() {
+    if target.symlink_metadata().is_ok() {
+        return Err(already_exists(format!(
+            "{} already exists; a backup never replaces a file: choose another --name",
+            target.display()
+        )));
+    }
+    let manifest = manifest::path_for(&target);
+    if manifest.symlink_metadata().is_ok() {
+        return Err(already_exists(format!(
+            "{} already exists (a manifest without its backup?); a backup never replaces a file: \
+             choose another --name or remove it",
+            manifest.display()
+        )));
+    }
+    let manifest_partial = partial_of(&manifest);
+    if manifest_partial.symlink_metadata().is_ok() {
+        return Err(already_exists(format!(
+            "{} already exists and is not left by a backup this one can tidy: remove it or \
+             choose another --name",
+            manifest_partial.display()
+        )));
+    }
+    let partial = partial_of(&target);
+    let file = private_options().open(&partial).map_err(|e| {
+        if e.kind() != io::ErrorKind::AlreadyExists {
+            e
+        } else if File::open(&partial).is_ok_and(|f| f.try_lock().is_err()) {
+            already_exists(format!(
+                "{} is being written by another backup: wait for it, or choose another --name",
+                partial.display()
+            ))
+        } else {
+            already_exists(format!(
+                "{} already exists and is not a partial backup left by a killed run: remove it \
+                 or choose another --name",
+                partial.display()
+            ))
+        }
+    })?;
+    if file.try_lock().is_err() {
+        drop(file);
+        let _ = std::fs::remove_file(&partial);
         return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} already exists; choose another --name", target.display()),
+            io::ErrorKind::WouldBlock,
+            format!("{} was locked by another process", partial.display()),
         ));
     }
-    let partial = dir.join(format!("{name}{PARTIAL_SUFFIX}"));
-    let file = private_options().open(&partial)?;
-    file.try_lock().map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::WouldBlock,
-            format!("{} is being written by another backup", partial.display()),
-        )
-    })?;
     Ok((target, partial, file))
 }
 
 impl BackupFile {
     /// Creates `dir/name.partial` (mode 0600, exclusive, locked). `dir` is created (0700) if
-    /// missing. Fails if `dir/name` already exists.
+    /// missing. Fails if `dir/name` or its manifest already exists.
     pub fn create(dir: &Path, name: &str, compression: Compression) -> io::Result<BackupFile> {
         let (target, partial, file) = open_partial(dir, name)?;
         let hashing = Hashing {
@@ -148,7 +226,13 @@ impl BackupFile {
         };
         let encoder = match compression {
             Compression::None => Encoder::Plain(hashing),
-            Compression::Zstd => Encoder::Zstd(zstd::Encoder::new(hashing, 3)?),
+            Compression::Zstd => match zstd::Encoder::new(hashing, 3) {
+                Ok(encoder) => Encoder::Zstd(encoder),
+                Err(error) => {
+                    let _ = std::fs::remove_file(&partial);
+                    return Err(error);
+                }
+            },
             Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
                 hashing,
                 flate2::Compression::fast(),
@@ -158,7 +242,6 @@ impl BackupFile {
             partial,
             target,
             encoder: Some(encoder),
-            committed: false,
         })
     }
 
@@ -169,27 +252,42 @@ impl BackupFile {
         }
     }
 
-    /// Flushes, fsyncs, renames to the final name (never replacing a file) and fsyncs the folder.
-    pub fn commit(mut self) -> io::Result<WrittenFile> {
-        let encoder = self
-            .encoder
-            .take()
-            .ok_or_else(|| io::Error::other("backup file already finished"))?;
-        let mut hashing = encoder.finish()?;
-        hashing.flush()?;
-        let file = hashing
-            .inner
-            .into_inner()
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        file.sync_all()?;
-        rename_no_replace(&self.partial, &self.target)?;
-        self.committed = true;
-        sync_dir(&self.target)?;
-        Ok(WrittenFile {
-            path: self.target.clone(),
-            bytes: hashing.bytes,
-            sha256: hex(&hashing.sha.finalize()),
-        })
+    /// Ends the compression, flushes and fsyncs the partial file; it keeps its temporary name
+    /// until [`Finished::publish`].
+    pub fn finish(mut self) -> Result<Finished, WriteFailure> {
+        let Some(encoder) = self.encoder.take() else {
+            return Err(self.abandon(io::Error::other("backup file already finished")));
+        };
+        let finished = (|| {
+            let mut hashing = encoder.finish()?;
+            hashing.flush()?;
+            let file = hashing
+                .inner
+                .into_inner()
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            file.sync_all()?;
+            Ok::<_, io::Error>((file, hashing.bytes, hex(&hashing.sha.finalize())))
+        })();
+        match finished {
+            Ok((file, bytes, sha256)) => Ok(Finished {
+                partial: std::mem::take(&mut self.partial),
+                target: self.target.clone(),
+                file,
+                bytes,
+                sha256,
+                published: false,
+            }),
+            Err(source) => Err(self.abandon(source)),
+        }
+    }
+
+    /// Gives up: removes the partial file and says what is left.
+    pub fn abandon(mut self, source: io::Error) -> WriteFailure {
+        self.encoder = None;
+        let _ = std::fs::remove_file(&self.partial);
+        let left = Left::of(&[&self.partial]);
+        self.partial = PathBuf::new();
+        WriteFailure::new(source, left)
     }
 
     pub fn target(&self) -> &Path {
@@ -199,7 +297,7 @@ impl BackupFile {
 
 impl Drop for BackupFile {
     fn drop(&mut self) {
-        if !self.committed {
+        if !self.partial.as_os_str().is_empty() {
             self.encoder = None;
             let _ = std::fs::remove_file(&self.partial);
         }
@@ -207,12 +305,12 @@ impl Drop for BackupFile {
 }
 
 /// A backup file written by another program (pg_dump, mysqldump, `metadata backup`): the
-/// same partial-then-rename discipline, with the SHA-256 read back from disk.
+/// same discipline, with the SHA-256 read back from disk.
 pub struct ExternalFile {
     partial: PathBuf,
     target: PathBuf,
-    _lock: File,
-    committed: bool,
+    lock: File,
+    finished: bool,
 }
 
 impl ExternalFile {
@@ -221,8 +319,8 @@ impl ExternalFile {
         Ok(ExternalFile {
             partial,
             target,
-            _lock: lock,
-            committed: false,
+            lock,
+            finished: false,
         })
     }
 
@@ -231,31 +329,176 @@ impl ExternalFile {
         &self.partial
     }
 
-    pub fn commit(mut self) -> io::Result<WrittenFile> {
-        File::open(&self.partial)?.sync_all()?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&self.partial, std::fs::Permissions::from_mode(0o600))?;
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Moves a file the other program wrote elsewhere on the same file system into the
+    /// partial file's place, and locks it there.
+    pub fn adopt(&mut self, produced: &Path) -> io::Result<()> {
+        std::fs::rename(produced, &self.partial)?;
+        let file = OpenOptions::new().read(true).open(&self.partial)?;
+        file.try_lock().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!("{} is locked by another process", self.partial.display()),
+            )
+        })?;
+        self.lock = file;
+        Ok(())
+    }
+
+    /// Fsyncs the file, makes it private (0600) and hashes it; it keeps its temporary name
+    /// until [`Finished::publish`].
+    pub fn finish(mut self) -> Result<Finished, WriteFailure> {
+        let finished = (|| {
+            self.lock.sync_all()?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&self.partial, std::fs::Permissions::from_mode(0o600))?;
+            }
+            sha256_file(&self.partial)
+        })();
+        match finished {
+            Ok((sha256, bytes)) => {
+                self.finished = true;
+                let lock = self.lock.try_clone().map_err(|e| self.fail(e))?;
+                Ok(Finished {
+                    partial: self.partial.clone(),
+                    target: self.target.clone(),
+                    file: lock,
+                    bytes,
+                    sha256,
+                    published: false,
+                })
+            }
+            Err(source) => Err(self.fail(source)),
         }
-        let (sha256, bytes) = sha256_file(&self.partial)?;
-        rename_no_replace(&self.partial, &self.target)?;
-        self.committed = true;
-        sync_dir(&self.target)?;
-        Ok(WrittenFile {
-            path: self.target.clone(),
-            bytes,
-            sha256,
-        })
+    }
+
+    fn fail(&mut self, source: io::Error) -> WriteFailure {
+        self.finished = true;
+        let _ = std::fs::remove_file(&self.partial);
+        WriteFailure::new(source, Left::of(&[&self.partial]))
     }
 }
 
 impl Drop for ExternalFile {
     fn drop(&mut self) {
-        if !self.committed {
+        if !self.finished {
             let _ = std::fs::remove_file(&self.partial);
         }
     }
+}
+
+/// A complete, fsynced data file under its temporary name, still locked, waiting for its
+/// manifest. Dropped without being published, it is removed.
+pub struct Finished {
+    partial: PathBuf,
+    target: PathBuf,
+    /// Holds the lock until the backup is in place.
+    file: File,
+    pub bytes: u64,
+    pub sha256: String,
+    published: bool,
+}
+
+impl Finished {
+    /// The name the data file will have.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Where the data file is until it is published.
+    pub fn partial_path(&self) -> &Path {
+        &self.partial
+    }
+
+    /// Gives up: removes the partial file and says what is left.
+    pub fn discard(mut self, source: io::Error) -> WriteFailure {
+        self.published = true;
+        let _ = std::fs::remove_file(&self.partial);
+        WriteFailure::new(source, Left::of(&[&self.partial]))
+    }
+
+    /// Writes the manifest beside the data and gives both their final names (module docs).
+    pub fn publish(mut self, manifest: &[u8]) -> Result<Published, WriteFailure> {
+        let manifest_path = manifest::path_for(&self.target);
+        let manifest_partial = partial_of(&manifest_path);
+        steps::reached(Step::DataWritten, &self.target);
+        if let Err(source) = write_new(&manifest_partial, manifest) {
+            // Not ours to remove when it was there before (write_new removes what it created).
+            return Err(self.undo(source, None, false));
+        }
+        steps::reached(Step::ManifestWritten, &self.target);
+        if let Err(source) = rename_no_replace(&self.partial, &self.target) {
+            return Err(self.undo(source, Some(&manifest_partial), false));
+        }
+        steps::reached(Step::DataRenamed, &self.target);
+        if let Err(source) = rename_no_replace(&manifest_partial, &manifest_path) {
+            return Err(self.undo(source, Some(&manifest_partial), true));
+        }
+        self.published = true;
+        if let Err(source) = sync_dir(&self.target) {
+            return Err(WriteFailure::new(
+                source,
+                Left::of(&[&self.target, &manifest_path]),
+            ));
+        }
+        steps::reached(Step::Published, &self.target);
+        Ok(Published {
+            path: self.target.clone(),
+            manifest_path,
+        })
+    }
+
+    /// Removes this backup's files after a failed step: the partial files, and the data file
+    /// under its final name when it was already renamed (only if it is still the file this
+    /// backup wrote).
+    fn undo(
+        &mut self,
+        source: io::Error,
+        manifest_partial: Option<&Path>,
+        renamed: bool,
+    ) -> WriteFailure {
+        self.published = true;
+        let _ = std::fs::remove_file(&self.partial);
+        let mut ours = vec![self.partial.as_path()];
+        if let Some(manifest_partial) = manifest_partial {
+            let _ = std::fs::remove_file(manifest_partial);
+            ours.push(manifest_partial);
+        }
+        if renamed {
+            if same_file(&self.file, &self.target) {
+                let _ = std::fs::remove_file(&self.target);
+            }
+            ours.push(&self.target);
+        }
+        WriteFailure::new(source, Left::of(&ours))
+    }
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), path.symlink_metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, _path: &Path) -> bool {
+    false
 }
 
 fn private_options() -> OpenOptions {
@@ -267,6 +510,17 @@ fn private_options() -> OpenOptions {
         options.mode(0o600);
     }
     options
+}
+
+/// Writes a new file (never an existing one, never through a symlink), mode 0600, fsynced. A
+/// failure removes what it created.
+fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut file = private_options().open(path)?;
+    let result = file.write_all(contents).and_then(|()| file.sync_all());
+    if result.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    result
 }
 
 /// Creates a folder (and parents) readable only by its owner when it is new.
@@ -284,7 +538,7 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
-fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
+pub(super) fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
     rustix::fs::renameat_with(
         rustix::fs::CWD,
         from,
@@ -295,21 +549,17 @@ fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
     .map_err(|e| {
         let error = io::Error::from(e);
         if error.kind() == io::ErrorKind::AlreadyExists {
-            io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!(
-                    "{} appeared while the backup ran; the backup is kept as {}",
-                    to.display(),
-                    from.display()
-                ),
-            )
+            already_exists(format!(
+                "{} appeared while the backup ran; a backup never replaces a file",
+                to.display()
+            ))
         } else {
             error
         }
     })
 }
 
-fn sync_dir(file: &Path) -> io::Result<()> {
+pub(super) fn sync_dir(file: &Path) -> io::Result<()> {
     match file.parent() {
         Some(dir) => File::open(dir)?.sync_all(),
         None => Ok(()),
@@ -320,7 +570,8 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes a small file (a manifest) atomically: temp file 0600, fsync, rename over.
+/// Replaces a small file (a manifest recording a verification) atomically: temp file 0600,
+/// fsync, rename over.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -328,13 +579,8 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
         .and_then(|n| n.to_str())
         .unwrap_or("manifest");
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = private_options().open(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)?;
-        sync_dir(path)
-    })();
+    write_new(&temp, contents)?;
+    let result = std::fs::rename(&temp, path).and_then(|()| sync_dir(path));
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
@@ -359,7 +605,7 @@ pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
 }
 
 /// Name prefix of the folder where `metadata backup` writes before its file is moved into place.
-const WORK_DIR_PREFIX: &str = ".om-upgrade-metadata-cli-";
+pub(super) const WORK_DIR_PREFIX: &str = ".om-upgrade-metadata-cli-";
 
 /// A private (0700) work folder in the backup folder, locked while it exists and removed on drop.
 pub struct WorkDir {
@@ -387,111 +633,70 @@ impl WorkDir {
     }
 }
 
-/// Removes `*.partial` files in `dir` that no process is writing (left by a killed backup),
-/// and the work folders of killed `metadata backup` runs.
-/// The folder may be shared, so a file is only removed when it is a backup's: it holds SQL
-/// (after decompression), or nothing at all under a `.sql` name. Others are left alone.
-pub fn remove_stale_partials(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut removed = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(WORK_DIR_PREFIX)
-        {
-            let unlocked = File::open(&path).is_ok_and(|dir| dir.try_lock().is_ok());
-            if unlocked && std::fs::remove_dir_all(&path).is_ok() {
-                removed.push(path);
-            }
-            continue;
-        }
-        if !path.to_string_lossy().ends_with(PARTIAL_SUFFIX) {
-            continue;
-        }
-        let Ok(file) = OpenOptions::new().read(true).write(true).open(&path) else {
-            continue;
-        };
-        if file.try_lock().is_ok()
-            && is_backup_partial(&path, &file)
-            && std::fs::remove_file(&path).is_ok()
-        {
-            removed.push(path);
-        }
-    }
-    removed
-}
-
-/// Does this `NAME.partial` hold the start of a backup: ours, pg_dump's, mysqldump's or the
-/// statements of the om-cli format?
-fn is_backup_partial(partial: &Path, file: &File) -> bool {
-    use std::io::Read as _;
-    let name = partial.to_string_lossy();
-    let base = Path::new(name.trim_end_matches(PARTIAL_SUFFIX));
-    let Ok(reader) = file
-        .try_clone()
-        .and_then(|file| super::decoder(file, Compression::of_path(base)))
-    else {
-        return false;
-    };
-    let mut head = Vec::with_capacity(64);
-    let read = reader.take(64).read_to_end(&mut head);
-    if read.is_err() && head.is_empty() {
-        return false;
-    }
-    if head.is_empty() {
-        return base.to_string_lossy().contains(".sql");
-    }
-    let text = String::from_utf8_lossy(&head);
-    let text = text.trim_start();
-    ["--", "SET ", "CREATE ", "TRUNCATE ", "INSERT ", "/*!"]
-        .iter()
-        .any(|start| text.starts_with(start))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
     #[test]
-    fn commit_renames_and_hashes_what_is_on_disk() {
+    fn publish_puts_data_and_manifest_in_place_and_hashes_what_is_on_disk() {
         let dir = tempfile::tempdir().unwrap();
         let mut file = BackupFile::create(dir.path(), "b.sql", Compression::None).unwrap();
-        assert!(dir.path().join("b.sql.partial").exists());
-        assert!(!dir.path().join("b.sql").exists());
+        assert_eq!(names(dir.path()), ["b.sql.partial"]);
         file.write_all(b"hello\n").unwrap();
-        let written = file.commit().unwrap();
-        assert_eq!(std::fs::read(&written.path).unwrap(), b"hello\n");
-        assert_eq!(written.sha256, sha256_file(&written.path).unwrap().0);
-        assert!(!dir.path().join("b.sql.partial").exists());
+        let finished = file.finish().unwrap();
+        assert_eq!(
+            finished.sha256,
+            sha256_file(finished.partial_path()).unwrap().0
+        );
+        assert_eq!(finished.bytes, 6);
+        let published = finished.publish(b"{}\n").unwrap();
+        assert_eq!(names(dir.path()), ["b.sql", "b.sql.manifest.json"]);
+        assert_eq!(std::fs::read(&published.path).unwrap(), b"hello\n");
+        assert_eq!(std::fs::read(&published.manifest_path).unwrap(), b"{}\n");
         #[cfg(unix)]
-        {
+        for path in [&published.path, &published.manifest_path] {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&written.path)
-                .unwrap()
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
 
     #[test]
-    fn dropping_an_unfinished_file_removes_the_partial() {
+    fn dropping_an_unfinished_or_unpublished_file_removes_the_partial() {
         let dir = tempfile::tempdir().unwrap();
         let mut file = BackupFile::create(dir.path(), "b.sql", Compression::Zstd).unwrap();
         file.write_all(b"half").unwrap();
         drop(file);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert!(names(dir.path()).is_empty());
+        let mut file = BackupFile::create(dir.path(), "b.sql", Compression::None).unwrap();
+        file.write_all(b"whole").unwrap();
+        drop(file.finish().unwrap());
+        assert!(names(dir.path()).is_empty());
     }
 
     #[test]
-    fn never_replaces_an_existing_backup() {
+    fn never_replaces_an_existing_backup_manifest_or_symlink() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("b.sql"), b"precious").unwrap();
-        assert!(BackupFile::create(dir.path(), "b.sql", Compression::None).is_err());
+        std::fs::write(dir.path().join("m.sql.manifest.json"), b"precious").unwrap();
+        std::os::unix::fs::symlink("/nonexistent/elsewhere", dir.path().join("l.sql")).unwrap();
+        for name in ["b.sql", "m.sql", "l.sql"] {
+            let error = BackupFile::create(dir.path(), name, Compression::None)
+                .err()
+                .unwrap_or_else(|| panic!("{name} was accepted"));
+            assert_eq!(error.kind(), io::ErrorKind::AlreadyExists, "{name}");
+            assert!(error.to_string().contains("never replaces"), "{error}");
+        }
+        assert_eq!(names(dir.path()), ["b.sql", "l.sql", "m.sql.manifest.json"]);
         assert_eq!(
             std::fs::read(dir.path().join("b.sql")).unwrap(),
             b"precious"
@@ -499,72 +704,81 @@ mod tests {
     }
 
     #[test]
-    fn stale_partials_are_removed_but_not_live_ones() {
+    fn a_name_taken_while_the_backup_ran_is_not_replaced_and_nothing_of_ours_stays() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("old.sql.partial"), b"-- om-upgrade backup").unwrap();
-        let live = BackupFile::create(dir.path(), "live.sql", Compression::None).unwrap();
-        let removed = remove_stale_partials(dir.path());
-        assert_eq!(removed, vec![dir.path().join("old.sql.partial")]);
-        assert!(dir.path().join("live.sql.partial").exists());
-        drop(live);
+        let mut file = BackupFile::create(dir.path(), "b.sql", Compression::None).unwrap();
+        file.write_all(b"ours").unwrap();
+        let finished = file.finish().unwrap();
+        std::fs::write(dir.path().join("b.sql"), b"theirs").unwrap();
+        let failure = finished.publish(b"{}").err().unwrap();
+        assert_eq!(failure.source.kind(), io::ErrorKind::AlreadyExists);
+        assert!(failure.left.is_empty(), "{}", failure.left);
+        assert_eq!(names(dir.path()), ["b.sql"]);
+        assert_eq!(std::fs::read(dir.path().join("b.sql")).unwrap(), b"theirs");
     }
 
     #[test]
-    fn work_dirs_are_private_and_removed_only_when_left_behind() {
+    fn a_manifest_taken_between_the_renames_undoes_the_data_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("b.sql.manifest.json");
+        let _hook = steps::on_steps_in(dir.path(), move |step| {
+            if step == Step::DataRenamed {
+                std::fs::write(&manifest, b"theirs").unwrap();
+            }
+        });
+        let mut file = BackupFile::create(dir.path(), "b.sql", Compression::None).unwrap();
+        file.write_all(b"ours").unwrap();
+        let failure = file.finish().unwrap().publish(b"{}").err().unwrap();
+        assert!(failure.left.is_empty(), "{}", failure.left);
+        assert_eq!(names(dir.path()), ["b.sql.manifest.json"]);
+    }
+
+    #[test]
+    fn a_file_planted_under_the_manifests_temporary_name_is_neither_followed_nor_removed() {
+        let elsewhere = tempfile::tempdir().unwrap();
+        let victim = elsewhere.path().join("victim");
+        std::fs::write(&victim, b"theirs").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let planted = dir.path().join("b.sql.manifest.json.partial");
+        let mut file = BackupFile::create(dir.path(), "b.sql", Compression::None).unwrap();
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        file.write_all(b"ours").unwrap();
+        let failure = file.finish().unwrap().publish(b"{}").err().unwrap();
+        assert_eq!(failure.source.kind(), io::ErrorKind::AlreadyExists);
+        assert!(failure.left.is_empty(), "{}", failure.left);
+        assert_eq!(names(dir.path()), ["b.sql.manifest.json.partial"]);
+        assert_eq!(std::fs::read(&victim).unwrap(), b"theirs");
+        // Planted before the backup starts, it is refused before any work.
+        let error = BackupFile::create(dir.path(), "b.sql", Compression::None)
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("remove it"), "{error}");
+        assert_eq!(names(dir.path()), ["b.sql.manifest.json.partial"]);
+    }
+
+    #[test]
+    fn a_second_backup_of_the_same_name_is_told_the_first_is_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = BackupFile::create(dir.path(), "b.sql", Compression::None).unwrap();
+        let error = BackupFile::create(dir.path(), "b.sql", Compression::None)
+            .err()
+            .unwrap();
+        assert!(
+            error
+                .to_string()
+                .contains("is being written by another backup"),
+            "{error}"
+        );
+        assert_eq!(names(dir.path()), ["b.sql.partial"]);
+    }
+
+    #[test]
+    fn work_dirs_are_private() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let live = WorkDir::create(dir.path()).unwrap();
         let mode = std::fs::metadata(live.path()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700);
-        let left = dir.path().join(format!("{WORK_DIR_PREFIX}killed"));
-        std::fs::create_dir(&left).unwrap();
-        std::fs::write(left.join("openmetadata_202601010101_backup.sql"), b"x").unwrap();
-        assert_eq!(remove_stale_partials(dir.path()), vec![left.clone()]);
-        assert!(live.path().exists() && !left.exists());
-    }
-
-    #[test]
-    fn partials_that_are_not_backups_are_left_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let keep = [
-            ("video.mkv.partial", &b"\x1aE\xdf\xa3 matroska"[..]),
-            ("notes.partial", b"call the DBA before the upgrade"),
-            ("empty.mkv.partial", b""),
-        ];
-        for (name, bytes) in keep {
-            std::fs::write(dir.path().join(name), bytes).unwrap();
-        }
-        let ours = [
-            ("a.sql.partial", &b"-- om-upgrade backup: OpenMetadata"[..]),
-            ("b.sql.partial", b"TRUNCATE TABLE bot_entity;\n"),
-            ("c.sql.partial", b""),
-        ];
-        for (name, bytes) in ours {
-            std::fs::write(dir.path().join(name), bytes).unwrap();
-        }
-        let dump = b"-- PostgreSQL database dump\n".repeat(100);
-        let zst = zstd::encode_all(&dump[..], 3).unwrap();
-        std::fs::write(dir.path().join("d.sql.zst.partial"), zst).unwrap();
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(&dump).unwrap();
-        std::fs::write(dir.path().join("e.sql.gz.partial"), gz.finish().unwrap()).unwrap();
-
-        let mut removed = remove_stale_partials(dir.path());
-        removed.sort();
-        let expected: Vec<PathBuf> = [
-            "a.sql.partial",
-            "b.sql.partial",
-            "c.sql.partial",
-            "d.sql.zst.partial",
-            "e.sql.gz.partial",
-        ]
-        .iter()
-        .map(|n| dir.path().join(n))
-        .collect();
-        assert_eq!(removed, expected);
-        for (name, _) in keep {
-            assert!(dir.path().join(name).exists(), "{name} was removed");
-        }
     }
 
     #[test]
@@ -574,11 +788,11 @@ mod tests {
             let name = format!("b.sql{}", compression.extension());
             let mut file = BackupFile::create(dir.path(), &name, compression).unwrap();
             file.write_all(b"SELECT 1;\n").unwrap();
-            let written = file.commit().unwrap();
-            assert_eq!(Compression::of_path(&written.path), compression);
+            let published = file.finish().unwrap().publish(b"{}").unwrap();
+            assert_eq!(Compression::of_path(&published.path).unwrap(), compression);
             let mut text = String::new();
             io::Read::read_to_string(
-                &mut super::super::open_reader(&written.path).unwrap(),
+                &mut super::super::open_reader(&published.path).unwrap(),
                 &mut text,
             )
             .unwrap();

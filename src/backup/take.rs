@@ -10,8 +10,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::dump::{self, DumpError, DumpPlan, Header, Out, Tuning};
 use super::external;
+use super::leftovers;
 use super::manifest::{self, FileFormat, FileInfo, Manifest, Method, Source, TableEntry};
-use super::output::{self, BackupFile, Compression, WrittenFile};
+use super::naming::{self, RequestError};
+use super::output::{self, BackupFile, Compression, Finished, Left, WriteFailure};
 use super::progress::{ProgressEvent, Reporter};
 use crate::config::DbSettings;
 use crate::db::inspect::{self, Detection};
@@ -33,6 +35,32 @@ pub struct BackupRequest {
     pub tuning: Tuning,
 }
 
+impl BackupRequest {
+    /// The checks made before connecting: the folder, the name and the options together.
+    pub fn check(&self) -> Result<(), RequestError> {
+        naming::check_folder(&self.output_dir)?;
+        match (self.method, self.format) {
+            (Method::Builtin, FileFormat::Native) => return Err(RequestError::NativeFormat),
+            (Method::MetadataCli | Method::Native, _) if self.compression != Compression::None => {
+                return Err(RequestError::CompressNeedsBuiltin);
+            }
+            _ => {}
+        }
+        if let Some(name) = &self.name {
+            naming::check_name(name, &self.output_dir, self.method, self.compression)?;
+            let path = self.output_dir.join(name);
+            for taken in [path.clone(), manifest::path_for(&path)] {
+                if taken.symlink_metadata().is_ok() {
+                    return Err(RequestError::NameTaken {
+                        path: taken.display().to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A finished backup.
 #[derive(Debug, Clone)]
 pub struct Backup {
@@ -41,6 +69,8 @@ pub struct Backup {
     pub manifest: Manifest,
     /// Partial files of killed runs found and removed before starting.
     pub removed_partials: Vec<PathBuf>,
+    /// Backups killed at their last step whose manifest was put in place before starting.
+    pub completed_backups: Vec<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,11 +81,15 @@ pub enum BackupError {
     NotOpenMetadata { what: String, postgres: bool },
     #[error("{0}")]
     Dump(#[from] DumpError),
-    #[error("writing {}: {source}", path.display())]
+    #[error("{0}")]
+    Request(#[from] RequestError),
+    #[error("writing {}: {source}; {left}", path.display())]
     Output {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+        /// What the failed write left on disk after removing what it could.
+        left: Left,
     },
     #[error("{0}")]
     External(#[from] external::ExternalError),
@@ -66,46 +100,48 @@ pub enum BackupError {
 }
 
 impl BackupError {
+    /// A write failure with what it left on disk.
+    fn output(path: PathBuf, failure: WriteFailure) -> BackupError {
+        BackupError::Output {
+            path,
+            source: failure.source,
+            left: failure.left,
+        }
+    }
+
+    /// An error before anything was written.
+    fn before_writing(path: PathBuf, source: std::io::Error) -> BackupError {
+        BackupError::Output {
+            path,
+            source,
+            left: Left::default(),
+        }
+    }
+
     pub fn remediation(&self) -> Option<String> {
         match self {
             BackupError::Db(e) => Some(e.remediation()),
-            BackupError::Dump(DumpError::Db(e)) | BackupError::Dump(DumpError::Table { error: e, .. }) => {
-                Some(e.remediation())
-            }
+            BackupError::Dump(DumpError::Db(e))
+            | BackupError::Dump(DumpError::Table { error: e, .. }) => Some(e.remediation()),
             BackupError::Output { source, .. } if source.raw_os_error() == Some(28) => Some(
-                "The disk is full: free space or choose another folder with --output; the partial file was removed."
+                "The disk is full: free space, or choose a folder with more room with --output."
                     .into(),
             ),
-            BackupError::Output { .. } => Some("Check that the folder exists, is writable, and has room (--output DIR).".into()),
+            BackupError::Output { source, .. }
+                if source.kind() == std::io::ErrorKind::AlreadyExists =>
+            {
+                Some("Choose another --name, or move the existing file away first.".into())
+            }
+            BackupError::Output { .. } => Some(
+                "Check that the folder exists, is writable, and has room (--output DIR).".into(),
+            ),
             BackupError::External(e) => Some(e.remediation()),
             _ => None,
         }
     }
 }
 
-/// `openmetadata_YYYYmmddHHMM_backup.sql`, like the official CLI, made unique in `dir`.
-pub fn default_name(dir: &Path, format: FileFormat, compression: Compression) -> String {
-    let stamp = Utc::now().format("%Y%m%d%H%M");
-    let suffix = match format {
-        FileFormat::OmCli => "_om-cli",
-        _ => "",
-    };
-    let ext = compression.extension();
-    let taken = |name: &str| {
-        dir.join(name).exists()
-            || dir
-                .join(format!("{name}{}", output::PARTIAL_SUFFIX))
-                .exists()
-    };
-    let first = format!("openmetadata_{stamp}_backup{suffix}.sql{ext}");
-    if !taken(&first) {
-        return first;
-    }
-    (2..)
-        .map(|n| format!("openmetadata_{stamp}_backup{suffix}_{n}.sql{ext}"))
-        .find(|name| !taken(name))
-        .unwrap_or(first)
-}
+pub use naming::default_name;
 
 /// A command that copies a backup and its manifest to another host, to be adapted by the
 /// operator (user, host and folder are placeholders).
@@ -156,16 +192,16 @@ pub async fn take(
     events: Option<mpsc::UnboundedSender<ProgressEvent>>,
     cancel: CancellationToken,
 ) -> Result<Backup, BackupError> {
-    output::create_private_dir(&request.output_dir).map_err(|source| BackupError::Output {
-        path: request.output_dir.clone(),
-        source,
-    })?;
-    let removed_partials = output::remove_stale_partials(&request.output_dir);
+    request.check()?;
+    output::create_private_dir(&request.output_dir)
+        .map_err(|source| BackupError::before_writing(request.output_dir.clone(), source))?;
+    let tidied = leftovers::tidy(&request.output_dir);
     let mut backup = match request.method {
         Method::Builtin => builtin(request, events, cancel).await?,
         Method::MetadataCli | Method::Native => external::take(request, cancel).await?,
     };
-    backup.removed_partials = removed_partials;
+    backup.removed_partials = tidied.removed;
+    backup.completed_backups = tidied.completed;
     Ok(backup)
 }
 
@@ -174,11 +210,6 @@ async fn builtin(
     events: Option<mpsc::UnboundedSender<ProgressEvent>>,
     cancel: CancellationToken,
 ) -> Result<Backup, BackupError> {
-    if request.format == FileFormat::Native {
-        return Err(BackupError::Invalid(
-            "--format native goes with --method native".into(),
-        ));
-    }
     let db = Db::connect(&request.settings).await?;
     let result = builtin_on(&db, request, events, cancel).await;
     db.close().await;
@@ -197,13 +228,8 @@ async fn builtin_on(
         .name
         .clone()
         .unwrap_or_else(|| default_name(&request.output_dir, request.format, request.compression));
-    let file =
-        BackupFile::create(&request.output_dir, &name, request.compression).map_err(|source| {
-            BackupError::Output {
-                path: request.output_dir.join(&name),
-                source,
-            }
-        })?;
+    let file = BackupFile::create(&request.output_dir, &name, request.compression)
+        .map_err(|source| BackupError::before_writing(request.output_dir.join(&name), source))?;
     let target = file.target().to_path_buf();
     let (tx, writer, commit) = spawn_writer(file);
     let header = Header {
@@ -232,25 +258,29 @@ async fn builtin_on(
         }
         Err(error) => {
             drop(out);
-            let written = join_writer(writer).await;
+            let written = join_writer(writer, &target).await;
             return Err(match (error, written) {
-                (DumpError::Cancelled, _) => BackupError::Cancelled,
+                (DumpError::Cancelled, Err(failure)) if failure.left.is_empty() => {
+                    BackupError::Cancelled
+                }
+                (DumpError::Cancelled, Err(failure)) => BackupError::output(
+                    target,
+                    WriteFailure {
+                        source: std::io::Error::other("the backup was cancelled"),
+                        left: failure.left,
+                    },
+                ),
+                (DumpError::Cancelled, Ok(_)) => BackupError::Cancelled,
                 // The writer failed first (disk full): that is the real cause.
-                (DumpError::OutputClosed, Err(source)) => BackupError::Output {
-                    path: target,
-                    source,
-                },
+                (DumpError::OutputClosed, Err(failure)) => BackupError::output(target, failure),
                 (error, _) => BackupError::Dump(error),
             });
         }
     };
     drop(out);
-    let written = join_writer(writer)
+    let written = join_writer(writer, &target)
         .await
-        .map_err(|source| BackupError::Output {
-            path: target.clone(),
-            source,
-        })?;
+        .map_err(|failure| BackupError::output(target.clone(), failure))?;
     let mut notes = Vec::new();
     if !dumped.skipped_views.is_empty() {
         notes.push(format!(
@@ -265,6 +295,14 @@ async fn builtin_on(
              official CLI does."
                 .into(),
         );
+        if source.engine == crate::db::Engine::Mysql {
+            notes.push(
+                "`metadata restore` runs each line on a new connection, so the file's first line \
+                 (sql_mode NO_AUTO_VALUE_ON_ZERO) does not reach its INSERTs: there a row with 0 in \
+                 an AUTO_INCREMENT column is renumbered; om-upgrade restore and mysql keep it."
+                    .into(),
+            );
+        }
     }
     let manifest = Manifest {
         manifest_version: manifest::MANIFEST_VERSION,
@@ -282,31 +320,32 @@ async fn builtin_on(
         notes,
         verification: None,
     };
-    with_manifest(written, manifest)
+    publish(written, manifest)
 }
 
-/// Writes the manifest beside the finished file.
-pub(super) fn with_manifest(
-    written: WrittenFile,
-    manifest: Manifest,
-) -> Result<Backup, BackupError> {
-    let manifest_path =
-        manifest::write(&written.path, &manifest).map_err(|source| BackupError::Output {
-            path: manifest::path_for(&written.path),
-            source,
-        })?;
+/// Writes the manifest beside the finished data file and puts both in place.
+pub(super) fn publish(written: Finished, manifest: Manifest) -> Result<Backup, BackupError> {
+    let target = written.target().to_path_buf();
+    let text = match manifest::to_json(&manifest) {
+        Ok(text) => text,
+        Err(source) => return Err(BackupError::output(target, written.discard(source))),
+    };
+    let published = written
+        .publish(&text)
+        .map_err(|failure| BackupError::output(target, failure))?;
     Ok(Backup {
-        path: written.path,
-        manifest_path,
+        path: published.path,
+        manifest_path: published.manifest_path,
         manifest,
         removed_partials: Vec::new(),
+        completed_backups: Vec::new(),
     })
 }
 
-pub(super) fn file_info(written: &WrittenFile, compression: Compression) -> FileInfo {
+pub(super) fn file_info(written: &Finished, compression: Compression) -> FileInfo {
     FileInfo {
         name: written
-            .path
+            .target()
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
@@ -316,32 +355,39 @@ pub(super) fn file_info(written: &WrittenFile, compression: Compression) -> File
     }
 }
 
-type Writer = std::thread::JoinHandle<std::io::Result<WrittenFile>>;
+type Writer = std::thread::JoinHandle<Result<Finished, WriteFailure>>;
 
 /// Writes blocks on a thread of its own (file I/O, compression and SHA-256 off the async
-/// runtime); commits only when told to, otherwise drops the partial file.
+/// runtime); finishes the file only when told to, otherwise removes the partial file.
 fn spawn_writer(mut file: BackupFile) -> (mpsc::Sender<Vec<u8>>, Writer, Arc<AtomicBool>) {
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(8);
     let commit = Arc::new(AtomicBool::new(false));
     let commit_flag = commit.clone();
     let handle = std::thread::spawn(move || {
         while let Some(block) = rx.blocking_recv() {
-            file.write_all(&block)?;
+            if let Err(error) = file.write_all(&block) {
+                return Err(file.abandon(error));
+            }
         }
         if commit_flag.load(Ordering::SeqCst) {
-            file.commit()
+            file.finish()
         } else {
-            Err(std::io::Error::other("backup stopped before the end"))
+            Err(file.abandon(std::io::Error::other("backup stopped before the end")))
         }
     });
     (tx, handle, commit)
 }
 
-async fn join_writer(writer: Writer) -> std::io::Result<WrittenFile> {
+async fn join_writer(writer: Writer, target: &Path) -> Result<Finished, WriteFailure> {
+    let partial = output::partial_of(target);
+    let lost = |source: std::io::Error| WriteFailure {
+        source,
+        left: Left::of(&[&partial]),
+    };
     tokio::task::spawn_blocking(move || writer.join())
         .await
-        .map_err(std::io::Error::other)?
-        .map_err(|_| std::io::Error::other("the writer thread panicked"))?
+        .map_err(|e| lost(std::io::Error::other(e)))?
+        .map_err(|_| lost(std::io::Error::other("the writer thread panicked")))?
 }
 
 /// Row counts of a manifest's tables as a map, for comparisons.

@@ -156,7 +156,7 @@ pub fn verify(
         }
         Err(error @ ManifestError::Missing { .. }) => {
             // Files of `metadata backup` never have one; ours always do.
-            let ours = head.contains(super::dump::HEADER_MARK);
+            let ours = head.contains(super::dump::HEADER_MARK) || error.is_interrupted_backup();
             report.add(
                 if ours { Status::Fail } else { Status::Warn },
                 error.to_string(),

@@ -8,6 +8,7 @@ use chrono::Utc;
 
 use super::{Check, CheckId, Context, Outcome};
 use crate::backup::external::find_on_path;
+use crate::backup::leftovers::{self, Unfinished};
 use crate::backup::locate::{self, FoundBackup};
 use crate::backup::space;
 use crate::clients::pip::quote;
@@ -15,6 +16,7 @@ use crate::config::DbSettings;
 use crate::config::command_line::connection_flags;
 use crate::db::Engine;
 use crate::humanize;
+use crate::secrets::ScrubEnv;
 
 pub const DISK_SPACE: CheckId = CheckId::new("backup.disk_space");
 pub const RECENT: CheckId = CheckId::new("backup.recent");
@@ -100,6 +102,7 @@ fn recent(ctx: &Arc<Context>) -> Outcome {
     let found = locate::find(std::slice::from_ref(folder));
     let newest = locate::newest_of(&found, &s.host.value, s.port.value, &s.database.value);
     let take_one = take_one(s, folder);
+    let unfinished = leftovers::unfinished(std::slice::from_ref(folder));
     let Some(newest) = newest else {
         let mut outcome = Outcome::fail(format!(
             "no backup of {} found in {}",
@@ -113,9 +116,22 @@ fn recent(ctx: &Arc<Context>) -> Outcome {
                 "{others} backup(s) without a manifest there (official CLI?): they cannot be matched to this database"
             ));
         }
-        return outcome;
+        return with_unfinished(outcome, &unfinished);
     };
-    judge(newest, &take_one)
+    with_unfinished(judge(newest, &take_one), &unfinished)
+}
+
+/// Names the unfinished backups in the folder: none of them counts, and the operator may take
+/// one for the backup just made.
+fn with_unfinished(mut outcome: Outcome, unfinished: &[Unfinished]) -> Outcome {
+    for u in unfinished {
+        outcome = outcome.line(format!(
+            "unfinished, not counted: {} ({})",
+            u.path.display(),
+            u.state.explain()
+        ));
+    }
+    outcome
 }
 
 /// The advice to take a backup: a command that backs up this database (not the defaults) into
@@ -172,6 +188,7 @@ async fn version_of(program: &std::path::Path) -> Option<String> {
     let output = tokio::time::timeout(
         Duration::from_secs(5),
         tokio::process::Command::new(program)
+            .scrub_secrets(&[])
             .arg("--version")
             .kill_on_drop(true)
             .output(),

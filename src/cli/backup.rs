@@ -21,10 +21,14 @@ Back up the OpenMetadata metadata database before the upgrade.
 
 The built-in method reads every table inside one read-only REPEATABLE READ snapshot, streams the \
 rows straight to the file (memory stays small whatever the database size), and writes schema and \
-data as plain SQL that `om-upgrade restore`, psql or mysql can load. The file is written as \
-NAME.partial with mode 0600, fsynced, then renamed, so a cancelled or failed backup never leaves \
-a file under the final name. A manifest (NAME.manifest.json) records the tables, row counts, \
-content checksums and the file's SHA-256 for `om-upgrade verify`.
+data as plain SQL that `om-upgrade restore`, psql or mysql can load. A manifest \
+(NAME.manifest.json) records the tables, row counts, content checksums and the file's SHA-256 for \
+`om-upgrade verify`. Both are written under temporary names (NAME.partial, mode 0600), fsynced, \
+and only then renamed, data first, never replacing a file: a cancelled or failed backup leaves \
+nothing under a final name, and says what, if anything, it left on disk.
+
+--name is a file name in --output (no folder part); it must end in .zst with --compress zstd and \
+in .gz with --compress gzip (a mismatch is refused, not corrected).
 
 --test-restore then proves the backup: it restores it into a scratch database on the same server \
 (created and dropped again; needs the right to create databases) and compares every table with \
@@ -42,7 +46,7 @@ pub struct BackupArgs {
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output: Option<PathBuf>,
 
-    /// File name [default: openmetadata_YYYYmmddHHMM_backup.sql]
+    /// File name in --output, ending in .zst/.gz with --compress [default: openmetadata_YYYYmmddHHMM_backup.sql]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
@@ -85,6 +89,7 @@ struct JsonResult<'a> {
     tables: usize,
     rows: u64,
     removed_partials: &'a [PathBuf],
+    completed_backups: &'a [PathBuf],
     test_restore: Option<&'a RestoreCheck>,
 }
 
@@ -117,12 +122,6 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
     let resolved = config::resolve(&args.connection.to_inputs(), env)?;
     print_warnings(&resolved.warnings);
     let mut settings = resolved.settings;
-    connect::ensure_password(&mut settings)
-        .await
-        .map_err(|e| CliError::Failed {
-            message: format!("cannot connect: {e}"),
-            hint: Some(e.remediation()),
-        })?;
     if args.test_restore && (args.method != Method::Builtin || args.format != FileFormat::Sql) {
         return Err(CliError::Usage(
             "--test-restore needs the built-in method and the sql format (the default)".into(),
@@ -133,7 +132,7 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
         .clone()
         .unwrap_or_else(|| Paths::from_env(env).backups_dir());
     let output_dir = std::path::absolute(&output_dir).unwrap_or(output_dir);
-    let request = BackupRequest {
+    let mut request = BackupRequest {
         settings: settings.clone(),
         output_dir,
         name: args.name.clone(),
@@ -146,6 +145,17 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
             ..Tuning::default()
         },
     };
+    // Usage errors first: before a password prompt or a connection.
+    request
+        .check()
+        .map_err(|error| CliError::Usage(error.to_string()))?;
+    connect::ensure_password(&mut settings)
+        .await
+        .map_err(|e| CliError::Failed {
+            message: format!("cannot connect: {e}"),
+            hint: Some(e.remediation()),
+        })?;
+    request.settings = settings.clone();
     let cancel = CancellationToken::new();
     cancel_on_signals(cancel.clone());
     let (events, drawing) = progress::start("backup");
@@ -159,6 +169,13 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
         eprintln!(
             "note: removed {}, left by a backup that did not finish",
             removed.display()
+        );
+    }
+    for completed in &backup.completed_backups {
+        eprintln!(
+            "note: completed {}: a backup killed at its last step; its data matched its manifest's \
+             SHA-256, and the manifest was put in place",
+            completed.display()
         );
     }
     let check = if args.test_restore {
@@ -195,6 +212,7 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
             tables: backup.manifest.tables.len(),
             rows: backup.manifest.total_rows(),
             removed_partials: &backup.removed_partials,
+            completed_backups: &backup.completed_backups,
             test_restore: check.as_ref(),
         };
         outln!(

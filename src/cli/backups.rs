@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::CliError;
 use super::args::Format;
+use crate::backup::leftovers::{self, Unfinished, UnfinishedState};
 use crate::backup::locate::{self, FoundBackup};
 use crate::config::{Env, paths::Paths};
 use crate::humanize;
@@ -15,7 +16,8 @@ pub const LONG_ABOUT: &str = "\
 List the backups on this host, newest first: om-upgrade's (with a manifest) and the official \
 CLI's (openmetadata_YYYYmmddHHMM_backup.sql), in the default backup folder, the current folder \
 and the folders given. Shows size, OpenMetadata version and whether the backup was verified \
-(`om-upgrade verify`).";
+(`om-upgrade verify`). Unfinished backups (a partial file, or a file whose manifest was never \
+put in place because the backup was killed) are listed apart, as not usable.";
 
 #[derive(Debug, Args)]
 pub struct BackupsArgs {
@@ -35,6 +37,18 @@ struct JsonEntry<'a> {
     database: Option<&'a str>,
     verified: Option<bool>,
     method: Option<crate::backup::manifest::Method>,
+    /// `complete` (with a manifest), `no-manifest` (another tool's file), or how it is unfinished:
+    /// `being-written`, `partial`, `manifest-not-in-place`, `no-manifest-ours`.
+    state: &'static str,
+}
+
+fn state_name(state: UnfinishedState) -> &'static str {
+    match state {
+        UnfinishedState::BeingWritten => "being-written",
+        UnfinishedState::Partial => "partial",
+        UnfinishedState::ManifestNotInPlace => "manifest-not-in-place",
+        UnfinishedState::NoManifest => "no-manifest-ours",
+    }
 }
 
 pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
@@ -52,9 +66,10 @@ pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
     }
     dirs.extend(args.dirs.iter().cloned());
     let found = locate::find(&dirs);
+    let unfinished = leftovers::unfinished(&dirs);
     match args.format {
         Format::Json => {
-            let entries: Vec<JsonEntry> = found
+            let mut entries: Vec<JsonEntry> = found
                 .iter()
                 .map(|f| JsonEntry {
                     path: &f.path,
@@ -64,16 +79,51 @@ pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
                     database: f.manifest.as_ref().map(|m| m.source.database.as_str()),
                     verified: f.verified(),
                     method: f.manifest.as_ref().map(|m| m.method),
+                    state: if f.manifest.is_some() {
+                        "complete"
+                    } else {
+                        "no-manifest"
+                    },
                 })
                 .collect();
+            entries.extend(unfinished.iter().map(|u| JsonEntry {
+                path: &u.path,
+                bytes: u.bytes,
+                taken_at: u.modified.to_rfc3339(),
+                openmetadata_version: None,
+                database: None,
+                verified: None,
+                method: None,
+                state: state_name(u.state),
+            }));
             outln!(
                 "{}",
                 serde_json::to_string_pretty(&entries).unwrap_or_default()
             );
         }
-        Format::Text => print_text(&found, &dirs),
+        Format::Text => {
+            print_text(&found, &dirs);
+            print_unfinished(&unfinished);
+        }
     }
     Ok(0)
+}
+
+fn print_unfinished(unfinished: &[Unfinished]) {
+    if unfinished.is_empty() {
+        return;
+    }
+    outln!();
+    outln!("Unfinished, not usable as backups:");
+    for u in unfinished {
+        outln!(
+            "{:<17} {:>10}  {}",
+            u.modified.format("%Y-%m-%d %H:%M"),
+            humanize::bytes(u.bytes),
+            u.path.display()
+        );
+        outln!("{:<29}{}", "", u.state.explain());
+    }
 }
 
 fn print_text(found: &[FoundBackup], dirs: &[PathBuf]) {

@@ -132,7 +132,23 @@ const EXACT_COUNT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Every base table of the schema (MySQL: the database), with sizes and row counts.
 pub async fn tables(db: &Db) -> Result<Vec<TableInfo>, DbError> {
-    let mut tables = match db.engine() {
+    let mut tables = table_sizes(db).await?;
+    for table in tables
+        .iter_mut()
+        .filter(|t| t.data_bytes <= EXACT_COUNT_MAX_BYTES)
+    {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {}",
+            quote_ident(db.engine(), &table.name)
+        );
+        table.rows = RowCount::Exact(db.fetch_i64(&sql, &[]).await?);
+    }
+    Ok(tables)
+}
+
+/// The base tables with the server's size figures and row estimates, without counting rows.
+pub async fn table_sizes(db: &Db) -> Result<Vec<TableInfo>, DbError> {
+    let tables = match db.engine() {
         Engine::Mysql => {
             // MySQL 8 caches these statistics for a day unless told otherwise; MariaDB has no
             // such variable, so a failure here is expected there and harmless.
@@ -174,16 +190,6 @@ pub async fn tables(db: &Db) -> Result<Vec<TableInfo>, DbError> {
         }
     })
     .collect::<Vec<_>>();
-    for table in tables
-        .iter_mut()
-        .filter(|t| t.data_bytes <= EXACT_COUNT_MAX_BYTES)
-    {
-        let sql = format!(
-            "SELECT COUNT(*) FROM {}",
-            quote_ident(db.engine(), &table.name)
-        );
-        table.rows = RowCount::Exact(db.fetch_i64(&sql, &[]).await?);
-    }
     Ok(tables)
 }
 
@@ -349,7 +355,8 @@ pub fn schema_level(applied: &[String]) -> Option<Version> {
         .max()
 }
 
-async fn table_names(db: &Db) -> Result<Vec<String>, DbError> {
+/// The names of the base tables of the schema (MySQL: the database).
+pub async fn table_names(db: &Db) -> Result<Vec<String>, DbError> {
     let sql = match db.engine() {
         Engine::Mysql => {
             "SELECT TABLE_NAME FROM information_schema.TABLES \

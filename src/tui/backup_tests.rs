@@ -93,6 +93,7 @@ fn taken() -> Backup {
         manifest_path: format!("{FILE}.manifest.json").into(),
         manifest: manifest(None),
         removed_partials: Vec::new(),
+        completed_backups: Vec::new(),
     }
 }
 
@@ -624,6 +625,7 @@ fn snapshots_a_full_disk_and_a_folder_it_may_not_write() {
             result: Box::new(Err(BackupError::Output {
                 path: FILE.into(),
                 source: std::io::Error::from_raw_os_error(28),
+                left: Default::default(),
             })),
         },
     );
@@ -640,6 +642,7 @@ fn snapshots_a_full_disk_and_a_folder_it_may_not_write() {
             result: Box::new(Err(BackupError::Output {
                 path: "/root/backups".into(),
                 source: std::io::Error::from_raw_os_error(13),
+                left: Default::default(),
             })),
         },
     );
