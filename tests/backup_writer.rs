@@ -75,6 +75,24 @@ impl Tmpfs {
             path,
         }
     }
+
+    /// Writes a file that takes the free space down to about `leave` bytes.
+    fn fill_leaving(&self, leave: u64) {
+        let free = om_upgrade::backup::space::available_bytes(&self.path)
+            .unwrap()
+            .available;
+        let mut filler = std::fs::File::create(self.path.join("filler")).unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        let mut todo = free.saturating_sub(leave);
+        while todo > 0 {
+            let n = todo.min(chunk.len() as u64) as usize;
+            if std::io::Write::write_all(&mut filler, &chunk[..n]).is_err() {
+                break;
+            }
+            todo -= n as u64;
+        }
+        let _ = filler.sync_all();
+    }
 }
 
 impl Drop for Tmpfs {
@@ -498,6 +516,109 @@ async fn a_zstd_backup_must_be_named_so_and_every_reader_goes_by_the_bytes() {
             "{engine}"
         );
     }
+}
+
+/// `backup.disk_space` of `check --format json` for a database and a backup folder.
+fn disk_space_check(db: &TestDb, folder: &Path) -> serde_json::Value {
+    let check = check_json(&run(
+        &[
+            "check",
+            "--db-url",
+            &db.url,
+            "--backup-dir",
+            folder.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    ));
+    check_by_id(&check, "backup.disk_space").clone()
+}
+
+#[tokio::test]
+async fn room_for_a_backup_is_judged_by_what_backups_really_weigh() {
+    // Large JSON documents, which Postgres keeps compressed: the file is far bigger than the
+    // table data the server reports.
+    let (db, _) = TestDb::demo(Engine::Postgres, 1).await;
+    db.connect()
+        .await
+        .execute_script(
+            "CREATE TABLE omu_big (id integer PRIMARY KEY, doc jsonb); \
+             INSERT INTO omu_big SELECT 1, jsonb_build_object('items', \
+               (SELECT jsonb_agg(jsonb_build_object('k', i, 'v', 'élément \"' || i || '\" \\ ok')) \
+                FROM generate_series(1, 90000) i)); ANALYZE",
+        )
+        .await
+        .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let sized = take::take(
+        &request(&db, elsewhere.path(), "sized.sql"),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let file_bytes = sized.manifest.file.bytes;
+    let data_bytes = sized
+        .manifest
+        .source
+        .data_bytes
+        .expect("the table data size is recorded");
+    assert!(
+        file_bytes > data_bytes * 5 / 2,
+        "the case needs a file well above twice its table data: {file_bytes} vs {data_bytes}"
+    );
+
+    // No earlier backup here; room for twice the table data, not for the file.
+    let disk = Tmpfs::mount("32m");
+    disk.fill_leaving(data_bytes * 23 / 10);
+    let outcome = disk_space_check(&db, &disk.path);
+    assert_eq!(outcome["status"], "warn", "{outcome}");
+    let text = outcome.to_string();
+    assert!(
+        text.contains("no earlier backup of this database") && text.contains("5.4"),
+        "{text}"
+    );
+    let out = run(
+        &[
+            "backup",
+            "--db-url",
+            &db.url,
+            "-o",
+            disk.path.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "it did fit: {}", stdout(&out));
+    assert!(
+        stderr(&out).contains("No space left on device"),
+        "{}",
+        stderr(&out)
+    );
+    drop(disk);
+
+    // With a backup of this database in the folder, its real ratio decides.
+    let disk = Tmpfs::mount("32m");
+    take::take(
+        &request(&db, &disk.path, "earlier.sql"),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    disk.fill_leaving(file_bytes * 95 / 100);
+    let outcome = disk_space_check(&db, &disk.path);
+    assert_eq!(outcome["status"], "fail", "{outcome}");
+    assert!(
+        outcome
+            .to_string()
+            .contains("the file-to-data ratio of 1 earlier backup"),
+        "{outcome}"
+    );
+    std::fs::remove_file(disk.path.join("filler")).unwrap();
+    disk.fill_leaving(file_bytes * 3);
+    let outcome = disk_space_check(&db, &disk.path);
+    assert_eq!(outcome["status"], "pass", "{outcome}");
 }
 
 #[tokio::test]

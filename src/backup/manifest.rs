@@ -61,6 +61,11 @@ pub struct Source {
     pub schema: Option<String>,
     /// OpenMetadata schema version when the backup was taken.
     pub openmetadata_version: Option<String>,
+    /// Table data as the server measured it when the backup was taken (Postgres
+    /// `pg_table_size`, MySQL `DATA_LENGTH`): the next backup's size is estimated from the
+    /// ratio of the file to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

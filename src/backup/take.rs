@@ -174,7 +174,12 @@ pub(super) async fn describe_source(db: &Db, settings: &DbSettings) -> Result<So
             });
         }
     };
+    let data_bytes = inspect::table_sizes(db)
+        .await
+        .ok()
+        .map(|tables| tables.iter().map(|t| t.data_bytes).sum());
     Ok(Source {
+        data_bytes,
         engine: settings.engine.value,
         product: server.product.to_string(),
         server_version: server.version_text.clone(),

@@ -59,6 +59,7 @@ fn manifest(verification: Option<Verification>) -> Manifest {
             database: "openmetadata_db".into(),
             schema: Some("public".into()),
             openmetadata_version: Some("1.1.5".into()),
+            data_bytes: None,
         },
         started_at: at("2026-11-26T10:00:00Z"),
         finished_at: at("2026-11-26T10:00:03Z"),
