@@ -356,6 +356,25 @@ async fn a_backup_killed_at_any_step_leaves_nothing_final_or_an_unfinished_backu
         recent.to_string().contains("unfinished, not counted"),
         "{recent}"
     );
+    // Its name is not reused, and the refusal says what the file is.
+    let again = run(
+        &[
+            "backup",
+            "--db-url",
+            &db.url,
+            "-o",
+            dir.to_str().unwrap(),
+            "--name",
+            "killed.sql",
+        ],
+        &[],
+    );
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("killed before its manifest was put in place"),
+        "{}",
+        stderr(&again)
+    );
     // The next backup checks the data against the manifest and puts the manifest in place.
     let out = run(
         &["backup", "--db-url", &db.url, "-o", dir.to_str().unwrap()],

@@ -75,10 +75,15 @@ pub enum RequestError {
         advice: String,
     },
     #[error(
-        "{path} already exists; a backup never replaces a file: choose another --name or move \
-         the file away"
+        "{path} already exists{unfinished}; a backup never replaces a file: choose another \
+         --name or move the file away",
+        unfinished = unfinished.map(|u| format!(" ({})", u.explain())).unwrap_or_default()
     )]
-    NameTaken { path: String },
+    NameTaken {
+        path: String,
+        /// The file there is an unfinished backup.
+        unfinished: Option<super::leftovers::UnfinishedState>,
+    },
     #[error("--format native goes with --method native")]
     NativeFormat,
     #[error(

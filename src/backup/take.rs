@@ -52,6 +52,7 @@ impl BackupRequest {
             for taken in [path.clone(), manifest::path_for(&path)] {
                 if taken.symlink_metadata().is_ok() {
                     return Err(RequestError::NameTaken {
+                        unfinished: leftovers::unfinished_state(&taken),
                         path: taken.display().to_string(),
                     });
                 }
