@@ -2,6 +2,7 @@
 //! restore, find.
 
 pub mod checksum;
+pub mod completeness;
 pub mod dump;
 pub mod external;
 pub mod lexer;
