@@ -252,6 +252,18 @@ async fn restore_refuses_a_truncated_backup_without_manifest_and_touches_nothing
         );
         assert_eq!(out.status.code(), Some(1), "{engine}: {}", stderr(&out));
         assert_eq!(before, fingerprints(&source).await, "{engine}");
+        // A compressed copy cut short does not decompress to its end.
+        let zst = dir.path().join("cut.sql.zst");
+        let packed = zstd::encode_all(&std::fs::read(&made.path).unwrap()[..], 3).unwrap();
+        std::fs::write(&zst, &packed[..packed.len() / 2]).unwrap();
+        let out = restore_cli(&zst, &url, &[]);
+        assert_eq!(out.status.code(), Some(1), "{engine}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("cannot be decompressed to its end"),
+            "{engine}: {}",
+            stderr(&out)
+        );
+        assert!(!database_exists(engine, &name).await, "{engine}");
         // The whole file without its manifest is proven by its end marker.
         let whole = lone_copy(&made, "whole.sql", |_| {});
         let out = restore_cli(&whole, &url, &[]);
@@ -346,6 +358,30 @@ async fn foreign_files_load_only_when_their_end_marker_or_the_operator_says_so()
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // A dump that switches to its own database would write there, not into the target.
+        let named = dir.path().join("named.sql");
+        let switching = match engine {
+            Engine::Postgres => Command::new("pg_dump")
+                .args(["-h", "127.0.0.1", "-U", "postgres", "--create", "-f"])
+                .arg(&named)
+                .arg(&source.name)
+                .output(),
+            Engine::Mysql => Command::new("mysqldump")
+                .args(["-h", "127.0.0.1", "-u", "root", "--result-file"])
+                .arg(&named)
+                .args(["--databases", &source.name])
+                .output(),
+        };
+        assert!(switching.unwrap().status.success());
+        let (other, other_url, _other_guard) = fresh_name(engine);
+        let out = restore_cli(&named, &other_url, &[]);
+        assert_eq!(out.status.code(), Some(1), "{engine}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("names its database"),
+            "{engine}: {}",
+            stderr(&out)
+        );
+        assert!(!database_exists(engine, &other).await, "{engine}");
         let text = std::fs::read_to_string(&dump).unwrap();
         let marker = match engine {
             Engine::Postgres => "-- PostgreSQL database dump complete",
@@ -807,4 +843,95 @@ async fn verify_accepts_a_mysqldump_with_raw_binary_that_restore_loads() {
     };
     assert_eq!(fingerprints(&db).await, fingerprints(&restored).await);
     std::mem::forget(restored); // dropped by the guard
+}
+
+// ---- red team: a target the user may not create ----------------------------------------------
+
+/// A PostgreSQL role for one test, dropped with the guard.
+struct PgRole {
+    name: String,
+}
+
+impl Drop for PgRole {
+    fn drop(&mut self) {
+        drop(TestDb {
+            engine: Engine::Postgres,
+            url: String::new(),
+            name: format!("{}_db", self.name),
+        });
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    let admin = admin(Engine::Postgres).await;
+                    let _ = admin
+                        .execute_script(&format!("DROP ROLE IF EXISTS {name}"))
+                        .await;
+                    admin.close().await;
+                })
+        })
+        .join();
+    }
+}
+
+#[tokio::test]
+async fn a_restore_without_the_right_to_create_the_target_says_so_and_creates_nothing() {
+    let (source, _) = TestDb::demo(Engine::Mysql, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_of(&source, dir.path(), FileFormat::Sql).await;
+    // May read the source, nothing else.
+    let user = MysqlUser::create(&source, "ro", "ro-pw", "SELECT").await;
+    let (name, _, _guard) = fresh_name(Engine::Mysql);
+    let out = run(
+        &[
+            "restore",
+            made.path.to_str().unwrap(),
+            "--engine",
+            "mysql",
+            "-H",
+            "127.0.0.1",
+            "-u",
+            &user.name,
+            "-d",
+            &name,
+        ],
+        &[("DB_USER_PASSWORD", "ro-pw")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("may not create or fill database") && err.contains("GRANT ALL ON"),
+        "{err}"
+    );
+    assert!(!database_exists(Engine::Mysql, &name).await);
+    assert!(no_staging_left(Engine::Mysql).await);
+
+    // PostgreSQL: a role without CREATEDB.
+    let role = PgRole {
+        name: format!("omu_t_role_{}", std::process::id()),
+    };
+    let admin_pg = admin(Engine::Postgres).await;
+    admin_pg
+        .execute_script(&format!("CREATE ROLE {} LOGIN", role.name))
+        .await
+        .unwrap();
+    admin_pg.close().await;
+    let (pg_source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let pg_made = backup_of(&pg_source, dir.path(), FileFormat::Sql).await;
+    let target = format!("{}_db", role.name);
+    let url = format!(
+        "{}/{target}",
+        server_url(Engine::Postgres).replacen("postgres@", &format!("{}@", role.name), 1)
+    );
+    let out = restore_cli(&pg_made.path, &url, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("may not create or fill") && err.contains("CREATEDB"),
+        "{err}"
+    );
+    assert!(!database_exists(Engine::Postgres, &target).await);
 }

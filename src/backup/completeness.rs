@@ -38,6 +38,14 @@ pub enum NotProven {
         "{} is incomplete: it does not end with the line '-- {FOOTER_MARK}: …' that every om-upgrade backup ends with; the file was cut short (a truncated copy, a full disk, a killed backup)", path.display()
     )]
     Truncated { path: PathBuf },
+    #[error(
+        "{} cannot be decompressed to its end ({source}): the file was cut short or damaged", path.display()
+    )]
+    Undecodable {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     #[error("cannot prove that {} is complete: {why}", path.display())]
     Unproven { path: PathBuf, why: String },
     #[error("cannot read {}: {source}", path.display())]
@@ -56,7 +64,7 @@ impl NotProven {
                  pg_dump, mysqldump or `metadata backup` wrote it)."
                     .into(),
             ),
-            NotProven::Truncated { path } => Some(format!(
+            NotProven::Truncated { path } | NotProven::Undecodable { path, .. } => Some(format!(
                 "Restore another copy of the backup; `om-upgrade verify {}` shows what is missing.",
                 path.display()
             )),
@@ -158,10 +166,19 @@ pub fn prove(
         source,
     };
     let marked = match end_marker(kind) {
-        Some(marker) => Some((
-            marker,
-            ends_with_marker(&read_tail(path).map_err(unreadable)?, marker),
-        )),
+        Some(marker) => {
+            let tail = read_tail(path).map_err(|source| {
+                // The start decompressed (the kind was read from it): the rest is damaged.
+                match is_plain(path) {
+                    Ok(false) => NotProven::Undecodable {
+                        path: path.to_path_buf(),
+                        source,
+                    },
+                    _ => unreadable(source),
+                }
+            })?;
+            Some((marker, ends_with_marker(&tail, marker)))
+        }
         None => None,
     };
     match (kind, marked) {

@@ -98,7 +98,8 @@ pub async fn check_in_scratch(
     check(file, manifest, scratch, events, cancel)
         .await
         .map_err(|e| match e {
-            RestoreError::Db(DbError::PermissionDenied { detail }) => {
+            RestoreError::Db(DbError::PermissionDenied { detail })
+            | RestoreError::TargetDenied { detail, .. } => {
                 RestoreError::Db(DbError::ScratchDatabaseDenied {
                     user: scratch.user.value.clone(),
                     detail,

@@ -132,7 +132,7 @@ pub enum RestoreError {
     )]
     SchemaMismatch { file: String, target: String },
     #[error(
-        "this mysqldump file names its database (USE or CREATE DATABASE, from mysqldump --databases): loading it would write into that database, not into '{target}'"
+        "this dump names its database (USE, \\connect or CREATE DATABASE: mysqldump --databases, pg_dump --create): loading it would write into that database, not into '{target}'"
     )]
     NamesDatabase { target: String },
     #[error("{what} already holds {tables} tables{}; restore refuses to overwrite it without --force", om_version.as_ref().map(|v| format!(" (OpenMetadata {v})")).unwrap_or_default())]
@@ -151,6 +151,13 @@ pub enum RestoreError {
     TargetChanged { what: String },
     #[error("the file's largest statement is {}, above this server's max_allowed_packet of {}", humanize::bytes(*needed), humanize::bytes(*allowed))]
     PacketTooSmall { needed: u64, allowed: u64 },
+    #[error("user '{user}' may not create or fill {what}: {detail}")]
+    TargetDenied {
+        user: String,
+        engine: Engine,
+        what: String,
+        detail: String,
+    },
     #[error(
         "user '{user}' may not create the staging database a MySQL restore over existing tables loads into first: {detail}"
     )]
@@ -224,9 +231,19 @@ impl RestoreError {
                  database.",
                 crate::db::admin::WORK_PREFIX.replace('_', "\\_")
             )),
+            RestoreError::TargetDenied { user, engine, .. } => Some(format!(
+                "Restore as a user who may create and fill the target database, or let '{user}' \
+                 do it ({}).",
+                match engine {
+                    Engine::Postgres => format!(
+                        "ALTER ROLE \"{user}\" CREATEDB; or CREATE DATABASE … OWNER \"{user}\""
+                    ),
+                    Engine::Mysql => format!("GRANT ALL ON `DATABASE`.* TO '{user}'@'<this host>'"),
+                }
+            )),
             RestoreError::NamesDatabase { .. } => Some(
-                "Dump the one database without --databases (mysqldump DB > FILE), or load this \
-                 file with the mysql client yourself."
+                "Dump the one database without --databases / --create (mysqldump DB > FILE, \
+                 pg_dump -d DB -f FILE), or load this file with mysql/psql yourself."
                     .into(),
             ),
             RestoreError::CountMismatch { .. } | RestoreError::FooterMismatch { .. } => Some(
@@ -419,7 +436,7 @@ pub async fn accept(request: RestoreRequest) -> Result<Accepted, RestoreError> {
         });
     }
     let proof = completeness::prove(path, kind, manifest.is_some(), request.allow_incomplete)?;
-    if kind == FileKind::MysqlDump && names_a_database(&head_text) {
+    if matches!(kind, FileKind::MysqlDump | FileKind::PgDump) && names_a_database(&head_text) {
         return Err(RestoreError::NamesDatabase {
             target: settings.database.value.clone(),
         });
@@ -434,7 +451,9 @@ pub async fn accept(request: RestoreRequest) -> Result<Accepted, RestoreError> {
             target: settings.schema.value.clone(),
         });
     }
-    let target = inspect_target(settings).await?;
+    let target = inspect_target(settings)
+        .await
+        .map_err(|e| denied(settings, e))?;
     let what = describe_target(settings);
     let not_empty = || RestoreError::NotEmpty {
         what: what.clone(),
@@ -491,11 +510,35 @@ pub async fn restore(
     accept(request).await?.run(events, cancel).await
 }
 
-/// A mysqldump of `--databases`/`--all-databases` switches databases itself.
+/// A refusal by the server to let this user reach or create the target, said as such.
+fn denied(settings: &DbSettings, error: DbError) -> RestoreError {
+    match error {
+        DbError::PermissionDenied { detail } => RestoreError::TargetDenied {
+            user: settings.user.value.clone(),
+            engine: settings.engine.value,
+            what: describe_target(settings),
+            detail,
+        },
+        e => RestoreError::Db(e),
+    }
+}
+
+/// Creates the target database for the restore.
+async fn create_target(settings: &DbSettings) -> Result<(), RestoreError> {
+    crate::db::admin::create_database(settings)
+        .await
+        .map_err(|e| denied(settings, e))
+}
+
+/// A dump of `mysqldump --databases` or `pg_dump --create` switches databases itself.
 fn names_a_database(head: &str) -> bool {
     head.lines().any(|line| {
-        let upper = line.trim_start().to_ascii_uppercase();
-        upper.starts_with("USE ") || upper.starts_with("CREATE DATABASE")
+        let line = line.trim_start();
+        let upper = line.to_ascii_uppercase();
+        upper.starts_with("USE ")
+            || upper.starts_with("CREATE DATABASE")
+            || line.starts_with("\\connect ")
+            || line.starts_with("\\c ")
     })
 }
 

@@ -35,8 +35,9 @@ pub(super) async fn run(
     cancel: &CancellationToken,
 ) -> Result<Done, RestoreError> {
     let settings = &accepted.request.settings;
+    let others = other_stagings(settings).await;
     let staging = settings.with_database(&admin::staging_name());
-    match admin::create_database(&staging).await {
+    let mut done = match admin::create_database(&staging).await {
         Ok(()) => staged(accepted, &staging, reporter, cancel).await,
         Err(DbError::PermissionDenied { detail }) => {
             // An unfinished restore's leftovers are nothing to keep either.
@@ -54,7 +55,33 @@ pub(super) async fn run(
             in_place(accepted, reporter, cancel).await
         }
         Err(e) => Err(e.into()),
+    }?;
+    if !others.is_empty() {
+        done.notes.push(format!(
+            "staging databases of other restores, still running or killed, are on the server: {}; \
+             they hold no part of any target (a killed restore's may hold the tables it replaced): \
+             drop them when no restore runs",
+            others.join(", ")
+        ));
     }
+    Ok(done)
+}
+
+/// Staging databases that are there before this restore makes its own.
+async fn other_stagings(settings: &DbSettings) -> Vec<String> {
+    let Ok(server) = Db::connect_server(settings).await else {
+        return Vec::new();
+    };
+    let pattern = format!("{}%", admin::STAGING_PREFIX.replace('_', "\\_"));
+    let rows = server
+        .fetch_rows(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? ORDER BY 1",
+            &[&pattern],
+        )
+        .await
+        .unwrap_or_default();
+    server.close().await;
+    rows.iter().filter_map(|r| r.first()?.as_text()).collect()
 }
 
 async fn staged(
@@ -130,7 +157,7 @@ async fn switch(
     let settings = &accepted.request.settings;
     let created = !accepted.target.exists;
     if created {
-        admin::create_database(settings).await?;
+        super::create_target(settings).await?;
     }
     let result = async {
         let now = inspect_target(settings).await?;
@@ -220,7 +247,7 @@ async fn in_place(
     let settings = &accepted.request.settings;
     let created = !accepted.target.exists;
     if created {
-        admin::create_database(settings).await?;
+        super::create_target(settings).await?;
     }
     let db = Db::connect(settings).await?;
     let marker = quote_ident(Engine::Mysql, admin::UNFINISHED_RESTORE_TABLE);

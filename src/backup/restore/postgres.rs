@@ -26,7 +26,7 @@ pub(super) async fn run(
     let settings = &accepted.request.settings;
     let created = !accepted.target.exists;
     if created {
-        admin::create_database(settings).await?;
+        super::create_target(settings).await?;
     }
     let result = match accepted.kind {
         FileKind::PgDump => native(accepted, cancel).await,
