@@ -322,15 +322,6 @@ impl Accepted {
         &self.target
     }
 
-    /// The target's tables that the restore will replace.
-    pub fn replaces(&self) -> &[String] {
-        &self.replaces
-    }
-
-    pub fn kind(&self) -> FileKind {
-        self.kind
-    }
-
     pub fn proof(&self) -> Proof {
         self.proof
     }
