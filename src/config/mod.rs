@@ -279,14 +279,13 @@ impl fmt::Display for SettingsWarning {
 pub enum ConfigError {
     #[error("{} does not exist: give the server's openmetadata.yaml with --config (often conf/openmetadata.yaml in the server folder)", path.display())]
     ConfigFileMissing { path: PathBuf },
-    #[error("cannot read {}: {source}", path.display())]
-    ConfigFileUnreadable {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{} is not valid YAML ({error}); fix the file or give the settings with flags", path.display())]
+    #[error("{}: {error}; fix the file or give the settings with flags", path.display())]
     ConfigYaml { path: PathBuf, error: YamlError },
+    #[error("{}: {error}; fix the file or give the settings with flags", path.display())]
+    ConfigOvergrown {
+        path: PathBuf,
+        error: substitute::Overgrown,
+    },
     #[error("{} has no `database:` section: is it the OpenMetadata server's openmetadata.yaml?", path.display())]
     ConfigNoDatabase { path: PathBuf },
     #[error("{} line {line} uses ${{{variable}}}, which is not set and has no default: export {variable} or give the value with a flag", path.display())]
