@@ -12,7 +12,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::{Look, Screen, StepStatus};
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Status};
-use crate::config::{DbSettings, Secret, Source, Sourced};
+use crate::config::{self, DbSettings, Secret, Source, Sourced};
 use crate::db::Engine;
 use crate::tui::action::{Action as AppAction, CheckJob, Effect, RunId};
 use crate::tui::keymap::{Binding, keys};
@@ -316,15 +316,10 @@ impl Database {
         if self.engine == Engine::Postgres {
             required(Field::Schema)?;
         }
-        let port = match self.port.text.trim().parse::<u16>() {
-            Ok(port) if port > 0 => port,
-            _ => {
-                return Err(FormError {
-                    field: Field::Port,
-                    message: format!("'{}' is not a port number (1-65535)", self.port.text),
-                });
-            }
-        };
+        let port = config::parse_port(&self.port.text).map_err(|error| FormError {
+            field: Field::Port,
+            message: error.to_string(),
+        })?;
         let sourced =
             |input: &Input| Sourced::new(input.text.trim().to_string(), input.origin.source());
         Ok(DbSettings {
