@@ -375,7 +375,7 @@ impl Database {
             }
             Action::Edit => match self.input(self.field) {
                 None => return self.update(Action::ToggleEngine, target),
-                Some(input) => self.editing = Some(TextField::new(input.text.clone())),
+                Some(input) => self.editing = Some(editor(self.field, &input.text)),
             },
             Action::ToggleEngine => {
                 let old = self.engine;
@@ -402,7 +402,7 @@ impl Database {
                 self.field = self.field.next();
                 // Past the last field the engine comes round again: select it, do not switch it.
                 if let Some(input) = self.input(self.field) {
-                    self.editing = Some(TextField::new(input.text.clone()));
+                    self.editing = Some(editor(self.field, &input.text));
                 }
             }
             Action::Cancel => self.editing = None,
@@ -517,7 +517,7 @@ impl Database {
             // Ask, as psql would: the password field opens, with what to do next.
             self.focus = Focus::Form;
             self.field = Field::Password;
-            self.editing = Some(TextField::default());
+            self.editing = Some(TextField::hidden(""));
             self.form_error = Some(FormError {
                 field: Field::Password,
                 message: format!(
@@ -566,22 +566,18 @@ impl Database {
             }
             (_, Some(input)) => {
                 let width = match editing {
-                    Some(text) if field == Field::Password => {
-                        spans.extend(field_spans(&text.masked(), look));
-                        text.value().chars().count() + 1
-                    }
                     Some(text) => {
-                        spans.extend(field_spans(text, look));
-                        text.value().chars().count() + 1
+                        let shown = text.shown();
+                        spans.extend(field_spans(&shown, look));
+                        shown.value().chars().count() + 1
                     }
                     None if field == Field::Password && input.text.is_empty() => {
                         spans.push(Span::styled("(none)", theme.dim()));
                         6
                     }
                     None if field == Field::Password => {
-                        let dots = "•".repeat(input.text.chars().count());
-                        spans.push(Span::styled(dots, theme.text()));
-                        input.text.chars().count()
+                        spans.push(Span::styled(text_field::MASK, theme.text()));
+                        text_field::MASK.chars().count()
                     }
                     None if field == Field::Schema && self.engine == Engine::Mysql => {
                         spans.push(Span::styled(input.text.clone(), theme.dim()));
@@ -834,5 +830,13 @@ impl Screen for Database {
             (Some(test), Focus::Results) => self.render_results_focus(test, area, buf, look),
             _ => self.render_form_focus(area, buf, look),
         }
+    }
+}
+
+/// The editor of a field: the password's hides what is typed.
+fn editor(field: Field, text: &str) -> TextField {
+    match field {
+        Field::Password => TextField::hidden(text),
+        _ => TextField::new(text),
     }
 }
