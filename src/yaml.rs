@@ -29,13 +29,16 @@ pub struct Limits {
 }
 
 /// The limits every YAML input is read under: far above any OpenMetadata configuration,
-/// workflow, catalogue or deployment file (the largest known are tens of kilobytes), and low
-/// enough that a hostile file costs at most some tens of megabytes.
+/// workflow or catalogue file (tens of kilobytes) and the largest Helm values files known
+/// (a few hundred kilobytes), and low enough that a hostile file costs little memory: at most
+/// about 150 MB, for a 1 MiB `[a,a,a,…]`, because yaml-rust2 reads a whole flow collection
+/// ahead into tokens of ~100 bytes each before it yields its first event; other shapes stay
+/// under 50 MB. Size is the limit that bounds that look-ahead.
 pub const LIMITS: Limits = Limits {
-    max_bytes: 4 << 20,
+    max_bytes: 1 << 20,
     max_depth: 64,
     max_nodes: 250_000,
-    max_text: 16 << 20,
+    max_text: 8 << 20,
 };
 
 /// A YAML input that could not be read, and where in it, when known.
@@ -372,7 +375,7 @@ mod located {
                     },
                     info => ErrorKind::Syntax(info.to_string()),
                 };
-                YamlError::at(kind, e.marker().line(), e.marker().col())
+                error_at(kind, e.marker())
             })?;
             match event {
                 Event::StreamEnd => break,
@@ -388,7 +391,7 @@ mod located {
             let at = |kind| Node {
                 kind,
                 line: mark.line(),
-                column: mark.col(),
+                column: mark.col() + 1,
             };
             match event {
                 // Anchors belong to their document.
@@ -403,10 +406,9 @@ mod located {
                 }
                 Event::Alias(anchor) => {
                     let Some((_, weight)) = self.anchors.get(&anchor) else {
-                        return Err(YamlError::at(
+                        return Err(error_at(
                             ErrorKind::Syntax("an alias to an anchor of another document".into()),
-                            mark.line(),
-                            mark.col(),
+                            &mark,
                         ));
                     };
                     let weight = *weight;
@@ -444,17 +446,16 @@ mod located {
             } else {
                 return Ok(());
             };
-            Err(YamlError::at(kind, mark.line(), mark.col()))
+            Err(error_at(kind, mark))
         }
 
         fn open(&mut self, node: Node, anchor: usize, mark: &Marker) -> Result<(), YamlError> {
             if self.stack.len() >= self.limits.max_depth {
-                return Err(YamlError::at(
+                return Err(error_at(
                     ErrorKind::TooDeep {
                         limit: self.limits.max_depth,
                     },
-                    mark.line(),
-                    mark.col(),
+                    mark,
                 ));
             }
             let weight = Weight { nodes: 1, text: 0 };
@@ -500,6 +501,11 @@ mod located {
             }
             Ok(())
         }
+    }
+
+    /// yaml-rust2 counts lines from 1 and columns from 0; people count both from 1.
+    fn error_at(kind: ErrorKind, mark: &Marker) -> YamlError {
+        YamlError::at(kind, mark.line(), mark.col() + 1)
     }
 
     fn key_text(node: &Node) -> String {
@@ -712,8 +718,8 @@ i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
 
         let big = format!("a: {}\n", "x".repeat(LIMITS.max_bytes));
         let err = parse_located_documents(&big).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::TooLarge { limit: 4 << 20 });
-        assert!(err.to_string().contains("4.0 MiB"), "{err}");
+        assert_eq!(err.kind, ErrorKind::TooLarge { limit: 1 << 20 });
+        assert!(err.to_string().contains("1.0 MiB"), "{err}");
     }
 
     #[test]
