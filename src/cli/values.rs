@@ -204,10 +204,10 @@ mod tests {
         assert_eq!(server_config(file_s), Ok(file.clone()));
         let err = server_config(dir_s).unwrap_err();
         assert!(
-            err.ends_with(&format!(
-                "is a folder, not a file: give the OpenMetadata server's openmetadata.yaml (often \
-             conf/openmetadata.yaml in the server folder)"
-            )),
+            err.ends_with(
+                "is a folder, not a file: give the OpenMetadata server's openmetadata.yaml \
+                 (often conf/openmetadata.yaml in the server folder)"
+            ),
             "{err}"
         );
         assert!(
