@@ -96,17 +96,6 @@ impl YamlError {
             column: Some(column),
         }
     }
-
-    /// Whether the input was refused for being over one of the [`Limits`].
-    pub fn is_over_limit(&self) -> bool {
-        matches!(
-            self.kind,
-            ErrorKind::TooLarge { .. }
-                | ErrorKind::TooDeep { .. }
-                | ErrorKind::TooManyNodes { .. }
-                | ErrorKind::TooMuchText { .. }
-        )
-    }
 }
 
 impl fmt::Display for YamlError {
