@@ -65,11 +65,16 @@ pub enum ErrorKind {
     #[error("nested more than {limit} levels deep, the most a YAML file may be")]
     TooDeep { limit: usize },
     #[error(
-        "more than {} nodes once its aliases (*name) are expanded, the most a YAML file may \
-         hold (are aliases repeated on purpose?)",
-        humanize::count(*limit as i64)
+        "more than {} nodes{}, the most a YAML file may hold{}",
+        humanize::count(*limit as i64),
+        if *aliased { " once its aliases (*name) are expanded" } else { "" },
+        if *aliased { " (are aliases repeated on purpose?)" } else { "" }
     )]
-    TooManyNodes { limit: usize },
+    TooManyNodes {
+        limit: usize,
+        /// Whether aliases were expanded on the way (a "billion laughs").
+        aliased: bool,
+    },
     #[error(
         "more than {} of text once its aliases (*name) are expanded, the most a YAML file may \
          hold (are aliases repeated on purpose?)",
@@ -334,6 +339,8 @@ mod located {
         documents: Vec<Node>,
         /// Everything built so far, anchor copies included.
         total: Weight,
+        /// Whether an alias has been expanded.
+        aliased: bool,
     }
 
     /// Parses `text` under `limits`: its first document, or all of them.
@@ -354,6 +361,7 @@ mod located {
             anchors: HashMap::new(),
             documents: Vec::new(),
             total: Weight::default(),
+            aliased: false,
         };
         loop {
             let (event, mark) = parser.next_token().map_err(|e| {
@@ -402,6 +410,7 @@ mod located {
                     };
                     let weight = *weight;
                     // Counted before it is copied: a copy over the limit is never made.
+                    self.aliased = true;
                     self.charge(weight, &mark)?;
                     let node = self.anchors[&anchor].0.clone();
                     self.complete(node, 0, weight, &mark)?;
@@ -427,6 +436,7 @@ mod located {
             let kind = if self.total.nodes > self.limits.max_nodes {
                 ErrorKind::TooManyNodes {
                     limit: self.limits.max_nodes,
+                    aliased: self.aliased,
                 }
             } else if self.total.text > self.limits.max_text {
                 ErrorKind::TooMuchText {
@@ -633,7 +643,8 @@ i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
             assert_eq!(
                 err.kind,
                 ErrorKind::TooManyNodes {
-                    limit: LIMITS.max_nodes
+                    limit: LIMITS.max_nodes,
+                    aliased: true,
                 },
                 "{err}"
             );
@@ -670,7 +681,13 @@ i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
         let many = format!("base: &b {{x: 1}}\nlist: [{}]\n", ["*b"; 40].join(", "));
         let err = located::load(&many, &limits, true).unwrap_err();
         assert!(
-            matches!(err.kind, ErrorKind::TooManyNodes { limit: 100 }),
+            matches!(
+                err.kind,
+                ErrorKind::TooManyNodes {
+                    limit: 100,
+                    aliased: true
+                }
+            ),
             "{err}"
         );
         let merges: String = (0..40)
@@ -686,6 +703,19 @@ i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
         let err = located::load(&text, &limits, true).unwrap_err();
         assert_eq!(err.kind, ErrorKind::TooMuchText { limit: 1000 }, "{err}");
         assert_eq!(err.line, Some(2), "{err}");
+    }
+
+    #[test]
+    fn a_file_of_too_many_plain_nodes_is_not_blamed_on_aliases() {
+        let limits = Limits {
+            max_nodes: 100,
+            ..LIMITS
+        };
+        let err = located::load(&"- a\n".repeat(200), &limits, true).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "more than 100 nodes, the most a YAML file may hold (line 100, column 3)"
+        );
     }
 
     #[test]
