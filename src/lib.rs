@@ -12,6 +12,7 @@ pub mod humanize;
 pub mod knowledge;
 pub mod report;
 pub mod secrets;
+pub mod small_file;
 pub mod tui;
 pub mod version;
 pub mod yaml;

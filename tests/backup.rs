@@ -39,10 +39,9 @@ async fn restore_into(
     replace: bool,
 ) -> Result<restore::Restored, RestoreError> {
     restore::restore(
-        &RestoreRequest {
-            file: file.to_path_buf(),
-            settings: target.settings(),
+        RestoreRequest {
             replace_existing: replace,
+            ..RestoreRequest::new(file.to_path_buf(), target.settings())
         },
         None,
         CancellationToken::new(),
@@ -915,6 +914,7 @@ async fn files_of_metadata_backup_are_accepted_by_verify_and_restore() {
                     &target.url,
                     "--force",
                     "--yes",
+                    "--allow-incomplete",
                 ],
                 &[],
             );
@@ -952,6 +952,24 @@ async fn files_of_metadata_backup_are_accepted_by_verify_and_restore() {
         // Its restore needs the schema: give the target our full backup, then replace the data.
         let target = TestDb::new(engine).await;
         restore_into(&full.path, &target, false).await.unwrap();
+        // Nothing proves such a file complete: it loads only when the operator says so.
+        let refused = run(
+            &[
+                "restore",
+                file.to_str().unwrap(),
+                "--db-url",
+                &target.url,
+                "--force",
+                "--yes",
+            ],
+            &[],
+        );
+        assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+        assert!(
+            stderr(&refused).contains("--allow-incomplete"),
+            "{}",
+            stderr(&refused)
+        );
         let out = run(
             &[
                 "restore",
@@ -960,6 +978,7 @@ async fn files_of_metadata_backup_are_accepted_by_verify_and_restore() {
                 &target.url,
                 "--force",
                 "--yes",
+                "--allow-incomplete",
             ],
             &[],
         );

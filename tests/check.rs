@@ -440,7 +440,7 @@ fn missing_or_malformed_openmetadata_yaml_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("is not valid YAML") && err.contains("line"),
+        err.contains(": not valid YAML: ") && err.contains("(line 3, column"),
         "{err}"
     );
     assert!(!err.contains("hunter2"), "{err}");

@@ -1164,32 +1164,39 @@ async fn check_runs_the_client_checks_with_the_target() {
         );
     }
 
-    // A wrong --python fails clients.python with the reason; the others point at it.
-    let out = run(
-        &[
-            "check",
-            "--db-url",
-            &db.url,
-            "--target",
-            "1.3.0",
-            "--python",
-            "/nonexistent/python",
-            "--format",
-            "json",
-        ],
-        &[],
-    );
-    let report = check_json(&out);
+    // A --python that is not an interpreter fails clients.python with the reason; the others
+    // point at it.
+    let dir = tempfile::tempdir().unwrap();
+    let not_python = dir.path().join("python");
+    std::fs::write(&not_python, "not a program\n").unwrap();
+    let check_with = |python: &str| {
+        run(
+            &[
+                "check", "--db-url", &db.url, "--target", "1.3.0", "--python", python, "--format",
+                "json",
+            ],
+            &[],
+        )
+    };
+    let report = check_json(&check_with(not_python.to_str().unwrap()));
     let python_check = check_by_id(&report, "clients.python");
     assert_eq!(python_check["status"], "fail");
     assert!(
         python_check["summary"]
             .as_str()
             .unwrap()
-            .contains("/nonexistent/python"),
+            .contains(not_python.to_str().unwrap()),
         "{python_check}"
     );
     assert_eq!(check_by_id(&report, "clients.ingestion")["status"], "skip");
+    // One that does not exist is a usage error, as in `om-upgrade clients`.
+    let out = check_with("/nonexistent/python");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no Python interpreter at '/nonexistent/python'"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

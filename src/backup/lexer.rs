@@ -15,6 +15,9 @@ pub enum Item {
     Meta { text: String, line: u64 },
     /// A statement without its terminating `;`.
     Statement { sql: String, line: u64 },
+    /// A statement that is not valid UTF-8 (raw binary in a mysqldump file written without
+    /// `--hex-blob`); only handed out when [`Lexer::allow_binary`] asked for it.
+    BinaryStatement { bytes: Vec<u8>, line: u64 },
     /// Complete data lines of the current COPY block (each ends with `\n`).
     CopyData { data: Vec<u8>, rows: u64 },
     /// The `\.` line that ends a COPY block.
@@ -71,6 +74,7 @@ pub struct Lexer<R> {
     /// The `\.` line of a COPY block whose last rows were just handed out.
     pending_end: Option<u64>,
     finished: bool,
+    binary: bool,
 }
 
 impl<R: BufRead> Lexer<R> {
@@ -86,7 +90,14 @@ impl<R: BufRead> Lexer<R> {
             copy: None,
             pending_end: None,
             finished: false,
+            binary: false,
         }
+    }
+
+    /// Hands out statements that are not valid UTF-8 as [`Item::BinaryStatement`] instead of
+    /// failing: for reading files whose loader takes raw bytes (the mysql client).
+    pub fn allow_binary(&mut self, allow: bool) {
+        self.binary = allow;
     }
 
     /// The next item, `Ok(None)` at the end of the file.
@@ -155,13 +166,15 @@ impl<R: BufRead> Lexer<R> {
                         // The carried bytes are still on this line.
                     }
                     let raw = std::mem::take(&mut self.statement);
-                    let sql = String::from_utf8(raw)
-                        .map_err(|_| LexError::NotUtf8 {
-                            line: self.statement_line,
-                        })?
-                        .trim()
-                        .to_string();
                     let line = self.statement_line;
+                    let sql = match String::from_utf8(raw) {
+                        Ok(sql) => sql.trim().to_string(),
+                        Err(e) if self.binary => {
+                            let bytes = trim_ascii(e.as_bytes()).to_vec();
+                            return Ok(Some(Item::BinaryStatement { bytes, line }));
+                        }
+                        Err(_) => return Err(LexError::NotUtf8 { line }),
+                    };
                     if sql.is_empty() {
                         continue;
                     }
@@ -342,31 +355,124 @@ fn is_copy_from_stdin(sql: &str) -> bool {
 }
 
 /// The table a statement writes to or creates (`INSERT INTO t`, `COPY t`, `CREATE TABLE t`,
-/// `TRUNCATE TABLE t`), unquoted; `None` for other statements.
+/// `TRUNCATE TABLE t`), unquoted and without its schema; `None` for other statements. Quoted
+/// names may hold spaces, dots and doubled quotes.
 pub fn statement_table(sql: &str) -> Option<String> {
-    let words: Vec<&str> = sql.split_whitespace().take(6).collect();
-    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
-    let index = match upper.as_slice() {
-        [a, b, ..] if a == "INSERT" && b == "INTO" => 2,
-        [a, ..] if a == "COPY" => 1,
-        [a, b, c, d, e, ..]
-            if a == "CREATE" && b == "TABLE" && c == "IF" && d == "NOT" && e == "EXISTS" =>
-        {
-            5
+    statement_table_bytes(sql.as_bytes())
+}
+
+/// [`statement_table`] of a statement that may not be valid UTF-8.
+pub fn statement_table_bytes(sql: &[u8]) -> Option<String> {
+    let mut words = Words { sql, at: 0 };
+    let first = words.keyword()?;
+    let takes_table = match first.as_str() {
+        "INSERT" => {
+            let mut next = words.keyword()?;
+            if next == "IGNORE" {
+                next = words.keyword()?;
+            }
+            next == "INTO"
         }
-        [a, b, ..] if a == "CREATE" && b == "TABLE" => 2,
-        [a, b, ..] if a == "TRUNCATE" && b == "TABLE" => 2,
-        _ => return None,
+        "COPY" => true,
+        "CREATE" => {
+            words.keyword()? == "TABLE" && {
+                let save = words.at;
+                if words.keyword().as_deref() == Some("IF") {
+                    words.keyword()? == "NOT" && words.keyword()? == "EXISTS"
+                } else {
+                    words.at = save;
+                    true
+                }
+            }
+        }
+        "TRUNCATE" => {
+            let save = words.at;
+            if words.keyword().as_deref() != Some("TABLE") {
+                words.at = save;
+            }
+            true
+        }
+        _ => false,
     };
-    let raw = words.get(index)?;
-    let name = raw.split(['(', ' ']).next().unwrap_or(raw);
-    let name = name.rsplit('.').next().unwrap_or(name);
-    Some(name.trim_matches(['`', '"']).to_string())
+    if !takes_table {
+        return None;
+    }
+    words.qualified_name()
+}
+
+/// Reads keywords and identifiers off the front of a statement.
+struct Words<'a> {
+    sql: &'a [u8],
+    at: usize,
+}
+
+impl Words<'_> {
+    fn skip_space(&mut self) {
+        while self.sql.get(self.at).is_some_and(u8::is_ascii_whitespace) {
+            self.at += 1;
+        }
+    }
+
+    /// The next bare word, upper-cased.
+    fn keyword(&mut self) -> Option<String> {
+        self.skip_space();
+        let start = self.at;
+        while self.sql.get(self.at).is_some_and(u8::is_ascii_alphabetic) {
+            self.at += 1;
+        }
+        (self.at > start)
+            .then(|| String::from_utf8_lossy(&self.sql[start..self.at]).to_ascii_uppercase())
+    }
+
+    /// `a`, `"a b"`, `` `a``b` `` or `schema.name`: the last part, unquoted.
+    fn qualified_name(&mut self) -> Option<String> {
+        self.skip_space();
+        let mut name = self.identifier()?;
+        while self.sql.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            name = self.identifier()?;
+        }
+        Some(name)
+    }
+
+    fn identifier(&mut self) -> Option<String> {
+        match self.sql.get(self.at).copied()? {
+            quote @ (b'`' | b'"') => {
+                let mut name = Vec::new();
+                self.at += 1;
+                loop {
+                    let b = *self.sql.get(self.at)?;
+                    self.at += 1;
+                    if b == quote {
+                        if self.sql.get(self.at) == Some(&quote) {
+                            self.at += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    name.push(b);
+                }
+                Some(String::from_utf8_lossy(&name).into_owned())
+            }
+            _ => {
+                let start = self.at;
+                while self
+                    .sql
+                    .get(self.at)
+                    .is_some_and(|&b| is_ident_byte(b) || b == b'$')
+                {
+                    self.at += 1;
+                }
+                (self.at > start)
+                    .then(|| String::from_utf8_lossy(&self.sql[start..self.at]).into_owned())
+            }
+        }
+    }
 }
 
 /// The value tuples of an `INSERT … VALUES (…),(…)` statement, each as written.
-pub fn insert_tuples(sql: &str, engine: Engine) -> Vec<&str> {
-    let bytes = sql.as_bytes();
+pub fn insert_tuples(sql: &[u8], engine: Engine) -> Vec<&[u8]> {
+    let bytes = sql;
     let Some(values) = find_values_keyword(bytes, engine) else {
         return Vec::new();
     };
@@ -410,7 +516,7 @@ pub fn insert_tuples(sql: &str, engine: Engine) -> Vec<&str> {
                 if depth == 0
                     && let Some(s) = start.take()
                 {
-                    tuples.push(&sql[s..=i]);
+                    tuples.push(&bytes[s..=i]);
                 }
             }
             _ => {}

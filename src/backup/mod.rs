@@ -2,6 +2,7 @@
 //! restore, find.
 
 pub mod checksum;
+pub mod completeness;
 pub mod compression;
 pub mod coverage;
 pub mod dump;

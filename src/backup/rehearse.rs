@@ -58,8 +58,9 @@ pub fn scratch_name() -> String {
     )
 }
 
-/// Restores `file` into `target` (which must not exist or be empty), compares, and drops the
-/// database again if this created it.
+/// Restores `file` into `target` (which must not exist or be empty), compares, and removes
+/// again what the restore made. A target that holds tables, or a file the restore refuses, is
+/// refused before anything is created or dropped.
 pub async fn check(
     file: &Path,
     manifest: &Manifest,
@@ -67,17 +68,20 @@ pub async fn check(
     events: Option<mpsc::UnboundedSender<ProgressEvent>>,
     cancel: CancellationToken,
 ) -> Result<RestoreCheck, RestoreError> {
-    let before = restore::inspect_target(target).await?;
-    let created = !before.exists;
-    let result = restore_and_compare(file, manifest, target, events, cancel).await;
+    let accepted = restore::accept(RestoreRequest::new(file.to_path_buf(), target.clone())).await?;
+    let created = !accepted.target().exists;
+    // A restore that fails removes what it made itself.
+    let restored = accepted.run(events, cancel.clone()).await?;
+    let tables: Vec<String> = restored.tables.iter().map(|t| t.name.clone()).collect();
+    let compared = compare(restored, manifest, target, &cancel).await;
     let dropped = if created {
         admin::drop_database(target).await.is_ok()
     } else {
-        // The operator's own (empty) database: leave it empty again.
-        let _ = clear(target).await;
+        // The operator's own empty database: drop the tables the restore put there.
+        let _ = drop_tables(target, &tables).await;
         false
     };
-    let mut check = result?;
+    let mut check = compared?;
     check.dropped = dropped;
     Ok(check)
 }
@@ -94,7 +98,8 @@ pub async fn check_in_scratch(
     check(file, manifest, scratch, events, cancel)
         .await
         .map_err(|e| match e {
-            RestoreError::Db(DbError::PermissionDenied { detail }) => {
+            RestoreError::Db(DbError::PermissionDenied { detail })
+            | RestoreError::TargetDenied { detail, .. } => {
                 RestoreError::Db(DbError::ScratchDatabaseDenied {
                     user: scratch.user.value.clone(),
                     detail,
@@ -124,23 +129,12 @@ pub fn record(backup: &Path, manifest: &Manifest, check: &RestoreCheck) -> std::
     super::manifest::write(backup, &manifest).map(drop)
 }
 
-async fn restore_and_compare(
-    file: &Path,
+async fn compare(
+    restored: Restored,
     manifest: &Manifest,
     target: &DbSettings,
-    events: Option<mpsc::UnboundedSender<ProgressEvent>>,
-    cancel: CancellationToken,
+    cancel: &CancellationToken,
 ) -> Result<RestoreCheck, RestoreError> {
-    let restored = restore::restore(
-        &RestoreRequest {
-            file: file.to_path_buf(),
-            settings: target.clone(),
-            replace_existing: false,
-        },
-        events,
-        cancel.clone(),
-    )
-    .await?;
     let comparable = manifest.method == Method::Builtin && manifest.format == FileFormat::Sql;
     let live = if comparable {
         let db = Db::connect(target).await?;
@@ -162,7 +156,7 @@ async fn restore_and_compare(
             &plan,
             &mut Out::new(None),
             &Reporter::new(None),
-            &cancel,
+            cancel,
         )
         .await;
         db.close().await;
@@ -206,15 +200,10 @@ async fn restore_and_compare(
     })
 }
 
-/// Empties a database the operator named for the check (it existed, empty, before).
-async fn clear(target: &DbSettings) -> Result<(), DbError> {
+/// Drops the tables a test restore put into a database the operator named for it.
+async fn drop_tables(target: &DbSettings, tables: &[String]) -> Result<(), DbError> {
     let db = Db::connect(target).await?;
-    let tables: Vec<String> = crate::db::inspect::tables(&db)
-        .await?
-        .into_iter()
-        .map(|t| t.name)
-        .collect();
-    let result = admin::drop_tables(&db, &tables).await;
+    let result = admin::drop_tables(&db, tables).await;
     db.close().await;
     result
 }

@@ -30,7 +30,8 @@ pub struct FileScan {
     pub kind: FileKind,
     pub tables: Vec<TableEntry>,
     pub statements: u64,
-    /// The om-upgrade footer is there (the file was written to the end).
+    /// The om-upgrade end marker is the file's last line and counts the tables and rows
+    /// before it (the file was written to the end and not altered since).
     pub complete: bool,
     pub largest_statement: u64,
     /// What the om-upgrade header says the engine is.
@@ -41,6 +42,98 @@ impl FileScan {
     pub fn total_rows(&self) -> u64 {
         self.tables.iter().map(|t| t.rows).sum()
     }
+}
+
+/// Why a file is not a SQL backup at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotSql {
+    #[error("the file is empty")]
+    Empty,
+    #[error("it holds binary data, not SQL text (a compressed, encrypted or unrelated file?)")]
+    Binary,
+    #[error("it does not start like SQL (first line: {first_line:?})")]
+    NotSqlText { first_line: String },
+}
+
+/// How much of a file's beginning [`classify`] needs.
+pub const HEAD_BYTES: usize = 8192;
+
+/// Who wrote the file, judging by its first bytes (decompressed): the om-upgrade header on the
+/// first line, the pg_dump or mysqldump banner in the first lines, or else one SQL statement
+/// after another (`metadata backup`, `--format om-cli`). Anything else is not a SQL backup.
+pub fn classify(head: &[u8]) -> Result<FileKind, NotSql> {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let Some(first) = lines.clone().next() else {
+        return Err(NotSql::Empty);
+    };
+    if comment_text(first).is_some_and(|c| c.starts_with(HEADER_MARK)) {
+        return Ok(FileKind::OmUpgradeSql);
+    }
+    for line in lines.clone().take(6) {
+        if let Some(kind) = comment_text(line).and_then(banner_kind) {
+            return Ok(kind);
+        }
+    }
+    if head.contains(&0) || first_line_is_not_text(head) {
+        return Err(NotSql::Binary);
+    }
+    let statement = lines
+        .find(|l| comment_text(l).is_none() && !l.starts_with('#'))
+        .unwrap_or(first);
+    let word: String = statement
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    const SQL_STARTS: [&str; 17] = [
+        "INSERT", "TRUNCATE", "SET", "CREATE", "DROP", "ALTER", "DELETE", "UPDATE", "REPLACE",
+        "LOCK", "UNLOCK", "START", "BEGIN", "COMMIT", "COPY", "SELECT", "USE",
+    ];
+    if SQL_STARTS.contains(&word.as_str()) || statement.starts_with("/*") {
+        Ok(FileKind::Statements)
+    } else {
+        Err(NotSql::NotSqlText {
+            first_line: first.chars().take(60).collect(),
+        })
+    }
+}
+
+/// The text of a `-- …` comment line.
+fn comment_text(line: &str) -> Option<&str> {
+    line.strip_prefix("--").map(str::trim)
+}
+
+/// The kind a dump tool's banner comment names.
+fn banner_kind(comment: &str) -> Option<FileKind> {
+    if comment.starts_with("PostgreSQL database dump") {
+        Some(FileKind::PgDump)
+    } else if comment.starts_with("MySQL dump") || comment.starts_with("MariaDB dump") {
+        Some(FileKind::MysqlDump)
+    } else {
+        None
+    }
+}
+
+/// The first line is not UTF-8 (a cut at the end of `head` is not held against it).
+fn first_line_is_not_text(head: &[u8]) -> bool {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    match std::str::from_utf8(line) {
+        Ok(text) => text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\u{0c}')),
+        Err(e) => e.error_len().is_some(),
+    }
+}
+
+/// What an om-upgrade end marker (`-- om-upgrade backup complete: N tables, M rows`) says.
+pub fn footer_totals(comment: &str) -> Option<(u64, u64)> {
+    let rest = comment.strip_prefix(FOOTER_MARK)?.strip_prefix(':')?;
+    let mut numbers = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<u64>().ok());
+    Some((numbers.next()??, numbers.next()??))
 }
 
 /// Guesses the engine of a file from its first lines: the om-upgrade header, or dump-tool
@@ -66,19 +159,22 @@ pub fn sniff_engine(head: &str) -> Option<Engine> {
 
 /// Scans the file to its end. A parse error says where.
 pub fn scan(
-    input: impl BufRead,
+    mut input: impl BufRead,
     engine: Engine,
     reporter: &Reporter,
 ) -> Result<FileScan, LexError> {
+    let head = input.fill_buf().map_err(|e| LexError::Io(e.to_string()))?;
+    let kind = classify(&head[..head.len().min(HEAD_BYTES)]).unwrap_or(FileKind::Statements);
     let mut lexer = Lexer::new(input, engine);
+    // mysqldump without --hex-blob writes binary values raw; the mysql client loads them.
+    lexer.allow_binary(kind == FileKind::MysqlDump);
     let mut tables: Vec<(String, TableChecksum)> = Vec::new();
-    let mut kind = None;
-    let mut complete = false;
+    let mut footer = None;
+    let mut after_footer = false;
     let mut header_engine = None;
     let mut statements = 0u64;
     let mut largest = 0u64;
     let mut copy_table: Option<usize> = None;
-    let mut first = true;
     let index_of = |tables: &mut Vec<(String, TableChecksum)>, name: String| match tables
         .iter()
         .position(|(t, _)| *t == name)
@@ -90,77 +186,124 @@ pub fn scan(
         }
     };
     while let Some(item) = lexer.next_item()? {
-        match item {
+        let sql: &[u8] = match &item {
             Item::Comment { text, .. } => {
-                if first {
-                    kind = Some(if text.starts_with(HEADER_MARK) {
-                        FileKind::OmUpgradeSql
-                    } else if text.contains("PostgreSQL database dump") {
-                        FileKind::PgDump
-                    } else if text.contains("MySQL dump") || text.contains("MariaDB dump") {
-                        FileKind::MysqlDump
-                    } else {
-                        FileKind::Statements
-                    });
-                    first = false;
-                }
                 if let Some(e) = text.strip_prefix("engine: ") {
                     header_engine = sniff_engine(&format!("-- engine: {e}"));
                 }
                 if text.starts_with(FOOTER_MARK) {
-                    complete = true;
+                    footer = footer_totals(text).or(Some((u64::MAX, u64::MAX)));
+                    after_footer = false;
                 }
+                continue;
             }
-            Item::Statement { sql, .. } => {
-                if first {
-                    kind = Some(FileKind::Statements);
-                    first = false;
-                }
-                statements += 1;
-                largest = largest.max(sql.len() as u64);
-                let upper = sql.get(..12).unwrap_or(&sql).to_ascii_uppercase();
-                let table = lexer::statement_table(&sql);
-                if upper.starts_with("INSERT") {
-                    if let Some(name) = table {
-                        let i = index_of(&mut tables, name);
-                        for tuple in lexer::insert_tuples(&sql, engine) {
-                            tables[i].1.add_row(tuple.as_bytes());
-                        }
-                        reporter.add(0, 0, sql.len() as u64);
-                    }
-                } else if upper.starts_with("COPY") {
-                    copy_table = table.map(|name| index_of(&mut tables, name));
-                } else if let Some(name) = table {
-                    index_of(&mut tables, name);
-                }
-            }
+            Item::Statement { sql, .. } => sql.as_bytes(),
+            Item::BinaryStatement { bytes, .. } => bytes,
             Item::CopyData { data, .. } => {
+                after_footer |= footer.is_some();
                 if let Some(i) = copy_table {
                     let mut start = 0;
-                    for end in memchr::memchr_iter(b'\n', &data) {
+                    for end in memchr::memchr_iter(b'\n', data) {
                         tables[i].1.add_row(&data[start..=end]);
                         start = end + 1;
                     }
                 }
                 reporter.add(0, 0, data.len() as u64);
+                continue;
             }
-            Item::CopyEnd { .. } => copy_table = None,
-            Item::Meta { .. } => {}
+            Item::CopyEnd { .. } => {
+                copy_table = None;
+                continue;
+            }
+            Item::Meta { .. } => continue,
+        };
+        after_footer |= footer.is_some();
+        statements += 1;
+        largest = largest.max(sql.len() as u64);
+        let upper = sql.get(..12).unwrap_or(sql).to_ascii_uppercase();
+        let table = lexer::statement_table_bytes(sql);
+        if upper.starts_with(b"INSERT") {
+            if let Some(name) = table {
+                let i = index_of(&mut tables, name);
+                for tuple in lexer::insert_tuples(sql, engine) {
+                    tables[i].1.add_row(tuple);
+                }
+                reporter.add(0, 0, sql.len() as u64);
+            }
+        } else if upper.starts_with(b"COPY") {
+            copy_table = table.map(|name| index_of(&mut tables, name));
+        } else if let Some(name) = table {
+            index_of(&mut tables, name);
         }
     }
+    let tables: Vec<TableEntry> = tables
+        .into_iter()
+        .map(|(name, checksum)| TableEntry {
+            name,
+            rows: checksum.rows,
+            checksum: Some(checksum.digest()),
+        })
+        .collect();
+    let rows: u64 = tables.iter().map(|t| t.rows).sum();
+    // Whole: the marker is the last thing in the file and counts what came before it.
+    let complete = !after_footer && footer == Some((tables.len() as u64, rows));
     Ok(FileScan {
-        kind: kind.unwrap_or(FileKind::Statements),
-        tables: tables
-            .into_iter()
-            .map(|(name, checksum)| TableEntry {
-                name,
-                rows: checksum.rows,
-                checksum: Some(checksum.digest()),
-            })
-            .collect(),
+        kind,
+        tables,
         statements,
         complete,
         largest_statement: largest,
         header_engine,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_told_apart_by_their_first_lines() {
+        assert_eq!(
+            classify(b"-- om-upgrade backup: OpenMetadata metadata database\n"),
+            Ok(FileKind::OmUpgradeSql)
+        );
+        assert_eq!(
+            classify(b"--\n-- PostgreSQL database dump\n--\n\n\\restrict x\n"),
+            Ok(FileKind::PgDump)
+        );
+        assert_eq!(
+            classify(b"/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump 10.19\n"),
+            Ok(FileKind::MysqlDump)
+        );
+        assert_eq!(
+            classify(b"-- MySQL dump 10.13  Distrib 8.0.36\n"),
+            Ok(FileKind::MysqlDump)
+        );
+        assert_eq!(
+            classify(b"TRUNCATE TABLE bot_entity;\nINSERT INTO bot_entity VALUES (1);\n"),
+            Ok(FileKind::Statements)
+        );
+    }
+
+    #[test]
+    fn what_is_not_sql_says_why() {
+        assert_eq!(classify(b""), Err(NotSql::Empty));
+        assert_eq!(classify(b"\n  \n"), Err(NotSql::Empty));
+        assert_eq!(classify(b"\x28\xb5\x2f\xfd\x00\x58"), Err(NotSql::Binary));
+        assert_eq!(classify(b"\xff\xfe\xfa garbage"), Err(NotSql::Binary));
+        assert!(matches!(
+            classify(b"server:\n  port: 8585\n"),
+            Err(NotSql::NotSqlText { .. })
+        ));
+    }
+
+    #[test]
+    fn the_end_marker_counts_tables_and_rows() {
+        assert_eq!(
+            footer_totals("om-upgrade backup complete: 55 tables, 2195 rows"),
+            Some((55, 2195))
+        );
+        assert_eq!(footer_totals("om-upgrade backup complete"), None);
+        assert_eq!(footer_totals("something else: 1 tables, 2 rows"), None);
+    }
 }

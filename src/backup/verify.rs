@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use serde::Serialize;
 
+use super::completeness::{self, NotProven};
 use super::manifest::{self, Manifest, ManifestError, Verification};
 use super::output::sha256_file;
 use super::progress::Reporter;
@@ -100,17 +101,10 @@ pub fn verify(
     };
     let (sha256, bytes) = sha256_file(path).map_err(unreadable)?;
     let manifest = manifest::read(path);
-    let mut head = String::new();
-    {
-        use std::io::Read;
-        let mut reader = super::open_reader(path).map_err(unreadable)?;
-        let mut buffer = vec![0u8; 4096];
-        let n = reader.read(&mut buffer).unwrap_or(0);
-        head.push_str(&String::from_utf8_lossy(&buffer[..n]));
-    }
+    let head = completeness::read_head(path).map_err(unreadable)?;
     let engine_known = engine
         .or_else(|| manifest.as_ref().ok().map(|m| m.source.engine))
-        .or_else(|| scan::sniff_engine(&head));
+        .or_else(|| scan::sniff_engine(&String::from_utf8_lossy(&head)));
     let mut report = VerifyReport {
         path: path.to_path_buf(),
         bytes,
@@ -121,19 +115,28 @@ pub fn verify(
         scan: None,
         findings: Vec::new(),
     };
+    let kind = match completeness::kind_of(path, &head) {
+        Ok(kind) => kind,
+        Err(not_sql) => {
+            report.add(Status::Fail, not_sql.to_string());
+            report.manifest = manifest.ok();
+            return Ok(report);
+        }
+    };
     if engine_known.is_none() {
         report.add(
             Status::Warn,
             "the file does not say which engine it is for; assumed MySQL quoting (use --engine postgres for a Postgres backup)",
         );
     }
-    match &manifest {
+    let manifest_matches = match &manifest {
         Ok(m) => {
             if m.file.sha256 == sha256 && m.file.bytes == bytes {
                 report.add(
                     Status::Pass,
                     format!("SHA-256 matches the manifest ({})", &sha256[..16]),
                 );
+                true
             } else if bytes < m.file.bytes {
                 report.add(
                     Status::Fail,
@@ -143,6 +146,7 @@ pub fn verify(
                         humanize::bytes(m.file.bytes)
                     ),
                 );
+                false
             } else {
                 report.add(
                     Status::Fail,
@@ -152,27 +156,54 @@ pub fn verify(
                         &sha256[..16]
                     ),
                 );
+                false
             }
         }
         Err(error @ ManifestError::Missing { .. }) => {
             // Files of `metadata backup` never have one; ours always do.
-            let ours = head.contains(super::dump::HEADER_MARK) || error.is_interrupted_backup();
+            let ours = kind == FileKind::OmUpgradeSql || error.is_interrupted_backup();
             report.add(
                 if ours { Status::Fail } else { Status::Warn },
                 error.to_string(),
             );
+            false
         }
-        Err(error) => report.add(Status::Fail, error.to_string()),
+        Err(error) => {
+            report.add(Status::Fail, error.to_string());
+            false
+        }
+    };
+    // The rule a restore applies (the om-upgrade end marker is checked below, with its counts).
+    if kind != FileKind::OmUpgradeSql
+        && let Err(not_proven) = completeness::prove(path, kind, manifest_matches, false)
+    {
+        let status = match &not_proven {
+            // One statement per line carries no marker: nothing is wrong, nothing is proven.
+            NotProven::Unproven { .. } if completeness::end_marker(kind).is_none() => Status::Warn,
+            _ => Status::Fail,
+        };
+        let hint = match status {
+            Status::Warn => " (restore needs --allow-incomplete)",
+            _ => "",
+        };
+        report.add(status, format!("{not_proven}{hint}"));
     }
     let reader = super::open_reader(path).map_err(unreadable)?;
     match scan::scan(reader, report.engine, reporter) {
         Err(error) => report.add(Status::Fail, format!("the file does not parse: {error}")),
         Ok(scanned) => {
             report.kind = Some(scanned.kind);
+            if scanned.statements == 0 {
+                report.add(
+                    Status::Fail,
+                    "the file holds no SQL statement: it is not a backup",
+                );
+            }
             if scanned.kind == FileKind::OmUpgradeSql && !scanned.complete {
                 report.add(
                     Status::Fail,
-                    "the end marker is missing: the file stops before the end of the backup (truncated?)",
+                    "the end marker is missing, not last, or does not count the rows before it: \
+                     the file stops before the end of the backup (truncated?) or was altered",
                 );
             }
             if let Ok(m) = &manifest {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{Check, CheckId, Context, Outcome};
 use crate::db::inspect::{Detection, Era, Product, RowCount};
-use crate::db::{DbError, Engine};
+use crate::db::{DbError, Engine, admin};
 use crate::humanize;
 use crate::knowledge::Range;
 use crate::version::Version;
@@ -196,6 +196,21 @@ async fn openmetadata(ctx: &Arc<Context>) -> Outcome {
                 "Point -d/--database (OM_DATABASE) at the database the OpenMetadata server uses \
                       (default openmetadata_db); on Postgres also check -s/--schema. \
                       To rehearse, create a sample with `om-upgrade demo`.",
+            )
+        }
+        Detection::OpenMetadata(info)
+            if info
+                .tables
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(admin::UNFINISHED_RESTORE_TABLE)) =>
+        {
+            Outcome::fail(format!(
+                "{where_} holds a restore that did not finish (table {}): its content is partial",
+                admin::UNFINISHED_RESTORE_TABLE
+            ))
+            .fix(
+                "Restore the backup again (om-upgrade restore FILE --force, with the same \
+                 connection settings), or drop the database and restore into it.",
             )
         }
         Detection::OpenMetadata(info) => {

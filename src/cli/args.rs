@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use super::values;
 use crate::config::{DbInputs, TlsMode};
 use crate::db::Engine;
 
@@ -24,7 +25,7 @@ pub struct ConnectionArgs {
     pub host: Option<String>,
 
     /// Database port [env: DB_PORT] [default: 3306 for mysql, 5432 for postgres]
-    #[arg(help_heading = HEADING, long)]
+    #[arg(help_heading = HEADING, long, value_parser = values::port)]
     pub port: Option<u16>,
 
     /// Database user [env: DB_USER] [default: openmetadata_user]
@@ -49,11 +50,11 @@ pub struct ConnectionArgs {
     pub password: Option<String>,
 
     /// Read the password from the first line of FILE [env alternative: DB_USER_PASSWORD]
-    #[arg(help_heading = HEADING, long, value_name = "FILE")]
+    #[arg(help_heading = HEADING, long, value_name = "FILE", value_parser = values::password_file)]
     pub password_file: Option<PathBuf>,
 
     /// The OpenMetadata server's openmetadata.yaml, to read its `database:` settings
-    #[arg(help_heading = HEADING, long, value_name = "FILE")]
+    #[arg(help_heading = HEADING, long, value_name = "FILE", value_parser = values::server_config)]
     pub config: Option<PathBuf>,
 
     /// TLS to the database [default: prefer, or what DB_PARAMS/the url says]
@@ -61,11 +62,11 @@ pub struct ConnectionArgs {
     pub ssl_mode: Option<TlsMode>,
 
     /// CA certificate (PEM) to verify the database server with
-    #[arg(help_heading = HEADING, long, value_name = "FILE")]
+    #[arg(help_heading = HEADING, long, value_name = "FILE", value_parser = values::ca_file)]
     pub ssl_ca: Option<PathBuf>,
 
     /// Seconds to wait for the database to answer a connection attempt
-    #[arg(help_heading = HEADING, long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
+    #[arg(help_heading = HEADING, long, value_name = "SECONDS", default_value = "5", value_parser = values::seconds)]
     pub connect_timeout: Duration,
 }
 
@@ -86,16 +87,6 @@ impl ConnectionArgs {
             ssl_ca: self.ssl_ca.clone(),
             connect_timeout: Some(self.connect_timeout),
         }
-    }
-}
-
-fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let number = text.trim().trim_end_matches('s');
-    match number.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(Duration::from_secs_f64(secs)),
-        _ => Err(format!(
-            "'{text}' is not a number of seconds between 0 and 3600"
-        )),
     }
 }
 

@@ -61,18 +61,18 @@ pub struct RunArgs {
     pub target: Option<Version>,
 
     /// Ingestion workflow YAMLs to scan for changed connection fields: a folder or one file
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = super::values::workflows)]
     pub workflows: Option<PathBuf>,
 
     /// Use the release files in DIR (a newer catalogue) instead of the built-in ones
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = super::values::releases_dir)]
     pub releases_dir: Option<PathBuf>,
 
     #[command(flatten)]
     pub clients: super::clients::FindArgs,
 
     /// Folder the backup will be written to [default: the data folder's backups/]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = super::values::backup_dir)]
     pub backup_dir: Option<PathBuf>,
 }
 

@@ -47,11 +47,13 @@ error (e.g. a --python path that does not exist).";
 pub struct FindArgs {
     /// A Python interpreter (or virtual environment folder) running ingestion or Airflow;
     /// repeatable [default: python3 and python on PATH, and VIRTUAL_ENV]
-    #[arg(long = "python", value_name = "PATH", help_heading = "Python clients")]
+    #[arg(long = "python", value_name = "PATH", help_heading = "Python clients",
+          value_parser = super::values::python)]
     pub pythons: Vec<PathBuf>,
 
     /// Also look for virtual environments (pyvenv.cfg beside bin/python) under DIR; repeatable
-    #[arg(long, value_name = "DIR", help_heading = "Python clients")]
+    #[arg(long, value_name = "DIR", help_heading = "Python clients",
+          value_parser = super::values::search_folder)]
     pub search: Vec<PathBuf>,
 }
 
@@ -87,7 +89,7 @@ pub struct ClientsArgs {
     pub strict: bool,
 
     /// Use the release files in DIR (a newer catalogue) instead of the built-in ones
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = super::values::releases_dir)]
     pub releases_dir: Option<std::path::PathBuf>,
 }
 
@@ -533,6 +535,12 @@ mod tests {
         assert!(parse(&["--apply"]).is_err());
         assert!(parse(&["--target", "1.2.0", "--yes"]).is_err());
         assert!(parse(&["--target", "1.2.0", "--apply", "--yes"]).is_ok());
-        assert!(parse(&["--python", "a", "--python", "b", "--search", "c"]).is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        let python = dir.path().join("python");
+        std::fs::write(&python, "").unwrap();
+        let (python, folder) = (python.to_str().unwrap(), dir.path().to_str().unwrap());
+        assert!(parse(&["--python", python, "--python", folder, "--search", folder]).is_ok());
+        // A path that is not there is a usage error, before anything runs.
+        assert!(parse(&["--search", &format!("{folder}/absent")]).is_err());
     }
 }

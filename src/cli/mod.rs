@@ -24,6 +24,7 @@ mod releases;
 mod report;
 mod restore;
 mod style;
+mod values;
 mod verify;
 mod wizard;
 

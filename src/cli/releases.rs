@@ -85,11 +85,11 @@ pub struct ReleasesArgs {
     pub affecting_me: bool,
 
     /// Ingestion workflow YAMLs to scan: a folder (searched recursively) or one file
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = super::values::workflows)]
     pub workflows: Option<PathBuf>,
 
     /// Use the release files in DIR (a newer catalogue) instead of the built-in ones
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = super::values::releases_dir)]
     pub releases_dir: Option<PathBuf>,
 
     /// Output format

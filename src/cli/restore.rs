@@ -8,21 +8,30 @@ use tokio_util::sync::CancellationToken;
 
 use super::args::ConnectionArgs;
 use super::{CliError, print_warnings, progress};
+use crate::backup::completeness::Proof;
 use crate::backup::restore::{self, RestoreError, RestoreRequest, Restored};
 use crate::config::{self, Env};
 use crate::humanize;
 
 pub const LONG_ABOUT: &str = "\
-Restore a backup into a database, on one connection in large transactions (on PostgreSQL the \
-whole restore is one transaction: it lands completely or not at all). The first statement the \
-server refuses stops the restore with its table, line and the server's error. At the end the \
-rows of every table are counted and compared with the manifest.
+Restore a backup into a database, all or nothing. Every check runs before anything is created, \
+dropped or written: the file must match its manifest, or, without one, end with the end marker \
+its writer puts last (om-upgrade's '-- om-upgrade backup complete', pg_dump's '-- PostgreSQL \
+database dump complete', mysqldump's '-- Dump completed'); a truncated om-upgrade backup is \
+refused, and a file nothing proves complete (`metadata backup` files have neither manifest nor \
+marker) only loads with --allow-incomplete.
+
+On PostgreSQL the whole restore is one transaction, committed only when every table holds the \
+rows the backup recorded. On MySQL/MariaDB the file loads into a staging database \
+(omu_restore_stage_…) and its tables replace the target's in one atomic RENAME TABLE only when \
+the rows match; a failed or killed restore leaves the target as it was. The first statement the \
+server refuses stops the restore with its table, line and the server's error.
 
 The target database is created if it does not exist. A database that already holds tables is \
-refused unless --force; then its tables are dropped and replaced by the backup, after you \
-confirm on a terminal. Files of the official `metadata backup` (and --format om-cli) hold data \
-only: they need the OpenMetadata tables to exist already (same version), as `metadata restore` \
-does. pg_dump/mysqldump files are loaded with psql/mysql.";
+refused unless --force; then, after you confirm on a terminal, its tables are replaced by the \
+backup's. Files of the official `metadata backup` (and --format om-cli) hold data only: they \
+need the OpenMetadata tables to exist already (same version), as `metadata restore` does. \
+pg_dump/mysqldump files are loaded with psql/mysql.";
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
@@ -39,6 +48,12 @@ pub struct RestoreArgs {
     /// Do not ask for confirmation (for scripts)
     #[arg(long, requires = "force")]
     pub yes: bool,
+
+    /// Load a file that nothing proves complete: no manifest and no end marker (`metadata
+    /// backup` files; pg_dump/mysqldump files cut before their last line). A truncated file then
+    /// loads partially
+    #[arg(long)]
+    pub allow_incomplete: bool,
 
     /// Print the result as JSON on stdout
     #[arg(long)]
@@ -65,65 +80,50 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
         hint: error.remediation(),
         message: format!("restore failed: {error}"),
     };
-    let state = restore::inspect_target(&settings)
-        .await
-        .map_err(|e| fail(RestoreError::Db(e)))?;
-    let mut replace = false;
-    if !state.is_empty() {
-        if !args.force {
-            let request = RestoreRequest {
-                file: args.file.clone(),
-                settings: settings.clone(),
-                replace_existing: false,
-            };
-            // Let the library say why (it knows the file's kind).
-            return Err(fail(
-                restore::restore(&request, None, CancellationToken::new())
-                    .await
-                    .err()
-                    .unwrap_or(RestoreError::NotEmpty {
-                        what: settings.display_url(),
-                        tables: state.tables.len(),
-                        om_version: state.openmetadata_version,
-                    }),
-            ));
-        }
-        if std::io::stdin().is_terminal() && !args.yes {
-            eprintln!(
-                "{} holds {}{} ({}). They will be DROPPED and replaced by {}.",
-                settings.display_url(),
-                humanize::plural(state.tables.len(), "table", "tables"),
-                state
-                    .openmetadata_version
-                    .as_ref()
-                    .map(|v| format!(" of OpenMetadata {v}"))
-                    .unwrap_or_default(),
-                humanize::rows(state.rows),
-                args.file.display()
-            );
-            eprint!(
-                "Type the database name ({}) to go on: ",
-                settings.database.value
-            );
-            let _ = std::io::stderr().flush();
-            let mut answer = String::new();
-            let _ = std::io::stdin().read_line(&mut answer);
-            if answer.trim() != settings.database.value {
-                eprintln!("Not confirmed; nothing was changed.");
-                return Ok(1);
-            }
-        }
-        replace = true;
-    }
     let request = RestoreRequest {
         file: args.file.clone(),
         settings: settings.clone(),
-        replace_existing: replace,
+        replace_existing: args.force,
+        allow_incomplete: args.allow_incomplete,
     };
+    // Every check first; nothing has been changed when one refuses.
+    let accepted = restore::accept(request).await.map_err(fail)?;
+    if accepted.proof() == Proof::Unproven {
+        eprintln!(
+            "warning: nothing proves {} complete; loading it as --allow-incomplete asks",
+            args.file.display()
+        );
+    }
+    if accepted.overwrites() && std::io::stdin().is_terminal() && !args.yes {
+        let state = accepted.target();
+        eprintln!(
+            "{} holds {}{} ({}). They will be replaced by {} once it has loaded completely.",
+            settings.display_url(),
+            humanize::plural(state.tables.len(), "table", "tables"),
+            state
+                .openmetadata_version
+                .as_ref()
+                .map(|v| format!(" of OpenMetadata {v}"))
+                .unwrap_or_default(),
+            humanize::rows(state.rows),
+            args.file.display()
+        );
+        eprint!(
+            "Type the database name ({}) to go on: ",
+            settings.database.value
+        );
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if answer.trim() != settings.database.value {
+            eprintln!("Not confirmed; nothing was changed.");
+            return Ok(1);
+        }
+    }
     let cancel = CancellationToken::new();
     super::backup::cancel_on_signals(cancel.clone());
     let (events, drawing) = progress::start("restore");
-    let result = restore::restore(&request, events, cancel).await;
+    let result = accepted.run(events, cancel).await;
     let _ = drawing.await;
     let restored = result.map_err(fail)?;
     let mismatches = restored.mismatches().len();
@@ -156,6 +156,9 @@ fn print_text(restored: &Restored, target: &str) {
                 "were"
             }
         );
+    }
+    for note in &restored.notes {
+        outln!("  note: {note}");
     }
     let mismatches = restored.mismatches();
     if mismatches.is_empty() {

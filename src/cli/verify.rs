@@ -17,13 +17,17 @@ use crate::db::Engine;
 
 pub const LONG_ABOUT: &str = "\
 Check a backup file: its SHA-256 and size against its manifest, every statement parsed to the \
-end, the rows and content checksum of every table against the manifest, and the end marker that \
-only a complete backup has. A truncated, corrupted or foreign file fails and says what is wrong \
-and where. Files written by the official `metadata backup` (which have no manifest) are parsed \
-and counted.
+end, the rows and content checksum of every table against the manifest, and the end marker its \
+writer puts last (om-upgrade's, which also counts the rows before it; pg_dump's; mysqldump's). \
+A truncated, corrupted, empty or foreign file fails and says what is wrong and where; these are \
+the rules `om-upgrade restore` applies before it loads a file. Files written by the official \
+`metadata backup` (which have no manifest and no end marker) are parsed and counted, with a \
+warning that nothing proves them complete.
 
-With --restore-into URL the backup is also restored into that database (it must not exist or be \
-empty; it is dropped or emptied again afterwards) and every table compared.
+With --restore-into URL the backup is also restored into that database and every table \
+compared. The database must not exist or be empty: one that holds tables is refused before \
+anything changes. Afterwards the restore's work is removed (the database if it was created for \
+the check, else the tables the restore put there).
 
 The result is recorded in the manifest, so `om-upgrade backups` shows which backups were verified.";
 

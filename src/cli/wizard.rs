@@ -30,7 +30,7 @@ pub struct WizardArgs {
     pub fresh: bool,
 
     /// Ingestion workflow YAMLs for the release review to scan: a folder or one file
-    #[arg(long, value_name = "DIR", help_heading = "Wizard")]
+    #[arg(long, value_name = "DIR", help_heading = "Wizard", value_parser = super::values::workflows)]
     pub workflows: Option<PathBuf>,
 
     #[command(flatten)]

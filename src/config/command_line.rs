@@ -74,6 +74,9 @@ mod tests {
 
     #[test]
     fn schema_and_tls_when_they_are_not_the_defaults_and_values_quoted() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("db ca.pem");
+        std::fs::write(&ca, crate::config::tls_ca::TEST_CA).unwrap();
         let flags = flags_for(
             DbInputs {
                 engine: Some(Engine::Postgres),
@@ -81,7 +84,7 @@ mod tests {
                 user: Some("om user".into()),
                 database: Some("om$db".into()),
                 schema: Some("om_schema".into()),
-                ssl_ca: Some("/etc/ssl/db ca.pem".into()),
+                ssl_ca: Some(ca.clone()),
                 password: Some("s3cret-pw".into()),
                 ..Default::default()
             },
@@ -89,8 +92,11 @@ mod tests {
         );
         assert_eq!(
             flags,
-            "--engine postgres -H db.internal --port 5432 -u \"om user\" -d 'om$db' \
-             --schema om_schema --ssl-mode verify-ca --ssl-ca \"/etc/ssl/db ca.pem\""
+            format!(
+                "--engine postgres -H db.internal --port 5432 -u \"om user\" -d 'om$db' \
+                 --schema om_schema --ssl-mode verify-ca --ssl-ca \"{}\"",
+                ca.display()
+            )
         );
         assert!(!flags.contains("s3cret-pw"), "{flags}");
         // MySQL has no schema.

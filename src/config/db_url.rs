@@ -85,6 +85,11 @@ pub fn parse(input: &str) -> Result<UrlParts, UrlError> {
         "" => None,
         db => Some(decode(db)?),
     };
+    let port = url
+        .port()
+        .map(|port| super::parse_port(&port.to_string()))
+        .transpose()
+        .map_err(|error| UrlError::Malformed(error.to_string()))?;
     let params = url
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -92,7 +97,7 @@ pub fn parse(input: &str) -> Result<UrlParts, UrlError> {
     Ok(UrlParts {
         engine: Some(engine),
         host: Some(host),
-        port: url.port(),
+        port,
         database,
         user,
         password,

@@ -7,6 +7,7 @@ pub mod db_url;
 pub mod paths;
 mod server_yaml;
 pub mod substitute;
+pub mod tls_ca;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::db::Engine;
+use crate::small_file::{self, Accept};
 use crate::yaml::YamlError;
 use db_url::UrlError;
 pub use server_yaml::ServerDbConfig;
@@ -250,6 +252,9 @@ pub struct DbInputs {
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A password file holds one line; anything this large is the wrong file.
+const PASSWORD_FILE_MAX: usize = 64 << 10;
+
 /// Something worth telling the operator about the settings, though they work.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SettingsWarning {
@@ -279,14 +284,13 @@ impl fmt::Display for SettingsWarning {
 pub enum ConfigError {
     #[error("{} does not exist: give the server's openmetadata.yaml with --config (often conf/openmetadata.yaml in the server folder)", path.display())]
     ConfigFileMissing { path: PathBuf },
-    #[error("cannot read {}: {source}", path.display())]
-    ConfigFileUnreadable {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{} is not valid YAML ({error}); fix the file or give the settings with flags", path.display())]
+    #[error("{}: {error}; fix the file or give the settings with flags", path.display())]
     ConfigYaml { path: PathBuf, error: YamlError },
+    #[error("{}: {error}; fix the file or give the settings with flags", path.display())]
+    ConfigOvergrown {
+        path: PathBuf,
+        error: substitute::Overgrown,
+    },
     #[error("{} has no `database:` section: is it the OpenMetadata server's openmetadata.yaml?", path.display())]
     ConfigNoDatabase { path: PathBuf },
     #[error("{} line {line} uses ${{{variable}}}, which is not set and has no default: export {variable} or give the value with a flag", path.display())]
@@ -303,12 +307,31 @@ pub enum ConfigError {
         value: String,
         expected: &'static str,
     },
-    #[error("cannot read the password file {}: {source}", path.display())]
-    PasswordFile {
+    #[error("cannot read the password file {}: {reason}", path.display())]
+    PasswordFile { path: PathBuf, reason: String },
+    #[error(
+        "the CA certificate {} ({origin}): {error}; give the PEM file of the CA that signed the \
+         database server's certificate, or --ssl-mode require to encrypt without verifying",
+        path.display()
+    )]
+    CaFile {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        origin: String,
+        error: tls_ca::CaFileError,
     },
+}
+
+/// A port number that is not one a database can listen on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a port number (1-65535)")]
+pub struct BadPort(pub String);
+
+/// Parses a port: 1-65535 (0 asks the system for any free port, never a database's).
+pub fn parse_port(text: &str) -> Result<u16, BadPort> {
+    match text.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(BadPort(text.to_string())),
+    }
 }
 
 /// Resolved settings and the warnings found on the way.
@@ -383,7 +406,7 @@ pub fn resolve(inputs: &DbInputs, env: &Env) -> Result<Resolved, ConfigError> {
     let env_port = env
         .non_empty("DB_PORT")
         .map(|p| {
-            p.trim().parse::<u16>().map_err(|_| ConfigError::BadValue {
+            parse_port(p).map_err(|_| ConfigError::BadValue {
                 origin: "env DB_PORT".into(),
                 value: p.into(),
                 expected: "a port number (1-65535)",
@@ -493,6 +516,8 @@ pub fn resolve(inputs: &DbInputs, env: &Env) -> Result<Resolved, ConfigError> {
             Source::Default,
         )
     });
+
+    check_ca_file(&tls)?;
 
     let params = [&url.params, &env_params, &yaml_url.params]
         .into_iter()
@@ -646,14 +671,39 @@ fn tls_from_params(params: &[(String, String)], origin: &str) -> Result<Option<T
     })
 }
 
+/// The CA file of a verifying TLS mode must hold a certificate the driver can use; other
+/// modes never read it (a server-side path in openmetadata.yaml need not exist here then).
+fn check_ca_file(tls: &Sourced<Tls>) -> Result<(), ConfigError> {
+    let Some(path) = &tls.value.ca_file else {
+        return Ok(());
+    };
+    if !matches!(tls.value.mode, TlsMode::VerifyCa | TlsMode::VerifyFull) {
+        return Ok(());
+    }
+    tls_ca::check(path).map_err(|error| ConfigError::CaFile {
+        path: path.clone(),
+        origin: match &tls.source {
+            Source::Flag(_) => "given with --ssl-ca".to_string(),
+            Source::DbUrl => "sslrootcert in --db-url".to_string(),
+            Source::Env(name) => format!("sslrootcert in {name}"),
+            other => format!("sslrootcert in {other}"),
+        },
+        error,
+    })
+}
+
 fn read_password_file(
     path: &Path,
     warnings: &mut Vec<SettingsWarning>,
 ) -> Result<String, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::PasswordFile {
+    let unreadable = |reason: String| ConfigError::PasswordFile {
         path: path.to_path_buf(),
-        source,
-    })?;
+        reason,
+    };
+    // A pipe is fine (`--password-file <(pass show db)`); a device or a huge file is not.
+    let bytes = small_file::read(path, PASSWORD_FILE_MAX, Accept::RegularOrPipe)
+        .map_err(|error| unreadable(error.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| unreadable("not UTF-8 text".into()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::db_url::{self, UrlParts};
 use super::substitute::substitute;
 use super::{ConfigError, Env};
-use crate::yaml::{self, Value};
+use crate::yaml::{self, ErrorKind, Value, YamlError};
 
 /// What `openmetadata.yaml` says about the metadata database, after `${VAR:-default}` substitution.
 #[derive(Debug, Clone, Default)]
@@ -18,20 +18,22 @@ pub struct ServerDbConfig {
 }
 
 pub fn load(path: &Path, env: &Env) -> Result<ServerDbConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => ConfigError::ConfigFileMissing {
+    let unusable = |error: YamlError| match error.kind {
+        ErrorKind::NotFound => ConfigError::ConfigFileMissing {
             path: path.to_path_buf(),
         },
-        _ => ConfigError::ConfigFileUnreadable {
+        _ => ConfigError::ConfigYaml {
             path: path.to_path_buf(),
-            source,
+            error,
         },
-    })?;
-    let (text, unresolved) = substitute(&text, env);
-    let doc = yaml::parse(&text).map_err(|error| ConfigError::ConfigYaml {
-        path: path.to_path_buf(),
-        error,
-    })?;
+    };
+    let text = yaml::read_file(path).map_err(unusable)?;
+    let (text, unresolved) =
+        substitute(&text, env).map_err(|error| ConfigError::ConfigOvergrown {
+            path: path.to_path_buf(),
+            error,
+        })?;
+    let doc = yaml::parse(&text).map_err(unusable)?;
     let Some(database) = doc
         .get("database")
         .filter(|d| matches!(d, Value::Mapping(_)))

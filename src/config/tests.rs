@@ -21,6 +21,11 @@ fn yaml_file(text: &str) -> tempfile::NamedTempFile {
     file
 }
 
+/// A file holding the test CA certificate.
+fn ca_file() -> tempfile::NamedTempFile {
+    yaml_file(tls_ca::TEST_CA)
+}
+
 fn resolve_with(inputs: DbInputs, env: &[(&str, &str)]) -> Resolved {
     resolve(&inputs, &Env::from_pairs(env.iter().copied())).unwrap()
 }
@@ -146,6 +151,8 @@ fn env_beats_yaml_and_flags_beat_env() {
 fn yaml_with_postgres_driver_and_sslmode_params() {
     let text = OM_YAML.replace("${DB_SCHEME:-mysql}", "${DB_SCHEME:-postgresql}");
     let file = yaml_file(&text);
+    let ca = ca_file();
+    let params = format!("sslmode=verify-full&sslrootcert={}", ca.path().display());
     let s = resolve_with(
         DbInputs {
             config: Some(file.path().into()),
@@ -154,10 +161,7 @@ fn yaml_with_postgres_driver_and_sslmode_params() {
         &[
             ("DB_DRIVER_CLASS", "org.postgresql.Driver"),
             ("DB_PORT", "5432"),
-            (
-                "DB_PARAMS",
-                "sslmode=verify-full&sslrootcert=/etc/om/ca.pem",
-            ),
+            ("DB_PARAMS", params.as_str()),
         ],
     )
     .settings;
@@ -165,10 +169,7 @@ fn yaml_with_postgres_driver_and_sslmode_params() {
     assert_eq!(s.engine.source, Source::Env("DB_DRIVER_CLASS"));
     assert_eq!(s.port.value, 5432);
     assert_eq!(s.tls.value.mode, TlsMode::VerifyFull);
-    assert_eq!(
-        s.tls.value.ca_file.as_deref(),
-        Some(Path::new("/etc/om/ca.pem"))
-    );
+    assert_eq!(s.tls.value.ca_file.as_deref(), Some(ca.path()));
     assert_eq!(s.tls.source, Source::Env("DB_PARAMS"));
 }
 
@@ -266,9 +267,10 @@ fn mysql_connector_j_tls_params() {
 
 #[test]
 fn flags_for_tls_win() {
+    let ca = ca_file();
     let s = resolve_with(
         DbInputs {
-            ssl_ca: Some("/ca.pem".into()),
+            ssl_ca: Some(ca.path().into()),
             ..Default::default()
         },
         &[("DB_PARAMS", "useSSL=false")],
@@ -385,4 +387,83 @@ fn views_and_debug_never_show_the_password() {
     assert!(json.contains("***"));
     assert!(!format!("{s:?}").contains("hunter2"));
     assert!(!s.display_url().contains("hunter2"));
+}
+
+#[test]
+fn a_ca_file_that_holds_no_certificate_is_a_settings_error_naming_it() {
+    let not_pem = yaml_file("just some notes\n");
+    let folder = tempfile::tempdir().unwrap();
+    for (path, why) in [
+        (not_pem.path(), "holds no PEM certificate"),
+        (folder.path(), "a folder, not a file"),
+    ] {
+        let err = resolve_err(
+            DbInputs {
+                ssl_ca: Some(path.into()),
+                ..Default::default()
+            },
+            &[],
+        );
+        assert!(matches!(err, ConfigError::CaFile { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("(given with --ssl-ca)"), "{text}");
+        assert!(text.contains(why), "{text}");
+        assert!(text.contains("give the PEM file of the CA"), "{text}");
+    }
+    // From the url parameters too.
+    let params = format!("sslmode=verify-ca&sslrootcert={}", not_pem.path().display());
+    let err = resolve_err(DbInputs::default(), &[("DB_PARAMS", params.as_str())]);
+    assert!(
+        err.to_string().contains("sslrootcert in DB_PARAMS"),
+        "{err}"
+    );
+    // A mode that does not verify never reads it: a server-side path is no error here.
+    let unused = "sslmode=require&sslrootcert=/opt/openmetadata/certs/ca.pem";
+    let s = resolve_with(DbInputs::default(), &[("DB_PARAMS", unused)]).settings;
+    assert_eq!(s.tls.value.mode, TlsMode::Require);
+}
+
+#[test]
+fn port_0_is_refused_from_every_source() {
+    let err = resolve_err(DbInputs::default(), &[("DB_PORT", "0")]);
+    assert!(err.to_string().contains("a port number (1-65535)"), "{err}");
+    let err = resolve_err(
+        DbInputs {
+            db_url: Some("mysql://u@h:0/db".into()),
+            ..Default::default()
+        },
+        &[],
+    );
+    assert!(
+        err.to_string()
+            .contains("'0' is not a port number (1-65535)"),
+        "{err}"
+    );
+    assert_eq!(parse_port("0"), Err(BadPort("0".into())));
+    assert_eq!(parse_port("65535"), Ok(65535));
+}
+
+#[test]
+fn a_password_file_that_is_a_device_or_huge_is_refused_and_a_pipe_is_read() {
+    let err = resolve_err(
+        DbInputs {
+            password_file: Some("/dev/zero".into()),
+            ..Default::default()
+        },
+        &[],
+    );
+    assert!(
+        err.to_string().contains("a device, not a regular file"),
+        "{err}"
+    );
+    let huge = yaml_file(&"x".repeat(PASSWORD_FILE_MAX + 1));
+    let err = resolve_err(
+        DbInputs {
+            password_file: Some(huge.path().into()),
+            ..Default::default()
+        },
+        &[],
+    );
+    assert!(err.to_string().contains("larger than 64.0 KiB"), "{err}");
 }

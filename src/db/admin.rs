@@ -4,9 +4,28 @@ use super::inspect::quote_ident;
 use super::{Db, DbError, Engine};
 use crate::config::DbSettings;
 
-/// How the name of every scratch database (a test restore's) starts, so that one grant can
-/// cover them all.
+/// How the name of every database om-upgrade makes for its own work starts, so that one grant
+/// (`GRANT ALL ON `omu\_restore\_%`.*`) covers them all.
+pub const WORK_PREFIX: &str = "omu_restore_";
+/// A test restore's scratch database.
 pub const SCRATCH_PREFIX: &str = "omu_restore_check_";
+/// The staging database a MySQL restore loads into before it switches the tables in.
+pub const STAGING_PREFIX: &str = "omu_restore_stage_";
+/// The table that marks a restore loaded in place that has not finished; `db.openmetadata`
+/// fails a database that has it.
+pub const UNFINISHED_RESTORE_TABLE: &str = "omu_restore_unfinished";
+
+/// A staging database name that will not collide (with other runs, or other restores of this
+/// process).
+pub fn staging_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    format!(
+        "{STAGING_PREFIX}{}_{}_{}",
+        chrono::Utc::now().format("%Y%m%d%H%M%S"),
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
 
 /// Creates the database `settings` names, in UTF-8 (utf8mb4 on MySQL).
 pub async fn create_database(settings: &DbSettings) -> Result<(), DbError> {

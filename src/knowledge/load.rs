@@ -46,10 +46,7 @@ pub fn parse_release(file: &str, text: &str, problems: &mut Vec<Problem>) -> Opt
     let doc = match yaml::parse_located(text) {
         Ok(doc) => doc,
         Err(error) => {
-            ctx.problem(
-                error.line.unwrap_or(1),
-                &format!("not valid YAML: {}", error.message),
-            );
+            ctx.problem(error.line.unwrap_or(1), &error.kind.to_string());
             return None;
         }
     };

@@ -55,6 +55,11 @@ pub enum KnowledgeError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot use the release file {}: {error}", path.display())]
+    UnreadableFile {
+        path: PathBuf,
+        error: crate::yaml::YamlError,
+    },
     #[error("{} holds no release files (*.yaml, one per minor release such as 1.2.yaml)", dir.display())]
     Empty { dir: PathBuf },
     #[error("the release catalogue ({origin}) has {} problem{}:\n  {}", problems.len(), if problems.len() == 1 { "" } else { "s" }, problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
@@ -88,6 +93,10 @@ impl KnowledgeError {
         match self {
             KnowledgeError::Unreadable { .. } | KnowledgeError::Empty { .. } => {
                 "--releases-dir must point at a folder of release files like assets/releases"
+            }
+            KnowledgeError::UnreadableFile { .. } => {
+                "each *.yaml in --releases-dir must be a release file like those in \
+                 assets/releases (format in assets/releases/README.md)"
             }
             KnowledgeError::Invalid { .. } => {
                 "fix the lines named above; the format is described in assets/releases/README.md"
@@ -181,10 +190,10 @@ impl Catalogue {
                     if !name.ends_with(".yaml") || !path.is_file() {
                         continue;
                     }
-                    let text = std::fs::read_to_string(&path).map_err(|source| {
-                        KnowledgeError::Unreadable {
+                    let text = crate::yaml::read_file(&path).map_err(|error| {
+                        KnowledgeError::UnreadableFile {
                             path: path.clone(),
-                            source,
+                            error,
                         }
                     })?;
                     files.push((name.to_string(), text));

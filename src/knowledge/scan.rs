@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::model::{ConfigRule, FileKind, Item, When};
 use crate::config::Env;
 use crate::config::substitute::substitute;
-use crate::yaml::{self, Node};
+use crate::yaml::{self, Node, YamlError};
 
 /// How deep `--workflows` looks into sub-folders.
 const MAX_DEPTH: usize = 8;
@@ -58,6 +58,16 @@ pub struct FileProblem {
     pub error: String,
 }
 
+impl FileProblem {
+    fn yaml(file: &Path, error: YamlError) -> FileProblem {
+        FileProblem {
+            file: file.to_path_buf(),
+            line: error.line,
+            error: error.kind.to_string(),
+        }
+    }
+}
+
 impl std::fmt::Display for FileProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.file.display())?;
@@ -101,20 +111,23 @@ impl ScanReport {
 /// Scans the server's openmetadata.yaml, after `${VAR:-default}` substitution as the server
 /// does it, against the server rules of `items`.
 pub fn scan_server_config(path: &Path, items: &[&Item], env: &Env, report: &mut ScanReport) {
-    let Some(doc) = read(path, report) else {
+    let Some(text) = read(path, report) else {
         return;
     };
-    let (text, _) = substitute(&doc, env);
-    let doc = match yaml::parse_located(&text) {
-        Ok(doc) => doc,
+    let text = match substitute(&text, env) {
+        Ok((text, _)) => text,
         Err(error) => {
             report.problems.push(FileProblem {
                 file: path.to_path_buf(),
-                line: error.line,
-                error: format!("not valid YAML: {}", error.message),
+                line: None,
+                error: error.to_string(),
             });
             return;
         }
+    };
+    let doc = match yaml::parse_located(&text) {
+        Ok(doc) => doc,
+        Err(error) => return report.problems.push(FileProblem::yaml(path, error)),
     };
     report.server_config = Some(path.to_path_buf());
     for item in items {
@@ -155,11 +168,7 @@ pub fn scan_workflows(path: &Path, items: &[&Item], report: &mut ScanReport) {
         let documents = match yaml::parse_located_documents(&text) {
             Ok(documents) => documents,
             Err(error) => {
-                report.problems.push(FileProblem {
-                    file,
-                    line: error.line,
-                    error: format!("not valid YAML: {}", error.message),
-                });
+                report.problems.push(FileProblem::yaml(&file, error));
                 continue;
             }
         };
@@ -215,17 +224,9 @@ fn scan_workflow(doc: &Node, file: &Path, items: &[&Item], report: &mut ScanRepo
 }
 
 fn read(path: &Path, report: &mut ScanReport) -> Option<String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Some(text),
-        Err(error) => {
-            report.problems.push(FileProblem {
-                file: path.to_path_buf(),
-                line: None,
-                error: format!("cannot read: {error}"),
-            });
-            None
-        }
-    }
+    yaml::read_file(path)
+        .map_err(|error| report.problems.push(FileProblem::yaml(path, error)))
+        .ok()
 }
 
 fn collect(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, report: &mut ScanReport) {

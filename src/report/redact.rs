@@ -130,7 +130,7 @@ impl Redactor {
     /// `${VAR:-default}` substitution with `env`. An unreadable file teaches nothing (the
     /// scanners report it); one that does not parse is read line by line.
     pub fn with_yaml_file(mut self, path: &Path, env: &Env) -> Redactor {
-        if let Ok(text) = std::fs::read_to_string(path) {
+        if let Ok(text) = yaml::read_file(path) {
             self.learn_yaml(&text, env);
         }
         self
@@ -147,7 +147,10 @@ impl Redactor {
     }
 
     fn learn_yaml(&mut self, text: &str, env: &Env) {
-        let (substituted, _) = substitute(text, env);
+        // Text that grows too large with its `${VAR}`s replaced is learnt from as written.
+        let substituted = substitute(text, env)
+            .map(|(text, _)| text)
+            .unwrap_or_default();
         let mut parsed = false;
         for doc in [text, substituted.as_str()] {
             if let Ok(value) = yaml::parse(doc) {

@@ -582,6 +582,8 @@ fn snapshots_done_then_verified_and_test_restored() {
         restored: Restored {
             database: "omu_restore_check_20261126100500_4242".into(),
             kind: FileKind::OmUpgradeSql,
+            proof: crate::backup::completeness::Proof::Manifest,
+            notes: Vec::new(),
             statements: 120,
             tables: vec![RestoredTable {
                 name: "table_entity".into(),

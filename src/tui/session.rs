@@ -11,11 +11,15 @@ use serde::{Deserialize, Serialize};
 
 use super::screens::ScreenId;
 use crate::db::Engine;
+use crate::small_file::{self, Accept, ReadError};
 
 pub const FILE_NAME: &str = "wizard-session.json";
 
 /// Bumped when the file's shape changes; older files are not guessed at.
 const FORMAT: u32 = 1;
+
+/// A session holds a few kilobytes of answers.
+const MAX_BYTES: usize = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -84,9 +88,10 @@ pub fn load(state_dir: &Path) -> Result<Option<Saved>, SessionError> {
 /// Reads a session file (`om-upgrade report --session FILE`); `Ok(None)` when it does not exist.
 pub fn load_file(path: &Path) -> Result<Option<Saved>, SessionError> {
     let path = path.to_path_buf();
-    let text = match fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    // Bounded, and never a FIFO or a device: `--session /dev/zero` would fill memory.
+    let text = match small_file::read(&path, MAX_BYTES, Accept::Regular) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(ReadError::NotFound) => return Ok(None),
         Err(e) => {
             return Err(SessionError::Read {
                 path,
@@ -226,6 +231,15 @@ mod tests {
     fn no_file_is_no_session() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(load(dir.path()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_device_given_as_the_session_is_refused_not_read_forever() {
+        let err = load_file(Path::new("/dev/zero")).unwrap_err();
+        assert!(
+            err.to_string().contains("a device, not a regular file"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -154,18 +154,63 @@ fn tables_of_statements() {
 
 #[test]
 fn tuples_of_inserts() {
-    let sql = "INSERT INTO `t` (`a`,`b`) VALUES (1,'x)'),(2,'it\\'s (not)'),(3,NULL)";
+    let sql = b"INSERT INTO `t` (`a`,`b`) VALUES (1,'x)'),(2,'it\\'s (not)'),(3,NULL)";
     assert_eq!(
         insert_tuples(sql, Engine::Mysql),
-        vec!["(1,'x)')", "(2,'it\\'s (not)')", "(3,NULL)"]
+        vec![&b"(1,'x)')"[..], b"(2,'it\\'s (not)')", b"(3,NULL)"]
     );
-    let official = "INSERT INTO t VALUES ('a','values (x)');";
+    let official = b"INSERT INTO t VALUES ('a','values (x)');";
     assert_eq!(
         insert_tuples(official, Engine::Postgres),
-        vec!["('a','values (x)')"]
+        vec![&b"('a','values (x)')"[..]]
     );
-    let pg = "INSERT INTO t (json) VALUES (E'a\\')b')";
-    assert_eq!(insert_tuples(pg, Engine::Postgres), vec!["(E'a\\')b')"]);
+    let pg = b"INSERT INTO t (json) VALUES (E'a\\')b')";
+    assert_eq!(
+        insert_tuples(pg, Engine::Postgres),
+        vec![&b"(E'a\\')b')"[..]]
+    );
+}
+
+#[test]
+fn table_names_with_spaces_quotes_and_dots_are_read_whole() {
+    assert_eq!(
+        statement_table("INSERT INTO `my table` (`a`) VALUES (1)").as_deref(),
+        Some("my table")
+    );
+    assert_eq!(
+        statement_table("CREATE TABLE `it``s` (a INT)").as_deref(),
+        Some("it`s")
+    );
+    assert_eq!(
+        statement_table("COPY public.\"say \"\"hi\"\"\" (a) FROM stdin").as_deref(),
+        Some("say \"hi\"")
+    );
+    assert_eq!(
+        statement_table("CREATE TABLE \"a.b\" (x int)").as_deref(),
+        Some("a.b")
+    );
+    assert_eq!(
+        statement_table("TRUNCATE TABLE \"o'brien\"").as_deref(),
+        Some("o'brien")
+    );
+    assert_eq!(statement_table("CREATE INDEX i ON t (a)"), None);
+}
+
+#[test]
+fn raw_binary_statements_are_handed_out_only_when_allowed() {
+    let sql = b"INSERT INTO `b` VALUES (1,'\xff\xfe\x00;');\nINSERT INTO `b` VALUES (2,'ok');\n";
+    let mut strict = Lexer::new(&sql[..], Engine::Mysql);
+    assert_eq!(strict.next_item(), Err(LexError::NotUtf8 { line: 1 }));
+    let mut lenient = Lexer::new(&sql[..], Engine::Mysql);
+    lenient.allow_binary(true);
+    assert!(matches!(
+        lenient.next_item(),
+        Ok(Some(Item::BinaryStatement { line: 1, .. }))
+    ));
+    assert!(matches!(
+        lenient.next_item(),
+        Ok(Some(Item::Statement { line: 2, .. }))
+    ));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::{Look, Screen, StepStatus};
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Status};
-use crate::config::{DbSettings, Secret, Source, Sourced};
+use crate::config::{self, DbSettings, Secret, Source, Sourced};
 use crate::db::Engine;
 use crate::tui::action::{Action as AppAction, CheckJob, Effect, RunId};
 use crate::tui::keymap::{Binding, keys};
@@ -316,15 +316,10 @@ impl Database {
         if self.engine == Engine::Postgres {
             required(Field::Schema)?;
         }
-        let port = match self.port.text.trim().parse::<u16>() {
-            Ok(port) if port > 0 => port,
-            _ => {
-                return Err(FormError {
-                    field: Field::Port,
-                    message: format!("'{}' is not a port number (1-65535)", self.port.text),
-                });
-            }
-        };
+        let port = config::parse_port(&self.port.text).map_err(|error| FormError {
+            field: Field::Port,
+            message: error.to_string(),
+        })?;
         let sourced =
             |input: &Input| Sourced::new(input.text.trim().to_string(), input.origin.source());
         Ok(DbSettings {
@@ -380,7 +375,7 @@ impl Database {
             }
             Action::Edit => match self.input(self.field) {
                 None => return self.update(Action::ToggleEngine, target),
-                Some(input) => self.editing = Some(TextField::new(input.text.clone())),
+                Some(input) => self.editing = Some(editor(self.field, &input.text)),
             },
             Action::ToggleEngine => {
                 let old = self.engine;
@@ -407,7 +402,7 @@ impl Database {
                 self.field = self.field.next();
                 // Past the last field the engine comes round again: select it, do not switch it.
                 if let Some(input) = self.input(self.field) {
-                    self.editing = Some(TextField::new(input.text.clone()));
+                    self.editing = Some(editor(self.field, &input.text));
                 }
             }
             Action::Cancel => self.editing = None,
@@ -522,7 +517,7 @@ impl Database {
             // Ask, as psql would: the password field opens, with what to do next.
             self.focus = Focus::Form;
             self.field = Field::Password;
-            self.editing = Some(TextField::default());
+            self.editing = Some(TextField::hidden(""));
             self.form_error = Some(FormError {
                 field: Field::Password,
                 message: format!(
@@ -571,22 +566,18 @@ impl Database {
             }
             (_, Some(input)) => {
                 let width = match editing {
-                    Some(text) if field == Field::Password => {
-                        spans.extend(field_spans(&text.masked(), look));
-                        text.value().chars().count() + 1
-                    }
                     Some(text) => {
-                        spans.extend(field_spans(text, look));
-                        text.value().chars().count() + 1
+                        let shown = text.shown();
+                        spans.extend(field_spans(&shown, look));
+                        shown.value().chars().count() + 1
                     }
                     None if field == Field::Password && input.text.is_empty() => {
                         spans.push(Span::styled("(none)", theme.dim()));
                         6
                     }
                     None if field == Field::Password => {
-                        let dots = "•".repeat(input.text.chars().count());
-                        spans.push(Span::styled(dots, theme.text()));
-                        input.text.chars().count()
+                        spans.push(Span::styled(text_field::MASK, theme.text()));
+                        text_field::MASK.chars().count()
                     }
                     None if field == Field::Schema && self.engine == Engine::Mysql => {
                         spans.push(Span::styled(input.text.clone(), theme.dim()));
@@ -839,5 +830,13 @@ impl Screen for Database {
             (Some(test), Focus::Results) => self.render_results_focus(test, area, buf, look),
             _ => self.render_form_focus(area, buf, look),
         }
+    }
+}
+
+/// The editor of a field: the password's hides what is typed.
+fn editor(field: Field, text: &str) -> TextField {
+    match field {
+        Field::Password => TextField::hidden(text),
+        _ => TextField::new(text),
     }
 }

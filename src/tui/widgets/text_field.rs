@@ -74,18 +74,36 @@ pub fn field_spans(field: &TextField, look: Look) -> Vec<Span<'static>> {
     ]
 }
 
+/// What a hidden value shows, however long it is: that something is there, not how much.
+pub const MASK: &str = "••••••••";
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TextField {
     value: String,
     /// Cursor position in characters (not bytes).
     cursor: usize,
+    /// A password: shown as [`MASK`], edited at its end only (a cursor that moved inside it
+    /// would show how long it is).
+    hidden: bool,
 }
 
 impl TextField {
     pub fn new(value: impl Into<String>) -> TextField {
         let value = value.into();
         let cursor = value.chars().count();
-        TextField { value, cursor }
+        TextField {
+            value,
+            cursor,
+            hidden: false,
+        }
+    }
+
+    /// A field for a password.
+    pub fn hidden(value: impl Into<String>) -> TextField {
+        TextField {
+            hidden: true,
+            ..TextField::new(value)
+        }
     }
 
     pub fn value(&self) -> &str {
@@ -96,12 +114,13 @@ impl TextField {
         self.cursor
     }
 
-    /// The same field with every character shown as a bullet (for passwords).
-    pub fn masked(&self) -> TextField {
-        TextField {
-            value: "•".repeat(self.value.chars().count()),
-            cursor: self.cursor,
+    /// What to draw: the value, or for a hidden field [`MASK`] when it holds something, with
+    /// the cursor after it.
+    pub fn shown(&self) -> TextField {
+        if !self.hidden {
+            return self.clone();
         }
+        TextField::new(if self.value.is_empty() { "" } else { MASK })
     }
 
     fn byte_at(&self, chars: usize) -> usize {
@@ -113,6 +132,14 @@ impl TextField {
 
     pub fn apply(&mut self, edit: TextEdit) {
         let len = self.value.chars().count();
+        if self.hidden
+            && matches!(
+                edit,
+                TextEdit::Left | TextEdit::Right | TextEdit::Home | TextEdit::End
+            )
+        {
+            return;
+        }
         match edit {
             TextEdit::Insert(c) => {
                 let at = self.byte_at(self.cursor);
@@ -175,5 +202,24 @@ mod tests {
         f.apply(TextEdit::Delete);
         f.apply(TextEdit::Right);
         assert_eq!(f.cursor(), 0);
+    }
+
+    #[test]
+    fn a_hidden_value_shows_a_fixed_mask_that_does_not_give_its_length() {
+        let mut short = TextField::hidden("pw");
+        let long = TextField::hidden("a much longer password");
+        assert_eq!(short.shown(), long.shown());
+        assert_eq!((short.shown().value(), short.shown().cursor()), (MASK, 8));
+        assert_eq!(TextField::hidden("").shown().value(), "");
+        // The cursor stays at the end: typing appends, Backspace takes the last character.
+        short.apply(TextEdit::Home);
+        short.apply(TextEdit::Left);
+        typed(&mut short, "!");
+        assert_eq!(short.value(), "pw!");
+        short.apply(TextEdit::Backspace);
+        short.apply(TextEdit::Delete);
+        assert_eq!((short.value(), short.cursor()), ("pw", 2));
+        short.apply(TextEdit::Clear);
+        assert_eq!(short.shown().value(), "");
     }
 }
