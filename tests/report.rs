@@ -10,8 +10,8 @@ use std::path::Path;
 
 use common::*;
 use om_upgrade::db::Engine;
-use om_upgrade::tui::screens::ScreenId;
-use om_upgrade::tui::session::{self, SavedConnection, Session};
+use om_upgrade::session::ScreenId;
+use om_upgrade::session::{self, SavedConnection, Session};
 
 fn schema() -> jsonschema::Validator {
     let text = std::fs::read_to_string(

@@ -16,7 +16,7 @@ use crate::report::model::Readiness;
 use crate::report::{
     self, DatabaseView, Format, Inputs, Redactor, Report, Stamp, Via, WriteError, collect,
 };
-use crate::tui::session::{self, Saved};
+use crate::session::{self, Saved};
 use crate::version::Version;
 
 pub const LONG_ABOUT: &str = "\

@@ -12,7 +12,8 @@ use super::{CliError, PLAN};
 use crate::config::{self, Env, paths::Paths};
 use crate::knowledge::Catalogue;
 use crate::knowledge::scan::ScanInputs;
-use crate::tui::{self, Exit, SessionStart, Setup, session, theme::Theme};
+use crate::session;
+use crate::tui::{self, Exit, SessionStart, Setup, theme::Theme};
 use crate::version::Version;
 
 #[derive(Debug, Clone, Args, Default)]

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use super::screens::{ScreenId, backup, clients, database, releases, summary, welcome};
-use super::session::Session;
 use crate::config::DbSettings;
+use crate::session::Session;
 use crate::version::Version;
 
 #[derive(Debug, Clone, PartialEq)]

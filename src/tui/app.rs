@@ -18,13 +18,13 @@ use super::screens::releases::{self, Releases};
 use super::screens::summary::{self, Finding, Overview, StepLine, Summary};
 use super::screens::welcome::Welcome;
 use super::screens::{Look, Screen, ScreenId};
-use super::session::{Saved, Session, SessionError};
 use super::theme::Theme;
 use crate::checks::runner::CheckResult;
 use crate::clients::Request;
 use crate::config::{DbSettings, SettingsWarning};
 use crate::knowledge::Catalogue;
 use crate::knowledge::scan::ScanInputs;
+use crate::session::{Saved, Session, SessionError};
 use crate::version::Version;
 
 /// What the wizard starts from.

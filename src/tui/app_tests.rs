@@ -6,9 +6,9 @@ use crossterm::event::KeyCode;
 use super::*;
 use crate::checks::Outcome;
 use crate::db::{DbError, Engine};
+use crate::session::{self, SavedConnection};
 use crate::tui::action::{CheckJob, RunId};
 use crate::tui::screens::StepStatus;
-use crate::tui::session::{self, SavedConnection};
 use crate::tui::test_support::*;
 
 fn run_checks(effects: &[Effect]) -> Option<&CheckJob> {

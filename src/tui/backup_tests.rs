@@ -12,7 +12,6 @@ use super::app::{App, Overlay, SessionStart, Setup};
 use super::event::Event;
 use super::screens::backup::{Work, WorkEvent};
 use super::screens::{ScreenId, StepStatus};
-use super::session::{Saved, SavedConnection, Session};
 use super::test_support::*;
 use crate::backup::locate::FoundBackup;
 use crate::backup::manifest::{
@@ -27,6 +26,7 @@ use crate::backup::take::{Backup, BackupError};
 use crate::backup::verify::{Finding, VerifyReport};
 use crate::checks::Status;
 use crate::db::Engine;
+use crate::session::{Saved, SavedConnection, Session};
 
 const FOLDER: &str = "/home/operator/.local/share/om-upgrade/backups";
 const FILE: &str =

@@ -9,10 +9,10 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::action::RunId;
 use super::screens::{backup, clients, releases};
-use super::session::SessionError;
 use crate::checks::CheckId;
 use crate::checks::runner::CheckEvent;
 use crate::report::WriteError;
+use crate::session::SessionError;
 use crate::tui::screens::summary::Written;
 
 #[derive(Debug)]

@@ -18,11 +18,11 @@ use super::event::Event;
 use super::export;
 use super::screens::database::is_connection_check;
 use super::screens::{ScreenId, backup, clients, releases};
-use super::session::{self, Session};
 use super::workers;
 use crate::checks::runner::{self, CheckEvent};
 use crate::checks::{self, Context};
 use crate::db::Db;
+use crate::session::{self, Session};
 
 /// How long quitting waits for cancelled jobs to clean up.
 const WIND_DOWN: Duration = Duration::from_secs(5);

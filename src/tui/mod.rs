@@ -21,7 +21,7 @@
 //! one: add its state to [`App`], route its action and events in
 //! `App::update`/`App::handle`, add its `Effect` and `Event` variants and their runner in
 //! `jobs.rs`, and add its answers to
-//! [`session::Session`]. What it found reaches the Summary and the exported report through
+//! [`crate::session::Session`]. What it found reaches the Summary and the exported report through
 //! [`screens::Screen::results`] (its check results) and, for the Releases step,
 //! [`screens::Screen::release_review`] (`report::ReleaseReview::from_impacts` over its judged
 //! items), plus the acknowledgements and last backup in [`App::session`].
@@ -33,7 +33,6 @@ mod export;
 mod jobs;
 pub mod keymap;
 pub mod screens;
-pub mod session;
 pub mod terminal;
 pub mod theme;
 mod ui;

@@ -12,7 +12,6 @@ use super::app::{App, SessionStart, Setup};
 use super::event::Event;
 use super::screens::releases::{ReleaseInfo, Review, ReviewError, Reviewed, Work, WorkEvent};
 use super::screens::{ScreenId, StepStatus};
-use super::session::{Saved, SavedConnection, Session};
 use super::test_support::*;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Outcome};
@@ -22,6 +21,7 @@ use crate::knowledge::Installed;
 use crate::knowledge::impact::{self, Measurements};
 use crate::knowledge::probes::{self, ProbeOutcome, ProbeResult};
 use crate::knowledge::scan::ScanReport;
+use crate::session::{Saved, SavedConnection, Session};
 use crate::version::Version;
 
 const QUERIES: &str = "1.2/query-service-required";

@@ -11,11 +11,11 @@ use super::action::{CheckJob, Effect, RunId};
 use super::app::{App, SessionStart, Setup};
 use super::event::Event;
 use super::screens::ScreenId;
-use super::session::{Saved, SavedConnection, Session};
 use super::test_support::*;
 use crate::checks::Outcome;
 use crate::checks::runner::CheckEvent;
 use crate::db::Engine;
+use crate::session::{Saved, SavedConnection, Session};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 

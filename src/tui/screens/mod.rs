@@ -10,72 +10,13 @@ pub mod welcome;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use serde::{Deserialize, Serialize};
 
 use super::keymap::Binding;
 use super::theme::Theme;
 use crate::checks::Status;
 use crate::checks::runner::CheckResult;
 use crate::report::ReleaseReview;
-
-/// The steps, in the order the wizard walks them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScreenId {
-    Welcome,
-    Database,
-    Backup,
-    Releases,
-    Clients,
-    Summary,
-}
-
-impl ScreenId {
-    pub const ALL: [ScreenId; 6] = [
-        ScreenId::Welcome,
-        ScreenId::Database,
-        ScreenId::Backup,
-        ScreenId::Releases,
-        ScreenId::Clients,
-        ScreenId::Summary,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            ScreenId::Welcome => "Welcome",
-            ScreenId::Database => "Database",
-            ScreenId::Backup => "Backup",
-            ScreenId::Releases => "Releases",
-            ScreenId::Clients => "Clients",
-            ScreenId::Summary => "Summary",
-        }
-    }
-
-    fn index(self) -> usize {
-        Self::ALL.iter().position(|s| *s == self).unwrap_or(0)
-    }
-
-    /// The next step; the last one stays where it is.
-    pub fn next(self) -> ScreenId {
-        Self::ALL.get(self.index() + 1).copied().unwrap_or(self)
-    }
-
-    /// The previous step; the first one stays where it is.
-    pub fn prev(self) -> ScreenId {
-        self.index()
-            .checked_sub(1)
-            .and_then(|i| Self::ALL.get(i).copied())
-            .unwrap_or(self)
-    }
-
-    pub fn is_first(self) -> bool {
-        self.index() == 0
-    }
-
-    pub fn is_last(self) -> bool {
-        self.index() + 1 == Self::ALL.len()
-    }
-}
+pub use crate::session::ScreenId;
 
 /// Where a step stands, as the sidebar shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,15 +138,6 @@ pub struct Look {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stepper_saturates_at_both_ends() {
-        assert_eq!(ScreenId::Welcome.prev(), ScreenId::Welcome);
-        assert_eq!(ScreenId::Welcome.next(), ScreenId::Database);
-        assert_eq!(ScreenId::Summary.next(), ScreenId::Summary);
-        assert_eq!(ScreenId::Summary.prev(), ScreenId::Clients);
-        assert!(ScreenId::Welcome.is_first() && ScreenId::Summary.is_last());
-    }
 
     #[test]
     fn worst_status_wins_and_skips_do_not_hide_a_pass() {

@@ -1,5 +1,7 @@
-//! The wizard's answers, kept between runs: the step, the target, the connection form, the
-//! acknowledged release items and the last backup — never the password. Written atomically (temp file, fsync, rename), readable by the owner only.
+//! The wizard's session: its answers, kept between runs (the step, the target, the connection
+//! form, the acknowledged release items and the last backup — never the password), written by
+//! the wizard and read by the wizard and by `om-upgrade report`. Written atomically (temp file,
+//! fsync, rename), readable by the owner only.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -9,7 +11,6 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::screens::ScreenId;
 use crate::db::Engine;
 
 pub const FILE_NAME: &str = "wizard-session.json";
@@ -41,6 +42,65 @@ pub struct SavedConnection {
     pub user: String,
     pub database: String,
     pub schema: String,
+}
+
+/// The steps, in the order the wizard walks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScreenId {
+    Welcome,
+    Database,
+    Backup,
+    Releases,
+    Clients,
+    Summary,
+}
+
+impl ScreenId {
+    pub const ALL: [ScreenId; 6] = [
+        ScreenId::Welcome,
+        ScreenId::Database,
+        ScreenId::Backup,
+        ScreenId::Releases,
+        ScreenId::Clients,
+        ScreenId::Summary,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ScreenId::Welcome => "Welcome",
+            ScreenId::Database => "Database",
+            ScreenId::Backup => "Backup",
+            ScreenId::Releases => "Releases",
+            ScreenId::Clients => "Clients",
+            ScreenId::Summary => "Summary",
+        }
+    }
+
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+
+    /// The next step; the last one stays where it is.
+    pub fn next(self) -> ScreenId {
+        Self::ALL.get(self.index() + 1).copied().unwrap_or(self)
+    }
+
+    /// The previous step; the first one stays where it is.
+    pub fn prev(self) -> ScreenId {
+        self.index()
+            .checked_sub(1)
+            .and_then(|i| Self::ALL.get(i).copied())
+            .unwrap_or(self)
+    }
+
+    pub fn is_first(self) -> bool {
+        self.index() == 0
+    }
+
+    pub fn is_last(self) -> bool {
+        self.index() + 1 == Self::ALL.len()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -188,6 +248,15 @@ mod tests {
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn stepper_saturates_at_both_ends() {
+        assert_eq!(ScreenId::Welcome.prev(), ScreenId::Welcome);
+        assert_eq!(ScreenId::Welcome.next(), ScreenId::Database);
+        assert_eq!(ScreenId::Summary.next(), ScreenId::Summary);
+        assert_eq!(ScreenId::Summary.prev(), ScreenId::Clients);
+        assert!(ScreenId::Welcome.is_first() && ScreenId::Summary.is_last());
     }
 
     #[test]
