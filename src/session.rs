@@ -11,12 +11,16 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::config::DbSettings;
 use crate::db::Engine;
 
 pub const FILE_NAME: &str = "wizard-session.json";
 
-/// Bumped when the file's shape changes; older files are not guessed at.
-const FORMAT: u32 = 1;
+/// Bumped when the file's shape changes; files of unknown formats are not guessed at.
+const FORMAT: u32 = 2;
+
+/// Format 1 wrote the port as the text of the form (`"5432"`); it is still read.
+const FORMAT_PORT_AS_TEXT: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -38,7 +42,9 @@ pub struct Session {
 pub struct SavedConnection {
     pub engine: Engine,
     pub host: String,
-    pub port: String,
+    /// The form's port when it was a port number, else the one found at start.
+    #[serde(deserialize_with = "port_number_or_text")]
+    pub port: u16,
     pub user: String,
     pub database: String,
     pub schema: String,
@@ -103,6 +109,35 @@ impl ScreenId {
     }
 }
 
+impl SavedConnection {
+    /// Whether this is the database of `settings` (engine, host, port and name).
+    pub fn is_for(&self, settings: &DbSettings) -> bool {
+        self.engine == settings.engine.value
+            && self.host == settings.host.value
+            && self.port == settings.port.value
+            && self.database == settings.database.value
+    }
+}
+
+/// A port as written now (a number) or by format 1 (its text, `"5432"`).
+fn port_number_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u16, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Port {
+        Number(u16),
+        Text(String),
+    }
+    match Port::deserialize(deserializer)? {
+        Port::Number(port) => Ok(port),
+        Port::Text(text) => match text.trim().parse::<u16>() {
+            Ok(port) if port > 0 => Ok(port),
+            _ => Err(serde::de::Error::custom(format!(
+                "the port '{text}' is not a port number"
+            ))),
+        },
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct SessionFile {
     format: u32,
@@ -161,7 +196,7 @@ pub fn load_file(path: &Path) -> Result<Option<Saved>, SessionError> {
     let raw: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| malformed(e.to_string()))?;
     match raw.get("format").and_then(serde_json::Value::as_u64) {
-        Some(f) if f == u64::from(FORMAT) => {}
+        Some(f) if f == u64::from(FORMAT) || f == u64::from(FORMAT_PORT_AS_TEXT) => {}
         Some(found) => {
             return Err(SessionError::OtherFormat {
                 path,
@@ -236,7 +271,7 @@ mod tests {
             connection: SavedConnection {
                 engine: Engine::Postgres,
                 host: "db.internal".into(),
-                port: "5432".into(),
+                port: 5432,
                 user: "om".into(),
                 database: "openmetadata_db".into(),
                 schema: "public".into(),
@@ -279,6 +314,31 @@ mod tests {
             let mode = fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn a_format_1_session_with_its_port_as_text_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = serde_json::to_value(SessionFile {
+            format: FORMAT,
+            saved_at: at("2026-11-26T10:00:00Z"),
+            session: session(),
+        })
+        .unwrap();
+        file["format"] = 1.into();
+        file["connection"]["port"] = "5432".into();
+        fs::write(path_in(dir.path()), file.to_string()).unwrap();
+        assert_eq!(load(dir.path()).unwrap().unwrap().session, session());
+
+        file["connection"]["port"] = "54x".into();
+        fs::write(path_in(dir.path()), file.to_string()).unwrap();
+        let err = load(dir.path()).unwrap_err();
+        assert!(matches!(err, SessionError::Malformed { .. }), "{err}");
+        assert!(
+            err.to_string().contains("'54x' is not a port number"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("will be replaced"), "{err}");
     }
 
     #[test]

@@ -79,7 +79,7 @@ async fn a_demo_database_with_a_verified_backup_shows_the_three_prerequisites() 
                 connection: SavedConnection {
                     engine,
                     host: settings.host.value.clone(),
-                    port: settings.port.value.to_string(),
+                    port: settings.port.value,
                     user: settings.user.value.clone(),
                     database: settings.database.value.clone(),
                     schema: settings.schema.value.clone(),
@@ -550,7 +550,7 @@ async fn a_session_for_another_database_is_not_used() {
             connection: SavedConnection {
                 engine: Engine::Mysql,
                 host: "db.elsewhere".into(),
-                port: "3306".into(),
+                port: 3306,
                 user: "om".into(),
                 database: "openmetadata_db".into(),
                 schema: "public".into(),

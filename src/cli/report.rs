@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::check::{RunArgs, run_checks};
 use super::{CliError, print_warnings};
-use crate::config::{self, DbSettings, Env, paths::Paths};
+use crate::config::{self, Env, paths::Paths};
 use crate::knowledge::Catalogue;
 use crate::report::model::Readiness;
 use crate::report::{
@@ -158,15 +158,6 @@ fn load_session(args: &ReportArgs, env: &Env) -> Result<Option<Saved>, String> {
     }
 }
 
-/// Whether a session was saved for this database (engine, host, port and name).
-fn is_for(saved: &Saved, settings: &DbSettings) -> bool {
-    let c = &saved.session.connection;
-    c.engine == settings.engine.value
-        && c.host == settings.host.value
-        && c.port.trim().parse::<u16>().ok() == Some(settings.port.value)
-        && c.database == settings.database.value
-}
-
 pub async fn run(args: ReportArgs, env: &Env) -> Result<i32, CliError> {
     let destination = destination(&args, env).map_err(CliError::Usage)?;
     let saved = load_session(&args, env).map_err(CliError::Usage)?;
@@ -175,7 +166,7 @@ pub async fn run(args: ReportArgs, env: &Env) -> Result<i32, CliError> {
     print_warnings(&resolved.warnings);
     let settings = resolved.settings;
     let session = match saved {
-        Some(saved) if is_for(&saved, &settings) => Some(saved.session),
+        Some(saved) if saved.session.connection.is_for(&settings) => Some(saved.session),
         Some(saved) => {
             let c = &saved.session.connection;
             eprintln!(

@@ -330,7 +330,7 @@ fn switching_the_engine_moves_a_default_port_along() {
     press(&mut app, KeyCode::Enter);
     let session = app.session();
     assert_eq!(session.connection.engine, Engine::Mysql);
-    assert_eq!(session.connection.port, "3306");
+    assert_eq!(session.connection.port, 3306);
 }
 
 #[test]
@@ -407,7 +407,7 @@ fn saved_connection() -> SavedConnection {
     SavedConnection {
         engine: Engine::Postgres,
         host: "other.internal".into(),
-        port: "6543".into(),
+        port: 6543,
         user: "admin".into(),
         database: "om_prod".into(),
         schema: "om".into(),
@@ -432,7 +432,7 @@ fn resume_takes_the_saved_answers_but_flags_win() {
     // default, so the session's wins.
     let now = app.session();
     assert_eq!(now.connection.host, "db.internal");
-    assert_eq!(now.connection.port, "5432");
+    assert_eq!(now.connection.port, 5432);
     assert_eq!(now.connection.database, "openmetadata_db");
     assert_eq!(now.connection.schema, "om");
     assert_eq!(saves(&effects).len(), 1, "the resumed state is saved");

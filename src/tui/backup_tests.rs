@@ -459,7 +459,7 @@ fn resuming_brings_the_last_backup_back() {
                 connection: SavedConnection {
                     engine: Engine::Postgres,
                     host: "db.internal".into(),
-                    port: "5432".into(),
+                    port: 5432,
                     user: "om".into(),
                     database: "openmetadata_db".into(),
                     schema: "public".into(),

@@ -327,7 +327,7 @@ fn acknowledgements_come_back_with_the_session() {
                 connection: SavedConnection {
                     engine: Engine::Postgres,
                     host: "db.internal".into(),
-                    port: "5432".into(),
+                    port: 5432,
                     user: "om".into(),
                     database: "openmetadata_db".into(),
                     schema: "public".into(),

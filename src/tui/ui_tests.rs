@@ -270,7 +270,7 @@ fn resume_overlay() {
                 connection: SavedConnection {
                     engine: Engine::Mysql,
                     host: "db.internal".into(),
-                    port: "3306".into(),
+                    port: 3306,
                     user: "openmetadata_user".into(),
                     database: "openmetadata_db".into(),
                     schema: "public".into(),

@@ -264,7 +264,7 @@ impl Database {
         SavedConnection {
             engine: self.engine,
             host: self.host.text.clone(),
-            port: self.port.text.clone(),
+            port: self.port_number().unwrap_or(self.base.port.value),
             user: self.user.text.clone(),
             database: self.database.text.clone(),
             schema: self.schema.text.clone(),
@@ -277,9 +277,10 @@ impl Database {
             self.engine = saved.engine;
             self.engine_origin = Origin::Session;
         }
+        let port = saved.port.to_string();
         for (field, text) in [
             (Field::Host, &saved.host),
-            (Field::Port, &saved.port),
+            (Field::Port, &port),
             (Field::User, &saved.user),
             (Field::Database, &saved.database),
             (Field::Schema, &saved.schema),
@@ -292,6 +293,16 @@ impl Database {
                 input.origin = Origin::Session;
             }
         }
+    }
+
+    /// The form's port, when it is a port number.
+    fn port_number(&self) -> Option<u16> {
+        self.port
+            .text
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|port| *port > 0)
     }
 
     /// The settings as the form stands, or as found at start when the form is not valid.
@@ -316,14 +327,11 @@ impl Database {
         if self.engine == Engine::Postgres {
             required(Field::Schema)?;
         }
-        let port = match self.port.text.trim().parse::<u16>() {
-            Ok(port) if port > 0 => port,
-            _ => {
-                return Err(FormError {
-                    field: Field::Port,
-                    message: format!("'{}' is not a port number (1-65535)", self.port.text),
-                });
-            }
+        let Some(port) = self.port_number() else {
+            return Err(FormError {
+                field: Field::Port,
+                message: format!("'{}' is not a port number (1-65535)", self.port.text),
+            });
         };
         let sourced =
             |input: &Input| Sourced::new(input.text.trim().to_string(), input.origin.source());
