@@ -228,7 +228,7 @@ pub async fn run(args: ReportArgs, env: &Env) -> Result<i32, CliError> {
         env,
     )
     .await;
-    let (review, review_missing) = match collect::review(&ctx, &acknowledged).await {
+    let (review, review_missing) = match collect::review_of_run(&ctx, &acknowledged).await {
         Ok(review) => (Some(review), None),
         Err(why) => (None, Some(why)),
     };

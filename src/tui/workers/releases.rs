@@ -10,11 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::checks::release::{self, ProbeBoard};
 use crate::checks::{CheckId, Context};
-use crate::knowledge::impact::{self, Measurements};
+use crate::knowledge::{self, review::Database};
 use crate::tui::event::Event;
-use crate::tui::screens::releases::{
-    ReleaseInfo, Review, ReviewError, ReviewJob, Reviewed, Work, WorkEvent,
-};
+use crate::tui::screens::releases::{Finished, ReviewError, ReviewJob, Work, WorkEvent};
 
 pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: CancellationToken) {
     let Work::Review(job) = work;
@@ -29,7 +27,7 @@ pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: Cancellatio
         .with_files(job.files.clone()),
     );
     let result = tokio::select! {
-        result = review(&job, &ctx, &events) => result,
+        result = probe_and_review(&job, &ctx, &events) => result,
         // Probes only read: stopping midway leaves nothing behind.
         () = cancel.cancelled() => return,
     };
@@ -40,11 +38,11 @@ pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: Cancellatio
     }));
 }
 
-async fn review(
+async fn probe_and_review(
     job: &ReviewJob,
     ctx: &Arc<Context>,
     events: &UnboundedSender<Event>,
-) -> Result<Review, ReviewError> {
+) -> Result<Finished, ReviewError> {
     let run = job.run;
     let installed = release::installed_from_db(ctx)
         .await
@@ -90,41 +88,12 @@ async fn review(
     });
     let (server, results) = release::probe_items(ctx.clone(), &plan, &board, Some(tx)).await;
     let _ = forward.await;
-    let probed = board.lock().map(|b| b.clone()).unwrap_or_default();
-    let measurements = Measurements {
-        probes: Some(&probed),
-        no_database: "",
-        scan: &scan,
-        server: server.as_ref(),
+    let database = Database::Probed {
+        probes: board.lock().map(|b| b.clone()).unwrap_or_default(),
+        server,
     };
-    let items = plan
-        .items
-        .iter()
-        .map(|item| Reviewed {
-            item: (*item).clone(),
-            impact: impact::assess(item, &measurements),
-        })
-        .collect();
-    let mut releases: Vec<ReleaseInfo> = Vec::new();
-    for item in &plan.items {
-        if releases.iter().any(|r| r.version == item.release) {
-            continue;
-        }
-        let release = job.catalogue.release_of(&item.patch);
-        releases.push(ReleaseInfo {
-            version: item.release.clone(),
-            date: release.and_then(|r| r.date.clone()),
-            notes: release.map(|r| r.notes.clone()).unwrap_or_default(),
-        });
-    }
-    Ok(Review {
-        from: installed,
-        to: plan.to.clone(),
-        stops: plan.stops.clone(),
-        server: server.map(|s| format!("{} {}", s.product, s.version_text)),
-        scan,
-        releases,
-        items,
+    Ok(Finished {
+        review: knowledge::review::review(&job.catalogue, &plan, database, scan),
         results,
     })
 }

@@ -18,9 +18,10 @@ use super::{Look, Screen, StepStatus};
 use crate::checks::CheckId;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::config::DbSettings;
-use crate::knowledge::impact::{Impact, Verdict};
-use crate::knowledge::scan::{ScanInputs, ScanReport};
-use crate::knowledge::{Catalogue, Installed, Item, Kind, Stop};
+use crate::knowledge::impact::Verdict;
+use crate::knowledge::review::{Review, Reviewed};
+use crate::knowledge::scan::ScanInputs;
+use crate::knowledge::{Catalogue, Installed, Kind};
 use crate::tui::action::{Action as AppAction, Effect, RunId};
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
@@ -71,33 +72,11 @@ impl Work {
     }
 }
 
-/// A release line of the review, for its group heading.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReleaseInfo {
-    pub version: String,
-    pub date: Option<String>,
-    pub notes: String,
-}
-
+/// A finished review, with the release checks of the probed items as `om-upgrade check`
+/// reports them (for the Summary).
 #[derive(Debug, Clone)]
-pub struct Reviewed {
-    pub item: Item,
-    pub impact: Impact,
-}
-
-/// What the upgrade crosses, measured.
-#[derive(Debug, Clone)]
-pub struct Review {
-    pub from: Installed,
-    pub to: Version,
-    pub stops: Vec<Stop>,
-    /// The database server that was probed (`PostgreSQL 15.4`), when known.
-    pub server: Option<String>,
-    pub scan: ScanReport,
-    pub releases: Vec<ReleaseInfo>,
-    /// In plan order: by release, then catalogue order.
-    pub items: Vec<Reviewed>,
-    /// The release checks of the probed items, as `om-upgrade check` reports them.
+pub struct Finished {
+    pub review: Review,
     pub results: Vec<CheckResult>,
 }
 
@@ -122,7 +101,7 @@ pub enum WorkEvent {
     },
     Reviewed {
         run: RunId,
-        result: Box<Result<Review, ReviewError>>,
+        result: Box<Result<Finished, ReviewError>>,
     },
     Crashed {
         run: RunId,
@@ -154,7 +133,7 @@ struct Probing {
 #[derive(Debug, Clone)]
 enum Phase {
     Running(Probing),
-    Done(Box<Review>),
+    Done(Box<Finished>),
     Failed(ReviewError),
 }
 
@@ -243,11 +222,15 @@ impl Releases {
     }
 
     fn review(&self) -> Option<&Review> {
+        self.finished().map(|f| &f.review)
+    }
+
+    fn finished(&self) -> Option<&Finished> {
         match &self.state {
             Some(State {
-                phase: Phase::Done(review),
+                phase: Phase::Done(finished),
                 ..
-            }) => Some(review),
+            }) => Some(finished),
             _ => None,
         }
     }
@@ -509,7 +492,7 @@ impl Releases {
             },
             WorkEvent::Reviewed { result, .. } => {
                 state.phase = match *result {
-                    Ok(review) => Phase::Done(Box::new(review)),
+                    Ok(finished) => Phase::Done(Box::new(finished)),
                     Err(error) => Phase::Failed(error),
                 };
                 // Start on the first thing to look at.
@@ -610,23 +593,15 @@ impl Screen for Releases {
     }
 
     fn results(&self) -> Vec<CheckResult> {
-        match self.review() {
-            Some(review) if !self.stale => review.results.clone(),
+        match self.finished() {
+            Some(finished) if !self.stale => finished.results.clone(),
             _ => Vec::new(),
         }
     }
 
     fn release_review(&self) -> Option<crate::report::ReleaseReview> {
         let review = self.review().filter(|_| !self.stale)?;
-        Some(crate::report::ReleaseReview::from_impacts(
-            &review.from,
-            &review.to,
-            &review.stops,
-            review.items.iter().map(|r| (&r.item, r.impact.clone())),
-            &review.scan,
-            Vec::new(),
-            &self.acknowledged,
-        ))
+        Some(crate::report::ReleaseReview::of(review, &self.acknowledged))
     }
 
     fn status(&self) -> StepStatus {
@@ -638,7 +613,7 @@ impl Screen for Releases {
             _ if self.stale => StepStatus::NotStarted,
             Phase::Failed(_) => StepStatus::Fail,
             Phase::Done(review) => {
-                let open = review.items.iter().filter(|r| pending(r)).any(|r| {
+                let open = review.review.items.iter().filter(|r| pending(r)).any(|r| {
                     !(r.item.kind == Kind::Breaking && self.acknowledged.contains(&r.item.key()))
                 });
                 if open {

@@ -6,10 +6,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
-use super::{Input, Phase, Probing, Releases, Review, ReviewError, Reviewed, Row};
+use super::{Input, Phase, Probing, Releases, ReviewError, Row};
 use crate::checks::Status;
 use crate::knowledge::Kind;
 use crate::knowledge::impact::Verdict;
+use crate::knowledge::review::{Review, Reviewed};
 use crate::tui::keymap::keys;
 use crate::tui::screens::{Look, StepStatus};
 use crate::tui::widgets::progress::{bar, fraction};
@@ -34,7 +35,7 @@ impl Releases {
             }
             Some(Phase::Running(probing)) => self.render_running(probing, area, buf, look),
             Some(Phase::Failed(error)) => self.render_failed(error, area, buf, look),
-            Some(Phase::Done(review)) => self.render_review(review, area, buf, look),
+            Some(Phase::Done(finished)) => self.render_review(&finished.review, area, buf, look),
         }
     }
 
@@ -60,7 +61,7 @@ impl Releases {
             Line::styled(
                 format!(
                     "{} → {}: {} items in {} release{}",
-                    review.from,
+                    review.installed,
                     review.to,
                     review.items.len(),
                     review.releases.len(),
@@ -125,7 +126,7 @@ impl Releases {
                     theme.notice(),
                 ));
             }
-            if let Some(server) = &review.server {
+            if let Some(server) = review.server() {
                 spans.push(Span::styled(
                     format!(" · {server} probed read-only"),
                     theme.dim(),
