@@ -15,3 +15,6 @@ pub mod session;
 pub mod tui;
 pub mod version;
 pub mod yaml;
+
+#[cfg(test)]
+mod report_views_tests;

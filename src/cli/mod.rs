@@ -15,17 +15,17 @@ macro_rules! outln {
 pub mod args;
 mod backup;
 mod backups;
-mod check;
+pub(crate) mod check;
 mod clients;
 mod connect;
 mod demo;
 mod progress;
 mod releases;
-mod report;
+pub(crate) mod report;
 mod restore;
 mod style;
 mod verify;
-mod wizard;
+pub(crate) mod wizard;
 
 use clap::{Parser, Subcommand};
 

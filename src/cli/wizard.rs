@@ -45,6 +45,35 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
         );
         return Ok(2);
     }
+    let state_dir = Paths::from_env(env).state_dir;
+    let setup = setup(args, env)?;
+    let ended = tui::run(setup, state_dir.clone())
+        .await
+        .map_err(|error| CliError::Failed {
+            message: error.to_string(),
+            hint: Some("run the subcommands instead (see `om-upgrade --help`)".into()),
+        })?;
+    for panic in &ended.background_panics {
+        eprintln!("om-upgrade: a background task failed: {panic}");
+    }
+    if ended.session_saved {
+        eprintln!(
+            "Your answers are saved in {}; `om-upgrade` offers to resume them (--fresh starts over).",
+            session::path_in(&state_dir).display()
+        );
+    }
+    match &ended.exit {
+        Exit::InputClosed(Some(error)) => {
+            eprintln!("om-upgrade: the terminal input failed: {error}")
+        }
+        Exit::Quit | Exit::Signal(_) | Exit::InputClosed(None) => {}
+    }
+    Ok(ended.exit.code())
+}
+
+/// What the wizard starts from: the settings, the saved session (unless --fresh), the
+/// catalogue, and the files and clients of this command line.
+pub(crate) fn setup(args: WizardArgs, env: &Env) -> Result<Setup, CliError> {
     let resolved = config::resolve(&args.connection.to_inputs(), env)?;
     let paths = Paths::from_env(env);
     let session = if args.fresh {
@@ -56,7 +85,7 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
             Err(error) => SessionStart::Unreadable(error),
         }
     };
-    let setup = Setup {
+    Ok(Setup {
         settings: resolved.settings,
         warnings: resolved.warnings,
         target: args.target,
@@ -76,29 +105,7 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
             env: env.clone(),
         },
         clients: args.find.request(env),
-    };
-    let ended = tui::run(setup, paths.state_dir.clone())
-        .await
-        .map_err(|error| CliError::Failed {
-            message: error.to_string(),
-            hint: Some("run the subcommands instead (see `om-upgrade --help`)".into()),
-        })?;
-    for panic in &ended.background_panics {
-        eprintln!("om-upgrade: a background task failed: {panic}");
-    }
-    if ended.session_saved {
-        eprintln!(
-            "Your answers are saved in {}; `om-upgrade` offers to resume them (--fresh starts over).",
-            session::path_in(&paths.state_dir).display()
-        );
-    }
-    match &ended.exit {
-        Exit::InputClosed(Some(error)) => {
-            eprintln!("om-upgrade: the terminal input failed: {error}")
-        }
-        Exit::Quit | Exit::Signal(_) | Exit::InputClosed(None) => {}
-    }
-    Ok(ended.exit.code())
+    })
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! ([`collect`]); the wizard's Summary step from the results its steps hold.
 //! The JSON form is versioned ([`SCHEMA_VERSION`]) and described by `assets/report.schema.json`.
 
+pub mod assemble;
 pub mod collect;
 pub mod file;
 pub mod html;
@@ -23,6 +24,7 @@ pub mod redact;
 pub mod review;
 mod view;
 
+pub use assemble::{Recorded, assemble};
 pub use file::WriteError;
 pub use model::{BackupFacts, DatabaseView, Inputs, Report, Stamp, Via};
 pub use redact::Redactor;

@@ -24,6 +24,7 @@ use crate::clients::Request;
 use crate::config::{DbSettings, SettingsWarning};
 use crate::knowledge::Catalogue;
 use crate::knowledge::scan::ScanInputs;
+use crate::report::{Recorded, Via};
 use crate::session::{Saved, Session, SessionError};
 use crate::version::Version;
 
@@ -463,13 +464,23 @@ impl App {
     /// The report export the Summary asked for, with what the steps hold.
     fn export_job(&self, request: summary::ExportRequest) -> ExportJob {
         let session = self.session();
+        let review = self
+            .screen_of(ScreenId::Releases)
+            .release_review()
+            .ok_or_else(|| "the release review was not done in this wizard session".to_string());
         ExportJob {
             request,
-            settings: self.database.tested_settings(),
-            target: self.target().cloned(),
-            results: self.results_by_step().into_iter().map(|(_, r)| r).collect(),
-            review: self.screen_of(ScreenId::Releases).release_review(),
-            acknowledged: session.acknowledged,
+            recorded: Recorded {
+                via: Via::Wizard,
+                settings: self.database.tested_settings(),
+                target: self.target().cloned(),
+                results: self.results_by_step().into_iter().map(|(_, r)| r).collect(),
+                backup: None,
+                review,
+                acknowledged: session.acknowledged,
+                strict: false,
+                files: self.releases.files(),
+            },
             last_backup: session.last_backup,
         }
     }

@@ -29,7 +29,7 @@
 pub mod action;
 pub mod app;
 pub mod event;
-mod export;
+pub(crate) mod export;
 mod jobs;
 pub mod keymap;
 pub mod screens;
@@ -48,7 +48,7 @@ mod releases_tests;
 #[cfg(test)]
 mod summary_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod ui_tests;
 

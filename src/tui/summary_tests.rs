@@ -193,9 +193,9 @@ fn the_export_takes_what_the_steps_hold_and_the_format_keys() {
         Some("/var/lib/om-upgrade/reports/om-upgrade-report-20261126-100005.json")
     );
     assert!(job.request.create_folder, "the default reports folder");
-    let ids: Vec<&str> = job.results.iter().map(|r| r.id.as_str()).collect();
+    let ids: Vec<&str> = job.recorded.results.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, PLANNED.iter().map(|(id, _)| *id).collect::<Vec<_>>());
-    assert_eq!(job.settings.host.value, "db.internal");
+    assert_eq!(job.recorded.settings.host.value, "db.internal");
     assert_eq!(
         type_keys(&mut app, "e")
             .iter()
@@ -223,6 +223,7 @@ fn a_real_export_writes_the_report_without_the_password() {
     let job = export_job(type_keys(&mut app, "e"));
     assert_eq!(job.request.format, Format::Html);
     let password = job
+        .recorded
         .settings
         .password
         .as_ref()

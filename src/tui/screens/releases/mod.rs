@@ -213,6 +213,20 @@ impl Releases {
         }
     }
 
+    /// The files the review reads (as typed here), with the environment they are read with.
+    pub fn files(&self) -> ScanInputs {
+        self.files_of(self.config.trim(), self.workflows.trim())
+    }
+
+    fn files_of(&self, config: &str, workflows: &str) -> ScanInputs {
+        let file = |text: &str| (!text.is_empty()).then(|| PathBuf::from(text));
+        ScanInputs {
+            server_config: file(config),
+            workflows: file(workflows),
+            env: self.files.env.clone(),
+        }
+    }
+
     pub fn acknowledged(&self) -> &BTreeSet<String> {
         &self.acknowledged
     }
@@ -286,12 +300,7 @@ impl Releases {
             self.state = None;
             return None;
         };
-        let file = |text: &str| (!text.is_empty()).then(|| PathBuf::from(text));
-        let files = ScanInputs {
-            server_config: file(&asked.config),
-            workflows: file(&asked.workflows),
-            env: self.files.env.clone(),
-        };
+        let files = self.files_of(&asked.config, &asked.workflows);
         self.stale = false;
         let (catalogue, settings) = match (inputs.catalogue, &inputs.connection) {
             (Err(error), _) => {
