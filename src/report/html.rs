@@ -107,6 +107,7 @@ fn step_class(status: StepStatus) -> &'static str {
         StepStatus::Fail => "fail",
         StepStatus::Skip => "skip",
         StepStatus::NotRun => "not_run",
+        StepStatus::Running => "running",
     }
 }
 
@@ -114,7 +115,7 @@ fn step_badge(status: StepStatus) -> String {
     format!(
         r#"<span class="badge {}">{} {}</span>"#,
         step_class(status),
-        view::step_glyph(status),
+        status.glyph(),
         esc(status.label())
     )
 }

@@ -26,7 +26,7 @@ mod view;
 
 pub use assemble::{Recorded, assemble};
 pub use file::WriteError;
-pub use model::{BackupFacts, DatabaseView, Inputs, Report, Stamp, Via};
+pub use model::{BackupFacts, DatabaseView, Inputs, Report, Stamp, StepStatus, Via};
 pub use redact::Redactor;
 pub use review::ReleaseReview;
 

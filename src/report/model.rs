@@ -238,7 +238,8 @@ impl Step {
     }
 }
 
-/// Where a prerequisite stands.
+/// Where a step stands: a prerequisite of the report, or a step of the wizard (the sidebar and
+/// the Summary), which may also be running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
@@ -247,8 +248,11 @@ pub enum StepStatus {
     Fail,
     /// Every check of the step was skipped (does not apply, or another failed).
     Skip,
-    /// None of its checks ran (the wizard's step was not visited).
+    /// None of its checks ran (the wizard's step was not visited, or what it found no longer
+    /// describes the settings).
     NotRun,
+    /// Its work is running: a wizard step, never a prerequisite of a report.
+    Running,
 }
 
 impl StepStatus {
@@ -259,6 +263,18 @@ impl StepStatus {
             StepStatus::Fail => "fail",
             StepStatus::Skip => "skipped",
             StepStatus::NotRun => "not run",
+            StepStatus::Running => "running",
+        }
+    }
+
+    /// A glyph that reads without colour (a running step's is animated by the wizard).
+    pub fn glyph(self) -> &'static str {
+        match self {
+            StepStatus::Pass => Status::Pass.glyph(),
+            StepStatus::Warn => Status::Warn.glyph(),
+            StepStatus::Fail => Status::Fail.glyph(),
+            StepStatus::Skip => Status::Skip.glyph(),
+            StepStatus::NotRun | StepStatus::Running => "·",
         }
     }
 }

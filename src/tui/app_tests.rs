@@ -6,9 +6,9 @@ use crossterm::event::KeyCode;
 use super::*;
 use crate::checks::Outcome;
 use crate::db::{DbError, Engine};
+use crate::report::StepStatus;
 use crate::session::{self, SavedConnection};
 use crate::tui::action::{CheckJob, RunId};
-use crate::tui::screens::StepStatus;
 use crate::tui::test_support::*;
 
 fn run_checks(effects: &[Effect]) -> Option<&CheckJob> {
@@ -319,7 +319,7 @@ fn editing_after_a_test_makes_its_results_stale() {
     press(&mut app, KeyCode::Enter);
     type_keys(&mut app, "2");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.current().status(), StepStatus::NotStarted);
+    assert_eq!(app.current().status(), StepStatus::NotRun);
     assert!(draw(&app, 80, 24).contains("for the settings before your edit"));
 }
 

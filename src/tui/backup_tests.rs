@@ -10,8 +10,8 @@ use crossterm::event::KeyCode;
 use super::action::{Effect, JobId, RunId};
 use super::app::{App, Overlay, SessionStart, Setup};
 use super::event::Event;
+use super::screens::ScreenId;
 use super::screens::backup::{Work, WorkEvent};
-use super::screens::{ScreenId, StepStatus};
 use super::test_support::*;
 use crate::backup::locate::FoundBackup;
 use crate::backup::manifest::{
@@ -26,6 +26,7 @@ use crate::backup::take::{Backup, BackupError};
 use crate::backup::verify::{Finding, VerifyReport};
 use crate::checks::Status;
 use crate::db::Engine;
+use crate::report::StepStatus;
 use crate::session::{Saved, SavedConnection, Session};
 
 const FOLDER: &str = "/home/operator/.local/share/om-upgrade/backups";
@@ -233,7 +234,7 @@ fn halfway(app: &mut App, run: RunId) {
 #[test]
 fn b_backs_up_the_database_form_into_the_folder_with_the_options() {
     let mut app = on_backup();
-    assert_eq!(app.current().status(), StepStatus::NotStarted);
+    assert_eq!(app.current().status(), StepStatus::NotRun);
     // Method: builtin → metadata-cli; it writes om-cli, uncompressed.
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Down);
@@ -345,7 +346,7 @@ fn esc_cancels_a_running_backup_and_says_the_partial_file_is_gone() {
     );
     assert!(!app.is_busy());
     assert!(matches!(work(&effects).as_slice(), [Work::Find { .. }]));
-    assert_eq!(app.current().status(), StepStatus::NotStarted);
+    assert_eq!(app.current().status(), StepStatus::NotRun);
     assert_eq!(app.session().last_backup, None);
     snapshot("backup_cancelled", &app);
 }

@@ -10,8 +10,8 @@ use crossterm::event::KeyCode;
 use super::action::{Effect, RunId};
 use super::app::{App, SessionStart, Setup};
 use super::event::Event;
+use super::screens::ScreenId;
 use super::screens::releases::{Finished, ReviewError, Work, WorkEvent};
-use super::screens::{ScreenId, StepStatus};
 use super::test_support::*;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Outcome};
@@ -20,6 +20,7 @@ use crate::db::inspect::{Product, ServerInfo};
 use crate::knowledge::probes::{self, ProbeOutcome, ProbeResult};
 use crate::knowledge::scan::ScanReport;
 use crate::knowledge::{self, Installed, review::Database};
+use crate::report::StepStatus;
 use crate::session::{Saved, SavedConnection, Session};
 use crate::version::Version;
 
@@ -339,7 +340,7 @@ fn another_target_makes_the_review_stale_and_arriving_reviews_again() {
     pick_target(&mut app, "1.2.1");
     assert_eq!(
         app.screen_of(ScreenId::Releases).status(),
-        StepStatus::NotStarted
+        StepStatus::NotRun
     );
     type_keys(&mut app, "nn");
     let effects = type_keys(&mut app, "n");

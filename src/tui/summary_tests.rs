@@ -10,10 +10,10 @@ use super::app::App;
 use super::event::Event;
 use super::export::{ExportJob, export_report};
 use super::screens::ScreenId;
-use super::screens::StepStatus;
 use super::screens::summary::Written;
 use super::test_support::*;
 use crate::checks::Outcome;
+use crate::report::StepStatus;
 use crate::report::{Format, WriteError};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];

@@ -139,7 +139,10 @@ fn render_sidebar(app: &App, area: Rect, buf: &mut Buffer) {
         let name_style = theme.text();
         let line = Line::from(vec![
             Span::raw(format!("{marker} ")),
-            Span::styled(status.glyph(app.look.tick), theme.step(status)),
+            Span::styled(
+                crate::tui::theme::step_glyph(status, app.look.tick),
+                theme.step(status),
+            ),
             Span::raw(" "),
             Span::styled(format!("{:<10}", id.title()), name_style),
         ]);

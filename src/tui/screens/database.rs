@@ -9,14 +9,16 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{Look, Screen, StepStatus};
+use super::Screen;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Status};
 use crate::config::{DbSettings, Secret, Source, Sourced};
 use crate::db::Engine;
+use crate::report::StepStatus;
 use crate::session::SavedConnection;
 use crate::tui::action::{Action as AppAction, CheckJob, Effect, RunId};
 use crate::tui::keymap::{Binding, keys};
+use crate::tui::theme::Look;
 use crate::tui::widgets::check_list::{CheckDetail, CheckList, CheckRow, CheckState};
 use crate::tui::widgets::text_field::{self, TextEdit, TextField, field_spans};
 use crate::version::Version;
@@ -818,12 +820,12 @@ impl Screen for Database {
 
     fn status(&self) -> StepStatus {
         match &self.test {
-            None => StepStatus::NotStarted,
-            Some(test) if test.stale => StepStatus::NotStarted,
+            None => StepStatus::NotRun,
+            Some(test) if test.stale => StepStatus::NotRun,
             Some(test) => match test.phase {
                 Phase::Running => StepStatus::Running,
                 Phase::Crashed(_) => StepStatus::Fail,
-                Phase::Finished => StepStatus::worst(test.rows.iter().filter_map(CheckRow::status)),
+                Phase::Finished => super::worst(test.rows.iter().filter_map(CheckRow::status)),
             },
         }
     }

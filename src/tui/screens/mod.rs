@@ -12,63 +12,23 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 use super::keymap::Binding;
-use super::theme::Theme;
+use super::theme::Look;
 use crate::checks::Status;
 use crate::checks::runner::CheckResult;
-use crate::report::ReleaseReview;
+use crate::report::{ReleaseReview, StepStatus};
 pub use crate::session::ScreenId;
 
-/// Where a step stands, as the sidebar shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepStatus {
-    NotStarted,
-    Running,
-    Pass,
-    Warn,
-    Fail,
-}
-
-/// Braille spinner frames, one per tick while work runs.
-const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-
-/// The glyph of a running thing at `tick`.
-pub fn spinner(tick: u64) -> &'static str {
-    SPINNER[(tick % SPINNER.len() as u64) as usize]
-}
-
-impl StepStatus {
-    /// A glyph that reads without colour; `tick` animates the running one.
-    pub fn glyph(self, tick: u64) -> &'static str {
-        match self {
-            StepStatus::NotStarted => "·",
-            StepStatus::Running => spinner(tick),
-            StepStatus::Pass => Status::Pass.glyph(),
-            StepStatus::Warn => Status::Warn.glyph(),
-            StepStatus::Fail => Status::Fail.glyph(),
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            StepStatus::NotStarted => "not started",
-            StepStatus::Running => "running",
-            StepStatus::Pass => "pass",
-            StepStatus::Warn => "warn",
-            StepStatus::Fail => "fail",
-        }
-    }
-
-    /// The worst of a set of finished outcomes; skips count as passes (a check is skipped
-    /// because another failed, which already shows, or because it does not apply).
-    pub fn worst(statuses: impl IntoIterator<Item = Status>) -> StepStatus {
-        statuses
-            .into_iter()
-            .fold(StepStatus::Pass, |worst, status| match (worst, status) {
-                (StepStatus::Fail, _) | (_, Status::Fail) => StepStatus::Fail,
-                (StepStatus::Warn, _) | (_, Status::Warn) => StepStatus::Warn,
-                (other, Status::Pass | Status::Skip) => other,
-            })
-    }
+/// A step's status from its finished checks: the worst of them, skips counting as passes (a
+/// check is skipped because another failed, which already shows, or because it does not
+/// apply).
+pub fn worst(statuses: impl IntoIterator<Item = Status>) -> StepStatus {
+    statuses
+        .into_iter()
+        .fold(StepStatus::Pass, |worst, status| match (worst, status) {
+            (StepStatus::Fail, _) | (_, Status::Fail) => StepStatus::Fail,
+            (StepStatus::Warn, _) | (_, Status::Warn) => StepStatus::Warn,
+            (other, Status::Pass | Status::Skip) => other,
+        })
 }
 
 /// What the frame needs from every step: its keys now, whether it has work running or a text
@@ -128,13 +88,6 @@ pub trait Screen {
     fn render(&self, area: Rect, buf: &mut Buffer, look: Look);
 }
 
-/// What rendering needs besides the state: the theme and the animation frame.
-#[derive(Debug, Clone, Copy)]
-pub struct Look {
-    pub theme: Theme,
-    pub tick: u64,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,27 +95,9 @@ mod tests {
     #[test]
     fn worst_status_wins_and_skips_do_not_hide_a_pass() {
         use Status::*;
-        assert_eq!(StepStatus::worst([Pass, Skip]), StepStatus::Pass);
-        assert_eq!(StepStatus::worst([Pass, Warn, Skip]), StepStatus::Warn);
-        assert_eq!(StepStatus::worst([Warn, Fail, Pass]), StepStatus::Fail);
-        assert_eq!(StepStatus::worst([Fail, Warn]), StepStatus::Fail);
-    }
-
-    #[test]
-    fn glyphs_differ_without_colour() {
-        let glyphs: Vec<_> = [
-            StepStatus::NotStarted,
-            StepStatus::Running,
-            StepStatus::Pass,
-            StepStatus::Warn,
-            StepStatus::Fail,
-        ]
-        .iter()
-        .map(|s| s.glyph(0))
-        .collect();
-        let mut unique = glyphs.clone();
-        unique.sort();
-        unique.dedup();
-        assert_eq!(unique.len(), glyphs.len(), "{glyphs:?}");
+        assert_eq!(worst([Pass, Skip]), StepStatus::Pass);
+        assert_eq!(worst([Pass, Warn, Skip]), StepStatus::Warn);
+        assert_eq!(worst([Warn, Fail, Pass]), StepStatus::Fail);
+        assert_eq!(worst([Fail, Warn]), StepStatus::Fail);
     }
 }

@@ -10,13 +10,15 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{Look, Screen, ScreenId, StepStatus};
+use super::{Screen, ScreenId};
 use crate::checks::runner::CheckResult;
 use crate::checks::{CheckId, Status};
 use crate::humanize;
+use crate::report::StepStatus;
 use crate::report::{Format, WriteError};
 use crate::tui::action::Action as AppAction;
 use crate::tui::keymap::{Binding, keys};
+use crate::tui::theme::Look;
 use crate::tui::widgets::ellipsize;
 use crate::tui::widgets::text_field::field_spans;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
@@ -261,8 +263,8 @@ impl Summary {
             StepStatus::Fail => 0,
             StepStatus::Warn => 1,
             StepStatus::Running => 2,
-            StepStatus::NotStarted => 3,
-            StepStatus::Pass => 4,
+            StepStatus::NotRun => 3,
+            StepStatus::Pass | StepStatus::Skip => 4,
         };
         let mut steps: Vec<&StepLine> = self.overview.steps.iter().collect();
         steps.sort_by_key(|s| severity(s.status));
@@ -275,7 +277,10 @@ impl Summary {
             };
             lines.push(Line::from(vec![
                 Span::raw("  "),
-                Span::styled(step.status.glyph(look.tick), theme.step(step.status)),
+                Span::styled(
+                    crate::tui::theme::step_glyph(step.status, look.tick),
+                    theme.step(step.status),
+                ),
                 Span::raw(" "),
                 Span::styled(format!("{:<10}", step.id.title()), theme.text()),
                 Span::styled(text, theme.dim()),
@@ -411,7 +416,11 @@ impl Summary {
                 theme.dim(),
             ),
             Export::Writing(path) => Line::styled(
-                format!("{} writing {}…", super::spinner(look.tick), path.display()),
+                format!(
+                    "{} writing {}…",
+                    crate::tui::theme::spinner(look.tick),
+                    path.display()
+                ),
                 theme.dim(),
             ),
             Export::Written(written) => {
@@ -533,7 +542,7 @@ impl Screen for Summary {
 
     fn status(&self) -> StepStatus {
         match self.export {
-            Export::NotYet => StepStatus::NotStarted,
+            Export::NotYet => StepStatus::NotRun,
             Export::Writing(_) => StepStatus::Running,
             Export::Written(_) => StepStatus::Pass,
             Export::Exists(_) => StepStatus::Warn,

@@ -6,12 +6,14 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{Look, Screen, ScreenId, StepStatus};
+use super::{Screen, ScreenId};
 use crate::config::{DbSettings, SettingsWarning, Source};
 use crate::db::Engine;
 use crate::knowledge::Catalogue;
+use crate::report::StepStatus;
 use crate::tui::action::Action as AppAction;
 use crate::tui::keymap::{Binding, keys};
+use crate::tui::theme::Look;
 use crate::version::Version;
 
 /// Versions shown at once in the pick-list.
@@ -372,7 +374,7 @@ impl Screen for Welcome {
 
     fn status(&self) -> StepStatus {
         match &self.target {
-            None => StepStatus::NotStarted,
+            None => StepStatus::NotRun,
             Some(_) if !self.target_is_known() => StepStatus::Warn,
             Some(_) => StepStatus::Pass,
         }

@@ -4,7 +4,7 @@ use ratatui::text::Span;
 
 use crate::tui::action::Action;
 use crate::tui::keymap::{Binding, keys};
-use crate::tui::screens::Look;
+use crate::tui::theme::Look;
 
 /// An edit to a text field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::time::Duration;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::{Look, Screen, StepStatus};
+use super::Screen;
 use crate::backup::locate::FoundBackup;
 use crate::backup::manifest::{FileFormat, Manifest, Method};
 use crate::backup::output::Compression;
@@ -22,9 +22,11 @@ use crate::backup::restore::RestoreError;
 use crate::backup::take::{Backup as Taken, BackupError, BackupRequest};
 use crate::backup::verify::{VerifyError, VerifyReport};
 use crate::config::DbSettings;
+use crate::report::StepStatus;
 use crate::tui::action::{Action as AppAction, Effect, JobId, RunId};
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::screens::ScreenId;
+use crate::tui::theme::Look;
 use crate::tui::widgets::progress::Progress;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
 
@@ -821,7 +823,7 @@ impl Screen for Backup {
             return StepStatus::Fail;
         }
         match &self.chosen {
-            None => StepStatus::NotStarted,
+            None => StepStatus::NotRun,
             Some(chosen) => match chosen.checked() {
                 Some(false) => StepStatus::Fail,
                 Some(true) => StepStatus::Pass,

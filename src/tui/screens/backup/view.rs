@@ -12,8 +12,9 @@ use crate::backup::output::Compression;
 use crate::backup::take;
 use crate::checks::Status;
 use crate::humanize;
+use crate::report::StepStatus;
 use crate::tui::keymap::keys;
-use crate::tui::screens::{Look, StepStatus};
+use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::field_spans;
 use crate::tui::widgets::{scroll_offset, wrapped_height};
 
@@ -157,7 +158,7 @@ impl Backup {
         };
         let mut lines = vec![Line::from(vec![
             Span::styled(
-                format!("{} ", crate::tui::screens::spinner(look.tick)),
+                format!("{} ", crate::tui::theme::spinner(look.tick)),
                 theme.step(StepStatus::Running),
             ),
             Span::styled(verb, theme.title()),

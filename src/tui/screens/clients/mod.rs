@@ -11,15 +11,17 @@ use std::path::PathBuf;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::{Look, Screen, StepStatus};
+use super::Screen;
 use crate::checks::Status;
 use crate::clients::pip::ShellCommand;
 use crate::clients::{
     self, Assessment, ClientsError, Fix, Interpreter, Inventory, Policy, Request,
 };
 use crate::knowledge::Catalogue;
+use crate::report::StepStatus;
 use crate::tui::action::{Action as AppAction, Effect, RunId};
 use crate::tui::keymap::{Binding, keys};
+use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
 use crate::version::Version;
 
@@ -626,7 +628,7 @@ impl Screen for Clients {
         }
         let pip_failed = self.pip.as_ref().is_some_and(|p| p.done && !p.succeeded());
         match &self.phase {
-            None => StepStatus::NotStarted,
+            None => StepStatus::NotRun,
             Some(Phase::Finding { .. }) => StepStatus::Running,
             Some(Phase::Failed(_)) => StepStatus::Fail,
             Some(Phase::Found(inventory)) => {

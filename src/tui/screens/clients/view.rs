@@ -9,8 +9,9 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 use super::{Clients, Editing, Focus, Phase, PipRun, Place, judged};
 use crate::checks::Status;
 use crate::clients::{Assessment, Fix, Inventory};
+use crate::report::StepStatus;
 use crate::tui::keymap::keys;
-use crate::tui::screens::{Look, StepStatus};
+use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::field_spans;
 use crate::tui::widgets::{centered, scroll_offset, wrapped_height};
 
@@ -42,7 +43,7 @@ impl Clients {
         match &self.phase {
             None | Some(Phase::Finding { .. }) => head.push(Line::from(vec![
                 Span::styled(
-                    format!("{} ", crate::tui::screens::spinner(look.tick)),
+                    format!("{} ", crate::tui::theme::spinner(look.tick)),
                     theme.step(StepStatus::Running),
                 ),
                 Span::raw("Looking for Python interpreters and their packages…"),

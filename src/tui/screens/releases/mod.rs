@@ -14,7 +14,7 @@ use std::sync::Arc;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::{Look, Screen, StepStatus};
+use super::Screen;
 use crate::checks::CheckId;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::config::DbSettings;
@@ -22,8 +22,10 @@ use crate::knowledge::impact::Verdict;
 use crate::knowledge::review::{Review, Reviewed};
 use crate::knowledge::scan::ScanInputs;
 use crate::knowledge::{Catalogue, Installed, Kind};
+use crate::report::StepStatus;
 use crate::tui::action::{Action as AppAction, Effect, RunId};
 use crate::tui::keymap::{Binding, keys};
+use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
 use crate::version::Version;
 
@@ -615,11 +617,11 @@ impl Screen for Releases {
 
     fn status(&self) -> StepStatus {
         let Some(state) = &self.state else {
-            return StepStatus::NotStarted;
+            return StepStatus::NotRun;
         };
         match &state.phase {
             Phase::Running(_) => StepStatus::Running,
-            _ if self.stale => StepStatus::NotStarted,
+            _ if self.stale => StepStatus::NotRun,
             Phase::Failed(_) => StepStatus::Fail,
             Phase::Done(review) => {
                 let open = review.review.items.iter().filter(|r| pending(r)).any(|r| {

@@ -11,8 +11,9 @@ use crate::checks::Status;
 use crate::knowledge::Kind;
 use crate::knowledge::impact::Verdict;
 use crate::knowledge::review::{Review, Reviewed};
+use crate::report::StepStatus;
 use crate::tui::keymap::keys;
-use crate::tui::screens::{Look, StepStatus};
+use crate::tui::theme::Look;
 use crate::tui::widgets::progress::{bar, fraction};
 use crate::tui::widgets::text_field::field_spans;
 use crate::tui::widgets::{scroll_offset, wrapped_height};
@@ -274,7 +275,7 @@ impl Releases {
         let theme = look.theme;
         let mut lines = vec![Line::from(vec![
             Span::styled(
-                format!("{} ", crate::tui::screens::spinner(look.tick)),
+                format!("{} ", crate::tui::theme::spinner(look.tick)),
                 theme.step(StepStatus::Running),
             ),
             Span::styled("Reviewing the releases", theme.title()),
