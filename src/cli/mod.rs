@@ -115,8 +115,9 @@ pub enum Command {
 pub enum CliError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// Boxed: the catalogue's errors are large, and every command returns this.
     #[error(transparent)]
-    Knowledge(#[from] KnowledgeError),
+    Knowledge(Box<KnowledgeError>),
     #[error("{0}")]
     Usage(String),
     #[error("{message}")]
@@ -124,6 +125,12 @@ pub enum CliError {
         message: String,
         hint: Option<String>,
     },
+}
+
+impl From<KnowledgeError> for CliError {
+    fn from(error: KnowledgeError) -> Self {
+        CliError::Knowledge(Box::new(error))
+    }
 }
 
 impl CliError {
