@@ -17,8 +17,9 @@ use crate::config::{self, Env};
 use crate::knowledge::Catalogue;
 use crate::report::{self, Format, Stamp};
 use crate::tui::App;
-use crate::tui::export::{ExportJob, export_report};
+use crate::tui::screens::{database, summary};
 use crate::tui::test_support::{finished, planned, press, type_keys};
+use crate::tui::workers::summary::export_report;
 use crate::tui::{Effect, Event};
 
 /// Only in the workflow file: neither the settings nor the environment know it.
@@ -107,7 +108,7 @@ fn the_wizard_export_and_report_write_the_same_report_with_the_same_secrets_mask
     let run = type_keys(&mut app, "t")
         .iter()
         .find_map(|e| match e {
-            Effect::RunChecks(job) => Some(job.run),
+            Effect::Database(database::Work::Test(job)) => Some(job.run),
             _ => None,
         })
         .expect("t tests the connection");
@@ -115,12 +116,14 @@ fn the_wizard_export_and_report_write_the_same_report_with_the_same_secrets_mask
     for result in results() {
         finished(&mut app, run, result);
     }
-    app.handle(Event::ChecksDone { run });
+    app.handle(Event::Database(database::WorkEvent::Done { run }));
     type_keys(&mut app, "nnnn");
-    let job: ExportJob = type_keys(&mut app, "fe")
+    let job: summary::ExportJob = type_keys(&mut app, "fe")
         .into_iter()
         .find_map(|e| match e {
-            Effect::ExportReport(job) if job.request.format == Format::Json => Some(*job),
+            Effect::Summary(summary::Work::Export(job)) if job.request.format == Format::Json => {
+                Some(*job)
+            }
             _ => None,
         })
         .expect("e exports");

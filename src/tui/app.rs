@@ -9,15 +9,14 @@ use crossterm::event::KeyEvent;
 
 use super::action::{Action, Effect};
 use super::event::{Event, Signal};
-use super::export::ExportJob;
 use super::keymap::{self, Binding, keys};
 use super::screens::backup::Backup;
 use super::screens::clients::Clients;
 use super::screens::database::Database;
 use super::screens::releases::{self, Releases};
-use super::screens::summary::{self, Finding, Overview, StepLine, Summary};
-use super::screens::welcome::Welcome;
-use super::screens::{Screen, ScreenId};
+use super::screens::summary::{self, ExportJob, Finding, Overview, StepLine, Summary};
+use super::screens::welcome::{self, Welcome};
+use super::screens::{Keys, Screen, ScreenId};
 use super::theme::Look;
 use super::theme::Theme;
 use crate::checks::runner::CheckResult;
@@ -212,7 +211,7 @@ impl App {
     /// Work a step starts when the operator arrives on it.
     fn enter(&mut self) -> Vec<Effect> {
         match self.screen {
-            ScreenId::Backup => vec![self.backup.refresh()],
+            ScreenId::Backup => vec![Effect::Backup(self.backup.refresh())],
             ScreenId::Releases => {
                 let inputs = review_inputs(
                     &self.welcome,
@@ -220,27 +219,39 @@ impl App {
                     &self.catalogue,
                     &self.backup_dir,
                 );
-                self.releases.on_enter(&inputs)
+                wrap(self.releases.on_enter(&inputs), Effect::Releases)
             }
-            ScreenId::Clients => self.clients.on_enter(),
+            ScreenId::Clients => wrap(self.clients.on_enter(), Effect::Clients),
             ScreenId::Welcome | ScreenId::Database | ScreenId::Summary => Vec::new(),
         }
     }
 
-    fn global_bindings(&self) -> Vec<Binding> {
+    /// The keys of a step, as the App's actions.
+    fn keys_of(&self, id: ScreenId) -> Box<dyn StepKeys + '_> {
+        match id {
+            ScreenId::Welcome => Box::new(Wrapped(&self.welcome, Action::Welcome)),
+            ScreenId::Database => Box::new(Wrapped(&self.database, Action::Database)),
+            ScreenId::Backup => Box::new(Wrapped(&self.backup, Action::Backup)),
+            ScreenId::Releases => Box::new(Wrapped(&self.releases, Action::Releases)),
+            ScreenId::Clients => Box::new(Wrapped(&self.clients, Action::Clients)),
+            ScreenId::Summary => Box::new(Wrapped(&self.summary, Action::Summary)),
+        }
+    }
+
+    fn global_bindings(&self) -> Vec<Binding<Action>> {
         vec![
             Binding::new(keys::NEXT_STEP, "next step", Action::NextStep)
                 .enabled(!self.screen.is_last()),
             Binding::new(keys::PREV_STEP, "back", Action::PrevStep)
                 .enabled(!self.screen.is_first()),
             Binding::new(keys::QUIT, "quit", Action::Quit),
-            Binding::new(keys::HELP, "help", Action::ToggleHelp),
+            Binding::new(keys::HELP, "help", Action::ToggleHelp).pinned(),
         ]
     }
 
     /// Every binding that applies now, in footer order: the overlay's, or the step's then the
     /// global ones. Key presses are looked up in this same list.
-    pub fn bindings(&self) -> Vec<Binding> {
+    pub fn bindings(&self) -> Vec<Binding<Action>> {
         match &self.overlay {
             Some(Overlay::Help) => vec![
                 Binding::new(keys::CLOSE_HELP, "close", Action::CloseOverlay),
@@ -257,7 +268,7 @@ impl App {
                 Binding::new(keys::INTERRUPT, "quit", Action::Quit).help_only(),
             ],
             None => {
-                let mut bindings = self.current().bindings();
+                let mut bindings = self.keys_of(self.screen).bindings();
                 if self.current().is_editing() {
                     bindings.push(Binding::new(keys::INTERRUPT, "quit", Action::Quit));
                 } else {
@@ -269,8 +280,8 @@ impl App {
     }
 
     /// The help overlay's sections: this step's keys, then the ones that work everywhere.
-    pub fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
-        let mut sections = self.current().help_sections();
+    pub fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
+        let mut sections = self.keys_of(self.screen).help_sections();
         sections.push(("Everywhere", self.global_bindings()));
         sections
     }
@@ -279,7 +290,7 @@ impl App {
     pub fn on_key(&self, key: &KeyEvent) -> Option<Action> {
         keymap::lookup(&self.bindings(), key).or_else(|| {
             if self.overlay.is_none() && self.current().is_editing() {
-                keymap::printable(key).and_then(|c| self.current().typed(c))
+                keymap::printable(key).and_then(|c| self.keys_of(self.screen).typed(c))
             } else {
                 None
             }
@@ -295,22 +306,18 @@ impl App {
                     return self.update(action);
                 }
             }
+            Event::Database(event) => self.database.on_event(event),
             Event::Backup(event) => {
-                effects = self.backup.on_event(event);
+                effects = wrap(self.backup.on_event(event), Effect::Backup);
                 self.save_if_changed(&mut effects);
             }
             Event::Releases(event) => self.releases.on_event(event),
-            Event::Clients(event) => effects = self.clients.on_event(event),
+            Event::Clients(event) => effects = wrap(self.clients.on_event(event), Effect::Clients),
+            Event::Summary(event) => self.summary.on_event(event),
             Event::Resize => {}
             Event::Tick => self.look.tick = self.look.tick.wrapping_add(1),
-            Event::ChecksPlanned { run, checks } => self.database.on_planned(run, checks),
-            Event::Check { run, event } => self.database.on_check(run, event),
-            Event::PasswordNeeded { run } => self.database.on_password_needed(run),
-            Event::ChecksDone { run } => self.database.on_done(run),
-            Event::ChecksCrashed { run, reason } => self.database.on_crashed(run, reason),
             Event::SessionSaved(Ok(())) => {}
             Event::SessionSaved(Err(error)) => self.notice = Some(error.to_string()),
-            Event::ReportWritten(result) => self.summary.on_written(result),
             Event::Signal(signal) => self.exit = Some(Exit::Signal(signal)),
             Event::InputClosed(error) => {
                 self.exit = Some(Exit::InputClosed(error.map(|e| e.to_string())));
@@ -360,6 +367,7 @@ impl App {
                     effects.extend(self.enter());
                 }
             }
+            Action::Welcome(welcome::Action::Continue) => return self.update(Action::NextStep),
             Action::Welcome(action) => {
                 let before = self.welcome.target().cloned();
                 self.welcome.update(action);
@@ -369,11 +377,14 @@ impl App {
             }
             Action::Database(action) => {
                 let target = self.welcome.target().cloned();
-                effects.extend(self.database.update(action, target.as_ref()));
+                effects.extend(wrap(
+                    self.database.update(action, target.as_ref()),
+                    Effect::Database,
+                ));
             }
             Action::Backup(action) => {
                 let connection = self.connection();
-                effects.extend(self.backup.update(action, connection));
+                effects.extend(wrap(self.backup.update(action, connection), Effect::Backup));
             }
             Action::Releases(action) => {
                 let inputs = review_inputs(
@@ -382,12 +393,18 @@ impl App {
                     &self.catalogue,
                     &self.backup_dir,
                 );
-                effects.extend(self.releases.update(action, &inputs));
+                effects.extend(wrap(
+                    self.releases.update(action, &inputs),
+                    Effect::Releases,
+                ));
             }
-            Action::Clients(action) => effects.extend(self.clients.update(action)),
+            Action::Clients(action) => {
+                effects.extend(wrap(self.clients.update(action), Effect::Clients));
+            }
             Action::Summary(action) => {
                 if let Some(request) = self.summary.update(action) {
-                    effects.push(Effect::ExportReport(Box::new(self.export_job(request))));
+                    let job = Box::new(self.export_job(request));
+                    effects.push(Effect::Summary(summary::Work::Export(job)));
                 }
             }
         }
@@ -496,6 +513,41 @@ impl App {
             self.saved = now.clone();
             effects.push(Effect::SaveSession(now));
         }
+    }
+}
+
+/// A step's work, as the App's effects.
+fn wrap<W>(work: Vec<W>, effect: fn(W) -> Effect) -> Vec<Effect> {
+    work.into_iter().map(effect).collect()
+}
+
+/// A step's keys in the App's actions, whatever the step's own action type.
+trait StepKeys {
+    fn bindings(&self) -> Vec<Binding<Action>>;
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)>;
+    fn typed(&self, c: char) -> Option<Action>;
+}
+
+/// A step with the variant that wraps its actions.
+struct Wrapped<'a, S: Keys>(&'a S, fn(S::Action) -> Action);
+
+impl<S: Keys> StepKeys for Wrapped<'_, S> {
+    fn bindings(&self) -> Vec<Binding<Action>> {
+        let Wrapped(step, wrap) = self;
+        step.bindings().into_iter().map(|b| b.map(wrap)).collect()
+    }
+
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
+        let Wrapped(step, wrap) = self;
+        step.help_sections()
+            .into_iter()
+            .map(|(title, bindings)| (title, bindings.into_iter().map(|b| b.map(wrap)).collect()))
+            .collect()
+    }
+
+    fn typed(&self, c: char) -> Option<Action> {
+        let Wrapped(step, wrap) = self;
+        step.typed(c).map(wrap)
     }
 }
 

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use crossterm::event::KeyCode;
 
-use super::action::{Effect, JobId, RunId};
+use super::action::Effect;
 use super::app::{App, Overlay, SessionStart, Setup};
 use super::event::Event;
+use super::screens::RunId;
 use super::screens::ScreenId;
 use super::screens::backup::{Work, WorkEvent};
 use super::test_support::*;
@@ -330,7 +331,7 @@ fn esc_cancels_a_running_backup_and_says_the_partial_file_is_gone() {
     assert!(
         effects.iter().any(|e| matches!(
             e,
-            Effect::Cancel(JobId { step: ScreenId::Backup, run: r }) if *r == run
+            Effect::Backup(Work::Cancel(r)) if *r == run
         )),
         "{effects:?}"
     );

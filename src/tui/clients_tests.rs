@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use crossterm::event::KeyCode;
 
-use super::action::{Effect, RunId};
+use super::action::Effect;
 use super::app::{App, Overlay, Setup};
 use super::event::Event;
+use super::screens::RunId;
 use super::screens::ScreenId;
 use super::screens::clients::{Work, WorkEvent};
 use super::test_support::*;

@@ -29,7 +29,6 @@
 pub mod action;
 pub mod app;
 pub mod event;
-pub(crate) mod export;
 mod jobs;
 pub mod keymap;
 pub mod screens;
@@ -37,7 +36,7 @@ pub mod terminal;
 pub mod theme;
 mod ui;
 pub mod widgets;
-mod workers;
+pub(crate) mod workers;
 
 #[cfg(test)]
 mod backup_tests;

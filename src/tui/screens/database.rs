@@ -1,6 +1,6 @@
 //! Database: the connection form, prefilled from the resolved settings, and the connection test
-//! (the `db.*` checks and `backup.disk_space`, run by the shared runner) with each outcome, its
-//! details and what to do.
+//! (the database checks and the room for a backup, run by the step's worker through the shared
+//! runner) with each outcome, its details and what to do.
 
 use std::path::PathBuf;
 
@@ -9,24 +9,18 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::Screen;
+use super::{Keys, RunId, Screen};
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Status};
 use crate::config::{DbSettings, Secret, Source, Sourced};
 use crate::db::Engine;
 use crate::report::StepStatus;
 use crate::session::SavedConnection;
-use crate::tui::action::{Action as AppAction, CheckJob, Effect, RunId};
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::theme::Look;
 use crate::tui::widgets::check_list::{CheckDetail, CheckList, CheckRow, CheckState};
 use crate::tui::widgets::text_field::{self, TextEdit, TextField, field_spans};
 use crate::version::Version;
-
-/// Does a check belong to the connection test?
-pub fn is_connection_check(id: &CheckId) -> bool {
-    id.as_str().starts_with("db.") || *id == crate::checks::backup::DISK_SPACE
-}
 
 /// Columns for a form value before its origin.
 const VALUE_WIDTH: usize = 24;
@@ -46,6 +40,57 @@ pub enum Action {
     CommitNext,
     Cancel,
     Test,
+}
+
+/// A connection test to run.
+#[derive(Debug, Clone)]
+pub struct TestJob {
+    pub run: RunId,
+    pub settings: DbSettings,
+    pub target: Option<Version>,
+    pub backup_dir: PathBuf,
+}
+
+/// Work for the Database step's worker.
+#[derive(Debug, Clone)]
+pub enum Work {
+    /// Run the connection test with these settings; its events carry `run`.
+    Test(Box<TestJob>),
+}
+
+impl Work {
+    pub fn run_id(&self) -> RunId {
+        match self {
+            Work::Test(job) => job.run,
+        }
+    }
+}
+
+/// What the worker reports.
+#[derive(Debug)]
+pub enum WorkEvent {
+    /// The checks the test will run, in display order.
+    Planned {
+        run: RunId,
+        checks: Vec<(CheckId, String)>,
+    },
+    Check {
+        run: RunId,
+        event: CheckEvent,
+    },
+    /// The server asked for a password and the form has none (like psql, the step then asks).
+    PasswordNeeded {
+        run: RunId,
+    },
+    /// Every result of `run` has been sent.
+    Done {
+        run: RunId,
+    },
+    /// The task died (a bug): said instead of waiting forever.
+    Crashed {
+        run: RunId,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -366,7 +411,7 @@ impl Database {
         }
     }
 
-    pub fn update(&mut self, action: Action, target: Option<&Version>) -> Vec<Effect> {
+    pub fn update(&mut self, action: Action, target: Option<&Version>) -> Vec<Work> {
         match action {
             Action::Up => match self.focus {
                 Focus::Form => self.field = self.field.prev(),
@@ -447,7 +492,7 @@ impl Database {
         }
     }
 
-    fn start_test(&mut self, target: Option<&Version>) -> Option<Effect> {
+    fn start_test(&mut self, target: Option<&Version>) -> Option<Work> {
         if self.running() {
             return None;
         }
@@ -472,7 +517,7 @@ impl Database {
         });
         self.focus = Focus::Results;
         self.selected_check = 0;
-        Some(Effect::RunChecks(Box::new(CheckJob {
+        Some(Work::Test(Box::new(TestJob {
             run,
             settings,
             target: target.cloned(),
@@ -484,7 +529,18 @@ impl Database {
         self.test.as_mut().filter(|t| t.run == run)
     }
 
-    pub fn on_planned(&mut self, run: RunId, checks: Vec<(CheckId, String)>) {
+    /// Takes what the worker reports.
+    pub fn on_event(&mut self, event: WorkEvent) {
+        match event {
+            WorkEvent::Planned { run, checks } => self.on_planned(run, checks),
+            WorkEvent::Check { run, event } => self.on_check(run, event),
+            WorkEvent::PasswordNeeded { run } => self.on_password_needed(run),
+            WorkEvent::Done { run } => self.on_done(run),
+            WorkEvent::Crashed { run, reason } => self.on_crashed(run, reason),
+        }
+    }
+
+    fn on_planned(&mut self, run: RunId, checks: Vec<(CheckId, String)>) {
         if let Some(test) = self.current_test(run) {
             test.rows = checks
                 .into_iter()
@@ -497,7 +553,7 @@ impl Database {
         }
     }
 
-    pub fn on_check(&mut self, run: RunId, event: CheckEvent) {
+    fn on_check(&mut self, run: RunId, event: CheckEvent) {
         let Some(test) = self.current_test(run) else {
             return;
         };
@@ -517,13 +573,13 @@ impl Database {
         }
     }
 
-    pub fn on_password_needed(&mut self, run: RunId) {
+    fn on_password_needed(&mut self, run: RunId) {
         if let Some(test) = self.current_test(run) {
             test.password_needed = true;
         }
     }
 
-    pub fn on_done(&mut self, run: RunId) {
+    fn on_done(&mut self, run: RunId) {
         let Some(test) = self.current_test(run) else {
             return;
         };
@@ -551,7 +607,7 @@ impl Database {
         self.selected_check = worst.unwrap_or(0);
     }
 
-    pub fn on_crashed(&mut self, run: RunId, reason: String) {
+    fn on_crashed(&mut self, run: RunId, reason: String) {
         if let Some(test) = self.current_test(run) {
             test.phase = Phase::Crashed(reason);
         }
@@ -743,22 +799,17 @@ impl Database {
     }
 }
 
-impl Screen for Database {
-    fn bindings(&self) -> Vec<Binding> {
-        let wrap = AppAction::Database;
+impl Keys for Database {
+    type Action = Action;
+
+    fn bindings(&self) -> Vec<Binding<Action>> {
         if self.editing.is_some() {
             let mut b = vec![
-                Binding::new(keys::COMMIT, "accept", wrap(Action::Commit)),
-                Binding::new(
-                    keys::COMMIT_NEXT,
-                    "accept, next field",
-                    wrap(Action::CommitNext),
-                ),
-                Binding::new(keys::CANCEL, "cancel", wrap(Action::Cancel)),
+                Binding::new(keys::COMMIT, "accept", Action::Commit),
+                Binding::new(keys::COMMIT_NEXT, "accept, next field", Action::CommitNext),
+                Binding::new(keys::CANCEL, "cancel", Action::Cancel),
             ];
-            b.extend(text_field::edit_bindings(|e| {
-                AppAction::Database(Action::EditText(e))
-            }));
+            b.extend(text_field::edit_bindings(Action::EditText));
             return b;
         }
         let test_label = if self.test.is_some() {
@@ -771,47 +822,45 @@ impl Screen for Database {
             Focus::Form if self.field == Field::Engine => b.push(Binding::new(
                 keys::TOGGLE,
                 "switch engine",
-                wrap(Action::ToggleEngine),
+                Action::ToggleEngine,
             )),
-            Focus::Form => b.push(Binding::new(keys::EDIT, "edit", wrap(Action::Edit))),
+            Focus::Form => b.push(Binding::new(keys::EDIT, "edit", Action::Edit)),
             Focus::Results => {}
         }
-        b.push(Binding::new(keys::TEST, test_label, wrap(Action::Test)).enabled(!self.running()));
+        b.push(Binding::new(keys::TEST, test_label, Action::Test).enabled(!self.running()));
         if self.test.is_some() {
             let label = match self.focus {
                 Focus::Form => "results",
                 Focus::Results => "edit form",
             };
-            b.push(Binding::new(
-                keys::FOCUS_NEXT,
-                label,
-                wrap(Action::SwitchFocus),
-            ));
+            b.push(Binding::new(keys::FOCUS_NEXT, label, Action::SwitchFocus));
         }
         let what = match self.focus {
             Focus::Form => "field",
             Focus::Results => "check",
         };
-        b.push(Binding::new(keys::UP, format!("previous {what}"), wrap(Action::Up)).help_only());
-        b.push(Binding::new(keys::DOWN, format!("next {what}"), wrap(Action::Down)).help_only());
+        b.push(Binding::new(keys::UP, format!("previous {what}"), Action::Up).help_only());
+        b.push(Binding::new(keys::DOWN, format!("next {what}"), Action::Down).help_only());
         b
     }
 
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
         text_field::help_sections(
             self.bindings(),
             self.editing.is_some(),
             "While editing a field",
-            |e| AppAction::Database(Action::EditText(e)),
+            Action::EditText,
         )
     }
 
+    fn typed(&self, c: char) -> Option<Action> {
+        Some(Action::EditText(TextEdit::Insert(c)))
+    }
+}
+
+impl Screen for Database {
     fn is_editing(&self) -> bool {
         self.editing.is_some()
-    }
-
-    fn typed(&self, c: char) -> Option<AppAction> {
-        Some(AppAction::Database(Action::EditText(TextEdit::Insert(c))))
     }
 
     fn is_busy(&self) -> bool {

@@ -1,5 +1,8 @@
-//! The wizard's steps. [`ScreenId`] is the stepper; each step is one module with its own state,
-//! key bindings, update and read-only render.
+//! The wizard's steps. [`ScreenId`] is the stepper; each step is one module with its state (a
+//! [`Screen`]), its keys and its own `Action`s ([`Keys`]), an `update` that returns its own
+//! `Work` for its worker (`tui::workers`), an `on_event` that takes its worker's `WorkEvent`s,
+//! and a read-only render (its view). Steps know nothing of the App, of each other or of the
+//! event loop: the App wraps their actions, work and events into its own.
 
 pub mod backup;
 pub mod clients;
@@ -31,27 +34,18 @@ pub fn worst(statuses: impl IntoIterator<Item = Status>) -> StepStatus {
         })
 }
 
-/// What the frame needs from every step: its keys now, whether it has work running or a text
-/// field open, its status for the sidebar, and how to draw it. Updates are step-specific (each
-/// step has its own action type) and routed by the App.
+/// Identifies one run of a step's work, so that the events of an older run are never taken for
+/// a newer one's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunId(pub u64);
+
+/// What the frame and the App need from every step: whether it has work running or a text
+/// field open, what it found, its status for the sidebar, and how to draw it.
 pub trait Screen {
-    /// The bindings that apply right now, in footer order. Global keys are added by the App.
-    fn bindings(&self) -> Vec<Binding>;
-
-    /// Every key of this step for the `?` help, in sections; by default the current bindings.
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
-        vec![("This step", self.bindings())]
-    }
-
     /// A text field has the keyboard: printable keys go to it, single-letter global keys do not
     /// apply.
     fn is_editing(&self) -> bool {
         false
-    }
-
-    /// The action for a printable character while editing.
-    fn typed(&self, _c: char) -> Option<super::action::Action> {
-        None
     }
 
     /// Background work of this step is running (quitting asks first; the spinner ticks).
@@ -86,6 +80,25 @@ pub trait Screen {
 
     /// Draws the step. Read-only: rendering never changes state.
     fn render(&self, area: Rect, buf: &mut Buffer, look: Look);
+}
+
+/// A step's keys, in its own actions (the App wraps them into its own and adds the global
+/// keys).
+pub trait Keys: Screen {
+    type Action: Clone;
+
+    /// The bindings that apply right now, in footer order.
+    fn bindings(&self) -> Vec<Binding<Self::Action>>;
+
+    /// Every key of this step for the `?` help, in sections; by default the current bindings.
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Self::Action>>)> {
+        vec![("This step", self.bindings())]
+    }
+
+    /// The action for a printable character while editing.
+    fn typed(&self, _c: char) -> Option<Self::Action> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -10,13 +10,12 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{Screen, ScreenId};
+use super::{Keys, Screen, ScreenId};
 use crate::checks::runner::CheckResult;
 use crate::checks::{CheckId, Status};
 use crate::humanize;
-use crate::report::StepStatus;
 use crate::report::{Format, WriteError};
-use crate::tui::action::Action as AppAction;
+use crate::report::{Recorded, StepStatus};
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::theme::Look;
 use crate::tui::widgets::ellipsize;
@@ -44,6 +43,27 @@ pub struct ExportRequest {
     pub replace: bool,
     /// The folder is the default reports folder, which is created when missing.
     pub create_folder: bool,
+}
+
+/// A report to write: where, and what it is made of.
+#[derive(Debug, Clone)]
+pub struct ExportJob {
+    pub request: ExportRequest,
+    /// What the steps hold; the backup's facts are read by the worker, from `last_backup`.
+    pub recorded: Recorded,
+    pub last_backup: Option<PathBuf>,
+}
+
+/// Work for the Summary's worker.
+#[derive(Debug, Clone)]
+pub enum Work {
+    /// Assemble the report and write it.
+    Export(Box<ExportJob>),
+}
+
+#[derive(Debug)]
+pub enum WorkEvent {
+    Written(Result<Written, WriteError>),
 }
 
 /// A report on disk.
@@ -206,8 +226,9 @@ impl Summary {
         })
     }
 
-    /// The export job's answer.
-    pub fn on_written(&mut self, result: Result<Written, WriteError>) {
+    /// The worker's answer.
+    pub fn on_event(&mut self, event: WorkEvent) {
+        let WorkEvent::Written(result) = event;
         self.export = match result {
             Ok(written) => Export::Written(written),
             Err(WriteError::Exists { path }) => Export::Exists(path),
@@ -492,17 +513,16 @@ fn key_hint(keys: &[crate::tui::keymap::Key]) -> String {
     keys.first().map(|k| k.hint()).unwrap_or_default()
 }
 
-impl Screen for Summary {
-    fn bindings(&self) -> Vec<Binding> {
-        let wrap = AppAction::Summary;
+impl Keys for Summary {
+    type Action = Action;
+
+    fn bindings(&self) -> Vec<Binding<Action>> {
         if self.editing.is_some() {
             let mut b = vec![
-                Binding::new(keys::COMMIT, "accept", wrap(Action::Commit)),
-                Binding::new(keys::CANCEL, "cancel", wrap(Action::Cancel)),
+                Binding::new(keys::COMMIT, "accept", Action::Commit),
+                Binding::new(keys::CANCEL, "cancel", Action::Cancel),
             ];
-            b.extend(text_field::edit_bindings(|e| {
-                AppAction::Summary(Action::Edit(e))
-            }));
+            b.extend(text_field::edit_bindings(Action::Edit));
             return b;
         }
         let export = match &self.export {
@@ -510,30 +530,32 @@ impl Screen for Summary {
             _ => "export",
         };
         vec![
-            Binding::new(keys::EXPORT, export, wrap(Action::Export))
+            Binding::new(keys::EXPORT, export, Action::Export)
                 .enabled(!self.writing() && !self.path.trim().is_empty()),
-            Binding::new(keys::FORMAT, "format", wrap(Action::NextFormat)),
-            Binding::new(keys::EDIT_PATH, "change file", wrap(Action::EditPath)),
-            Binding::new(keys::UP, "previous finding", wrap(Action::Up)).help_only(),
-            Binding::new(keys::DOWN, "next finding", wrap(Action::Down)).help_only(),
+            Binding::new(keys::FORMAT, "format", Action::NextFormat),
+            Binding::new(keys::EDIT_PATH, "change file", Action::EditPath),
+            Binding::new(keys::UP, "previous finding", Action::Up).help_only(),
+            Binding::new(keys::DOWN, "next finding", Action::Down).help_only(),
         ]
     }
 
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
         text_field::help_sections(
             self.bindings(),
             self.editing.is_some(),
             "While editing the file name",
-            |e| AppAction::Summary(Action::Edit(e)),
+            Action::Edit,
         )
     }
 
+    fn typed(&self, c: char) -> Option<Action> {
+        Some(Action::Edit(TextEdit::Insert(c)))
+    }
+}
+
+impl Screen for Summary {
     fn is_editing(&self) -> bool {
         self.editing.is_some()
-    }
-
-    fn typed(&self, c: char) -> Option<AppAction> {
-        Some(AppAction::Summary(Action::Edit(TextEdit::Insert(c))))
     }
 
     fn is_busy(&self) -> bool {
@@ -611,15 +633,15 @@ mod tests {
         let first = summary.update(Action::Export).expect("export starts");
         assert!(!first.replace && first.create_folder);
         assert_eq!(summary.update(Action::Export), None, "one at a time");
-        summary.on_written(Err(WriteError::Exists {
+        summary.on_event(WorkEvent::Written(Err(WriteError::Exists {
             path: first.path.clone(),
-        }));
+        })));
         assert_eq!(summary.status(), StepStatus::Warn);
         let again = summary.update(Action::Export).expect("export starts");
         assert!(again.replace);
-        summary.on_written(Err(WriteError::Exists {
+        summary.on_event(WorkEvent::Written(Err(WriteError::Exists {
             path: again.path.clone(),
-        }));
+        })));
         summary.update(Action::NextFormat);
         let other = summary.update(Action::Export).expect("export starts");
         assert_eq!(other.path, PathBuf::from("/r/report.json"));

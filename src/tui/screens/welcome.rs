@@ -6,12 +6,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{Screen, ScreenId};
+use super::{Keys, Screen, ScreenId};
 use crate::config::{DbSettings, SettingsWarning, Source};
 use crate::db::Engine;
 use crate::knowledge::Catalogue;
 use crate::report::StepStatus;
-use crate::tui::action::Action as AppAction;
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::theme::Look;
 use crate::version::Version;
@@ -21,6 +20,8 @@ const PICK_ROWS: usize = 10;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    /// On to the next step (the App moves).
+    Continue,
     /// Open the pick-list of known releases.
     Pick,
     Up,
@@ -197,6 +198,7 @@ impl Welcome {
                 }
             }
             Action::Cancel => self.picking = None,
+            Action::Continue => {}
         }
     }
 
@@ -346,26 +348,29 @@ impl Welcome {
     }
 }
 
-impl Screen for Welcome {
-    fn bindings(&self) -> Vec<Binding> {
-        let wrap = AppAction::Welcome;
+impl Keys for Welcome {
+    type Action = Action;
+
+    fn bindings(&self) -> Vec<Binding<Action>> {
         if self.picking.is_some() {
             return vec![
-                Binding::new(keys::COMMIT, "choose", wrap(Action::Accept)),
-                Binding::new(keys::CANCEL, "cancel", wrap(Action::Cancel)),
-                Binding::new(keys::UP, "newer", wrap(Action::Up)),
-                Binding::new(keys::DOWN, "older", wrap(Action::Down)),
-                Binding::new(keys::PAGE_UP, "page up", wrap(Action::PageUp)).help_only(),
-                Binding::new(keys::PAGE_DOWN, "page down", wrap(Action::PageDown)).help_only(),
+                Binding::new(keys::COMMIT, "choose", Action::Accept),
+                Binding::new(keys::CANCEL, "cancel", Action::Cancel),
+                Binding::new(keys::UP, "newer", Action::Up),
+                Binding::new(keys::DOWN, "older", Action::Down),
+                Binding::new(keys::PAGE_UP, "page up", Action::PageUp).help_only(),
+                Binding::new(keys::PAGE_DOWN, "page down", Action::PageDown).help_only(),
             ];
         }
         vec![
-            Binding::new(keys::CONTINUE, "continue", AppAction::NextStep),
-            Binding::new(keys::TARGET, "change target", wrap(Action::Pick))
+            Binding::new(keys::CONTINUE, "continue", Action::Continue),
+            Binding::new(keys::TARGET, "change target", Action::Pick)
                 .enabled(!self.known.is_empty()),
         ]
     }
+}
 
+impl Screen for Welcome {
     /// The open list has the keyboard, like a field being edited: no single-letter global key
     /// applies (Ctrl-C still quits).
     fn is_editing(&self) -> bool {

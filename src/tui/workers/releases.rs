@@ -5,16 +5,16 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::Reply;
 use crate::checks::release::{self, ProbeBoard};
 use crate::checks::{CheckId, Context};
 use crate::knowledge::{self, review::Database};
-use crate::tui::event::Event;
 use crate::tui::screens::releases::{Finished, ReviewError, ReviewJob, Work, WorkEvent};
 
-pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: CancellationToken) {
+pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken) {
     let Work::Review(job) = work;
     let run = job.run;
     let ctx = Arc::new(
@@ -27,21 +27,21 @@ pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: Cancellatio
         .with_files(job.files.clone()),
     );
     let result = tokio::select! {
-        result = probe_and_review(&job, &ctx, &events) => result,
+        result = probe_and_review(&job, &ctx, &reply) => result,
         // Probes only read: stopping midway leaves nothing behind.
         () = cancel.cancelled() => return,
     };
     ctx.close().await;
-    let _ = events.send(Event::Releases(WorkEvent::Reviewed {
+    reply.send(WorkEvent::Reviewed {
         run,
         result: Box::new(result),
-    }));
+    });
 }
 
 async fn probe_and_review(
     job: &ReviewJob,
     ctx: &Arc<Context>,
-    events: &UnboundedSender<Event>,
+    reply: &Reply<WorkEvent>,
 ) -> Result<Finished, ReviewError> {
     let run = job.run;
     let installed = release::installed_from_db(ctx)
@@ -70,20 +70,20 @@ async fn probe_and_review(
             )
         })
         .collect();
-    let _ = events.send(Event::Releases(WorkEvent::Planned {
+    reply.send(WorkEvent::Planned {
         run,
         from: installed.clone(),
         probes,
-    }));
+    });
     let scan = job.files.scan(&plan.items);
     // The item checks judge the plan's items with this scan rather than scanning again.
     ctx.share_scan(scan.clone());
     let board: ProbeBoard = Arc::new(Mutex::new(BTreeMap::new()));
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let forward_to = events.clone();
+    let forward_to = reply.clone();
     let forward = tokio::spawn(async move {
         while let Some(event) = rx.recv().await {
-            let _ = forward_to.send(Event::Releases(WorkEvent::Probe { run, event }));
+            forward_to.send(WorkEvent::Probe { run, event });
         }
     });
     let (server, results) = release::probe_items(ctx.clone(), &plan, &board, Some(tx)).await;

@@ -1,39 +1,24 @@
-//! The Summary's report export, run as a job: the report is assembled (`report::assemble`, as
-//! `om-upgrade report` assembles it) from what the wizard's steps hold, with what only the job
-//! reads (the clock, user and host, the backup's manifest, the secrets to mask), and written
-//! like `om-upgrade report` writes it.
+//! The Summary's worker: the report export. The report is assembled (`report::assemble`, as
+//! `om-upgrade report` assembles it) from what the wizard's steps hold, with what only the
+//! worker reads (the clock, user and host, the backup's manifest, the secrets to mask), and
+//! written like `om-upgrade report` writes it.
 
-use std::path::PathBuf;
+use super::Reply;
+use crate::report::{self, BackupFacts, Stamp, WriteError};
+use crate::tui::screens::summary::{ExportJob, ExportRequest, Work, WorkEvent, Written};
 
-use tokio::sync::mpsc::UnboundedSender;
-
-use super::event::Event;
-use super::screens::summary::{ExportRequest, Written};
-use crate::report::{self, BackupFacts, Recorded, Stamp, WriteError};
-
-/// A report to write: where, and what it is made of.
-#[derive(Debug, Clone)]
-pub struct ExportJob {
-    pub request: ExportRequest,
-    /// What the steps hold; the backup's facts are read by the job, from `last_backup`.
-    pub recorded: Recorded,
-    pub last_backup: Option<PathBuf>,
-}
-
-/// Writes on a blocking thread; the answer comes back as [`Event::ReportWritten`].
-pub(super) fn spawn(job: ExportJob, events: UnboundedSender<Event>) {
-    tokio::spawn(async move {
-        let path = job.request.path.clone();
-        let result = tokio::task::spawn_blocking(move || export_report(job))
-            .await
-            .unwrap_or_else(|error| {
-                Err(WriteError::Io {
-                    path,
-                    reason: format!("the export stopped: {error}"),
-                })
-            });
-        let _ = events.send(Event::ReportWritten(result));
-    });
+pub async fn run(work: Work, reply: Reply<WorkEvent>) {
+    let Work::Export(job) = work;
+    let path = job.request.path.clone();
+    let result = tokio::task::spawn_blocking(move || export_report(*job))
+        .await
+        .unwrap_or_else(|error| {
+            Err(WriteError::Io {
+                path,
+                reason: format!("the export stopped: {error}"),
+            })
+        });
+    reply.send(WorkEvent::Written(result));
 }
 
 /// Builds the report from what the wizard's steps hold and writes it (blocking: file IO).

@@ -12,7 +12,7 @@ use std::time::Duration;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::Screen;
+use super::{Keys, RunId, Screen};
 use crate::backup::locate::FoundBackup;
 use crate::backup::manifest::{FileFormat, Manifest, Method};
 use crate::backup::output::Compression;
@@ -23,9 +23,7 @@ use crate::backup::take::{Backup as Taken, BackupError, BackupRequest};
 use crate::backup::verify::{VerifyError, VerifyReport};
 use crate::config::DbSettings;
 use crate::report::StepStatus;
-use crate::tui::action::{Action as AppAction, Effect, JobId, RunId};
 use crate::tui::keymap::{Binding, keys};
-use crate::tui::screens::ScreenId;
 use crate::tui::theme::Look;
 use crate::tui::widgets::progress::Progress;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
@@ -75,15 +73,19 @@ pub enum Work {
     Find {
         dirs: Vec<PathBuf>,
     },
+    /// Stop the work of this run (a backup removes its partial file, a test restore drops its
+    /// scratch database).
+    Cancel(RunId),
 }
 
 impl Work {
     /// The run a crash of this work is reported for (finding backups has none).
     pub fn run_id(&self) -> Option<RunId> {
         match self {
-            Work::Take { run, .. } | Work::Verify { run, .. } | Work::TestRestore { run, .. } => {
-                Some(*run)
-            }
+            Work::Take { run, .. }
+            | Work::Verify { run, .. }
+            | Work::TestRestore { run, .. }
+            | Work::Cancel(run) => Some(*run),
             Work::Find { .. } => None,
         }
     }
@@ -357,10 +359,10 @@ impl Backup {
     }
 
     /// Looks at the folders again (on entering the step, after each task).
-    pub fn refresh(&self) -> Effect {
-        Effect::Backup(Work::Find {
+    pub fn refresh(&self) -> Work {
+        Work::Find {
             dirs: self.search_dirs(),
-        })
+        }
     }
 
     fn next_run(&mut self) -> RunId {
@@ -373,11 +375,7 @@ impl Backup {
     }
 
     /// `connection` is the Database step's form as settings, or why it is not usable.
-    pub fn update(
-        &mut self,
-        action: Action,
-        connection: Result<DbSettings, String>,
-    ) -> Vec<Effect> {
+    pub fn update(&mut self, action: Action, connection: Result<DbSettings, String>) -> Vec<Work> {
         match action {
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
@@ -410,10 +408,7 @@ impl Backup {
                     && running.task != Task::Verify
                 {
                     running.cancelling = true;
-                    return vec![Effect::Cancel(JobId {
-                        step: ScreenId::Backup,
-                        run: running.run,
-                    })];
+                    return vec![Work::Cancel(running.run)];
                 }
             }
             Action::Verify => {
@@ -422,7 +417,7 @@ impl Backup {
                 {
                     let path = chosen.path.clone();
                     let run = self.begin(Task::Verify, path.clone());
-                    return vec![Effect::Backup(Work::Verify { run, path })];
+                    return vec![Work::Verify { run, path }];
                 }
             }
             Action::TestRestore => return self.test_restore(connection).into_iter().collect(),
@@ -495,7 +490,7 @@ impl Backup {
         run
     }
 
-    fn start(&mut self, connection: Result<DbSettings, String>) -> Option<Effect> {
+    fn start(&mut self, connection: Result<DbSettings, String>) -> Option<Work> {
         if self.is_running() {
             return None;
         }
@@ -536,13 +531,13 @@ impl Backup {
         let run = self.begin(Task::Backup, output_dir);
         self.options = false;
         self.focus = Focus::Top;
-        Some(Effect::Backup(Work::Take {
+        Some(Work::Take {
             run,
             request: Box::new(request),
-        }))
+        })
     }
 
-    fn test_restore(&mut self, connection: Result<DbSettings, String>) -> Option<Effect> {
+    fn test_restore(&mut self, connection: Result<DbSettings, String>) -> Option<Work> {
         if self.is_running() {
             return None;
         }
@@ -561,16 +556,16 @@ impl Backup {
             }
         };
         let run = self.begin(Task::TestRestore, path.clone());
-        Some(Effect::Backup(Work::TestRestore {
+        Some(Work::TestRestore {
             run,
             path,
             manifest: Box::new(manifest),
             server: Box::new(server),
-        }))
+        })
     }
 
     /// Takes what the worker reports; returns more work (a fresh look at the folder).
-    pub fn on_event(&mut self, event: WorkEvent) -> Vec<Effect> {
+    pub fn on_event(&mut self, event: WorkEvent) -> Vec<Work> {
         let run = match &event {
             WorkEvent::Found(found) => {
                 self.on_found(found.clone());
@@ -669,23 +664,22 @@ impl Backup {
     }
 }
 
-impl Screen for Backup {
-    fn bindings(&self) -> Vec<Binding> {
-        let wrap = AppAction::Backup;
+impl Keys for Backup {
+    type Action = Action;
+
+    fn bindings(&self) -> Vec<Binding<Action>> {
         if self.editing.is_some() {
             let mut b = vec![
-                Binding::new(keys::COMMIT, "accept", wrap(Action::Commit)),
-                Binding::new(keys::CANCEL, "cancel", wrap(Action::CancelEdit)),
+                Binding::new(keys::COMMIT, "accept", Action::Commit),
+                Binding::new(keys::CANCEL, "cancel", Action::CancelEdit),
             ];
-            b.extend(text_field::edit_bindings(|e| {
-                AppAction::Backup(Action::EditText(e))
-            }));
+            b.extend(text_field::edit_bindings(Action::EditText));
             return b;
         }
         if let Some(running) = &self.running {
             let label = format!("cancel {}", running.task.noun());
             return vec![
-                Binding::new(keys::CLOSE, label, wrap(Action::Cancel))
+                Binding::new(keys::CLOSE, label, Action::Cancel)
                     .enabled(running.task != Task::Verify && !running.cancelling),
             ];
         }
@@ -698,25 +692,21 @@ impl Screen for Backup {
                 } else {
                     "change"
                 };
-                b.push(Binding::new(keys::TOGGLE, label, wrap(Action::Change)));
+                b.push(Binding::new(keys::TOGGLE, label, Action::Change));
             }
             Focus::Top => {}
-            Focus::List => b.push(Binding::new(
-                keys::CONTINUE,
-                "use this backup",
-                wrap(Action::Use),
-            )),
+            Focus::List => b.push(Binding::new(keys::CONTINUE, "use this backup", Action::Use)),
         }
         let again = if self.chosen.is_some() {
             "back up again"
         } else {
             "back up"
         };
-        b.push(Binding::new(keys::BACKUP, again, wrap(Action::Start)));
+        b.push(Binding::new(keys::BACKUP, again, Action::Start));
         if let Some(chosen) = &self.chosen {
-            b.push(Binding::new(keys::VERIFY, "verify", wrap(Action::Verify)));
+            b.push(Binding::new(keys::VERIFY, "verify", Action::Verify));
             b.push(
-                Binding::new(keys::TEST, "test restore", wrap(Action::TestRestore))
+                Binding::new(keys::TEST, "test restore", Action::TestRestore)
                     .enabled(chosen.restorable().is_ok()),
             );
             let label = if self.options {
@@ -724,43 +714,37 @@ impl Screen for Backup {
             } else {
                 "options"
             };
-            b.push(Binding::new(
-                keys::OPTIONS,
-                label,
-                wrap(Action::ToggleOptions),
-            ));
+            b.push(Binding::new(keys::OPTIONS, label, Action::ToggleOptions));
         }
         if self.found.as_ref().is_some_and(|f| !f.is_empty()) {
             let label = match self.focus {
                 Focus::Top => "backups found",
                 Focus::List => "back",
             };
-            b.push(Binding::new(
-                keys::FOCUS_NEXT,
-                label,
-                wrap(Action::SwitchFocus),
-            ));
+            b.push(Binding::new(keys::FOCUS_NEXT, label, Action::SwitchFocus));
         }
-        b.push(Binding::new(keys::UP, "previous", wrap(Action::Up)).help_only());
-        b.push(Binding::new(keys::DOWN, "next", wrap(Action::Down)).help_only());
+        b.push(Binding::new(keys::UP, "previous", Action::Up).help_only());
+        b.push(Binding::new(keys::DOWN, "next", Action::Down).help_only());
         b
     }
 
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
         text_field::help_sections(
             self.bindings(),
             self.editing.is_some(),
             "While editing the folder",
-            |e| AppAction::Backup(Action::EditText(e)),
+            Action::EditText,
         )
     }
 
+    fn typed(&self, c: char) -> Option<Action> {
+        Some(Action::EditText(TextEdit::Insert(c)))
+    }
+}
+
+impl Screen for Backup {
     fn is_editing(&self) -> bool {
         self.editing.is_some()
-    }
-
-    fn typed(&self, c: char) -> Option<AppAction> {
-        Some(AppAction::Backup(Action::EditText(TextEdit::Insert(c))))
     }
 
     fn is_busy(&self) -> bool {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::Screen;
+use super::{Keys, RunId, Screen};
 use crate::checks::Status;
 use crate::clients::pip::ShellCommand;
 use crate::clients::{
@@ -19,7 +19,6 @@ use crate::clients::{
 };
 use crate::knowledge::Catalogue;
 use crate::report::StepStatus;
-use crate::tui::action::{Action as AppAction, Effect, RunId};
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
@@ -261,14 +260,14 @@ impl Clients {
     }
 
     /// On entering the step: look for interpreters the first time.
-    pub fn on_enter(&mut self) -> Vec<Effect> {
+    pub fn on_enter(&mut self) -> Vec<Work> {
         if self.phase.is_none() {
             return self.find().into_iter().collect();
         }
         Vec::new()
     }
 
-    fn find(&mut self) -> Option<Effect> {
+    fn find(&mut self) -> Option<Work> {
         if self.finding() || self.pip_running() {
             return None;
         }
@@ -276,10 +275,10 @@ impl Clients {
         let run = RunId(self.last_run);
         self.phase = Some(Phase::Finding { run });
         self.asked = self.places.clone();
-        Some(Effect::Clients(Work::Find {
+        Some(Work::Find {
             run,
             request: Box::new(self.request()),
-        }))
+        })
     }
 
     fn inventory(&self) -> Option<&Inventory> {
@@ -329,7 +328,7 @@ impl Clients {
         }
     }
 
-    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+    pub fn update(&mut self, action: Action) -> Vec<Work> {
         match action {
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
@@ -356,7 +355,7 @@ impl Clients {
                         done: false,
                     });
                     self.show_output = true;
-                    return vec![Effect::Clients(Work::Pip { run, commands })];
+                    return vec![Work::Pip { run, commands }];
                 }
             }
             Action::Decline => self.confirm = None,
@@ -437,7 +436,7 @@ impl Clients {
         *at = at.saturating_add_signed(delta).min(len.saturating_sub(1));
     }
 
-    pub fn on_event(&mut self, event: WorkEvent) -> Vec<Effect> {
+    pub fn on_event(&mut self, event: WorkEvent) -> Vec<Work> {
         match event {
             WorkEvent::Found { run, result } => {
                 if matches!(self.phase, Some(Phase::Finding { run: r }) if r == run) {
@@ -502,39 +501,34 @@ impl Clients {
     }
 }
 
-impl Screen for Clients {
-    fn bindings(&self) -> Vec<Binding> {
-        let wrap = AppAction::Clients;
+impl Keys for Clients {
+    type Action = Action;
+
+    fn bindings(&self) -> Vec<Binding<Action>> {
         if self.editing.is_some() {
             let mut b = vec![
-                Binding::new(keys::COMMIT, "accept", wrap(Action::Commit)),
-                Binding::new(keys::CANCEL, "cancel", wrap(Action::CancelEdit)),
+                Binding::new(keys::COMMIT, "accept", Action::Commit),
+                Binding::new(keys::CANCEL, "cancel", Action::CancelEdit),
             ];
-            b.extend(text_field::edit_bindings(|e| {
-                AppAction::Clients(Action::EditText(e))
-            }));
+            b.extend(text_field::edit_bindings(Action::EditText));
             return b;
         }
         if self.confirm.is_some() {
             return vec![
-                Binding::new(keys::YES, "run them", wrap(Action::Confirm)),
-                Binding::new(keys::NO, "do not", wrap(Action::Decline)),
+                Binding::new(keys::YES, "run them", Action::Confirm),
+                Binding::new(keys::NO, "do not", Action::Decline),
             ];
         }
         if self.plain {
-            return vec![Binding::new(
-                keys::PLAIN_TEXT,
-                "back",
-                wrap(Action::TogglePlain),
-            )];
+            return vec![Binding::new(keys::PLAIN_TEXT, "back", Action::TogglePlain)];
         }
         let busy = self.finding() || self.pip_running();
         let mut b = vec![
-            Binding::new(keys::APPLY, "apply", wrap(Action::Apply))
+            Binding::new(keys::APPLY, "apply", Action::Apply)
                 .enabled(!busy && self.apply_target().is_some()),
-            Binding::new(keys::PLAIN_TEXT, "copy as text", wrap(Action::TogglePlain))
+            Binding::new(keys::PLAIN_TEXT, "copy as text", Action::TogglePlain)
                 .enabled(!self.commands().is_empty()),
-            Binding::new(keys::RERUN, "check again", wrap(Action::Recheck)).enabled(!busy),
+            Binding::new(keys::RERUN, "check again", Action::Recheck).enabled(!busy),
         ];
         if self.pip.is_some() {
             let label = if self.show_output {
@@ -542,58 +536,44 @@ impl Screen for Clients {
             } else {
                 "pip output"
             };
-            b.push(Binding::new(
-                keys::OPTIONS,
-                label,
-                wrap(Action::ToggleOutput),
-            ));
+            b.push(Binding::new(keys::OPTIONS, label, Action::ToggleOutput));
         }
         let what = match self.focus {
             Focus::Interpreters => "commands",
             Focus::Commands => "where to look",
             Focus::Places => "interpreters",
         };
-        b.push(Binding::new(
-            keys::FOCUS_NEXT,
-            what,
-            wrap(Action::SwitchFocus),
-        ));
+        b.push(Binding::new(keys::FOCUS_NEXT, what, Action::SwitchFocus));
+        b.push(Binding::new(keys::ADD_PYTHON, "add interpreter", Action::AddPython).enabled(!busy));
         b.push(
-            Binding::new(keys::ADD_PYTHON, "add interpreter", wrap(Action::AddPython))
-                .enabled(!busy),
-        );
-        b.push(
-            Binding::new(
-                keys::ADD_FOLDER,
-                "add search folder",
-                wrap(Action::AddFolder),
-            )
-            .enabled(!busy),
+            Binding::new(keys::ADD_FOLDER, "add search folder", Action::AddFolder).enabled(!busy),
         );
         if self.focus == Focus::Places && !self.places.is_empty() {
-            b.push(Binding::new(keys::EDIT, "edit", wrap(Action::EditPlace)).enabled(!busy));
-            b.push(Binding::new(keys::REMOVE, "remove", wrap(Action::RemovePlace)).enabled(!busy));
+            b.push(Binding::new(keys::EDIT, "edit", Action::EditPlace).enabled(!busy));
+            b.push(Binding::new(keys::REMOVE, "remove", Action::RemovePlace).enabled(!busy));
         }
-        b.push(Binding::new(keys::UP, "previous", wrap(Action::Up)).help_only());
-        b.push(Binding::new(keys::DOWN, "next", wrap(Action::Down)).help_only());
+        b.push(Binding::new(keys::UP, "previous", Action::Up).help_only());
+        b.push(Binding::new(keys::DOWN, "next", Action::Down).help_only());
         b
     }
 
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
         text_field::help_sections(
             self.bindings(),
             self.editing.is_some(),
             "While editing a path",
-            |e| AppAction::Clients(Action::EditText(e)),
+            Action::EditText,
         )
     }
 
+    fn typed(&self, c: char) -> Option<Action> {
+        Some(Action::EditText(TextEdit::Insert(c)))
+    }
+}
+
+impl Screen for Clients {
     fn is_editing(&self) -> bool {
         self.editing.is_some()
-    }
-
-    fn typed(&self, c: char) -> Option<AppAction> {
-        Some(AppAction::Clients(Action::EditText(TextEdit::Insert(c))))
     }
 
     fn is_busy(&self) -> bool {

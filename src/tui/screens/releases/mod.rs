@@ -14,7 +14,7 @@ use std::sync::Arc;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::Screen;
+use super::{Keys, RunId, Screen};
 use crate::checks::CheckId;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::config::DbSettings;
@@ -23,7 +23,6 @@ use crate::knowledge::review::{Review, Reviewed};
 use crate::knowledge::scan::ScanInputs;
 use crate::knowledge::{Catalogue, Installed, Kind};
 use crate::report::StepStatus;
-use crate::tui::action::{Action as AppAction, Effect, RunId};
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
@@ -280,7 +279,7 @@ impl Releases {
     }
 
     /// On entering the step: review when there is none yet or it is stale.
-    pub fn on_enter(&mut self, inputs: &Inputs) -> Vec<Effect> {
+    pub fn on_enter(&mut self, inputs: &Inputs) -> Vec<Work> {
         self.observe(inputs);
         if self.running() || (self.state.is_some() && !self.stale) {
             return Vec::new();
@@ -288,7 +287,7 @@ impl Releases {
         self.start(inputs).into_iter().collect()
     }
 
-    fn start(&mut self, inputs: &Inputs) -> Option<Effect> {
+    fn start(&mut self, inputs: &Inputs) -> Option<Work> {
         if self.running() {
             return None;
         }
@@ -337,17 +336,17 @@ impl Releases {
                 current: None,
             }),
         });
-        Some(Effect::Releases(Work::Review(Box::new(ReviewJob {
+        Some(Work::Review(Box::new(ReviewJob {
             run,
             settings,
             target,
             catalogue,
             files,
             backup_dir: inputs.backup_dir.to_path_buf(),
-        }))))
+        })))
     }
 
-    pub fn update(&mut self, action: Action, inputs: &Inputs) -> Vec<Effect> {
+    pub fn update(&mut self, action: Action, inputs: &Inputs) -> Vec<Work> {
         match action {
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
@@ -523,17 +522,16 @@ impl Releases {
     }
 }
 
-impl Screen for Releases {
-    fn bindings(&self) -> Vec<Binding> {
-        let wrap = AppAction::Releases;
+impl Keys for Releases {
+    type Action = Action;
+
+    fn bindings(&self) -> Vec<Binding<Action>> {
         if self.editing.is_some() {
             let mut b = vec![
-                Binding::new(keys::COMMIT, "accept", wrap(Action::Commit)),
-                Binding::new(keys::CANCEL, "cancel", wrap(Action::CancelEdit)),
+                Binding::new(keys::COMMIT, "accept", Action::Commit),
+                Binding::new(keys::CANCEL, "cancel", Action::CancelEdit),
             ];
-            b.extend(text_field::edit_bindings(|e| {
-                AppAction::Releases(Action::EditText(e))
-            }));
+            b.extend(text_field::edit_bindings(Action::EditText));
             return b;
         }
         let mut b = Vec::new();
@@ -542,7 +540,7 @@ impl Screen for Releases {
                 .selected_item()
                 .is_some_and(|r| r.item.kind == Kind::Breaking);
             b.push(
-                Binding::new(keys::ACKNOWLEDGE, "acknowledge", wrap(Action::Acknowledge))
+                Binding::new(keys::ACKNOWLEDGE, "acknowledge", Action::Acknowledge)
                     .enabled(breaking),
             );
             let filter = if self.affecting_only {
@@ -550,53 +548,41 @@ impl Screen for Releases {
             } else {
                 "affecting me"
             };
-            b.push(Binding::new(
-                keys::FILTER,
-                filter,
-                wrap(Action::ToggleFilter),
-            ));
+            b.push(Binding::new(keys::FILTER, filter, Action::ToggleFilter));
         }
+        b.push(Binding::new(keys::RERUN, "review again", Action::Rerun).enabled(!self.running()));
         b.push(
-            Binding::new(keys::RERUN, "review again", wrap(Action::Rerun)).enabled(!self.running()),
+            Binding::new(keys::WORKFLOWS, "workflows folder", Action::EditWorkflows)
+                .enabled(!self.running()),
         );
         b.push(
-            Binding::new(
-                keys::WORKFLOWS,
-                "workflows folder",
-                wrap(Action::EditWorkflows),
-            )
-            .enabled(!self.running()),
+            Binding::new(keys::SERVER_CONFIG, "openmetadata.yaml", Action::EditConfig)
+                .enabled(!self.running()),
         );
-        b.push(
-            Binding::new(
-                keys::SERVER_CONFIG,
-                "openmetadata.yaml",
-                wrap(Action::EditConfig),
-            )
-            .enabled(!self.running()),
-        );
-        b.push(Binding::new(keys::UP, "previous item", wrap(Action::Up)).help_only());
-        b.push(Binding::new(keys::DOWN, "next item", wrap(Action::Down)).help_only());
-        b.push(Binding::new(keys::PAGE_UP, "page up", wrap(Action::PageUp)).help_only());
-        b.push(Binding::new(keys::PAGE_DOWN, "page down", wrap(Action::PageDown)).help_only());
+        b.push(Binding::new(keys::UP, "previous item", Action::Up).help_only());
+        b.push(Binding::new(keys::DOWN, "next item", Action::Down).help_only());
+        b.push(Binding::new(keys::PAGE_UP, "page up", Action::PageUp).help_only());
+        b.push(Binding::new(keys::PAGE_DOWN, "page down", Action::PageDown).help_only());
         b
     }
 
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
         text_field::help_sections(
             self.bindings(),
             self.editing.is_some(),
             "While editing a path",
-            |e| AppAction::Releases(Action::EditText(e)),
+            Action::EditText,
         )
     }
 
+    fn typed(&self, c: char) -> Option<Action> {
+        Some(Action::EditText(TextEdit::Insert(c)))
+    }
+}
+
+impl Screen for Releases {
     fn is_editing(&self) -> bool {
         self.editing.is_some()
-    }
-
-    fn typed(&self, c: char) -> Option<AppAction> {
-        Some(AppAction::Releases(Action::EditText(TextEdit::Insert(c))))
     }
 
     fn is_busy(&self) -> bool {
