@@ -26,13 +26,11 @@ mod view;
 
 pub use assemble::{Recorded, assemble};
 pub use file::WriteError;
-pub use model::{BackupFacts, DatabaseView, Inputs, Report, Stamp, StepStatus, Via};
+pub use model::{
+    BackupFacts, DatabaseView, Inputs, Report, SCHEMA_VERSION, Stamp, StepStatus, Via,
+};
 pub use redact::Redactor;
 pub use review::ReleaseReview;
-
-/// Version of the JSON layout: bumped when a field changes meaning or disappears (adding an
-/// optional field does not bump it).
-pub const SCHEMA_VERSION: u32 = 1;
 
 /// The JSON Schema of the JSON form, as shipped in `assets/`.
 pub const JSON_SCHEMA: &str = include_str!("../../assets/report.schema.json");

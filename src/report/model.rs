@@ -8,7 +8,6 @@ use std::path::Path;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::SCHEMA_VERSION;
 use super::redact::{MASK, Redactor, Scrub, is_secret_key};
 use super::review::{FoundIn, ReleaseReview};
 use crate::backup::locate::{self, FoundBackup};
@@ -17,6 +16,10 @@ use crate::checks::{self, Status};
 use crate::config::{DbSettings, Env};
 use crate::db::Engine;
 use crate::version::Version;
+
+/// Version of the JSON layout: bumped when a field changes meaning or disappears (adding an
+/// optional field does not bump it).
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// Who made a report, when, and with which build.
 #[derive(Debug, Clone, PartialEq, Eq)]
