@@ -96,9 +96,7 @@ pub(crate) fn setup(args: WizardArgs, env: &Env) -> Result<Setup, CliError> {
         )),
         session,
         theme: Theme::from_env(env),
-        catalogue: Catalogue::load(None)
-            .map(Arc::new)
-            .map_err(|e| e.to_string()),
+        catalogue: Catalogue::load(None).map(Arc::new).map_err(Arc::new),
         files: ScanInputs {
             server_config: args.connection.config.clone(),
             workflows: args.workflows.clone(),

@@ -12,7 +12,7 @@ use super::event::{Event, Signal};
 use super::keymap::{self, Binding, keys};
 use super::screens::backup::Backup;
 use super::screens::clients::Clients;
-use super::screens::database::Database;
+use super::screens::database::{Database, FormError};
 use super::screens::releases::{self, Releases};
 use super::screens::summary::{self, ExportJob, Finding, Overview, StepLine, Summary};
 use super::screens::welcome::{self, Welcome};
@@ -22,8 +22,8 @@ use super::theme::Theme;
 use crate::checks::runner::CheckResult;
 use crate::clients::Request;
 use crate::config::{DbSettings, SettingsWarning};
-use crate::knowledge::Catalogue;
 use crate::knowledge::scan::ScanInputs;
+use crate::knowledge::{Catalogue, KnowledgeError};
 use crate::report::{Recorded, Via};
 use crate::session::{Saved, Session, SessionError};
 use crate::version::Version;
@@ -41,7 +41,7 @@ pub struct Setup {
     pub session: SessionStart,
     pub theme: Theme,
     /// The release catalogue (the target's pick-list, the review), or why it did not load.
-    pub catalogue: Result<Arc<Catalogue>, String>,
+    pub catalogue: Result<Arc<Catalogue>, Arc<KnowledgeError>>,
     /// `--config` and `--workflows`, for the release review's file scans.
     pub files: ScanInputs,
     /// Where to look for Python clients (`--python`, `--search`, PATH, VIRTUAL_ENV).
@@ -95,7 +95,7 @@ pub struct App {
     releases: Releases,
     clients: Clients,
     pub(super) summary: Summary,
-    catalogue: Result<Arc<Catalogue>, String>,
+    catalogue: Result<Arc<Catalogue>, Arc<KnowledgeError>>,
     backup_dir: PathBuf,
     pub(super) look: Look,
     /// One line for the operator, shown above the footer until replaced.
@@ -112,7 +112,7 @@ impl App {
             &setup.settings,
             &setup.warnings,
             setup.target,
-            catalogue.as_deref().map_err(String::as_str),
+            catalogue.as_deref().map_err(|e| e.as_ref()),
         );
         let database = Database::new(&setup.settings, setup.backup_dir.clone());
         let backup = Backup::new(
@@ -204,8 +204,8 @@ impl App {
     }
 
     /// The Database step's form as settings, or what is wrong with it.
-    fn connection(&self) -> Result<DbSettings, String> {
-        self.database.settings().map_err(|e| e.message)
+    fn connection(&self) -> Result<DbSettings, FormError> {
+        self.database.settings()
     }
 
     /// Work a step starts when the operator arrives on it.
@@ -555,14 +555,14 @@ impl<S: Keys> StepKeys for Wrapped<'_, S> {
 fn review_inputs<'a>(
     welcome: &'a Welcome,
     database: &'a Database,
-    catalogue: &'a Result<Arc<Catalogue>, String>,
+    catalogue: &'a Result<Arc<Catalogue>, Arc<KnowledgeError>>,
     backup_dir: &'a Path,
 ) -> releases::Inputs<'a> {
     releases::Inputs {
         target: welcome.target(),
-        connection: database.settings().map_err(|e| e.message),
+        connection: database.settings(),
         url: database.display_url(),
-        catalogue: catalogue.as_ref().map_err(String::as_str),
+        catalogue: catalogue.as_ref(),
         backup_dir,
     }
 }

@@ -376,14 +376,9 @@ fn snapshots_a_review_that_could_not_run() {
     let run = on_releases(&mut app);
     app.handle(Event::Releases(WorkEvent::Reviewed {
         run,
-        result: Box::new(Err(ReviewError {
-            message: "cannot tell what is installed: installed version unknown: connection \
-                      refused by db.internal:5432"
-                .into(),
-            hint: "Test the connection on the Database step: the review reads the installed \
-                   version from the OpenMetadata database."
-                .into(),
-        })),
+        result: Box::new(Err(ReviewError::Installed(
+            "installed version unknown: connection refused by db.internal:5432".into(),
+        ))),
     }));
     assert_eq!(app.current().status(), StepStatus::Fail);
     snapshot("releases_error", &app);

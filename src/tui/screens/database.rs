@@ -189,11 +189,31 @@ impl Input {
     }
 }
 
-/// Why the form cannot be tested as it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FormError {
-    pub field: Field,
-    pub message: String,
+/// Why the form cannot be tested as it is, or what it needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormError {
+    #[error("the {} is empty", .0.label())]
+    Empty(Field),
+    #[error("'{0}' is not a port number (1-65535)")]
+    NotAPort(String),
+    /// The server asked for a password the form does not have.
+    #[error(
+        "password needed for '{user}': type it, {}, then {}",
+        keys::COMMIT[0].hint(),
+        keys::TEST[0].hint()
+    )]
+    PasswordNeeded { user: String },
+}
+
+impl FormError {
+    /// The field to fix.
+    pub fn field(&self) -> Field {
+        match self {
+            FormError::Empty(field) => *field,
+            FormError::NotAPort(_) => Field::Port,
+            FormError::PasswordNeeded { .. } => Field::Password,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -361,10 +381,7 @@ impl Database {
     pub fn settings(&self) -> Result<DbSettings, FormError> {
         let required = |field: Field| -> Result<(), FormError> {
             match self.input(field) {
-                Some(input) if input.text.trim().is_empty() => Err(FormError {
-                    field,
-                    message: format!("the {} is empty", field.label()),
-                }),
+                Some(input) if input.text.trim().is_empty() => Err(FormError::Empty(field)),
                 _ => Ok(()),
             }
         };
@@ -375,10 +392,7 @@ impl Database {
             required(Field::Schema)?;
         }
         let Some(port) = self.port_number() else {
-            return Err(FormError {
-                field: Field::Port,
-                message: format!("'{}' is not a port number (1-65535)", self.port.text),
-            });
+            return Err(FormError::NotAPort(self.port.text.clone()));
         };
         let sourced =
             |input: &Input| Sourced::new(input.text.trim().to_string(), input.origin.source());
@@ -485,7 +499,11 @@ impl Database {
             _ => false,
         };
         if changed {
-            if self.form_error.as_ref().is_some_and(|e| e.field == current) {
+            if self
+                .form_error
+                .as_ref()
+                .is_some_and(|e| e.field() == current)
+            {
                 self.form_error = None;
             }
             self.mark_stale();
@@ -500,7 +518,7 @@ impl Database {
             Ok(settings) => settings,
             Err(error) => {
                 self.focus = Focus::Form;
-                self.field = error.field;
+                self.field = error.field();
                 self.form_error = Some(error);
                 return None;
             }
@@ -589,14 +607,8 @@ impl Database {
             self.focus = Focus::Form;
             self.field = Field::Password;
             self.editing = Some(TextField::default());
-            self.form_error = Some(FormError {
-                field: Field::Password,
-                message: format!(
-                    "password needed for '{}': type it, {}, then {}",
-                    self.user.text,
-                    keys::COMMIT[0].hint(),
-                    keys::TEST[0].hint()
-                ),
+            self.form_error = Some(FormError::PasswordNeeded {
+                user: self.user.text.clone(),
             });
             return;
         }
@@ -691,7 +703,7 @@ impl Database {
         lines.extend(Field::ALL.iter().map(|f| self.field_line(*f, look)));
         if let Some(error) = &self.form_error {
             lines.push(Line::styled(
-                format!("  {} {}", Status::Fail.glyph(), error.message),
+                format!("  {} {error}", Status::Fail.glyph()),
                 theme.error(),
             ));
         }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::{Keys, Screen, ScreenId};
 use crate::config::{DbSettings, SettingsWarning, Source};
 use crate::db::Engine;
-use crate::knowledge::Catalogue;
+use crate::knowledge::{Catalogue, KnowledgeError};
 use crate::report::StepStatus;
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::theme::Look;
@@ -69,7 +69,7 @@ impl Welcome {
         settings: &DbSettings,
         warnings: &[SettingsWarning],
         target: Option<Version>,
-        catalogue: Result<&Catalogue, &str>,
+        catalogue: Result<&Catalogue, &KnowledgeError>,
     ) -> Welcome {
         let s = settings;
         let mut found = vec![

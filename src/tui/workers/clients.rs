@@ -1,6 +1,8 @@
 //! The Clients step's work: find and probe the interpreters, and run the pip commands the
 //! operator confirmed, one after the other, with their output line by line.
 
+use std::sync::Arc;
+
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -35,9 +37,9 @@ pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken)
                 });
                 let code = pip::run_streamed(command, tx, cancel.clone())
                     .await
-                    .map_err(|e| e.to_string());
+                    .map_err(Arc::new);
                 let _ = forward.await;
-                let ok = code == Ok(Some(0));
+                let ok = matches!(code, Ok(Some(0)));
                 send(WorkEvent::PipExited { run, index, code });
                 if !ok || cancel.is_cancelled() {
                     break;

@@ -46,19 +46,11 @@ async fn probe_and_review(
     let run = job.run;
     let installed = release::installed_from_db(ctx)
         .await
-        .map_err(|outcome| ReviewError {
-            message: format!("cannot tell what is installed: {}", outcome.summary),
-            hint: "Test the connection on the Database step: the review reads the installed \
-                   version from the OpenMetadata database."
-                .into(),
-        })?;
+        .map_err(|outcome| ReviewError::Installed(outcome.summary))?;
     let plan = job
         .catalogue
         .plan_for(&installed, &job.target)
-        .map_err(|error| ReviewError {
-            message: error.to_string(),
-            hint: error.hint().to_string(),
-        })?;
+        .map_err(|error| ReviewError::Plan(Arc::new(error)))?;
     let probes = plan
         .items
         .iter()

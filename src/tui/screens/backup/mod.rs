@@ -7,11 +7,13 @@
 mod view;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use super::database::FormError;
 use super::{Keys, RunId, Screen};
 use crate::backup::locate::FoundBackup;
 use crate::backup::manifest::{FileFormat, Manifest, Method};
@@ -172,8 +174,8 @@ struct Chosen {
     /// Taken during this run (its numbers are fresh).
     taken: bool,
     removed_partials: Vec<PathBuf>,
-    verify: Option<Result<VerifyReport, String>>,
-    restore: Option<Result<RestoreCheck, (String, Option<String>)>>,
+    verify: Option<Result<VerifyReport, Arc<VerifyError>>>,
+    restore: Option<Result<RestoreCheck, Arc<RestoreError>>>,
 }
 
 impl Chosen {
@@ -375,7 +377,11 @@ impl Backup {
     }
 
     /// `connection` is the Database step's form as settings, or why it is not usable.
-    pub fn update(&mut self, action: Action, connection: Result<DbSettings, String>) -> Vec<Work> {
+    pub fn update(
+        &mut self,
+        action: Action,
+        connection: Result<DbSettings, FormError>,
+    ) -> Vec<Work> {
         match action {
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
@@ -490,7 +496,7 @@ impl Backup {
         run
     }
 
-    fn start(&mut self, connection: Result<DbSettings, String>) -> Option<Work> {
+    fn start(&mut self, connection: Result<DbSettings, FormError>) -> Option<Work> {
         if self.is_running() {
             return None;
         }
@@ -537,7 +543,7 @@ impl Backup {
         })
     }
 
-    fn test_restore(&mut self, connection: Result<DbSettings, String>) -> Option<Work> {
+    fn test_restore(&mut self, connection: Result<DbSettings, FormError>) -> Option<Work> {
         if self.is_running() {
             return None;
         }
@@ -617,7 +623,7 @@ impl Backup {
             },
             WorkEvent::Verified { result, .. } => {
                 if let Some(chosen) = &mut self.chosen {
-                    chosen.verify = Some((*result).map_err(|e| e.to_string()));
+                    chosen.verify = Some((*result).map_err(Arc::new));
                 }
             }
             WorkEvent::Restored { result, .. } => match *result {
@@ -631,7 +637,7 @@ impl Backup {
                 }
                 result => {
                     if let Some(chosen) = &mut self.chosen {
-                        chosen.restore = Some(result.map_err(|e| (e.to_string(), e.remediation())));
+                        chosen.restore = Some(result.map_err(Arc::new));
                     }
                 }
             },

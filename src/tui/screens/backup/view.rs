@@ -318,10 +318,12 @@ impl Backup {
         )));
         lines.push(self.verify_line(chosen, look));
         lines.push(self.restore_line(chosen, look));
-        if let Some(Err((_, Some(hint)))) = &chosen.restore {
+        if let Some(Err(error)) = &chosen.restore
+            && let Some(hint) = error.remediation()
+        {
             lines.push(Line::from(vec![
                 Span::styled("What to do: ", theme.title()),
-                Span::raw(hint.clone()),
+                Span::raw(hint),
             ]));
         }
         lines
@@ -342,7 +344,7 @@ impl Backup {
                 };
                 (Some(report.status()), text)
             }
-            Some(Err(error)) => (Some(Status::Fail), error.clone()),
+            Some(Err(error)) => (Some(Status::Fail), error.to_string()),
             None => match chosen
                 .manifest
                 .as_ref()
@@ -424,13 +426,13 @@ impl Backup {
                     Span::raw(format!("tables differ: {}", differ.join(", "))),
                 ])
             }
-            Some(Err((error, _))) => Line::from(vec![
+            Some(Err(error)) => Line::from(vec![
                 label,
                 Span::styled(
                     format!("{} ", Status::Fail.glyph()),
                     theme.status(Status::Fail),
                 ),
-                Span::raw(error.clone()),
+                Span::raw(error.to_string()),
             ]),
             None => {
                 let text = match chosen.restorable() {

@@ -7,6 +7,7 @@
 mod view;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -91,7 +92,7 @@ pub enum WorkEvent {
     PipExited {
         run: RunId,
         index: usize,
-        code: Result<Option<i32>, String>,
+        code: Result<Option<i32>, Arc<std::io::Error>>,
     },
     PipDone {
         run: RunId,
@@ -137,7 +138,7 @@ struct PipRun {
     interpreter: PathBuf,
     commands: Vec<ShellCommand>,
     /// Exit of each command that ended.
-    exits: Vec<Result<Option<i32>, String>>,
+    exits: Vec<Result<Option<i32>, Arc<std::io::Error>>>,
     current: Option<usize>,
     output: Vec<String>,
     done: bool,
@@ -147,7 +148,7 @@ impl PipRun {
     fn succeeded(&self) -> bool {
         self.done
             && self.exits.len() == self.commands.len()
-            && self.exits.iter().all(|e| *e == Ok(Some(0)))
+            && self.exits.iter().all(|e| matches!(e, Ok(Some(0))))
     }
 }
 

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use super::database::FormError;
 use super::{Keys, RunId, Screen};
 use crate::checks::CheckId;
 use crate::checks::runner::{CheckEvent, CheckResult};
@@ -21,7 +22,7 @@ use crate::config::DbSettings;
 use crate::knowledge::impact::Verdict;
 use crate::knowledge::review::{Review, Reviewed};
 use crate::knowledge::scan::ScanInputs;
-use crate::knowledge::{Catalogue, Installed, Kind};
+use crate::knowledge::{Catalogue, Installed, Kind, KnowledgeError};
 use crate::report::StepStatus;
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::theme::Look;
@@ -82,10 +83,37 @@ pub struct Finished {
 }
 
 /// Why there is no review.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReviewError {
-    pub message: String,
-    pub hint: String,
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ReviewError {
+    /// The release catalogue did not load (a bug of om-upgrade, or a broken --releases-dir).
+    #[error("{0}")]
+    Catalogue(Arc<KnowledgeError>),
+    #[error("the connection is not usable: {0}")]
+    Connection(FormError),
+    /// The installed version could not be read: what the release path check said.
+    #[error("cannot tell what is installed: {0}")]
+    Installed(String),
+    /// No upgrade from the installed version to the target (a downgrade, an unknown release).
+    #[error("{0}")]
+    Plan(Arc<KnowledgeError>),
+    #[error("the review stopped by an internal error: {0}")]
+    Crashed(String),
+}
+
+impl ReviewError {
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            ReviewError::Catalogue(_) => "This is a bug of om-upgrade: report it.".into(),
+            ReviewError::Connection(_) => "Fix it on the Database step, then come back.".into(),
+            ReviewError::Installed(_) => "Test the connection on the Database step: the review \
+                                          reads the installed version from the OpenMetadata \
+                                          database."
+                .into(),
+            ReviewError::Plan(error) => error.hint().into(),
+            ReviewError::Crashed(_) => format!("{} tries again.", keys::RERUN[0].hint()),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -148,9 +176,9 @@ struct State {
 pub struct Inputs<'a> {
     pub target: Option<&'a Version>,
     /// The Database step's form as settings, or why it is not usable.
-    pub connection: Result<DbSettings, String>,
+    pub connection: Result<DbSettings, FormError>,
     pub url: String,
-    pub catalogue: Result<&'a Arc<Catalogue>, &'a str>,
+    pub catalogue: Result<&'a Arc<Catalogue>, &'a Arc<KnowledgeError>>,
     pub backup_dir: &'a Path,
 }
 
@@ -291,12 +319,6 @@ impl Releases {
         if self.running() {
             return None;
         }
-        let fail = |message: String, hint: &str| {
-            Phase::Failed(ReviewError {
-                message,
-                hint: hint.to_string(),
-            })
-        };
         let Some(asked) = self.wanted(inputs) else {
             self.state = None;
             return None;
@@ -304,24 +326,17 @@ impl Releases {
         let files = self.files_of(&asked.config, &asked.workflows);
         self.stale = false;
         let (catalogue, settings) = match (inputs.catalogue, &inputs.connection) {
+            (Ok(catalogue), Ok(settings)) => (catalogue.clone(), settings.clone()),
             (Err(error), _) => {
-                self.state = Some(State {
-                    asked,
-                    phase: fail(error.to_string(), "This is a bug of om-upgrade: report it."),
-                });
+                let phase = Phase::Failed(ReviewError::Catalogue(error.clone()));
+                self.state = Some(State { asked, phase });
                 return None;
             }
             (_, Err(problem)) => {
-                self.state = Some(State {
-                    asked,
-                    phase: fail(
-                        format!("the connection is not usable: {problem}"),
-                        "Fix it on the Database step, then come back.",
-                    ),
-                });
+                let phase = Phase::Failed(ReviewError::Connection(problem.clone()));
+                self.state = Some(State { asked, phase });
                 return None;
             }
-            (Ok(catalogue), Ok(settings)) => (catalogue.clone(), settings.clone()),
         };
         self.last_run += 1;
         let run = RunId(self.last_run);
@@ -513,10 +528,7 @@ impl Releases {
                 self.keep_selection_visible();
             }
             WorkEvent::Crashed { reason, .. } => {
-                state.phase = Phase::Failed(ReviewError {
-                    message: format!("the review stopped by an internal error: {reason}"),
-                    hint: format!("{} tries again.", keys::RERUN[0].hint()),
-                });
+                state.phase = Phase::Failed(ReviewError::Crashed(reason));
             }
         }
     }

@@ -311,13 +311,10 @@ impl Releases {
         let theme = look.theme;
         let lines = vec![
             Line::styled("Release review", theme.title()),
-            Line::styled(
-                format!("{} {}", Status::Fail.glyph(), error.message),
-                theme.error(),
-            ),
+            Line::styled(format!("{} {error}", Status::Fail.glyph()), theme.error()),
             Line::from(vec![
                 Span::styled("What to do: ", theme.title()),
-                Span::raw(error.hint.clone()),
+                Span::raw(error.hint()),
             ]),
             Line::raw(""),
             self.inputs_line(look),
