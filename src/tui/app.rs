@@ -334,80 +334,33 @@ impl App {
 
     /// Applies an intent; returns the work to start.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
-        let mut effects = Vec::new();
-        match action {
-            Action::Quit if self.is_busy() => self.overlay = Some(Overlay::ConfirmQuit),
-            Action::Quit | Action::QuitNow => self.exit = Some(Exit::Quit),
+        let mut effects = match action {
+            Action::Quit if self.is_busy() => {
+                self.overlay = Some(Overlay::ConfirmQuit);
+                Vec::new()
+            }
+            Action::Quit | Action::QuitNow => {
+                self.exit = Some(Exit::Quit);
+                Vec::new()
+            }
             Action::ToggleHelp => {
                 self.overlay = match self.overlay {
                     Some(Overlay::Help) => None,
                     _ => Some(Overlay::Help),
                 };
+                Vec::new()
             }
-            Action::CloseOverlay | Action::StartFresh => self.overlay = None,
-            Action::NextStep | Action::PrevStep => {
-                let before = self.screen;
-                self.screen = match action {
-                    Action::NextStep => self.screen.next(),
-                    _ => self.screen.prev(),
-                };
-                if self.screen != before {
-                    effects.extend(self.enter());
-                }
+            Action::CloseOverlay | Action::StartFresh => {
+                self.overlay = None;
+                Vec::new()
             }
-            Action::Resume => {
-                if let Some(Overlay::Resume(saved)) = self.overlay.take() {
-                    let session = &saved.session;
-                    self.welcome.resume(session.target.as_deref());
-                    self.database.resume(&session.connection);
-                    self.releases.resume(&session.acknowledged);
-                    self.backup.resume(session.last_backup.as_deref());
-                    self.screen = session.screen;
-                    self.target_changed();
-                    effects.extend(self.enter());
-                }
+            Action::NextStep | Action::Welcome(welcome::Action::Continue) => {
+                self.go(self.screen.next())
             }
-            Action::Welcome(welcome::Action::Continue) => return self.update(Action::NextStep),
-            Action::Welcome(action) => {
-                let before = self.welcome.target().cloned();
-                self.welcome.update(action);
-                if self.welcome.target() != before.as_ref() {
-                    self.target_changed();
-                }
-            }
-            Action::Database(action) => {
-                let target = self.welcome.target().cloned();
-                effects.extend(wrap(
-                    self.database.update(action, target.as_ref()),
-                    Effect::Database,
-                ));
-            }
-            Action::Backup(action) => {
-                let connection = self.connection();
-                effects.extend(wrap(self.backup.update(action, connection), Effect::Backup));
-            }
-            Action::Releases(action) => {
-                let inputs = review_inputs(
-                    &self.welcome,
-                    &self.database,
-                    &self.catalogue,
-                    &self.backup_dir,
-                );
-                effects.extend(wrap(
-                    self.releases.update(action, &inputs),
-                    Effect::Releases,
-                ));
-            }
-            Action::Clients(action) => {
-                effects.extend(wrap(self.clients.update(action), Effect::Clients));
-            }
-            Action::Summary(action) => {
-                if let Some(request) = self.summary.update(action) {
-                    let job = Box::new(self.export_job(request));
-                    effects.push(Effect::Summary(summary::Work::Export(job)));
-                }
-            }
-        }
+            Action::PrevStep => self.go(self.screen.prev()),
+            Action::Resume => self.resume(),
+            step => self.update_step(step),
+        };
         let inputs = review_inputs(
             &self.welcome,
             &self.database,
@@ -418,6 +371,74 @@ impl App {
         self.save_if_changed(&mut effects);
         self.refresh_summary();
         effects
+    }
+
+    /// Moves to a step; returns the work it starts on arrival.
+    fn go(&mut self, to: ScreenId) -> Vec<Effect> {
+        if to == self.screen {
+            return Vec::new();
+        }
+        self.screen = to;
+        self.enter()
+    }
+
+    /// Takes the answers of the session offered at start.
+    fn resume(&mut self) -> Vec<Effect> {
+        let Some(Overlay::Resume(saved)) = self.overlay.take() else {
+            return Vec::new();
+        };
+        let session = &saved.session;
+        self.welcome.resume(session.target.as_deref());
+        self.database.resume(&session.connection);
+        self.releases.resume(&session.acknowledged);
+        self.backup.resume(session.last_backup.as_deref());
+        self.screen = session.screen;
+        self.target_changed();
+        self.enter()
+    }
+
+    /// A step's own action, with what it needs from the other steps; its work as effects.
+    fn update_step(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Welcome(action) => {
+                let before = self.welcome.target().cloned();
+                self.welcome.update(action);
+                if self.welcome.target() != before.as_ref() {
+                    self.target_changed();
+                }
+                Vec::new()
+            }
+            Action::Database(action) => {
+                let target = self.welcome.target().cloned();
+                wrap(
+                    self.database.update(action, target.as_ref()),
+                    Effect::Database,
+                )
+            }
+            Action::Backup(action) => {
+                let connection = self.connection();
+                wrap(self.backup.update(action, connection), Effect::Backup)
+            }
+            Action::Releases(action) => {
+                let inputs = review_inputs(
+                    &self.welcome,
+                    &self.database,
+                    &self.catalogue,
+                    &self.backup_dir,
+                );
+                wrap(self.releases.update(action, &inputs), Effect::Releases)
+            }
+            Action::Clients(action) => wrap(self.clients.update(action), Effect::Clients),
+            Action::Summary(action) => match self.summary.update(action) {
+                Some(request) => {
+                    let job = Box::new(self.export_job(request));
+                    vec![Effect::Summary(summary::Work::Export(job))]
+                }
+                None => Vec::new(),
+            },
+            // Global actions are applied by `update`.
+            _ => Vec::new(),
+        }
     }
 
     /// The Clients step judges against the target.

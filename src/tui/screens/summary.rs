@@ -337,6 +337,35 @@ impl Summary {
             Line::styled("  none in the steps run so far", theme.dim()).render(list, buf);
             return;
         }
+        Paragraph::new(self.finding_lines(list, look)).render(list, buf);
+        if let Some(finding) = findings.get(self.selected) {
+            let fix = finding
+                .remediation
+                .as_deref()
+                .unwrap_or("no remediation given: see the step for details");
+            let text = fix.split_whitespace().collect::<Vec<_>>().join(" ");
+            // Indented under the list, so that it reads as the selected row's.
+            let indented = Rect {
+                x: detail.x.saturating_add(4),
+                width: detail.width.saturating_sub(4),
+                ..detail
+            };
+            Paragraph::new(Line::from(vec![
+                Span::styled(
+                    format!("{} · what to do: ", finding.step.title()),
+                    theme.dim(),
+                ),
+                Span::raw(text),
+            ]))
+            .wrap(Wrap { trim: false })
+            .render(indented, buf);
+        }
+    }
+
+    /// The findings that fit `list`, scrolled to the selected one.
+    fn finding_lines(&self, list: Rect, look: Look) -> Vec<Line<'static>> {
+        let theme = look.theme;
+        let findings = &self.overview.findings;
         let height = usize::from(list.height);
         let offset = (self.selected + 1).saturating_sub(height);
         // Ids get at most half the width, so the summaries stay readable at 80 columns.
@@ -346,7 +375,7 @@ impl Summary {
             .max()
             .unwrap_or(0)
             .min(usize::from(list.width / 2).saturating_sub(4));
-        let lines: Vec<Line> = findings
+        findings
             .iter()
             .enumerate()
             .skip(offset)
@@ -370,30 +399,7 @@ impl Summary {
                     line
                 }
             })
-            .collect();
-        Paragraph::new(lines).render(list, buf);
-        if let Some(finding) = findings.get(self.selected) {
-            let fix = finding
-                .remediation
-                .as_deref()
-                .unwrap_or("no remediation given: see the step for details");
-            let text = fix.split_whitespace().collect::<Vec<_>>().join(" ");
-            // Indented under the list, so that it reads as the selected row's.
-            let indented = Rect {
-                x: detail.x.saturating_add(4),
-                width: detail.width.saturating_sub(4),
-                ..detail
-            };
-            Paragraph::new(Line::from(vec![
-                Span::styled(
-                    format!("{} · what to do: ", finding.step.title()),
-                    theme.dim(),
-                ),
-                Span::raw(text),
-            ]))
-            .wrap(Wrap { trim: false })
-            .render(indented, buf);
-        }
+            .collect()
     }
 
     /// The export block: title, formats, the file (cut into lines of `width`, as a path has no

@@ -71,58 +71,6 @@ impl Welcome {
         target: Option<Version>,
         catalogue: Result<&Catalogue, &KnowledgeError>,
     ) -> Welcome {
-        let s = settings;
-        let mut found = vec![
-            Found {
-                name: "engine",
-                value: s.engine.value.to_string(),
-                source: Some(s.engine.source.clone()),
-            },
-            Found {
-                name: "host",
-                value: s.host.value.clone(),
-                source: Some(s.host.source.clone()),
-            },
-            Found {
-                name: "port",
-                value: s.port.value.to_string(),
-                source: Some(s.port.source.clone()),
-            },
-            Found {
-                name: "user",
-                value: s.user.value.clone(),
-                source: Some(s.user.source.clone()),
-            },
-            match &s.password {
-                Some(p) => Found {
-                    name: "password",
-                    value: "set (hidden)".into(),
-                    source: Some(p.source.clone()),
-                },
-                None => Found {
-                    name: "password",
-                    value: "not set; the Database step takes one if needed".into(),
-                    source: None,
-                },
-            },
-            Found {
-                name: "database",
-                value: s.database.value.clone(),
-                source: Some(s.database.source.clone()),
-            },
-        ];
-        if s.engine.value == Engine::Postgres {
-            found.push(Found {
-                name: "schema",
-                value: s.schema.value.clone(),
-                source: Some(s.schema.source.clone()),
-            });
-        }
-        found.push(Found {
-            name: "TLS",
-            value: s.tls.value.mode.to_string(),
-            source: Some(s.tls.source.clone()),
-        });
         let (known, catalogue_error) = match catalogue {
             Ok(catalogue) => (
                 catalogue
@@ -146,7 +94,7 @@ impl Welcome {
             known,
             catalogue_error,
             picking: None,
-            found,
+            found: found_settings(settings),
             warnings: warnings.iter().map(ToString::to_string).collect(),
         }
     }
@@ -346,6 +294,63 @@ impl Welcome {
         }
         lines
     }
+}
+
+/// Every setting as found at start, with where it came from (never the password itself).
+fn found_settings(settings: &DbSettings) -> Vec<Found> {
+    let s = settings;
+    let mut found = vec![
+        Found {
+            name: "engine",
+            value: s.engine.value.to_string(),
+            source: Some(s.engine.source.clone()),
+        },
+        Found {
+            name: "host",
+            value: s.host.value.clone(),
+            source: Some(s.host.source.clone()),
+        },
+        Found {
+            name: "port",
+            value: s.port.value.to_string(),
+            source: Some(s.port.source.clone()),
+        },
+        Found {
+            name: "user",
+            value: s.user.value.clone(),
+            source: Some(s.user.source.clone()),
+        },
+        match &s.password {
+            Some(p) => Found {
+                name: "password",
+                value: "set (hidden)".into(),
+                source: Some(p.source.clone()),
+            },
+            None => Found {
+                name: "password",
+                value: "not set; the Database step takes one if needed".into(),
+                source: None,
+            },
+        },
+        Found {
+            name: "database",
+            value: s.database.value.clone(),
+            source: Some(s.database.source.clone()),
+        },
+    ];
+    if s.engine.value == Engine::Postgres {
+        found.push(Found {
+            name: "schema",
+            value: s.schema.value.clone(),
+            source: Some(s.schema.source.clone()),
+        });
+    }
+    found.push(Found {
+        name: "TLS",
+        value: s.tls.value.mode.to_string(),
+        source: Some(s.tls.source.clone()),
+    });
+    found
 }
 
 impl Keys for Welcome {

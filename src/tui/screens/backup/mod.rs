@@ -592,55 +592,13 @@ impl Backup {
                 running.progress.apply(event, elapsed);
                 return Vec::new();
             }
-            WorkEvent::Taken { result, .. } => match *result {
-                Ok(backup) => {
-                    self.chosen = Some(Chosen {
-                        path: backup.path.clone(),
-                        bytes: Some(backup.manifest.file.bytes),
-                        manifest: Some(backup.manifest),
-                        taken: true,
-                        removed_partials: backup.removed_partials,
-                        verify: None,
-                        restore: None,
-                    });
-                    self.options = false;
-                }
-                Err(BackupError::Cancelled) => {
-                    self.ended = Some(Ended::Cancelled {
-                        task,
-                        message: "Backup cancelled: the partial file was removed; nothing was \
-                                  kept under the final name."
-                            .into(),
-                    });
-                }
-                Err(error) => {
-                    self.ended = Some(Ended::Failed {
-                        task,
-                        hint: error.remediation(),
-                        message: error.to_string(),
-                    });
-                }
-            },
+            WorkEvent::Taken { result, .. } => self.on_taken(task, *result),
             WorkEvent::Verified { result, .. } => {
                 if let Some(chosen) = &mut self.chosen {
                     chosen.verify = Some((*result).map_err(Arc::new));
                 }
             }
-            WorkEvent::Restored { result, .. } => match *result {
-                Err(error @ RestoreError::Cancelled { .. }) => {
-                    self.ended = Some(Ended::Cancelled {
-                        task,
-                        message: format!(
-                            "Test restore cancelled ({error}); the scratch database was dropped."
-                        ),
-                    });
-                }
-                result => {
-                    if let Some(chosen) = &mut self.chosen {
-                        chosen.restore = Some(result.map_err(Arc::new));
-                    }
-                }
-            },
+            WorkEvent::Restored { result, .. } => self.on_restored(task, *result),
             WorkEvent::Crashed { reason, .. } => {
                 self.ended = Some(Ended::Failed {
                     task,
@@ -652,6 +610,58 @@ impl Backup {
         }
         self.running = None;
         vec![self.refresh()]
+    }
+
+    /// A backup ended: it is the one kept now, or why there is none.
+    fn on_taken(&mut self, task: Task, result: Result<Taken, BackupError>) {
+        match result {
+            Ok(backup) => {
+                self.chosen = Some(Chosen {
+                    path: backup.path.clone(),
+                    bytes: Some(backup.manifest.file.bytes),
+                    manifest: Some(backup.manifest),
+                    taken: true,
+                    removed_partials: backup.removed_partials,
+                    verify: None,
+                    restore: None,
+                });
+                self.options = false;
+            }
+            Err(BackupError::Cancelled) => {
+                self.ended = Some(Ended::Cancelled {
+                    task,
+                    message: "Backup cancelled: the partial file was removed; nothing was kept \
+                              under the final name."
+                        .into(),
+                });
+            }
+            Err(error) => {
+                self.ended = Some(Ended::Failed {
+                    task,
+                    hint: error.remediation(),
+                    message: error.to_string(),
+                });
+            }
+        }
+    }
+
+    /// A test restore ended: its result goes with the backup, unless it was cancelled.
+    fn on_restored(&mut self, task: Task, result: Result<RestoreCheck, RestoreError>) {
+        match result {
+            Err(error @ RestoreError::Cancelled { .. }) => {
+                self.ended = Some(Ended::Cancelled {
+                    task,
+                    message: format!(
+                        "Test restore cancelled ({error}); the scratch database was dropped."
+                    ),
+                });
+            }
+            result => {
+                if let Some(chosen) = &mut self.chosen {
+                    chosen.restore = Some(result.map_err(Arc::new));
+                }
+            }
+        }
     }
 
     fn on_found(&mut self, found: Vec<FoundBackup>) {

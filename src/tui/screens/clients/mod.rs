@@ -342,40 +342,12 @@ impl Clients {
             }
             Action::Recheck => return self.find().into_iter().collect(),
             Action::Apply => self.confirm = self.apply_target(),
-            Action::Confirm => {
-                if let Some((interpreter, commands)) = self.confirm.take() {
-                    self.last_run += 1;
-                    let run = RunId(self.last_run);
-                    self.pip = Some(PipRun {
-                        run,
-                        interpreter,
-                        commands: commands.clone(),
-                        exits: Vec::new(),
-                        current: None,
-                        output: Vec::new(),
-                        done: false,
-                    });
-                    self.show_output = true;
-                    return vec![Work::Pip { run, commands }];
-                }
-            }
+            Action::Confirm => return self.run_pip().into_iter().collect(),
             Action::Decline => self.confirm = None,
             Action::TogglePlain => self.plain = !self.plain,
             Action::ToggleOutput => self.show_output = !self.show_output,
-            Action::AddPython => {
-                self.focus = Focus::Places;
-                self.editing = Some((
-                    Editing::New(Place::Python(String::new())),
-                    TextField::default(),
-                ));
-            }
-            Action::AddFolder => {
-                self.focus = Focus::Places;
-                self.editing = Some((
-                    Editing::New(Place::Folder(String::new())),
-                    TextField::default(),
-                ));
-            }
+            Action::AddPython => self.add_place(Place::Python(String::new())),
+            Action::AddFolder => self.add_place(Place::Folder(String::new())),
             Action::EditPlace => {
                 if let Some(place) = self.places.get(self.place) {
                     self.editing =
@@ -394,33 +366,58 @@ impl Clients {
                     field.apply(edit);
                 }
             }
-            Action::Commit => {
-                let Some((editing, field)) = self.editing.take() else {
-                    return Vec::new();
-                };
-                let text = field.value().trim().to_string();
-                match editing {
-                    Editing::New(_) if text.is_empty() => return Vec::new(),
-                    Editing::New(place) => {
-                        self.places.push(place.with_text(text));
-                        self.place = self.places.len() - 1;
-                    }
-                    Editing::Existing(i) if text.is_empty() => {
-                        self.places.remove(i);
-                    }
-                    Editing::Existing(i) => {
-                        if self.places[i].text() == text {
-                            return Vec::new();
-                        }
-                        self.places[i] = self.places[i].with_text(text);
-                    }
-                }
-                self.clamp();
-                return self.find().into_iter().collect();
-            }
+            Action::Commit => return self.commit_place().into_iter().collect(),
             Action::CancelEdit => self.editing = None,
         }
         Vec::new()
+    }
+
+    /// The answer to the question: run the commands it asked about.
+    fn run_pip(&mut self) -> Option<Work> {
+        let (interpreter, commands) = self.confirm.take()?;
+        self.last_run += 1;
+        let run = RunId(self.last_run);
+        self.pip = Some(PipRun {
+            run,
+            interpreter,
+            commands: commands.clone(),
+            exits: Vec::new(),
+            current: None,
+            output: Vec::new(),
+            done: false,
+        });
+        self.show_output = true;
+        Some(Work::Pip { run, commands })
+    }
+
+    /// Starts typing a new interpreter or folder.
+    fn add_place(&mut self, empty: Place) {
+        self.focus = Focus::Places;
+        self.editing = Some((Editing::New(empty), TextField::default()));
+    }
+
+    /// Takes the place typed (an empty one removes it) and looks again when the list changed.
+    fn commit_place(&mut self) -> Option<Work> {
+        let (editing, field) = self.editing.take()?;
+        let text = field.value().trim().to_string();
+        match editing {
+            Editing::New(_) if text.is_empty() => return None,
+            Editing::New(place) => {
+                self.places.push(place.with_text(text));
+                self.place = self.places.len() - 1;
+            }
+            Editing::Existing(i) if text.is_empty() => {
+                self.places.remove(i);
+            }
+            Editing::Existing(i) => {
+                if self.places[i].text() == text {
+                    return None;
+                }
+                self.places[i] = self.places[i].with_text(text);
+            }
+        }
+        self.clamp();
+        self.find()
     }
 
     fn move_by(&mut self, delta: isize) {
