@@ -499,31 +499,9 @@ fn text(report: &Report, paint: &Painter) -> String {
             }
             line(format!("  {}", kind.heading()));
             for entry in items {
-                let item = entry.item;
-                let impact = &entry.impact;
-                let patch = if item.patch.patch() > 0 {
-                    format!(" [from {}]", item.patch)
-                } else {
-                    String::new()
-                };
-                line(format!(
-                    "    {:<14} {}{patch}{}",
-                    mark(impact.verdict),
-                    item.title,
-                    if item.unverified { " (unverified)" } else { "" }
-                ));
-                let indent = " ".repeat(19);
-                if impact.verdict == Verdict::NotAffected {
-                    line(paint.dim(&format!("{indent}{}", impact.summary)));
-                    continue;
+                for l in item_lines(entry, paint) {
+                    line(l);
                 }
-                line(format!("{indent}{}", impact.summary));
-                for evidence in &impact.evidence {
-                    for sample in &evidence.samples {
-                        line(paint.dim(&format!("{indent}  e.g. {sample}")));
-                    }
-                }
-                line(format!("{indent}→ {}", item.action));
             }
         }
     }
@@ -541,6 +519,37 @@ fn text(report: &Report, paint: &Painter) -> String {
         }
     ));
     out
+}
+
+/// One item as text: its verdict and title, what was measured, examples and what to do (only
+/// the measurement for an item that does not affect you).
+fn item_lines(entry: &ReportItem, paint: &Painter) -> Vec<String> {
+    let item = entry.item;
+    let impact = &entry.impact;
+    let patch = if item.patch.patch() > 0 {
+        format!(" [from {}]", item.patch)
+    } else {
+        String::new()
+    };
+    let mut lines = vec![format!(
+        "    {:<14} {}{patch}{}",
+        mark(impact.verdict),
+        item.title,
+        if item.unverified { " (unverified)" } else { "" }
+    )];
+    let indent = " ".repeat(19);
+    if impact.verdict == Verdict::NotAffected {
+        lines.push(paint.dim(&format!("{indent}{}", impact.summary)));
+        return lines;
+    }
+    lines.push(format!("{indent}{}", impact.summary));
+    for evidence in &impact.evidence {
+        for sample in &evidence.samples {
+            lines.push(paint.dim(&format!("{indent}  e.g. {sample}")));
+        }
+    }
+    lines.push(format!("{indent}→ {}", item.action));
+    lines
 }
 
 fn markdown(report: &Report) -> String {

@@ -370,6 +370,41 @@ pub struct Overall {
     pub checks: Counts,
 }
 
+impl Overall {
+    /// The verdict on a run: its checks' counts, and whether it is blocked (a check failed),
+    /// has actions open (warnings not settled) or is ready; the exit code follows, `strict`
+    /// counting open actions as failures.
+    pub fn of(
+        results: &[CheckResult],
+        blockers: usize,
+        open_actions: usize,
+        strict: bool,
+    ) -> Overall {
+        let count = |s: Status| results.iter().filter(|r| r.outcome.status == s).count();
+        let readiness = if blockers > 0 {
+            Readiness::Blocked
+        } else if open_actions > 0 {
+            Readiness::ActionsOpen
+        } else {
+            Readiness::Ready
+        };
+        Overall {
+            readiness,
+            exit_code: i32::from(blockers > 0 || (strict && open_actions > 0)),
+            strict,
+            blockers,
+            open_actions,
+            checks: Counts {
+                total: results.len(),
+                pass: count(Status::Pass),
+                warn: count(Status::Warn),
+                fail: count(Status::Fail),
+                skip: count(Status::Skip),
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Generated {
     /// RFC 3339, UTC.
@@ -646,16 +681,7 @@ impl Report {
                 )
             })
             .collect();
-        let statuses: Vec<Status> = results.iter().map(|r| r.outcome.status).collect();
-        let count = |s: Status| statuses.iter().filter(|x| **x == s).count();
-        let readiness = if !blockers.is_empty() {
-            Readiness::Blocked
-        } else if !open_actions.is_empty() {
-            Readiness::ActionsOpen
-        } else {
-            Readiness::Ready
-        };
-        let exit_code = i32::from(!blockers.is_empty() || (strict && !open_actions.is_empty()));
+        let overall = Overall::of(&results, blockers.len(), open_actions.len(), strict);
         let installed = review
             .as_ref()
             .map(|r| r.from.clone())
@@ -675,20 +701,7 @@ impl Report {
                 target: target.map(|t| t.to_string()),
             },
             database,
-            overall: Overall {
-                readiness,
-                exit_code,
-                strict,
-                blockers: blockers.len(),
-                open_actions: open_actions.len(),
-                checks: Counts {
-                    total: statuses.len(),
-                    pass: count(Status::Pass),
-                    warn: count(Status::Warn),
-                    fail: count(Status::Fail),
-                    skip: count(Status::Skip),
-                },
-            },
+            overall,
             checklist,
             blockers,
             open_actions,
