@@ -9,9 +9,10 @@
 //! value reaches any format (ids, names, versions and links are structure, never rewritten). [`markdown`], [`json`] and [`html`] render a built report;
 //! [`file::write`] puts it on disk atomically without replacing a file unless asked.
 //!
-//! The subcommand (`om-upgrade report`) collects the inputs from a full check run
-//! ([`collect`]); the wizard's Summary step from the results its steps hold.
-//! The JSON form is versioned ([`SCHEMA_VERSION`]) and described by `assets/report.schema.json`.
+//! Both views hand their run over as a [`Recorded`] and call [`assemble`], the one place a
+//! report is made: it builds the redactor from every secret source the run knows, then the
+//! [`Report`]. The subcommand (`om-upgrade report`) records a full check run ([`collect`]); the
+//! wizard's Summary what its steps hold. The JSON form is versioned ([`SCHEMA_VERSION`]) and described by `assets/report.schema.json`.
 
 pub mod assemble;
 pub mod collect;
