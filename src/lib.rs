@@ -12,7 +12,11 @@ pub mod humanize;
 pub mod knowledge;
 pub mod report;
 pub mod secrets;
+pub mod session;
 pub mod small_file;
 pub mod tui;
 pub mod version;
 pub mod yaml;
+
+#[cfg(test)]
+mod report_views_tests;

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use common::*;
 use om_upgrade::db::Engine;
-use om_upgrade::tui::screens::ScreenId;
-use om_upgrade::tui::session::{self, SavedConnection, Session};
+use om_upgrade::session::ScreenId;
+use om_upgrade::session::{self, SavedConnection, Session};
 
 fn schema() -> jsonschema::Validator {
     let text = std::fs::read_to_string(
@@ -79,7 +79,7 @@ async fn a_demo_database_with_a_verified_backup_shows_the_three_prerequisites() 
                 connection: SavedConnection {
                     engine,
                     host: settings.host.value.clone(),
-                    port: settings.port.value.to_string(),
+                    port: settings.port.value,
                     user: settings.user.value.clone(),
                     database: settings.database.value.clone(),
                     schema: settings.schema.value.clone(),
@@ -550,7 +550,7 @@ async fn a_session_for_another_database_is_not_used() {
             connection: SavedConnection {
                 engine: Engine::Mysql,
                 host: "db.elsewhere".into(),
-                port: "3306".into(),
+                port: 3306,
                 user: "om".into(),
                 database: "openmetadata_db".into(),
                 schema: "public".into(),

@@ -87,20 +87,32 @@ pub(super) async fn run_checks(
     env: &Env,
 ) -> (Arc<Context>, Vec<CheckResult>) {
     let connection = connect::connect(&mut settings).await;
+    let ctx = Arc::new(
+        context(args, target, catalogue, settings, backup_dir, env).with_connection(connection),
+    );
+    let results = runner::run(checks::all(&ctx), ctx.clone(), None).await;
+    (ctx, results)
+}
+
+/// The checks' context for these arguments: the catalogue, the files to scan and where to
+/// look for clients (not connected yet).
+pub(crate) fn context(
+    args: &RunArgs,
+    target: Option<Version>,
+    catalogue: Arc<Catalogue>,
+    settings: DbSettings,
+    backup_dir: PathBuf,
+    env: &Env,
+) -> Context {
     let files = ScanInputs {
         server_config: args.connection.config.clone(),
         workflows: args.workflows.clone(),
         env: env.clone(),
     };
-    let ctx = Arc::new(
-        Context::new(settings, target, backup_dir)
-            .with_connection(connection)
-            .with_catalogue(catalogue)
-            .with_files(files)
-            .with_clients(args.clients.request(env)),
-    );
-    let results = runner::run(checks::all(&ctx), ctx.clone(), None).await;
-    (ctx, results)
+    Context::new(settings, target, backup_dir)
+        .with_catalogue(catalogue)
+        .with_files(files)
+        .with_clients(args.clients.request(env))
 }
 
 #[derive(Serialize)]

@@ -401,6 +401,25 @@ fn origins(i: &Interpreter) -> String {
 
 fn print_interpreter(judged: &Judged, paint: &Painter) {
     let i = &judged.interpreter;
+    print_facts(i, paint);
+    let Some(assessment) = &judged.assessment else {
+        for (name, package) in [
+            (clients::inventory::INGESTION, &i.ingestion),
+            (clients::inventory::MANAGED_APIS, &i.managed_apis),
+            (clients::inventory::AIRFLOW, &i.airflow),
+        ] {
+            if let Some(package) = package {
+                outln!("  {name} {}", package.version_text());
+            }
+        }
+        return;
+    };
+    print_verdicts(assessment, paint);
+    print_fix(assessment);
+}
+
+/// Where the interpreter is, how it was found, its Python, pip, CLI and plugins.
+fn print_facts(i: &Interpreter, paint: &Painter) {
     let kind = if i.venv {
         "virtual environment"
     } else {
@@ -432,18 +451,10 @@ fn print_interpreter(judged: &Judged, paint: &Painter) {
         };
         outln!("  plugins: {plugins} ({PLUGINS_INFERRED})");
     }
-    let Some(assessment) = &judged.assessment else {
-        for (name, package) in [
-            (clients::inventory::INGESTION, &i.ingestion),
-            (clients::inventory::MANAGED_APIS, &i.managed_apis),
-            (clients::inventory::AIRFLOW, &i.airflow),
-        ] {
-            if let Some(package) = package {
-                outln!("  {name} {}", package.version_text());
-            }
-        }
-        return;
-    };
+}
+
+/// The table of verdicts (what, current, required), then what is wrong with each.
+fn print_verdicts(assessment: &Assessment, paint: &Painter) {
     let current =
         |v: &clients::Verdict| v.current.clone().unwrap_or_else(|| "not installed".into());
     let width = assessment
@@ -481,6 +492,10 @@ fn print_interpreter(judged: &Judged, paint: &Painter) {
             outln!("    {}: {}", verdict.aspect.label(), verdict.note);
         }
     }
+}
+
+/// The commands that align it, and the advice.
+fn print_fix(assessment: &Assessment) {
     match &assessment.fix {
         Some(Fix::InPlace { commands }) => {
             outln!("  To align it, run:");

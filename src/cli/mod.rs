@@ -15,18 +15,18 @@ macro_rules! outln {
 pub mod args;
 mod backup;
 mod backups;
-mod check;
+pub(crate) mod check;
 mod clients;
 mod connect;
 mod demo;
 mod progress;
 mod releases;
-mod report;
+pub(crate) mod report;
 mod restore;
 mod style;
 mod values;
 mod verify;
-mod wizard;
+pub(crate) mod wizard;
 
 use clap::{Parser, Subcommand};
 
@@ -116,8 +116,9 @@ pub enum Command {
 pub enum CliError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// Boxed: the catalogue's errors are large, and every command returns this.
     #[error(transparent)]
-    Knowledge(#[from] KnowledgeError),
+    Knowledge(Box<KnowledgeError>),
     #[error("{0}")]
     Usage(String),
     #[error("{message}")]
@@ -125,6 +126,12 @@ pub enum CliError {
         message: String,
         hint: Option<String>,
     },
+}
+
+impl From<KnowledgeError> for CliError {
+    fn from(error: KnowledgeError) -> Self {
+        CliError::Knowledge(Box::new(error))
+    }
 }
 
 impl CliError {

@@ -14,12 +14,13 @@ use super::{CliError, connect, print_warnings};
 use crate::checks::Context;
 use crate::checks::release::{self, ProbeBoard};
 use crate::config::{self, DbSettings, Env, Source, paths::Paths};
-use crate::db::inspect::{self, Detection, ServerInfo};
+use crate::db::inspect::{self, Detection};
 use crate::db::{Db, DbError};
 use crate::humanize::plural;
-use crate::knowledge::impact::{self, Impact, Measurements, Verdict};
+use crate::knowledge::impact::{Impact, Verdict};
+use crate::knowledge::review::{Counts, Database, Review};
 use crate::knowledge::scan::{ScanInputs, ScanReport};
-use crate::knowledge::{Catalogue, Item, Kind, Plan, Stop};
+use crate::knowledge::{self, Catalogue, Item, Kind, Plan, Stop};
 use crate::version::Version;
 
 pub const LONG_ABOUT: &str = "\
@@ -131,7 +132,7 @@ struct DatabaseView {
 struct ReportItem<'a> {
     #[serde(flatten)]
     item: &'a Item,
-    impact: Impact,
+    impact: &'a Impact,
 }
 
 #[derive(Serialize)]
@@ -142,27 +143,19 @@ struct ReleaseGroup<'a> {
     items: Vec<ReportItem<'a>>,
 }
 
-#[derive(Serialize, Default)]
-struct Counts {
-    items: usize,
-    affects: usize,
-    not_affected: usize,
-    unknown: usize,
-}
-
 #[derive(Serialize)]
 struct Report<'a> {
     tool_version: &'static str,
     catalogue: String,
-    from: Version,
+    from: &'a Version,
     /// flag | database
     from_source: &'static str,
-    to: Version,
+    to: &'a Version,
     stops: &'a [Stop],
     /// Minor releases between `from` and `to` the catalogue has no file for.
     missing_releases: &'a [String],
     #[serde(skip)]
-    missing_warning: Option<String>,
+    missing_warning: Option<&'a str>,
     database: DatabaseView,
     scan: &'a ScanReport,
     counts: Counts,
@@ -171,158 +164,46 @@ struct Report<'a> {
     exit_code: i32,
 }
 
+/// The database to read the installed version from and to probe, when one is used.
+struct Connection {
+    settings: DbSettings,
+    /// Any database setting was given (else only the defaults were tried).
+    given: bool,
+    result: Result<Db, DbError>,
+}
+
+impl Connection {
+    fn url(&self) -> String {
+        self.settings.display_url()
+    }
+}
+
 pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
     let catalogue = Arc::new(Catalogue::load(args.releases_dir.as_deref())?);
     if let Some(to) = &args.to {
         catalogue.known_release(to)?;
     }
-    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
-    print_warnings(&resolved.warnings);
-    let mut settings = resolved.settings;
-    let settings_given = database_settings_given(&settings);
-    let connection = if settings_given || args.from.is_none() {
-        Some(connect::connect(&mut settings).await)
-    } else {
-        None
-    };
-    let url = settings.display_url();
-
-    let (from, from_source) = match (&args.from, &connection) {
-        (Some(from), _) => (from.clone(), "flag"),
-        (None, Some(Ok(db))) => (installed_version(db, &url).await?, "database"),
-        (None, Some(Err(error))) if settings_given => {
-            return Err(CliError::Failed {
-                message: format!("cannot read the installed version from {url}: {error}"),
-                hint: Some(format!(
-                    "give --from X.Y.Z to list the changes without the database, or fix the \
-                     connection: {}",
-                    error.remediation()
-                )),
-            });
-        }
-        (None, _) => {
-            return Err(CliError::Usage(format!(
-                "give --from X.Y.Z (the installed version), or the database settings to read it \
-                 from: no database setting was given and the default {url} cannot be reached \
-                 ({})",
-                connection
-                    .as_ref()
-                    .and_then(|c| c.as_ref().err())
-                    .map_or_else(|| "not tried".to_string(), ToString::to_string)
-            )));
-        }
-    };
+    let connection = connect_if_needed(&args, env).await?;
+    let (from, from_source) = installed(&args, connection.as_ref()).await?;
     let to = args
         .to
         .clone()
         .unwrap_or_else(|| catalogue.newest().clone());
     let plan = catalogue.plan(&from, &to)?;
-    let missing_warning = plan.missing_warning(catalogue.origin());
-    if let Some(warning) = &missing_warning {
-        eprintln!("warning: {warning}");
-    }
-
     let files = ScanInputs {
         server_config: args.connection.config.clone(),
         workflows: args.workflows.clone(),
         env: env.clone(),
     };
     let scan = files.scan(&plan.items);
-
-    let board: ProbeBoard = Arc::new(Mutex::new(BTreeMap::new()));
-    let (database, server, no_database) = match connection {
-        None => (
-            DatabaseView {
-                status: "not used",
-                url: None,
-                server: None,
-                error: None,
-            },
-            None,
-            "no database setting given (--db-url, -H/--host, --config, DB_* variables)".to_string(),
-        ),
-        Some(Err(error)) => (
-            DatabaseView {
-                status: "unreachable",
-                url: Some(url.clone()),
-                server: None,
-                error: Some(error.to_string()),
-            },
-            None,
-            format!("the database could not be reached: {error}"),
-        ),
-        Some(Ok(db)) => {
-            let server = probe(&db, &settings, &catalogue, &plan, env, &board).await;
-            db.close().await;
-            (
-                DatabaseView {
-                    status: "probed",
-                    url: Some(url.clone()),
-                    server: server
-                        .as_ref()
-                        .map(|s| format!("{} {}", s.product, s.version_text)),
-                    error: None,
-                },
-                server,
-                String::new(),
-            )
-        }
-    };
-    let exit_code = if database.status == "unreachable" {
-        1
-    } else {
-        0
-    };
-
-    let probes = board.lock().map(|b| b.clone()).unwrap_or_default();
-    let measurements = Measurements {
-        probes: (database.status == "probed").then_some(&probes),
-        no_database: &no_database,
-        scan: &scan,
-        server: server.as_ref(),
-    };
-    let mut counts = Counts::default();
-    let mut releases: Vec<ReleaseGroup> = Vec::new();
-    for item in &plan.items {
-        let impact = impact::assess(item, &measurements);
-        counts.items += 1;
-        match impact.verdict {
-            Verdict::Affects => counts.affects += 1,
-            Verdict::NotAffected => counts.not_affected += 1,
-            Verdict::Unknown => counts.unknown += 1,
-        }
-        if args.affecting_me && impact.verdict == Verdict::NotAffected {
-            continue;
-        }
-        let release = catalogue.release_of(&item.patch);
-        if releases.last().is_none_or(|g| g.release != item.release) {
-            releases.push(ReleaseGroup {
-                release: &item.release,
-                date: release.and_then(|r| r.date.as_deref()),
-                notes: release.map_or("", |r| r.notes.as_str()),
-                items: Vec::new(),
-            });
-        }
-        if let Some(group) = releases.last_mut() {
-            group.items.push(ReportItem { item, impact });
-        }
+    let (mut view, database) = measure(connection, &catalogue, &plan, env).await;
+    let review = knowledge::review::review(&catalogue, &plan, database, scan);
+    view.server = review.server();
+    if let Some(warning) = &review.missing_warning {
+        eprintln!("warning: {warning}");
     }
-    let report = Report {
-        tool_version: env!("CARGO_PKG_VERSION"),
-        catalogue: catalogue.origin().to_string(),
-        from: plan.from.clone(),
-        from_source,
-        to: plan.to.clone(),
-        stops: &plan.stops,
-        missing_releases: &plan.missing,
-        missing_warning,
-        database,
-        scan: &scan,
-        counts,
-        affecting_me: args.affecting_me,
-        releases,
-        exit_code,
-    };
+    let exit_code = i32::from(view.status == "unreachable");
+    let report = report(&review, &catalogue, from_source, view, &args, exit_code);
     match args.format {
         ReportFormat::Json => {
             let text = serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed {
@@ -335,6 +216,149 @@ pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
         ReportFormat::Markdown => print!("{}", markdown(&report)),
     }
     Ok(exit_code)
+}
+
+/// Connects when a database setting was given, or when the installed version must be read
+/// (no --from); otherwise nothing connects.
+async fn connect_if_needed(args: &ReleasesArgs, env: &Env) -> Result<Option<Connection>, CliError> {
+    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    print_warnings(&resolved.warnings);
+    let mut settings = resolved.settings;
+    let given = database_settings_given(&settings);
+    if !given && args.from.is_some() {
+        return Ok(None);
+    }
+    let result = connect::connect(&mut settings).await;
+    Ok(Some(Connection {
+        settings,
+        given,
+        result,
+    }))
+}
+
+/// The installed version: --from, else read from the database; and where it came from.
+async fn installed(
+    args: &ReleasesArgs,
+    connection: Option<&Connection>,
+) -> Result<(Version, &'static str), CliError> {
+    let connection = match (&args.from, connection) {
+        (Some(from), _) => return Ok((from.clone(), "flag")),
+        (None, Some(connection)) => connection,
+        (None, None) => {
+            return Err(CliError::Usage(
+                "give --from X.Y.Z (the installed version), or the database settings to read it \
+                 from"
+                    .into(),
+            ));
+        }
+    };
+    let url = connection.url();
+    match &connection.result {
+        Ok(db) => Ok((installed_version(db, &url).await?, "database")),
+        Err(error) if connection.given => Err(CliError::Failed {
+            message: format!("cannot read the installed version from {url}: {error}"),
+            hint: Some(format!(
+                "give --from X.Y.Z to list the changes without the database, or fix the \
+                 connection: {}",
+                error.remediation()
+            )),
+        }),
+        Err(error) => Err(CliError::Usage(format!(
+            "give --from X.Y.Z (the installed version), or the database settings to read it \
+             from: no database setting was given and the default {url} cannot be reached \
+             ({error})"
+        ))),
+    }
+}
+
+/// Probes the plan's items in the database when it is connected; says how it went.
+async fn measure(
+    connection: Option<Connection>,
+    catalogue: &Arc<Catalogue>,
+    plan: &Plan<'_>,
+    env: &Env,
+) -> (DatabaseView, Database) {
+    let Some(connection) = connection else {
+        let view = DatabaseView {
+            status: "not used",
+            url: None,
+            server: None,
+            error: None,
+        };
+        let why = "no database setting given (--db-url, -H/--host, --config, DB_* variables)";
+        return (view, Database::NotMeasured(why.to_string()));
+    };
+    let url = connection.url();
+    match connection.result {
+        Err(error) => {
+            let view = DatabaseView {
+                status: "unreachable",
+                url: Some(url),
+                server: None,
+                error: Some(error.to_string()),
+            };
+            let why = format!("the database could not be reached: {error}");
+            (view, Database::NotMeasured(why))
+        }
+        Ok(db) => {
+            let database = probe(&db, &connection.settings, catalogue, plan, env).await;
+            db.close().await;
+            let view = DatabaseView {
+                status: "probed",
+                url: Some(url),
+                // Named by the review, which read it.
+                server: None,
+                error: None,
+            };
+            (view, database)
+        }
+    }
+}
+
+/// The review as this command reports it: grouped by release, without the items that do not
+/// affect this installation when --affecting-me asks.
+fn report<'a>(
+    review: &'a Review,
+    catalogue: &Catalogue,
+    from_source: &'static str,
+    database: DatabaseView,
+    args: &ReleasesArgs,
+    exit_code: i32,
+) -> Report<'a> {
+    let releases = review
+        .releases
+        .iter()
+        .map(|release| ReleaseGroup {
+            release: &release.version,
+            date: release.date.as_deref(),
+            notes: &release.notes,
+            items: review
+                .items_of(&release.version)
+                .filter(|r| !(args.affecting_me && r.impact.verdict == Verdict::NotAffected))
+                .map(|r| ReportItem {
+                    item: &r.item,
+                    impact: &r.impact,
+                })
+                .collect(),
+        })
+        .filter(|group| !group.items.is_empty())
+        .collect();
+    Report {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        catalogue: catalogue.origin().to_string(),
+        from: &review.from,
+        from_source,
+        to: &review.to,
+        stops: &review.stops,
+        missing_releases: &review.missing,
+        missing_warning: review.missing_warning.as_deref(),
+        database,
+        scan: &review.scan,
+        counts: review.counts,
+        affecting_me: args.affecting_me,
+        releases,
+        exit_code,
+    }
 }
 
 /// The schema level recorded in the database's migration history.
@@ -358,16 +382,14 @@ async fn installed_version(db: &Db, url: &str) -> Result<Version, CliError> {
     }
 }
 
-/// Runs the probes of the plan's items through the shared checks runner; returns the server
-/// for the requirement items.
+/// Runs the probes of the plan's items through the shared checks runner.
 async fn probe(
     db: &Db,
     settings: &DbSettings,
     catalogue: &Arc<Catalogue>,
     plan: &Plan<'_>,
     env: &Env,
-    board: &ProbeBoard,
-) -> Option<ServerInfo> {
+) -> Database {
     let ctx = Arc::new(
         Context::new(
             settings.clone(),
@@ -377,9 +399,13 @@ async fn probe(
         .with_connection(Ok(db.clone()))
         .with_catalogue(catalogue.clone()),
     );
-    let server = release::probe_items(ctx.clone(), plan, board, None).await.0;
+    let board: ProbeBoard = Arc::new(Mutex::new(BTreeMap::new()));
+    let server = release::probe_items(ctx.clone(), plan, &board, None)
+        .await
+        .0;
     ctx.close().await;
-    server
+    let probes = board.lock().map(|b| b.clone()).unwrap_or_default();
+    Database::Probed { probes, server }
 }
 
 fn mark(verdict: Verdict) -> &'static str {
@@ -473,31 +499,9 @@ fn text(report: &Report, paint: &Painter) -> String {
             }
             line(format!("  {}", kind.heading()));
             for entry in items {
-                let item = entry.item;
-                let impact = &entry.impact;
-                let patch = if item.patch.patch() > 0 {
-                    format!(" [from {}]", item.patch)
-                } else {
-                    String::new()
-                };
-                line(format!(
-                    "    {:<14} {}{patch}{}",
-                    mark(impact.verdict),
-                    item.title,
-                    if item.unverified { " (unverified)" } else { "" }
-                ));
-                let indent = " ".repeat(19);
-                if impact.verdict == Verdict::NotAffected {
-                    line(paint.dim(&format!("{indent}{}", impact.summary)));
-                    continue;
+                for l in item_lines(entry, paint) {
+                    line(l);
                 }
-                line(format!("{indent}{}", impact.summary));
-                for evidence in &impact.evidence {
-                    for sample in &evidence.samples {
-                        line(paint.dim(&format!("{indent}  e.g. {sample}")));
-                    }
-                }
-                line(format!("{indent}→ {}", item.action));
             }
         }
     }
@@ -515,6 +519,37 @@ fn text(report: &Report, paint: &Painter) -> String {
         }
     ));
     out
+}
+
+/// One item as text: its verdict and title, what was measured, examples and what to do (only
+/// the measurement for an item that does not affect you).
+fn item_lines(entry: &ReportItem, paint: &Painter) -> Vec<String> {
+    let item = entry.item;
+    let impact = &entry.impact;
+    let patch = if item.patch.patch() > 0 {
+        format!(" [from {}]", item.patch)
+    } else {
+        String::new()
+    };
+    let mut lines = vec![format!(
+        "    {:<14} {}{patch}{}",
+        mark(impact.verdict),
+        item.title,
+        if item.unverified { " (unverified)" } else { "" }
+    )];
+    let indent = " ".repeat(19);
+    if impact.verdict == Verdict::NotAffected {
+        lines.push(paint.dim(&format!("{indent}{}", impact.summary)));
+        return lines;
+    }
+    lines.push(format!("{indent}{}", impact.summary));
+    for evidence in &impact.evidence {
+        for sample in &evidence.samples {
+            lines.push(paint.dim(&format!("{indent}  e.g. {sample}")));
+        }
+    }
+    lines.push(format!("{indent}→ {}", item.action));
+    lines
 }
 
 fn markdown(report: &Report) -> String {

@@ -10,13 +10,15 @@ use clap::Args;
 
 use super::check::{RunArgs, run_checks};
 use super::{CliError, print_warnings};
+use crate::checks::Context;
+use crate::checks::runner::CheckResult;
 use crate::config::{self, DbSettings, Env, paths::Paths};
 use crate::knowledge::Catalogue;
 use crate::report::model::Readiness;
 use crate::report::{
-    self, DatabaseView, Format, Inputs, Redactor, Report, Stamp, Via, WriteError, collect,
+    self, BackupFacts, Format, Recorded, ReleaseReview, Report, Stamp, Via, WriteError, collect,
 };
-use crate::tui::session::{self, Saved};
+use crate::session::{self, Saved, Session};
 use crate::version::Version;
 
 pub const LONG_ABOUT: &str = "\
@@ -158,15 +160,6 @@ fn load_session(args: &ReportArgs, env: &Env) -> Result<Option<Saved>, String> {
     }
 }
 
-/// Whether a session was saved for this database (engine, host, port and name).
-fn is_for(saved: &Saved, settings: &DbSettings) -> bool {
-    let c = &saved.session.connection;
-    c.engine == settings.engine.value
-        && c.host == settings.host.value
-        && c.port.trim().parse::<u16>().ok() == Some(settings.port.value)
-        && c.database == settings.database.value
-}
-
 pub async fn run(args: ReportArgs, env: &Env) -> Result<i32, CliError> {
     let destination = destination(&args, env).map_err(CliError::Usage)?;
     let saved = load_session(&args, env).map_err(CliError::Usage)?;
@@ -174,28 +167,56 @@ pub async fn run(args: ReportArgs, env: &Env) -> Result<i32, CliError> {
     let resolved = config::resolve(&args.run.connection.to_inputs(), env)?;
     print_warnings(&resolved.warnings);
     let settings = resolved.settings;
-    let session = match saved {
-        Some(saved) if is_for(&saved, &settings) => Some(saved.session),
-        Some(saved) => {
-            let c = &saved.session.connection;
-            eprintln!(
-                "warning: the wizard session {} is for {}://{}:{}/{}, not {}: its \
-                 acknowledgements and backup are not used",
-                saved.path.display(),
-                c.engine,
-                c.host,
-                c.port,
-                c.database,
-                settings.display_url()
-            );
-            None
-        }
-        None => None,
-    };
-    let target = match (
-        &args.run.target,
-        session.as_ref().and_then(|s| s.target.as_deref()),
-    ) {
+    let session = session_for(saved, &settings);
+    let target = target_of(&args, session.as_ref(), &catalogue)?;
+    let backup_dir = backup_dir_of(&args, session.as_ref(), env);
+    let acknowledged = session.map(|s| s.acknowledged).unwrap_or_default();
+
+    let (ctx, results) = run_checks(
+        &args.run,
+        Some(target),
+        catalogue,
+        settings,
+        backup_dir,
+        env,
+    )
+    .await;
+    let review = collect::review_of_run(&ctx, &acknowledged).await;
+    let backup = collect::newest_backup(&ctx);
+    ctx.close().await;
+    let recorded = recorded(&args, &ctx, results, review, backup, acknowledged);
+    let report = report::assemble(recorded, Stamp::now(env));
+    write(&report, args.format, destination)?;
+    Ok(report.overall.exit_code)
+}
+
+/// The saved session, when it is for this database (else said, and not used).
+fn session_for(saved: Option<Saved>, settings: &DbSettings) -> Option<Session> {
+    let saved = saved?;
+    if saved.session.connection.is_for(settings) {
+        return Some(saved.session);
+    }
+    let c = &saved.session.connection;
+    eprintln!(
+        "warning: the wizard session {} is for {}://{}:{}/{}, not {}: its acknowledgements and \
+         backup are not used",
+        saved.path.display(),
+        c.engine,
+        c.host,
+        c.port,
+        c.database,
+        settings.display_url()
+    );
+    None
+}
+
+/// --target, else the wizard session's; a release the catalogue knows.
+fn target_of(
+    args: &ReportArgs,
+    session: Option<&Session>,
+    catalogue: &Catalogue,
+) -> Result<Version, CliError> {
+    let target = match (&args.run.target, session.and_then(|s| s.target.as_deref())) {
         (Some(target), _) => target.clone(),
         (None, Some(text)) => text.parse::<Version>().map_err(|e| {
             CliError::Usage(format!(
@@ -210,63 +231,48 @@ pub async fn run(args: ReportArgs, env: &Env) -> Result<i32, CliError> {
             ));
         }
     };
-    let target = catalogue.known_release(&target)?;
-    let backup_dir = args
-        .run
+    Ok(catalogue.known_release(&target)?)
+}
+
+/// --backup-dir, else the folder of the wizard session's backup, else the default.
+fn backup_dir_of(args: &ReportArgs, session: Option<&Session>, env: &Env) -> PathBuf {
+    args.run
         .backup_dir
         .clone()
         .or_else(|| {
             session
-                .as_ref()
                 .and_then(|s| s.last_backup.as_ref())
                 .and_then(|b| b.parent())
                 .map(Path::to_path_buf)
         })
-        .unwrap_or_else(|| Paths::from_env(env).backups_dir());
-    let acknowledged: BTreeSet<String> = session
-        .as_ref()
-        .map(|s| s.acknowledged.clone())
-        .unwrap_or_default();
+        .unwrap_or_else(|| Paths::from_env(env).backups_dir())
+}
 
-    let (ctx, results) = run_checks(
-        &args.run,
-        Some(target.clone()),
-        catalogue,
-        settings,
-        backup_dir,
-        env,
-    )
-    .await;
-    let (review, review_missing) = match collect::review(&ctx, &acknowledged).await {
-        Ok(review) => (Some(review), None),
-        Err(why) => (None, Some(why)),
-    };
-    let backup = collect::newest_backup(&ctx);
-    ctx.close().await;
+/// What this run recorded, with the files it read, for the report.
+pub(crate) fn recorded(
+    args: &ReportArgs,
+    ctx: &Context,
+    results: Vec<CheckResult>,
+    review: Result<ReleaseReview, String>,
+    backup: Option<BackupFacts>,
+    acknowledged: BTreeSet<String>,
+) -> Recorded {
+    Recorded {
+        via: Via::Report,
+        settings: ctx.settings.clone(),
+        target: ctx.target.clone(),
+        results,
+        backup,
+        review,
+        acknowledged,
+        strict: args.strict,
+        files: ctx.files().clone(),
+    }
+}
 
-    let mut redactor = Redactor::new().with_settings(&ctx.settings).with_env(env);
-    if let Some(config) = &args.run.connection.config {
-        redactor = redactor.with_yaml_file(config, env);
-    }
-    if let Some(workflows) = &args.run.workflows {
-        redactor = redactor.with_yaml_files_in(workflows, env);
-    }
-    let report = Report::build(
-        Inputs {
-            stamp: Stamp::now(env),
-            via: Via::Report,
-            database: DatabaseView::of(&ctx.settings),
-            target: Some(target),
-            results,
-            backup,
-            review,
-            review_missing,
-            acknowledged,
-            strict: args.strict,
-        },
-        &redactor,
-    );
-    let text = args.format.render(&report);
+/// Writes the report where it goes.
+fn write(report: &Report, format: Format, destination: Destination) -> Result<(), CliError> {
+    let text = format.render(report);
     match destination {
         Destination::Stdout => outln!("{}", text.trim_end_matches('\n')),
         Destination::File { path, replace } => {
@@ -276,10 +282,10 @@ pub async fn run(args: ReportArgs, env: &Env) -> Result<i32, CliError> {
                     hint: Some(error.hint().into()),
                 }
             })?;
-            eprintln!("{}", written(&report, &path));
+            eprintln!("{}", written(report, &path));
         }
     }
-    Ok(report.overall.exit_code)
+    Ok(())
 }
 
 /// What the operator reads after a report was written to a file.

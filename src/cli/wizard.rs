@@ -12,7 +12,8 @@ use super::{CliError, PLAN};
 use crate::config::{self, Env, paths::Paths};
 use crate::knowledge::Catalogue;
 use crate::knowledge::scan::ScanInputs;
-use crate::tui::{self, Exit, SessionStart, Setup, session, theme::Theme};
+use crate::session;
+use crate::tui::{self, Exit, SessionStart, Setup, theme::Theme};
 use crate::version::Version;
 
 #[derive(Debug, Clone, Args, Default)]
@@ -44,39 +45,9 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
         );
         return Ok(2);
     }
-    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
-    let paths = Paths::from_env(env);
-    let session = if args.fresh {
-        SessionStart::None
-    } else {
-        match session::load(&paths.state_dir) {
-            Ok(Some(saved)) => SessionStart::Offer(saved),
-            Ok(None) => SessionStart::None,
-            Err(error) => SessionStart::Unreadable(error),
-        }
-    };
-    let setup = Setup {
-        settings: resolved.settings,
-        warnings: resolved.warnings,
-        target: args.target,
-        backup_dir: paths.backups_dir(),
-        report_path: paths.reports_dir().join(crate::report::default_file_name(
-            chrono::Utc::now(),
-            crate::report::Format::Markdown,
-        )),
-        session,
-        theme: Theme::from_env(env),
-        catalogue: Catalogue::load(None)
-            .map(Arc::new)
-            .map_err(|e| e.to_string()),
-        files: ScanInputs {
-            server_config: args.connection.config.clone(),
-            workflows: args.workflows.clone(),
-            env: env.clone(),
-        },
-        clients: args.find.request(env),
-    };
-    let ended = tui::run(setup, paths.state_dir.clone())
+    let state_dir = Paths::from_env(env).state_dir;
+    let setup = setup(args, env)?;
+    let ended = tui::run(setup, state_dir.clone())
         .await
         .map_err(|error| CliError::Failed {
             message: error.to_string(),
@@ -88,7 +59,7 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
     if ended.session_saved {
         eprintln!(
             "Your answers are saved in {}; `om-upgrade` offers to resume them (--fresh starts over).",
-            session::path_in(&paths.state_dir).display()
+            session::path_in(&state_dir).display()
         );
     }
     match &ended.exit {
@@ -98,6 +69,41 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
         Exit::Quit | Exit::Signal(_) | Exit::InputClosed(None) => {}
     }
     Ok(ended.exit.code())
+}
+
+/// What the wizard starts from: the settings, the saved session (unless --fresh), the
+/// catalogue, and the files and clients of this command line.
+pub(crate) fn setup(args: WizardArgs, env: &Env) -> Result<Setup, CliError> {
+    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    let paths = Paths::from_env(env);
+    let session = if args.fresh {
+        SessionStart::None
+    } else {
+        match session::load(&paths.state_dir) {
+            Ok(Some(saved)) => SessionStart::Offer(saved),
+            Ok(None) => SessionStart::None,
+            Err(error) => SessionStart::Unreadable(error),
+        }
+    };
+    Ok(Setup {
+        settings: resolved.settings,
+        warnings: resolved.warnings,
+        target: args.target,
+        backup_dir: paths.backups_dir(),
+        report_path: paths.reports_dir().join(crate::report::default_file_name(
+            chrono::Utc::now(),
+            crate::report::Format::Markdown,
+        )),
+        session,
+        theme: Theme::from_env(env),
+        catalogue: Catalogue::load(None).map(Arc::new).map_err(Arc::new),
+        files: ScanInputs {
+            server_config: args.connection.config.clone(),
+            workflows: args.workflows.clone(),
+            env: env.clone(),
+        },
+        clients: args.find.request(env),
+    })
 }
 
 #[cfg(test)]

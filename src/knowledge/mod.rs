@@ -11,6 +11,7 @@ mod load;
 pub mod model;
 mod probe_sql;
 pub mod probes;
+pub mod review;
 pub mod scan;
 mod template;
 

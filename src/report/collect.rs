@@ -10,11 +10,11 @@ use super::review::ReleaseReview;
 use crate::backup::locate;
 use crate::checks::Context;
 use crate::checks::release::installed_from_db;
-use crate::knowledge::impact::Measurements;
+use crate::knowledge::{self, review::Database};
 
-/// The review of a run whose checks are done; `Err` says why there is none (no target, not
-/// an OpenMetadata database, …).
-pub async fn review(
+/// The review of a run whose checks are done (the item checks left their probe results on the
+/// context's board); `Err` says why there is none (no target, not an OpenMetadata database, …).
+pub async fn review_of_run(
     ctx: &Context,
     acknowledged: &BTreeSet<String>,
 ) -> Result<ReleaseReview, String> {
@@ -26,23 +26,19 @@ pub async fn review(
     let plan = catalogue
         .plan_for(&installed, target)
         .map_err(|e| e.to_string())?;
-    let probes = ctx
-        .probe_board()
-        .lock()
-        .map(|board| board.clone())
-        .unwrap_or_default();
-    let (reached, no_database) = match ctx.db().await {
-        Ok(_) => (true, String::new()),
-        Err(error) => (false, format!("the database could not be reached: {error}")),
+    let database = match ctx.db().await {
+        Ok(_) => Database::Probed {
+            probes: ctx
+                .probe_board()
+                .lock()
+                .map(|board| board.clone())
+                .unwrap_or_default(),
+            server: ctx.server_info().await.ok().cloned(),
+        },
+        Err(error) => Database::NotMeasured(format!("the database could not be reached: {error}")),
     };
-    let server = ctx.server_info().await.ok();
-    let measured = Measurements {
-        probes: reached.then_some(&probes),
-        no_database: &no_database,
-        scan: ctx.scan(),
-        server,
-    };
-    Ok(ReleaseReview::build(&plan, &measured, acknowledged))
+    let review = knowledge::review::review(catalogue, &plan, database, ctx.scan().clone());
+    Ok(ReleaseReview::of(&review, acknowledged))
 }
 
 /// The newest backup of the run's database in its backup folder: the one `backup.recent`

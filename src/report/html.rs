@@ -107,6 +107,7 @@ fn step_class(status: StepStatus) -> &'static str {
         StepStatus::Fail => "fail",
         StepStatus::Skip => "skip",
         StepStatus::NotRun => "not_run",
+        StepStatus::Running => "running",
     }
 }
 
@@ -114,7 +115,7 @@ fn step_badge(status: StepStatus) -> String {
     format!(
         r#"<span class="badge {}">{} {}</span>"#,
         step_class(status),
-        view::step_glyph(status),
+        status.glyph(),
         esc(status.label())
     )
 }
@@ -246,10 +247,19 @@ fn header(report: &Report, out: &mut String) {
         o.exit_code,
         if o.strict { " (strict)" } else { "" }
     );
+    out.push_str("<table class=\"facts\">\n");
+    for (name, value) in facts(report) {
+        let _ = writeln!(out, "<tr><th>{name}</th><td>{value}</td></tr>");
+    }
+    out.push_str("</table>\n");
+}
+
+/// Who made the report, with what, for which upgrade and database; the values escaped.
+fn facts(report: &Report) -> [(&'static str, String); 5] {
     let g = &report.generated;
     let om = &report.openmetadata;
     let db = &report.database;
-    let rows = [
+    [
         (
             "Generated",
             format!(
@@ -290,13 +300,8 @@ fn header(report: &Report, out: &mut String) {
                 code(&db.user)
             ),
         ),
-        ("Checks", esc(&view::counts(&o.checks))),
-    ];
-    out.push_str("<table class=\"facts\">\n");
-    for (name, value) in rows {
-        let _ = writeln!(out, "<tr><th>{name}</th><td>{value}</td></tr>");
-    }
-    out.push_str("</table>\n");
+        ("Checks", esc(&view::counts(&report.overall.checks))),
+    ]
 }
 
 fn checklist(report: &Report, out: &mut String) {

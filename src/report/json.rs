@@ -8,7 +8,7 @@ pub fn render(report: &Report) -> String {
     // ever did, the document says so instead of being empty.
     let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|e| {
         serde_json::json!({
-            "schema_version": super::SCHEMA_VERSION,
+            "schema_version": super::model::SCHEMA_VERSION,
             "error": format!("the report could not be serialized: {e}"),
         })
         .to_string()

@@ -218,7 +218,7 @@ fn checklist(report: &Report, out: &mut String) {
             if step.done { "x" } else { " " },
             step.number,
             esc(&step.title),
-            view::step_glyph(step.status),
+            step.status.glyph(),
             step.status.label(),
             rich(&step.summary, false)
         );
@@ -265,7 +265,7 @@ fn section(report: &Report, step: &Prerequisite, out: &mut String) {
         "## {}. {}\n\n{} {}: {}\n",
         step.number,
         esc(&step.title),
-        view::step_glyph(step.status),
+        step.status.glyph(),
         step.status.label(),
         rich(&step.summary, false)
     );

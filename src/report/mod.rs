@@ -9,10 +9,12 @@
 //! value reaches any format (ids, names, versions and links are structure, never rewritten). [`markdown`], [`json`] and [`html`] render a built report;
 //! [`file::write`] puts it on disk atomically without replacing a file unless asked.
 //!
-//! The subcommand (`om-upgrade report`) collects the inputs from a full check run
-//! ([`collect`]); the wizard's Summary step from the results its steps hold.
-//! The JSON form is versioned ([`SCHEMA_VERSION`]) and described by `assets/report.schema.json`.
+//! Both views hand their run over as a [`Recorded`] and call [`assemble`], the one place a
+//! report is made: it builds the redactor from every secret source the run knows, then the
+//! [`Report`]. The subcommand (`om-upgrade report`) records a full check run ([`collect`]); the
+//! wizard's Summary what its steps hold. The JSON form is versioned ([`SCHEMA_VERSION`]) and described by `assets/report.schema.json`.
 
+pub mod assemble;
 pub mod collect;
 pub mod file;
 pub mod html;
@@ -23,14 +25,13 @@ pub mod redact;
 pub mod review;
 mod view;
 
+pub use assemble::{Recorded, assemble};
 pub use file::WriteError;
-pub use model::{BackupFacts, DatabaseView, Inputs, Report, Stamp, Via};
+pub use model::{
+    BackupFacts, DatabaseView, Inputs, Report, SCHEMA_VERSION, Stamp, StepStatus, Via,
+};
 pub use redact::Redactor;
 pub use review::ReleaseReview;
-
-/// Version of the JSON layout: bumped when a field changes meaning or disappears (adding an
-/// optional field does not bump it).
-pub const SCHEMA_VERSION: u32 = 1;
 
 /// The JSON Schema of the JSON form, as shipped in `assets/`.
 pub const JSON_SCHEMA: &str = include_str!("../../assets/report.schema.json");

@@ -8,7 +8,6 @@ use std::path::Path;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::SCHEMA_VERSION;
 use super::redact::{MASK, Redactor, Scrub, is_secret_key};
 use super::review::{FoundIn, ReleaseReview};
 use crate::backup::locate::{self, FoundBackup};
@@ -17,6 +16,10 @@ use crate::checks::{self, Status};
 use crate::config::{DbSettings, Env};
 use crate::db::Engine;
 use crate::version::Version;
+
+/// Version of the JSON layout: bumped when a field changes meaning or disappears (adding an
+/// optional field does not bump it).
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// Who made a report, when, and with which build.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,7 +241,8 @@ impl Step {
     }
 }
 
-/// Where a prerequisite stands.
+/// Where a step stands: a prerequisite of the report, or a step of the wizard (the sidebar and
+/// the Summary), which may also be running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
@@ -247,8 +251,11 @@ pub enum StepStatus {
     Fail,
     /// Every check of the step was skipped (does not apply, or another failed).
     Skip,
-    /// None of its checks ran (the wizard's step was not visited).
+    /// None of its checks ran (the wizard's step was not visited, or what it found no longer
+    /// describes the settings).
     NotRun,
+    /// Its work is running: a wizard step, never a prerequisite of a report.
+    Running,
 }
 
 impl StepStatus {
@@ -259,6 +266,18 @@ impl StepStatus {
             StepStatus::Fail => "fail",
             StepStatus::Skip => "skipped",
             StepStatus::NotRun => "not run",
+            StepStatus::Running => "running",
+        }
+    }
+
+    /// A glyph that reads without colour (a running step's is animated by the wizard).
+    pub fn glyph(self) -> &'static str {
+        match self {
+            StepStatus::Pass => Status::Pass.glyph(),
+            StepStatus::Warn => Status::Warn.glyph(),
+            StepStatus::Fail => Status::Fail.glyph(),
+            StepStatus::Skip => Status::Skip.glyph(),
+            StepStatus::NotRun | StepStatus::Running => "·",
         }
     }
 }
@@ -349,6 +368,41 @@ pub struct Overall {
     pub blockers: usize,
     pub open_actions: usize,
     pub checks: Counts,
+}
+
+impl Overall {
+    /// The verdict on a run: its checks' counts, and whether it is blocked (a check failed),
+    /// has actions open (warnings not settled) or is ready; the exit code follows, `strict`
+    /// counting open actions as failures.
+    pub fn of(
+        results: &[CheckResult],
+        blockers: usize,
+        open_actions: usize,
+        strict: bool,
+    ) -> Overall {
+        let count = |s: Status| results.iter().filter(|r| r.outcome.status == s).count();
+        let readiness = if blockers > 0 {
+            Readiness::Blocked
+        } else if open_actions > 0 {
+            Readiness::ActionsOpen
+        } else {
+            Readiness::Ready
+        };
+        Overall {
+            readiness,
+            exit_code: i32::from(blockers > 0 || (strict && open_actions > 0)),
+            strict,
+            blockers,
+            open_actions,
+            checks: Counts {
+                total: results.len(),
+                pass: count(Status::Pass),
+                warn: count(Status::Warn),
+                fail: count(Status::Fail),
+                skip: count(Status::Skip),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -627,16 +681,7 @@ impl Report {
                 )
             })
             .collect();
-        let statuses: Vec<Status> = results.iter().map(|r| r.outcome.status).collect();
-        let count = |s: Status| statuses.iter().filter(|x| **x == s).count();
-        let readiness = if !blockers.is_empty() {
-            Readiness::Blocked
-        } else if !open_actions.is_empty() {
-            Readiness::ActionsOpen
-        } else {
-            Readiness::Ready
-        };
-        let exit_code = i32::from(!blockers.is_empty() || (strict && !open_actions.is_empty()));
+        let overall = Overall::of(&results, blockers.len(), open_actions.len(), strict);
         let installed = review
             .as_ref()
             .map(|r| r.from.clone())
@@ -656,20 +701,7 @@ impl Report {
                 target: target.map(|t| t.to_string()),
             },
             database,
-            overall: Overall {
-                readiness,
-                exit_code,
-                strict,
-                blockers: blockers.len(),
-                open_actions: open_actions.len(),
-                checks: Counts {
-                    total: statuses.len(),
-                    pass: count(Status::Pass),
-                    warn: count(Status::Warn),
-                    fail: count(Status::Fail),
-                    skip: count(Status::Skip),
-                },
-            },
+            overall,
             checklist,
             blockers,
             open_actions,

@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::redact::{Redactor, Scrub};
-use crate::knowledge::impact::{self, Impact, Measurements};
+use crate::knowledge::impact::Impact;
 use crate::knowledge::model::FileKind;
+use crate::knowledge::review::{Review, Reviewed};
 use crate::knowledge::scan::ScanReport;
-use crate::knowledge::{self, Effect, Installed, Item, Plan};
-use crate::version::Version;
+use crate::knowledge::{Effect, Item};
 
 pub use crate::knowledge::impact::Verdict;
 
@@ -79,88 +79,37 @@ pub struct ReleaseReview {
 }
 
 impl ReleaseReview {
-    /// Judges every item of `plan` (an upgrade from its `installed`) with what was measured;
-    /// `acknowledged` holds item keys.
-    pub fn build(
-        plan: &Plan<'_>,
-        measured: &Measurements<'_>,
-        acknowledged: &BTreeSet<String>,
-    ) -> ReleaseReview {
+    /// The review as the report records it, with the operator's acknowledgements (item keys).
+    pub fn of(review: &Review, acknowledged: &BTreeSet<String>) -> ReleaseReview {
         let mut notes = Vec::new();
-        if measured.probes.is_none() && plan.items.iter().any(|i| !i.probes.is_empty()) {
-            notes.push(format!("database not measured: {}", measured.no_database));
+        if let Some(why) = review.not_measured()
+            && review.items.iter().any(|r| !r.item.probes.is_empty())
+        {
+            notes.push(format!("database not measured: {why}"));
         }
-        ReleaseReview::from_impacts(
-            &plan.installed,
-            &plan.to,
-            &plan.stops,
-            plan.items
-                .iter()
-                .map(|item| (*item, impact::assess(item, measured))),
-            measured.scan,
-            notes,
-            acknowledged,
-        )
-    }
-
-    /// The review of items already judged (as the wizard's Releases step holds them), with
-    /// the scan that found config hits; `notes` say what could not be measured.
-    pub fn from_impacts<'a>(
-        from: &Installed,
-        to: &Version,
-        stops: &[knowledge::Stop],
-        judged: impl IntoIterator<Item = (&'a Item, Impact)>,
-        scan: &ScanReport,
-        mut notes: Vec<String>,
-        acknowledged: &BTreeSet<String>,
-    ) -> ReleaseReview {
         let mut counts = ReviewCounts::default();
         let mut items = Vec::new();
-        for (item, impact) in judged {
-            let key = item.key();
-            let found_in = if impact.verdict == impact::Verdict::Affects {
-                found_in(item, &impact, scan)
-            } else {
-                Vec::new()
-            };
-            let mut evidence = Vec::new();
-            for fact in &impact.evidence {
-                evidence.push(fact.text.clone());
-                evidence.extend(fact.samples.iter().map(|s| format!("e.g. {s}")));
-            }
-            let verdict = impact.verdict;
+        for reviewed in &review.items {
+            let item = ReviewItem::of(reviewed, &review.scan, acknowledged);
             counts.items += 1;
-            match verdict {
+            match item.verdict {
                 Verdict::Affects => counts.affects += 1,
                 Verdict::NotAffected => counts.not_affected += 1,
                 Verdict::Unknown => counts.unknown += 1,
             }
-            let is_acknowledged = acknowledged.contains(&key);
-            if is_acknowledged {
+            if item.acknowledged {
                 counts.acknowledged += 1;
             }
-            items.push(ReviewItem {
-                key,
-                release: item.release.clone(),
-                id: item.id.clone(),
-                kind: item.kind.to_string(),
-                title: item.title.clone(),
-                verdict,
-                summary: impact.summary,
-                evidence,
-                found_in,
-                action: item.action.clone(),
-                source: item.source.clone(),
-                acknowledged: is_acknowledged,
-            });
+            items.push(item);
         }
-        for problem in &scan.problems {
+        for problem in &review.scan.problems {
             notes.push(format!("cannot use {problem}"));
         }
         ReleaseReview {
-            from: from.to_string(),
-            to: to.to_string(),
-            stops: stops
+            from: review.installed.to_string(),
+            to: review.to.to_string(),
+            stops: review
+                .stops
                 .iter()
                 .map(|s| Stop {
                     version: s.version.to_string(),
@@ -189,6 +138,37 @@ impl ReleaseReview {
             .filter(|i| i.found_in.contains(&place))
             .peekable();
         found.peek().is_some() && found.all(|i| i.acknowledged)
+    }
+}
+
+impl ReviewItem {
+    fn of(reviewed: &Reviewed, scan: &ScanReport, acknowledged: &BTreeSet<String>) -> ReviewItem {
+        let Reviewed { item, impact } = reviewed;
+        let key = item.key();
+        let found_in = if impact.verdict == Verdict::Affects {
+            found_in(item, impact, scan)
+        } else {
+            Vec::new()
+        };
+        let mut evidence = Vec::new();
+        for fact in &impact.evidence {
+            evidence.push(fact.text.clone());
+            evidence.extend(fact.samples.iter().map(|s| format!("e.g. {s}")));
+        }
+        ReviewItem {
+            acknowledged: acknowledged.contains(&key),
+            key,
+            release: item.release.clone(),
+            id: item.id.clone(),
+            kind: item.kind.to_string(),
+            title: item.title.clone(),
+            verdict: impact.verdict,
+            summary: impact.summary.clone(),
+            evidence,
+            found_in,
+            action: item.action.clone(),
+            source: item.source.clone(),
+        }
     }
 }
 
@@ -271,9 +251,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::knowledge::Catalogue;
     use crate::knowledge::probes::{ProbeOutcome, ProbeResult};
+    use crate::knowledge::review::Database;
     use crate::knowledge::scan::{Hit, ScanReport};
+    use crate::knowledge::{self, Catalogue};
     use crate::version::Version;
 
     #[test]
@@ -321,14 +302,17 @@ mod tests {
             }],
             ..ScanReport::default()
         };
-        let measured = Measurements {
-            probes: Some(&probes),
-            no_database: "",
-            scan: &scan,
-            server: None,
-        };
+        let measured = knowledge::review::review(
+            &catalogue,
+            &plan,
+            Database::Probed {
+                probes,
+                server: None,
+            },
+            scan,
+        );
         let acknowledged = BTreeSet::from([queries.key()]);
-        let review = ReleaseReview::build(&plan, &measured, &acknowledged);
+        let review = ReleaseReview::of(&measured, &acknowledged);
 
         assert_eq!(
             (review.from.as_str(), review.to.as_str()),

@@ -2,7 +2,7 @@
 
 use chrono::DateTime;
 
-use super::model::{BackupFacts, CheckEntry, Counts, StepStatus, Upgrade, Verified, Via};
+use super::model::{BackupFacts, CheckEntry, Counts, Upgrade, Verified, Via};
 use super::review::{FoundIn, ReviewItem, Verdict};
 use crate::checks::Status;
 use crate::humanize;
@@ -41,16 +41,6 @@ pub fn counts(c: &Counts) -> String {
         statuses.extend(std::iter::repeat_n(status, n));
     }
     crate::checks::tally(&statuses)
-}
-
-pub fn step_glyph(status: StepStatus) -> &'static str {
-    match status {
-        StepStatus::Pass => Status::Pass.glyph(),
-        StepStatus::Warn => Status::Warn.glyph(),
-        StepStatus::Fail => Status::Fail.glyph(),
-        StepStatus::Skip => Status::Skip.glyph(),
-        StepStatus::NotRun => "·",
-    }
 }
 
 pub fn check_status(entry: &CheckEntry) -> String {

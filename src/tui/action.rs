@@ -1,14 +1,11 @@
-//! Intents and work. A key press becomes an [`Action`] (what the operator asked for); the App
-//! applies it and may return [`Effect`]s (work to start), which the event loop runs on tokio
-//! tasks. Results come back as [`super::event::Event`]s. Nothing here performs IO, so the
-//! keyboard flow is testable without a terminal or a database.
+//! Intents and work. A key press becomes an [`Action`] (what the operator asked for): a global
+//! one, or a step's own action wrapped in its variant. The App applies it and may return
+//! [`Effect`]s (work to start): the steps' own work, wrapped likewise, and the session to save.
+//! The event loop runs them on tokio tasks; results come back as [`super::event::Event`]s.
+//! Nothing here performs IO, so the keyboard flow is testable without a terminal or a database.
 
-use std::path::PathBuf;
-
-use super::screens::{ScreenId, backup, clients, database, releases, summary, welcome};
-use super::session::Session;
-use crate::config::DbSettings;
-use crate::version::Version;
+use super::screens::{backup, clients, database, releases, summary, welcome};
+use crate::session::Session;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -25,45 +22,22 @@ pub enum Action {
     Resume,
     /// Ignore the saved session offered at start.
     StartFresh,
-    Summary(summary::Action),
     Welcome(welcome::Action),
     Database(database::Action),
     Backup(backup::Action),
     Releases(releases::Action),
     Clients(clients::Action),
+    Summary(summary::Action),
 }
 
 /// Work for the loop to start.
 #[derive(Debug, Clone)]
 pub enum Effect {
-    /// Build the report from what the steps hold and write it.
-    ExportReport(Box<super::export::ExportJob>),
-    /// Run the database checks with these settings; events carry `run`.
-    RunChecks(Box<CheckJob>),
     /// Write the session file (the latest one wins).
     SaveSession(Session),
+    Database(database::Work),
     Backup(backup::Work),
     Releases(releases::Work),
     Clients(clients::Work),
-    /// Stop a running job (its step says how it ends).
-    Cancel(JobId),
-}
-
-/// Identifies one connection test, so results of an older test are never taken for a newer one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RunId(pub u64);
-
-/// A cancellable job: the step that started it and its run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct JobId {
-    pub step: ScreenId,
-    pub run: RunId,
-}
-
-#[derive(Debug, Clone)]
-pub struct CheckJob {
-    pub run: RunId,
-    pub settings: DbSettings,
-    pub target: Option<Version>,
-    pub backup_dir: PathBuf,
+    Summary(summary::Work),
 }

@@ -9,22 +9,23 @@ use crossterm::event::KeyEvent;
 
 use super::action::{Action, Effect};
 use super::event::{Event, Signal};
-use super::export::ExportJob;
 use super::keymap::{self, Binding, keys};
 use super::screens::backup::Backup;
 use super::screens::clients::Clients;
-use super::screens::database::Database;
+use super::screens::database::{Database, FormError};
 use super::screens::releases::{self, Releases};
-use super::screens::summary::{self, Finding, Overview, StepLine, Summary};
-use super::screens::welcome::Welcome;
-use super::screens::{Look, Screen, ScreenId};
-use super::session::{Saved, Session, SessionError};
+use super::screens::summary::{self, ExportJob, Finding, Overview, StepLine, Summary};
+use super::screens::welcome::{self, Welcome};
+use super::screens::{Keys, Screen, ScreenId};
+use super::theme::Look;
 use super::theme::Theme;
 use crate::checks::runner::CheckResult;
 use crate::clients::Request;
 use crate::config::{DbSettings, SettingsWarning};
-use crate::knowledge::Catalogue;
 use crate::knowledge::scan::ScanInputs;
+use crate::knowledge::{Catalogue, KnowledgeError};
+use crate::report::{Recorded, Via};
+use crate::session::{Saved, Session, SessionError};
 use crate::version::Version;
 
 /// What the wizard starts from.
@@ -40,7 +41,7 @@ pub struct Setup {
     pub session: SessionStart,
     pub theme: Theme,
     /// The release catalogue (the target's pick-list, the review), or why it did not load.
-    pub catalogue: Result<Arc<Catalogue>, String>,
+    pub catalogue: Result<Arc<Catalogue>, Arc<KnowledgeError>>,
     /// `--config` and `--workflows`, for the release review's file scans.
     pub files: ScanInputs,
     /// Where to look for Python clients (`--python`, `--search`, PATH, VIRTUAL_ENV).
@@ -94,7 +95,7 @@ pub struct App {
     releases: Releases,
     clients: Clients,
     pub(super) summary: Summary,
-    catalogue: Result<Arc<Catalogue>, String>,
+    catalogue: Result<Arc<Catalogue>, Arc<KnowledgeError>>,
     backup_dir: PathBuf,
     pub(super) look: Look,
     /// One line for the operator, shown above the footer until replaced.
@@ -111,7 +112,7 @@ impl App {
             &setup.settings,
             &setup.warnings,
             setup.target,
-            catalogue.as_deref().map_err(String::as_str),
+            catalogue.as_deref().map_err(|e| e.as_ref()),
         );
         let database = Database::new(&setup.settings, setup.backup_dir.clone());
         let backup = Backup::new(
@@ -203,14 +204,14 @@ impl App {
     }
 
     /// The Database step's form as settings, or what is wrong with it.
-    fn connection(&self) -> Result<DbSettings, String> {
-        self.database.settings().map_err(|e| e.message)
+    fn connection(&self) -> Result<DbSettings, FormError> {
+        self.database.settings()
     }
 
     /// Work a step starts when the operator arrives on it.
     fn enter(&mut self) -> Vec<Effect> {
         match self.screen {
-            ScreenId::Backup => vec![self.backup.refresh()],
+            ScreenId::Backup => vec![Effect::Backup(self.backup.refresh())],
             ScreenId::Releases => {
                 let inputs = review_inputs(
                     &self.welcome,
@@ -218,27 +219,39 @@ impl App {
                     &self.catalogue,
                     &self.backup_dir,
                 );
-                self.releases.on_enter(&inputs)
+                wrap(self.releases.on_enter(&inputs), Effect::Releases)
             }
-            ScreenId::Clients => self.clients.on_enter(),
+            ScreenId::Clients => wrap(self.clients.on_enter(), Effect::Clients),
             ScreenId::Welcome | ScreenId::Database | ScreenId::Summary => Vec::new(),
         }
     }
 
-    fn global_bindings(&self) -> Vec<Binding> {
+    /// The keys of a step, as the App's actions.
+    fn keys_of(&self, id: ScreenId) -> Box<dyn StepKeys + '_> {
+        match id {
+            ScreenId::Welcome => Box::new(Wrapped(&self.welcome, Action::Welcome)),
+            ScreenId::Database => Box::new(Wrapped(&self.database, Action::Database)),
+            ScreenId::Backup => Box::new(Wrapped(&self.backup, Action::Backup)),
+            ScreenId::Releases => Box::new(Wrapped(&self.releases, Action::Releases)),
+            ScreenId::Clients => Box::new(Wrapped(&self.clients, Action::Clients)),
+            ScreenId::Summary => Box::new(Wrapped(&self.summary, Action::Summary)),
+        }
+    }
+
+    fn global_bindings(&self) -> Vec<Binding<Action>> {
         vec![
             Binding::new(keys::NEXT_STEP, "next step", Action::NextStep)
                 .enabled(!self.screen.is_last()),
             Binding::new(keys::PREV_STEP, "back", Action::PrevStep)
                 .enabled(!self.screen.is_first()),
             Binding::new(keys::QUIT, "quit", Action::Quit),
-            Binding::new(keys::HELP, "help", Action::ToggleHelp),
+            Binding::new(keys::HELP, "help", Action::ToggleHelp).pinned(),
         ]
     }
 
     /// Every binding that applies now, in footer order: the overlay's, or the step's then the
     /// global ones. Key presses are looked up in this same list.
-    pub fn bindings(&self) -> Vec<Binding> {
+    pub fn bindings(&self) -> Vec<Binding<Action>> {
         match &self.overlay {
             Some(Overlay::Help) => vec![
                 Binding::new(keys::CLOSE_HELP, "close", Action::CloseOverlay),
@@ -255,7 +268,7 @@ impl App {
                 Binding::new(keys::INTERRUPT, "quit", Action::Quit).help_only(),
             ],
             None => {
-                let mut bindings = self.current().bindings();
+                let mut bindings = self.keys_of(self.screen).bindings();
                 if self.current().is_editing() {
                     bindings.push(Binding::new(keys::INTERRUPT, "quit", Action::Quit));
                 } else {
@@ -267,8 +280,8 @@ impl App {
     }
 
     /// The help overlay's sections: this step's keys, then the ones that work everywhere.
-    pub fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
-        let mut sections = self.current().help_sections();
+    pub fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
+        let mut sections = self.keys_of(self.screen).help_sections();
         sections.push(("Everywhere", self.global_bindings()));
         sections
     }
@@ -277,7 +290,7 @@ impl App {
     pub fn on_key(&self, key: &KeyEvent) -> Option<Action> {
         keymap::lookup(&self.bindings(), key).or_else(|| {
             if self.overlay.is_none() && self.current().is_editing() {
-                keymap::printable(key).and_then(|c| self.current().typed(c))
+                keymap::printable(key).and_then(|c| self.keys_of(self.screen).typed(c))
             } else {
                 None
             }
@@ -293,22 +306,18 @@ impl App {
                     return self.update(action);
                 }
             }
+            Event::Database(event) => self.database.on_event(event),
             Event::Backup(event) => {
-                effects = self.backup.on_event(event);
+                effects = wrap(self.backup.on_event(event), Effect::Backup);
                 self.save_if_changed(&mut effects);
             }
             Event::Releases(event) => self.releases.on_event(event),
-            Event::Clients(event) => effects = self.clients.on_event(event),
+            Event::Clients(event) => effects = wrap(self.clients.on_event(event), Effect::Clients),
+            Event::Summary(event) => self.summary.on_event(event),
             Event::Resize => {}
             Event::Tick => self.look.tick = self.look.tick.wrapping_add(1),
-            Event::ChecksPlanned { run, checks } => self.database.on_planned(run, checks),
-            Event::Check { run, event } => self.database.on_check(run, event),
-            Event::PasswordNeeded { run } => self.database.on_password_needed(run),
-            Event::ChecksDone { run } => self.database.on_done(run),
-            Event::ChecksCrashed { run, reason } => self.database.on_crashed(run, reason),
             Event::SessionSaved(Ok(())) => {}
             Event::SessionSaved(Err(error)) => self.notice = Some(error.to_string()),
-            Event::ReportWritten(result) => self.summary.on_written(result),
             Event::Signal(signal) => self.exit = Some(Exit::Signal(signal)),
             Event::InputClosed(error) => {
                 self.exit = Some(Exit::InputClosed(error.map(|e| e.to_string())));
@@ -325,70 +334,33 @@ impl App {
 
     /// Applies an intent; returns the work to start.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
-        let mut effects = Vec::new();
-        match action {
-            Action::Quit if self.is_busy() => self.overlay = Some(Overlay::ConfirmQuit),
-            Action::Quit | Action::QuitNow => self.exit = Some(Exit::Quit),
+        let mut effects = match action {
+            Action::Quit if self.is_busy() => {
+                self.overlay = Some(Overlay::ConfirmQuit);
+                Vec::new()
+            }
+            Action::Quit | Action::QuitNow => {
+                self.exit = Some(Exit::Quit);
+                Vec::new()
+            }
             Action::ToggleHelp => {
                 self.overlay = match self.overlay {
                     Some(Overlay::Help) => None,
                     _ => Some(Overlay::Help),
                 };
+                Vec::new()
             }
-            Action::CloseOverlay | Action::StartFresh => self.overlay = None,
-            Action::NextStep | Action::PrevStep => {
-                let before = self.screen;
-                self.screen = match action {
-                    Action::NextStep => self.screen.next(),
-                    _ => self.screen.prev(),
-                };
-                if self.screen != before {
-                    effects.extend(self.enter());
-                }
+            Action::CloseOverlay | Action::StartFresh => {
+                self.overlay = None;
+                Vec::new()
             }
-            Action::Resume => {
-                if let Some(Overlay::Resume(saved)) = self.overlay.take() {
-                    let session = &saved.session;
-                    self.welcome.resume(session.target.as_deref());
-                    self.database.resume(&session.connection);
-                    self.releases.resume(&session.acknowledged);
-                    self.backup.resume(session.last_backup.as_deref());
-                    self.screen = session.screen;
-                    self.target_changed();
-                    effects.extend(self.enter());
-                }
+            Action::NextStep | Action::Welcome(welcome::Action::Continue) => {
+                self.go(self.screen.next())
             }
-            Action::Welcome(action) => {
-                let before = self.welcome.target().cloned();
-                self.welcome.update(action);
-                if self.welcome.target() != before.as_ref() {
-                    self.target_changed();
-                }
-            }
-            Action::Database(action) => {
-                let target = self.welcome.target().cloned();
-                effects.extend(self.database.update(action, target.as_ref()));
-            }
-            Action::Backup(action) => {
-                let connection = self.connection();
-                effects.extend(self.backup.update(action, connection));
-            }
-            Action::Releases(action) => {
-                let inputs = review_inputs(
-                    &self.welcome,
-                    &self.database,
-                    &self.catalogue,
-                    &self.backup_dir,
-                );
-                effects.extend(self.releases.update(action, &inputs));
-            }
-            Action::Clients(action) => effects.extend(self.clients.update(action)),
-            Action::Summary(action) => {
-                if let Some(request) = self.summary.update(action) {
-                    effects.push(Effect::ExportReport(Box::new(self.export_job(request))));
-                }
-            }
-        }
+            Action::PrevStep => self.go(self.screen.prev()),
+            Action::Resume => self.resume(),
+            step => self.update_step(step),
+        };
         let inputs = review_inputs(
             &self.welcome,
             &self.database,
@@ -399,6 +371,74 @@ impl App {
         self.save_if_changed(&mut effects);
         self.refresh_summary();
         effects
+    }
+
+    /// Moves to a step; returns the work it starts on arrival.
+    fn go(&mut self, to: ScreenId) -> Vec<Effect> {
+        if to == self.screen {
+            return Vec::new();
+        }
+        self.screen = to;
+        self.enter()
+    }
+
+    /// Takes the answers of the session offered at start.
+    fn resume(&mut self) -> Vec<Effect> {
+        let Some(Overlay::Resume(saved)) = self.overlay.take() else {
+            return Vec::new();
+        };
+        let session = &saved.session;
+        self.welcome.resume(session.target.as_deref());
+        self.database.resume(&session.connection);
+        self.releases.resume(&session.acknowledged);
+        self.backup.resume(session.last_backup.as_deref());
+        self.screen = session.screen;
+        self.target_changed();
+        self.enter()
+    }
+
+    /// A step's own action, with what it needs from the other steps; its work as effects.
+    fn update_step(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Welcome(action) => {
+                let before = self.welcome.target().cloned();
+                self.welcome.update(action);
+                if self.welcome.target() != before.as_ref() {
+                    self.target_changed();
+                }
+                Vec::new()
+            }
+            Action::Database(action) => {
+                let target = self.welcome.target().cloned();
+                wrap(
+                    self.database.update(action, target.as_ref()),
+                    Effect::Database,
+                )
+            }
+            Action::Backup(action) => {
+                let connection = self.connection();
+                wrap(self.backup.update(action, connection), Effect::Backup)
+            }
+            Action::Releases(action) => {
+                let inputs = review_inputs(
+                    &self.welcome,
+                    &self.database,
+                    &self.catalogue,
+                    &self.backup_dir,
+                );
+                wrap(self.releases.update(action, &inputs), Effect::Releases)
+            }
+            Action::Clients(action) => wrap(self.clients.update(action), Effect::Clients),
+            Action::Summary(action) => match self.summary.update(action) {
+                Some(request) => {
+                    let job = Box::new(self.export_job(request));
+                    vec![Effect::Summary(summary::Work::Export(job))]
+                }
+                None => Vec::new(),
+            },
+            // Global actions are applied by `update`.
+            _ => Vec::new(),
+        }
     }
 
     /// The Clients step judges against the target.
@@ -463,13 +503,23 @@ impl App {
     /// The report export the Summary asked for, with what the steps hold.
     fn export_job(&self, request: summary::ExportRequest) -> ExportJob {
         let session = self.session();
+        let review = self
+            .screen_of(ScreenId::Releases)
+            .release_review()
+            .ok_or_else(|| "the release review was not done in this wizard session".to_string());
         ExportJob {
             request,
-            settings: self.database.tested_settings(),
-            target: self.target().cloned(),
-            results: self.results_by_step().into_iter().map(|(_, r)| r).collect(),
-            review: self.screen_of(ScreenId::Releases).release_review(),
-            acknowledged: session.acknowledged,
+            recorded: Recorded {
+                via: Via::Wizard,
+                settings: self.database.tested_settings(),
+                target: self.target().cloned(),
+                results: self.results_by_step().into_iter().map(|(_, r)| r).collect(),
+                backup: None,
+                review,
+                acknowledged: session.acknowledged,
+                strict: false,
+                files: self.releases.files(),
+            },
             last_backup: session.last_backup,
         }
     }
@@ -487,18 +537,53 @@ impl App {
     }
 }
 
+/// A step's work, as the App's effects.
+fn wrap<W>(work: Vec<W>, effect: fn(W) -> Effect) -> Vec<Effect> {
+    work.into_iter().map(effect).collect()
+}
+
+/// A step's keys in the App's actions, whatever the step's own action type.
+trait StepKeys {
+    fn bindings(&self) -> Vec<Binding<Action>>;
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)>;
+    fn typed(&self, c: char) -> Option<Action>;
+}
+
+/// A step with the variant that wraps its actions.
+struct Wrapped<'a, S: Keys>(&'a S, fn(S::Action) -> Action);
+
+impl<S: Keys> StepKeys for Wrapped<'_, S> {
+    fn bindings(&self) -> Vec<Binding<Action>> {
+        let Wrapped(step, wrap) = self;
+        step.bindings().into_iter().map(|b| b.map(wrap)).collect()
+    }
+
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
+        let Wrapped(step, wrap) = self;
+        step.help_sections()
+            .into_iter()
+            .map(|(title, bindings)| (title, bindings.into_iter().map(|b| b.map(wrap)).collect()))
+            .collect()
+    }
+
+    fn typed(&self, c: char) -> Option<Action> {
+        let Wrapped(step, wrap) = self;
+        step.typed(c).map(wrap)
+    }
+}
+
 /// What the release review needs from the other steps.
 fn review_inputs<'a>(
     welcome: &'a Welcome,
     database: &'a Database,
-    catalogue: &'a Result<Arc<Catalogue>, String>,
+    catalogue: &'a Result<Arc<Catalogue>, Arc<KnowledgeError>>,
     backup_dir: &'a Path,
 ) -> releases::Inputs<'a> {
     releases::Inputs {
         target: welcome.target(),
-        connection: database.settings().map_err(|e| e.message),
+        connection: database.settings(),
         url: database.display_url(),
-        catalogue: catalogue.as_ref().map_err(String::as_str),
+        catalogue: catalogue.as_ref(),
         backup_dir,
     }
 }

@@ -6,14 +6,15 @@ use crossterm::event::KeyCode;
 use super::*;
 use crate::checks::Outcome;
 use crate::db::{DbError, Engine};
-use crate::tui::action::{CheckJob, RunId};
-use crate::tui::screens::StepStatus;
-use crate::tui::session::{self, SavedConnection};
+use crate::report::StepStatus;
+use crate::session::{self, SavedConnection};
+use crate::tui::screens::RunId;
+use crate::tui::screens::database::{self, TestJob};
 use crate::tui::test_support::*;
 
-fn run_checks(effects: &[Effect]) -> Option<&CheckJob> {
+fn run_checks(effects: &[Effect]) -> Option<&TestJob> {
     effects.iter().find_map(|e| match e {
-        Effect::RunChecks(job) => Some(job.as_ref()),
+        Effect::Database(database::Work::Test(job)) => Some(job.as_ref()),
         _ => None,
     })
 }
@@ -71,7 +72,7 @@ fn a_pending_quit_happens_once_the_running_work_finishes() {
     type_keys(&mut app, "q");
     assert!(matches!(app.overlay(), Some(Overlay::ConfirmQuit)));
     assert_eq!(app.exit(), None, "the checks are still running");
-    app.handle(Event::ChecksDone { run });
+    app.handle(Event::Database(database::WorkEvent::Done { run }));
     assert!(!app.is_busy());
     assert_eq!(app.exit(), Some(&Exit::Quit), "nothing left to wait for");
 }
@@ -177,7 +178,7 @@ fn test_runs_the_form_settings_and_shows_each_check_as_it_goes() {
             Outcome::warn("work_mem is 4 MiB").fix("raise work_mem"),
         ),
     );
-    app.handle(Event::ChecksDone { run });
+    app.handle(Event::Database(database::WorkEvent::Done { run }));
     assert!(!app.is_busy());
     assert_eq!(app.current().status(), StepStatus::Warn);
     // The warning is selected, so its remediation is on screen.
@@ -193,7 +194,7 @@ fn a_second_test_waits_for_the_first_and_old_results_are_ignored() {
         "t is disabled while running"
     );
     planned(&mut app, first);
-    app.handle(Event::ChecksDone { run: first });
+    app.handle(Event::Database(database::WorkEvent::Done { run: first }));
     let second = run_checks(&type_keys(&mut app, "t")).expect("t again").run;
     assert_ne!(first, second);
     planned(&mut app, second);
@@ -203,7 +204,7 @@ fn a_second_test_waits_for_the_first_and_old_results_are_ignored() {
         first,
         result("db.connect", "x", Outcome::fail("old")),
     );
-    app.handle(Event::ChecksDone { run: first });
+    app.handle(Event::Database(database::WorkEvent::Done { run: first }));
     assert!(app.is_busy(), "the second run is still running");
     assert!(!draw(&app, 80, 24).contains("old"));
 }
@@ -258,7 +259,7 @@ fn an_unreachable_database_fails_with_its_remediation() {
             Outcome::skip("skipped: db.connect failed"),
         ),
     );
-    app.handle(Event::ChecksDone { run });
+    app.handle(Event::Database(database::WorkEvent::Done { run }));
     assert_eq!(app.current().status(), StepStatus::Fail);
     let screen = draw(&app, 120, 40);
     assert!(
@@ -275,10 +276,10 @@ fn an_unreachable_database_fails_with_its_remediation() {
 fn a_crashed_run_ends_as_a_failure_instead_of_spinning() {
     let mut app = app();
     let run = database_test_running(&mut app);
-    app.handle(Event::ChecksCrashed {
+    app.handle(Event::Database(database::WorkEvent::Crashed {
         run,
         reason: "a background task panicked".into(),
-    });
+    }));
     assert!(!app.is_busy());
     assert_eq!(app.current().status(), StepStatus::Fail);
 }
@@ -312,14 +313,14 @@ fn editing_after_a_test_makes_its_results_stale() {
         run,
         result("db.connect", "x", Outcome::pass("ok")),
     );
-    app.handle(Event::ChecksDone { run });
+    app.handle(Event::Database(database::WorkEvent::Done { run }));
     assert_eq!(app.current().status(), StepStatus::Pass);
     press(&mut app, KeyCode::Tab);
     type_keys(&mut app, "j");
     press(&mut app, KeyCode::Enter);
     type_keys(&mut app, "2");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.current().status(), StepStatus::NotStarted);
+    assert_eq!(app.current().status(), StepStatus::NotRun);
     assert!(draw(&app, 80, 24).contains("for the settings before your edit"));
 }
 
@@ -330,7 +331,7 @@ fn switching_the_engine_moves_a_default_port_along() {
     press(&mut app, KeyCode::Enter);
     let session = app.session();
     assert_eq!(session.connection.engine, Engine::Mysql);
-    assert_eq!(session.connection.port, "3306");
+    assert_eq!(session.connection.port, 3306);
 }
 
 #[test]
@@ -409,7 +410,7 @@ fn saved_connection() -> SavedConnection {
     SavedConnection {
         engine: Engine::Postgres,
         host: "other.internal".into(),
-        port: "6543".into(),
+        port: 6543,
         user: "admin".into(),
         database: "om_prod".into(),
         schema: "om".into(),
@@ -434,7 +435,7 @@ fn resume_takes_the_saved_answers_but_flags_win() {
     // default, so the session's wins.
     let now = app.session();
     assert_eq!(now.connection.host, "db.internal");
-    assert_eq!(now.connection.port, "5432");
+    assert_eq!(now.connection.port, 5432);
     assert_eq!(now.connection.database, "openmetadata_db");
     assert_eq!(now.connection.schema, "om");
     assert_eq!(saves(&effects).len(), 1, "the resumed state is saved");
@@ -538,7 +539,7 @@ fn a_server_that_wants_a_password_opens_the_password_field() {
     let mut app = App::new(setup);
     let run = database_test_running(&mut app);
     planned(&mut app, run);
-    app.handle(Event::PasswordNeeded { run });
+    app.handle(Event::Database(database::WorkEvent::PasswordNeeded { run }));
     let error = DbError::AuthFailed {
         user: "om".into(),
         password_given: false,
@@ -553,7 +554,7 @@ fn a_server_that_wants_a_password_opens_the_password_field() {
             Outcome::fail(error.to_string()).fix(error.remediation()),
         ),
     );
-    app.handle(Event::ChecksDone { run });
+    app.handle(Event::Database(database::WorkEvent::Done { run }));
     assert!(app.current().is_editing(), "the password field is open");
     assert!(draw(&app, 80, 24).contains("password needed for 'om'"));
     type_keys(&mut app, "pw");

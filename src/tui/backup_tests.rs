@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use crossterm::event::KeyCode;
 
-use super::action::{Effect, JobId, RunId};
+use super::action::Effect;
 use super::app::{App, Overlay, SessionStart, Setup};
 use super::event::Event;
+use super::screens::RunId;
+use super::screens::ScreenId;
 use super::screens::backup::{Work, WorkEvent};
-use super::screens::{ScreenId, StepStatus};
-use super::session::{Saved, SavedConnection, Session};
 use super::test_support::*;
 use crate::backup::locate::FoundBackup;
 use crate::backup::manifest::{
@@ -27,6 +27,8 @@ use crate::backup::take::{Backup, BackupError};
 use crate::backup::verify::{Finding, VerifyReport};
 use crate::checks::Status;
 use crate::db::Engine;
+use crate::report::StepStatus;
+use crate::session::{Saved, SavedConnection, Session};
 
 const FOLDER: &str = "/home/operator/.local/share/om-upgrade/backups";
 const FILE: &str =
@@ -235,7 +237,7 @@ fn halfway(app: &mut App, run: RunId) {
 #[test]
 fn b_backs_up_the_database_form_into_the_folder_with_the_options() {
     let mut app = on_backup();
-    assert_eq!(app.current().status(), StepStatus::NotStarted);
+    assert_eq!(app.current().status(), StepStatus::NotRun);
     // Method: builtin → metadata-cli; it writes om-cli, uncompressed.
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Down);
@@ -331,7 +333,7 @@ fn esc_cancels_a_running_backup_and_says_the_partial_file_is_gone() {
     assert!(
         effects.iter().any(|e| matches!(
             e,
-            Effect::Cancel(JobId { step: ScreenId::Backup, run: r }) if *r == run
+            Effect::Backup(Work::Cancel(r)) if *r == run
         )),
         "{effects:?}"
     );
@@ -347,7 +349,7 @@ fn esc_cancels_a_running_backup_and_says_the_partial_file_is_gone() {
     );
     assert!(!app.is_busy());
     assert!(matches!(work(&effects).as_slice(), [Work::Find { .. }]));
-    assert_eq!(app.current().status(), StepStatus::NotStarted);
+    assert_eq!(app.current().status(), StepStatus::NotRun);
     assert_eq!(app.session().last_backup, None);
     snapshot("backup_cancelled", &app);
 }
@@ -461,7 +463,7 @@ fn resuming_brings_the_last_backup_back() {
                 connection: SavedConnection {
                     engine: Engine::Postgres,
                     host: "db.internal".into(),
-                    port: "5432".into(),
+                    port: 5432,
                     user: "om".into(),
                     database: "openmetadata_db".into(),
                     schema: "public".into(),

@@ -6,16 +6,18 @@ use std::path::PathBuf;
 
 use crossterm::event::KeyCode;
 
-use super::action::{Effect, RunId};
+use super::action::Effect;
 use super::app::{App, Overlay, Setup};
 use super::event::Event;
+use super::screens::RunId;
+use super::screens::ScreenId;
 use super::screens::clients::{Work, WorkEvent};
-use super::screens::{ScreenId, StepStatus};
 use super::test_support::*;
 use crate::clients::discover::Origin;
 use crate::clients::inventory::{Package, pep440_release};
 use crate::clients::probe::CliProbe;
 use crate::clients::{ClientsError, Interpreter, Inventory, Request};
+use crate::report::StepStatus;
 
 const VENV: &str = "/opt/airflow/venv/bin/python";
 

@@ -1,5 +1,5 @@
-//! Everything the event loop reacts to, on one channel: terminal input, the tick, signals and
-//! the results of background work.
+//! Everything the event loop reacts to, on one channel: terminal input, the tick, signals, the
+//! session writer's answer and the steps' workers' events (each wrapped in its step's variant).
 
 use std::io;
 
@@ -7,13 +7,8 @@ use crossterm::event::{Event as TermEvent, EventStream, KeyEvent};
 use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::action::RunId;
-use super::screens::{backup, clients, releases};
-use super::session::SessionError;
-use crate::checks::CheckId;
-use crate::checks::runner::CheckEvent;
-use crate::report::WriteError;
-use crate::tui::screens::summary::Written;
+use super::screens::{backup, clients, database, releases, summary};
+use crate::session::SessionError;
 
 #[derive(Debug)]
 pub enum Event {
@@ -23,34 +18,12 @@ pub enum Event {
     Resize,
     /// Animation while work runs.
     Tick,
-    /// The report export finished.
-    ReportWritten(Result<Written, WriteError>),
-    /// The checks a connection test will run, in display order.
-    ChecksPlanned {
-        run: RunId,
-        checks: Vec<(CheckId, String)>,
-    },
-    Check {
-        run: RunId,
-        event: CheckEvent,
-    },
-    /// The server asked for a password and the form has none (like psql, the wizard then asks).
-    PasswordNeeded {
-        run: RunId,
-    },
-    /// Every result of `run` has been sent.
-    ChecksDone {
-        run: RunId,
-    },
-    /// A background task died (a bug); the step shows it instead of waiting forever.
-    ChecksCrashed {
-        run: RunId,
-        reason: String,
-    },
     SessionSaved(Result<(), SessionError>),
+    Database(database::WorkEvent),
     Backup(backup::WorkEvent),
     Releases(releases::WorkEvent),
     Clients(clients::WorkEvent),
+    Summary(summary::WorkEvent),
     /// SIGTERM, SIGHUP or SIGINT: leave now, restoring the terminal.
     Signal(Signal),
     /// The terminal input ended or broke (e.g. the SSH session went away).

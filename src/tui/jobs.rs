@@ -1,34 +1,46 @@
-//! Runs [`Effect`]s on tokio tasks and reports back on the event channel. At most one session
+//! Runs [`Effect`]s on tokio tasks: each step's work on its worker (`workers::<step>`), whose
+//! events come back on the event channel wrapped in the step's variant. At most one session
 //! write is in flight; later sessions replace a pending one, so the newest always lands last.
-//! Every step's job gets a cancellation token: `Effect::Cancel` stops one, and on the way out
-//! all are cancelled and awaited (briefly), so a backup removes its partial file before the
+//! Every step's job gets a cancellation token: a step's `Cancel` work stops one, and on the way
+//! out all are cancelled and awaited (briefly), so a backup removes its partial file before the
 //! process ends.
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::action::{CheckJob, Effect, JobId};
+use super::action::Effect;
 use super::event::Event;
-use super::export;
-use super::screens::database::is_connection_check;
-use super::screens::{ScreenId, backup, clients, releases};
-use super::session::{self, Session};
-use super::workers;
-use crate::checks::runner::{self, CheckEvent};
-use crate::checks::{self, Context};
-use crate::db::Db;
+use super::screens::{RunId, ScreenId, backup, clients, database, releases};
+use super::workers::{self, Reply};
+use crate::session::{self, Session};
 
 /// How long quitting waits for cancelled jobs to clean up.
 const WIND_DOWN: Duration = Duration::from_secs(5);
 
 /// The event a job's step gets when the job's task dies.
 type Crashed = Box<dyn FnOnce(String) -> Event + Send>;
+
+fn crashed(event: impl FnOnce(String) -> Event + Send + 'static) -> Option<Crashed> {
+    Some(Box::new(event))
+}
+
+/// A cancellable job: the step that started it and its run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct JobId {
+    step: ScreenId,
+    run: RunId,
+}
+
+impl JobId {
+    fn new(step: ScreenId, run: RunId) -> JobId {
+        JobId { step, run }
+    }
+}
 
 struct Running {
     id: Option<JobId>,
@@ -57,64 +69,79 @@ impl Jobs {
 
     pub fn start(&mut self, effect: Effect) {
         match effect {
-            Effect::ExportReport(job) => export::spawn(*job, self.events.clone()),
-            Effect::RunChecks(job) => {
-                tokio::spawn(run_checks(*job, self.events.clone()));
-            }
             Effect::SaveSession(session) => {
                 self.session_tx.send_replace(Some(session));
             }
-            Effect::Backup(work) => {
-                let id = work.run_id().map(|run| JobId {
-                    step: ScreenId::Backup,
-                    run,
+            Effect::Database(work) => {
+                let run = work.run_id();
+                let crashed = crashed(move |reason| {
+                    Event::Database(database::WorkEvent::Crashed { run, reason })
                 });
-                let crashed: Option<Crashed> = id.map(|id| -> Crashed {
-                    Box::new(move |reason| {
+                let reply = self.reply(Event::Database);
+                self.spawn(
+                    Some(JobId::new(ScreenId::Database, run)),
+                    crashed,
+                    |cancel| workers::database::run(work, reply, cancel),
+                );
+            }
+            Effect::Backup(backup::Work::Cancel(run)) => {
+                self.cancel(JobId::new(ScreenId::Backup, run));
+            }
+            Effect::Backup(work) => {
+                let id = work.run_id().map(|run| JobId::new(ScreenId::Backup, run));
+                let crashed = id.and_then(|id| {
+                    crashed(move |reason| {
                         Event::Backup(backup::WorkEvent::Crashed {
                             run: id.run,
                             reason,
                         })
                     })
                 });
-                let events = self.events.clone();
+                let reply = self.reply(Event::Backup);
                 self.spawn(id, crashed, |cancel| {
-                    workers::backup::run(work, events, cancel)
+                    workers::backup::run(work, reply, cancel)
                 });
             }
             Effect::Releases(work) => {
                 let run = work.run_id();
-                let crashed: Crashed = Box::new(move |reason| {
+                let crashed = crashed(move |reason| {
                     Event::Releases(releases::WorkEvent::Crashed { run, reason })
                 });
-                let events = self.events.clone();
-                let id = JobId {
-                    step: ScreenId::Releases,
-                    run,
-                };
-                self.spawn(Some(id), Some(crashed), |cancel| {
-                    workers::releases::run(work, events, cancel)
-                });
+                let reply = self.reply(Event::Releases);
+                self.spawn(
+                    Some(JobId::new(ScreenId::Releases, run)),
+                    crashed,
+                    |cancel| workers::releases::run(work, reply, cancel),
+                );
             }
             Effect::Clients(work) => {
                 let run = work.run_id();
-                let crashed: Crashed = Box::new(move |reason| {
+                let crashed = crashed(move |reason| {
                     Event::Clients(clients::WorkEvent::Crashed { run, reason })
                 });
-                let events = self.events.clone();
-                let id = JobId {
-                    step: ScreenId::Clients,
-                    run,
-                };
-                self.spawn(Some(id), Some(crashed), |cancel| {
-                    workers::clients::run(work, events, cancel)
-                });
+                let reply = self.reply(Event::Clients);
+                self.spawn(
+                    Some(JobId::new(ScreenId::Clients, run)),
+                    crashed,
+                    |cancel| workers::clients::run(work, reply, cancel),
+                );
             }
-            Effect::Cancel(id) => {
-                for job in self.running.iter().filter(|j| j.id == Some(id)) {
-                    job.cancel.cancel();
-                }
+            Effect::Summary(work) => {
+                let reply = self.reply(Event::Summary);
+                self.spawn(None, None, |_| workers::summary::run(work, reply));
             }
+        }
+    }
+
+    /// Where a step's worker sends its events: into the loop, wrapped by `wrap`.
+    fn reply<E: 'static>(&self, wrap: fn(E) -> Event) -> Reply<E> {
+        let events = self.events.clone();
+        Reply::new(move |event| events.send(wrap(event)).is_ok())
+    }
+
+    fn cancel(&self, id: JobId) {
+        for job in self.running.iter().filter(|j| j.id == Some(id)) {
+            job.cancel.cancel();
         }
     }
 
@@ -187,59 +214,4 @@ async fn write_sessions(
         let _ = events.send(Event::SessionSaved(result));
     }
     saved_any
-}
-
-async fn run_checks(job: CheckJob, events: mpsc::UnboundedSender<Event>) {
-    let run = job.run;
-    let work = tokio::spawn(check_run(job, events.clone()));
-    if let Err(error) = work.await {
-        let reason = if error.is_panic() {
-            "a background task panicked".to_string()
-        } else {
-            error.to_string()
-        };
-        let _ = events.send(Event::ChecksCrashed { run, reason });
-    }
-}
-
-pub(super) async fn check_run(job: CheckJob, events: mpsc::UnboundedSender<Event>) {
-    let run = job.run;
-    let no_password = job.settings.password.is_none();
-    let settings = job.settings.clone();
-    let ctx = Context::new(job.settings, job.target, job.backup_dir);
-    let selected: Vec<_> = checks::all(&ctx)
-        .into_iter()
-        .filter(|check| is_connection_check(&check.id))
-        .collect();
-    let planned = selected
-        .iter()
-        .map(|c| (c.id.clone(), c.title.to_string()))
-        .collect();
-    let _ = events.send(Event::ChecksPlanned {
-        run,
-        checks: planned,
-    });
-    // Connect here rather than inside db.connect, to learn from the typed error whether the
-    // server wants a password; the check then reports on this same attempt.
-    let _ = events.send(Event::Check {
-        run,
-        event: CheckEvent::Started(checks::db::CONNECT),
-    });
-    let connection = Db::connect(&settings).await;
-    if no_password && matches!(&connection, Err(e) if e.is_auth_failure()) {
-        let _ = events.send(Event::PasswordNeeded { run });
-    }
-    let ctx = Arc::new(ctx.with_connection(connection));
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let forward_to = events.clone();
-    let forward = tokio::spawn(async move {
-        while let Some(event) = rx.recv().await {
-            let _ = forward_to.send(Event::Check { run, event });
-        }
-    });
-    runner::run(selected, ctx.clone(), Some(tx)).await;
-    ctx.close().await;
-    // The runner dropped its sender: the forwarder drains what is left and ends.
-    let _ = forward.await;
-    let _ = events.send(Event::ChecksDone { run });
 }

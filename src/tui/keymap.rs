@@ -1,10 +1,9 @@
-//! Keys and bindings. A [`Binding`] ties keys to an [`Action`] with a label; the App gathers the
+//! Keys and bindings. A [`Binding`] ties keys to an action with a label: a step's bindings carry
+//! its own actions, which the App wraps into its own ([`Binding::map`]); the App gathers the
 //! bindings that apply now, and the same list answers key presses, draws the footer and fills the
 //! `?` help. No key is ever written into display text by hand: hints come from [`Key::hint`].
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-use super::action::Action;
 
 /// One key, with or without Ctrl.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,37 +130,57 @@ pub mod keys {
     pub const CLEAR: &[Key] = &[Key::ctrl('u')];
 }
 
-/// Keys, what they do, and whether they can be used now.
+/// Keys, what they do (an action of type `A`), and whether they can be used now.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Binding {
+pub struct Binding<A> {
     pub keys: &'static [Key],
     pub label: String,
-    pub action: Action,
+    pub action: A,
     /// Shown dimmed and ignored when false (e.g. "test" while a test runs).
     pub enabled: bool,
     /// Shown in the footer; otherwise only in the help.
     pub in_footer: bool,
+    /// Kept in the footer when the others do not all fit (the help key).
+    pub pinned: bool,
 }
 
-impl Binding {
-    pub fn new(keys: &'static [Key], label: impl Into<String>, action: Action) -> Binding {
+impl<A> Binding<A> {
+    pub fn new(keys: &'static [Key], label: impl Into<String>, action: A) -> Binding<A> {
         Binding {
             keys,
             label: label.into(),
             action,
             enabled: true,
             in_footer: true,
+            pinned: false,
         }
     }
 
-    pub fn enabled(mut self, enabled: bool) -> Binding {
+    pub fn enabled(mut self, enabled: bool) -> Binding<A> {
         self.enabled = enabled;
         self
     }
 
-    pub fn help_only(mut self) -> Binding {
+    pub fn help_only(mut self) -> Binding<A> {
         self.in_footer = false;
         self
+    }
+
+    pub fn pinned(mut self) -> Binding<A> {
+        self.pinned = true;
+        self
+    }
+
+    /// The same binding with its action wrapped (a step's action into the App's).
+    pub fn map<B>(self, wrap: impl FnOnce(A) -> B) -> Binding<B> {
+        Binding {
+            keys: self.keys,
+            label: self.label,
+            action: wrap(self.action),
+            enabled: self.enabled,
+            in_footer: self.in_footer,
+            pinned: self.pinned,
+        }
     }
 
     /// The first key only, for the footer (`q`); the help shows them all.
@@ -186,7 +205,7 @@ impl Binding {
 /// What a key press asks for, given the bindings that apply. The first binding with the key
 /// wins; a disabled binding swallows its key (so a key never falls through to a different
 /// meaning while its own is unavailable).
-pub fn lookup(bindings: &[Binding], event: &KeyEvent) -> Option<Action> {
+pub fn lookup<A: Clone>(bindings: &[Binding<A>], event: &KeyEvent) -> Option<A> {
     bindings
         .iter()
         .find(|b| b.matches(event))
@@ -212,6 +231,13 @@ pub fn printable(event: &KeyEvent) -> Option<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, Clone, PartialEq)]
+    enum Action {
+        Quit,
+        PrevStep,
+        ToggleHelp,
+    }
 
     fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
         KeyEvent::new(code, modifiers)

@@ -13,32 +13,43 @@
 //! so the whole keyboard flow is testable without a terminal or a database. The loop redraws
 //! after each event and otherwise sleeps (no fixed frame rate).
 //!
-//! # Adding a step
+//! # How a step is built
 //!
-//! A step is one module under `screens/` with a state struct implementing [`screens::Screen`]
-//! (bindings, status, busy, read-only render), its own `Action` enum wrapped in a variant of
-//! [`Action`], an `update` returning effects, and `on_…` methods for its worker events. To land
-//! one: add its state to [`App`], route its action and events in
-//! `App::update`/`App::handle`, add its `Effect` and `Event` variants and their runner in
-//! `jobs.rs`, and add its answers to
-//! [`session::Session`]. What it found reaches the Summary and the exported report through
-//! [`screens::Screen::results`] (its check results) and, for the Releases step,
-//! [`screens::Screen::release_review`] (`report::ReleaseReview::from_impacts` over its judged
-//! items), plus the acknowledgements and last backup in [`App::session`].
+//! Every step is built the same way, and knows nothing of the App, the loop or the other steps:
+//! - **a screen** (`screens/<step>`): its state, implementing [`screens::Screen`] (status,
+//!   busy, what it found, read-only render; the drawing may live in `view.rs` beside it);
+//! - **its own actions**: an `Action` enum, and its keys as `Binding<Action>`s through
+//!   [`screens::Keys`]; `update(action, …)` returns its own `Work`;
+//! - **a worker** for its long work (`workers/<step>.rs`): `run(work, reply, cancel)` calls the
+//!   core and answers with the step's `WorkEvent`s through a `workers::Reply`; the screen
+//!   takes them in `on_event`, ignoring those of an older [`screens::RunId`].
+//!
+//! The App wraps them: a step's actions in a variant of [`Action`] (`Action::Database(..)`), its
+//! work in a variant of [`Effect`], its events in a variant of [`Event`]; `jobs.rs` starts each
+//! step's work on its worker and wraps what the worker sends.
+//!
+//! To add a check to a step, add it to the core (`checks`) and to what the step's worker runs
+//! (the Database worker runs `checks::db` and the disk-space check; the Releases worker the
+//! item checks of the plan); its result reaches the Summary and the report through
+//! [`screens::Screen::results`]. To add a step: its screen, actions and worker as above; its
+//! state in [`App`] and its arms in `App::keys_of`, `App::update_step`, `App::handle` and
+//! `Jobs::start`; its [`ScreenId`](screens::ScreenId) (in `crate::session`, which keeps the
+//! answers worth saving). The exported report is assembled by `report::assemble` from what the
+//! steps hold ([`screens::Screen::results`], the Releases step's
+//! [`screens::Screen::release_review`], the acknowledgements and the backup in
+//! [`App::session`]).
 
 pub mod action;
 pub mod app;
 pub mod event;
-mod export;
 mod jobs;
 pub mod keymap;
 pub mod screens;
-pub mod session;
 pub mod terminal;
 pub mod theme;
 mod ui;
 pub mod widgets;
-mod workers;
+pub(crate) mod workers;
 
 #[cfg(test)]
 mod backup_tests;
@@ -49,7 +60,7 @@ mod releases_tests;
 #[cfg(test)]
 mod summary_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod ui_tests;
 

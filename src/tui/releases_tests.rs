@@ -7,21 +7,22 @@ use std::path::PathBuf;
 
 use crossterm::event::KeyCode;
 
-use super::action::{Effect, RunId};
+use super::action::Effect;
 use super::app::{App, SessionStart, Setup};
 use super::event::Event;
-use super::screens::releases::{ReleaseInfo, Review, ReviewError, Reviewed, Work, WorkEvent};
-use super::screens::{ScreenId, StepStatus};
-use super::session::{Saved, SavedConnection, Session};
+use super::screens::RunId;
+use super::screens::ScreenId;
+use super::screens::releases::{Finished, ReviewError, Work, WorkEvent};
 use super::test_support::*;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Outcome};
 use crate::db::Engine;
 use crate::db::inspect::{Product, ServerInfo};
-use crate::knowledge::Installed;
-use crate::knowledge::impact::{self, Measurements};
 use crate::knowledge::probes::{self, ProbeOutcome, ProbeResult};
 use crate::knowledge::scan::ScanReport;
+use crate::knowledge::{self, Installed, review::Database};
+use crate::report::StepStatus;
+use crate::session::{Saved, SavedConnection, Session};
 use crate::version::Version;
 
 const QUERIES: &str = "1.2/query-service-required";
@@ -39,7 +40,7 @@ fn v(text: &str) -> Version {
 
 /// The review of 1.1.5 → 1.2.0: the queries probe finds 3 rows, the Domo one 2 services (or
 /// none), the glossary probe cannot run, every other probe finds nothing.
-fn review(domo: bool) -> Review {
+fn review(domo: bool) -> Finished {
     let catalogue = catalogue();
     let plan = catalogue.plan(&v("1.1.5"), &v("1.2.0")).expect("a plan");
     let mut board = BTreeMap::new();
@@ -80,33 +81,16 @@ fn review(domo: bool) -> Review {
         version_text: "15.4".into(),
         version: Some(semver::Version::new(15, 4, 0)),
     };
-    let scan = ScanReport::default();
-    let measurements = Measurements {
-        probes: Some(&board),
-        no_database: "",
-        scan: &scan,
-        server: Some(&server),
-    };
-    let release = catalogue.release_of(&v("1.2.0")).expect("1.2 is known");
-    Review {
-        from: Installed::Exact(plan.from.clone()),
-        to: plan.to.clone(),
-        stops: plan.stops.clone(),
-        server: Some("PostgreSQL 15.4".into()),
-        scan: scan.clone(),
-        releases: vec![ReleaseInfo {
-            version: release.version.clone(),
-            date: release.date.clone(),
-            notes: release.notes.clone(),
-        }],
-        items: plan
-            .items
-            .iter()
-            .map(|item| Reviewed {
-                item: (*item).clone(),
-                impact: impact::assess(item, &measurements),
-            })
-            .collect(),
+    Finished {
+        review: knowledge::review::review(
+            &catalogue,
+            &plan,
+            Database::Probed {
+                probes: board,
+                server: Some(server),
+            },
+            ScanReport::default(),
+        ),
         results: Vec::new(),
     }
 }
@@ -133,7 +117,7 @@ fn on_releases(app: &mut App) -> RunId {
     }
 }
 
-fn reviewed(app: &mut App, run: RunId, review: Review) {
+fn reviewed(app: &mut App, run: RunId, review: Finished) {
     app.handle(Event::Releases(WorkEvent::Reviewed {
         run,
         result: Box::new(Ok(review)),
@@ -327,7 +311,7 @@ fn acknowledgements_come_back_with_the_session() {
                 connection: SavedConnection {
                     engine: Engine::Postgres,
                     host: "db.internal".into(),
-                    port: "5432".into(),
+                    port: 5432,
                     user: "om".into(),
                     database: "openmetadata_db".into(),
                     schema: "public".into(),
@@ -357,7 +341,7 @@ fn another_target_makes_the_review_stale_and_arriving_reviews_again() {
     pick_target(&mut app, "1.2.1");
     assert_eq!(
         app.screen_of(ScreenId::Releases).status(),
-        StepStatus::NotStarted
+        StepStatus::NotRun
     );
     type_keys(&mut app, "nn");
     let effects = type_keys(&mut app, "n");
@@ -392,14 +376,9 @@ fn snapshots_a_review_that_could_not_run() {
     let run = on_releases(&mut app);
     app.handle(Event::Releases(WorkEvent::Reviewed {
         run,
-        result: Box::new(Err(ReviewError {
-            message: "cannot tell what is installed: installed version unknown: connection \
-                      refused by db.internal:5432"
-                .into(),
-            hint: "Test the connection on the Database step: the review reads the installed \
-                   version from the OpenMetadata database."
-                .into(),
-        })),
+        result: Box::new(Err(ReviewError::Installed(
+            "installed version unknown: connection refused by db.internal:5432".into(),
+        ))),
     }));
     assert_eq!(app.current().status(), StepStatus::Fail);
     snapshot("releases_error", &app);

@@ -5,15 +5,16 @@
 
 use crossterm::event::KeyCode;
 
-use super::action::{Effect, RunId};
+use super::action::Effect;
 use super::app::App;
 use super::event::Event;
-use super::export::{ExportJob, export_report};
 use super::screens::ScreenId;
-use super::screens::StepStatus;
-use super::screens::summary::Written;
+use super::screens::summary::{ExportJob, Written};
+use super::screens::{RunId, database, summary};
 use super::test_support::*;
+use super::workers::summary::export_report;
 use crate::checks::Outcome;
+use crate::report::StepStatus;
 use crate::report::{Format, WriteError};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -31,7 +32,7 @@ fn tested_then_summary(app: &mut App) {
     let run = effects
         .iter()
         .find_map(|e| match e {
-            Effect::RunChecks(job) => Some(job.run),
+            Effect::Database(database::Work::Test(job)) => Some(job.run),
             _ => None,
         })
         .expect("t starts the checks");
@@ -88,14 +89,14 @@ fn feed_results(app: &mut App, run: RunId) {
     ] {
         finished(app, run, result(id, title, outcome));
     }
-    app.handle(Event::ChecksDone { run });
+    app.handle(Event::Database(database::WorkEvent::Done { run }));
 }
 
 fn export_job(effects: Vec<Effect>) -> ExportJob {
     effects
         .into_iter()
         .find_map(|e| match e {
-            Effect::ExportReport(job) => Some(*job),
+            Effect::Summary(summary::Work::Export(job)) => Some(*job),
             _ => None,
         })
         .expect("e starts the export")
@@ -138,11 +139,11 @@ fn summary_after_a_written_report() {
     tested_then_summary(&mut app);
     let job = export_job(type_keys(&mut app, "e"));
     assert!(app.is_busy(), "quitting asks while the file is written");
-    app.handle(Event::ReportWritten(Ok(Written {
+    app.handle(Event::Summary(summary::WorkEvent::Written(Ok(Written {
         path: job.request.path,
         bytes: 6_912,
         format: Format::Markdown,
-    })));
+    }))));
     assert_eq!(app.screen_of(ScreenId::Summary).status(), StepStatus::Pass);
     snapshot("summary_written", &app);
 }
@@ -152,9 +153,11 @@ fn summary_when_the_file_exists() {
     let mut app = app();
     tested_then_summary(&mut app);
     let job = export_job(type_keys(&mut app, "e"));
-    app.handle(Event::ReportWritten(Err(WriteError::Exists {
-        path: job.request.path,
-    })));
+    app.handle(Event::Summary(summary::WorkEvent::Written(Err(
+        WriteError::Exists {
+            path: job.request.path,
+        },
+    ))));
     snapshot("summary_file_exists", &app);
     let again = export_job(type_keys(&mut app, "e"));
     assert!(again.request.replace, "asked again: replace it");
@@ -176,7 +179,7 @@ fn summary_export_error_unwritable_folder() {
         matches!(&result, Err(WriteError::Io { path, .. }) if path.starts_with("/proc")),
         "{result:?}"
     );
-    app.handle(Event::ReportWritten(result));
+    app.handle(Event::Summary(summary::WorkEvent::Written(result)));
     assert_eq!(app.screen_of(ScreenId::Summary).status(), StepStatus::Fail);
     snapshot("summary_export_error", &app);
 }
@@ -193,13 +196,13 @@ fn the_export_takes_what_the_steps_hold_and_the_format_keys() {
         Some("/var/lib/om-upgrade/reports/om-upgrade-report-20261126-100005.json")
     );
     assert!(job.request.create_folder, "the default reports folder");
-    let ids: Vec<&str> = job.results.iter().map(|r| r.id.as_str()).collect();
+    let ids: Vec<&str> = job.recorded.results.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, PLANNED.iter().map(|(id, _)| *id).collect::<Vec<_>>());
-    assert_eq!(job.settings.host.value, "db.internal");
+    assert_eq!(job.recorded.settings.host.value, "db.internal");
     assert_eq!(
         type_keys(&mut app, "e")
             .iter()
-            .filter(|e| matches!(e, Effect::ExportReport(_)))
+            .filter(|e| matches!(e, Effect::Summary(_)))
             .count(),
         0,
         "one export at a time"
@@ -223,6 +226,7 @@ fn a_real_export_writes_the_report_without_the_password() {
     let job = export_job(type_keys(&mut app, "e"));
     assert_eq!(job.request.format, Format::Html);
     let password = job
+        .recorded
         .settings
         .password
         .as_ref()

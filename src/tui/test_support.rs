@@ -7,9 +7,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use super::action::{Effect, RunId};
+use super::action::Effect;
 use super::app::{App, SessionStart, Setup};
 use super::event::Event;
+use super::screens::{RunId, database};
 use super::theme::Theme;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Outcome};
@@ -93,27 +94,27 @@ pub const PLANNED: [(&str, &str); 7] = [
 ];
 
 pub fn planned(app: &mut App, run: RunId) {
-    app.handle(Event::ChecksPlanned {
+    app.handle(Event::Database(database::WorkEvent::Planned {
         run,
         checks: PLANNED
             .iter()
             .map(|(id, title)| (CheckId::new(id), (*title).to_string()))
             .collect(),
-    });
+    }));
 }
 
 pub fn started(app: &mut App, run: RunId, id: &'static str) {
-    app.handle(Event::Check {
+    app.handle(Event::Database(database::WorkEvent::Check {
         run,
         event: CheckEvent::Started(CheckId::new(id)),
-    });
+    }));
 }
 
 pub fn finished(app: &mut App, run: RunId, result: CheckResult) {
-    app.handle(Event::Check {
+    app.handle(Event::Database(database::WorkEvent::Check {
         run,
         event: CheckEvent::Finished(result),
-    });
+    }));
 }
 
 /// Draws the App at `width` x `height`; the text of the screen, version-independent. The

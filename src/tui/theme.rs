@@ -5,9 +5,9 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use super::screens::StepStatus;
 use crate::checks::Status;
 use crate::config::Env;
+use crate::report::StepStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
@@ -111,12 +111,36 @@ impl Theme {
 
     pub fn step(self, status: StepStatus) -> Style {
         match status {
-            StepStatus::NotStarted => self.dim(),
+            StepStatus::NotRun => self.dim(),
             StepStatus::Running => self.fg(Color::Cyan),
             StepStatus::Pass => self.status(Status::Pass),
             StepStatus::Warn => self.status(Status::Warn),
             StepStatus::Fail => self.status(Status::Fail),
+            StepStatus::Skip => self.status(Status::Skip),
         }
+    }
+}
+
+/// What rendering needs besides the state: the theme and the animation frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Look {
+    pub theme: Theme,
+    pub tick: u64,
+}
+
+/// Braille spinner frames, one per tick while work runs.
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// The glyph of a running thing at `tick`.
+pub fn spinner(tick: u64) -> &'static str {
+    SPINNER[(tick % SPINNER.len() as u64) as usize]
+}
+
+/// A step's glyph, which reads without colour; `tick` animates a running one.
+pub fn step_glyph(status: StepStatus, tick: u64) -> &'static str {
+    match status {
+        StepStatus::Running => spinner(tick),
+        other => other.glyph(),
     }
 }
 
@@ -136,5 +160,23 @@ mod tests {
             Theme::from_env(&Env::from_pairs([("NO_COLOR", "")])),
             Theme::colored()
         );
+    }
+
+    #[test]
+    fn glyphs_differ_without_colour() {
+        let glyphs: Vec<_> = [
+            StepStatus::NotRun,
+            StepStatus::Running,
+            StepStatus::Pass,
+            StepStatus::Warn,
+            StepStatus::Fail,
+        ]
+        .iter()
+        .map(|s| step_glyph(*s, 0))
+        .collect();
+        let mut unique = glyphs.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), glyphs.len(), "{glyphs:?}");
     }
 }

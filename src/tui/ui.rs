@@ -11,6 +11,7 @@ use super::keymap::keys;
 use super::screens::ScreenId;
 use super::widgets::key_hints::{Footer, HelpOverlay};
 use super::widgets::{centered, ellipsize};
+use crate::session::Saved;
 
 /// The smallest terminal the wizard draws in.
 pub const MIN_WIDTH: u16 = 80;
@@ -51,61 +52,70 @@ impl Widget for &App {
             theme: self.look.theme,
         }
         .render(footer, buf);
-        match self.overlay() {
-            None => {}
-            Some(Overlay::Help) => {
-                let sections = self.help_sections();
-                HelpOverlay {
-                    sections: &sections,
-                    theme: self.look.theme,
-                }
-                .render(middle, buf);
+        render_overlay(self, middle, buf);
+    }
+}
+
+/// The box over the step, if one is open: the help, or a question.
+fn render_overlay(app: &App, area: Rect, buf: &mut Buffer) {
+    match app.overlay() {
+        None => {}
+        Some(Overlay::Help) => {
+            let sections = app.help_sections();
+            HelpOverlay {
+                sections: &sections,
+                theme: app.look.theme,
             }
-            Some(Overlay::ConfirmQuit) => {
-                let busy: Vec<&str> = ScreenId::ALL
-                    .iter()
-                    .filter(|id| self.screen_of(**id).is_busy())
-                    .map(|id| id.title())
-                    .collect();
-                // Steps that say what quitting does to their work say it; the rest are named.
-                let mut lines: Vec<Line> = ScreenId::ALL
-                    .iter()
-                    .filter_map(|id| self.screen_of(*id).quit_warning())
-                    .map(Line::raw)
-                    .collect();
-                if lines.is_empty() {
-                    lines.push(Line::raw(format!(
-                        "Work is still running: {}.",
-                        busy.join(", ")
-                    )));
-                    lines.push(Line::raw("Quitting stops it."));
-                }
-                render_question(self, middle, buf, " Quit? ", lines);
-            }
-            Some(Overlay::Resume(saved)) => {
-                let when = saved.saved_at.format("%Y-%m-%d %H:%M UTC");
-                let session = &saved.session;
-                let c = &session.connection;
-                let target = session.target.as_deref().unwrap_or("not chosen");
-                render_question(
-                    self,
-                    middle,
-                    buf,
-                    " Resume? ",
-                    vec![
-                        Line::raw(format!("A session saved on {when} was found:")),
-                        Line::raw(format!("  step      {}", session.screen.title())),
-                        Line::raw(format!("  target    {target}")),
-                        Line::raw(format!(
-                            "  database  {}://{}@{}:{}/{}",
-                            c.engine, c.user, c.host, c.port, c.database
-                        )),
-                        Line::raw("Settings given on this command line still win."),
-                    ],
-                );
-            }
+            .render(area, buf);
+        }
+        Some(Overlay::ConfirmQuit) => {
+            render_question(app, area, buf, " Quit? ", quit_lines(app));
+        }
+        Some(Overlay::Resume(saved)) => {
+            render_question(app, area, buf, " Resume? ", resume_lines(saved));
         }
     }
+}
+
+/// What quitting now would stop: the steps that say what it does to their work say it; the
+/// rest are named.
+fn quit_lines(app: &App) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line> = ScreenId::ALL
+        .iter()
+        .filter_map(|id| app.screen_of(*id).quit_warning())
+        .map(Line::raw)
+        .collect();
+    if lines.is_empty() {
+        let busy: Vec<&str> = ScreenId::ALL
+            .iter()
+            .filter(|id| app.screen_of(**id).is_busy())
+            .map(|id| id.title())
+            .collect();
+        lines.push(Line::raw(format!(
+            "Work is still running: {}.",
+            busy.join(", ")
+        )));
+        lines.push(Line::raw("Quitting stops it."));
+    }
+    lines
+}
+
+/// The saved session offered for resume.
+fn resume_lines(saved: &Saved) -> Vec<Line<'static>> {
+    let when = saved.saved_at.format("%Y-%m-%d %H:%M UTC");
+    let session = &saved.session;
+    let c = &session.connection;
+    let target = session.target.as_deref().unwrap_or("not chosen");
+    vec![
+        Line::raw(format!("A session saved on {when} was found:")),
+        Line::raw(format!("  step      {}", session.screen.title())),
+        Line::raw(format!("  target    {target}")),
+        Line::raw(format!(
+            "  database  {}://{}@{}:{}/{}",
+            c.engine, c.user, c.host, c.port, c.database
+        )),
+        Line::raw("Settings given on this command line still win."),
+    ]
 }
 
 fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
@@ -139,7 +149,10 @@ fn render_sidebar(app: &App, area: Rect, buf: &mut Buffer) {
         let name_style = theme.text();
         let line = Line::from(vec![
             Span::raw(format!("{marker} ")),
-            Span::styled(status.glyph(app.look.tick), theme.step(status)),
+            Span::styled(
+                crate::tui::theme::step_glyph(status, app.look.tick),
+                theme.step(status),
+            ),
             Span::raw(" "),
             Span::styled(format!("{:<10}", id.title()), name_style),
         ]);

@@ -7,15 +7,17 @@ use std::time::Duration;
 
 use crossterm::event::KeyCode;
 
-use super::action::{CheckJob, Effect, RunId};
+use super::action::Effect;
 use super::app::{App, SessionStart, Setup};
 use super::event::Event;
+use super::screens::RunId;
 use super::screens::ScreenId;
-use super::session::{Saved, SavedConnection, Session};
+use super::screens::database::{self, TestJob};
 use super::test_support::*;
 use crate::checks::Outcome;
 use crate::checks::runner::CheckEvent;
 use crate::db::Engine;
+use crate::session::{Saved, SavedConnection, Session};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
@@ -35,7 +37,7 @@ fn start_test(app: &mut App) -> RunId {
     effects
         .iter()
         .find_map(|e| match e {
-            Effect::RunChecks(job) => Some(job.run),
+            Effect::Database(database::Work::Test(job)) => Some(job.run),
             _ => None,
         })
         .expect("test started")
@@ -87,7 +89,7 @@ fn demo_results(app: &mut App, run: RunId) {
     ] {
         finished(app, run, result(id, title, outcome));
     }
-    app.handle(Event::ChecksDone { run });
+    app.handle(Event::Database(database::WorkEvent::Done { run }));
 }
 
 #[test]
@@ -182,27 +184,28 @@ async fn database_unreachable() {
     let mut app = App::new(setup);
     on_database(&mut app);
     let effects = type_keys(&mut app, "t");
-    let Some(Effect::RunChecks(job)) = effects
+    let Some(Effect::Database(database::Work::Test(job))) = effects
         .into_iter()
-        .find(|e| matches!(e, Effect::RunChecks(_)))
+        .find(|e| matches!(e, Effect::Database(_)))
     else {
         panic!("t starts the checks");
     };
-    let job = CheckJob {
+    let job = TestJob {
         backup_dir: std::env::temp_dir(),
         ..*job
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    super::jobs::check_run(job, tx).await;
+    let reply = super::workers::Reply::new(move |event| tx.send(event).is_ok());
+    super::workers::database::test(job, &reply).await;
     while let Ok(mut event) = rx.try_recv() {
-        if let Event::Check {
+        if let database::WorkEvent::Check {
             event: CheckEvent::Finished(result),
             ..
         } = &mut event
         {
             result.duration = Duration::from_millis(3);
         }
-        app.handle(event);
+        app.handle(Event::Database(event));
     }
     assert!(!app.is_busy());
     snapshot("database_unreachable", &app);
@@ -215,7 +218,7 @@ fn database_password_needed() {
     let mut app = App::new(setup);
     let run = start_test(&mut app);
     planned(&mut app, run);
-    app.handle(Event::PasswordNeeded { run });
+    app.handle(Event::Database(database::WorkEvent::PasswordNeeded { run }));
     let error = crate::db::DbError::AuthFailed {
         user: "om".into(),
         password_given: false,
@@ -237,7 +240,7 @@ fn database_password_needed() {
             result(id, title, Outcome::skip("skipped: db.connect failed")),
         );
     }
-    app.handle(Event::ChecksDone { run });
+    app.handle(Event::Database(database::WorkEvent::Done { run }));
     snapshot("database_password_needed", &app);
 }
 
@@ -270,7 +273,7 @@ fn resume_overlay() {
                 connection: SavedConnection {
                     engine: Engine::Mysql,
                     host: "db.internal".into(),
-                    port: "3306".into(),
+                    port: 3306,
                     user: "openmetadata_user".into(),
                     database: "openmetadata_db".into(),
                     schema: "public".into(),

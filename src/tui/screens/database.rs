@@ -1,6 +1,6 @@
 //! Database: the connection form, prefilled from the resolved settings, and the connection test
-//! (the `db.*` checks and `backup.disk_space`, run by the shared runner) with each outcome, its
-//! details and what to do.
+//! (the database checks and the room for a backup, run by the step's worker through the shared
+//! runner) with each outcome, its details and what to do.
 
 use std::path::PathBuf;
 
@@ -9,22 +9,18 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{Look, Screen, StepStatus};
+use super::{Keys, RunId, Screen};
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Status};
 use crate::config::{self, DbSettings, Secret, Source, Sourced};
 use crate::db::Engine;
-use crate::tui::action::{Action as AppAction, CheckJob, Effect, RunId};
+use crate::report::StepStatus;
+use crate::session::SavedConnection;
 use crate::tui::keymap::{Binding, keys};
-use crate::tui::session::SavedConnection;
+use crate::tui::theme::Look;
 use crate::tui::widgets::check_list::{CheckDetail, CheckList, CheckRow, CheckState};
 use crate::tui::widgets::text_field::{self, TextEdit, TextField, field_spans};
 use crate::version::Version;
-
-/// Does a check belong to the connection test?
-pub fn is_connection_check(id: &CheckId) -> bool {
-    id.as_str().starts_with("db.") || *id == crate::checks::backup::DISK_SPACE
-}
 
 /// Columns for a form value before its origin.
 const VALUE_WIDTH: usize = 24;
@@ -44,6 +40,57 @@ pub enum Action {
     CommitNext,
     Cancel,
     Test,
+}
+
+/// A connection test to run.
+#[derive(Debug, Clone)]
+pub struct TestJob {
+    pub run: RunId,
+    pub settings: DbSettings,
+    pub target: Option<Version>,
+    pub backup_dir: PathBuf,
+}
+
+/// Work for the Database step's worker.
+#[derive(Debug, Clone)]
+pub enum Work {
+    /// Run the connection test with these settings; its events carry `run`.
+    Test(Box<TestJob>),
+}
+
+impl Work {
+    pub fn run_id(&self) -> RunId {
+        match self {
+            Work::Test(job) => job.run,
+        }
+    }
+}
+
+/// What the worker reports.
+#[derive(Debug)]
+pub enum WorkEvent {
+    /// The checks the test will run, in display order.
+    Planned {
+        run: RunId,
+        checks: Vec<(CheckId, String)>,
+    },
+    Check {
+        run: RunId,
+        event: CheckEvent,
+    },
+    /// The server asked for a password and the form has none (like psql, the step then asks).
+    PasswordNeeded {
+        run: RunId,
+    },
+    /// Every result of `run` has been sent.
+    Done {
+        run: RunId,
+    },
+    /// The task died (a bug): said instead of waiting forever.
+    Crashed {
+        run: RunId,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,11 +189,31 @@ impl Input {
     }
 }
 
-/// Why the form cannot be tested as it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FormError {
-    pub field: Field,
-    pub message: String,
+/// Why the form cannot be tested as it is, or what it needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormError {
+    #[error("the {} is empty", .0.label())]
+    Empty(Field),
+    #[error("'{0}' is not a port number (1-65535)")]
+    NotAPort(String),
+    /// The server asked for a password the form does not have.
+    #[error(
+        "password needed for '{user}': type it, {}, then {}",
+        keys::COMMIT[0].hint(),
+        keys::TEST[0].hint()
+    )]
+    PasswordNeeded { user: String },
+}
+
+impl FormError {
+    /// The field to fix.
+    pub fn field(&self) -> Field {
+        match self {
+            FormError::Empty(field) => *field,
+            FormError::NotAPort(_) => Field::Port,
+            FormError::PasswordNeeded { .. } => Field::Password,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -264,7 +331,7 @@ impl Database {
         SavedConnection {
             engine: self.engine,
             host: self.host.text.clone(),
-            port: self.port.text.clone(),
+            port: self.port_number().unwrap_or(self.base.port.value),
             user: self.user.text.clone(),
             database: self.database.text.clone(),
             schema: self.schema.text.clone(),
@@ -277,9 +344,10 @@ impl Database {
             self.engine = saved.engine;
             self.engine_origin = Origin::Session;
         }
+        let port = saved.port.to_string();
         for (field, text) in [
             (Field::Host, &saved.host),
-            (Field::Port, &saved.port),
+            (Field::Port, &port),
             (Field::User, &saved.user),
             (Field::Database, &saved.database),
             (Field::Schema, &saved.schema),
@@ -294,6 +362,11 @@ impl Database {
         }
     }
 
+    /// The form's port, when it is a port number.
+    fn port_number(&self) -> Option<u16> {
+        config::parse_port(&self.port.text).ok()
+    }
+
     /// The settings as the form stands, or as found at start when the form is not valid.
     pub fn tested_settings(&self) -> DbSettings {
         self.settings().unwrap_or_else(|_| self.base.clone())
@@ -303,10 +376,7 @@ impl Database {
     pub fn settings(&self) -> Result<DbSettings, FormError> {
         let required = |field: Field| -> Result<(), FormError> {
             match self.input(field) {
-                Some(input) if input.text.trim().is_empty() => Err(FormError {
-                    field,
-                    message: format!("the {} is empty", field.label()),
-                }),
+                Some(input) if input.text.trim().is_empty() => Err(FormError::Empty(field)),
                 _ => Ok(()),
             }
         };
@@ -316,10 +386,9 @@ impl Database {
         if self.engine == Engine::Postgres {
             required(Field::Schema)?;
         }
-        let port = config::parse_port(&self.port.text).map_err(|error| FormError {
-            field: Field::Port,
-            message: error.to_string(),
-        })?;
+        let Some(port) = self.port_number() else {
+            return Err(FormError::NotAPort(self.port.text.clone()));
+        };
         let sourced =
             |input: &Input| Sourced::new(input.text.trim().to_string(), input.origin.source());
         Ok(DbSettings {
@@ -351,7 +420,7 @@ impl Database {
         }
     }
 
-    pub fn update(&mut self, action: Action, target: Option<&Version>) -> Vec<Effect> {
+    pub fn update(&mut self, action: Action, target: Option<&Version>) -> Vec<Work> {
         match action {
             Action::Up => match self.focus {
                 Focus::Form => self.field = self.field.prev(),
@@ -425,14 +494,18 @@ impl Database {
             _ => false,
         };
         if changed {
-            if self.form_error.as_ref().is_some_and(|e| e.field == current) {
+            if self
+                .form_error
+                .as_ref()
+                .is_some_and(|e| e.field() == current)
+            {
                 self.form_error = None;
             }
             self.mark_stale();
         }
     }
 
-    fn start_test(&mut self, target: Option<&Version>) -> Option<Effect> {
+    fn start_test(&mut self, target: Option<&Version>) -> Option<Work> {
         if self.running() {
             return None;
         }
@@ -440,7 +513,7 @@ impl Database {
             Ok(settings) => settings,
             Err(error) => {
                 self.focus = Focus::Form;
-                self.field = error.field;
+                self.field = error.field();
                 self.form_error = Some(error);
                 return None;
             }
@@ -457,7 +530,7 @@ impl Database {
         });
         self.focus = Focus::Results;
         self.selected_check = 0;
-        Some(Effect::RunChecks(Box::new(CheckJob {
+        Some(Work::Test(Box::new(TestJob {
             run,
             settings,
             target: target.cloned(),
@@ -469,7 +542,18 @@ impl Database {
         self.test.as_mut().filter(|t| t.run == run)
     }
 
-    pub fn on_planned(&mut self, run: RunId, checks: Vec<(CheckId, String)>) {
+    /// Takes what the worker reports.
+    pub fn on_event(&mut self, event: WorkEvent) {
+        match event {
+            WorkEvent::Planned { run, checks } => self.on_planned(run, checks),
+            WorkEvent::Check { run, event } => self.on_check(run, event),
+            WorkEvent::PasswordNeeded { run } => self.on_password_needed(run),
+            WorkEvent::Done { run } => self.on_done(run),
+            WorkEvent::Crashed { run, reason } => self.on_crashed(run, reason),
+        }
+    }
+
+    fn on_planned(&mut self, run: RunId, checks: Vec<(CheckId, String)>) {
         if let Some(test) = self.current_test(run) {
             test.rows = checks
                 .into_iter()
@@ -482,7 +566,7 @@ impl Database {
         }
     }
 
-    pub fn on_check(&mut self, run: RunId, event: CheckEvent) {
+    fn on_check(&mut self, run: RunId, event: CheckEvent) {
         let Some(test) = self.current_test(run) else {
             return;
         };
@@ -502,13 +586,13 @@ impl Database {
         }
     }
 
-    pub fn on_password_needed(&mut self, run: RunId) {
+    fn on_password_needed(&mut self, run: RunId) {
         if let Some(test) = self.current_test(run) {
             test.password_needed = true;
         }
     }
 
-    pub fn on_done(&mut self, run: RunId) {
+    fn on_done(&mut self, run: RunId) {
         let Some(test) = self.current_test(run) else {
             return;
         };
@@ -518,14 +602,8 @@ impl Database {
             self.focus = Focus::Form;
             self.field = Field::Password;
             self.editing = Some(TextField::hidden(""));
-            self.form_error = Some(FormError {
-                field: Field::Password,
-                message: format!(
-                    "password needed for '{}': type it, {}, then {}",
-                    self.user.text,
-                    keys::COMMIT[0].hint(),
-                    keys::TEST[0].hint()
-                ),
+            self.form_error = Some(FormError::PasswordNeeded {
+                user: self.user.text.clone(),
             });
             return;
         }
@@ -536,7 +614,7 @@ impl Database {
         self.selected_check = worst.unwrap_or(0);
     }
 
-    pub fn on_crashed(&mut self, run: RunId, reason: String) {
+    fn on_crashed(&mut self, run: RunId, reason: String) {
         if let Some(test) = self.current_test(run) {
             test.phase = Phase::Crashed(reason);
         }
@@ -616,7 +694,7 @@ impl Database {
         lines.extend(Field::ALL.iter().map(|f| self.field_line(*f, look)));
         if let Some(error) = &self.form_error {
             lines.push(Line::styled(
-                format!("  {} {}", Status::Fail.glyph(), error.message),
+                format!("  {} {error}", Status::Fail.glyph()),
                 theme.error(),
             ));
         }
@@ -724,22 +802,17 @@ impl Database {
     }
 }
 
-impl Screen for Database {
-    fn bindings(&self) -> Vec<Binding> {
-        let wrap = AppAction::Database;
+impl Keys for Database {
+    type Action = Action;
+
+    fn bindings(&self) -> Vec<Binding<Action>> {
         if self.editing.is_some() {
             let mut b = vec![
-                Binding::new(keys::COMMIT, "accept", wrap(Action::Commit)),
-                Binding::new(
-                    keys::COMMIT_NEXT,
-                    "accept, next field",
-                    wrap(Action::CommitNext),
-                ),
-                Binding::new(keys::CANCEL, "cancel", wrap(Action::Cancel)),
+                Binding::new(keys::COMMIT, "accept", Action::Commit),
+                Binding::new(keys::COMMIT_NEXT, "accept, next field", Action::CommitNext),
+                Binding::new(keys::CANCEL, "cancel", Action::Cancel),
             ];
-            b.extend(text_field::edit_bindings(|e| {
-                AppAction::Database(Action::EditText(e))
-            }));
+            b.extend(text_field::edit_bindings(Action::EditText));
             return b;
         }
         let test_label = if self.test.is_some() {
@@ -752,47 +825,45 @@ impl Screen for Database {
             Focus::Form if self.field == Field::Engine => b.push(Binding::new(
                 keys::TOGGLE,
                 "switch engine",
-                wrap(Action::ToggleEngine),
+                Action::ToggleEngine,
             )),
-            Focus::Form => b.push(Binding::new(keys::EDIT, "edit", wrap(Action::Edit))),
+            Focus::Form => b.push(Binding::new(keys::EDIT, "edit", Action::Edit)),
             Focus::Results => {}
         }
-        b.push(Binding::new(keys::TEST, test_label, wrap(Action::Test)).enabled(!self.running()));
+        b.push(Binding::new(keys::TEST, test_label, Action::Test).enabled(!self.running()));
         if self.test.is_some() {
             let label = match self.focus {
                 Focus::Form => "results",
                 Focus::Results => "edit form",
             };
-            b.push(Binding::new(
-                keys::FOCUS_NEXT,
-                label,
-                wrap(Action::SwitchFocus),
-            ));
+            b.push(Binding::new(keys::FOCUS_NEXT, label, Action::SwitchFocus));
         }
         let what = match self.focus {
             Focus::Form => "field",
             Focus::Results => "check",
         };
-        b.push(Binding::new(keys::UP, format!("previous {what}"), wrap(Action::Up)).help_only());
-        b.push(Binding::new(keys::DOWN, format!("next {what}"), wrap(Action::Down)).help_only());
+        b.push(Binding::new(keys::UP, format!("previous {what}"), Action::Up).help_only());
+        b.push(Binding::new(keys::DOWN, format!("next {what}"), Action::Down).help_only());
         b
     }
 
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
         text_field::help_sections(
             self.bindings(),
             self.editing.is_some(),
             "While editing a field",
-            |e| AppAction::Database(Action::EditText(e)),
+            Action::EditText,
         )
     }
 
+    fn typed(&self, c: char) -> Option<Action> {
+        Some(Action::EditText(TextEdit::Insert(c)))
+    }
+}
+
+impl Screen for Database {
     fn is_editing(&self) -> bool {
         self.editing.is_some()
-    }
-
-    fn typed(&self, c: char) -> Option<AppAction> {
-        Some(AppAction::Database(Action::EditText(TextEdit::Insert(c))))
     }
 
     fn is_busy(&self) -> bool {
@@ -801,12 +872,12 @@ impl Screen for Database {
 
     fn status(&self) -> StepStatus {
         match &self.test {
-            None => StepStatus::NotStarted,
-            Some(test) if test.stale => StepStatus::NotStarted,
+            None => StepStatus::NotRun,
+            Some(test) if test.stale => StepStatus::NotRun,
             Some(test) => match test.phase {
                 Phase::Running => StepStatus::Running,
                 Phase::Crashed(_) => StepStatus::Fail,
-                Phase::Finished => StepStatus::worst(test.rows.iter().filter_map(CheckRow::status)),
+                Phase::Finished => super::worst(test.rows.iter().filter_map(CheckRow::status)),
             },
         }
     }

@@ -1,5 +1,8 @@
-//! The wizard's steps. [`ScreenId`] is the stepper; each step is one module with its own state,
-//! key bindings, update and read-only render.
+//! The wizard's steps. [`ScreenId`] is the stepper; each step is one module with its state (a
+//! [`Screen`]), its keys and its own `Action`s ([`Keys`]), an `update` that returns its own
+//! `Work` for its worker (`tui::workers`), an `on_event` that takes its worker's `WorkEvent`s,
+//! and a read-only render (its view). Steps know nothing of the App, of each other or of the
+//! event loop: the App wraps their actions, work and events into its own.
 
 pub mod backup;
 pub mod clients;
@@ -10,147 +13,39 @@ pub mod welcome;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use serde::{Deserialize, Serialize};
 
 use super::keymap::Binding;
-use super::theme::Theme;
+use super::theme::Look;
 use crate::checks::Status;
 use crate::checks::runner::CheckResult;
-use crate::report::ReleaseReview;
+use crate::report::{ReleaseReview, StepStatus};
+pub use crate::session::ScreenId;
 
-/// The steps, in the order the wizard walks them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScreenId {
-    Welcome,
-    Database,
-    Backup,
-    Releases,
-    Clients,
-    Summary,
+/// A step's status from its finished checks: the worst of them, skips counting as passes (a
+/// check is skipped because another failed, which already shows, or because it does not
+/// apply).
+pub fn worst(statuses: impl IntoIterator<Item = Status>) -> StepStatus {
+    statuses
+        .into_iter()
+        .fold(StepStatus::Pass, |worst, status| match (worst, status) {
+            (StepStatus::Fail, _) | (_, Status::Fail) => StepStatus::Fail,
+            (StepStatus::Warn, _) | (_, Status::Warn) => StepStatus::Warn,
+            (other, Status::Pass | Status::Skip) => other,
+        })
 }
 
-impl ScreenId {
-    pub const ALL: [ScreenId; 6] = [
-        ScreenId::Welcome,
-        ScreenId::Database,
-        ScreenId::Backup,
-        ScreenId::Releases,
-        ScreenId::Clients,
-        ScreenId::Summary,
-    ];
+/// Identifies one run of a step's work, so that the events of an older run are never taken for
+/// a newer one's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunId(pub u64);
 
-    pub fn title(self) -> &'static str {
-        match self {
-            ScreenId::Welcome => "Welcome",
-            ScreenId::Database => "Database",
-            ScreenId::Backup => "Backup",
-            ScreenId::Releases => "Releases",
-            ScreenId::Clients => "Clients",
-            ScreenId::Summary => "Summary",
-        }
-    }
-
-    fn index(self) -> usize {
-        Self::ALL.iter().position(|s| *s == self).unwrap_or(0)
-    }
-
-    /// The next step; the last one stays where it is.
-    pub fn next(self) -> ScreenId {
-        Self::ALL.get(self.index() + 1).copied().unwrap_or(self)
-    }
-
-    /// The previous step; the first one stays where it is.
-    pub fn prev(self) -> ScreenId {
-        self.index()
-            .checked_sub(1)
-            .and_then(|i| Self::ALL.get(i).copied())
-            .unwrap_or(self)
-    }
-
-    pub fn is_first(self) -> bool {
-        self.index() == 0
-    }
-
-    pub fn is_last(self) -> bool {
-        self.index() + 1 == Self::ALL.len()
-    }
-}
-
-/// Where a step stands, as the sidebar shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepStatus {
-    NotStarted,
-    Running,
-    Pass,
-    Warn,
-    Fail,
-}
-
-/// Braille spinner frames, one per tick while work runs.
-const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-
-/// The glyph of a running thing at `tick`.
-pub fn spinner(tick: u64) -> &'static str {
-    SPINNER[(tick % SPINNER.len() as u64) as usize]
-}
-
-impl StepStatus {
-    /// A glyph that reads without colour; `tick` animates the running one.
-    pub fn glyph(self, tick: u64) -> &'static str {
-        match self {
-            StepStatus::NotStarted => "·",
-            StepStatus::Running => spinner(tick),
-            StepStatus::Pass => Status::Pass.glyph(),
-            StepStatus::Warn => Status::Warn.glyph(),
-            StepStatus::Fail => Status::Fail.glyph(),
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            StepStatus::NotStarted => "not started",
-            StepStatus::Running => "running",
-            StepStatus::Pass => "pass",
-            StepStatus::Warn => "warn",
-            StepStatus::Fail => "fail",
-        }
-    }
-
-    /// The worst of a set of finished outcomes; skips count as passes (a check is skipped
-    /// because another failed, which already shows, or because it does not apply).
-    pub fn worst(statuses: impl IntoIterator<Item = Status>) -> StepStatus {
-        statuses
-            .into_iter()
-            .fold(StepStatus::Pass, |worst, status| match (worst, status) {
-                (StepStatus::Fail, _) | (_, Status::Fail) => StepStatus::Fail,
-                (StepStatus::Warn, _) | (_, Status::Warn) => StepStatus::Warn,
-                (other, Status::Pass | Status::Skip) => other,
-            })
-    }
-}
-
-/// What the frame needs from every step: its keys now, whether it has work running or a text
-/// field open, its status for the sidebar, and how to draw it. Updates are step-specific (each
-/// step has its own action type) and routed by the App.
+/// What the frame and the App need from every step: whether it has work running or a text
+/// field open, what it found, its status for the sidebar, and how to draw it.
 pub trait Screen {
-    /// The bindings that apply right now, in footer order. Global keys are added by the App.
-    fn bindings(&self) -> Vec<Binding>;
-
-    /// Every key of this step for the `?` help, in sections; by default the current bindings.
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
-        vec![("This step", self.bindings())]
-    }
-
     /// A text field has the keyboard: printable keys go to it, single-letter global keys do not
     /// apply.
     fn is_editing(&self) -> bool {
         false
-    }
-
-    /// The action for a printable character while editing.
-    fn typed(&self, _c: char) -> Option<super::action::Action> {
-        None
     }
 
     /// Background work of this step is running (quitting asks first; the spinner ticks).
@@ -187,11 +82,23 @@ pub trait Screen {
     fn render(&self, area: Rect, buf: &mut Buffer, look: Look);
 }
 
-/// What rendering needs besides the state: the theme and the animation frame.
-#[derive(Debug, Clone, Copy)]
-pub struct Look {
-    pub theme: Theme,
-    pub tick: u64,
+/// A step's keys, in its own actions (the App wraps them into its own and adds the global
+/// keys).
+pub trait Keys: Screen {
+    type Action: Clone;
+
+    /// The bindings that apply right now, in footer order.
+    fn bindings(&self) -> Vec<Binding<Self::Action>>;
+
+    /// Every key of this step for the `?` help, in sections; by default the current bindings.
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Self::Action>>)> {
+        vec![("This step", self.bindings())]
+    }
+
+    /// The action for a printable character while editing.
+    fn typed(&self, _c: char) -> Option<Self::Action> {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -199,38 +106,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stepper_saturates_at_both_ends() {
-        assert_eq!(ScreenId::Welcome.prev(), ScreenId::Welcome);
-        assert_eq!(ScreenId::Welcome.next(), ScreenId::Database);
-        assert_eq!(ScreenId::Summary.next(), ScreenId::Summary);
-        assert_eq!(ScreenId::Summary.prev(), ScreenId::Clients);
-        assert!(ScreenId::Welcome.is_first() && ScreenId::Summary.is_last());
-    }
-
-    #[test]
     fn worst_status_wins_and_skips_do_not_hide_a_pass() {
         use Status::*;
-        assert_eq!(StepStatus::worst([Pass, Skip]), StepStatus::Pass);
-        assert_eq!(StepStatus::worst([Pass, Warn, Skip]), StepStatus::Warn);
-        assert_eq!(StepStatus::worst([Warn, Fail, Pass]), StepStatus::Fail);
-        assert_eq!(StepStatus::worst([Fail, Warn]), StepStatus::Fail);
-    }
-
-    #[test]
-    fn glyphs_differ_without_colour() {
-        let glyphs: Vec<_> = [
-            StepStatus::NotStarted,
-            StepStatus::Running,
-            StepStatus::Pass,
-            StepStatus::Warn,
-            StepStatus::Fail,
-        ]
-        .iter()
-        .map(|s| s.glyph(0))
-        .collect();
-        let mut unique = glyphs.clone();
-        unique.sort();
-        unique.dedup();
-        assert_eq!(unique.len(), glyphs.len(), "{glyphs:?}");
+        assert_eq!(worst([Pass, Skip]), StepStatus::Pass);
+        assert_eq!(worst([Pass, Warn, Skip]), StepStatus::Warn);
+        assert_eq!(worst([Warn, Fail, Pass]), StepStatus::Fail);
+        assert_eq!(worst([Fail, Warn]), StepStatus::Fail);
     }
 }

@@ -10,13 +10,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{Look, Screen, ScreenId, StepStatus};
+use super::{Keys, Screen, ScreenId};
 use crate::checks::runner::CheckResult;
 use crate::checks::{CheckId, Status};
 use crate::humanize;
 use crate::report::{Format, WriteError};
-use crate::tui::action::Action as AppAction;
+use crate::report::{Recorded, StepStatus};
 use crate::tui::keymap::{Binding, keys};
+use crate::tui::theme::Look;
 use crate::tui::widgets::ellipsize;
 use crate::tui::widgets::text_field::field_spans;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
@@ -42,6 +43,27 @@ pub struct ExportRequest {
     pub replace: bool,
     /// The folder is the default reports folder, which is created when missing.
     pub create_folder: bool,
+}
+
+/// A report to write: where, and what it is made of.
+#[derive(Debug, Clone)]
+pub struct ExportJob {
+    pub request: ExportRequest,
+    /// What the steps hold; the backup's facts are read by the worker, from `last_backup`.
+    pub recorded: Recorded,
+    pub last_backup: Option<PathBuf>,
+}
+
+/// Work for the Summary's worker.
+#[derive(Debug, Clone)]
+pub enum Work {
+    /// Assemble the report and write it.
+    Export(Box<ExportJob>),
+}
+
+#[derive(Debug)]
+pub enum WorkEvent {
+    Written(Result<Written, WriteError>),
 }
 
 /// A report on disk.
@@ -204,8 +226,9 @@ impl Summary {
         })
     }
 
-    /// The export job's answer.
-    pub fn on_written(&mut self, result: Result<Written, WriteError>) {
+    /// The worker's answer.
+    pub fn on_event(&mut self, event: WorkEvent) {
+        let WorkEvent::Written(result) = event;
         self.export = match result {
             Ok(written) => Export::Written(written),
             Err(WriteError::Exists { path }) => Export::Exists(path),
@@ -261,8 +284,8 @@ impl Summary {
             StepStatus::Fail => 0,
             StepStatus::Warn => 1,
             StepStatus::Running => 2,
-            StepStatus::NotStarted => 3,
-            StepStatus::Pass => 4,
+            StepStatus::NotRun => 3,
+            StepStatus::Pass | StepStatus::Skip => 4,
         };
         let mut steps: Vec<&StepLine> = self.overview.steps.iter().collect();
         steps.sort_by_key(|s| severity(s.status));
@@ -275,7 +298,10 @@ impl Summary {
             };
             lines.push(Line::from(vec![
                 Span::raw("  "),
-                Span::styled(step.status.glyph(look.tick), theme.step(step.status)),
+                Span::styled(
+                    crate::tui::theme::step_glyph(step.status, look.tick),
+                    theme.step(step.status),
+                ),
                 Span::raw(" "),
                 Span::styled(format!("{:<10}", step.id.title()), theme.text()),
                 Span::styled(text, theme.dim()),
@@ -311,6 +337,35 @@ impl Summary {
             Line::styled("  none in the steps run so far", theme.dim()).render(list, buf);
             return;
         }
+        Paragraph::new(self.finding_lines(list, look)).render(list, buf);
+        if let Some(finding) = findings.get(self.selected) {
+            let fix = finding
+                .remediation
+                .as_deref()
+                .unwrap_or("no remediation given: see the step for details");
+            let text = fix.split_whitespace().collect::<Vec<_>>().join(" ");
+            // Indented under the list, so that it reads as the selected row's.
+            let indented = Rect {
+                x: detail.x.saturating_add(4),
+                width: detail.width.saturating_sub(4),
+                ..detail
+            };
+            Paragraph::new(Line::from(vec![
+                Span::styled(
+                    format!("{} · what to do: ", finding.step.title()),
+                    theme.dim(),
+                ),
+                Span::raw(text),
+            ]))
+            .wrap(Wrap { trim: false })
+            .render(indented, buf);
+        }
+    }
+
+    /// The findings that fit `list`, scrolled to the selected one.
+    fn finding_lines(&self, list: Rect, look: Look) -> Vec<Line<'static>> {
+        let theme = look.theme;
+        let findings = &self.overview.findings;
         let height = usize::from(list.height);
         let offset = (self.selected + 1).saturating_sub(height);
         // Ids get at most half the width, so the summaries stay readable at 80 columns.
@@ -320,7 +375,7 @@ impl Summary {
             .max()
             .unwrap_or(0)
             .min(usize::from(list.width / 2).saturating_sub(4));
-        let lines: Vec<Line> = findings
+        findings
             .iter()
             .enumerate()
             .skip(offset)
@@ -344,30 +399,7 @@ impl Summary {
                     line
                 }
             })
-            .collect();
-        Paragraph::new(lines).render(list, buf);
-        if let Some(finding) = findings.get(self.selected) {
-            let fix = finding
-                .remediation
-                .as_deref()
-                .unwrap_or("no remediation given: see the step for details");
-            let text = fix.split_whitespace().collect::<Vec<_>>().join(" ");
-            // Indented under the list, so that it reads as the selected row's.
-            let indented = Rect {
-                x: detail.x.saturating_add(4),
-                width: detail.width.saturating_sub(4),
-                ..detail
-            };
-            Paragraph::new(Line::from(vec![
-                Span::styled(
-                    format!("{} · what to do: ", finding.step.title()),
-                    theme.dim(),
-                ),
-                Span::raw(text),
-            ]))
-            .wrap(Wrap { trim: false })
-            .render(indented, buf);
-        }
+            .collect()
     }
 
     /// The export block: title, formats, the file (cut into lines of `width`, as a path has no
@@ -411,7 +443,11 @@ impl Summary {
                 theme.dim(),
             ),
             Export::Writing(path) => Line::styled(
-                format!("{} writing {}…", super::spinner(look.tick), path.display()),
+                format!(
+                    "{} writing {}…",
+                    crate::tui::theme::spinner(look.tick),
+                    path.display()
+                ),
                 theme.dim(),
             ),
             Export::Written(written) => {
@@ -483,17 +519,16 @@ fn key_hint(keys: &[crate::tui::keymap::Key]) -> String {
     keys.first().map(|k| k.hint()).unwrap_or_default()
 }
 
-impl Screen for Summary {
-    fn bindings(&self) -> Vec<Binding> {
-        let wrap = AppAction::Summary;
+impl Keys for Summary {
+    type Action = Action;
+
+    fn bindings(&self) -> Vec<Binding<Action>> {
         if self.editing.is_some() {
             let mut b = vec![
-                Binding::new(keys::COMMIT, "accept", wrap(Action::Commit)),
-                Binding::new(keys::CANCEL, "cancel", wrap(Action::Cancel)),
+                Binding::new(keys::COMMIT, "accept", Action::Commit),
+                Binding::new(keys::CANCEL, "cancel", Action::Cancel),
             ];
-            b.extend(text_field::edit_bindings(|e| {
-                AppAction::Summary(Action::Edit(e))
-            }));
+            b.extend(text_field::edit_bindings(Action::Edit));
             return b;
         }
         let export = match &self.export {
@@ -501,30 +536,32 @@ impl Screen for Summary {
             _ => "export",
         };
         vec![
-            Binding::new(keys::EXPORT, export, wrap(Action::Export))
+            Binding::new(keys::EXPORT, export, Action::Export)
                 .enabled(!self.writing() && !self.path.trim().is_empty()),
-            Binding::new(keys::FORMAT, "format", wrap(Action::NextFormat)),
-            Binding::new(keys::EDIT_PATH, "change file", wrap(Action::EditPath)),
-            Binding::new(keys::UP, "previous finding", wrap(Action::Up)).help_only(),
-            Binding::new(keys::DOWN, "next finding", wrap(Action::Down)).help_only(),
+            Binding::new(keys::FORMAT, "format", Action::NextFormat),
+            Binding::new(keys::EDIT_PATH, "change file", Action::EditPath),
+            Binding::new(keys::UP, "previous finding", Action::Up).help_only(),
+            Binding::new(keys::DOWN, "next finding", Action::Down).help_only(),
         ]
     }
 
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
         text_field::help_sections(
             self.bindings(),
             self.editing.is_some(),
             "While editing the file name",
-            |e| AppAction::Summary(Action::Edit(e)),
+            Action::Edit,
         )
     }
 
+    fn typed(&self, c: char) -> Option<Action> {
+        Some(Action::Edit(TextEdit::Insert(c)))
+    }
+}
+
+impl Screen for Summary {
     fn is_editing(&self) -> bool {
         self.editing.is_some()
-    }
-
-    fn typed(&self, c: char) -> Option<AppAction> {
-        Some(AppAction::Summary(Action::Edit(TextEdit::Insert(c))))
     }
 
     fn is_busy(&self) -> bool {
@@ -533,7 +570,7 @@ impl Screen for Summary {
 
     fn status(&self) -> StepStatus {
         match self.export {
-            Export::NotYet => StepStatus::NotStarted,
+            Export::NotYet => StepStatus::NotRun,
             Export::Writing(_) => StepStatus::Running,
             Export::Written(_) => StepStatus::Pass,
             Export::Exists(_) => StepStatus::Warn,
@@ -602,15 +639,15 @@ mod tests {
         let first = summary.update(Action::Export).expect("export starts");
         assert!(!first.replace && first.create_folder);
         assert_eq!(summary.update(Action::Export), None, "one at a time");
-        summary.on_written(Err(WriteError::Exists {
+        summary.on_event(WorkEvent::Written(Err(WriteError::Exists {
             path: first.path.clone(),
-        }));
+        })));
         assert_eq!(summary.status(), StepStatus::Warn);
         let again = summary.update(Action::Export).expect("export starts");
         assert!(again.replace);
-        summary.on_written(Err(WriteError::Exists {
+        summary.on_event(WorkEvent::Written(Err(WriteError::Exists {
             path: again.path.clone(),
-        }));
+        })));
         summary.update(Action::NextFormat);
         let other = summary.update(Action::Export).expect("export starts");
         assert_eq!(other.path, PathBuf::from("/r/report.json"));

@@ -6,12 +6,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{Look, Screen, ScreenId, StepStatus};
+use super::{Keys, Screen, ScreenId};
 use crate::config::{DbSettings, SettingsWarning, Source};
 use crate::db::Engine;
-use crate::knowledge::Catalogue;
-use crate::tui::action::Action as AppAction;
+use crate::knowledge::{Catalogue, KnowledgeError};
+use crate::report::StepStatus;
 use crate::tui::keymap::{Binding, keys};
+use crate::tui::theme::Look;
 use crate::version::Version;
 
 /// Versions shown at once in the pick-list.
@@ -19,6 +20,8 @@ const PICK_ROWS: usize = 10;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    /// On to the next step (the App moves).
+    Continue,
     /// Open the pick-list of known releases.
     Pick,
     Up,
@@ -66,60 +69,8 @@ impl Welcome {
         settings: &DbSettings,
         warnings: &[SettingsWarning],
         target: Option<Version>,
-        catalogue: Result<&Catalogue, &str>,
+        catalogue: Result<&Catalogue, &KnowledgeError>,
     ) -> Welcome {
-        let s = settings;
-        let mut found = vec![
-            Found {
-                name: "engine",
-                value: s.engine.value.to_string(),
-                source: Some(s.engine.source.clone()),
-            },
-            Found {
-                name: "host",
-                value: s.host.value.clone(),
-                source: Some(s.host.source.clone()),
-            },
-            Found {
-                name: "port",
-                value: s.port.value.to_string(),
-                source: Some(s.port.source.clone()),
-            },
-            Found {
-                name: "user",
-                value: s.user.value.clone(),
-                source: Some(s.user.source.clone()),
-            },
-            match &s.password {
-                Some(p) => Found {
-                    name: "password",
-                    value: "set (hidden)".into(),
-                    source: Some(p.source.clone()),
-                },
-                None => Found {
-                    name: "password",
-                    value: "not set; the Database step takes one if needed".into(),
-                    source: None,
-                },
-            },
-            Found {
-                name: "database",
-                value: s.database.value.clone(),
-                source: Some(s.database.source.clone()),
-            },
-        ];
-        if s.engine.value == Engine::Postgres {
-            found.push(Found {
-                name: "schema",
-                value: s.schema.value.clone(),
-                source: Some(s.schema.source.clone()),
-            });
-        }
-        found.push(Found {
-            name: "TLS",
-            value: s.tls.value.mode.to_string(),
-            source: Some(s.tls.source.clone()),
-        });
         let (known, catalogue_error) = match catalogue {
             Ok(catalogue) => (
                 catalogue
@@ -143,7 +94,7 @@ impl Welcome {
             known,
             catalogue_error,
             picking: None,
-            found,
+            found: found_settings(settings),
             warnings: warnings.iter().map(ToString::to_string).collect(),
         }
     }
@@ -195,6 +146,7 @@ impl Welcome {
                 }
             }
             Action::Cancel => self.picking = None,
+            Action::Continue => {}
         }
     }
 
@@ -344,26 +296,86 @@ impl Welcome {
     }
 }
 
-impl Screen for Welcome {
-    fn bindings(&self) -> Vec<Binding> {
-        let wrap = AppAction::Welcome;
+/// Every setting as found at start, with where it came from (never the password itself).
+fn found_settings(settings: &DbSettings) -> Vec<Found> {
+    let s = settings;
+    let mut found = vec![
+        Found {
+            name: "engine",
+            value: s.engine.value.to_string(),
+            source: Some(s.engine.source.clone()),
+        },
+        Found {
+            name: "host",
+            value: s.host.value.clone(),
+            source: Some(s.host.source.clone()),
+        },
+        Found {
+            name: "port",
+            value: s.port.value.to_string(),
+            source: Some(s.port.source.clone()),
+        },
+        Found {
+            name: "user",
+            value: s.user.value.clone(),
+            source: Some(s.user.source.clone()),
+        },
+        match &s.password {
+            Some(p) => Found {
+                name: "password",
+                value: "set (hidden)".into(),
+                source: Some(p.source.clone()),
+            },
+            None => Found {
+                name: "password",
+                value: "not set; the Database step takes one if needed".into(),
+                source: None,
+            },
+        },
+        Found {
+            name: "database",
+            value: s.database.value.clone(),
+            source: Some(s.database.source.clone()),
+        },
+    ];
+    if s.engine.value == Engine::Postgres {
+        found.push(Found {
+            name: "schema",
+            value: s.schema.value.clone(),
+            source: Some(s.schema.source.clone()),
+        });
+    }
+    found.push(Found {
+        name: "TLS",
+        value: s.tls.value.mode.to_string(),
+        source: Some(s.tls.source.clone()),
+    });
+    found
+}
+
+impl Keys for Welcome {
+    type Action = Action;
+
+    fn bindings(&self) -> Vec<Binding<Action>> {
         if self.picking.is_some() {
             return vec![
-                Binding::new(keys::COMMIT, "choose", wrap(Action::Accept)),
-                Binding::new(keys::CANCEL, "cancel", wrap(Action::Cancel)),
-                Binding::new(keys::UP, "newer", wrap(Action::Up)),
-                Binding::new(keys::DOWN, "older", wrap(Action::Down)),
-                Binding::new(keys::PAGE_UP, "page up", wrap(Action::PageUp)).help_only(),
-                Binding::new(keys::PAGE_DOWN, "page down", wrap(Action::PageDown)).help_only(),
+                Binding::new(keys::COMMIT, "choose", Action::Accept),
+                Binding::new(keys::CANCEL, "cancel", Action::Cancel),
+                Binding::new(keys::UP, "newer", Action::Up),
+                Binding::new(keys::DOWN, "older", Action::Down),
+                Binding::new(keys::PAGE_UP, "page up", Action::PageUp).help_only(),
+                Binding::new(keys::PAGE_DOWN, "page down", Action::PageDown).help_only(),
             ];
         }
         vec![
-            Binding::new(keys::CONTINUE, "continue", AppAction::NextStep),
-            Binding::new(keys::TARGET, "change target", wrap(Action::Pick))
+            Binding::new(keys::CONTINUE, "continue", Action::Continue),
+            Binding::new(keys::TARGET, "change target", Action::Pick)
                 .enabled(!self.known.is_empty()),
         ]
     }
+}
 
+impl Screen for Welcome {
     /// The open list has the keyboard, like a field being edited: no single-letter global key
     /// applies (Ctrl-C still quits).
     fn is_editing(&self) -> bool {
@@ -372,7 +384,7 @@ impl Screen for Welcome {
 
     fn status(&self) -> StepStatus {
         match &self.target {
-            None => StepStatus::NotStarted,
+            None => StepStatus::NotRun,
             Some(_) if !self.target_is_known() => StepStatus::Warn,
             Some(_) => StepStatus::Pass,
         }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::checks::runner::CheckResult;
 use crate::checks::{CheckId, Status};
-use crate::tui::screens::{Look, spinner};
+use crate::tui::theme::{Look, spinner};
 
 #[derive(Debug, Clone)]
 pub enum CheckState {
@@ -64,7 +64,7 @@ impl Widget for CheckList<'_> {
                     CheckState::Waiting => ("·", theme.dim(), "waiting".to_string()),
                     CheckState::Running => (
                         spinner(self.look.tick),
-                        theme.step(crate::tui::screens::StepStatus::Running),
+                        theme.step(crate::report::StepStatus::Running),
                         "running…".to_string(),
                     ),
                     CheckState::Done(result) => (

@@ -5,12 +5,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use crate::tui::action::Action;
 use crate::tui::keymap::Binding;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::centered;
 
-fn pair(hint: String, binding: &Binding, theme: Theme) -> [Span<'static>; 2] {
+fn pair<A>(hint: String, binding: &Binding<A>, theme: Theme) -> [Span<'static>; 2] {
     let (key, desc) = if binding.enabled {
         (theme.key(), theme.key_desc())
     } else {
@@ -22,30 +21,27 @@ fn pair(hint: String, binding: &Binding, theme: Theme) -> [Span<'static>; 2] {
     ]
 }
 
-fn width(binding: &Binding) -> usize {
+fn width<A>(binding: &Binding<A>) -> usize {
     binding.short_hint().chars().count() + 1 + binding.label.chars().count()
 }
 
 /// One line of key hints, each with its first key. When they do not all fit, the later ones give
 /// way, but the help key always shows, since the help lists everything.
-pub struct Footer<'a> {
-    pub bindings: &'a [Binding],
+pub struct Footer<'a, A> {
+    pub bindings: &'a [Binding<A>],
     pub theme: Theme,
 }
 
-impl Widget for Footer<'_> {
+impl<A> Widget for Footer<'_, A> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         const GAP: usize = 2;
-        let shown: Vec<&Binding> = self.bindings.iter().filter(|b| b.in_footer).collect();
-        let help = shown
-            .iter()
-            .find(|b| b.action == Action::ToggleHelp)
-            .copied();
+        let shown: Vec<&Binding<A>> = self.bindings.iter().filter(|b| b.in_footer).collect();
+        let help = shown.iter().find(|b| b.pinned).copied();
         let budget = usize::from(area.width).saturating_sub(1);
         let reserve = help.map_or(0, |h| width(h) + GAP);
         let mut used = 0;
         let mut spans = vec![Span::raw(" ")];
-        for binding in shown.iter().filter(|b| b.action != Action::ToggleHelp) {
+        for binding in shown.iter().filter(|b| !b.pinned) {
             let need = width(binding) + GAP;
             if used + need > budget.saturating_sub(reserve) {
                 break;
@@ -63,12 +59,12 @@ impl Widget for Footer<'_> {
 
 /// The `?` overlay: every key that applies here, with all its keys, in sections; in two columns
 /// when one does not fit the height.
-pub struct HelpOverlay<'a> {
-    pub sections: &'a [(&'static str, Vec<Binding>)],
+pub struct HelpOverlay<'a, A> {
+    pub sections: &'a [(&'static str, Vec<Binding<A>>)],
     pub theme: Theme,
 }
 
-impl HelpOverlay<'_> {
+impl<A> HelpOverlay<'_, A> {
     fn section_lines(&self) -> Vec<Vec<Line<'static>>> {
         let hint_width = self
             .sections
@@ -118,7 +114,7 @@ impl HelpOverlay<'_> {
     }
 }
 
-impl Widget for HelpOverlay<'_> {
+impl<A> Widget for HelpOverlay<'_, A> {
     /// Draws itself centred in `area`, as large as it needs.
     fn render(self, area: Rect, buf: &mut Buffer) {
         let one = self.columns(1);

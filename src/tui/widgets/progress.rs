@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 
 use crate::backup::progress::ProgressEvent;
 use crate::humanize;
-use crate::tui::screens::Look;
+use crate::tui::theme::Look;
 
 /// Tables finished, newest last, kept for display.
 const RECENT_TABLES: usize = 50;

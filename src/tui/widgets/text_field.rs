@@ -2,9 +2,8 @@
 
 use ratatui::text::Span;
 
-use crate::tui::action::Action;
 use crate::tui::keymap::{Binding, keys};
-use crate::tui::screens::Look;
+use crate::tui::theme::Look;
 
 /// An edit to a text field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,12 +20,12 @@ pub enum TextEdit {
 
 /// The help of a step with text fields: its own keys, then, unless a field is being edited (its
 /// keys are then among the step's own), how editing works.
-pub fn help_sections(
-    step: Vec<Binding>,
+pub fn help_sections<A>(
+    step: Vec<Binding<A>>,
     editing: bool,
     while_editing: &'static str,
-    wrap: fn(TextEdit) -> Action,
-) -> Vec<(&'static str, Vec<Binding>)> {
+    wrap: fn(TextEdit) -> A,
+) -> Vec<(&'static str, Vec<Binding<A>>)> {
     let mut sections = vec![("This step", step)];
     if !editing {
         sections.push((while_editing, edit_bindings(wrap)));
@@ -35,7 +34,7 @@ pub fn help_sections(
 }
 
 /// The help-only bindings of a field being edited; `wrap` turns an edit into the screen's action.
-pub fn edit_bindings(wrap: fn(TextEdit) -> Action) -> Vec<Binding> {
+pub fn edit_bindings<A>(wrap: fn(TextEdit) -> A) -> Vec<Binding<A>> {
     [
         (keys::CURSOR_LEFT, "cursor left", TextEdit::Left),
         (keys::CURSOR_RIGHT, "cursor right", TextEdit::Right),

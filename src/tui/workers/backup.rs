@@ -7,15 +7,15 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::Reply;
 use crate::backup::progress::{ProgressEvent, Reporter};
 use crate::backup::{locate, rehearse, take, verify};
-use crate::tui::action::RunId;
-use crate::tui::event::Event;
+use crate::tui::screens::RunId;
 use crate::tui::screens::backup::{Work, WorkEvent};
 
-pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: CancellationToken) {
+pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken) {
     let send = |event: WorkEvent| {
-        let _ = events.send(Event::Backup(event));
+        reply.send(event);
     };
     match work {
         Work::Take { run, request } => {
@@ -23,7 +23,7 @@ pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: Cancellatio
             // The result names the file by this folder: absolute, so it reads the same anywhere.
             request.output_dir = std::path::absolute(&request.output_dir)
                 .unwrap_or_else(|_| request.output_dir.clone());
-            let (progress, forward) = forward_progress(run, events.clone());
+            let (progress, forward) = forward_progress(run, reply.clone());
             let result = take::take(&request, Some(progress), cancel).await;
             let _ = forward.await;
             send(WorkEvent::Taken {
@@ -32,7 +32,7 @@ pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: Cancellatio
             });
         }
         Work::Verify { run, path } => {
-            let (progress, forward) = forward_progress(run, events.clone());
+            let (progress, forward) = forward_progress(run, reply.clone());
             let checked = tokio::task::spawn_blocking(move || {
                 let reporter = Reporter::new(Some(progress));
                 let report = verify::verify(&path, None, &reporter);
@@ -62,7 +62,7 @@ pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: Cancellatio
             server,
         } => {
             let scratch = server.with_database(&rehearse::scratch_name());
-            let (progress, forward) = forward_progress(run, events.clone());
+            let (progress, forward) = forward_progress(run, reply.clone());
             let result =
                 rehearse::check_in_scratch(&path, &manifest, &scratch, Some(progress), cancel)
                     .await;
@@ -81,13 +81,15 @@ pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: Cancellatio
                 .unwrap_or_default();
             send(WorkEvent::Found(found));
         }
+        // The loop stops the job itself.
+        Work::Cancel(_) => {}
     }
 }
 
 /// A progress channel for the backup module whose events reach the App with their time.
 fn forward_progress(
     run: RunId,
-    events: UnboundedSender<Event>,
+    reply: Reply<WorkEvent>,
 ) -> (UnboundedSender<ProgressEvent>, JoinHandle<()>) {
     let started = Instant::now();
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -98,7 +100,7 @@ fn forward_progress(
                 elapsed: started.elapsed(),
                 event,
             };
-            if events.send(Event::Backup(progress)).is_err() {
+            if !reply.send(progress) {
                 return;
             }
         }

@@ -5,18 +5,16 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::Reply;
 use crate::checks::release::{self, ProbeBoard};
 use crate::checks::{CheckId, Context};
-use crate::knowledge::impact::{self, Measurements};
-use crate::tui::event::Event;
-use crate::tui::screens::releases::{
-    ReleaseInfo, Review, ReviewError, ReviewJob, Reviewed, Work, WorkEvent,
-};
+use crate::knowledge::{self, review::Database};
+use crate::tui::screens::releases::{Finished, ReviewError, ReviewJob, Work, WorkEvent};
 
-pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: CancellationToken) {
+pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken) {
     let Work::Review(job) = work;
     let run = job.run;
     let ctx = Arc::new(
@@ -29,38 +27,30 @@ pub async fn run(work: Work, events: UnboundedSender<Event>, cancel: Cancellatio
         .with_files(job.files.clone()),
     );
     let result = tokio::select! {
-        result = review(&job, &ctx, &events) => result,
+        result = probe_and_review(&job, &ctx, &reply) => result,
         // Probes only read: stopping midway leaves nothing behind.
         () = cancel.cancelled() => return,
     };
     ctx.close().await;
-    let _ = events.send(Event::Releases(WorkEvent::Reviewed {
+    reply.send(WorkEvent::Reviewed {
         run,
         result: Box::new(result),
-    }));
+    });
 }
 
-async fn review(
+async fn probe_and_review(
     job: &ReviewJob,
     ctx: &Arc<Context>,
-    events: &UnboundedSender<Event>,
-) -> Result<Review, ReviewError> {
+    reply: &Reply<WorkEvent>,
+) -> Result<Finished, ReviewError> {
     let run = job.run;
     let installed = release::installed_from_db(ctx)
         .await
-        .map_err(|outcome| ReviewError {
-            message: format!("cannot tell what is installed: {}", outcome.summary),
-            hint: "Test the connection on the Database step: the review reads the installed \
-                   version from the OpenMetadata database."
-                .into(),
-        })?;
+        .map_err(|outcome| ReviewError::Installed(outcome.summary))?;
     let plan = job
         .catalogue
         .plan_for(&installed, &job.target)
-        .map_err(|error| ReviewError {
-            message: error.to_string(),
-            hint: error.hint().to_string(),
-        })?;
+        .map_err(|error| ReviewError::Plan(Arc::new(error)))?;
     let probes = plan
         .items
         .iter()
@@ -72,59 +62,30 @@ async fn review(
             )
         })
         .collect();
-    let _ = events.send(Event::Releases(WorkEvent::Planned {
+    reply.send(WorkEvent::Planned {
         run,
         from: installed.clone(),
         probes,
-    }));
+    });
     let scan = job.files.scan(&plan.items);
     // The item checks judge the plan's items with this scan rather than scanning again.
     ctx.share_scan(scan.clone());
     let board: ProbeBoard = Arc::new(Mutex::new(BTreeMap::new()));
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let forward_to = events.clone();
+    let forward_to = reply.clone();
     let forward = tokio::spawn(async move {
         while let Some(event) = rx.recv().await {
-            let _ = forward_to.send(Event::Releases(WorkEvent::Probe { run, event }));
+            forward_to.send(WorkEvent::Probe { run, event });
         }
     });
     let (server, results) = release::probe_items(ctx.clone(), &plan, &board, Some(tx)).await;
     let _ = forward.await;
-    let probed = board.lock().map(|b| b.clone()).unwrap_or_default();
-    let measurements = Measurements {
-        probes: Some(&probed),
-        no_database: "",
-        scan: &scan,
-        server: server.as_ref(),
+    let database = Database::Probed {
+        probes: board.lock().map(|b| b.clone()).unwrap_or_default(),
+        server,
     };
-    let items = plan
-        .items
-        .iter()
-        .map(|item| Reviewed {
-            item: (*item).clone(),
-            impact: impact::assess(item, &measurements),
-        })
-        .collect();
-    let mut releases: Vec<ReleaseInfo> = Vec::new();
-    for item in &plan.items {
-        if releases.iter().any(|r| r.version == item.release) {
-            continue;
-        }
-        let release = job.catalogue.release_of(&item.patch);
-        releases.push(ReleaseInfo {
-            version: item.release.clone(),
-            date: release.and_then(|r| r.date.clone()),
-            notes: release.map(|r| r.notes.clone()).unwrap_or_default(),
-        });
-    }
-    Ok(Review {
-        from: installed,
-        to: plan.to.clone(),
-        stops: plan.stops.clone(),
-        server: server.map(|s| format!("{} {}", s.product, s.version_text)),
-        scan,
-        releases,
-        items,
+    Ok(Finished {
+        review: knowledge::review::review(&job.catalogue, &plan, database, scan),
         results,
     })
 }

@@ -7,12 +7,14 @@
 mod view;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::{Look, Screen, StepStatus};
+use super::database::FormError;
+use super::{Keys, RunId, Screen};
 use crate::backup::locate::FoundBackup;
 use crate::backup::manifest::{FileFormat, Manifest, Method};
 use crate::backup::output::Compression;
@@ -22,9 +24,9 @@ use crate::backup::restore::RestoreError;
 use crate::backup::take::{Backup as Taken, BackupError, BackupRequest};
 use crate::backup::verify::{VerifyError, VerifyReport};
 use crate::config::DbSettings;
-use crate::tui::action::{Action as AppAction, Effect, JobId, RunId};
+use crate::report::StepStatus;
 use crate::tui::keymap::{Binding, keys};
-use crate::tui::screens::ScreenId;
+use crate::tui::theme::Look;
 use crate::tui::widgets::progress::Progress;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
 
@@ -73,15 +75,19 @@ pub enum Work {
     Find {
         dirs: Vec<PathBuf>,
     },
+    /// Stop the work of this run (a backup removes its partial file, a test restore drops its
+    /// scratch database).
+    Cancel(RunId),
 }
 
 impl Work {
     /// The run a crash of this work is reported for (finding backups has none).
     pub fn run_id(&self) -> Option<RunId> {
         match self {
-            Work::Take { run, .. } | Work::Verify { run, .. } | Work::TestRestore { run, .. } => {
-                Some(*run)
-            }
+            Work::Take { run, .. }
+            | Work::Verify { run, .. }
+            | Work::TestRestore { run, .. }
+            | Work::Cancel(run) => Some(*run),
             Work::Find { .. } => None,
         }
     }
@@ -168,8 +174,8 @@ struct Chosen {
     /// Taken during this run (its numbers are fresh).
     taken: bool,
     removed_partials: Vec<PathBuf>,
-    verify: Option<Result<VerifyReport, String>>,
-    restore: Option<Result<RestoreCheck, (String, Option<String>)>>,
+    verify: Option<Result<VerifyReport, Arc<VerifyError>>>,
+    restore: Option<Result<RestoreCheck, Arc<RestoreError>>>,
 }
 
 impl Chosen {
@@ -355,10 +361,10 @@ impl Backup {
     }
 
     /// Looks at the folders again (on entering the step, after each task).
-    pub fn refresh(&self) -> Effect {
-        Effect::Backup(Work::Find {
+    pub fn refresh(&self) -> Work {
+        Work::Find {
             dirs: self.search_dirs(),
-        })
+        }
     }
 
     fn next_run(&mut self) -> RunId {
@@ -374,8 +380,8 @@ impl Backup {
     pub fn update(
         &mut self,
         action: Action,
-        connection: Result<DbSettings, String>,
-    ) -> Vec<Effect> {
+        connection: Result<DbSettings, FormError>,
+    ) -> Vec<Work> {
         match action {
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
@@ -408,10 +414,7 @@ impl Backup {
                     && running.task != Task::Verify
                 {
                     running.cancelling = true;
-                    return vec![Effect::Cancel(JobId {
-                        step: ScreenId::Backup,
-                        run: running.run,
-                    })];
+                    return vec![Work::Cancel(running.run)];
                 }
             }
             Action::Verify => {
@@ -420,7 +423,7 @@ impl Backup {
                 {
                     let path = chosen.path.clone();
                     let run = self.begin(Task::Verify, path.clone());
-                    return vec![Effect::Backup(Work::Verify { run, path })];
+                    return vec![Work::Verify { run, path }];
                 }
             }
             Action::TestRestore => return self.test_restore(connection).into_iter().collect(),
@@ -493,7 +496,7 @@ impl Backup {
         run
     }
 
-    fn start(&mut self, connection: Result<DbSettings, String>) -> Option<Effect> {
+    fn start(&mut self, connection: Result<DbSettings, FormError>) -> Option<Work> {
         if self.is_running() {
             return None;
         }
@@ -534,13 +537,13 @@ impl Backup {
         let run = self.begin(Task::Backup, output_dir);
         self.options = false;
         self.focus = Focus::Top;
-        Some(Effect::Backup(Work::Take {
+        Some(Work::Take {
             run,
             request: Box::new(request),
-        }))
+        })
     }
 
-    fn test_restore(&mut self, connection: Result<DbSettings, String>) -> Option<Effect> {
+    fn test_restore(&mut self, connection: Result<DbSettings, FormError>) -> Option<Work> {
         if self.is_running() {
             return None;
         }
@@ -559,16 +562,16 @@ impl Backup {
             }
         };
         let run = self.begin(Task::TestRestore, path.clone());
-        Some(Effect::Backup(Work::TestRestore {
+        Some(Work::TestRestore {
             run,
             path,
             manifest: Box::new(manifest),
             server: Box::new(server),
-        }))
+        })
     }
 
     /// Takes what the worker reports; returns more work (a fresh look at the folder).
-    pub fn on_event(&mut self, event: WorkEvent) -> Vec<Effect> {
+    pub fn on_event(&mut self, event: WorkEvent) -> Vec<Work> {
         let run = match &event {
             WorkEvent::Found(found) => {
                 self.on_found(found.clone());
@@ -589,55 +592,13 @@ impl Backup {
                 running.progress.apply(event, elapsed);
                 return Vec::new();
             }
-            WorkEvent::Taken { result, .. } => match *result {
-                Ok(backup) => {
-                    self.chosen = Some(Chosen {
-                        path: backup.path.clone(),
-                        bytes: Some(backup.manifest.file.bytes),
-                        manifest: Some(backup.manifest),
-                        taken: true,
-                        removed_partials: backup.removed_partials,
-                        verify: None,
-                        restore: None,
-                    });
-                    self.options = false;
-                }
-                Err(BackupError::Cancelled) => {
-                    self.ended = Some(Ended::Cancelled {
-                        task,
-                        message: "Backup cancelled: the partial file was removed; nothing was \
-                                  kept under the final name."
-                            .into(),
-                    });
-                }
-                Err(error) => {
-                    self.ended = Some(Ended::Failed {
-                        task,
-                        hint: error.remediation(),
-                        message: error.to_string(),
-                    });
-                }
-            },
+            WorkEvent::Taken { result, .. } => self.on_taken(task, *result),
             WorkEvent::Verified { result, .. } => {
                 if let Some(chosen) = &mut self.chosen {
-                    chosen.verify = Some((*result).map_err(|e| e.to_string()));
+                    chosen.verify = Some((*result).map_err(Arc::new));
                 }
             }
-            WorkEvent::Restored { result, .. } => match *result {
-                Err(error @ RestoreError::Cancelled { .. }) => {
-                    self.ended = Some(Ended::Cancelled {
-                        task,
-                        message: format!(
-                            "Test restore cancelled ({error}); the scratch database was dropped."
-                        ),
-                    });
-                }
-                result => {
-                    if let Some(chosen) = &mut self.chosen {
-                        chosen.restore = Some(result.map_err(|e| (e.to_string(), e.remediation())));
-                    }
-                }
-            },
+            WorkEvent::Restored { result, .. } => self.on_restored(task, *result),
             WorkEvent::Crashed { reason, .. } => {
                 self.ended = Some(Ended::Failed {
                     task,
@@ -649,6 +610,58 @@ impl Backup {
         }
         self.running = None;
         vec![self.refresh()]
+    }
+
+    /// A backup ended: it is the one kept now, or why there is none.
+    fn on_taken(&mut self, task: Task, result: Result<Taken, BackupError>) {
+        match result {
+            Ok(backup) => {
+                self.chosen = Some(Chosen {
+                    path: backup.path.clone(),
+                    bytes: Some(backup.manifest.file.bytes),
+                    manifest: Some(backup.manifest),
+                    taken: true,
+                    removed_partials: backup.removed_partials,
+                    verify: None,
+                    restore: None,
+                });
+                self.options = false;
+            }
+            Err(BackupError::Cancelled) => {
+                self.ended = Some(Ended::Cancelled {
+                    task,
+                    message: "Backup cancelled: the partial file was removed; nothing was kept \
+                              under the final name."
+                        .into(),
+                });
+            }
+            Err(error) => {
+                self.ended = Some(Ended::Failed {
+                    task,
+                    hint: error.remediation(),
+                    message: error.to_string(),
+                });
+            }
+        }
+    }
+
+    /// A test restore ended: its result goes with the backup, unless it was cancelled.
+    fn on_restored(&mut self, task: Task, result: Result<RestoreCheck, RestoreError>) {
+        match result {
+            Err(error @ RestoreError::Cancelled { .. }) => {
+                self.ended = Some(Ended::Cancelled {
+                    task,
+                    message: format!(
+                        "Test restore cancelled ({error}); the scratch database was dropped."
+                    ),
+                });
+            }
+            result => {
+                if let Some(chosen) = &mut self.chosen {
+                    chosen.restore = Some(result.map_err(Arc::new));
+                }
+            }
+        }
     }
 
     fn on_found(&mut self, found: Vec<FoundBackup>) {
@@ -667,23 +680,22 @@ impl Backup {
     }
 }
 
-impl Screen for Backup {
-    fn bindings(&self) -> Vec<Binding> {
-        let wrap = AppAction::Backup;
+impl Keys for Backup {
+    type Action = Action;
+
+    fn bindings(&self) -> Vec<Binding<Action>> {
         if self.editing.is_some() {
             let mut b = vec![
-                Binding::new(keys::COMMIT, "accept", wrap(Action::Commit)),
-                Binding::new(keys::CANCEL, "cancel", wrap(Action::CancelEdit)),
+                Binding::new(keys::COMMIT, "accept", Action::Commit),
+                Binding::new(keys::CANCEL, "cancel", Action::CancelEdit),
             ];
-            b.extend(text_field::edit_bindings(|e| {
-                AppAction::Backup(Action::EditText(e))
-            }));
+            b.extend(text_field::edit_bindings(Action::EditText));
             return b;
         }
         if let Some(running) = &self.running {
             let label = format!("cancel {}", running.task.noun());
             return vec![
-                Binding::new(keys::CLOSE, label, wrap(Action::Cancel))
+                Binding::new(keys::CLOSE, label, Action::Cancel)
                     .enabled(running.task != Task::Verify && !running.cancelling),
             ];
         }
@@ -696,25 +708,21 @@ impl Screen for Backup {
                 } else {
                     "change"
                 };
-                b.push(Binding::new(keys::TOGGLE, label, wrap(Action::Change)));
+                b.push(Binding::new(keys::TOGGLE, label, Action::Change));
             }
             Focus::Top => {}
-            Focus::List => b.push(Binding::new(
-                keys::CONTINUE,
-                "use this backup",
-                wrap(Action::Use),
-            )),
+            Focus::List => b.push(Binding::new(keys::CONTINUE, "use this backup", Action::Use)),
         }
         let again = if self.chosen.is_some() {
             "back up again"
         } else {
             "back up"
         };
-        b.push(Binding::new(keys::BACKUP, again, wrap(Action::Start)));
+        b.push(Binding::new(keys::BACKUP, again, Action::Start));
         if let Some(chosen) = &self.chosen {
-            b.push(Binding::new(keys::VERIFY, "verify", wrap(Action::Verify)));
+            b.push(Binding::new(keys::VERIFY, "verify", Action::Verify));
             b.push(
-                Binding::new(keys::TEST, "test restore", wrap(Action::TestRestore))
+                Binding::new(keys::TEST, "test restore", Action::TestRestore)
                     .enabled(chosen.restorable().is_ok()),
             );
             let label = if self.options {
@@ -722,43 +730,37 @@ impl Screen for Backup {
             } else {
                 "options"
             };
-            b.push(Binding::new(
-                keys::OPTIONS,
-                label,
-                wrap(Action::ToggleOptions),
-            ));
+            b.push(Binding::new(keys::OPTIONS, label, Action::ToggleOptions));
         }
         if self.found.as_ref().is_some_and(|f| !f.is_empty()) {
             let label = match self.focus {
                 Focus::Top => "backups found",
                 Focus::List => "back",
             };
-            b.push(Binding::new(
-                keys::FOCUS_NEXT,
-                label,
-                wrap(Action::SwitchFocus),
-            ));
+            b.push(Binding::new(keys::FOCUS_NEXT, label, Action::SwitchFocus));
         }
-        b.push(Binding::new(keys::UP, "previous", wrap(Action::Up)).help_only());
-        b.push(Binding::new(keys::DOWN, "next", wrap(Action::Down)).help_only());
+        b.push(Binding::new(keys::UP, "previous", Action::Up).help_only());
+        b.push(Binding::new(keys::DOWN, "next", Action::Down).help_only());
         b
     }
 
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
         text_field::help_sections(
             self.bindings(),
             self.editing.is_some(),
             "While editing the folder",
-            |e| AppAction::Backup(Action::EditText(e)),
+            Action::EditText,
         )
     }
 
+    fn typed(&self, c: char) -> Option<Action> {
+        Some(Action::EditText(TextEdit::Insert(c)))
+    }
+}
+
+impl Screen for Backup {
     fn is_editing(&self) -> bool {
         self.editing.is_some()
-    }
-
-    fn typed(&self, c: char) -> Option<AppAction> {
-        Some(AppAction::Backup(Action::EditText(TextEdit::Insert(c))))
     }
 
     fn is_busy(&self) -> bool {
@@ -821,7 +823,7 @@ impl Screen for Backup {
             return StepStatus::Fail;
         }
         match &self.chosen {
-            None => StepStatus::NotStarted,
+            None => StepStatus::NotRun,
             Some(chosen) => match chosen.checked() {
                 Some(false) => StepStatus::Fail,
                 Some(true) => StepStatus::Pass,

@@ -12,8 +12,9 @@ use crate::backup::output::Compression;
 use crate::backup::take;
 use crate::checks::Status;
 use crate::humanize;
+use crate::report::StepStatus;
 use crate::tui::keymap::keys;
-use crate::tui::screens::{Look, StepStatus};
+use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::field_spans;
 use crate::tui::widgets::{scroll_offset, wrapped_height};
 
@@ -157,7 +158,7 @@ impl Backup {
         };
         let mut lines = vec![Line::from(vec![
             Span::styled(
-                format!("{} ", crate::tui::screens::spinner(look.tick)),
+                format!("{} ", crate::tui::theme::spinner(look.tick)),
                 theme.step(StepStatus::Running),
             ),
             Span::styled(verb, theme.title()),
@@ -232,61 +233,17 @@ impl Backup {
 
     fn chosen_lines(&self, chosen: &Chosen, width: u16, look: Look) -> Vec<Line<'static>> {
         let theme = look.theme;
-        let mut lines = Vec::new();
-        let m = chosen.manifest.as_ref();
-        let size = chosen.bytes.map(humanize::bytes);
-        let headline = match (chosen.taken, m) {
-            (true, Some(m)) => {
-                let took = (m.finished_at - m.started_at).to_std().unwrap_or_default();
-                format!(
-                    "{} Backup complete: {}, {} tables, {} rows, in {}",
-                    Status::Pass.glyph(),
-                    size.clone().unwrap_or_default(),
-                    m.tables.len(),
-                    humanize::count(m.total_rows() as i64),
-                    humanize::duration(took)
-                )
-            }
-            (_, Some(m)) => format!(
-                "Backup of {}: taken {}, {}, {} tables",
-                m.source.openmetadata_version.as_deref().map_or_else(
-                    || "OpenMetadata".to_string(),
-                    |v| format!("OpenMetadata {v}")
-                ),
-                m.finished_at.format("%Y-%m-%d %H:%M UTC"),
-                size.clone().unwrap_or_default(),
-                m.tables.len()
-            ),
-            (_, None) => match &size {
-                Some(size) => format!("Backup ({size}, no manifest)"),
-                None => "Backup (looking for it…)".into(),
-            },
-        };
         let style = if chosen.taken {
             theme.status(Status::Pass)
         } else {
             theme.title()
         };
-        lines.push(Line::styled(headline, style));
-        lines.push(Line::raw(chosen.path.display().to_string()));
-        let sha = m
-            .map(|m| m.file.sha256.clone())
-            .or_else(|| match &chosen.verify {
-                Some(Ok(report)) => Some(report.sha256.clone()),
-                _ => None,
-            });
-        let sha = sha.unwrap_or_else(|| "not known yet: verify computes it".into());
-        // The hash on a row of its own when the label would push it over the edge.
-        if usize::from(width) >= "sha256 ".len() + sha.len() {
-            lines.push(Line::from(vec![
-                Span::styled("sha256 ", theme.dim()),
-                Span::raw(sha),
-            ]));
-        } else {
-            lines.push(Line::styled("sha256", theme.dim()));
-            lines.push(Line::raw(sha));
-        }
-        if m.is_some() {
+        let mut lines = vec![
+            Line::styled(headline(chosen), style),
+            Line::raw(chosen.path.display().to_string()),
+        ];
+        lines.extend(sha_lines(chosen, width, look));
+        if chosen.manifest.is_some() {
             let name = chosen
                 .manifest_path()
                 .file_name()
@@ -317,10 +274,12 @@ impl Backup {
         )));
         lines.push(self.verify_line(chosen, look));
         lines.push(self.restore_line(chosen, look));
-        if let Some(Err((_, Some(hint)))) = &chosen.restore {
+        if let Some(Err(error)) = &chosen.restore
+            && let Some(hint) = error.remediation()
+        {
             lines.push(Line::from(vec![
                 Span::styled("What to do: ", theme.title()),
-                Span::raw(hint.clone()),
+                Span::raw(hint),
             ]));
         }
         lines
@@ -341,7 +300,7 @@ impl Backup {
                 };
                 (Some(report.status()), text)
             }
-            Some(Err(error)) => (Some(Status::Fail), error.clone()),
+            Some(Err(error)) => (Some(Status::Fail), error.to_string()),
             None => match chosen
                 .manifest
                 .as_ref()
@@ -423,13 +382,13 @@ impl Backup {
                     Span::raw(format!("tables differ: {}", differ.join(", "))),
                 ])
             }
-            Some(Err((error, _))) => Line::from(vec![
+            Some(Err(error)) => Line::from(vec![
                 label,
                 Span::styled(
                     format!("{} ", Status::Fail.glyph()),
                     theme.status(Status::Fail),
                 ),
-                Span::raw(error.clone()),
+                Span::raw(error.to_string()),
             ]),
             None => {
                 let text = match chosen.restorable() {
@@ -539,5 +498,61 @@ fn compression_name(compression: Compression) -> &'static str {
         Compression::None => "none",
         Compression::Zstd => "zstd",
         Compression::Gzip => "gzip",
+    }
+}
+
+/// What the chosen backup is: taken now (how big, how long), found with its manifest, or a
+/// file only.
+fn headline(chosen: &Chosen) -> String {
+    let size = chosen.bytes.map(humanize::bytes);
+    match (chosen.taken, chosen.manifest.as_ref()) {
+        (true, Some(m)) => {
+            let took = (m.finished_at - m.started_at).to_std().unwrap_or_default();
+            format!(
+                "{} Backup complete: {}, {} tables, {} rows, in {}",
+                Status::Pass.glyph(),
+                size.unwrap_or_default(),
+                m.tables.len(),
+                humanize::count(m.total_rows() as i64),
+                humanize::duration(took)
+            )
+        }
+        (_, Some(m)) => format!(
+            "Backup of {}: taken {}, {}, {} tables",
+            m.source.openmetadata_version.as_deref().map_or_else(
+                || "OpenMetadata".to_string(),
+                |v| format!("OpenMetadata {v}")
+            ),
+            m.finished_at.format("%Y-%m-%d %H:%M UTC"),
+            size.unwrap_or_default(),
+            m.tables.len()
+        ),
+        (_, None) => match &size {
+            Some(size) => format!("Backup ({size}, no manifest)"),
+            None => "Backup (looking for it…)".into(),
+        },
+    }
+}
+
+/// The file's sha256 (from the manifest, or as a verification computed it), on a row of its
+/// own when the label would push it over the edge.
+fn sha_lines(chosen: &Chosen, width: u16, look: Look) -> Vec<Line<'static>> {
+    let theme = look.theme;
+    let sha = chosen
+        .manifest
+        .as_ref()
+        .map(|m| m.file.sha256.clone())
+        .or_else(|| match &chosen.verify {
+            Some(Ok(report)) => Some(report.sha256.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "not known yet: verify computes it".into());
+    if usize::from(width) >= "sha256 ".len() + sha.len() {
+        vec![Line::from(vec![
+            Span::styled("sha256 ", theme.dim()),
+            Span::raw(sha),
+        ])]
+    } else {
+        vec![Line::styled("sha256", theme.dim()), Line::raw(sha)]
     }
 }

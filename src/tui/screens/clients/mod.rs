@@ -7,19 +7,21 @@
 mod view;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::{Look, Screen, StepStatus};
+use super::{Keys, RunId, Screen};
 use crate::checks::Status;
 use crate::clients::pip::ShellCommand;
 use crate::clients::{
     self, Assessment, ClientsError, Fix, Interpreter, Inventory, Policy, Request,
 };
 use crate::knowledge::Catalogue;
-use crate::tui::action::{Action as AppAction, Effect, RunId};
+use crate::report::StepStatus;
 use crate::tui::keymap::{Binding, keys};
+use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
 use crate::version::Version;
 
@@ -90,7 +92,7 @@ pub enum WorkEvent {
     PipExited {
         run: RunId,
         index: usize,
-        code: Result<Option<i32>, String>,
+        code: Result<Option<i32>, Arc<std::io::Error>>,
     },
     PipDone {
         run: RunId,
@@ -136,7 +138,7 @@ struct PipRun {
     interpreter: PathBuf,
     commands: Vec<ShellCommand>,
     /// Exit of each command that ended.
-    exits: Vec<Result<Option<i32>, String>>,
+    exits: Vec<Result<Option<i32>, Arc<std::io::Error>>>,
     current: Option<usize>,
     output: Vec<String>,
     done: bool,
@@ -146,7 +148,7 @@ impl PipRun {
     fn succeeded(&self) -> bool {
         self.done
             && self.exits.len() == self.commands.len()
-            && self.exits.iter().all(|e| *e == Ok(Some(0)))
+            && self.exits.iter().all(|e| matches!(e, Ok(Some(0))))
     }
 }
 
@@ -259,14 +261,14 @@ impl Clients {
     }
 
     /// On entering the step: look for interpreters the first time.
-    pub fn on_enter(&mut self) -> Vec<Effect> {
+    pub fn on_enter(&mut self) -> Vec<Work> {
         if self.phase.is_none() {
             return self.find().into_iter().collect();
         }
         Vec::new()
     }
 
-    fn find(&mut self) -> Option<Effect> {
+    fn find(&mut self) -> Option<Work> {
         if self.finding() || self.pip_running() {
             return None;
         }
@@ -274,10 +276,10 @@ impl Clients {
         let run = RunId(self.last_run);
         self.phase = Some(Phase::Finding { run });
         self.asked = self.places.clone();
-        Some(Effect::Clients(Work::Find {
+        Some(Work::Find {
             run,
             request: Box::new(self.request()),
-        }))
+        })
     }
 
     fn inventory(&self) -> Option<&Inventory> {
@@ -327,7 +329,7 @@ impl Clients {
         }
     }
 
-    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+    pub fn update(&mut self, action: Action) -> Vec<Work> {
         match action {
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
@@ -340,40 +342,12 @@ impl Clients {
             }
             Action::Recheck => return self.find().into_iter().collect(),
             Action::Apply => self.confirm = self.apply_target(),
-            Action::Confirm => {
-                if let Some((interpreter, commands)) = self.confirm.take() {
-                    self.last_run += 1;
-                    let run = RunId(self.last_run);
-                    self.pip = Some(PipRun {
-                        run,
-                        interpreter,
-                        commands: commands.clone(),
-                        exits: Vec::new(),
-                        current: None,
-                        output: Vec::new(),
-                        done: false,
-                    });
-                    self.show_output = true;
-                    return vec![Effect::Clients(Work::Pip { run, commands })];
-                }
-            }
+            Action::Confirm => return self.run_pip().into_iter().collect(),
             Action::Decline => self.confirm = None,
             Action::TogglePlain => self.plain = !self.plain,
             Action::ToggleOutput => self.show_output = !self.show_output,
-            Action::AddPython => {
-                self.focus = Focus::Places;
-                self.editing = Some((
-                    Editing::New(Place::Python(String::new())),
-                    TextField::default(),
-                ));
-            }
-            Action::AddFolder => {
-                self.focus = Focus::Places;
-                self.editing = Some((
-                    Editing::New(Place::Folder(String::new())),
-                    TextField::default(),
-                ));
-            }
+            Action::AddPython => self.add_place(Place::Python(String::new())),
+            Action::AddFolder => self.add_place(Place::Folder(String::new())),
             Action::EditPlace => {
                 if let Some(place) = self.places.get(self.place) {
                     self.editing =
@@ -392,33 +366,58 @@ impl Clients {
                     field.apply(edit);
                 }
             }
-            Action::Commit => {
-                let Some((editing, field)) = self.editing.take() else {
-                    return Vec::new();
-                };
-                let text = field.value().trim().to_string();
-                match editing {
-                    Editing::New(_) if text.is_empty() => return Vec::new(),
-                    Editing::New(place) => {
-                        self.places.push(place.with_text(text));
-                        self.place = self.places.len() - 1;
-                    }
-                    Editing::Existing(i) if text.is_empty() => {
-                        self.places.remove(i);
-                    }
-                    Editing::Existing(i) => {
-                        if self.places[i].text() == text {
-                            return Vec::new();
-                        }
-                        self.places[i] = self.places[i].with_text(text);
-                    }
-                }
-                self.clamp();
-                return self.find().into_iter().collect();
-            }
+            Action::Commit => return self.commit_place().into_iter().collect(),
             Action::CancelEdit => self.editing = None,
         }
         Vec::new()
+    }
+
+    /// The answer to the question: run the commands it asked about.
+    fn run_pip(&mut self) -> Option<Work> {
+        let (interpreter, commands) = self.confirm.take()?;
+        self.last_run += 1;
+        let run = RunId(self.last_run);
+        self.pip = Some(PipRun {
+            run,
+            interpreter,
+            commands: commands.clone(),
+            exits: Vec::new(),
+            current: None,
+            output: Vec::new(),
+            done: false,
+        });
+        self.show_output = true;
+        Some(Work::Pip { run, commands })
+    }
+
+    /// Starts typing a new interpreter or folder.
+    fn add_place(&mut self, empty: Place) {
+        self.focus = Focus::Places;
+        self.editing = Some((Editing::New(empty), TextField::default()));
+    }
+
+    /// Takes the place typed (an empty one removes it) and looks again when the list changed.
+    fn commit_place(&mut self) -> Option<Work> {
+        let (editing, field) = self.editing.take()?;
+        let text = field.value().trim().to_string();
+        match editing {
+            Editing::New(_) if text.is_empty() => return None,
+            Editing::New(place) => {
+                self.places.push(place.with_text(text));
+                self.place = self.places.len() - 1;
+            }
+            Editing::Existing(i) if text.is_empty() => {
+                self.places.remove(i);
+            }
+            Editing::Existing(i) => {
+                if self.places[i].text() == text {
+                    return None;
+                }
+                self.places[i] = self.places[i].with_text(text);
+            }
+        }
+        self.clamp();
+        self.find()
     }
 
     fn move_by(&mut self, delta: isize) {
@@ -435,7 +434,7 @@ impl Clients {
         *at = at.saturating_add_signed(delta).min(len.saturating_sub(1));
     }
 
-    pub fn on_event(&mut self, event: WorkEvent) -> Vec<Effect> {
+    pub fn on_event(&mut self, event: WorkEvent) -> Vec<Work> {
         match event {
             WorkEvent::Found { run, result } => {
                 if matches!(self.phase, Some(Phase::Finding { run: r }) if r == run) {
@@ -500,39 +499,34 @@ impl Clients {
     }
 }
 
-impl Screen for Clients {
-    fn bindings(&self) -> Vec<Binding> {
-        let wrap = AppAction::Clients;
+impl Keys for Clients {
+    type Action = Action;
+
+    fn bindings(&self) -> Vec<Binding<Action>> {
         if self.editing.is_some() {
             let mut b = vec![
-                Binding::new(keys::COMMIT, "accept", wrap(Action::Commit)),
-                Binding::new(keys::CANCEL, "cancel", wrap(Action::CancelEdit)),
+                Binding::new(keys::COMMIT, "accept", Action::Commit),
+                Binding::new(keys::CANCEL, "cancel", Action::CancelEdit),
             ];
-            b.extend(text_field::edit_bindings(|e| {
-                AppAction::Clients(Action::EditText(e))
-            }));
+            b.extend(text_field::edit_bindings(Action::EditText));
             return b;
         }
         if self.confirm.is_some() {
             return vec![
-                Binding::new(keys::YES, "run them", wrap(Action::Confirm)),
-                Binding::new(keys::NO, "do not", wrap(Action::Decline)),
+                Binding::new(keys::YES, "run them", Action::Confirm),
+                Binding::new(keys::NO, "do not", Action::Decline),
             ];
         }
         if self.plain {
-            return vec![Binding::new(
-                keys::PLAIN_TEXT,
-                "back",
-                wrap(Action::TogglePlain),
-            )];
+            return vec![Binding::new(keys::PLAIN_TEXT, "back", Action::TogglePlain)];
         }
         let busy = self.finding() || self.pip_running();
         let mut b = vec![
-            Binding::new(keys::APPLY, "apply", wrap(Action::Apply))
+            Binding::new(keys::APPLY, "apply", Action::Apply)
                 .enabled(!busy && self.apply_target().is_some()),
-            Binding::new(keys::PLAIN_TEXT, "copy as text", wrap(Action::TogglePlain))
+            Binding::new(keys::PLAIN_TEXT, "copy as text", Action::TogglePlain)
                 .enabled(!self.commands().is_empty()),
-            Binding::new(keys::RERUN, "check again", wrap(Action::Recheck)).enabled(!busy),
+            Binding::new(keys::RERUN, "check again", Action::Recheck).enabled(!busy),
         ];
         if self.pip.is_some() {
             let label = if self.show_output {
@@ -540,58 +534,44 @@ impl Screen for Clients {
             } else {
                 "pip output"
             };
-            b.push(Binding::new(
-                keys::OPTIONS,
-                label,
-                wrap(Action::ToggleOutput),
-            ));
+            b.push(Binding::new(keys::OPTIONS, label, Action::ToggleOutput));
         }
         let what = match self.focus {
             Focus::Interpreters => "commands",
             Focus::Commands => "where to look",
             Focus::Places => "interpreters",
         };
-        b.push(Binding::new(
-            keys::FOCUS_NEXT,
-            what,
-            wrap(Action::SwitchFocus),
-        ));
+        b.push(Binding::new(keys::FOCUS_NEXT, what, Action::SwitchFocus));
+        b.push(Binding::new(keys::ADD_PYTHON, "add interpreter", Action::AddPython).enabled(!busy));
         b.push(
-            Binding::new(keys::ADD_PYTHON, "add interpreter", wrap(Action::AddPython))
-                .enabled(!busy),
-        );
-        b.push(
-            Binding::new(
-                keys::ADD_FOLDER,
-                "add search folder",
-                wrap(Action::AddFolder),
-            )
-            .enabled(!busy),
+            Binding::new(keys::ADD_FOLDER, "add search folder", Action::AddFolder).enabled(!busy),
         );
         if self.focus == Focus::Places && !self.places.is_empty() {
-            b.push(Binding::new(keys::EDIT, "edit", wrap(Action::EditPlace)).enabled(!busy));
-            b.push(Binding::new(keys::REMOVE, "remove", wrap(Action::RemovePlace)).enabled(!busy));
+            b.push(Binding::new(keys::EDIT, "edit", Action::EditPlace).enabled(!busy));
+            b.push(Binding::new(keys::REMOVE, "remove", Action::RemovePlace).enabled(!busy));
         }
-        b.push(Binding::new(keys::UP, "previous", wrap(Action::Up)).help_only());
-        b.push(Binding::new(keys::DOWN, "next", wrap(Action::Down)).help_only());
+        b.push(Binding::new(keys::UP, "previous", Action::Up).help_only());
+        b.push(Binding::new(keys::DOWN, "next", Action::Down).help_only());
         b
     }
 
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
         text_field::help_sections(
             self.bindings(),
             self.editing.is_some(),
             "While editing a path",
-            |e| AppAction::Clients(Action::EditText(e)),
+            Action::EditText,
         )
     }
 
+    fn typed(&self, c: char) -> Option<Action> {
+        Some(Action::EditText(TextEdit::Insert(c)))
+    }
+}
+
+impl Screen for Clients {
     fn is_editing(&self) -> bool {
         self.editing.is_some()
-    }
-
-    fn typed(&self, c: char) -> Option<AppAction> {
-        Some(AppAction::Clients(Action::EditText(TextEdit::Insert(c))))
     }
 
     fn is_busy(&self) -> bool {
@@ -626,7 +606,7 @@ impl Screen for Clients {
         }
         let pip_failed = self.pip.as_ref().is_some_and(|p| p.done && !p.succeeded());
         match &self.phase {
-            None => StepStatus::NotStarted,
+            None => StepStatus::NotRun,
             Some(Phase::Finding { .. }) => StepStatus::Running,
             Some(Phase::Failed(_)) => StepStatus::Fail,
             Some(Phase::Found(inventory)) => {

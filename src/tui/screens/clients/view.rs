@@ -8,26 +8,18 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use super::{Clients, Editing, Focus, Phase, PipRun, Place, judged};
 use crate::checks::Status;
-use crate::clients::{Assessment, Fix, Inventory};
+use crate::clients::{Assessment, Fix, Interpreter, Inventory};
+use crate::report::StepStatus;
 use crate::tui::keymap::keys;
-use crate::tui::screens::{Look, StepStatus};
+use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::field_spans;
 use crate::tui::widgets::{centered, scroll_offset, wrapped_height};
 
 impl Clients {
     /// Draws the step (read-only).
     pub(super) fn draw(&self, area: Rect, buf: &mut Buffer, look: Look) {
-        let theme = look.theme;
         if self.plain {
-            // Nothing but the commands, flush left, so a mouse selection copies them as they are.
-            let lines: Vec<Line> = self
-                .commands()
-                .into_iter()
-                .map(|(_, c, _)| Line::raw(c.to_string()))
-                .collect();
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: false })
-                .render(area, buf);
+            self.draw_plain(area, buf);
             return;
         }
         if let Some(pip) = self.pip.as_ref().filter(|_| self.show_output) {
@@ -37,12 +29,61 @@ impl Clients {
             self.render_confirm(area, buf, look);
             return;
         }
+        let head = self.head_lines(look);
+        let body = match &self.phase {
+            Some(Phase::Found(inventory)) => self.interpreter_lines(inventory, look),
+            _ => Vec::new(),
+        };
+        let notes = self.note_lines(look);
+        let places = self.place_lines(look);
+        let notes_height = wrapped_height(&notes, area.width) * u16::from(!notes.is_empty());
+        let [
+            head_area,
+            body_area,
+            commands_area,
+            notes_area,
+            _,
+            places_area,
+        ] = Layout::vertical([
+            Constraint::Length(wrapped_height(&head, area.width)),
+            Constraint::Fill(1),
+            Constraint::Length(self.commands_height(area.height)),
+            Constraint::Length(notes_height),
+            Constraint::Length(1),
+            Constraint::Length(u16::try_from(places.len()).unwrap_or(u16::MAX).min(6)),
+        ])
+        .areas(area);
+        for (lines, area) in [(head, head_area), (body, body_area), (notes, notes_area)] {
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .render(area, buf);
+        }
+        Paragraph::new(self.command_lines(usize::from(commands_area.height), look))
+            .render(commands_area, buf);
+        Paragraph::new(places).render(places_area, buf);
+        self.render_confirm(area, buf, look);
+    }
+
+    /// Nothing but the commands, flush left, so a mouse selection copies them as they are.
+    fn draw_plain(&self, area: Rect, buf: &mut Buffer) {
+        let lines: Vec<Line> = self
+            .commands()
+            .into_iter()
+            .map(|(_, c, _)| Line::raw(c.to_string()))
+            .collect();
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .render(area, buf);
+    }
+
+    /// The title, and how the search goes while there is nothing found to show.
+    fn head_lines(&self, look: Look) -> Vec<Line<'static>> {
+        let theme = look.theme;
         let mut head = vec![self.title_line(look)];
-        let mut body = Vec::new();
         match &self.phase {
             None | Some(Phase::Finding { .. }) => head.push(Line::from(vec![
                 Span::styled(
-                    format!("{} ", crate::tui::screens::spinner(look.tick)),
+                    format!("{} ", crate::tui::theme::spinner(look.tick)),
                     theme.step(StepStatus::Running),
                 ),
                 Span::raw("Looking for Python interpreters and their packages…"),
@@ -60,8 +101,14 @@ impl Clients {
                     theme.dim(),
                 ));
             }
-            Some(Phase::Found(inventory)) => body = self.interpreter_lines(inventory, look),
+            Some(Phase::Found(_)) => {}
         }
+        head
+    }
+
+    /// What changed since the results: places edited, pip run.
+    fn note_lines(&self, look: Look) -> Vec<Line<'static>> {
+        let theme = look.theme;
         let mut notes = Vec::new();
         if self.asked != self.places && !self.finding() {
             notes.push(Line::styled(
@@ -98,52 +145,23 @@ impl Clients {
                 theme.status(status),
             ));
         }
-        let places = self.place_lines(look);
-        let head_height = wrapped_height(&head, area.width);
-        let notes_height = wrapped_height(&notes, area.width) * u16::from(!notes.is_empty());
-        let places_height = u16::try_from(places.len()).unwrap_or(u16::MAX).min(6);
+        notes
+    }
+
+    /// A heading, a line per interpreter and per command, up to a third of the screen; none
+    /// before interpreters are found.
+    fn commands_height(&self, screen: u16) -> u16 {
+        if self.inventory().is_none() {
+            return 0;
+        }
         let commands = self.commands();
         let groups = commands
             .iter()
             .enumerate()
             .filter(|(i, c)| *i == 0 || commands[i - 1].0 != c.0)
             .count();
-        let commands_height = if self.inventory().is_some() {
-            // A heading, a line per interpreter and per command, up to a third of the screen.
-            let wanted = u16::try_from(1 + groups + commands.len()).unwrap_or(u16::MAX);
-            wanted.min((area.height / 3).max(3))
-        } else {
-            0
-        };
-        let [
-            head_area,
-            body_area,
-            commands_area,
-            notes_area,
-            _,
-            places_area,
-        ] = Layout::vertical([
-            Constraint::Length(head_height),
-            Constraint::Fill(1),
-            Constraint::Length(commands_height),
-            Constraint::Length(notes_height),
-            Constraint::Length(1),
-            Constraint::Length(places_height),
-        ])
-        .areas(area);
-        Paragraph::new(head)
-            .wrap(Wrap { trim: false })
-            .render(head_area, buf);
-        Paragraph::new(body)
-            .wrap(Wrap { trim: false })
-            .render(body_area, buf);
-        Paragraph::new(self.command_lines(usize::from(commands_area.height), look))
-            .render(commands_area, buf);
-        Paragraph::new(notes)
-            .wrap(Wrap { trim: false })
-            .render(notes_area, buf);
-        Paragraph::new(places).render(places_area, buf);
-        self.render_confirm(area, buf, look);
+        let wanted = u16::try_from(1 + groups + commands.len()).unwrap_or(u16::MAX);
+        wanted.min((screen / 3).max(3))
     }
 
     fn title_line(&self, look: Look) -> Line<'static> {
@@ -196,109 +214,19 @@ impl Clients {
             theme.title(),
         )];
         if judged.is_empty() {
-            let looked: Vec<String> = inventory
-                .looked_at
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect();
-            lines.push(Line::styled(
-                format!(
-                    "{} No Python with openmetadata-ingestion, openmetadata-managed-apis or \
-                     apache-airflow found{}.",
-                    Status::Warn.glyph(),
-                    if looked.is_empty() {
-                        " (no interpreter to look at)".to_string()
-                    } else {
-                        format!(" (looked at {})", looked.join(", "))
-                    }
-                ),
-                theme.notice(),
-            ));
-            lines.push(Line::styled(
-                format!(
-                    "If ingestion runs on this host, name its interpreter ({}) or a folder of \
-                     virtual environments ({}).",
-                    keys::ADD_PYTHON[0].hint(),
-                    keys::ADD_FOLDER[0].hint()
-                ),
-                theme.dim(),
-            ));
+            lines.extend(none_found_lines(inventory, look));
         }
         for (i, (interpreter, assessment)) in judged.iter().enumerate() {
             let selected = self.focus == Focus::Interpreters && i == self.interpreter;
-            let status = assessment.as_ref().map(worst);
-            let (glyph, style) = match status {
-                Some(s) => (s.glyph(), theme.status(s)),
-                None => ("·", theme.dim()),
-            };
-            let mut packages = Vec::new();
-            if let Some(p) = &interpreter.ingestion {
-                packages.push(format!("ingestion {}", p.version_text()));
-            }
-            if let Some(p) = &interpreter.managed_apis {
-                packages.push(format!("managed-apis {}", p.version_text()));
-            }
-            if let Some(p) = &interpreter.airflow {
-                packages.push(format!("airflow {}", p.version_text()));
-            }
-            let line = Line::from(vec![
-                Span::raw(format!("{} ", if selected { "›" } else { " " })),
-                Span::styled(glyph, style),
-                Span::raw(format!(
-                    " {}  Python {}  {}",
-                    interpreter.path.display(),
-                    interpreter.python,
-                    packages.join(", ")
-                )),
-            ]);
-            lines.push(if selected {
-                line.style(theme.selected())
-            } else {
-                line
-            });
+            lines.push(interpreter_line(
+                interpreter,
+                assessment.as_ref(),
+                selected,
+                look,
+            ));
         }
         if let Some((interpreter, Some(assessment))) = judged.get(self.interpreter) {
-            lines.push(Line::styled(
-                format!(
-                    "  {}",
-                    interpreter
-                        .origins
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-                theme.dim(),
-            ));
-            for verdict in assessment.verdicts.iter() {
-                let required = match (&verdict.required, verdict.status) {
-                    (Some(required), _) => format!("→ {required}"),
-                    (None, Status::Skip) => String::new(),
-                    (None, _) => "→ unknown".to_string(),
-                };
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        format!("    {} ", verdict.status.glyph()),
-                        theme.status(verdict.status),
-                    ),
-                    Span::raw(format!(
-                        "{:<26} {:<14} {required}",
-                        verdict.aspect.label(),
-                        verdict.current.as_deref().unwrap_or("not installed"),
-                    )),
-                ]));
-                if matches!(verdict.status, Status::Fail | Status::Warn) {
-                    lines.push(Line::styled(format!("      {}", verdict.note), theme.dim()));
-                }
-            }
-            for advice in &assessment.advice {
-                lines.push(Line::styled(format!("  {advice}"), theme.dim()));
-            }
-            if let Some(Fix::NewVenv { notes, .. }) = &assessment.fix {
-                for note in notes {
-                    lines.push(Line::styled(format!("  {note}"), theme.dim()));
-                }
-            }
+            lines.extend(assessment_lines(interpreter, assessment, look));
         }
         for broken in &inventory.broken {
             lines.push(Line::styled(
@@ -511,4 +439,125 @@ fn worst(assessment: &Assessment) -> Status {
             Status::Skip => 0,
         })
         .unwrap_or(Status::Skip)
+}
+
+/// Nothing judged: where it looked, and how to point it elsewhere.
+fn none_found_lines(inventory: &Inventory, look: Look) -> Vec<Line<'static>> {
+    let theme = look.theme;
+    let looked: Vec<String> = inventory
+        .looked_at
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    vec![
+        Line::styled(
+            format!(
+                "{} No Python with openmetadata-ingestion, openmetadata-managed-apis or \
+                 apache-airflow found{}.",
+                Status::Warn.glyph(),
+                if looked.is_empty() {
+                    " (no interpreter to look at)".to_string()
+                } else {
+                    format!(" (looked at {})", looked.join(", "))
+                }
+            ),
+            theme.notice(),
+        ),
+        Line::styled(
+            format!(
+                "If ingestion runs on this host, name its interpreter ({}) or a folder of \
+                 virtual environments ({}).",
+                keys::ADD_PYTHON[0].hint(),
+                keys::ADD_FOLDER[0].hint()
+            ),
+            theme.dim(),
+        ),
+    ]
+}
+
+/// One interpreter: its verdict, path, Python and OpenMetadata packages.
+fn interpreter_line(
+    interpreter: &Interpreter,
+    assessment: Option<&Assessment>,
+    selected: bool,
+    look: Look,
+) -> Line<'static> {
+    let theme = look.theme;
+    let (glyph, style) = match assessment.map(worst) {
+        Some(s) => (s.glyph(), theme.status(s)),
+        None => ("·", theme.dim()),
+    };
+    let mut packages = Vec::new();
+    if let Some(p) = &interpreter.ingestion {
+        packages.push(format!("ingestion {}", p.version_text()));
+    }
+    if let Some(p) = &interpreter.managed_apis {
+        packages.push(format!("managed-apis {}", p.version_text()));
+    }
+    if let Some(p) = &interpreter.airflow {
+        packages.push(format!("airflow {}", p.version_text()));
+    }
+    let line = Line::from(vec![
+        Span::raw(format!("{} ", if selected { "›" } else { " " })),
+        Span::styled(glyph, style),
+        Span::raw(format!(
+            " {}  Python {}  {}",
+            interpreter.path.display(),
+            interpreter.python,
+            packages.join(", ")
+        )),
+    ]);
+    if selected {
+        line.style(theme.selected())
+    } else {
+        line
+    }
+}
+
+/// The selected interpreter in detail: where it was found, each verdict, the advice.
+fn assessment_lines(
+    interpreter: &Interpreter,
+    assessment: &Assessment,
+    look: Look,
+) -> Vec<Line<'static>> {
+    let theme = look.theme;
+    let origins: Vec<String> = interpreter
+        .origins
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let mut lines = vec![Line::styled(
+        format!("  {}", origins.join("; ")),
+        theme.dim(),
+    )];
+    for verdict in assessment.verdicts.iter() {
+        let required = match (&verdict.required, verdict.status) {
+            (Some(required), _) => format!("→ {required}"),
+            (None, Status::Skip) => String::new(),
+            (None, _) => "→ unknown".to_string(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("    {} ", verdict.status.glyph()),
+                theme.status(verdict.status),
+            ),
+            Span::raw(format!(
+                "{:<26} {:<14} {required}",
+                verdict.aspect.label(),
+                verdict.current.as_deref().unwrap_or("not installed"),
+            )),
+        ]));
+        if matches!(verdict.status, Status::Fail | Status::Warn) {
+            lines.push(Line::styled(format!("      {}", verdict.note), theme.dim()));
+        }
+    }
+    for advice in &assessment.advice {
+        lines.push(Line::styled(format!("  {advice}"), theme.dim()));
+    }
+    if let Some(Fix::NewVenv { notes, .. }) = &assessment.fix {
+        for note in notes {
+            lines.push(Line::styled(format!("  {note}"), theme.dim()));
+        }
+    }
+    lines
 }

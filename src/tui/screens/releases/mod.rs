@@ -14,15 +14,18 @@ use std::sync::Arc;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::{Look, Screen, StepStatus};
+use super::database::FormError;
+use super::{Keys, RunId, Screen};
 use crate::checks::CheckId;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::config::DbSettings;
-use crate::knowledge::impact::{Impact, Verdict};
-use crate::knowledge::scan::{ScanInputs, ScanReport};
-use crate::knowledge::{Catalogue, Installed, Item, Kind, Stop};
-use crate::tui::action::{Action as AppAction, Effect, RunId};
+use crate::knowledge::impact::Verdict;
+use crate::knowledge::review::{Review, Reviewed};
+use crate::knowledge::scan::ScanInputs;
+use crate::knowledge::{Catalogue, Installed, Kind, KnowledgeError};
+use crate::report::StepStatus;
 use crate::tui::keymap::{Binding, keys};
+use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
 use crate::version::Version;
 
@@ -71,41 +74,46 @@ impl Work {
     }
 }
 
-/// A release line of the review, for its group heading.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReleaseInfo {
-    pub version: String,
-    pub date: Option<String>,
-    pub notes: String,
-}
-
+/// A finished review, with the release checks of the probed items as `om-upgrade check`
+/// reports them (for the Summary).
 #[derive(Debug, Clone)]
-pub struct Reviewed {
-    pub item: Item,
-    pub impact: Impact,
-}
-
-/// What the upgrade crosses, measured.
-#[derive(Debug, Clone)]
-pub struct Review {
-    pub from: Installed,
-    pub to: Version,
-    pub stops: Vec<Stop>,
-    /// The database server that was probed (`PostgreSQL 15.4`), when known.
-    pub server: Option<String>,
-    pub scan: ScanReport,
-    pub releases: Vec<ReleaseInfo>,
-    /// In plan order: by release, then catalogue order.
-    pub items: Vec<Reviewed>,
-    /// The release checks of the probed items, as `om-upgrade check` reports them.
+pub struct Finished {
+    pub review: Review,
     pub results: Vec<CheckResult>,
 }
 
 /// Why there is no review.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReviewError {
-    pub message: String,
-    pub hint: String,
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ReviewError {
+    /// The release catalogue did not load (a bug of om-upgrade, or a broken --releases-dir).
+    #[error("{0}")]
+    Catalogue(Arc<KnowledgeError>),
+    #[error("the connection is not usable: {0}")]
+    Connection(FormError),
+    /// The installed version could not be read: what the release path check said.
+    #[error("cannot tell what is installed: {0}")]
+    Installed(String),
+    /// No upgrade from the installed version to the target (a downgrade, an unknown release).
+    #[error("{0}")]
+    Plan(Arc<KnowledgeError>),
+    #[error("the review stopped by an internal error: {0}")]
+    Crashed(String),
+}
+
+impl ReviewError {
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            ReviewError::Catalogue(_) => "This is a bug of om-upgrade: report it.".into(),
+            ReviewError::Connection(_) => "Fix it on the Database step, then come back.".into(),
+            ReviewError::Installed(_) => "Test the connection on the Database step: the review \
+                                          reads the installed version from the OpenMetadata \
+                                          database."
+                .into(),
+            ReviewError::Plan(error) => error.hint().into(),
+            ReviewError::Crashed(_) => format!("{} tries again.", keys::RERUN[0].hint()),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -122,7 +130,7 @@ pub enum WorkEvent {
     },
     Reviewed {
         run: RunId,
-        result: Box<Result<Review, ReviewError>>,
+        result: Box<Result<Finished, ReviewError>>,
     },
     Crashed {
         run: RunId,
@@ -154,7 +162,7 @@ struct Probing {
 #[derive(Debug, Clone)]
 enum Phase {
     Running(Probing),
-    Done(Box<Review>),
+    Done(Box<Finished>),
     Failed(ReviewError),
 }
 
@@ -168,9 +176,9 @@ struct State {
 pub struct Inputs<'a> {
     pub target: Option<&'a Version>,
     /// The Database step's form as settings, or why it is not usable.
-    pub connection: Result<DbSettings, String>,
+    pub connection: Result<DbSettings, FormError>,
     pub url: String,
-    pub catalogue: Result<&'a Arc<Catalogue>, &'a str>,
+    pub catalogue: Result<&'a Arc<Catalogue>, &'a Arc<KnowledgeError>>,
     pub backup_dir: &'a Path,
 }
 
@@ -234,6 +242,20 @@ impl Releases {
         }
     }
 
+    /// The files the review reads (as typed here), with the environment they are read with.
+    pub fn files(&self) -> ScanInputs {
+        self.files_of(self.config.trim(), self.workflows.trim())
+    }
+
+    fn files_of(&self, config: &str, workflows: &str) -> ScanInputs {
+        let file = |text: &str| (!text.is_empty()).then(|| PathBuf::from(text));
+        ScanInputs {
+            server_config: file(config),
+            workflows: file(workflows),
+            env: self.files.env.clone(),
+        }
+    }
+
     pub fn acknowledged(&self) -> &BTreeSet<String> {
         &self.acknowledged
     }
@@ -243,11 +265,15 @@ impl Releases {
     }
 
     fn review(&self) -> Option<&Review> {
+        self.finished().map(|f| &f.review)
+    }
+
+    fn finished(&self) -> Option<&Finished> {
         match &self.state {
             Some(State {
-                phase: Phase::Done(review),
+                phase: Phase::Done(finished),
                 ..
-            }) => Some(review),
+            }) => Some(finished),
             _ => None,
         }
     }
@@ -281,7 +307,7 @@ impl Releases {
     }
 
     /// On entering the step: review when there is none yet or it is stale.
-    pub fn on_enter(&mut self, inputs: &Inputs) -> Vec<Effect> {
+    pub fn on_enter(&mut self, inputs: &Inputs) -> Vec<Work> {
         self.observe(inputs);
         if self.running() || (self.state.is_some() && !self.stale) {
             return Vec::new();
@@ -289,46 +315,28 @@ impl Releases {
         self.start(inputs).into_iter().collect()
     }
 
-    fn start(&mut self, inputs: &Inputs) -> Option<Effect> {
+    fn start(&mut self, inputs: &Inputs) -> Option<Work> {
         if self.running() {
             return None;
         }
-        let fail = |message: String, hint: &str| {
-            Phase::Failed(ReviewError {
-                message,
-                hint: hint.to_string(),
-            })
-        };
         let Some(asked) = self.wanted(inputs) else {
             self.state = None;
             return None;
         };
-        let file = |text: &str| (!text.is_empty()).then(|| PathBuf::from(text));
-        let files = ScanInputs {
-            server_config: file(&asked.config),
-            workflows: file(&asked.workflows),
-            env: self.files.env.clone(),
-        };
+        let files = self.files_of(&asked.config, &asked.workflows);
         self.stale = false;
         let (catalogue, settings) = match (inputs.catalogue, &inputs.connection) {
+            (Ok(catalogue), Ok(settings)) => (catalogue.clone(), settings.clone()),
             (Err(error), _) => {
-                self.state = Some(State {
-                    asked,
-                    phase: fail(error.to_string(), "This is a bug of om-upgrade: report it."),
-                });
+                let phase = Phase::Failed(ReviewError::Catalogue(error.clone()));
+                self.state = Some(State { asked, phase });
                 return None;
             }
             (_, Err(problem)) => {
-                self.state = Some(State {
-                    asked,
-                    phase: fail(
-                        format!("the connection is not usable: {problem}"),
-                        "Fix it on the Database step, then come back.",
-                    ),
-                });
+                let phase = Phase::Failed(ReviewError::Connection(problem.clone()));
+                self.state = Some(State { asked, phase });
                 return None;
             }
-            (Ok(catalogue), Ok(settings)) => (catalogue.clone(), settings.clone()),
         };
         self.last_run += 1;
         let run = RunId(self.last_run);
@@ -343,17 +351,17 @@ impl Releases {
                 current: None,
             }),
         });
-        Some(Effect::Releases(Work::Review(Box::new(ReviewJob {
+        Some(Work::Review(Box::new(ReviewJob {
             run,
             settings,
             target,
             catalogue,
             files,
             backup_dir: inputs.backup_dir.to_path_buf(),
-        }))))
+        })))
     }
 
-    pub fn update(&mut self, action: Action, inputs: &Inputs) -> Vec<Effect> {
+    pub fn update(&mut self, action: Action, inputs: &Inputs) -> Vec<Work> {
         match action {
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
@@ -509,7 +517,7 @@ impl Releases {
             },
             WorkEvent::Reviewed { result, .. } => {
                 state.phase = match *result {
-                    Ok(review) => Phase::Done(Box::new(review)),
+                    Ok(finished) => Phase::Done(Box::new(finished)),
                     Err(error) => Phase::Failed(error),
                 };
                 // Start on the first thing to look at.
@@ -520,26 +528,22 @@ impl Releases {
                 self.keep_selection_visible();
             }
             WorkEvent::Crashed { reason, .. } => {
-                state.phase = Phase::Failed(ReviewError {
-                    message: format!("the review stopped by an internal error: {reason}"),
-                    hint: format!("{} tries again.", keys::RERUN[0].hint()),
-                });
+                state.phase = Phase::Failed(ReviewError::Crashed(reason));
             }
         }
     }
 }
 
-impl Screen for Releases {
-    fn bindings(&self) -> Vec<Binding> {
-        let wrap = AppAction::Releases;
+impl Keys for Releases {
+    type Action = Action;
+
+    fn bindings(&self) -> Vec<Binding<Action>> {
         if self.editing.is_some() {
             let mut b = vec![
-                Binding::new(keys::COMMIT, "accept", wrap(Action::Commit)),
-                Binding::new(keys::CANCEL, "cancel", wrap(Action::CancelEdit)),
+                Binding::new(keys::COMMIT, "accept", Action::Commit),
+                Binding::new(keys::CANCEL, "cancel", Action::CancelEdit),
             ];
-            b.extend(text_field::edit_bindings(|e| {
-                AppAction::Releases(Action::EditText(e))
-            }));
+            b.extend(text_field::edit_bindings(Action::EditText));
             return b;
         }
         let mut b = Vec::new();
@@ -548,7 +552,7 @@ impl Screen for Releases {
                 .selected_item()
                 .is_some_and(|r| r.item.kind == Kind::Breaking);
             b.push(
-                Binding::new(keys::ACKNOWLEDGE, "acknowledge", wrap(Action::Acknowledge))
+                Binding::new(keys::ACKNOWLEDGE, "acknowledge", Action::Acknowledge)
                     .enabled(breaking),
             );
             let filter = if self.affecting_only {
@@ -556,53 +560,41 @@ impl Screen for Releases {
             } else {
                 "affecting me"
             };
-            b.push(Binding::new(
-                keys::FILTER,
-                filter,
-                wrap(Action::ToggleFilter),
-            ));
+            b.push(Binding::new(keys::FILTER, filter, Action::ToggleFilter));
         }
+        b.push(Binding::new(keys::RERUN, "review again", Action::Rerun).enabled(!self.running()));
         b.push(
-            Binding::new(keys::RERUN, "review again", wrap(Action::Rerun)).enabled(!self.running()),
+            Binding::new(keys::WORKFLOWS, "workflows folder", Action::EditWorkflows)
+                .enabled(!self.running()),
         );
         b.push(
-            Binding::new(
-                keys::WORKFLOWS,
-                "workflows folder",
-                wrap(Action::EditWorkflows),
-            )
-            .enabled(!self.running()),
+            Binding::new(keys::SERVER_CONFIG, "openmetadata.yaml", Action::EditConfig)
+                .enabled(!self.running()),
         );
-        b.push(
-            Binding::new(
-                keys::SERVER_CONFIG,
-                "openmetadata.yaml",
-                wrap(Action::EditConfig),
-            )
-            .enabled(!self.running()),
-        );
-        b.push(Binding::new(keys::UP, "previous item", wrap(Action::Up)).help_only());
-        b.push(Binding::new(keys::DOWN, "next item", wrap(Action::Down)).help_only());
-        b.push(Binding::new(keys::PAGE_UP, "page up", wrap(Action::PageUp)).help_only());
-        b.push(Binding::new(keys::PAGE_DOWN, "page down", wrap(Action::PageDown)).help_only());
+        b.push(Binding::new(keys::UP, "previous item", Action::Up).help_only());
+        b.push(Binding::new(keys::DOWN, "next item", Action::Down).help_only());
+        b.push(Binding::new(keys::PAGE_UP, "page up", Action::PageUp).help_only());
+        b.push(Binding::new(keys::PAGE_DOWN, "page down", Action::PageDown).help_only());
         b
     }
 
-    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding>)> {
+    fn help_sections(&self) -> Vec<(&'static str, Vec<Binding<Action>>)> {
         text_field::help_sections(
             self.bindings(),
             self.editing.is_some(),
             "While editing a path",
-            |e| AppAction::Releases(Action::EditText(e)),
+            Action::EditText,
         )
     }
 
+    fn typed(&self, c: char) -> Option<Action> {
+        Some(Action::EditText(TextEdit::Insert(c)))
+    }
+}
+
+impl Screen for Releases {
     fn is_editing(&self) -> bool {
         self.editing.is_some()
-    }
-
-    fn typed(&self, c: char) -> Option<AppAction> {
-        Some(AppAction::Releases(Action::EditText(TextEdit::Insert(c))))
     }
 
     fn is_busy(&self) -> bool {
@@ -610,35 +602,27 @@ impl Screen for Releases {
     }
 
     fn results(&self) -> Vec<CheckResult> {
-        match self.review() {
-            Some(review) if !self.stale => review.results.clone(),
+        match self.finished() {
+            Some(finished) if !self.stale => finished.results.clone(),
             _ => Vec::new(),
         }
     }
 
     fn release_review(&self) -> Option<crate::report::ReleaseReview> {
         let review = self.review().filter(|_| !self.stale)?;
-        Some(crate::report::ReleaseReview::from_impacts(
-            &review.from,
-            &review.to,
-            &review.stops,
-            review.items.iter().map(|r| (&r.item, r.impact.clone())),
-            &review.scan,
-            Vec::new(),
-            &self.acknowledged,
-        ))
+        Some(crate::report::ReleaseReview::of(review, &self.acknowledged))
     }
 
     fn status(&self) -> StepStatus {
         let Some(state) = &self.state else {
-            return StepStatus::NotStarted;
+            return StepStatus::NotRun;
         };
         match &state.phase {
             Phase::Running(_) => StepStatus::Running,
-            _ if self.stale => StepStatus::NotStarted,
+            _ if self.stale => StepStatus::NotRun,
             Phase::Failed(_) => StepStatus::Fail,
             Phase::Done(review) => {
-                let open = review.items.iter().filter(|r| pending(r)).any(|r| {
+                let open = review.review.items.iter().filter(|r| pending(r)).any(|r| {
                     !(r.item.kind == Kind::Breaking && self.acknowledged.contains(&r.item.key()))
                 });
                 if open {

@@ -6,12 +6,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
-use super::{Input, Phase, Probing, Releases, Review, ReviewError, Reviewed, Row};
+use super::{Input, Phase, Probing, Releases, ReviewError, Row};
 use crate::checks::Status;
 use crate::knowledge::Kind;
 use crate::knowledge::impact::Verdict;
+use crate::knowledge::review::{Review, Reviewed};
+use crate::report::StepStatus;
 use crate::tui::keymap::keys;
-use crate::tui::screens::{Look, StepStatus};
+use crate::tui::theme::Look;
 use crate::tui::widgets::progress::{bar, fraction};
 use crate::tui::widgets::text_field::field_spans;
 use crate::tui::widgets::{scroll_offset, wrapped_height};
@@ -34,7 +36,7 @@ impl Releases {
             }
             Some(Phase::Running(probing)) => self.render_running(probing, area, buf, look),
             Some(Phase::Failed(error)) => self.render_failed(error, area, buf, look),
-            Some(Phase::Done(review)) => self.render_review(review, area, buf, look),
+            Some(Phase::Done(finished)) => self.render_review(&finished.review, area, buf, look),
         }
     }
 
@@ -60,7 +62,7 @@ impl Releases {
             Line::styled(
                 format!(
                     "{} → {}: {} items in {} release{}",
-                    review.from,
+                    review.installed,
                     review.to,
                     review.items.len(),
                     review.releases.len(),
@@ -125,7 +127,7 @@ impl Releases {
                     theme.notice(),
                 ));
             }
-            if let Some(server) = &review.server {
+            if let Some(server) = review.server() {
                 spans.push(Span::styled(
                     format!(" · {server} probed read-only"),
                     theme.dim(),
@@ -273,7 +275,7 @@ impl Releases {
         let theme = look.theme;
         let mut lines = vec![Line::from(vec![
             Span::styled(
-                format!("{} ", crate::tui::screens::spinner(look.tick)),
+                format!("{} ", crate::tui::theme::spinner(look.tick)),
                 theme.step(StepStatus::Running),
             ),
             Span::styled("Reviewing the releases", theme.title()),
@@ -309,13 +311,10 @@ impl Releases {
         let theme = look.theme;
         let lines = vec![
             Line::styled("Release review", theme.title()),
-            Line::styled(
-                format!("{} {}", Status::Fail.glyph(), error.message),
-                theme.error(),
-            ),
+            Line::styled(format!("{} {error}", Status::Fail.glyph()), theme.error()),
             Line::from(vec![
                 Span::styled("What to do: ", theme.title()),
-                Span::raw(error.hint.clone()),
+                Span::raw(error.hint()),
             ]),
             Line::raw(""),
             self.inputs_line(look),

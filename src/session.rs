@@ -1,5 +1,7 @@
-//! The wizard's answers, kept between runs: the step, the target, the connection form, the
-//! acknowledged release items and the last backup — never the password. Written atomically (temp file, fsync, rename), readable by the owner only.
+//! The wizard's session: its answers, kept between runs (the step, the target, the connection
+//! form, the acknowledged release items and the last backup — never the password), written by
+//! the wizard and read by the wizard and by `om-upgrade report`. Written atomically (temp file,
+//! fsync, rename), readable by the owner only.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -9,14 +11,17 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::screens::ScreenId;
+use crate::config::DbSettings;
 use crate::db::Engine;
 use crate::small_file::{self, Accept, ReadError};
 
 pub const FILE_NAME: &str = "wizard-session.json";
 
-/// Bumped when the file's shape changes; older files are not guessed at.
-const FORMAT: u32 = 1;
+/// Bumped when the file's shape changes; files of unknown formats are not guessed at.
+const FORMAT: u32 = 2;
+
+/// Format 1 wrote the port as the text of the form (`"5432"`); it is still read.
+const FORMAT_PORT_AS_TEXT: u32 = 1;
 
 /// A session holds a few kilobytes of answers.
 const MAX_BYTES: usize = 1 << 20;
@@ -41,10 +46,100 @@ pub struct Session {
 pub struct SavedConnection {
     pub engine: Engine,
     pub host: String,
-    pub port: String,
+    /// The form's port when it was a port number, else the one found at start.
+    #[serde(deserialize_with = "port_number_or_text")]
+    pub port: u16,
     pub user: String,
     pub database: String,
     pub schema: String,
+}
+
+/// The steps, in the order the wizard walks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScreenId {
+    Welcome,
+    Database,
+    Backup,
+    Releases,
+    Clients,
+    Summary,
+}
+
+impl ScreenId {
+    pub const ALL: [ScreenId; 6] = [
+        ScreenId::Welcome,
+        ScreenId::Database,
+        ScreenId::Backup,
+        ScreenId::Releases,
+        ScreenId::Clients,
+        ScreenId::Summary,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ScreenId::Welcome => "Welcome",
+            ScreenId::Database => "Database",
+            ScreenId::Backup => "Backup",
+            ScreenId::Releases => "Releases",
+            ScreenId::Clients => "Clients",
+            ScreenId::Summary => "Summary",
+        }
+    }
+
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+
+    /// The next step; the last one stays where it is.
+    pub fn next(self) -> ScreenId {
+        Self::ALL.get(self.index() + 1).copied().unwrap_or(self)
+    }
+
+    /// The previous step; the first one stays where it is.
+    pub fn prev(self) -> ScreenId {
+        self.index()
+            .checked_sub(1)
+            .and_then(|i| Self::ALL.get(i).copied())
+            .unwrap_or(self)
+    }
+
+    pub fn is_first(self) -> bool {
+        self.index() == 0
+    }
+
+    pub fn is_last(self) -> bool {
+        self.index() + 1 == Self::ALL.len()
+    }
+}
+
+impl SavedConnection {
+    /// Whether this is the database of `settings` (engine, host, port and name).
+    pub fn is_for(&self, settings: &DbSettings) -> bool {
+        self.engine == settings.engine.value
+            && self.host == settings.host.value
+            && self.port == settings.port.value
+            && self.database == settings.database.value
+    }
+}
+
+/// A port as written now (a number) or by format 1 (its text, `"5432"`).
+fn port_number_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u16, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Port {
+        Number(u16),
+        Text(String),
+    }
+    match Port::deserialize(deserializer)? {
+        Port::Number(port) => Ok(port),
+        Port::Text(text) => match text.trim().parse::<u16>() {
+            Ok(port) if port > 0 => Ok(port),
+            _ => Err(serde::de::Error::custom(format!(
+                "the port '{text}' is not a port number"
+            ))),
+        },
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -106,7 +201,7 @@ pub fn load_file(path: &Path) -> Result<Option<Saved>, SessionError> {
     let raw: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| malformed(e.to_string()))?;
     match raw.get("format").and_then(serde_json::Value::as_u64) {
-        Some(f) if f == u64::from(FORMAT) => {}
+        Some(f) if f == u64::from(FORMAT) || f == u64::from(FORMAT_PORT_AS_TEXT) => {}
         Some(found) => {
             return Err(SessionError::OtherFormat {
                 path,
@@ -181,7 +276,7 @@ mod tests {
             connection: SavedConnection {
                 engine: Engine::Postgres,
                 host: "db.internal".into(),
-                port: "5432".into(),
+                port: 5432,
                 user: "om".into(),
                 database: "openmetadata_db".into(),
                 schema: "public".into(),
@@ -193,6 +288,15 @@ mod tests {
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn stepper_saturates_at_both_ends() {
+        assert_eq!(ScreenId::Welcome.prev(), ScreenId::Welcome);
+        assert_eq!(ScreenId::Welcome.next(), ScreenId::Database);
+        assert_eq!(ScreenId::Summary.next(), ScreenId::Summary);
+        assert_eq!(ScreenId::Summary.prev(), ScreenId::Clients);
+        assert!(ScreenId::Welcome.is_first() && ScreenId::Summary.is_last());
     }
 
     #[test]
@@ -215,6 +319,31 @@ mod tests {
             let mode = fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn a_format_1_session_with_its_port_as_text_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = serde_json::to_value(SessionFile {
+            format: FORMAT,
+            saved_at: at("2026-11-26T10:00:00Z"),
+            session: session(),
+        })
+        .unwrap();
+        file["format"] = 1.into();
+        file["connection"]["port"] = "5432".into();
+        fs::write(path_in(dir.path()), file.to_string()).unwrap();
+        assert_eq!(load(dir.path()).unwrap().unwrap().session, session());
+
+        file["connection"]["port"] = "54x".into();
+        fs::write(path_in(dir.path()), file.to_string()).unwrap();
+        let err = load(dir.path()).unwrap_err();
+        assert!(matches!(err, SessionError::Malformed { .. }), "{err}");
+        assert!(
+            err.to_string().contains("'54x' is not a port number"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("will be replaced"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,108 @@
+//! The one assembly of a report: what a run recorded and what it was given → the [`Report`],
+//! with every secret the run knows masked. `om-upgrade report` and the wizard's export both
+//! hand their run over as [`Recorded`]; neither builds a report or a redactor itself.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use super::model::{BackupFacts, DatabaseView, Inputs, Report, Stamp, Via};
+use super::redact::Redactor;
+use super::review::ReleaseReview;
+use crate::checks::runner::CheckResult;
+use crate::config::{DbSettings, Source};
+use crate::knowledge::scan::ScanInputs;
+use crate::version::Version;
+
+/// What a run recorded, and the places it read that may hold a secret.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub via: Via,
+    /// The connection as used (its password is only used to mask it).
+    pub settings: DbSettings,
+    pub target: Option<Version>,
+    /// Every check that ran, in the registry's order.
+    pub results: Vec<CheckResult>,
+    /// The backup the report points at.
+    pub backup: Option<BackupFacts>,
+    /// The release review, or why there is none.
+    pub review: Result<ReleaseReview, String>,
+    /// Release items the operator acknowledged (`1.2/query-service-required`).
+    pub acknowledged: BTreeSet<String>,
+    /// Open actions count as failures in the exit code.
+    pub strict: bool,
+    /// The operator's files the run read (openmetadata.yaml, workflow YAMLs) and the
+    /// environment.
+    pub files: ScanInputs,
+}
+
+/// The report of a run, made at `stamp`, with every secret of the run masked.
+pub fn assemble(recorded: Recorded, stamp: Stamp) -> Report {
+    let redactor = redactor(&recorded.settings, &recorded.files);
+    let Recorded {
+        via,
+        settings,
+        target,
+        results,
+        backup,
+        review,
+        acknowledged,
+        strict,
+        files: _,
+    } = recorded;
+    let (review, review_missing) = match review {
+        Ok(review) => (Some(review), None),
+        Err(why) => (None, Some(why)),
+    };
+    let inputs = Inputs {
+        stamp,
+        via,
+        database: DatabaseView::of(&settings),
+        target,
+        results,
+        backup,
+        review,
+        review_missing,
+        acknowledged,
+        strict,
+    };
+    Report::build(inputs, &redactor)
+}
+
+/// Every secret source a run knows: the database password, the environment, the
+/// openmetadata.yaml the settings were read from, and the files the run scanned.
+fn redactor(settings: &DbSettings, files: &ScanInputs) -> Redactor {
+    let env = &files.env;
+    let mut redactor = Redactor::new().with_settings(settings).with_env(env);
+    let mut yaml_files: Vec<PathBuf> = config_files_of(settings);
+    yaml_files.extend(files.server_config.iter().cloned());
+    yaml_files.sort();
+    yaml_files.dedup();
+    for file in &yaml_files {
+        redactor = redactor.with_yaml_file(file, env);
+    }
+    if let Some(workflows) = &files.workflows {
+        redactor = redactor.with_yaml_files_in(workflows, env);
+    }
+    redactor
+}
+
+/// The openmetadata.yaml files any setting was read from.
+fn config_files_of(settings: &DbSettings) -> Vec<PathBuf> {
+    let sources = [
+        &settings.engine.source,
+        &settings.host.source,
+        &settings.port.source,
+        &settings.user.source,
+        &settings.database.source,
+        &settings.schema.source,
+        &settings.tls.source,
+    ];
+    sources
+        .into_iter()
+        .chain(settings.password.as_ref().map(|p| &p.source))
+        .filter_map(|source| match source {
+            Source::ConfigFile(path) => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
