@@ -318,6 +318,7 @@ mod tests {
             key: key.into(),
             when,
             service_types: types.iter().map(|s| s.to_string()).collect(),
+            search_engine: None,
         }
     }
 
