@@ -19,7 +19,7 @@ use crate::db::{Db, DbError};
 use crate::humanize::plural;
 use crate::knowledge::impact::{self, Impact, Measurements, Verdict};
 use crate::knowledge::scan::{ScanInputs, ScanReport};
-use crate::knowledge::{Catalogue, Item, Kind, Plan, Stop};
+use crate::knowledge::{Catalogue, Installed, Item, Kind, Plan, Stop, VersionRole};
 use crate::version::Version;
 
 pub const LONG_ABOUT: &str = "\
@@ -174,7 +174,10 @@ struct Report<'a> {
 pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
     let catalogue = Arc::new(Catalogue::load(args.releases_dir.as_deref())?);
     if let Some(to) = &args.to {
-        catalogue.known_release(to)?;
+        catalogue.validate_version(to, VersionRole::Target)?;
+    }
+    if let Some(from) = &args.from {
+        catalogue.validate_version(from, VersionRole::Installed)?;
     }
     let resolved = config::resolve(&args.connection.to_inputs(), env)?;
     print_warnings(&resolved.warnings);
@@ -189,7 +192,13 @@ pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
 
     let (from, from_source) = match (&args.from, &connection) {
         (Some(from), _) => (from.clone(), "flag"),
-        (None, Some(Ok(db))) => (installed_version(db, &url).await?, "database"),
+        (None, Some(Ok(db))) => {
+            let installed = installed_version(db, &url).await?;
+            if let Some(warning) = catalogue.installed_warning(&Installed::Exact(installed.clone())) {
+                eprintln!("warning: {warning}");
+            }
+            (installed, "database")
+        }
         (None, Some(Err(error))) if settings_given => {
             return Err(CliError::Failed {
                 message: format!("cannot read the installed version from {url}: {error}"),
@@ -217,6 +226,9 @@ pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
         .clone()
         .unwrap_or_else(|| catalogue.newest().clone());
     let plan = catalogue.plan(&from, &to)?;
+    if let Some(advice) = catalogue.target_advice(&plan.to) {
+        eprintln!("warning: {}", advice.message());
+    }
     let missing_warning = plan.missing_warning(catalogue.origin());
     if let Some(warning) = &missing_warning {
         eprintln!("warning: {warning}");

@@ -11,7 +11,7 @@ use clap::Args;
 use super::check::{RunArgs, run_checks};
 use super::{CliError, print_warnings};
 use crate::config::{self, DbSettings, Env, paths::Paths};
-use crate::knowledge::Catalogue;
+use crate::knowledge::{Catalogue, VersionRole};
 use crate::report::model::Readiness;
 use crate::report::{
     self, DatabaseView, Format, Inputs, Redactor, Report, Stamp, Via, WriteError, collect,
@@ -210,7 +210,7 @@ pub async fn run(args: ReportArgs, env: &Env) -> Result<i32, CliError> {
             ));
         }
     };
-    let target = catalogue.known_release(&target)?;
+    let target = catalogue.validate_version(&target, VersionRole::Target)?;
     let backup_dir = args
         .run
         .backup_dir
