@@ -100,18 +100,27 @@ fn from_1_1_7_to_1_2_0_lists_the_three_seed_items_without_a_database() {
 
 #[test]
 fn downgrades_unknown_targets_and_garbage_versions_exit_2_with_a_reason() {
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["--from", "1.2.0", "--to", "1.1.0"],
             "the target 1.1.0 is older than the installed 1.2.0: OpenMetadata cannot be downgraded",
         ),
         (
             &["--from", "1.2.0", "--to", "9.9.9"],
-            "OpenMetadata 9.9.9 is not in the release catalogue, which knows 1.0.0 to 2.0.7",
+            "OpenMetadata 9.9.9 is newer than the release catalogue, which covers releases up to \
+             2.0.7, checked 2026-12-07",
         ),
         (
             &["--from", "1.1.7", "--to", "1.2.9"],
-            "OpenMetadata 1.2.9 is not a known 1.2 release (known: 1.2.0, 1.2.1, 1.2.2, 1.2.3, 1.2.4, 1.2.5)",
+            "OpenMetadata 1.2.9 is not a published 1.2 release; the nearest known are 1.2.5 and 1.3.0",
+        ),
+        (
+            &["--from", "1.1.99", "--to", "1.2.0"],
+            "OpenMetadata 1.1.99 is not a published 1.1 release; the nearest known are 1.1.7 and 1.2.0",
+        ),
+        (
+            &["--from", "0.13.2", "--to", "1.2.0"],
+            "OpenMetadata 0.13.2 is older than the release catalogue, which starts at 1.0.0",
         ),
         (
             &["--from", "1.1.7", "--to", "banana"],
@@ -133,7 +142,7 @@ fn downgrades_unknown_targets_and_garbage_versions_exit_2_with_a_reason() {
     // check validates --target against the catalogue before connecting anywhere.
     let out = run(&["check", "--target", "9.9.9"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("9.9.9 is not in the release catalogue"));
+    assert!(stderr(&out).contains("9.9.9 is newer than the release catalogue"));
 }
 
 #[test]
@@ -161,8 +170,17 @@ fn expected_counts(engine: Engine, e: &Expected) -> Vec<(&'static str, Option<i6
         Engine::Postgres => Some(n as i64),
         Engine::Mysql => Some(0),
     };
+    let mysql_only = |n: u64| match engine {
+        Engine::Mysql => Some(n as i64),
+        Engine::Postgres => Some(0),
+    };
     vec![
-        ("unlinked-queries", Some(e.queries_deleted_by_1_2 as i64)),
+        // On PostgreSQL the 1.2.0 query migration deletes nothing (see 1.2.yaml).
+        ("unlinked-queries", mysql_only(e.queries_deleted_by_1_2)),
+        (
+            "postgres-queries-left-without-service",
+            pg_only(e.queries_total),
+        ),
         ("domo-database-sandbox-domain", domo("dbservice_entity")),
         (
             "domo-dashboard-sandbox-domain",
@@ -207,9 +225,11 @@ fn expected_counts(engine: Engine, e: &Expected) -> Vec<(&'static str, Option<i6
             Some(e.test_cases_with_failure_status as i64),
         ),
         (
-            "tables-with-single-owner",
+            "entities-with-single-owner",
             Some(e.tables_with_single_owner as i64),
         ),
+        // A 1.1 database has no domain_entity: the 1.2-era owner probe does not apply.
+        ("domain-entities-with-single-owner", Some(0)),
         (
             "entity-versions-with-single-owner",
             Some(e.entity_versions_with_single_owner as i64),
@@ -230,7 +250,10 @@ fn expected_counts(engine: Engine, e: &Expected) -> Vec<(&'static str, Option<i6
         ("iceberg-services", Some(0)),
         // Tables a 1.1 database does not have yet: the probe says so instead of failing.
         ("active-data-contracts", None),
-        ("test-results-with-failure-status", None),
+        // The 1.1 results are still in entity_extension_time_series, where the sibling probe
+        // counts them (the demo's carry no failure status).
+        ("test-results-with-failure-status", Some(0)),
+        ("pre-1-2-test-results-with-failure-status", Some(0)),
         ("suggestions", None),
         ("installed-mcp-apps", None),
     ]
@@ -322,23 +345,29 @@ async fn probes_report_the_demo_numbers_on_both_engines_and_zero_once_fixed() {
             );
         }
         let query = item(&report, "query-service-required");
-        assert_eq!(query["impact"]["verdict"], "affects");
-        assert_eq!(
-            query["impact"]["summary"],
-            format!(
-                "{} queries will be deleted by the migration (no table path to a database service)",
-                summary.expected.queries_deleted_by_1_2
-            )
-        );
-        let samples = &query["impact"]["evidence"][0]["samples"];
-        assert!(
-            samples
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|s| s.as_str().unwrap().contains("ad-hoc query")),
-            "{engine}: {samples}"
-        );
+        if engine == Engine::Mysql {
+            assert_eq!(query["impact"]["verdict"], "affects");
+            assert_eq!(
+                query["impact"]["summary"],
+                format!(
+                    "{} queries will be deleted by the migration (no table path to a database \
+                     service)",
+                    summary.expected.queries_deleted_by_1_2
+                )
+            );
+            let samples = &query["impact"]["evidence"][0]["samples"];
+            assert!(
+                samples
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s.as_str().unwrap().contains("ad-hoc query")),
+                "{engine}: {samples}"
+            );
+        } else {
+            // Nothing is deleted on PostgreSQL; what it does instead is background.
+            assert_eq!(query["impact"]["verdict"], "not_affected", "{query}");
+        }
         let missing = item(&report, "mcp-apps-retired");
         assert_eq!(missing["impact"]["verdict"], "unknown");
         assert_eq!(
@@ -356,7 +385,9 @@ async fn probes_report_the_demo_numbers_on_both_engines_and_zero_once_fixed() {
             let after = counts.get(probe).copied().flatten();
             match probe {
                 // Background information and what no fix touches.
-                "fernet-encrypted-connections" => continue,
+                "fernet-encrypted-connections" | "postgres-queries-left-without-service" => {
+                    continue;
+                }
                 // Renaming sandboxDomain by hand leaves every Domo service without it: exactly
                 // what makes the Postgres statement fail.
                 "postgres-domo-without-sandbox-domain" => {
@@ -416,15 +447,19 @@ async fn check_with_a_target_runs_the_release_checks() {
             "{path}"
         );
         let query = check_by_id(&report, "release.query_service_required");
-        assert_eq!(query["status"], "warn", "{engine}: {query}");
-        assert!(
-            query["summary"].as_str().unwrap().starts_with(&format!(
-                "{} queries will be deleted",
-                summary.expected.queries_deleted_by_1_2
-            )),
-            "{query}"
-        );
-        assert!(query["remediation"].as_str().unwrap().contains("export"));
+        if engine == Engine::Mysql {
+            assert_eq!(query["status"], "warn", "{engine}: {query}");
+            assert!(
+                query["summary"].as_str().unwrap().starts_with(&format!(
+                    "{} queries will be deleted",
+                    summary.expected.queries_deleted_by_1_2
+                )),
+                "{query}"
+            );
+            assert!(query["remediation"].as_str().unwrap().contains("export"));
+        } else {
+            assert_eq!(query["status"], "pass", "{engine}: {query}");
+        }
         let domo = check_by_id(&report, "release.domo_sandbox_domain_renamed");
         assert_eq!(domo["status"], "warn", "{domo}");
         // Items after the target are not checks of this run; items before the installed
@@ -1207,4 +1242,217 @@ async fn the_postgres_domo_probe_counts_what_the_1_2_rename_cannot_take() {
             .await
             .unwrap_or_else(|e| panic!("{table}: {e}"));
     }
+}
+
+/// Runs `releases` on `url` and returns the probe counts.
+fn counts_for(url: &str, to: &str) -> BTreeMap<String, Option<i64>> {
+    let out = run(
+        &["releases", "--db-url", url, "--to", to, "--format", "json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    probe_counts(&json(&out))
+}
+
+/// Sets `owner` on the first `n` rows of `table` (by id).
+async fn give_owner(db: &Db, table: &str, n: usize) {
+    let ids = db
+        .fetch_rows(&format!("SELECT id FROM {table} ORDER BY id"), &[])
+        .await
+        .unwrap();
+    assert!(ids.len() >= n, "{table} has {} rows", ids.len());
+    let (set, placeholder) = match db.engine() {
+        Engine::Mysql => (
+            "JSON_SET(json, '$.owner', JSON_OBJECT('id', 'o', 'type', 'team'))",
+            "?",
+        ),
+        Engine::Postgres => (
+            "jsonb_set(json::jsonb, '{owner}', '{\"id\": \"o\", \"type\": \"team\"}'::jsonb)",
+            "$1",
+        ),
+    };
+    for row in &ids[..n] {
+        let id = row[0].as_text().unwrap();
+        db.execute(
+            &format!("UPDATE {table} SET json = {set} WHERE id = {placeholder}"),
+            &[&id],
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// The probes the audit found counting the wrong thing, each on a database holding exactly k
+/// rows the migration touches and m it leaves alone (on top of the demo's own, which the demo
+/// test pins): the count must be k on both engines.
+#[tokio::test]
+async fn the_fixed_probes_count_exactly_the_rows_their_migrations_touch() {
+    for engine in ENGINES {
+        let (test_db, summary) = TestDb::demo(engine, 1).await;
+        let e = &summary.expected;
+        let db = test_db.connect().await;
+        let json_type = match engine {
+            Engine::Mysql => "JSON",
+            Engine::Postgres => "jsonb",
+        };
+        // 1.3, a 1.1 database: k = 2 results with a failure status, m = 1 without, m = 1 of
+        // another extension that carries one.
+        for (n, extension, status) in [
+            (1, "testCase.testCaseResult", true),
+            (2, "testCase.testCaseResult", true),
+            (3, "testCase.testCaseResult", false),
+            (4, "table.tableProfile", true),
+        ] {
+            let failure = if status {
+                r#", "testCaseFailureStatus": {"testCaseFailureStatusType": "Ack"}"#
+            } else {
+                ""
+            };
+            db.execute_script(&format!(
+                "INSERT INTO entity_extension_time_series (entityFQNHash, extension, jsonSchema, json) \
+                 VALUES ('km{n}', '{extension}', 'testCaseResult', \
+                 '{{\"timestamp\": {n}{failure}}}')"
+            ))
+            .await
+            .unwrap();
+        }
+        // 1.5: k = 1 dashboard, 1 topic and 1 chart with an owner, besides the demo's tables.
+        give_owner(&db, "dashboard_entity", 1).await;
+        give_owner(&db, "topic_entity", 1).await;
+        give_owner(&db, "chart_entity", 1).await;
+        // 1.10: k = 2 Active contracts the migration rewrites, m = 2 Active ones it already
+        // did (entityStatus set) and 1 Draft.
+        db.execute_script(&format!(
+            "CREATE TABLE data_contract_entity (id VARCHAR(36) NOT NULL, json {json_type} NOT NULL)"
+        ))
+        .await
+        .unwrap();
+        for (n, doc) in [
+            (1, r#"{"status": "Active"}"#),
+            (2, r#"{"status": "Active"}"#),
+            (3, r#"{"status": "Active", "entityStatus": "Approved"}"#),
+            (4, r#"{"status": "Active", "entityStatus": "Approved"}"#),
+            (5, r#"{"status": "Draft"}"#),
+        ] {
+            db.execute_script(&format!(
+                "INSERT INTO data_contract_entity (id, json) VALUES ('c{n}', '{doc}')"
+            ))
+            .await
+            .unwrap();
+        }
+        db.close().await;
+
+        let counts = counts_for(&test_db.url, "2.0.7");
+        let count = |probe: &str| counts.get(probe).copied().flatten();
+        assert_eq!(
+            count("pre-1-2-test-results-with-failure-status"),
+            Some(2),
+            "{engine}"
+        );
+        assert_eq!(
+            count("test-results-with-failure-status"),
+            Some(0),
+            "{engine}"
+        );
+        assert_eq!(
+            count("entities-with-single-owner"),
+            Some(e.tables_with_single_owner as i64 + 3),
+            "{engine}"
+        );
+        assert_eq!(count("active-data-contracts"), Some(2), "{engine}");
+        // 1.2: the deletion count is MySQL's; PostgreSQL deletes nothing and keeps every query
+        // without a service.
+        let (deleted, kept) = match engine {
+            Engine::Mysql => (e.queries_deleted_by_1_2 as i64, 0),
+            Engine::Postgres => (0, e.queries_total as i64),
+        };
+        assert_eq!(count("unlinked-queries"), Some(deleted), "{engine}");
+        assert_eq!(
+            count("postgres-queries-left-without-service"),
+            Some(kept),
+            "{engine}"
+        );
+    }
+}
+
+/// 1.1's elasticsearch.searchType: leaving it out means Elasticsearch, so only OpenSearch
+/// installations are affected and the file alone cannot say which one runs.
+#[test]
+fn a_missing_search_type_does_not_flag_an_elasticsearch_installation() {
+    let dir = tempfile::tempdir().unwrap();
+    let verdict = |yaml: &str| {
+        let config = dir.path().join("openmetadata.yaml");
+        std::fs::write(&config, yaml).unwrap();
+        let out = run(
+            &[
+                "releases",
+                "--from",
+                "1.0.5",
+                "--to",
+                "1.1.0",
+                "--config",
+                config.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            &[],
+        );
+        // 1: the unreachable database is reported as a failure; the review is still printed.
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        item(&json(&out), "search-type-key-added")["impact"].clone()
+    };
+    // Nothing listens on port 1: the database part fails fast and the scan still runs.
+    let database = "database:\n  driverClass: com.mysql.cj.jdbc.Driver\n  url: jdbc:mysql://127.0.0.1:1/openmetadata_db\n";
+    let elasticsearch = verdict(&format!(
+        "{database}elasticsearch:\n  host: es.internal\n  port: 9200\n"
+    ));
+    assert_eq!(elasticsearch["verdict"], "unknown", "{elasticsearch}");
+    assert!(
+        elasticsearch["summary"]
+            .as_str()
+            .unwrap()
+            .contains("matters only if your search engine is OpenSearch"),
+        "{elasticsearch}"
+    );
+    let opensearch = verdict(&format!(
+        "{database}elasticsearch:\n  host: os.internal\n  searchType: opensearch\n"
+    ));
+    assert_eq!(opensearch["verdict"], "not_affected", "{opensearch}");
+}
+
+/// `check --target` of a release the project superseded warns and names the one to take.
+#[tokio::test]
+async fn check_of_a_known_bad_target_names_the_release_to_take_instead() {
+    let (db, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let out = run(
+        &[
+            "check", "--db-url", &db.url, "--target", "2.0.3", "--format", "json",
+        ],
+        &[],
+    );
+    let report = check_json(&out);
+    let path = check_by_id(&report, "release.path");
+    assert_eq!(path["status"], "warn", "{path}");
+    assert!(
+        path["summary"]
+            .as_str()
+            .unwrap()
+            .contains("2.0.3 is a known-bad release: take 2.0.7 instead"),
+        "{path}"
+    );
+    assert!(
+        path["remediation"]
+            .as_str()
+            .unwrap()
+            .starts_with("Upgrade to 2.0.7 instead of 2.0.3."),
+        "{path}"
+    );
+    let out = run(&["releases", "--from", "1.13.6", "--to", "2.0.3"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("OpenMetadata 2.0.3 is a known-bad release")
+            && stderr(&out).contains("take 2.0.7 instead"),
+        "{}",
+        stderr(&out)
+    );
 }

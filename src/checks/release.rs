@@ -323,7 +323,10 @@ async fn path(ctx: &Context) -> Outcome {
         plan.to
     );
     let review = match &advice {
-        Some(advice) => format!("Upgrade to {} instead of {}. {review}", advice.instead, advice.target),
+        Some(advice) => format!(
+            "Upgrade to {} instead of {}. {review}",
+            advice.instead, advice.target
+        ),
         None => review,
     };
     if plan.missing.is_empty() {

@@ -12,8 +12,8 @@ use super::{CliError, connect, print_warnings};
 use crate::checks::runner::{self, CheckResult};
 use crate::checks::{self, Context, Status};
 use crate::config::{self, DbSettings, Env, SettingsView, paths::Paths};
-use crate::knowledge::{Catalogue, VersionRole};
 use crate::knowledge::scan::ScanInputs;
+use crate::knowledge::{Catalogue, VersionRole};
 use crate::version::Version;
 
 pub const LONG_ABOUT: &str = "\

@@ -194,7 +194,8 @@ pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
         (Some(from), _) => (from.clone(), "flag"),
         (None, Some(Ok(db))) => {
             let installed = installed_version(db, &url).await?;
-            if let Some(warning) = catalogue.installed_warning(&Installed::Exact(installed.clone())) {
+            if let Some(warning) = catalogue.installed_warning(&Installed::Exact(installed.clone()))
+            {
                 eprintln!("warning: {warning}");
             }
             (installed, "database")

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::model::KnownBad;
-use super::{Catalogue, Installed, KnowledgeError};
+use super::{Catalogue, Installed, KnowledgeError, Origin};
 use crate::version::Version;
 
 /// How far a catalogue reaches: its newest release and when it was last checked.
@@ -120,6 +120,14 @@ impl Catalogue {
         role: VersionRole,
     ) -> Result<Version, KnowledgeError> {
         let release = version.release();
+        // A partial --releases-dir replaces the built-in files, not the list of releases.
+        if let Origin::Dir(_) = self.origin()
+            && let Some(built_in) = Catalogue::built_in()
+            && built_in.known_release(&release).is_ok()
+            && self.release_of(&release).is_none()
+        {
+            return Ok(release);
+        }
         if release < self.oldest() {
             return Err(KnowledgeError::OlderThanCatalogue {
                 version: release,
@@ -131,11 +139,15 @@ impl Catalogue {
             Ok(known) => Ok(known),
             Err(KnowledgeError::UnknownPatch { version, line, .. }) => {
                 let (below, above) = self.nearest(&version);
+                let nearest = format!(
+                    "{} and {}",
+                    below.map_or_else(|| "none older".to_string(), |v| v.to_string()),
+                    above.map_or_else(|| "none newer".to_string(), |v| v.to_string())
+                );
                 Err(KnowledgeError::NotPublished {
                     version,
                     line,
-                    below,
-                    above,
+                    nearest,
                 })
             }
             Err(KnowledgeError::UnknownRelease { version, .. }) => {
@@ -218,7 +230,11 @@ items:
         let advice = c.target_advice(&v("3.0.1")).unwrap();
         assert_eq!(advice.instead, v("3.0.3"));
         assert_eq!(advice.fixed_in, v("3.0.2"));
-        assert!(advice.message().contains("take 3.0.3 instead"), "{}", advice.message());
+        assert!(
+            advice.message().contains("take 3.0.3 instead"),
+            "{}",
+            advice.message()
+        );
         assert_eq!(c.target_advice(&v("3.0.2")), None);
         assert_eq!(c.recommended(None), Some(v("3.0.3")));
         assert_eq!(c.recommended(Some("3.0")), Some(v("3.0.3")));
@@ -247,8 +263,9 @@ items:
             .validate_version(&v("2.9.9"), VersionRole::Installed)
             .unwrap_err();
         assert!(
-            err.to_string()
-                .starts_with("OpenMetadata 2.9.9 is older than the release catalogue, which starts at 3.0.0"),
+            err.to_string().starts_with(
+                "OpenMetadata 2.9.9 is older than the release catalogue, which starts at 3.0.0"
+            ),
             "{err}"
         );
         assert_eq!(

@@ -113,9 +113,7 @@ pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
                             | ProbeOutcome::NotApplicable { .. }
                             | ProbeOutcome::OtherSchema { .. },
                             _,
-                        ) => {
-                            clear.push(evidence)
-                        }
+                        ) => clear.push(evidence),
                         _ => unknown.push(evidence),
                     }
                 }

@@ -20,12 +20,12 @@ use std::path::{Path, PathBuf};
 
 pub use advice::{Reach, TargetAdvice, VersionRole};
 pub use installed::Installed;
-pub use requirements::{ExtensionRequirement, Requirement, Software, TargetRequirements};
 pub use load::Problem;
 pub use model::{
     Component, ConfigRule, Effect, EngineSql, FileKind, Item, Kind, Probe, Range, Release,
     Requirements, Requires, When,
 };
+pub use requirements::{ExtensionRequirement, Requirement, Software, TargetRequirements};
 
 use crate::version::Version;
 
@@ -84,12 +84,14 @@ pub enum KnowledgeError {
         "the target {to} is older than the installed {from}: OpenMetadata cannot be downgraded"
     )]
     Downgrade { from: Version, to: Version },
-    #[error("OpenMetadata {version} is not a published {line} release; the nearest known are {} and {}", below.as_ref().map_or_else(|| "none older".to_string(), ToString::to_string), above.as_ref().map_or_else(|| "none newer".to_string(), ToString::to_string))]
+    #[error(
+        "OpenMetadata {version} is not a published {line} release; the nearest known are {nearest}"
+    )]
     NotPublished {
         version: Version,
         line: String,
-        below: Option<Version>,
-        above: Option<Version>,
+        /// The known releases just below and above it ("1.1.7 and 1.2.0").
+        nearest: String,
     },
     #[error("OpenMetadata {version} is older than the release catalogue, which starts at {oldest}")]
     OlderThanCatalogue {
@@ -397,7 +399,7 @@ impl Catalogue {
 
     /// The built-in catalogue, parsed once per process (None if it does not parse, which its
     /// tests rule out).
-    fn built_in() -> Option<&'static Catalogue> {
+    pub(crate) fn built_in() -> Option<&'static Catalogue> {
         static BUILT_IN: std::sync::OnceLock<Option<Catalogue>> = std::sync::OnceLock::new();
         BUILT_IN.get_or_init(|| Catalogue::load(None).ok()).as_ref()
     }

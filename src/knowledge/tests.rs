@@ -424,15 +424,29 @@ fn the_catalogue_knows_every_published_release_and_every_item_has_a_source() {
     assert_eq!(published.len(), 163);
     for release in &published {
         assert_eq!(
-            catalogue.validate_version(release, VersionRole::Target).ok(),
+            catalogue
+                .validate_version(release, VersionRole::Target)
+                .ok(),
             Some(release.clone()),
             "{release} is published but not in the catalogue"
         );
     }
-    let known: Vec<&Version> = catalogue.releases().iter().flat_map(|r| &r.patches).collect();
-    assert_eq!(known.len(), published.len(), "the catalogue lists a release never published");
+    let known: Vec<&Version> = catalogue
+        .releases()
+        .iter()
+        .flat_map(|r| &r.patches)
+        .collect();
+    assert_eq!(
+        known.len(),
+        published.len(),
+        "the catalogue lists a release never published"
+    );
     for item in catalogue.releases().iter().flat_map(|r| &r.items) {
-        assert!(item.source.starts_with("https://"), "{}: no source", item.key());
+        assert!(
+            item.source.starts_with("https://"),
+            "{}: no source",
+            item.key()
+        );
     }
     for bad in catalogue.releases().iter().flat_map(|r| &r.known_bad) {
         assert!(bad.source.starts_with("https://"), "{bad:?}: no source");
@@ -470,7 +484,10 @@ fn the_catalogue_says_how_far_it_reaches_and_what_to_take_instead_of_a_bad_2_0()
         let advice = catalogue.target_advice(&v(bad)).unwrap();
         assert_eq!(advice.instead, v("2.0.7"), "{bad}");
     }
-    assert_eq!(catalogue.target_advice(&v("2.0.4")).unwrap().fixed_in, v("2.0.5"));
+    assert_eq!(
+        catalogue.target_advice(&v("2.0.4")).unwrap().fixed_in,
+        v("2.0.5")
+    );
     assert_eq!(catalogue.target_advice(&v("2.0.5")), None);
 }
 
@@ -481,7 +498,11 @@ fn requirements_for_a_target_carry_the_item_and_source_that_state_them() {
     let postgres = r.get(Software::Postgres).unwrap();
     assert_eq!(postgres.range.min, Some(v("15.0")));
     assert_eq!(postgres.item, "2.0/platform-requirements");
-    assert!(postgres.source.ends_with("v2.0.x/deployment/minimum-requirements.mdx"));
+    assert!(
+        postgres
+            .source
+            .ends_with("v2.0.x/deployment/minimum-requirements.mdx")
+    );
     let opensearch = r.get(Software::Opensearch).unwrap();
     assert_eq!(opensearch.range.min, Some(v("3.4.0")));
     // Java is not restated for 2.0: 1.13's requirement stays in force, and says where from.
@@ -490,11 +511,19 @@ fn requirements_for_a_target_carry_the_item_and_source_that_state_them() {
     assert_eq!(java.range.min, Some(v("21.0")));
     // 1.8 states no Java: 1.7's 17 holds until 1.9 asks for 21.
     assert_eq!(
-        catalogue.requirements_for(&v("1.8.3")).get(Software::Java).unwrap().range.min,
+        catalogue
+            .requirements_for(&v("1.8.3"))
+            .get(Software::Java)
+            .unwrap()
+            .range
+            .min,
         Some(v("17.0"))
     );
     // The untyped view agrees with the sourced one.
-    assert_eq!(catalogue.requirements(&v("2.0.7")).postgres, Some(postgres.range.clone()));
+    assert_eq!(
+        catalogue.requirements(&v("2.0.7")).postgres,
+        Some(postgres.range.clone())
+    );
 }
 
 #[test]
@@ -515,11 +544,19 @@ items:
       postgres_extensions: [pg_trgm]
 "#;
     let catalogue = with_extra("2.1.yaml", extra);
-    assert!(catalogue.requirements_for(&v("2.1.0")).postgres_extensions.is_empty());
+    assert!(
+        catalogue
+            .requirements_for(&v("2.1.0"))
+            .postgres_extensions
+            .is_empty()
+    );
     let r = catalogue.requirements_for(&v("2.1.1"));
     assert_eq!(r.postgres_extensions.len(), 1);
     assert_eq!(r.postgres_extensions[0].name, "pg_trgm");
     assert_eq!(r.postgres_extensions[0].source, "https://example.org/pg");
     // The ranges of earlier releases still hold.
-    assert_eq!(r.get(Software::Postgres).unwrap().range.min, Some(v("15.0")));
+    assert_eq!(
+        r.get(Software::Postgres).unwrap().range.min,
+        Some(v("15.0"))
+    );
 }

@@ -307,9 +307,9 @@ fn parse_extensions(ctx: &mut Ctx<'_>, node: &Node) -> Vec<String> {
         match name.as_str() {
             Some(n)
                 if !n.is_empty()
-                    && n
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') =>
+                    && n.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                    }) =>
             {
                 names.push(n.to_string())
             }

@@ -99,7 +99,10 @@ fn parse_schema_condition(ctx: &mut Ctx<'_>, map: &Map<'_>) -> Option<SchemaCond
     let missing = map.text(ctx, "if_no_table", false);
     let condition = match (exists, missing) {
         (Some(_), Some(_)) => {
-            ctx.problem(map.line_of("if_no_table"), "give if_table or if_no_table, not both");
+            ctx.problem(
+                map.line_of("if_no_table"),
+                "give if_table or if_no_table, not both",
+            );
             return None;
         }
         (Some(t), None) => SchemaCondition::TableExists(t),
@@ -132,7 +135,12 @@ fn parse_effect(ctx: &mut Ctx<'_>, map: &Map<'_>) -> Option<Effect> {
 }
 
 /// `count:` / `sample:` / `tables:` written out by hand.
-fn parse_sql_probe(ctx: &mut Ctx<'_>, map: &Map<'_>, node: &Node, count: &Node) -> Option<ProbeSql> {
+fn parse_sql_probe(
+    ctx: &mut Ctx<'_>,
+    map: &Map<'_>,
+    node: &Node,
+    count: &Node,
+) -> Option<ProbeSql> {
     let count = parse_engine_sql(ctx, count, "count");
     let sample = map
         .get("sample")

@@ -120,7 +120,6 @@ impl Map<'_> {
     }
 }
 
-
 pub(super) fn is_kebab(text: &str) -> bool {
     !text.is_empty()
         && text.split('-').all(|part| {
@@ -148,4 +147,3 @@ pub(super) fn is_dotted_key(text: &str) -> bool {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     })
 }
-

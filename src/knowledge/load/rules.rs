@@ -18,7 +18,14 @@ pub(super) fn parse_rule(ctx: &mut Ctx<'_>, node: &Node) -> Option<ConfigRule> {
     let map = ctx.mapping(node, "a config rule")?;
     map.unknown_keys(
         ctx,
-        &["file", "key", "when", "value", "service_types", "search_engine"],
+        &[
+            "file",
+            "key",
+            "when",
+            "value",
+            "service_types",
+            "search_engine",
+        ],
     );
     let file = match map.text(ctx, "file", true).as_deref() {
         Some("server") => Some(FileKind::Server),
