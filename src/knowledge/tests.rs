@@ -453,17 +453,12 @@ fn the_catalogue_knows_every_published_release_and_every_item_has_a_source() {
     }
 }
 
-/// Lines whose research pass runs on another branch (1.0-1.6): their last `unverified` items
-/// are verified or removed there. Empty this list when that pass is merged.
-const RESEARCHED_ELSEWHERE: [&str; 2] = ["1.0", "1.3"];
-
 #[test]
 fn no_item_is_marked_unverified() {
     let catalogue = embedded();
     let unverified: Vec<String> = catalogue
         .releases()
         .iter()
-        .filter(|r| !RESEARCHED_ELSEWHERE.contains(&r.version.as_str()))
         .flat_map(|r| &r.items)
         .filter(|i| i.unverified)
         .map(|i| format!("{} ({} line {})", i.key(), i.file, i.line))
