@@ -555,3 +555,36 @@ items:
         Some(v("15.0"))
     );
 }
+
+/// What a server release needs of its platform only ever grows: a later release that states a
+/// lower minimum than an earlier one (1.13's search once did) is a data error, since the same
+/// installation passes through both.
+#[test]
+fn platform_minimums_never_fall_from_one_release_to_the_next() {
+    let catalogue = embedded();
+    let servers = [
+        Software::Mysql,
+        Software::Postgres,
+        Software::Java,
+        Software::Elasticsearch,
+        Software::Opensearch,
+    ];
+    let mut previous: Vec<(Software, Version, Version)> = Vec::new();
+    for release in catalogue.releases() {
+        let target = release.patches.last().unwrap();
+        let r = catalogue.requirements_for(target);
+        for software in servers {
+            let Some(min) = r.get(software).and_then(|s| s.range.min.clone()) else {
+                continue;
+            };
+            if let Some((_, before, at)) = previous.iter().find(|(s, _, _)| *s == software) {
+                assert!(
+                    &min >= before,
+                    "{software:?}: {target} needs {min}, less than the {before} of {at}"
+                );
+            }
+            previous.retain(|(s, _, _)| *s != software);
+            previous.push((software, min, target.clone()));
+        }
+    }
+}
