@@ -1456,3 +1456,555 @@ async fn check_of_a_known_bad_target_names_the_release_to_take_instead() {
         stderr(&out)
     );
 }
+
+/// Builds the tables a probe reads (the 1.1 schema `demo` writes, plus the few later releases
+/// added) and writes rows into them, each entity row with the fields its generated columns need.
+struct ProbeFixture {
+    db: Db,
+    tables: Vec<om_upgrade::demo::schema::TableDef>,
+    next: u32,
+}
+
+impl ProbeFixture {
+    async fn new(db: Db, only: Option<&[&str]>) -> ProbeFixture {
+        use om_upgrade::demo::schema;
+        let product = om_upgrade::db::inspect::server_info(&db)
+            .await
+            .unwrap()
+            .product;
+        let tables: Vec<_> = schema::tables()
+            .into_iter()
+            .filter(|t| only.is_none_or(|names| names.contains(&t.name)))
+            .collect();
+        for table in &tables {
+            db.execute_script(&schema::create_table(product, table))
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", table.name));
+        }
+        ProbeFixture {
+            db,
+            tables,
+            next: 0,
+        }
+    }
+
+    fn json_type(&self) -> &'static str {
+        match self.db.engine() {
+            Engine::Mysql => "JSON",
+            Engine::Postgres => "jsonb",
+        }
+    }
+
+    /// A table of a later release, reduced to the columns the probes read.
+    async fn later_table(&self, name: &str, columns: &str) {
+        let sql = format!(
+            "CREATE TABLE {name} ({columns}, json {} NOT NULL)",
+            self.json_type()
+        );
+        self.db.execute_script(&sql).await.unwrap();
+    }
+
+    async fn sql(&self, sql: &str) {
+        self.db
+            .execute_script(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// One row of an entity or service table: `doc` plus id, name, FQN and audit fields.
+    async fn entity(&mut self, table: &str, doc: Value) {
+        self.next += 1;
+        let n = self.next;
+        let mut doc = doc;
+        let fields = doc.as_object_mut().unwrap();
+        for (key, value) in [
+            (
+                "id",
+                Value::from(format!("00000000-0000-0000-0000-{n:012}")),
+            ),
+            ("name", Value::from(format!("{table}_{n}"))),
+            (
+                "fullyQualifiedName",
+                Value::from(format!("svc.{table}_{n}")),
+            ),
+            ("updatedAt", Value::from(1_700_000_000_000_i64 + n as i64)),
+            ("updatedBy", Value::from("admin")),
+            ("deleted", Value::from(false)),
+        ] {
+            fields.entry(key).or_insert(value);
+        }
+        let def = self
+            .tables
+            .iter()
+            .find(|t| t.name == table)
+            .unwrap_or_else(|| panic!("no table {table} in the fixture"));
+        let mut columns = Vec::new();
+        let mut values = Vec::new();
+        for column in def.insertable() {
+            columns.push(column.to_string());
+            values.push(if column == "json" {
+                format!("'{}'", doc.to_string().replace('\'', "''"))
+            } else {
+                format!("'h{n}'")
+            });
+        }
+        self.sql(&format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            columns.join(", "),
+            values.join(", ")
+        ))
+        .await;
+    }
+
+    async fn row(&self, table: &str, columns: &str, values: &[String]) {
+        for value in values {
+            self.sql(&format!("INSERT INTO {table} ({columns}) VALUES ({value})"))
+                .await;
+        }
+    }
+}
+
+fn service(service_type: &str, config: Value) -> Value {
+    serde_json::json!({"serviceType": service_type, "connection": {"config": config}})
+}
+
+/// The count every probe of the catalogue must give on the fixture below: (probe, MySQL,
+/// PostgreSQL). Probes written for one engine count 0 on the other ("does not apply").
+const PROBE_CASES: [(&str, i64, i64); 33] = [
+    // 1.1: services of the probed type with the key, against one of that type without it and
+    // one of another type with it.
+    ("password-outside-auth-type", 2, 2),
+    ("looker-github-credentials", 1, 1),
+    ("bigquery-gcs-config", 1, 1),
+    ("datalake-gcs-config", 1, 1),
+    // 1.2: three queries, two without a table path to a service (MySQL deletes them; on
+    // PostgreSQL the statement deletes none and every query stays without a service).
+    ("unlinked-queries", 2, 0),
+    ("postgres-queries-left-without-service", 0, 3),
+    // One Domo service of each type with sandboxDomain, one of each with instanceDomain only.
+    ("domo-database-sandbox-domain", 1, 1),
+    ("domo-dashboard-sandbox-domain", 1, 1),
+    ("domo-pipeline-sandbox-domain", 1, 1),
+    ("postgres-domo-without-sandbox-domain", 0, 3),
+    // Two DatabaseMetadata pipelines with the option, a DashboardMetadata one without, a
+    // usage pipeline with both options.
+    ("metadata-pipelines-with-view-parsing-timeout", 2, 2),
+    (
+        "postgres-metadata-pipelines-without-view-parsing-timeout",
+        0,
+        1,
+    ),
+    ("metadata-pipelines-with-mark-all-deleted-tables", 1, 1),
+    // 3 extra rows: one key three times, another twice, a third once.
+    ("duplicate-time-series-rows", 3, 3),
+    ("draft-glossary-terms", 2, 2),
+    // 1.3
+    ("fernet-encrypted-connections", 1, 1),
+    ("secret-manager-references", 1, 1),
+    // The test database is not named openmetadata_db; MySQL only.
+    ("schema-not-named-openmetadata-db", 1, 0),
+    ("custom-metrics-extension-rows", 2, 2),
+    ("test-cases-with-failure-status", 1, 1),
+    ("test-results-with-failure-status", 2, 2),
+    // This database has data_quality_data_time_series: the pre-1.2 probe does not apply.
+    ("pre-1-2-test-results-with-failure-status", 0, 0),
+    // 1.5: a table and a topic with owner, a table with owners only.
+    ("entities-with-single-owner", 2, 2),
+    ("domain-entities-with-single-owner", 1, 1),
+    // A version row and a custom-property row with owner, a version row without.
+    ("entity-versions-with-single-owner", 2, 2),
+    ("custom-properties-of-removed-types", 3, 3),
+    ("deltalake-metastore-connection", 1, 1),
+    // 1.10: three terms with status and no entityStatus, one with both, one with neither.
+    ("glossary-terms-with-status", 3, 3),
+    ("active-data-contracts", 2, 2),
+    // 1.13
+    ("iceberg-services", 1, 1),
+    // 2.0
+    ("tasks-and-announcements", 3, 3),
+    ("suggestions", 2, 2),
+    ("installed-mcp-apps", 2, 2),
+];
+
+/// Writes k affected and m unaffected rows for every probe (see [`PROBE_CASES`]).
+async fn fill_probe_cases(f: &mut ProbeFixture) {
+    use serde_json::json;
+    let ids = |n: u32| format!("00000000-0000-0000-0001-{n:012}");
+    // 1.1
+    for (kind, config) in [
+        ("Mysql", json!({"username": "om", "password": "pw"})),
+        ("Postgres", json!({"username": "om", "password": "pw"})),
+        ("Mysql", json!({"authType": {"password": "pw"}})),
+        ("Snowflake", json!({"password": "pw"})),
+        (
+            "BigQuery",
+            json!({"credentials": {"gcsConfig": {"type": "service_account"}}}),
+        ),
+        (
+            "BigQuery",
+            json!({"credentials": {"gcpConfig": {"type": "service_account"}}}),
+        ),
+        (
+            "Datalake",
+            json!({"configSource": {"securityConfig": {"gcsConfig": {"type": "x"}}}}),
+        ),
+        (
+            "Datalake",
+            json!({"configSource": {"securityConfig": {"gcpConfig": {"type": "x"}}}}),
+        ),
+        (
+            "DomoDatabase",
+            json!({"sandboxDomain": "https://acme.domo.com"}),
+        ),
+        (
+            "DomoDatabase",
+            json!({"instanceDomain": "https://acme.domo.com"}),
+        ),
+        (
+            "DeltaLake",
+            json!({"metastoreConnection": {"metastoreHostPort": "h:9083"}}),
+        ),
+        (
+            "DeltaLake",
+            json!({"configSource": {"connection": {"metastoreHostPort": "h:9083"}}}),
+        ),
+        ("Iceberg", json!({"catalog": {"name": "c"}})),
+        ("Trino", json!({"password": "fernet:gAAAAABk"})),
+    ] {
+        f.entity("dbservice_entity", service(kind, config)).await;
+    }
+    for (kind, config) in [
+        (
+            "Looker",
+            json!({"githubCredentials": {"repositoryName": "r"}}),
+        ),
+        ("Looker", json!({"clientId": "c"})),
+        (
+            "Tableau",
+            json!({"githubCredentials": {"repositoryName": "r"}}),
+        ),
+        (
+            "DomoDashboard",
+            json!({"sandboxDomain": "https://acme.domo.com"}),
+        ),
+        (
+            "DomoDashboard",
+            json!({"instanceDomain": "https://acme.domo.com"}),
+        ),
+    ] {
+        f.entity("dashboard_service_entity", service(kind, config))
+            .await;
+    }
+    for (kind, config) in [
+        (
+            "DomoPipeline",
+            json!({"sandboxDomain": "https://acme.domo.com"}),
+        ),
+        (
+            "DomoPipeline",
+            json!({"instanceDomain": "https://acme.domo.com"}),
+        ),
+        ("Airflow", json!({"password": "secret:/om/airflow"})),
+    ] {
+        f.entity("pipeline_service_entity", service(kind, config))
+            .await;
+    }
+    // 1.2 queries: Q1 has no table; Q2's schema has no database; Q3 reaches its service.
+    for n in 1..=3 {
+        f.entity(
+            "query_entity",
+            json!({"id": ids(n), "query": format!("SELECT {n}"), "checksum": format!("c{n}")}),
+        )
+        .await;
+    }
+    let relation = |from: u32, to: u32, from_entity: &str, to_entity: &str| {
+        format!(
+            "'{}', '{}', '{from_entity}', '{to_entity}', 0, FALSE",
+            ids(from),
+            ids(to)
+        )
+    };
+    f.row(
+        "entity_relationship",
+        "fromId, toId, fromEntity, toEntity, relation, deleted",
+        &[
+            relation(20, 2, "table", "query"),
+            relation(21, 20, "databaseSchema", "table"),
+            relation(30, 3, "table", "query"),
+            relation(31, 30, "databaseSchema", "table"),
+            relation(32, 31, "database", "databaseSchema"),
+            relation(33, 32, "databaseService", "database"),
+        ],
+    )
+    .await;
+    for (pipeline_type, config) in [
+        (
+            "metadata",
+            json!({"type": "DatabaseMetadata", "viewParsingTimeoutLimit": 300, "markAllDeletedTables": true}),
+        ),
+        (
+            "metadata",
+            json!({"type": "DatabaseMetadata", "viewParsingTimeoutLimit": 300}),
+        ),
+        ("metadata", json!({"type": "DashboardMetadata"})),
+        (
+            "usage",
+            json!({"type": "DatabaseUsage", "viewParsingTimeoutLimit": 300, "markAllDeletedTables": true}),
+        ),
+    ] {
+        f.entity(
+            "ingestion_pipeline_entity",
+            json!({"pipelineType": pipeline_type, "sourceConfig": {"config": config}}),
+        )
+        .await;
+    }
+    let mut series = Vec::new();
+    for (key, times) in [("d1", 3), ("d2", 2), ("d3", 1)] {
+        for _ in 0..times {
+            series.push(format!(
+                "'{key}', 'table.tableProfile', 'tableProfile', '{{\"timestamp\": 1}}'"
+            ));
+        }
+    }
+    f.row(
+        "entity_extension_time_series",
+        "entityFQNHash, extension, jsonSchema, json",
+        &series,
+    )
+    .await;
+    for doc in [
+        json!({"status": "Draft"}),
+        json!({"status": "Draft"}),
+        json!({"status": "Approved"}),
+        json!({"status": "Approved", "entityStatus": "Approved"}),
+        json!({}),
+    ] {
+        f.entity("glossary_term_entity", doc).await;
+    }
+    // 1.3
+    let owner = json!({"id": "o", "type": "team"});
+    f.row(
+        "entity_extension",
+        "id, extension, jsonSchema, json",
+        &[
+            "'e1', 'table.customMetrics', 'customMetric', '{}'".into(),
+            "'e2', 'column.customMetrics', 'customMetric', '{}'".into(),
+            "'e3', 'table.version.0.1', 'table', '{}'".into(),
+            format!("'e4', 'table.version.0.2', 'table', '{{\"owner\": {owner}}}'"),
+            format!("'e5', 'table.customProperty', 'table', '{{\"owner\": {owner}}}'"),
+        ],
+    )
+    .await;
+    for doc in [
+        json!({"testCaseResult": {"testCaseFailureStatus": {"testCaseFailureStatusType": "Ack"}}}),
+        json!({"testCaseResult": {"testCaseStatus": "Failed"}}),
+    ] {
+        f.entity("test_case", doc).await;
+    }
+    f.later_table(
+        "data_quality_data_time_series",
+        "entityFQNHash VARCHAR(768), extension VARCHAR(256) NOT NULL, jsonSchema VARCHAR(256) NOT NULL",
+    )
+    .await;
+    f.row(
+        "data_quality_data_time_series",
+        "entityFQNHash, extension, jsonSchema, json",
+        &[
+            "'t1', 'testCase.testCaseResult', 'r', '{\"testCaseFailureStatus\": {}}'".into(),
+            "'t2', 'testCase.testCaseResult', 'r', '{\"testCaseFailureStatus\": {}}'".into(),
+            "'t3', 'testCase.testCaseResult', 'r', '{\"testCaseStatus\": \"Success\"}'".into(),
+        ],
+    )
+    .await;
+    // 1.5
+    f.entity("table_entity", json!({"owner": owner})).await;
+    f.entity("table_entity", json!({"owners": [owner]})).await;
+    f.entity("table_entity", json!({})).await;
+    f.entity("topic_entity", json!({"owner": owner})).await;
+    for table in [
+        "domain_entity",
+        "data_product_entity",
+        "stored_procedure_entity",
+    ] {
+        f.later_table(table, "id VARCHAR(36) NOT NULL").await;
+    }
+    f.row(
+        "domain_entity",
+        "id, json",
+        &[format!("'d1', '{{\"owner\": {owner}}}'")],
+    )
+    .await;
+    f.row("data_product_entity", "id, json", &["'p1', '{}'".into()])
+        .await;
+    let property = |name: &str, kind: &str| json!({"name": name, "propertyType": {"name": kind}});
+    f.entity(
+        "type_entity",
+        json!({"customProperties": [property("a", "date"), property("b", "string"), property("c", "dateTime")]}),
+    )
+    .await;
+    f.entity(
+        "type_entity",
+        json!({"customProperties": [property("d", "time")]}),
+    )
+    .await;
+    f.entity("type_entity", json!({})).await;
+    // 1.10
+    f.later_table("data_contract_entity", "id VARCHAR(36) NOT NULL")
+        .await;
+    f.row(
+        "data_contract_entity",
+        "id, json",
+        &[
+            "'c1', '{\"status\": \"Active\"}'".into(),
+            "'c2', '{\"status\": \"Active\"}'".into(),
+            "'c3', '{\"status\": \"Active\", \"entityStatus\": \"Approved\"}'".into(),
+            "'c4', '{\"status\": \"Draft\"}'".into(),
+        ],
+    )
+    .await;
+    // 2.0
+    for (n, kind) in [
+        (1, "Task"),
+        (2, "Task"),
+        (3, "Announcement"),
+        (4, "Conversation"),
+    ] {
+        let mut doc = json!({"id": ids(100 + n), "type": kind, "about": "<#E::table::t>",
+            "threadTs": 1, "createdBy": "admin"});
+        if kind == "Task" {
+            doc["task"] = json!({"id": n, "status": "Open"});
+        }
+        f.entity("thread_entity", doc).await;
+    }
+    f.later_table("suggestions", "id VARCHAR(36) NOT NULL")
+        .await;
+    f.row(
+        "suggestions",
+        "id, json",
+        &["'s1', '{}'".into(), "'s2', '{}'".into()],
+    )
+    .await;
+    f.later_table(
+        "installed_apps",
+        "id VARCHAR(36) NOT NULL, name VARCHAR(256) NOT NULL",
+    )
+    .await;
+    f.row(
+        "installed_apps",
+        "id, name, json",
+        &[
+            "'a1', 'McpApplication', '{}'".into(),
+            "'a2', 'McpChatApplication', '{}'".into(),
+            "'a3', 'SearchIndexingApplication', '{}'".into(),
+        ],
+    )
+    .await;
+}
+
+/// Every probe of the catalogue, on a database holding exactly k rows or services the
+/// migration touches and m it leaves alone, counts k on both engines. A probe added to the
+/// catalogue without a case here fails the test.
+#[tokio::test]
+async fn every_probe_counts_exactly_its_k_affected_rows_on_both_engines() {
+    use om_upgrade::knowledge::Catalogue;
+    let catalogue = Catalogue::load(None).unwrap();
+    let probes: Vec<_> = catalogue
+        .releases()
+        .iter()
+        .flat_map(|r| &r.items)
+        .flat_map(|i| &i.probes)
+        .collect();
+    let mut listed: Vec<&str> = PROBE_CASES.iter().map(|c| c.0).collect();
+    listed.sort();
+    let mut known: Vec<&str> = probes.iter().map(|p| p.id.as_str()).collect();
+    known.sort();
+    assert_eq!(
+        listed, known,
+        "every probe needs a case here, and only those"
+    );
+
+    for engine in ENGINES {
+        let test_db = TestDb::new(engine).await;
+        let mut fixture = ProbeFixture::new(test_db.connect().await, None).await;
+        fill_probe_cases(&mut fixture).await;
+        let session = ProbeSession::default();
+        let mut wrong = Vec::new();
+        for probe in &probes {
+            let (_, mysql, postgres) = PROBE_CASES.iter().find(|c| c.0 == probe.id).unwrap();
+            let want = match engine {
+                Engine::Mysql => *mysql,
+                Engine::Postgres => *postgres,
+            };
+            let result = session.run(&fixture.db, probe).await;
+            if result.count() != Some(want) {
+                wrong.push(format!(
+                    "{}: want {want}, got {:?}",
+                    probe.id, result.outcome
+                ));
+            }
+        }
+        session.close().await;
+        assert!(wrong.is_empty(), "{engine}: {wrong:#?}");
+        fixture.db.close().await;
+    }
+}
+
+/// The pre-1.2 sibling of the 1.3 test-result probe on a 1.1 database (results still in
+/// entity_extension_time_series, no data_quality_data_time_series): k = 2, while the probe for
+/// the newer layout does not apply.
+#[tokio::test]
+async fn the_1_1_test_result_probe_counts_k_where_the_results_still_are() {
+    use om_upgrade::knowledge::Catalogue;
+    let catalogue = Catalogue::load(None).unwrap();
+    let probe = |id: &str| {
+        catalogue
+            .releases()
+            .iter()
+            .flat_map(|r| &r.items)
+            .flat_map(|i| &i.probes)
+            .find(|p| p.id == id)
+            .unwrap()
+            .clone()
+    };
+    for engine in ENGINES {
+        let test_db = TestDb::new(engine).await;
+        let fixture = ProbeFixture::new(
+            test_db.connect().await,
+            Some(&["entity_extension_time_series"]),
+        )
+        .await;
+        fixture
+            .row(
+                "entity_extension_time_series",
+                "entityFQNHash, extension, jsonSchema, json",
+                &[
+                    "'r1', 'testCase.testCaseResult', 'r', '{\"timestamp\": 1, \"testCaseFailureStatus\": {}}'".into(),
+                    "'r2', 'testCase.testCaseResult', 'r', '{\"timestamp\": 2, \"testCaseFailureStatus\": {}}'".into(),
+                    "'r3', 'testCase.testCaseResult', 'r', '{\"timestamp\": 3}'".into(),
+                    "'r4', 'table.tableProfile', 'p', '{\"timestamp\": 4, \"testCaseFailureStatus\": {}}'".into(),
+                ],
+            )
+            .await;
+        let session = ProbeSession::default();
+        let old = session
+            .run(
+                &fixture.db,
+                &probe("pre-1-2-test-results-with-failure-status"),
+            )
+            .await;
+        assert_eq!(old.count(), Some(2), "{engine}: {:?}", old.outcome);
+        let new = session
+            .run(&fixture.db, &probe("test-results-with-failure-status"))
+            .await;
+        assert!(
+            matches!(
+                new.outcome,
+                om_upgrade::knowledge::probes::ProbeOutcome::OtherSchema { .. }
+            ),
+            "{engine}: {:?}",
+            new.outcome
+        );
+        session.close().await;
+        fixture.db.close().await;
+    }
+}
