@@ -1578,7 +1578,7 @@ fn service(service_type: &str, config: Value) -> Value {
 
 /// The count every probe of the catalogue must give on the fixture below: (probe, MySQL,
 /// PostgreSQL). Probes written for one engine count 0 on the other ("does not apply").
-const PROBE_CASES: [(&str, i64, i64); 33] = [
+const PROBE_CASES: [(&str, i64, i64); 34] = [
     // 1.1: services of the probed type with the key, against one of that type without it and
     // one of another type with it.
     ("password-outside-auth-type", 2, 2),
@@ -1623,6 +1623,8 @@ const PROBE_CASES: [(&str, i64, i64); 33] = [
     ("entity-versions-with-single-owner", 2, 2),
     ("custom-properties-of-removed-types", 3, 3),
     ("deltalake-metastore-connection", 1, 1),
+    // 1.7: a Databricks service without httpPath, one with it, a Trino one without.
+    ("databricks-without-http-path", 1, 1),
     // 1.10: three terms with status and no entityStatus, one with both, one with neither.
     ("glossary-terms-with-status", 3, 3),
     ("active-data-contracts", 2, 2),
@@ -1678,6 +1680,11 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
         ),
         ("Iceberg", json!({"catalog": {"name": "c"}})),
         ("Trino", json!({"password": "fernet:gAAAAABk"})),
+        ("Databricks", json!({"hostPort": "h:443"})),
+        (
+            "Databricks",
+            json!({"hostPort": "h:443", "httpPath": "/sql/1.0/warehouses/w"}),
+        ),
     ] {
         f.entity("dbservice_entity", service(kind, config)).await;
     }
