@@ -271,11 +271,16 @@ async fn path(ctx: &Context) -> Outcome {
         }
     );
     let mut problems = Vec::new();
-    let advice = catalogue.target_advice(&plan.to);
+    // Connected by now (the installed version was read): a release bad on one engine only
+    // warns there.
+    let engine = ctx.db().await.ok().map(|db| db.engine());
+    let advice = catalogue.target_advice(&plan.to, engine);
     if let Some(advice) = &advice {
         problems.push(format!(
-            "{} is a known-bad release: take {} instead",
-            advice.target, advice.instead
+            "{} is a known-bad release{}: take {} instead",
+            advice.target,
+            advice.on_engines(),
+            advice.instead
         ));
     }
     let unknown_installed = catalogue.installed_warning(&installed);

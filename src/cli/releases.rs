@@ -227,7 +227,13 @@ pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
         .clone()
         .unwrap_or_else(|| catalogue.newest().clone());
     let plan = catalogue.plan(&from, &to)?;
-    if let Some(advice) = catalogue.target_advice(&plan.to) {
+    // A release bad on one engine warns when that engine is (or may be) in use.
+    let engine = match &connection {
+        Some(Ok(db)) => Some(db.engine()),
+        _ if settings.engine.source != Source::Default => Some(settings.engine.value),
+        _ => None,
+    };
+    if let Some(advice) = catalogue.target_advice(&plan.to, engine) {
         eprintln!("warning: {}", advice.message());
     }
     let missing_warning = plan.missing_warning(catalogue.origin());

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::model::KnownBad;
 use super::{Catalogue, Installed, KnowledgeError, Origin};
+use crate::db::Engine;
 use crate::version::Version;
 
 /// How far a catalogue reaches: its newest release and when it was last checked.
@@ -37,15 +38,39 @@ pub struct TargetAdvice {
     pub fixed_in: Version,
     pub reason: String,
     pub source: String,
+    /// The engines it goes wrong on; empty means every engine.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub engines: Vec<Engine>,
 }
 
 impl TargetAdvice {
     /// One sentence for a warning.
     pub fn message(&self) -> String {
         format!(
-            "OpenMetadata {} is a known-bad release: {} (fixed in {}, {}); take {} instead",
-            self.target, self.reason, self.fixed_in, self.source, self.instead
+            "OpenMetadata {} is a known-bad release{}: {} (fixed in {}, {}); take {} instead",
+            self.target,
+            self.on_engines(),
+            self.reason,
+            self.fixed_in,
+            self.source,
+            self.instead
         )
+    }
+
+    /// " on PostgreSQL" for a release that goes wrong on one engine only; empty otherwise.
+    pub fn on_engines(&self) -> String {
+        if self.engines.is_empty() {
+            return String::new();
+        }
+        let names: Vec<&str> = self.engines.iter().map(|e| engine_label(*e)).collect();
+        format!(" on {}", names.join(" and "))
+    }
+}
+
+fn engine_label(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Mysql => "MySQL",
+        Engine::Postgres => "PostgreSQL",
     }
 }
 
@@ -67,17 +92,18 @@ impl Catalogue {
         }
     }
 
-    /// The entry that marks `version` as known-bad, if one does.
-    pub fn known_bad(&self, version: &Version) -> Option<&KnownBad> {
+    /// The entry that marks `version` as known-bad on `engine` (`None`: any engine, so an entry
+    /// for one engine counts), if one does.
+    pub fn known_bad(&self, version: &Version, engine: Option<Engine>) -> Option<&KnownBad> {
         let version = version.release();
         self.release_of(&version)?
             .known_bad
             .iter()
-            .find(|bad| bad.patches.contains(&version))
+            .find(|bad| bad.patches.contains(&version) && bad.affects(engine))
     }
 
     /// The release to upgrade to: the newest patch of the `line` (`"2.0"`; the newest line when
-    /// `None`) that is not known-bad. `None` when the catalogue has no such line.
+    /// `None`) that is not known-bad on any engine. `None` when the catalogue has no such line.
     pub fn recommended(&self, line: Option<&str>) -> Option<Version> {
         let release = match line {
             Some(line) => self.releases().iter().find(|r| r.version == line)?,
@@ -87,18 +113,20 @@ impl Catalogue {
             .patches
             .iter()
             .rev()
-            .find(|p| self.known_bad(p).is_none())
+            .find(|p| self.known_bad(p, None).is_none())
             .cloned();
         // Every patch of the line is known-bad: the fix lives in a later line.
         good.or_else(|| {
             let newest = release.newest()?;
-            Some(self.known_bad(newest)?.fixed_in.clone())
+            Some(self.known_bad(newest, None)?.fixed_in.clone())
         })
     }
 
-    /// What to say when `target` is known-bad: the fix and the release to take instead.
-    pub fn target_advice(&self, target: &Version) -> Option<TargetAdvice> {
-        let bad = self.known_bad(target)?;
+    /// What to say when `target` is known-bad on `engine` (`None` when the engine is not known:
+    /// a release that goes wrong on one engine is then reported, naming that engine): the fix
+    /// and the release to take instead.
+    pub fn target_advice(&self, target: &Version, engine: Option<Engine>) -> Option<TargetAdvice> {
+        let bad = self.known_bad(target, engine)?;
         let instead = self
             .recommended(Some(&target.minor_line()))
             .filter(|v| *v >= bad.fixed_in)
@@ -109,6 +137,7 @@ impl Catalogue {
             fixed_in: bad.fixed_in.clone(),
             reason: bad.reason.clone(),
             source: bad.source.clone(),
+            engines: bad.engines.clone(),
         })
     }
 
@@ -227,7 +256,7 @@ items:
     #[test]
     fn a_known_bad_target_names_the_newest_good_patch_of_its_line() {
         let c = catalogue();
-        let advice = c.target_advice(&v("3.0.1")).unwrap();
+        let advice = c.target_advice(&v("3.0.1"), None).unwrap();
         assert_eq!(advice.instead, v("3.0.3"));
         assert_eq!(advice.fixed_in, v("3.0.2"));
         assert!(
@@ -235,7 +264,7 @@ items:
             "{}",
             advice.message()
         );
-        assert_eq!(c.target_advice(&v("3.0.2")), None);
+        assert_eq!(c.target_advice(&v("3.0.2"), None), None);
         assert_eq!(c.recommended(None), Some(v("3.0.3")));
         assert_eq!(c.recommended(Some("3.0")), Some(v("3.0.3")));
         assert_eq!(c.recommended(Some("2.9")), None);
@@ -245,6 +274,45 @@ items:
                 newest: v("3.0.3"),
                 checked: Some("2027-01-02".into())
             }
+        );
+    }
+
+    #[test]
+    fn a_release_bad_on_one_engine_warns_there_and_while_the_engine_is_unknown() {
+        let text = LINE.replace(
+            "items:",
+            "  - patches: [\"3.0.2\"]\n    fixed_in: \"3.0.3\"\n    reason: the rename fails\n    \
+             source: https://example.org/3.0.3\n    engines: [postgres]\nitems:",
+        );
+        let c = Catalogue::from_texts([("3.0.yaml".to_string(), text)], Origin::Dir("t".into()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let on_postgres = c
+            .target_advice(&v("3.0.2"), Some(Engine::Postgres))
+            .unwrap();
+        assert_eq!(on_postgres.engines, vec![Engine::Postgres]);
+        assert_eq!(
+            on_postgres.message(),
+            "OpenMetadata 3.0.2 is a known-bad release on PostgreSQL: the rename fails (fixed in \
+             3.0.3, https://example.org/3.0.3); take 3.0.3 instead"
+        );
+        assert_eq!(c.target_advice(&v("3.0.2"), Some(Engine::Mysql)), None);
+        assert_eq!(c.target_advice(&v("3.0.2"), None), Some(on_postgres));
+        // An entry for every engine still warns on each.
+        assert!(c.target_advice(&v("3.0.1"), Some(Engine::Mysql)).is_some());
+        // The recommended release is good on every engine.
+        assert_eq!(c.recommended(Some("3.0")), Some(v("3.0.3")));
+
+        let typo = LINE.replace(
+            "items:",
+            "  - patches: [\"3.0.2\"]\n    fixed_in: \"3.0.3\"\n    reason: r\n    \
+             source: https://example.org/3.0.3\n    engines: [oracle]\nitems:",
+        );
+        let err = Catalogue::from_texts([("3.0.yaml".to_string(), typo)], Origin::Dir("t".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("engine 'oracle' is not mysql or postgres"),
+            "{err}"
         );
     }
 

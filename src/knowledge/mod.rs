@@ -459,13 +459,14 @@ impl Catalogue {
         result
     }
 
-    /// Items at or below `target` that carry probes: the ones a check can measure.
+    /// Items at or below `target` that carry probes and still hold there: the ones a check can
+    /// measure.
     pub fn probed_items_up_to(&self, target: &Version) -> Vec<&Item> {
         let target = target.release();
         self.releases
             .iter()
             .flat_map(|r| &r.items)
-            .filter(|item| !item.probes.is_empty() && item.patch <= target)
+            .filter(|item| !item.probes.is_empty() && item.patch <= target && item.reaches(&target))
             .collect()
     }
 }

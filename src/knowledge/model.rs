@@ -60,6 +60,17 @@ pub struct KnownBad {
     /// What goes wrong, in a sentence.
     pub reason: String,
     pub source: String,
+    /// The database engines it goes wrong on; empty means every engine.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub engines: Vec<crate::db::Engine>,
+}
+
+impl KnownBad {
+    /// Whether it goes wrong on `engine`; an unknown engine counts as affected, so that the
+    /// warning is given until the engine is known.
+    pub fn affects(&self, engine: Option<crate::db::Engine>) -> bool {
+        self.engines.is_empty() || engine.is_none_or(|e| self.engines.contains(&e))
+    }
 }
 
 /// What sort of change an item is.
@@ -441,6 +452,10 @@ pub struct Item {
     pub release: String,
     /// The first patch the item applies to (`1.2.1`; `1.2.0` unless the catalogue says otherwise).
     pub patch: Version,
+    /// The last release it applies to, when a later patch made it moot (`1.2.2`: fixed in
+    /// 1.2.3): an upgrade to a newer target does not meet it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<Version>,
     pub kind: Kind,
     pub components: Vec<Component>,
     pub title: String,
@@ -472,9 +487,17 @@ impl Item {
         format!("release.{}", self.id.replace('-', "_"))
     }
 
-    /// Whether upgrading from `from` to `to` crosses this item: its patch is in (from, to].
+    /// Whether upgrading from `from` to `to` crosses this item: its patch is in (from, to] and
+    /// the target is not past its `until`.
     pub fn applies(&self, from: &Version, to: &Version) -> bool {
-        self.patch > from.release() && self.patch <= to.release()
+        self.patch > from.release() && self.patch <= to.release() && self.reaches(to)
+    }
+
+    /// Whether the item still holds for a target: false once a later patch made it moot.
+    pub fn reaches(&self, target: &Version) -> bool {
+        self.until
+            .as_ref()
+            .is_none_or(|until| target.release() <= *until)
     }
 }
 

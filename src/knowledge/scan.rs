@@ -296,6 +296,7 @@ mod tests {
             id: id.into(),
             release: "1.2".into(),
             patch: Version::new(1, 2, 0),
+            until: None,
             kind: Kind::Config,
             components: Vec::new(),
             title: id.into(),

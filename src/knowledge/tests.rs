@@ -1,6 +1,7 @@
 //! The embedded catalogue and the version logic.
 
 use super::*;
+use crate::db::Engine;
 
 fn v(s: &str) -> Version {
     s.parse().unwrap()
@@ -476,14 +477,80 @@ fn the_catalogue_says_how_far_it_reaches_and_what_to_take_instead_of_a_bad_2_0()
     assert_eq!(catalogue.recommended(None), Some(v("2.0.7")));
     assert_eq!(catalogue.recommended(Some("1.13")), Some(v("1.13.6")));
     for bad in ["2.0.0", "2.0.3", "2.0.4"] {
-        let advice = catalogue.target_advice(&v(bad)).unwrap();
+        let advice = catalogue.target_advice(&v(bad), None).unwrap();
         assert_eq!(advice.instead, v("2.0.7"), "{bad}");
     }
     assert_eq!(
-        catalogue.target_advice(&v("2.0.4")).unwrap().fixed_in,
+        catalogue.target_advice(&v("2.0.4"), None).unwrap().fixed_in,
         v("2.0.5")
     );
-    assert_eq!(catalogue.target_advice(&v("2.0.5")), None);
+    assert_eq!(catalogue.target_advice(&v("2.0.5"), None), None);
+}
+
+/// 1.2.0-1.2.2 break the viewParsingTimeoutLimit rename on PostgreSQL only.
+#[test]
+fn the_1_2_postgres_regression_is_known_bad_on_postgres_only() {
+    let catalogue = embedded();
+    for target in ["1.2.0", "1.2.1", "1.2.2"] {
+        let on_postgres = catalogue
+            .target_advice(&v(target), Some(Engine::Postgres))
+            .unwrap_or_else(|| panic!("{target} on PostgreSQL"));
+        assert_eq!(on_postgres.instead, v("1.2.5"), "{target}");
+        assert!(
+            on_postgres
+                .message()
+                .contains("is a known-bad release on PostgreSQL: "),
+            "{}",
+            on_postgres.message()
+        );
+        assert_eq!(
+            catalogue.target_advice(&v(target), Some(Engine::Mysql)),
+            None,
+            "{target} on MySQL"
+        );
+        // Until the engine is known, the warning is given and names the engine.
+        assert_eq!(catalogue.target_advice(&v(target), None), Some(on_postgres));
+    }
+    assert_eq!(
+        catalogue.target_advice(&v("1.2.3"), Some(Engine::Postgres)),
+        None
+    );
+}
+
+/// The PostgreSQL failure of the 1.2.0-1.2.2 rename is met only by targets up to 1.2.2; the
+/// rename itself stays in every later review.
+#[test]
+fn an_item_a_later_patch_made_moot_leaves_reviews_past_it() {
+    let catalogue = embedded();
+    let ids = |to: &str| -> Vec<String> {
+        catalogue
+            .plan(&v("1.1.7"), &v(to))
+            .unwrap()
+            .items
+            .iter()
+            .map(|i| i.id.clone())
+            .collect()
+    };
+    let failure = "postgres-view-parsing-rename-fails";
+    for to in ["1.2.0", "1.2.2"] {
+        assert!(ids(to).iter().any(|i| i == failure), "{to}");
+    }
+    for to in ["1.2.3", "2.0.7"] {
+        let ids = ids(to);
+        assert!(!ids.iter().any(|i| i == failure), "{to}: {ids:?}");
+        assert!(
+            ids.iter().any(|i| i == "query-parsing-timeout-renamed"),
+            "{to}: {ids:?}"
+        );
+    }
+    let probed = |to: &str| -> bool {
+        catalogue
+            .probed_items_up_to(&v(to))
+            .iter()
+            .any(|i| i.id == failure)
+    };
+    assert!(probed("1.2.2"));
+    assert!(!probed("1.2.3"));
 }
 
 #[test]

@@ -12,9 +12,10 @@ use crate::yaml::{Node, NodeKind};
 /// Longest title shown on one line.
 const TITLE_MAX: usize = 90;
 
-const ITEM_KEYS: [&str; 13] = [
+const ITEM_KEYS: [&str; 14] = [
     "id",
     "patch",
+    "until",
     "kind",
     "components",
     "title",
@@ -52,6 +53,7 @@ pub(super) fn parse_item(
     let action = map.text(ctx, "action", true);
     let source = map.url(ctx, "source");
     let patch = parse_patch(ctx, &map, line);
+    let until = parse_until(ctx, &map, line, patch.as_ref());
     let unverified = parse_unverified(ctx, &map);
     let requires = parse_item_requires(ctx, &map, kind);
     let config_rules = match map.get("config_rules") {
@@ -69,6 +71,7 @@ pub(super) fn parse_item(
         id: id?,
         release: line.version.to_string(),
         patch: patch?,
+        until,
         kind: kind?,
         components,
         title: title?,
@@ -170,6 +173,51 @@ fn parse_patch(ctx: &mut Ctx<'_>, map: &Map<'_>, line: &Line<'_>) -> Option<Vers
             ctx.problem(
                 map.line_of("patch"),
                 &format!("patch '{text}' is not one of this release's patches"),
+            );
+            None
+        }
+    }
+}
+
+/// `until:`, the last release the item applies to: a patch of its own line or a later release,
+/// not before the item's first patch.
+fn parse_until(
+    ctx: &mut Ctx<'_>,
+    map: &Map<'_>,
+    line: &Line<'_>,
+    patch: Option<&Version>,
+) -> Option<Version> {
+    let text = map.text(ctx, "until", false)?;
+    let exact = text.split('.').count() == 3;
+    let version = text.parse::<Version>().ok().filter(|v| {
+        exact
+            && !v.is_prerelease()
+            && v.client_build().is_none()
+            && (!line
+                .patches
+                .iter()
+                .any(|p| (p.major(), p.minor()) == (v.major(), v.minor()))
+                || line.patches.contains(v))
+    });
+    match version {
+        Some(v) if patch.is_none_or(|p| v >= *p) => Some(v),
+        Some(v) => {
+            ctx.problem(
+                map.line_of("until"),
+                &format!(
+                    "until {v} is before the item's first patch {}",
+                    patch.map_or_else(String::new, ToString::to_string)
+                ),
+            );
+            None
+        }
+        None => {
+            ctx.problem(
+                map.line_of("until"),
+                &format!(
+                    "until '{text}' must be a release such as 1.2.2: a patch of this line or a \
+                     later release"
+                ),
             );
             None
         }

@@ -13,6 +13,7 @@ use std::fmt;
 use self::item::{Line, parse_item};
 use self::reader::{Ctx, Map};
 use super::model::{Item, KnownBad, Release};
+use crate::db::Engine;
 use crate::version::Version;
 use crate::yaml::{self, Node};
 
@@ -198,7 +199,7 @@ fn parse_known_bad(ctx: &mut Ctx<'_>, top: &Map<'_>, patches: &[Version]) -> Vec
 
 fn parse_known_bad_entry(ctx: &mut Ctx<'_>, node: &Node, patches: &[Version]) -> Option<KnownBad> {
     let map = ctx.mapping(node, "a known_bad entry")?;
-    map.unknown_keys(ctx, &["patches", "fixed_in", "reason", "source"]);
+    map.unknown_keys(ctx, &["patches", "fixed_in", "reason", "source", "engines"]);
     let mut bad = Vec::new();
     match map.get("patches") {
         None => ctx.problem(node.line, "missing required field 'patches'"),
@@ -232,6 +233,7 @@ fn parse_known_bad_entry(ctx: &mut Ctx<'_>, node: &Node, patches: &[Version]) ->
         });
     let reason = map.text(ctx, "reason", true);
     let source = map.url(ctx, "source");
+    let engines = parse_engines(ctx, &map);
     if bad.is_empty() {
         return None;
     }
@@ -240,7 +242,35 @@ fn parse_known_bad_entry(ctx: &mut Ctx<'_>, node: &Node, patches: &[Version]) ->
         fixed_in: fixed_in?,
         reason: reason?,
         source: source?,
+        engines,
     })
+}
+
+/// `engines: [postgres]`: the engines a known-bad release goes wrong on (absent: every one).
+fn parse_engines(ctx: &mut Ctx<'_>, map: &Map<'_>) -> Vec<Engine> {
+    let Some(node) = map.get("engines") else {
+        return Vec::new();
+    };
+    let list = ctx.sequence(node, "engines").unwrap_or_default();
+    if list.is_empty() {
+        ctx.problem(
+            node.line,
+            "engines must name mysql or postgres (or be left out)",
+        );
+    }
+    let mut engines = Vec::new();
+    for name in list {
+        match name.as_scalar() {
+            Some("mysql") => engines.push(Engine::Mysql),
+            Some("postgres") => engines.push(Engine::Postgres),
+            other => ctx.problem(
+                name.line,
+                &format!("engine '{}' is not mysql or postgres", other.unwrap_or("?")),
+            ),
+        }
+    }
+    engines.dedup();
+    engines
 }
 
 fn parse_items(ctx: &mut Ctx<'_>, top: &Map<'_>, line: &Line<'_>) -> Vec<Item> {
@@ -495,6 +525,40 @@ items:
             "{:?}",
             problems_of(&locking_sample)
         );
+    }
+
+    #[test]
+    fn until_bounds_an_item_by_a_release_not_before_its_first_patch() {
+        let with = |until: &str| {
+            GOOD.replace(
+                "    patch: \"1.2.1\"\n",
+                &format!("    patch: \"1.2.1\"\n    until: \"{until}\"\n"),
+            )
+        };
+        let (release, problems) = parse(&with("1.2.1"));
+        assert!(problems.is_empty(), "{problems:?}");
+        let python = &release.unwrap().items[1];
+        assert_eq!(python.until, Some(Version::new(1, 2, 1)));
+        assert!(python.applies(&Version::new(1, 2, 0), &Version::new(1, 2, 1)));
+        assert!(!python.applies(&Version::new(1, 2, 0), &Version::new(1, 3, 0)));
+        // A later line's release is a bound too (a fix shipped in the next minor).
+        let (release, problems) = parse(&with("1.3.4"));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(release.unwrap().items[1].until, Some(Version::new(1, 3, 4)));
+
+        assert_eq!(
+            problems_of(&with("1.2.0")),
+            vec![
+                "1.2.yaml line 28: item 'python': until 1.2.0 is before the item's first patch 1.2.1"
+            ]
+        );
+        assert!(
+            problems_of(&with("1.2.7"))[0]
+                .contains("until '1.2.7' must be a release such as 1.2.2"),
+            "{:?}",
+            problems_of(&with("1.2.7"))
+        );
+        assert!(problems_of(&with("1.3"))[0].contains("until '1.3' must be a release"));
     }
 
     #[test]
