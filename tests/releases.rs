@@ -1533,8 +1533,9 @@ impl ProbeFixture {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
-    /// One row of an entity or service table: `doc` plus id, name, FQN and audit fields.
-    async fn entity(&mut self, table: &str, doc: Value) {
+    /// One row of an entity or service table: `doc` plus id, name, FQN and audit fields. Returns
+    /// its number n: the row's id ends in n and its hash column holds `h{n}`.
+    async fn entity(&mut self, table: &str, doc: Value) -> u32 {
         self.next += 1;
         let n = self.next;
         let mut doc = doc;
@@ -1576,6 +1577,7 @@ impl ProbeFixture {
             values.join(", ")
         ))
         .await;
+        n
     }
 
     async fn row(&self, table: &str, columns: &str, values: &[String]) {
@@ -1592,7 +1594,10 @@ fn service(service_type: &str, config: Value) -> Value {
 
 /// The count every probe of the catalogue must give on the fixture below: (probe, MySQL,
 /// PostgreSQL). Probes written for one engine count 0 on the other ("does not apply").
-const PROBE_CASES: [(&str, i64, i64); 34] = [
+const PROBE_CASES: [(&str, i64, i64); 40] = [
+    // 1.0: two users share dave@x.com exactly; bob@x.com and BOB@x.com collide only under MySQL's
+    // case-insensitive collation, as the unique key would.
+    ("users-sharing-an-email", 4, 2),
     // 1.1: services of the probed type with the key, against one of that type without it and
     // one of another type with it.
     ("password-outside-auth-type", 2, 2),
@@ -1617,11 +1622,16 @@ const PROBE_CASES: [(&str, i64, i64); 34] = [
         1,
     ),
     ("metadata-pipelines-with-mark-all-deleted-tables", 1, 1),
+    // 1.2.3: a Databricks service with useUnityCatalog true, one with false, a UnityCatalog one
+    // with the flag.
+    ("databricks-services-with-unity-catalog", 1, 1),
     // 3 extra rows: one key three times, another twice, a third once.
     ("duplicate-time-series-rows", 3, 3),
     ("draft-glossary-terms", 2, 2),
     // 1.3
     ("fernet-encrypted-connections", 1, 1),
+    // Two alerts of the operator's, the server's ActivityFeedAlert and DataInsightReport.
+    ("alerts-deleted", 2, 2),
     ("secret-manager-references", 1, 1),
     // The test database is not named openmetadata_db; MySQL only.
     ("schema-not-named-openmetadata-db", 1, 0),
@@ -1630,13 +1640,23 @@ const PROBE_CASES: [(&str, i64, i64); 34] = [
     ("test-results-with-failure-status", 2, 2),
     // This database has data_quality_data_time_series: the pre-1.2 probe does not apply.
     ("pre-1-2-test-results-with-failure-status", 0, 0),
-    // 1.5: a table and a topic with owner, a table with owners only.
-    ("entities-with-single-owner", 2, 2),
-    ("domain-entities-with-single-owner", 1, 1),
+    // 1.4.6: 'alice' repeats 'Alice' (deleted by name), 'robert' has BOB@x.com and 'dave2'
+    // dave@x.com (deleted by email among the users left).
+    ("users-colliding-by-case", 3, 3),
+    // 1.4.7: of the users 1.4.6 leaves, 'carol2' has the FQN CAROL; 'alice' would collide too
+    // but 1.4.6 has deleted it already.
+    ("users-colliding-by-fqn-case", 1, 1),
+    // 1.5: a table, a topic and a conversation thread with owner, a table with owners only.
+    ("entities-with-single-owner", 3, 3),
+    // A domain, a persona, a search service and an installed app with owner; a data product,
+    // a document and three apps without.
+    ("domain-entities-with-single-owner", 4, 4),
     // A version row and a custom-property row with owner, a version row without.
     ("entity-versions-with-single-owner", 2, 2),
     ("custom-properties-of-removed-types", 3, 3),
     ("deltalake-metastore-connection", 1, 1),
+    // 1.6: three results of test cases that do not exist, one of an existing test case.
+    ("orphan-test-results", 3, 3),
     // 1.7: a Databricks service without httpPath, one with it, a Trino one without.
     ("databricks-without-http-path", 1, 1),
     // 1.10: three terms with status and no entityStatus, one with both, one with neither.
@@ -1699,8 +1719,47 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
             "Databricks",
             json!({"hostPort": "h:443", "httpPath": "/sql/1.0/warehouses/w"}),
         ),
+        (
+            "Databricks",
+            json!({"hostPort": "h:443", "httpPath": "/p", "useUnityCatalog": true}),
+        ),
+        (
+            "Databricks",
+            json!({"hostPort": "h:443", "httpPath": "/p", "useUnityCatalog": false}),
+        ),
+        (
+            "UnityCatalog",
+            json!({"hostPort": "h:443", "useUnityCatalog": true}),
+        ),
     ] {
         f.entity("dbservice_entity", service(kind, config)).await;
+    }
+    // 1.0 / 1.4.6 / 1.4.7 users, in id order: (name, email, fullyQualifiedName).
+    for (name, email, fqn) in [
+        ("Alice", "alice@x.com", "Alice"),
+        ("alice", "alice.b@x.com", "alice"),
+        ("bob", "bob@x.com", "bob"),
+        ("robert", "BOB@x.com", "robert"),
+        ("carol", "carol@x.com", "carol"),
+        ("carol2", "carol2@x.com", "CAROL"),
+        ("dave", "dave@x.com", "dave"),
+        ("dave2", "dave@x.com", "dave2"),
+    ] {
+        f.entity(
+            "user_entity",
+            json!({"name": name, "email": email, "fullyQualifiedName": fqn}),
+        )
+        .await;
+    }
+    // 1.3 alerts
+    for name in [
+        "ActivityFeedAlert",
+        "DataInsightReport",
+        "slack-on-schema-change",
+        "failed-tests",
+    ] {
+        f.entity("event_subscription_entity", json!({"name": name}))
+            .await;
     }
     for (kind, config) in [
         (
@@ -1824,11 +1883,12 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
         ],
     )
     .await;
+    let mut test_cases = Vec::new();
     for doc in [
         json!({"testCaseResult": {"testCaseFailureStatus": {"testCaseFailureStatusType": "Ack"}}}),
         json!({"testCaseResult": {"testCaseStatus": "Failed"}}),
     ] {
-        f.entity("test_case", doc).await;
+        test_cases.push(f.entity("test_case", doc).await);
     }
     f.later_table(
         "data_quality_data_time_series",
@@ -1842,6 +1902,11 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
             "'t1', 'testCase.testCaseResult', 'r', '{\"testCaseFailureStatus\": {}}'".into(),
             "'t2', 'testCase.testCaseResult', 'r', '{\"testCaseFailureStatus\": {}}'".into(),
             "'t3', 'testCase.testCaseResult', 'r', '{\"testCaseStatus\": \"Success\"}'".into(),
+            // 1.6: the only result of a test case that exists.
+            format!(
+                "'h{}', 'testCase.testCaseResult', 'r', '{{\"testCaseStatus\": \"Success\"}}'",
+                test_cases[0]
+            ),
         ],
     )
     .await;
@@ -1850,21 +1915,34 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
     f.entity("table_entity", json!({"owners": [owner]})).await;
     f.entity("table_entity", json!({})).await;
     f.entity("topic_entity", json!({"owner": owner})).await;
+    f.entity(
+        "thread_entity",
+        json!({"id": ids(200), "type": "Conversation", "about": "<#E::table::t>",
+            "threadTs": 1, "createdBy": "admin", "owner": owner}),
+    )
+    .await;
     for table in [
         "domain_entity",
         "data_product_entity",
         "stored_procedure_entity",
+        "search_index_entity",
+        "search_service_entity",
+        "persona_entity",
+        "doc_store",
+        "apps_marketplace",
     ] {
         f.later_table(table, "id VARCHAR(36) NOT NULL").await;
     }
-    f.row(
-        "domain_entity",
-        "id, json",
-        &[format!("'d1', '{{\"owner\": {owner}}}'")],
-    )
-    .await;
-    f.row("data_product_entity", "id, json", &["'p1', '{}'".into()])
-        .await;
+    let with_owner = format!("'{{\"owner\": {owner}}}'");
+    for (table, json) in [
+        ("domain_entity", with_owner.as_str()),
+        ("persona_entity", with_owner.as_str()),
+        ("search_service_entity", with_owner.as_str()),
+        ("data_product_entity", "'{}'"),
+        ("doc_store", "'{}'"),
+    ] {
+        f.row(table, "id, json", &[format!("'x1', {json}")]).await;
+    }
     let property = |name: &str, kind: &str| json!({"name": name, "propertyType": {"name": kind}});
     f.entity(
         "type_entity",
@@ -1925,6 +2003,7 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
             "'a1', 'McpApplication', '{}'".into(),
             "'a2', 'McpChatApplication', '{}'".into(),
             "'a3', 'SearchIndexingApplication', '{}'".into(),
+            format!("'a4', 'DataInsightsApplication', {with_owner}"),
         ],
     )
     .await;
