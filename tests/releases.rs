@@ -1594,7 +1594,7 @@ fn service(service_type: &str, config: Value) -> Value {
 
 /// The count every probe of the catalogue must give on the fixture below: (probe, MySQL,
 /// PostgreSQL). Probes written for one engine count 0 on the other ("does not apply").
-const PROBE_CASES: [(&str, i64, i64); 40] = [
+const PROBE_CASES: [(&str, i64, i64); 44] = [
     // 1.0: two users share dave@x.com exactly; bob@x.com and BOB@x.com collide only under MySQL's
     // case-insensitive collation, as the unique key would.
     ("users-sharing-an-email", 4, 2),
@@ -1659,9 +1659,16 @@ const PROBE_CASES: [(&str, i64, i64); 40] = [
     ("orphan-test-results", 3, 3),
     // 1.7: a Databricks service without httpPath, one with it, a Trino one without.
     ("databricks-without-http-path", 1, 1),
+    // 1.10.5: two workflow runs in the Flowable history the migration empties.
+    ("governance-workflow-runs-in-history", 2, 2),
     // 1.10: three terms with status and no entityStatus, one with both, one with neither.
     ("glossary-terms-with-status", 3, 3),
     ("active-data-contracts", 2, 2),
+    // 1.12: a database and a dashboard service with a dot in the name (every other service has
+    // none); one of two API services; one of three data products has ports.
+    ("services-with-dots-in-name", 2, 2),
+    ("api-services-with-dots-in-name", 1, 1),
+    ("data-products-with-ports", 1, 1),
     // 1.13
     ("iceberg-services", 1, 1),
     // 2.0
@@ -1734,6 +1741,12 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
     ] {
         f.entity("dbservice_entity", service(kind, config)).await;
     }
+    let mut dotted = service("Mysql", json!({"hostPort": "h:3306"}));
+    dotted["name"] = json!("prod.mysql");
+    f.entity("dbservice_entity", dotted).await;
+    let mut dotted = service("Looker", json!({"clientId": "c"}));
+    dotted["name"] = json!("bi.looker");
+    f.entity("dashboard_service_entity", dotted).await;
     // 1.0 / 1.4.6 / 1.4.7 users, in id order: (name, email, fullyQualifiedName).
     for (name, email, fqn) in [
         ("Alice", "alice@x.com", "Alice"),
@@ -1943,6 +1956,39 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
     ] {
         f.row(table, "id, json", &[format!("'x1', {json}")]).await;
     }
+    // 1.12: one more data product with ports, one without.
+    f.row(
+        "data_product_entity",
+        "id, json",
+        &[
+            "'x2', '{\"inputPorts\": [{\"name\": \"in\"}]}'".into(),
+            "'x3', '{\"name\": \"no ports\"}'".into(),
+        ],
+    )
+    .await;
+    f.later_table(
+        "api_service_entity",
+        "id VARCHAR(36) NOT NULL, name VARCHAR(256) NOT NULL",
+    )
+    .await;
+    f.row(
+        "api_service_entity",
+        "id, name, json",
+        &[
+            "'s1', 'api.rest', '{}'".into(),
+            "'s2', 'api_rest', '{}'".into(),
+        ],
+    )
+    .await;
+    // 1.10.5: Flowable's history table, upper case on MySQL as Flowable creates it.
+    f.later_table("ACT_HI_PROCINST", "ID_ VARCHAR(64) NOT NULL")
+        .await;
+    f.row(
+        "ACT_HI_PROCINST",
+        "ID_, json",
+        &["'p1', '{}'".into(), "'p2', '{}'".into()],
+    )
+    .await;
     let property = |name: &str, kind: &str| json!({"name": name, "propertyType": {"name": kind}});
     f.entity(
         "type_entity",

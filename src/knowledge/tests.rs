@@ -566,7 +566,7 @@ fn requirements_for_a_target_carry_the_item_and_source_that_state_them() {
             .ends_with("v2.0.x/deployment/minimum-requirements.mdx")
     );
     let opensearch = r.get(Software::Opensearch).unwrap();
-    assert_eq!(opensearch.range.min, Some(v("3.4.0")));
+    assert_eq!(opensearch.range.min, Some(v("3.0.0")));
     // Java is not restated for 2.0: 1.13's requirement stays in force, and says where from.
     let java = r.get(Software::Java).unwrap();
     assert_eq!(java.stated_for, v("1.13.0"));
