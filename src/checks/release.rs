@@ -271,6 +271,22 @@ async fn path(ctx: &Context) -> Outcome {
         }
     );
     let mut problems = Vec::new();
+    // Connected by now (the installed version was read): a release bad on one engine only
+    // warns there.
+    let engine = ctx.db().await.ok().map(|db| db.engine());
+    let advice = catalogue.target_advice(&plan.to, engine);
+    if let Some(advice) = &advice {
+        problems.push(format!(
+            "{} is a known-bad release{}: take {} instead",
+            advice.target,
+            advice.on_engines(),
+            advice.instead
+        ));
+    }
+    let unknown_installed = catalogue.installed_warning(&installed);
+    if unknown_installed.is_some() {
+        problems.push(format!("the catalogue does not know {installed}"));
+    }
     if !plan.stops.is_empty() {
         let stops: Vec<String> = plan.stops.iter().map(|s| s.version.to_string()).collect();
         problems.push(format!("stop at {} first", stops.join(", then ")));
@@ -294,6 +310,14 @@ async fn path(ctx: &Context) -> Outcome {
             .detail("missing releases", plan.missing.join(", "))
             .line(warning);
     }
+    if let Some(advice) = &advice {
+        outcome = outcome
+            .detail("take instead", advice.instead.to_string())
+            .line(advice.message());
+    }
+    if let Some(warning) = unknown_installed {
+        outcome = outcome.line(warning);
+    }
     if installed == Installed::Unrecorded {
         outcome = outcome.line(
             "the database records no version (Flyway only): every release up to the target is listed",
@@ -303,6 +327,13 @@ async fn path(ctx: &Context) -> Outcome {
         "Review every item with `om-upgrade releases --to {}` and the same connection settings.",
         plan.to
     );
+    let review = match &advice {
+        Some(advice) => format!(
+            "Upgrade to {} instead of {}. {review}",
+            advice.instead, advice.target
+        ),
+        None => review,
+    };
     if plan.missing.is_empty() {
         outcome.fix(review)
     } else {

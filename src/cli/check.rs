@@ -12,8 +12,8 @@ use super::{CliError, connect, print_warnings};
 use crate::checks::runner::{self, CheckResult};
 use crate::checks::{self, Context, Status};
 use crate::config::{self, DbSettings, Env, SettingsView, paths::Paths};
-use crate::knowledge::Catalogue;
 use crate::knowledge::scan::ScanInputs;
+use crate::knowledge::{Catalogue, VersionRole};
 use crate::version::Version;
 
 pub const LONG_ABOUT: &str = "\
@@ -129,7 +129,7 @@ pub async fn run(args: CheckArgs, env: &Env) -> Result<i32, CliError> {
     let run = &args.run;
     let catalogue = Arc::new(Catalogue::load(run.releases_dir.as_deref())?);
     if let Some(target) = &run.target {
-        catalogue.known_release(target)?;
+        catalogue.validate_version(target, VersionRole::Target)?;
     }
     let resolved = config::resolve(&run.connection.to_inputs(), env)?;
     print_warnings(&resolved.warnings);

@@ -180,7 +180,7 @@ pub async fn run(args: ClientsArgs, env: &Env) -> Result<i32, CliError> {
     let catalogue = crate::knowledge::Catalogue::load(args.releases_dir.as_deref())?;
     let policy = match &args.target {
         Some(target) => {
-            catalogue.known_release(target)?;
+            catalogue.validate_version(target, crate::knowledge::VersionRole::Target)?;
             Some(Policy::for_release(target, &catalogue.requirements(target)))
         }
         None => None,

@@ -69,7 +69,7 @@ Exit codes: 0 nothing failed (warnings allowed), 1 a check or operation failed,
 2 usage or settings error. --strict turns warnings into failures.";
 
 #[derive(Debug, Parser)]
-#[command(name = "om-upgrade", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+#[command(name = "om-upgrade", version, long_version = long_version(), about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -109,6 +109,19 @@ pub enum Command {
     /// Run every check and write the checklist report for the change ticket
     #[command(long_about = report::LONG_ABOUT)]
     Report(report::ReportArgs),
+}
+
+/// `--version`: the tool's version and how far its built-in release catalogue reaches.
+fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let reach = crate::knowledge::Catalogue::built_in_reach()
+            .map_or_else(|| "unreadable".to_string(), |r| r.to_string());
+        format!(
+            "{}\nrelease catalogue: OpenMetadata {reach}",
+            env!("CARGO_PKG_VERSION")
+        )
+    })
 }
 
 /// A failure the command line reports and maps to an exit code.

@@ -15,12 +15,12 @@ use crate::checks::Context;
 use crate::checks::release::{self, ProbeBoard};
 use crate::config::{self, DbSettings, Env, Source, paths::Paths};
 use crate::db::inspect::{self, Detection};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, Engine};
 use crate::humanize::plural;
 use crate::knowledge::impact::{Impact, Verdict};
 use crate::knowledge::review::{Counts, Database, Review};
 use crate::knowledge::scan::{ScanInputs, ScanReport};
-use crate::knowledge::{self, Catalogue, Item, Kind, Plan, Stop};
+use crate::knowledge::{self, Catalogue, Installed, Item, Kind, Plan, Stop, VersionRole};
 use crate::version::Version;
 
 pub const LONG_ABOUT: &str = "\
@@ -181,15 +181,22 @@ impl Connection {
 pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
     let catalogue = Arc::new(Catalogue::load(args.releases_dir.as_deref())?);
     if let Some(to) = &args.to {
-        catalogue.known_release(to)?;
+        catalogue.validate_version(to, VersionRole::Target)?;
+    }
+    if let Some(from) = &args.from {
+        catalogue.validate_version(from, VersionRole::Installed)?;
     }
     let connection = connect_if_needed(&args, env).await?;
-    let (from, from_source) = installed(&args, connection.as_ref()).await?;
+    let (from, from_source) = installed(&args, connection.as_ref(), &catalogue).await?;
     let to = args
         .to
         .clone()
         .unwrap_or_else(|| catalogue.newest().clone());
     let plan = catalogue.plan(&from, &to)?;
+    // A release bad on one engine warns when that engine is (or may be) in use.
+    if let Some(advice) = catalogue.target_advice(&plan.to, engine_in_use(connection.as_ref())) {
+        eprintln!("warning: {}", advice.message());
+    }
     let files = ScanInputs {
         server_config: args.connection.config.clone(),
         workflows: args.workflows.clone(),
@@ -240,6 +247,7 @@ async fn connect_if_needed(args: &ReleasesArgs, env: &Env) -> Result<Option<Conn
 async fn installed(
     args: &ReleasesArgs,
     connection: Option<&Connection>,
+    catalogue: &Catalogue,
 ) -> Result<(Version, &'static str), CliError> {
     let connection = match (&args.from, connection) {
         (Some(from), _) => return Ok((from.clone(), "flag")),
@@ -254,7 +262,13 @@ async fn installed(
     };
     let url = connection.url();
     match &connection.result {
-        Ok(db) => Ok((installed_version(db, &url).await?, "database")),
+        Ok(db) => {
+            let version = installed_version(db, &url).await?;
+            if let Some(warning) = catalogue.installed_warning(&Installed::Exact(version.clone())) {
+                eprintln!("warning: {warning}");
+            }
+            Ok((version, "database"))
+        }
         Err(error) if connection.given => Err(CliError::Failed {
             message: format!("cannot read the installed version from {url}: {error}"),
             hint: Some(format!(
@@ -268,6 +282,18 @@ async fn installed(
              from: no database setting was given and the default {url} cannot be reached \
              ({error})"
         ))),
+    }
+}
+
+/// The engine the installation runs on: the connected database's, else one given explicitly.
+fn engine_in_use(connection: Option<&Connection>) -> Option<Engine> {
+    let connection = connection?;
+    match &connection.result {
+        Ok(db) => Some(db.engine()),
+        Err(_) if connection.settings.engine.source != Source::Default => {
+            Some(connection.settings.engine.value)
+        }
+        Err(_) => None,
     }
 }
 

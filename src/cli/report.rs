@@ -13,7 +13,7 @@ use super::{CliError, print_warnings};
 use crate::checks::Context;
 use crate::checks::runner::CheckResult;
 use crate::config::{self, DbSettings, Env, paths::Paths};
-use crate::knowledge::Catalogue;
+use crate::knowledge::{Catalogue, VersionRole};
 use crate::report::model::Readiness;
 use crate::report::{
     self, BackupFacts, Format, Recorded, ReleaseReview, Report, Stamp, Via, WriteError, collect,
@@ -231,7 +231,7 @@ fn target_of(
             ));
         }
     };
-    Ok(catalogue.known_release(&target)?)
+    Ok(catalogue.validate_version(&target, VersionRole::Target)?)
 }
 
 /// --backup-dir, else the folder of the wizard session's backup, else the default.

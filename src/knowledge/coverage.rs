@@ -77,6 +77,8 @@ mod tests {
             notes: String::new(),
             patches: patches.iter().map(|p| v(p)).collect(),
             upgrade_from: None,
+            known_bad: Vec::new(),
+            checked: None,
             items: Vec::new(),
             file: format!("{version}.yaml"),
         }

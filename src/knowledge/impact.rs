@@ -108,9 +108,12 @@ pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
                     match (&result.outcome, result.effect) {
                         (ProbeOutcome::Found { .. }, Effect::Affects) => affects.push(evidence),
                         (ProbeOutcome::Found { .. }, Effect::Info) => info.push(evidence),
-                        (ProbeOutcome::Clear | ProbeOutcome::NotApplicable { .. }, _) => {
-                            clear.push(evidence)
-                        }
+                        (
+                            ProbeOutcome::Clear
+                            | ProbeOutcome::NotApplicable { .. }
+                            | ProbeOutcome::OtherSchema { .. },
+                            _,
+                        ) => clear.push(evidence),
                         _ => unknown.push(evidence),
                     }
                 }
@@ -139,6 +142,12 @@ pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
             continue;
         }
         let hits: Vec<_> = m.scan.hits_for(item).filter(|h| h.kind == kind).collect();
+        // Rules that matter with one search engine only: a match cannot say "affects you".
+        let conditional_on = item
+            .config_rules
+            .iter()
+            .filter(|r| r.file == kind)
+            .find_map(|r| r.search_engine);
         if hits.is_empty() {
             clear.push(Evidence::text(unused));
         }
@@ -151,7 +160,18 @@ pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
             ));
             evidence.file = Some(hit.file.clone());
             evidence.line = hit.line;
-            affects.push(evidence);
+            match conditional_on {
+                // The file cannot say which engine runs: the operator's answer decides.
+                Some(engine) => {
+                    evidence.text = format!(
+                        "{}; this matters only if your search engine is {}",
+                        evidence.text,
+                        engine.label()
+                    );
+                    unknown.push(evidence);
+                }
+                None => affects.push(evidence),
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 //! read-only probes that measure an item in the metadata database, and scanners for the
 //! operator's YAML files.
 
+mod advice;
 mod coverage;
 pub mod impact;
 mod installed;
@@ -11,18 +12,21 @@ mod load;
 pub mod model;
 mod probe_sql;
 pub mod probes;
+mod requirements;
 pub mod review;
 pub mod scan;
 mod template;
 
 use std::path::{Path, PathBuf};
 
+pub use advice::{Reach, TargetAdvice, VersionRole};
 pub use installed::Installed;
 pub use load::Problem;
 pub use model::{
     Component, ConfigRule, Effect, EngineSql, FileKind, Item, Kind, Probe, Range, Release,
     Requirements, Requires, When,
 };
+pub use requirements::{ExtensionRequirement, Requirement, Software, TargetRequirements};
 
 use crate::version::Version;
 
@@ -86,6 +90,23 @@ pub enum KnowledgeError {
         "the target {to} is older than the installed {from}: OpenMetadata cannot be downgraded"
     )]
     Downgrade { from: Version, to: Version },
+    #[error(
+        "OpenMetadata {version} is not a published {line} release; the nearest known are {nearest}"
+    )]
+    NotPublished {
+        version: Version,
+        line: String,
+        /// The known releases just below and above it ("1.1.7 and 1.2.0").
+        nearest: String,
+    },
+    #[error("OpenMetadata {version} is older than the release catalogue, which starts at {oldest}")]
+    OlderThanCatalogue {
+        version: Version,
+        oldest: Version,
+        role: VersionRole,
+    },
+    #[error("OpenMetadata {version} is newer than the release catalogue, which covers {reach}")]
+    NewerThanCatalogue { version: Version, reach: Reach },
 }
 
 impl KnowledgeError {
@@ -105,6 +126,24 @@ impl KnowledgeError {
             KnowledgeError::UnknownRelease { .. } | KnowledgeError::UnknownPatch { .. } => {
                 "choose a released version (`om-upgrade releases` lists them), or load a newer \
                  catalogue with --releases-dir"
+            }
+            KnowledgeError::NotPublished { .. } => {
+                "give a published release (`om-upgrade releases` lists them); OpenMetadata's \
+                 four-part client versions (1.2.0.1) count as their server release"
+            }
+            KnowledgeError::OlderThanCatalogue {
+                role: VersionRole::Installed,
+                ..
+            } => {
+                "om-upgrade reviews upgrades from 1.0 on: upgrade to 1.0.x with OpenMetadata's \
+                 own guide first, then come back"
+            }
+            KnowledgeError::OlderThanCatalogue { .. } => {
+                "choose a target the catalogue knows (`om-upgrade releases` lists them)"
+            }
+            KnowledgeError::NewerThanCatalogue { .. } => {
+                "this om-upgrade's catalogue does not know that release yet: load a newer \
+                 catalogue with --releases-dir, or choose a release it knows"
             }
             KnowledgeError::Downgrade { .. } => {
                 "choose a target at or above the installed version; to go back, restore the \
@@ -362,9 +401,15 @@ impl Catalogue {
         })
     }
 
+    /// How far the catalogue built into this binary reaches (None if it does not parse, which
+    /// its tests rule out).
+    pub fn built_in_reach() -> Option<Reach> {
+        Catalogue::built_in().map(Catalogue::reach)
+    }
+
     /// The built-in catalogue, parsed once per process (None if it does not parse, which its
     /// tests rule out).
-    fn built_in() -> Option<&'static Catalogue> {
+    pub(crate) fn built_in() -> Option<&'static Catalogue> {
         static BUILT_IN: std::sync::OnceLock<Option<Catalogue>> = std::sync::OnceLock::new();
         BUILT_IN.get_or_init(|| Catalogue::load(None).ok()).as_ref()
     }
@@ -406,35 +451,32 @@ impl Catalogue {
     }
 
     /// The requirements in force for `target`: for each of python, mysql, postgres, java,
-    /// elasticsearch, opensearch and airflow, the newest requirement item at or below it.
+    /// elasticsearch, opensearch and airflow, the range of the newest requirement item at or
+    /// below it. [`Catalogue::requirements_for`] gives the same ranges with their sources.
     pub fn requirements(&self, target: &Version) -> Requirements {
-        let target = target.release();
-        let mut items: Vec<&Item> = self
-            .releases
-            .iter()
-            .flat_map(|r| &r.items)
-            .filter(|item| item.requires.is_some() && item.patch <= target)
-            .collect();
-        // Stable: items of one patch keep their catalogue order, the later one winning.
-        items.sort_by(|a, b| a.patch.cmp(&b.patch));
+        let sourced = self.requirements_for(target);
         let mut result = Requirements::default();
-        for requires in items.iter().filter_map(|i| i.requires.as_ref()) {
-            for key in Requirements::KEYS {
-                if let (Some(range), Some(slot)) = (requires.get(key), result.slot(key)) {
-                    *slot = Some(range.clone());
-                }
+        for requirement in &sourced.ranges {
+            if let Some(slot) = result.slot(requirement.software.key()) {
+                *slot = Some(requirement.range.clone());
             }
         }
+        result.postgres_extensions = sourced
+            .postgres_extensions
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         result
     }
 
-    /// Items at or below `target` that carry probes: the ones a check can measure.
+    /// Items at or below `target` that carry probes and still hold there: the ones a check can
+    /// measure.
     pub fn probed_items_up_to(&self, target: &Version) -> Vec<&Item> {
         let target = target.release();
         self.releases
             .iter()
             .flat_map(|r| &r.items)
-            .filter(|item| !item.probes.is_empty() && item.patch <= target)
+            .filter(|item| !item.probes.is_empty() && item.patch <= target && item.reaches(&target))
             .collect()
     }
 }

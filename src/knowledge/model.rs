@@ -25,6 +25,11 @@ pub struct Release {
     /// documents one (2.1+ refuses databases below 2.0.0): older installations must stop at an
     /// intermediate release first.
     pub upgrade_from: Option<Version>,
+    /// Patches the project later superseded because of a regression, with the fix.
+    pub known_bad: Vec<KnownBad>,
+    /// When this file's patch list and items were last checked against their sources
+    /// (`YYYY-MM-DD`).
+    pub checked: Option<String>,
     #[serde(skip)]
     pub items: Vec<Item>,
     /// The file it was read from (`1.2.yaml`).
@@ -41,6 +46,30 @@ impl Release {
     /// The newest known patch.
     pub fn newest(&self) -> Option<&Version> {
         self.patches.last()
+    }
+}
+
+/// Patches of a line that OpenMetadata later superseded because of a regression (data loss, a
+/// broken migration), and the release that fixes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KnownBad {
+    /// The affected patches, ascending.
+    pub patches: Vec<Version>,
+    /// The first release that fixes it.
+    pub fixed_in: Version,
+    /// What goes wrong, in a sentence.
+    pub reason: String,
+    pub source: String,
+    /// The database engines it goes wrong on; empty means every engine.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub engines: Vec<crate::db::Engine>,
+}
+
+impl KnownBad {
+    /// Whether it goes wrong on `engine`; an unknown engine counts as affected, so that the
+    /// warning is given until the engine is known.
+    pub fn affects(&self, engine: Option<crate::db::Engine>) -> bool {
+        self.engines.is_empty() || engine.is_none_or(|e| self.engines.contains(&e))
     }
 }
 
@@ -242,6 +271,10 @@ pub struct Requirements {
     pub elasticsearch: Option<Range>,
     pub opensearch: Option<Range>,
     pub airflow: Option<Range>,
+    /// PostgreSQL extensions a migration creates: a managed PostgreSQL (RDS, Cloud SQL, Azure)
+    /// must allow them before the upgrade.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub postgres_extensions: Vec<String>,
 }
 
 /// What a requirement item requires (the same shape as the requirements of a target).
@@ -315,6 +348,34 @@ pub struct ConfigRule {
     /// Workflow rules only: the connector types (`source.serviceConnection.config.type`) the rule
     /// applies to; empty means every workflow.
     pub service_types: Vec<String>,
+    /// The rule matters only on installations with this search engine: until the engine is
+    /// known, a match makes the item "unknown" rather than "affects you".
+    pub search_engine: Option<SearchEngine>,
+}
+
+/// The search engine behind an installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchEngine {
+    Elasticsearch,
+    Opensearch,
+}
+
+impl SearchEngine {
+    pub fn parse(text: &str) -> Option<SearchEngine> {
+        match text {
+            "elasticsearch" => Some(SearchEngine::Elasticsearch),
+            "opensearch" => Some(SearchEngine::Opensearch),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SearchEngine::Elasticsearch => "Elasticsearch",
+            SearchEngine::Opensearch => "OpenSearch",
+        }
+    }
 }
 
 /// Whether a probe's finding makes the item affect the installation, or is background.
@@ -341,6 +402,26 @@ impl EngineSql {
     }
 }
 
+/// Which schema a probe is written for, told by one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaCondition {
+    /// The table exists (the release that created it is installed).
+    TableExists(String),
+    /// The table does not exist yet (an older release is installed).
+    TableMissing(String),
+}
+
+impl SchemaCondition {
+    /// Whether a schema with these base tables is the one the probe is written for.
+    pub fn holds(&self, tables: &[String]) -> bool {
+        let has = |t: &str| tables.iter().any(|have| have.eq_ignore_ascii_case(t));
+        match self {
+            SchemaCondition::TableExists(t) => has(t),
+            SchemaCondition::TableMissing(t) => !has(t),
+        }
+    }
+}
+
 /// A read-only measurement in the metadata database: how many rows an item touches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Probe {
@@ -349,6 +430,9 @@ pub struct Probe {
     pub effect: Effect,
     /// Tables the SQL reads: a missing one makes the probe "unknown", not an error.
     pub tables: Vec<String>,
+    /// The schema the probe is written for: on another one it does not apply (a count of 0),
+    /// so a probe for data an older release keeps elsewhere can stand beside it.
+    pub schema: Option<SchemaCondition>,
     /// One row whose first column is a number.
     pub count: EngineSql,
     /// A few rows of text shown as evidence (the SQL has a LIMIT).
@@ -368,6 +452,10 @@ pub struct Item {
     pub release: String,
     /// The first patch the item applies to (`1.2.1`; `1.2.0` unless the catalogue says otherwise).
     pub patch: Version,
+    /// The last release it applies to, when a later patch made it moot (`1.2.2`: fixed in
+    /// 1.2.3): an upgrade to a newer target does not meet it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<Version>,
     pub kind: Kind,
     pub components: Vec<Component>,
     pub title: String,
@@ -399,9 +487,17 @@ impl Item {
         format!("release.{}", self.id.replace('-', "_"))
     }
 
-    /// Whether upgrading from `from` to `to` crosses this item: its patch is in (from, to].
+    /// Whether upgrading from `from` to `to` crosses this item: its patch is in (from, to] and
+    /// the target is not past its `until`.
     pub fn applies(&self, from: &Version, to: &Version) -> bool {
-        self.patch > from.release() && self.patch <= to.release()
+        self.patch > from.release() && self.patch <= to.release() && self.reaches(to)
+    }
+
+    /// Whether the item still holds for a target: false once a later patch made it moot.
+    pub fn reaches(&self, target: &Version) -> bool {
+        self.until
+            .as_ref()
+            .is_none_or(|until| target.release() <= *until)
     }
 }
 

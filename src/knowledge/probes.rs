@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::{AssertSqlSafe, Connection as _};
 use tokio::sync::Mutex;
 
-use super::model::{Effect, Probe};
+use super::model::{Effect, Probe, SchemaCondition};
 use super::template;
 use crate::db::{Cell, Db, DbError, Engine};
 
@@ -35,6 +35,12 @@ pub enum ProbeOutcome {
     /// The probe has no SQL for this engine: the item does not concern it.
     NotApplicable {
         engine: Engine,
+    },
+    /// The probe is written for another schema (`if_table` / `if_no_table`): the data it
+    /// looks for is kept elsewhere in this database, where a sibling probe counts it.
+    OtherSchema {
+        table: String,
+        exists: bool,
     },
     MissingTable {
         table: String,
@@ -63,7 +69,9 @@ impl ProbeResult {
     pub fn count(&self) -> Option<i64> {
         match &self.outcome {
             ProbeOutcome::Found { count, .. } => Some(*count),
-            ProbeOutcome::Clear | ProbeOutcome::NotApplicable { .. } => Some(0),
+            ProbeOutcome::Clear
+            | ProbeOutcome::NotApplicable { .. }
+            | ProbeOutcome::OtherSchema { .. } => Some(0),
             _ => None,
         }
     }
@@ -146,6 +154,16 @@ impl ProbeSession {
             Ok(open) => &open.tables,
             Err(error) => return failed(error),
         };
+        if let Some(condition) = &probe.schema
+            && !condition.holds(tables)
+        {
+            let (SchemaCondition::TableExists(table) | SchemaCondition::TableMissing(table)) =
+                condition;
+            return ProbeOutcome::OtherSchema {
+                table: table.clone(),
+                exists: matches!(condition, SchemaCondition::TableMissing(_)),
+            };
+        }
         if let Some(missing) = probe
             .tables
             .iter()
@@ -366,6 +384,11 @@ pub fn describe(probe: &Probe, outcome: &ProbeOutcome) -> String {
             };
             format!("{} is a {only}-only concern", probe.id)
         }
+        ProbeOutcome::OtherSchema { table, exists } => format!(
+            "{} does not apply: this database {} table {table}",
+            probe.id,
+            if *exists { "already has" } else { "has no" }
+        ),
         ProbeOutcome::MissingTable { table } => {
             format!("unknown: table {table} does not exist")
         }
@@ -386,6 +409,7 @@ mod tests {
             id: "p".into(),
             effect: Effect::Affects,
             tables: vec!["t".into()],
+            schema: None,
             count: EngineSql {
                 mysql: Some("SELECT 1".into()),
                 postgres: None,

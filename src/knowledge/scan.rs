@@ -297,6 +297,7 @@ mod tests {
             id: id.into(),
             release: "1.2".into(),
             patch: Version::new(1, 2, 0),
+            until: None,
             kind: Kind::Config,
             components: Vec::new(),
             title: id.into(),
@@ -319,6 +320,7 @@ mod tests {
             key: key.into(),
             when,
             service_types: types.iter().map(|s| s.to_string()).collect(),
+            search_engine: None,
         }
     }
 

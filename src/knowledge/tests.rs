@@ -1,6 +1,7 @@
 //! The embedded catalogue and the version logic.
 
 use super::*;
+use crate::db::Engine;
 
 fn v(s: &str) -> Version {
     s.parse().unwrap()
@@ -281,7 +282,7 @@ fn the_items_an_audit_found_missing_are_there() {
             .find(|i| i.id == id)
             .unwrap_or_else(|| panic!("{release}/{id} is missing"))
     };
-    let cases: [(&str, &str, Kind, &[&str], &str); 6] = [
+    let cases: [(&str, &str, Kind, &[&str], &str); 5] = [
         (
             "1.10",
             "security-support-ends-for-1-6",
@@ -301,14 +302,7 @@ fn the_items_an_audit_found_missing_are_there() {
             "query-statement-source-and-parser-config",
             Kind::Connection,
             &["connector:Postgres", "ingestion"],
-            "1.11.10-release",
-        ),
-        (
-            "1.11",
-            "pipeline-status-lookback-days",
-            Kind::Connection,
-            &["ingestion"],
-            "1.11.10-release",
+            "snippets/releases/1.11.5.mdx",
         ),
         (
             "1.12",
@@ -345,10 +339,6 @@ fn the_items_an_audit_found_missing_are_there() {
     assert_eq!(
         find("1.11", "query-statement-source-and-parser-config").patch,
         v("1.11.5")
-    );
-    assert_eq!(
-        find("1.11", "pipeline-status-lookback-days").patch,
-        v("1.11.9")
     );
 }
 
@@ -401,4 +391,267 @@ fn a_missing_release_warning_for_an_unrecorded_version_names_no_made_up_version(
         "{warning}"
     );
     assert!(!warning.contains("0.0.0"), "{warning}");
+}
+
+/// Every OpenMetadata server release from 1.0.0 to 2.0.7. Taken from PyPI on 2026-12-07
+/// (`pip index versions openmetadata-ingestion` and `openmetadata-managed-apis`: every
+/// four-part client version x.y.z.w names server release x.y.z), which matches the
+/// `<x.y.z>-release` tags the release notes link to. No 2.1 release is published.
+const PUBLISHED: [(&str, u64); 15] = [
+    ("1.0", 5),
+    ("1.1", 7),
+    ("1.2", 5),
+    ("1.3", 4),
+    ("1.4", 8),
+    ("1.5", 15),
+    ("1.6", 13),
+    ("1.7", 7),
+    ("1.8", 12),
+    ("1.9", 17),
+    ("1.10", 14),
+    ("1.11", 14),
+    ("1.12", 14),
+    ("1.13", 6),
+    ("2.0", 7),
+];
+
+#[test]
+fn the_catalogue_knows_every_published_release_and_every_item_has_a_source() {
+    let catalogue = embedded();
+    let published: Vec<Version> = PUBLISHED
+        .iter()
+        .flat_map(|(line, newest)| (0..=*newest).map(move |p| v(&format!("{line}.{p}"))))
+        .collect();
+    assert_eq!(published.len(), 163);
+    for release in &published {
+        assert_eq!(
+            catalogue
+                .validate_version(release, VersionRole::Target)
+                .ok(),
+            Some(release.clone()),
+            "{release} is published but not in the catalogue"
+        );
+    }
+    let known: Vec<&Version> = catalogue
+        .releases()
+        .iter()
+        .flat_map(|r| &r.patches)
+        .collect();
+    assert_eq!(
+        known.len(),
+        published.len(),
+        "the catalogue lists a release never published"
+    );
+    for item in catalogue.releases().iter().flat_map(|r| &r.items) {
+        assert!(
+            item.source.starts_with("https://"),
+            "{}: no source",
+            item.key()
+        );
+    }
+    for bad in catalogue.releases().iter().flat_map(|r| &r.known_bad) {
+        assert!(bad.source.starts_with("https://"), "{bad:?}: no source");
+    }
+}
+
+#[test]
+fn no_item_is_marked_unverified() {
+    let catalogue = embedded();
+    let unverified: Vec<String> = catalogue
+        .releases()
+        .iter()
+        .flat_map(|r| &r.items)
+        .filter(|i| i.unverified)
+        .map(|i| format!("{} ({} line {})", i.key(), i.file, i.line))
+        .collect();
+    assert!(unverified.is_empty(), "verify or remove: {unverified:?}");
+}
+
+#[test]
+fn the_catalogue_says_how_far_it_reaches_and_what_to_take_instead_of_a_bad_2_0() {
+    let catalogue = embedded();
+    let reach = catalogue.reach();
+    assert_eq!(reach.newest, v("2.0.7"));
+    assert_eq!(reach.checked.as_deref(), Some("2026-12-07"));
+    assert_eq!(Catalogue::built_in_reach(), Some(reach));
+    assert_eq!(catalogue.recommended(None), Some(v("2.0.7")));
+    assert_eq!(catalogue.recommended(Some("1.13")), Some(v("1.13.6")));
+    for bad in ["2.0.0", "2.0.3", "2.0.4"] {
+        let advice = catalogue.target_advice(&v(bad), None).unwrap();
+        assert_eq!(advice.instead, v("2.0.7"), "{bad}");
+    }
+    assert_eq!(
+        catalogue.target_advice(&v("2.0.4"), None).unwrap().fixed_in,
+        v("2.0.5")
+    );
+    assert_eq!(catalogue.target_advice(&v("2.0.5"), None), None);
+}
+
+/// 1.2.0-1.2.2 break the viewParsingTimeoutLimit rename on PostgreSQL only.
+#[test]
+fn the_1_2_postgres_regression_is_known_bad_on_postgres_only() {
+    let catalogue = embedded();
+    for target in ["1.2.0", "1.2.1", "1.2.2"] {
+        let on_postgres = catalogue
+            .target_advice(&v(target), Some(Engine::Postgres))
+            .unwrap_or_else(|| panic!("{target} on PostgreSQL"));
+        assert_eq!(on_postgres.instead, v("1.2.5"), "{target}");
+        assert!(
+            on_postgres
+                .message()
+                .contains("is a known-bad release on PostgreSQL: "),
+            "{}",
+            on_postgres.message()
+        );
+        assert_eq!(
+            catalogue.target_advice(&v(target), Some(Engine::Mysql)),
+            None,
+            "{target} on MySQL"
+        );
+        // Until the engine is known, the warning is given and names the engine.
+        assert_eq!(catalogue.target_advice(&v(target), None), Some(on_postgres));
+    }
+    assert_eq!(
+        catalogue.target_advice(&v("1.2.3"), Some(Engine::Postgres)),
+        None
+    );
+}
+
+/// The PostgreSQL failure of the 1.2.0-1.2.2 rename is met only by targets up to 1.2.2; the
+/// rename itself stays in every later review.
+#[test]
+fn an_item_a_later_patch_made_moot_leaves_reviews_past_it() {
+    let catalogue = embedded();
+    let ids = |to: &str| -> Vec<String> {
+        catalogue
+            .plan(&v("1.1.7"), &v(to))
+            .unwrap()
+            .items
+            .iter()
+            .map(|i| i.id.clone())
+            .collect()
+    };
+    let failure = "postgres-view-parsing-rename-fails";
+    for to in ["1.2.0", "1.2.2"] {
+        assert!(ids(to).iter().any(|i| i == failure), "{to}");
+    }
+    for to in ["1.2.3", "2.0.7"] {
+        let ids = ids(to);
+        assert!(!ids.iter().any(|i| i == failure), "{to}: {ids:?}");
+        assert!(
+            ids.iter().any(|i| i == "query-parsing-timeout-renamed"),
+            "{to}: {ids:?}"
+        );
+    }
+    let probed = |to: &str| -> bool {
+        catalogue
+            .probed_items_up_to(&v(to))
+            .iter()
+            .any(|i| i.id == failure)
+    };
+    assert!(probed("1.2.2"));
+    assert!(!probed("1.2.3"));
+}
+
+#[test]
+fn requirements_for_a_target_carry_the_item_and_source_that_state_them() {
+    let catalogue = embedded();
+    let r = catalogue.requirements_for(&v("2.0.7"));
+    let postgres = r.get(Software::Postgres).unwrap();
+    assert_eq!(postgres.range.min, Some(v("15.0")));
+    assert_eq!(postgres.item, "2.0/platform-requirements");
+    assert!(
+        postgres
+            .source
+            .ends_with("v2.0.x/deployment/minimum-requirements.mdx")
+    );
+    let opensearch = r.get(Software::Opensearch).unwrap();
+    assert_eq!(opensearch.range.min, Some(v("3.0.0")));
+    // Java is not restated for 2.0: 1.13's requirement stays in force, and says where from.
+    let java = r.get(Software::Java).unwrap();
+    assert_eq!(java.stated_for, v("1.13.0"));
+    assert_eq!(java.range.min, Some(v("21.0")));
+    // 1.8 states no Java: 1.7's 17 holds until 1.9 asks for 21.
+    assert_eq!(
+        catalogue
+            .requirements_for(&v("1.8.3"))
+            .get(Software::Java)
+            .unwrap()
+            .range
+            .min,
+        Some(v("17.0"))
+    );
+    // The untyped view agrees with the sourced one.
+    assert_eq!(
+        catalogue.requirements(&v("2.0.7")).postgres,
+        Some(postgres.range.clone())
+    );
+}
+
+#[test]
+fn a_postgres_extension_a_migration_needs_is_a_requirement_of_every_later_target() {
+    let extra = r#"release: "2.1"
+notes: https://example.org/2.1
+patches: ["2.1.0", "2.1.1"]
+items:
+  - id: trigram-search
+    patch: "2.1.1"
+    kind: requirement
+    components: [database]
+    title: The 2.1.1 migration creates pg_trgm
+    change: A migration runs CREATE EXTENSION pg_trgm.
+    action: Allow pg_trgm on managed PostgreSQL first.
+    source: https://example.org/pg
+    requires:
+      postgres_extensions: [pg_trgm]
+"#;
+    let catalogue = with_extra("2.1.yaml", extra);
+    assert!(
+        catalogue
+            .requirements_for(&v("2.1.0"))
+            .postgres_extensions
+            .is_empty()
+    );
+    let r = catalogue.requirements_for(&v("2.1.1"));
+    assert_eq!(r.postgres_extensions.len(), 1);
+    assert_eq!(r.postgres_extensions[0].name, "pg_trgm");
+    assert_eq!(r.postgres_extensions[0].source, "https://example.org/pg");
+    // The ranges of earlier releases still hold.
+    assert_eq!(
+        r.get(Software::Postgres).unwrap().range.min,
+        Some(v("15.0"))
+    );
+}
+
+/// What a server release needs of its platform only ever grows: a later release that states a
+/// lower minimum than an earlier one (1.13's search once did) is a data error, since the same
+/// installation passes through both.
+#[test]
+fn platform_minimums_never_fall_from_one_release_to_the_next() {
+    let catalogue = embedded();
+    let servers = [
+        Software::Mysql,
+        Software::Postgres,
+        Software::Java,
+        Software::Elasticsearch,
+        Software::Opensearch,
+    ];
+    let mut previous: Vec<(Software, Version, Version)> = Vec::new();
+    for release in catalogue.releases() {
+        let target = release.patches.last().unwrap();
+        let r = catalogue.requirements_for(target);
+        for software in servers {
+            let Some(min) = r.get(software).and_then(|s| s.range.min.clone()) else {
+                continue;
+            };
+            if let Some((_, before, at)) = previous.iter().find(|(s, _, _)| *s == software) {
+                assert!(
+                    &min >= before,
+                    "{software:?}: {target} needs {min}, less than the {before} of {at}"
+                );
+            }
+            previous.retain(|(s, _, _)| *s != software);
+            previous.push((software, min, target.clone()));
+        }
+    }
 }

@@ -1,0 +1,149 @@
+//! The catalogue loader's reading tools: problems collected with their file and line, a
+//! mapping node read key by key, and the name checks every part of a file uses.
+
+use std::collections::BTreeSet;
+
+use crate::yaml::{Entry, Node, NodeKind};
+
+use super::Problem;
+
+/// Problems are collected with the item they belong to.
+pub(super) struct Ctx<'a> {
+    pub(super) file: &'a str,
+    pub(super) problems: &'a mut Vec<Problem>,
+    /// `item 'x': ` while reading an item.
+    pub(super) where_: String,
+}
+
+impl Ctx<'_> {
+    pub(super) fn problem(&mut self, line: usize, message: &str) {
+        self.problems.push(Problem {
+            file: self.file.to_string(),
+            line,
+            message: format!("{}{message}", self.where_),
+        });
+    }
+
+    pub(super) fn mapping<'n>(&mut self, node: &'n Node, what: &str) -> Option<Map<'n>> {
+        match &node.kind {
+            NodeKind::Mapping(entries) => {
+                let mut seen = BTreeSet::new();
+                for entry in entries {
+                    if !seen.insert(entry.key.as_str()) {
+                        self.problem(
+                            entry.key_line,
+                            &format!("key '{}' appears twice", entry.key),
+                        );
+                    }
+                }
+                Some(Map { node })
+            }
+            _ => {
+                self.problem(node.line, &format!("{what} must be a mapping (key: value)"));
+                None
+            }
+        }
+    }
+
+    pub(super) fn sequence<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Node]> {
+        match &node.kind {
+            NodeKind::Sequence(items) => Some(items),
+            _ => {
+                self.problem(node.line, &format!("{what} must be a list"));
+                None
+            }
+        }
+    }
+}
+
+/// A mapping node being read.
+pub(super) struct Map<'n> {
+    pub(super) node: &'n Node,
+}
+
+impl Map<'_> {
+    pub(super) fn entries(&self) -> &[Entry] {
+        match &self.node.kind {
+            NodeKind::Mapping(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    pub(super) fn get(&self, key: &str) -> Option<&Node> {
+        self.node.get(key)
+    }
+
+    /// The line of `key`, or of the mapping when the key is missing.
+    pub(super) fn line_of(&self, key: &str) -> usize {
+        self.node.entry(key).map_or(self.node.line, |e| e.key_line)
+    }
+
+    pub(super) fn unknown_keys(&self, ctx: &mut Ctx<'_>, known: &[&str]) {
+        for entry in self.entries() {
+            if !known.contains(&entry.key.as_str()) {
+                ctx.problem(
+                    entry.key_line,
+                    &format!("unknown key '{}' (known: {})", entry.key, known.join(", ")),
+                );
+            }
+        }
+    }
+
+    /// A non-empty text value; `required` reports a missing key.
+    pub(super) fn text(&self, ctx: &mut Ctx<'_>, key: &str, required: bool) -> Option<String> {
+        let Some(entry) = self.node.entry(key) else {
+            if required {
+                ctx.problem(self.node.line, &format!("missing required field '{key}'"));
+            }
+            return None;
+        };
+        match entry.value.as_scalar().map(str::trim) {
+            Some(text) if !text.is_empty() => Some(text.to_string()),
+            _ => {
+                ctx.problem(entry.key_line, &format!("{key} must be non-empty text"));
+                None
+            }
+        }
+    }
+
+    pub(super) fn url(&self, ctx: &mut Ctx<'_>, key: &str) -> Option<String> {
+        let text = self.text(ctx, key, true)?;
+        if text.starts_with("https://") && !text.contains(char::is_whitespace) && text.len() > 8 {
+            Some(text)
+        } else {
+            ctx.problem(
+                self.line_of(key),
+                &format!("{key} must be an https:// link, got '{text}'"),
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn is_kebab(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+pub(super) fn is_identifier(text: &str) -> bool {
+    text.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+pub(super) fn is_dotted_key(text: &str) -> bool {
+    text.split('.').all(|part| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    })
+}
