@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use crate::config::installation::{InstallInputs, check_flag_url};
 use crate::config::{DbInputs, TlsMode};
 use crate::db::Engine;
 
@@ -87,6 +88,60 @@ impl ConnectionArgs {
             connect_timeout: Some(self.connect_timeout),
         }
     }
+}
+
+const INSTALLATION_HEADING: &str = "Search engine and server";
+
+/// The rest of the installation: the search engine and the running server. Without these, the
+/// server's own variables (ELASTICSEARCH_*, SEARCH_TYPE, SERVER_HOST_API_URL) and `--config`
+/// name them; with none of those they are not checked.
+#[derive(Debug, Clone, Args, Default)]
+pub struct InstallationArgs {
+    /// Search engine url, e.g. https://es.internal:9200 [env: ELASTICSEARCH_SCHEME, ELASTICSEARCH_HOST, ELASTICSEARCH_PORT; user and password from ELASTICSEARCH_USER, ELASTICSEARCH_PASSWORD]
+    #[arg(help_heading = INSTALLATION_HEADING, long, value_name = "URL", value_parser = search_url)]
+    pub search_url: Option<String>,
+
+    /// CA certificate (PEM) that signed the search engine's certificate [env: ELASTICSEARCH_TRUST_STORE_PATH, when PEM]
+    #[arg(help_heading = INSTALLATION_HEADING, long, value_name = "FILE")]
+    pub search_ca: Option<PathBuf>,
+
+    /// The running OpenMetadata server, e.g. http://openmetadata:8585 [env: SERVER_HOST_API_URL]
+    #[arg(help_heading = INSTALLATION_HEADING, long, value_name = "URL", value_parser = server_url)]
+    pub server_url: Option<String>,
+
+    /// CA certificate (PEM) that signed the server's certificate
+    #[arg(help_heading = INSTALLATION_HEADING, long, value_name = "FILE")]
+    pub server_ca: Option<PathBuf>,
+
+    /// Seconds to wait for each HTTP reply (search engine, server)
+    #[arg(help_heading = INSTALLATION_HEADING, long, value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
+    pub http_timeout: Duration,
+}
+
+impl InstallationArgs {
+    /// With the `--config` the database settings read, which names these too.
+    pub fn to_inputs(&self, config: Option<PathBuf>) -> InstallInputs {
+        InstallInputs {
+            search_url: self.search_url.clone(),
+            search_ca: self.search_ca.clone(),
+            server_url: self.server_url.clone(),
+            server_ca: self.server_ca.clone(),
+            http_timeout: Some(self.http_timeout),
+            config,
+        }
+    }
+}
+
+fn search_url(text: &str) -> Result<String, String> {
+    check_flag_url("--search-url", text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn server_url(text: &str) -> Result<String, String> {
+    check_flag_url("--server-url", text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {

@@ -11,6 +11,7 @@ use super::style::Painter;
 use super::{CliError, connect, print_warnings};
 use crate::checks::runner::{self, CheckResult};
 use crate::checks::{self, Context, Status};
+use crate::config::installation::{Configured, InstallSettings, resolve_installation};
 use crate::config::{self, DbSettings, Env, SettingsView, paths::Paths};
 use crate::knowledge::Catalogue;
 use crate::knowledge::scan::ScanInputs;
@@ -71,6 +72,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub clients: super::clients::FindArgs,
 
+    #[command(flatten)]
+    pub installation: super::args::InstallationArgs,
+
     /// Folder the backup will be written to [default: the data folder's backups/]
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
@@ -87,6 +91,7 @@ pub(super) async fn run_checks(
     env: &Env,
 ) -> (Arc<Context>, Vec<CheckResult>) {
     let connection = connect::connect(&mut settings).await;
+    let installation = installation_settings(args, env);
     let files = ScanInputs {
         server_config: args.connection.config.clone(),
         workflows: args.workflows.clone(),
@@ -97,10 +102,29 @@ pub(super) async fn run_checks(
             .with_connection(connection)
             .with_catalogue(catalogue)
             .with_files(files)
-            .with_clients(args.clients.request(env)),
+            .with_clients(args.clients.request(env))
+            .with_installation(installation),
     );
     let results = runner::run(checks::all(&ctx), ctx.clone(), None).await;
     (ctx, results)
+}
+
+/// The search engine, server and secrets settings. The flags' urls were checked when parsed and
+/// the config file when the database settings were read, so what is left to go wrong is
+/// reported by the checks that need the settings.
+fn installation_settings(args: &RunArgs, env: &Env) -> InstallSettings {
+    let inputs = args.installation.to_inputs(args.connection.config.clone());
+    match resolve_installation(&inputs, env) {
+        Ok((settings, warnings)) => {
+            print_warnings(&warnings);
+            settings
+        }
+        Err(error) => InstallSettings {
+            search: Configured::Bad(error.to_string()),
+            server: Configured::Bad(error.to_string()),
+            ..InstallSettings::default()
+        },
+    }
 }
 
 #[derive(Serialize)]
