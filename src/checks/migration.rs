@@ -415,7 +415,8 @@ fn repair_advice(failures: &[&Problem]) -> String {
     advice.join("\n")
 }
 
-/// "the target will apply the migrations of the releases after 1.1.5 up to 1.12.0: …"
+/// "1.3.0 will run the migrations after 1.1.5 up to 1.3.0: releases 1.1.6–1.1.7, 1.2.0–1.2.5,
+/// 1.3.0 …", one span per minor line from the catalogue's patch list.
 fn migrates_through(ctx: &Context, level: &Version, target: &Version) -> String {
     let mut releases: Vec<Version> = ctx
         .catalogue()
@@ -429,23 +430,29 @@ fn migrates_through(ctx: &Context, level: &Version, target: &Version) -> String 
         .unwrap_or_default();
     releases.sort();
     releases.dedup();
-    let shown: Vec<String> = releases.iter().take(12).map(ToString::to_string).collect();
-    let more = releases.len().saturating_sub(shown.len());
-    format!(
-        "{target} will run the migrations of the releases after {level} up to {target} (those \
-         with schema changes){}",
-        if shown.is_empty() {
-            String::new()
-        } else {
-            format!(
-                ": {}{}",
-                shown.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
-            )
+    let mut spans: Vec<(Version, Version)> = Vec::new();
+    for release in releases {
+        match spans.last_mut() {
+            Some((first, last)) if first.minor_line() == release.minor_line() => *last = release,
+            _ => spans.push((release.clone(), release)),
         }
-    )
+    }
+    let spans: Vec<String> = spans
+        .iter()
+        .map(|(first, last)| {
+            if first == last {
+                first.to_string()
+            } else {
+                format!("{first}–{last}")
+            }
+        })
+        .collect();
+    let mut text = format!("{target} will run the migrations after {level} up to {target}");
+    if !spans.is_empty() {
+        text.push_str(&format!(
+            ": releases {} (each that changes the schema has its own)",
+            spans.join(", ")
+        ));
+    }
+    text
 }

@@ -151,11 +151,14 @@ async fn fernet_check(ctx: &Arc<Context>) -> Outcome {
     };
     let closed = secrets::try_keys(&ring, &stored.samples);
     let tried = stored.samples.len();
-    let outcome = if !closed.is_empty() {
+    let (wrong_key, malformed): (Vec<_>, Vec<_>) = closed
+        .iter()
+        .partition(|c| c.why == fernet::TokenError::WrongKey);
+    let outcome = if !wrong_key.is_empty() {
         let mut outcome = Outcome::fail(format!(
             "this key is not the one these secrets were written with: {} of {} sampled {} do \
              not open",
-            closed.len(),
+            wrong_key.len(),
             tried,
             if tried == 1 { "secret" } else { "secrets" }
         ));
@@ -167,6 +170,19 @@ async fn fernet_check(ctx: &Arc<Context>) -> Outcome {
              environment, .env, Helm values or Kubernetes secret) and use it; a list \
              \"KEY_A,KEY_B\" opens secrets of both. Without it those connections must be \
              entered again.",
+        )
+    } else if !malformed.is_empty() {
+        let mut outcome = Outcome::warn(format!(
+            "{} of {} sampled values marked fernet: are not Fernet tokens: no key opens them, \
+             the server cannot either",
+            malformed.len(),
+            tried
+        ));
+        for c in &malformed {
+            outcome = outcome.detail(c.place.clone(), c.why.to_string());
+        }
+        outcome.fix(
+            "Enter those credentials again (edit and save the service or bot) after the upgrade.",
         )
     } else if ring.holds_default() {
         Outcome::warn(format!(
@@ -181,7 +197,7 @@ async fn fernet_check(ctx: &Arc<Context>) -> Outcome {
         .fix(ROTATE_ADVICE)
     } else if tried > 0 {
         Outcome::pass(format!(
-            "the key opens the {} sampled of {} with encrypted secrets",
+            "the key opens all {} sampled ({} hold encrypted values)",
             plural(tried, "secret", "secrets"),
             plural(encrypted as usize, "row", "rows")
         ))

@@ -1,5 +1,7 @@
 //! Character sets: newer OpenMetadata migrations expect utf8mb4 on MySQL (a latin1 or utf8mb3
-//! table or column makes them fail) and a UTF8 database on PostgreSQL.
+//! table or column makes them fail) and a UTF8 database on PostgreSQL. OpenMetadata's own
+//! schema declares its hash columns (`fqnHash`, `nameHash`) `ascii`: ascii and binary are
+//! subsets of utf8mb4 and are not reported.
 
 use serde::Serialize;
 
@@ -73,7 +75,8 @@ pub async fn charsets(q: &impl ReadQuery) -> Result<Charsets, DbError> {
                      FROM information_schema.TABLES t \
                      JOIN information_schema.COLLATIONS c ON c.COLLATION_NAME = t.TABLE_COLLATION \
                      WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
-                     AND c.CHARACTER_SET_NAME <> 'utf8mb4' ORDER BY t.TABLE_NAME",
+                     AND c.CHARACTER_SET_NAME NOT IN ('utf8mb4', 'ascii', 'binary') \
+                     ORDER BY t.TABLE_NAME",
                 )
                 .await?;
             let columns = q
@@ -85,7 +88,7 @@ pub async fn charsets(q: &impl ReadQuery) -> Result<Charsets, DbError> {
                        ON t.TABLE_SCHEMA = col.TABLE_SCHEMA AND t.TABLE_NAME = col.TABLE_NAME \
                      WHERE col.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
                      AND col.CHARACTER_SET_NAME IS NOT NULL \
-                     AND col.CHARACTER_SET_NAME <> 'utf8mb4' \
+                     AND col.CHARACTER_SET_NAME NOT IN ('utf8mb4', 'ascii', 'binary') \
                      ORDER BY col.TABLE_NAME, col.ORDINAL_POSITION",
                 )
                 .await?;
