@@ -1137,17 +1137,12 @@ async fn restore_can_tell_a_server_still_answers() {
     let Configured::Yes(settings) = server_settings(&s.url).server else {
         unreachable!()
     };
-    let endpoint = checks::server::endpoint(&settings);
-    assert_eq!(still_running(&endpoint).await.unwrap().text, "1.2.0");
+    assert_eq!(still_running(&settings).await.unwrap().text, "1.2.0");
     drop(s);
     let Configured::Yes(settings) = server_settings("http://127.0.0.1:1").server else {
         unreachable!()
     };
-    assert!(
-        still_running(&checks::server::endpoint(&settings))
-            .await
-            .is_none()
-    );
+    assert!(still_running(&settings).await.is_none());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ use super::{Check, CheckId, Context, Outcome};
 use crate::config::Source;
 use crate::config::installation::{Configured, SearchSettings};
 use crate::db::inspect::Detection;
-use crate::http::{Endpoint, Reply};
+use crate::http::Reply;
 use crate::search::{self, HealthStatus, Verdict};
 use crate::version::Version;
 
@@ -34,24 +34,6 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
         })
         .timeout(timeout),
     ]
-}
-
-fn endpoint(settings: &SearchSettings) -> Endpoint {
-    Endpoint {
-        base: settings.url.value.clone(),
-        basic_auth: settings.user.as_ref().map(|u| {
-            (
-                u.value.clone(),
-                settings
-                    .password
-                    .as_ref()
-                    .map(|p| p.value.clone())
-                    .unwrap_or_else(|| crate::config::Secret::new("")),
-            )
-        }),
-        ca_file: settings.ca_file.as_ref().map(|c| c.value.clone()),
-        timeouts: settings.timeouts,
-    }
 }
 
 /// The settings, or the outcome that says why there are none.
@@ -91,7 +73,7 @@ fn with_sources(outcome: Outcome, s: &SearchSettings) -> Outcome {
 
 /// GET `path`; a failure or a non-2xx status becomes the outcome.
 async fn ask(s: &SearchSettings, path: &str) -> Result<Reply, Outcome> {
-    let endpoint = endpoint(s);
+    let endpoint = search::endpoint(s);
     let url = format!("{endpoint}{path}");
     let reply = endpoint
         .get(path)

@@ -5,9 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Check, CheckId, Context, Outcome};
-use crate::config::installation::{Configured, ServerSettings};
+use crate::config::installation::Configured;
 use crate::db::inspect::Detection;
-use crate::http::Endpoint;
 use crate::server;
 
 pub const VERSION: CheckId = CheckId::new("server.version");
@@ -29,16 +28,6 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
     ]
 }
 
-/// The endpoint for the server settings (also for `restore`'s running-server warning).
-pub fn endpoint(settings: &ServerSettings) -> Endpoint {
-    Endpoint {
-        base: settings.url.value.clone(),
-        basic_auth: None,
-        ca_file: settings.ca_file.clone(),
-        timeouts: settings.timeouts,
-    }
-}
-
 async fn version(ctx: &Arc<Context>) -> Outcome {
     let s = match &ctx.installation.server {
         Configured::Yes(s) => s,
@@ -52,7 +41,7 @@ async fn version(ctx: &Arc<Context>) -> Outcome {
             return Outcome::fail(why.clone()).fix("Give the server's address with --server-url.");
         }
     };
-    let endpoint = endpoint(s);
+    let endpoint = server::endpoint(s);
     let running = match server::ask_version(&endpoint).await {
         Ok(v) => v,
         Err(e) => {

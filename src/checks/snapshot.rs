@@ -2,8 +2,6 @@
 //! [`ReadQuery`] for the installation's database checks: they read one consistent snapshot,
 //! on one connection, and the database refuses any write in it.
 
-use std::future::Future;
-
 use crate::db::read::ReadQuery;
 use crate::db::{Cell, Db, DbError, Engine};
 use crate::humanize;
@@ -19,18 +17,16 @@ impl ReadQuery for Snapshot<'_> {
         self.db.engine()
     }
 
-    fn rows(&self, sql: &str) -> impl Future<Output = Result<Vec<Vec<Cell>>, DbError>> + Send {
-        async move {
-            self.session
-                .query(self.db, sql)
-                .await
-                .map_err(|error| match error {
-                    ProbeError::Db(error) => error,
-                    ProbeError::TimedOut(after) => DbError::Other(format!(
-                        "the query did not finish within {}",
-                        humanize::duration(after)
-                    )),
-                })
-        }
+    async fn rows(&self, sql: &str) -> Result<Vec<Vec<Cell>>, DbError> {
+        self.session
+            .query(self.db, sql)
+            .await
+            .map_err(|error| match error {
+                ProbeError::Db(error) => error,
+                ProbeError::TimedOut(after) => DbError::Other(format!(
+                    "the query did not finish within {}",
+                    humanize::duration(after)
+                )),
+            })
     }
 }

@@ -33,6 +33,13 @@ release.workflows (ingestion workflow YAMLs given with --workflows), and clients
 clients.ingestion, clients.managed_apis, clients.airflow (the Python clients found with --python, \
 --search, or on PATH, against --target; see `om-upgrade clients`).
 
+The rest of the installation: db.migration_rights (PostgreSQL table ownership and CREATE on the \
+schema, MySQL DDL privileges), db.charset (utf8mb4 / UTF8), db.migration_state (failed, \
+unfinished or out-of-order migration history), secrets.fernet (does FERNET_KEY open the stored \
+secrets; never shows them), search.version and search.health (with --search-url or the \
+server's ELASTICSEARCH_* variables or --config), server.version (with --server-url, \
+SERVER_HOST_API_URL or --config).
+
 Exit code 0 when nothing failed (warnings allowed; --strict makes them failures), 1 when a \
 check failed, 2 for a usage or settings error.";
 

@@ -157,14 +157,11 @@ fn split_role_list(text: &str) -> Vec<String> {
         .into_iter()
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty())
-        .map(|r| {
-            let name = match r.rsplit_once('@') {
-                Some((name, host)) if host.starts_with('`') || host.starts_with('\'') => {
-                    format!("{}@{}", unquote(name), unquote(host))
-                }
-                _ => unquote(&r),
-            };
-            name
+        .map(|r| match r.rsplit_once('@') {
+            Some((name, host)) if host.starts_with('`') || host.starts_with('\'') => {
+                format!("{}@{}", unquote(name), unquote(host))
+            }
+            _ => unquote(&r),
         })
         .collect()
 }

@@ -9,9 +9,29 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::config::installation::Distribution;
+use crate::config::Secret;
+use crate::config::installation::{Distribution, SearchSettings};
+use crate::http::Endpoint;
 use crate::knowledge::{Catalogue, Range};
 use crate::version::Version;
+
+/// Where to ask, with the server's login (a user without password sends an empty one).
+pub fn endpoint(settings: &SearchSettings) -> Endpoint {
+    Endpoint {
+        base: settings.url.value.clone(),
+        basic_auth: settings.user.as_ref().map(|user| {
+            (
+                user.value.clone(),
+                settings
+                    .password
+                    .as_ref()
+                    .map_or_else(|| Secret::new(""), |p| p.value.clone()),
+            )
+        }),
+        ca_file: settings.ca_file.as_ref().map(|c| c.value.clone()),
+        timeouts: settings.timeouts,
+    }
+}
 
 /// What `GET /` says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -159,7 +159,7 @@ impl KeyRing {
     fn decrypt(&self, value: &str) -> Result<Vec<u8>, TokenError> {
         let token = value.strip_prefix(PREFIX).unwrap_or(value);
         let bytes = decode_b64(token).ok_or(TokenError::Malformed)?;
-        if bytes.len() < HEADER + 16 + MAC || (bytes.len() - HEADER - MAC) % 16 != 0 {
+        if bytes.len() < HEADER + 16 + MAC || !(bytes.len() - HEADER - MAC).is_multiple_of(16) {
             return Err(TokenError::Malformed);
         }
         if bytes[0] != VERSION {

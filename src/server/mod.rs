@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::config::installation::ServerSettings;
 use crate::http::{Endpoint, HttpError};
 use crate::version::Version;
 
@@ -49,6 +50,16 @@ impl AskError {
     }
 }
 
+/// Where to ask (no login: the version endpoint needs none).
+pub fn endpoint(settings: &ServerSettings) -> Endpoint {
+    Endpoint {
+        base: settings.url.value.clone(),
+        basic_auth: None,
+        ca_file: settings.ca_file.clone(),
+        timeouts: settings.timeouts,
+    }
+}
+
 /// Reads a `/api/v1/system/version` reply.
 pub fn parse_version(body: &[u8]) -> Result<ServerVersion, String> {
     let json: serde_json::Value =
@@ -82,11 +93,11 @@ pub async fn ask_version(endpoint: &Endpoint) -> Result<ServerVersion, AskError>
     parse_version(&reply.body).map_err(|why| AskError::NotOpenMetadata { url, why })
 }
 
-/// For `restore`: the version of an OpenMetadata server that still answers at `endpoint`, or
-/// `None` when nothing answers there (restoring under a running server corrupts its caches and
-/// search index). Bounded by the endpoint's timeouts.
-pub async fn still_running(endpoint: &Endpoint) -> Option<ServerVersion> {
-    ask_version(endpoint).await.ok()
+/// For `restore`: the version of an OpenMetadata server that still answers at the configured
+/// address, or `None` when nothing answers there (restoring under a running server corrupts
+/// its caches and search index). Bounded by the settings' timeouts.
+pub async fn still_running(settings: &ServerSettings) -> Option<ServerVersion> {
+    ask_version(&endpoint(settings)).await.ok()
 }
 
 #[cfg(test)]
