@@ -165,41 +165,51 @@ pub async fn stored_secrets(
         .collect();
 
     let mut samples = Vec::new();
-    for table in tables.iter().filter(|t| t.fernet_rows > 0) {
-        if samples.len() >= sample_limit {
-            break;
-        }
-        let sql = format!(
-            "SELECT {json} FROM {} WHERE {json} LIKE '%\"{}%' LIMIT 3",
-            quote_ident(engine, &table.table),
-            fernet::PREFIX
-        );
-        for row in q.rows(&sql).await? {
-            let Some(text) = row.first().and_then(Cell::as_text) else {
-                continue;
-            };
-            let Ok(document) = serde_json::from_str::<serde_json::Value>(&text) else {
-                continue;
-            };
-            let entity = document
-                .get("fullyQualifiedName")
-                .or_else(|| document.get("name"))
-                .and_then(|v| v.as_str())
-                .unwrap_or("?")
-                .to_string();
-            let mut found = Vec::new();
-            collect_encrypted(&document, String::new(), &mut found);
-            for (path, token) in found {
-                if samples.len() >= sample_limit {
-                    break;
-                }
-                samples.push(StoredValue {
-                    table: table.table.clone(),
-                    entity: entity.clone(),
-                    path,
-                    token,
-                });
+    let with_fernet: Vec<&TableCount> = tables.iter().filter(|t| t.fernet_rows > 0).collect();
+    if sample_limit == 0 || with_fernet.is_empty() {
+        return Ok(StoredSecrets { tables, samples });
+    }
+    // A few rows of each table, in one round trip.
+    let sql = with_fernet
+        .iter()
+        .map(|t| {
+            format!(
+                "(SELECT {}, {json} FROM {} WHERE {json} LIKE '%\"{}%' LIMIT 2)",
+                crate::db::read::quote_literal(engine, &t.table),
+                quote_ident(engine, &t.table),
+                fernet::PREFIX
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    for row in q.rows(&sql).await? {
+        let (Some(table), Some(text)) = (
+            row.first().and_then(Cell::as_text),
+            row.get(1).and_then(Cell::as_text),
+        ) else {
+            continue;
+        };
+        let Ok(document) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let entity = document
+            .get("fullyQualifiedName")
+            .or_else(|| document.get("name"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("?")
+            .to_string();
+        let mut found = Vec::new();
+        collect_encrypted(&document, String::new(), &mut found);
+        for (path, token) in found {
+            if samples.len() >= sample_limit {
+                break;
             }
+            samples.push(StoredValue {
+                table: table.clone(),
+                entity: entity.clone(),
+                path,
+                token,
+            });
         }
     }
     Ok(StoredSecrets { tables, samples })
