@@ -11,6 +11,7 @@ use tokio::sync::OnceCell;
 use super::release::ProbeBoard;
 use crate::clients;
 use crate::config::DbSettings;
+use crate::config::installation::InstallSettings;
 use crate::db::inspect::{self, Detection, ServerInfo, TableInfo};
 use crate::db::{Db, DbError};
 use crate::knowledge::probes::ProbeSession;
@@ -26,6 +27,8 @@ pub struct Context {
     pub backup_dir: PathBuf,
     /// The Python interpreters to judge, discovered once on first use.
     pub clients: clients::Lookup,
+    /// The search engine, the running server and the secrets key.
+    pub installation: InstallSettings,
     db: OnceCell<Result<Db, DbError>>,
     server: OnceCell<Result<ServerInfo, DbError>>,
     detection: OnceCell<Result<Detection, DbError>>,
@@ -44,6 +47,7 @@ impl Context {
             target,
             backup_dir,
             clients: clients::Lookup::default(),
+            installation: InstallSettings::default(),
             db: OnceCell::new(),
             server: OnceCell::new(),
             detection: OnceCell::new(),
@@ -126,6 +130,20 @@ impl Context {
     pub fn with_connection(self, connection: Result<Db, DbError>) -> Self {
         let _ = self.db.set(connection);
         self
+    }
+
+    /// The search engine, server and secrets settings (without them, those are not checked).
+    pub fn with_installation(mut self, installation: InstallSettings) -> Self {
+        self.installation = installation;
+        self
+    }
+
+    /// The run's shared read-only transaction, for the installation's database checks.
+    pub async fn snapshot(&self) -> Result<super::snapshot::Snapshot<'_>, DbError> {
+        Ok(super::snapshot::Snapshot {
+            db: self.db().await?,
+            session: &self.probes,
+        })
     }
 
     /// Where to look for Python clients (without it, none are looked for).

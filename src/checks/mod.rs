@@ -6,8 +6,13 @@ pub mod backup;
 pub mod clients;
 pub mod context;
 pub mod db;
+pub mod migration;
 pub mod release;
 pub mod runner;
+pub mod search;
+pub mod secrets;
+pub mod server;
+mod snapshot;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -211,9 +216,13 @@ impl fmt::Debug for Check {
 /// Every check this build knows, in the order they are shown.
 pub fn all(ctx: &Context) -> Vec<Check> {
     let mut checks = db::checks(ctx);
+    checks.extend(migration::checks(ctx));
+    checks.extend(secrets::checks(ctx));
     checks.extend(backup::checks(ctx));
     checks.extend(release::checks(ctx));
     checks.extend(clients::checks(ctx));
+    checks.extend(search::checks(ctx));
+    checks.extend(server::checks(ctx));
     checks
 }
 

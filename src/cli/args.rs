@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::values;
+use crate::config::installation::InstallInputs;
 use crate::config::{DbInputs, TlsMode};
 use crate::db::Engine;
 
@@ -86,6 +87,48 @@ impl ConnectionArgs {
             ssl_mode: self.ssl_mode,
             ssl_ca: self.ssl_ca.clone(),
             connect_timeout: Some(self.connect_timeout),
+        }
+    }
+}
+
+const INSTALLATION_HEADING: &str = "Search engine and server";
+
+/// The rest of the installation: the search engine and the running server. Without these, the
+/// server's own variables (ELASTICSEARCH_*, SEARCH_TYPE, SERVER_HOST_API_URL) and `--config`
+/// name them; with none of those they are not checked.
+#[derive(Debug, Clone, Args, Default)]
+pub struct InstallationArgs {
+    /// Search engine url, e.g. https://es.internal:9200 [env: ELASTICSEARCH_SCHEME, ELASTICSEARCH_HOST, ELASTICSEARCH_PORT; user and password from ELASTICSEARCH_USER, ELASTICSEARCH_PASSWORD]
+    #[arg(help_heading = INSTALLATION_HEADING, long, value_name = "URL", value_parser = values::search_url)]
+    pub search_url: Option<String>,
+
+    /// CA certificate (PEM) that signed the search engine's certificate [env: ELASTICSEARCH_TRUST_STORE_PATH, when PEM]
+    #[arg(help_heading = INSTALLATION_HEADING, long, value_name = "FILE", value_parser = values::ca_file)]
+    pub search_ca: Option<PathBuf>,
+
+    /// The running OpenMetadata server, e.g. http://openmetadata:8585 [env: SERVER_HOST_API_URL]
+    #[arg(help_heading = INSTALLATION_HEADING, long, value_name = "URL", value_parser = values::server_url)]
+    pub server_url: Option<String>,
+
+    /// CA certificate (PEM) that signed the server's certificate
+    #[arg(help_heading = INSTALLATION_HEADING, long, value_name = "FILE", value_parser = values::ca_file)]
+    pub server_ca: Option<PathBuf>,
+
+    /// Seconds to wait for each HTTP reply (search engine, server)
+    #[arg(help_heading = INSTALLATION_HEADING, long, value_name = "SECONDS", default_value = "10", value_parser = values::seconds)]
+    pub http_timeout: Duration,
+}
+
+impl InstallationArgs {
+    /// With the `--config` the database settings read, which names these too.
+    pub fn to_inputs(&self, config: Option<PathBuf>) -> InstallInputs {
+        InstallInputs {
+            search_url: self.search_url.clone(),
+            search_ca: self.search_ca.clone(),
+            server_url: self.server_url.clone(),
+            server_ca: self.server_ca.clone(),
+            http_timeout: Some(self.http_timeout),
+            config,
         }
     }
 }

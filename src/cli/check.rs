@@ -11,6 +11,7 @@ use super::style::Painter;
 use super::{CliError, connect, print_warnings};
 use crate::checks::runner::{self, CheckResult};
 use crate::checks::{self, Context, Status};
+use crate::config::installation::{Configured, InstallSettings, resolve_installation};
 use crate::config::{self, DbSettings, Env, SettingsView, paths::Paths};
 use crate::knowledge::scan::ScanInputs;
 use crate::knowledge::{Catalogue, VersionRole};
@@ -31,6 +32,13 @@ count too, as in `om-upgrade releases`), release.config (openmetadata.yaml given
 release.workflows (ingestion workflow YAMLs given with --workflows), and clients.python, \
 clients.ingestion, clients.managed_apis, clients.airflow (the Python clients found with --python, \
 --search, or on PATH, against --target; see `om-upgrade clients`).
+
+The rest of the installation: db.migration_rights (PostgreSQL table ownership and CREATE on the \
+schema, MySQL DDL privileges), db.charset (utf8mb4 / UTF8), db.migration_state (failed, \
+unfinished or out-of-order migration history), secrets.fernet (does FERNET_KEY open the stored \
+secrets; never shows them), search.version and search.health (with --search-url or the \
+server's ELASTICSEARCH_* variables or --config), server.version (with --server-url, \
+SERVER_HOST_API_URL or --config).
 
 Exit code 0 when nothing failed (warnings allowed; --strict makes them failures), 1 when a \
 check failed, 2 for a usage or settings error.";
@@ -71,6 +79,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub clients: super::clients::FindArgs,
 
+    #[command(flatten)]
+    pub installation: super::args::InstallationArgs,
+
     /// Folder the backup will be written to [default: the data folder's backups/]
     #[arg(long, value_name = "DIR", value_parser = super::values::backup_dir)]
     pub backup_dir: Option<PathBuf>,
@@ -104,6 +115,7 @@ pub(crate) fn context(
     backup_dir: PathBuf,
     env: &Env,
 ) -> Context {
+    let installation = installation_settings(args, env);
     let files = ScanInputs {
         server_config: args.connection.config.clone(),
         workflows: args.workflows.clone(),
@@ -113,6 +125,25 @@ pub(crate) fn context(
         .with_catalogue(catalogue)
         .with_files(files)
         .with_clients(args.clients.request(env))
+        .with_installation(installation)
+}
+
+/// The search engine, server and secrets settings. The flags' urls were checked when parsed and
+/// the config file when the database settings were read, so what is left to go wrong is
+/// reported by the checks that need the settings.
+fn installation_settings(args: &RunArgs, env: &Env) -> InstallSettings {
+    let inputs = args.installation.to_inputs(args.connection.config.clone());
+    match resolve_installation(&inputs, env) {
+        Ok((settings, warnings)) => {
+            print_warnings(&warnings);
+            settings
+        }
+        Err(error) => InstallSettings {
+            search: Configured::Bad(error.to_string()),
+            server: Configured::Bad(error.to_string()),
+            ..InstallSettings::default()
+        },
+    }
 }
 
 #[derive(Serialize)]

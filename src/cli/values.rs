@@ -8,17 +8,32 @@ use std::time::Duration;
 
 use crate::clients::ClientsError;
 use crate::config;
+use crate::config::installation::check_flag_url;
 
 /// `--port`: 1-65535.
 pub fn port(text: &str) -> Result<u16, String> {
     config::parse_port(text).map_err(|error| error.to_string())
 }
 
+/// `--search-url`: an http(s) url.
+pub fn search_url(text: &str) -> Result<String, String> {
+    check_flag_url("--search-url", text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// `--server-url`: an http(s) url.
+pub fn server_url(text: &str) -> Result<String, String> {
+    check_flag_url("--server-url", text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
+}
+
 /// The shortest `--connect-timeout`: less cannot even finish a TLS handshake.
 const MIN_SECONDS: f64 = 0.1;
 const MAX_SECONDS: f64 = 3600.0;
 
-/// `--connect-timeout`: seconds, `5` or `2.5` (a trailing `s` is allowed).
+/// `--connect-timeout`, `--http-timeout`: seconds, `5` or `2.5` (a trailing `s` is allowed).
 pub fn seconds(text: &str) -> Result<Duration, String> {
     let number = text.trim().trim_end_matches('s');
     match number.parse::<f64>() {

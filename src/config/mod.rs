@@ -4,7 +4,9 @@
 
 pub mod command_line;
 pub mod db_url;
+pub mod installation;
 pub mod paths;
+mod server_sections;
 mod server_yaml;
 pub mod substitute;
 pub mod tls_ca;

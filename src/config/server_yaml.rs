@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::db_url::{self, UrlParts};
-use super::substitute::substitute;
+use super::substitute::{Unresolved, substitute};
 use super::{ConfigError, Env};
 use crate::yaml::{self, ErrorKind, Value, YamlError};
 
@@ -17,7 +17,12 @@ pub struct ServerDbConfig {
     pub url: Option<UrlParts>,
 }
 
-pub fn load(path: &Path, env: &Env) -> Result<ServerDbConfig, ConfigError> {
+/// `openmetadata.yaml` read through the one YAML entry point, after the server's `${VAR:-default}`
+/// substitution, with the variables that had neither a value nor a default.
+pub(super) fn read_document(
+    path: &Path,
+    env: &Env,
+) -> Result<(Value, Vec<Unresolved>), ConfigError> {
     let unusable = |error: YamlError| match error.kind {
         ErrorKind::NotFound => ConfigError::ConfigFileMissing {
             path: path.to_path_buf(),
@@ -34,6 +39,11 @@ pub fn load(path: &Path, env: &Env) -> Result<ServerDbConfig, ConfigError> {
             error,
         })?;
     let doc = yaml::parse(&text).map_err(unusable)?;
+    Ok((doc, unresolved))
+}
+
+pub fn load(path: &Path, env: &Env) -> Result<ServerDbConfig, ConfigError> {
+    let (doc, unresolved) = read_document(path, env)?;
     let Some(database) = doc
         .get("database")
         .filter(|d| matches!(d, Value::Mapping(_)))

@@ -2,9 +2,13 @@
 //! every attempt and errors classified into causes ([`DbError`]).
 
 pub mod admin;
+pub mod charset;
 mod error;
 pub mod inspect;
+pub mod migrations;
 mod nodelay;
+pub mod read;
+pub mod rights;
 
 use std::fmt;
 use std::time::{Duration, Instant};
