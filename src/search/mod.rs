@@ -231,7 +231,7 @@ pub fn judge(found: &EngineInfo, supported: &[SearchRequirement]) -> Verdict {
     }
 }
 
-/// `Elasticsearch 9.3 or newer, OpenSearch 3.4 or newer`
+/// `Elasticsearch 9.0 or newer, OpenSearch 3.0 or newer`
 pub fn describe(supported: &[SearchRequirement]) -> String {
     supported
         .iter()

@@ -22,10 +22,11 @@ pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken)
     }
 }
 
-/// The checks of a connection test, in the registry's order: every database check, and the
-/// room for a backup.
+/// The checks of a connection test, in the registry's order: every database check (the
+/// migration's rights, charset and history included), and the room for a backup.
 fn connection_checks(ctx: &Context) -> Vec<Check> {
     let mut selected = checks::db::checks(ctx);
+    selected.extend(checks::migration::checks(ctx));
     selected.extend(
         checks::backup::checks(ctx)
             .into_iter()
