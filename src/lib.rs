@@ -11,6 +11,7 @@ pub mod demo;
 pub mod humanize;
 pub mod knowledge;
 pub mod report;
+pub mod store;
 pub mod tui;
 pub mod version;
 pub mod yaml;
