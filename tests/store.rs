@@ -254,8 +254,8 @@ async fn round_trip(kind: Kind, expected_verification: VerifiedBy) {
     let store = bucket.store("om/prod");
     store.check().await.expect("the new bucket answers");
     let dir = tempfile::tempdir().unwrap();
-    // Three parts of 5 MiB, the last one short.
-    let backup = backup_with_manifest(dir.path(), "om-2026.sql", 11 << 20, None);
+    // Two parts: 5 MiB and a short last one.
+    let backup = backup_with_manifest(dir.path(), "om-2026.sql", (5 << 20) + 4321, None);
     let contents = std::fs::read(&backup).unwrap();
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -437,8 +437,8 @@ async fn upload_in_child_process() {
 async fn kill_during_upload(kind: Kind) {
     let bucket = Bucket::new(kind);
     let dir = tempfile::tempdir().unwrap();
-    // Eight parts; sent one at a time, so the first acknowledged part leaves seven to go.
-    let file = random_file(dir.path(), "big.sql", 40 << 20);
+    // Four parts sent one at a time: the first acknowledged part leaves three to go.
+    let file = random_file(dir.path(), "big.sql", 20 << 20);
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -467,7 +467,7 @@ async fn kill_during_upload(kind: Kind) {
     .unwrap();
     child.wait().unwrap();
     let sent: u64 = first["SENT ".len()..].parse().unwrap();
-    assert!(sent < 40 << 20, "the child finished before it was killed");
+    assert!(sent < 20 << 20, "the child finished before it was killed");
 
     let store = bucket.store("");
     assert!(
@@ -569,7 +569,7 @@ async fn missing_bucket_and_container_are_named() {
 async fn unreachable_endpoints_fail_within_the_timeout() {
     let keys = s3_keys();
     let options = StoreOptions {
-        timeout: Duration::from_secs(2),
+        timeout: Duration::from_secs(1),
         connect_timeout: Duration::from_secs(1),
         ..small_parts()
     };
