@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod server;
 pub mod session;
 pub mod small_file;
+pub mod store;
 pub mod tui;
 pub mod version;
 pub mod yaml;

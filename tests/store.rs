@@ -1,0 +1,618 @@
+//! The off-host store against real servers on loopback: moto (S3, authentication enforced) and
+//! Azurite (Azure Blob), started by `scripts/setup-test-services`. Each test creates its own
+//! bucket or container and removes it. A server that cannot be reached fails the test with how
+//! to start it; nothing is skipped. GCS has no local server here and is not tested.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use om_upgrade::config::Env;
+use om_upgrade::store::{Store, StoreError, StoreOptions, StoredManifest, UploadEvent, VerifiedBy};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncReadExt;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const HOW_TO_START: &str =
+    "start them with `scripts/setup-test-services` (it installs moto and Azurite under .services/)";
+/// Azurite's well-known development account key (public, the same in every installation).
+const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    S3,
+    Azure,
+}
+
+fn port(kind: Kind) -> u16 {
+    let (var, default) = match kind {
+        Kind::S3 => ("OMU_TEST_S3_PORT", 5000),
+        Kind::Azure => ("OMU_TEST_AZURE_PORT", 10000),
+    };
+    std::env::var(var)
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(default)
+}
+
+fn require_server(kind: Kind) {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port(kind)));
+    if TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() {
+        panic!("the {kind:?} test server does not answer on {addr}: {HOW_TO_START}");
+    }
+}
+
+struct S3Keys {
+    endpoint: String,
+    access_key_id: String,
+    secret_access_key: String,
+    no_rights_access_key_id: String,
+    no_rights_secret_access_key: String,
+}
+
+fn s3_keys() -> S3Keys {
+    let path = Path::new(ROOT).join(".services/moto-credentials.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}; {HOW_TO_START}", path.display()));
+    let json: serde_json::Value = serde_json::from_str(&text).expect("moto credentials are JSON");
+    let field = |name: &str| {
+        json[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} missing in {}", path.display()))
+            .to_string()
+    };
+    S3Keys {
+        endpoint: field("endpoint"),
+        access_key_id: field("access_key_id"),
+        secret_access_key: field("secret_access_key"),
+        no_rights_access_key_id: field("no_rights_access_key_id"),
+        no_rights_secret_access_key: field("no_rights_secret_access_key"),
+    }
+}
+
+fn s3_env(key_id: &str, secret: &str, endpoint: &str) -> Vec<(String, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID".into(), key_id.into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), secret.into()),
+        ("AWS_ENDPOINT_URL".into(), endpoint.into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        // No profile files of the machine running the tests.
+        ("HOME".into(), "/nonexistent".into()),
+    ]
+}
+
+fn azure_env(key: &str, port: u16) -> Vec<(String, String)> {
+    vec![(
+        "AZURE_STORAGE_CONNECTION_STRING".into(),
+        format!(
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={key};\
+             BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+        ),
+    )]
+}
+
+fn env_of(pairs: &[(String, String)]) -> Env {
+    Env::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A bucket (S3) or container (Azure) that exists for one test.
+struct Bucket {
+    kind: Kind,
+    name: String,
+    /// The environment a correctly configured operator would have.
+    env: Vec<(String, String)>,
+}
+
+impl Bucket {
+    fn new(kind: Kind) -> Bucket {
+        require_server(kind);
+        let name = format!(
+            "omu-t-{}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+                % 100_000
+        );
+        let env = match kind {
+            Kind::S3 => {
+                let keys = s3_keys();
+                s3_env(&keys.access_key_id, &keys.secret_access_key, &keys.endpoint)
+            }
+            Kind::Azure => azure_env(AZURITE_KEY, port(kind)),
+        };
+        fixture(kind, "create", &name);
+        Bucket { kind, name, env }
+    }
+
+    fn url(&self, prefix: &str) -> String {
+        match self.kind {
+            Kind::S3 => format!("s3://{}/{prefix}", self.name),
+            Kind::Azure => format!("az://{}/{prefix}", self.name),
+        }
+    }
+
+    fn store(&self, prefix: &str) -> Store {
+        Store::open(&self.url(prefix), &small_parts(), &env_of(&self.env)).expect("store opens")
+    }
+}
+
+impl Drop for Bucket {
+    fn drop(&mut self) {
+        fixture(self.kind, "delete", &self.name);
+    }
+}
+
+fn fixture(kind: Kind, verb: &str, name: &str) -> String {
+    let command = match kind {
+        Kind::S3 => format!("s3-{verb}"),
+        Kind::Azure => format!("az-{verb}"),
+    };
+    let python = Path::new(ROOT).join(".services/venv/bin/python");
+    let out = Command::new(&python)
+        .arg(Path::new(ROOT).join("scripts/store-test-fixture"))
+        .args([&command, name])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}; {HOW_TO_START}", python.display()));
+    if !out.status.success() && !std::thread::panicking() {
+        panic!(
+            "store-test-fixture {command} {name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Small parts so that a few-MB file is a real multipart upload.
+fn small_parts() -> StoreOptions {
+    StoreOptions {
+        part_size: 5 << 20,
+        concurrency: 2,
+        timeout: Duration::from_secs(20),
+        ..StoreOptions::default()
+    }
+}
+
+/// A file of pseudo-random bytes (incompressible, reproducible).
+fn random_file(dir: &Path, name: &str, bytes: usize) -> PathBuf {
+    let path = dir.join(name);
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ bytes as u64;
+    let mut written = 0;
+    while written < bytes {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let chunk = state.to_le_bytes();
+        let n = chunk.len().min(bytes - written);
+        file.write_all(&chunk[..n]).unwrap();
+        written += n;
+    }
+    file.flush().unwrap();
+    path
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A backup file with a manifest beside it that describes `sha256` (the file's own unless
+/// told otherwise).
+fn backup_with_manifest(dir: &Path, name: &str, bytes: usize, sha256: Option<&str>) -> PathBuf {
+    let path = random_file(dir, name, bytes);
+    let contents = std::fs::read(&path).unwrap();
+    let sha = sha256
+        .map(str::to_string)
+        .unwrap_or_else(|| sha256_hex(&contents));
+    let manifest = serde_json::json!({
+        "manifest_version": 1,
+        "tool": "om-upgrade",
+        "tool_version": "0.1.0",
+        "method": "builtin",
+        "format": "sql",
+        "source": {
+            "engine": "postgres", "product": "PostgreSQL", "server_version": "15",
+            "host": "127.0.0.1", "port": 5432, "database": "om", "openmetadata_version": "1.1.5"
+        },
+        "started_at": "2026-01-01T00:00:00Z",
+        "finished_at": "2026-01-01T00:00:01Z",
+        "consistency": "repeatable-read snapshot",
+        "tables": [{"name": "entity", "rows": 3}],
+        "file": {"name": name, "bytes": contents.len(), "sha256": sha, "compression": "none"}
+    });
+    std::fs::write(
+        dir.join(format!("{name}.manifest.json")),
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    path
+}
+
+fn assert_no_secret(error: &StoreError, secrets: &[&str]) {
+    let text = format!("{error} | {error:?}");
+    for secret in secrets {
+        assert!(
+            !text.contains(secret),
+            "a credential appears in the error: {text}"
+        );
+    }
+}
+
+async fn round_trip(kind: Kind, expected_verification: VerifiedBy) {
+    let bucket = Bucket::new(kind);
+    let store = bucket.store("om/prod");
+    store.check().await.expect("the new bucket answers");
+    let dir = tempfile::tempdir().unwrap();
+    // Two parts: 5 MiB and a short last one.
+    let backup = backup_with_manifest(dir.path(), "om-2026.sql", (5 << 20) + 4321, None);
+    let contents = std::fs::read(&backup).unwrap();
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let copy = store
+        .upload_backup(&backup, Some(tx))
+        .await
+        .expect("upload");
+    assert_eq!(copy.data.bytes, contents.len() as u64);
+    assert_eq!(copy.data.sha256, sha256_hex(&contents));
+    assert_eq!(copy.data.verified_by, expected_verification);
+    assert_eq!(
+        copy.data.url,
+        format!("{}/om-2026.sql", bucket.url("om/prod"))
+    );
+    assert_eq!(copy.manifest.name, "om-2026.sql.manifest.json");
+    let mut events = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        events.push(event);
+    }
+    assert!(
+        matches!(events.first(), Some(UploadEvent::Started { .. })),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, UploadEvent::Sent { sent, total, .. } if sent == total)),
+        "{events:?}"
+    );
+    assert!(
+        matches!(events.last(), Some(UploadEvent::Verified { .. })),
+        "{events:?}"
+    );
+
+    // A raw file without a manifest lists as such.
+    let raw = random_file(dir.path(), "official-cli.sql", 1000);
+    store
+        .upload_file(&raw, "official-cli.sql", None)
+        .await
+        .expect("raw upload");
+
+    let listed = store.list_backups().await.expect("list");
+    let names: Vec<_> = listed.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(listed.len(), 2, "{names:?}");
+    let ours = listed
+        .iter()
+        .find(|b| b.name == "om-2026.sql")
+        .expect("listed");
+    assert_eq!(ours.bytes, contents.len() as u64);
+    match &ours.manifest {
+        StoredManifest::Present(m) => assert_eq!(m.file.sha256, copy.data.sha256),
+        other => panic!("manifest not read: {other:?}"),
+    }
+    let raw_listed = listed
+        .iter()
+        .find(|b| b.name == "official-cli.sql")
+        .expect("raw listed");
+    assert_eq!(raw_listed.manifest, StoredManifest::Missing);
+
+    // Streaming read gives back the same bytes.
+    let mut reader = store.open_reader("om-2026.sql").await.expect("open");
+    assert_eq!(reader.size(), contents.len() as u64);
+    let mut read = Vec::new();
+    reader.read_to_end(&mut read).await.unwrap();
+    assert!(read == contents, "streamed bytes differ");
+    store
+        .verify_object("om-2026.sql", copy.data.bytes, &copy.data.sha256)
+        .await
+        .expect("verify");
+    let wrong = store
+        .verify_object("om-2026.sql", copy.data.bytes, &sha256_hex(b"other"))
+        .await;
+    assert!(
+        matches!(wrong, Err(StoreError::Mismatch { .. })),
+        "{wrong:?}"
+    );
+
+    // Never over an existing copy, and the existing one is untouched.
+    let again = store.upload_backup(&backup, None).await;
+    assert!(
+        matches!(again, Err(StoreError::ObjectExists { .. })),
+        "{again:?}"
+    );
+    store
+        .verify_object("om-2026.sql", copy.data.bytes, &copy.data.sha256)
+        .await
+        .expect("still whole");
+}
+
+#[tokio::test]
+async fn s3_round_trip_upload_list_and_streaming_read() {
+    round_trip(Kind::S3, VerifiedBy::StoreChecksum).await;
+}
+
+#[tokio::test]
+async fn azure_round_trip_upload_list_and_streaming_read() {
+    round_trip(Kind::Azure, VerifiedBy::ReadBack).await;
+}
+
+#[tokio::test]
+async fn folder_round_trip_keeps_no_temporary_file_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let share = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        share.path().to_str().unwrap(),
+        &small_parts(),
+        &Env::default(),
+    )
+    .unwrap();
+    let backup = backup_with_manifest(dir.path(), "b.sql", 6 << 20, None);
+    let copy = store.upload_backup(&backup, None).await.expect("upload");
+    assert_eq!(copy.data.verified_by, VerifiedBy::ReadBack);
+    let mut names: Vec<_> = std::fs::read_dir(share.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["b.sql", "b.sql.manifest.json"]);
+    assert_eq!(
+        std::fs::read(share.path().join("b.sql")).unwrap(),
+        std::fs::read(&backup).unwrap()
+    );
+    let again = store.upload_file(&backup, "b.sql", None).await;
+    assert!(
+        matches!(again, Err(StoreError::ObjectExists { .. })),
+        "{again:?}"
+    );
+    assert_eq!(store.list_backups().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn upload_of_a_file_that_does_not_match_its_manifest_keeps_nothing() {
+    let bucket = Bucket::new(Kind::S3);
+    let store = bucket.store("");
+    let dir = tempfile::tempdir().unwrap();
+    let backup = backup_with_manifest(
+        dir.path(),
+        "changed.sql",
+        1 << 20,
+        Some(&sha256_hex(b"before")),
+    );
+    let result = store.upload_backup(&backup, None).await;
+    assert!(
+        matches!(result, Err(StoreError::Mismatch { .. })),
+        "{result:?}"
+    );
+    assert!(!store.exists("changed.sql").await.unwrap());
+    assert!(!store.exists("changed.sql.manifest.json").await.unwrap());
+}
+
+/// Environment variable that turns [`upload_in_child_process`] into the upload to kill.
+const CHILD_FILE: &str = "OMU_STORE_TEST_CHILD_FILE";
+const CHILD_URL: &str = "OMU_STORE_TEST_CHILD_URL";
+
+/// The upload that `*_kill_during_upload_*` kills: run in a child process of this test binary,
+/// with the store's settings in its real environment.
+#[tokio::test]
+#[ignore = "helper: run in a child process by the kill-during-upload tests"]
+async fn upload_in_child_process() {
+    let file = PathBuf::from(std::env::var(CHILD_FILE).expect("run by a kill test"));
+    let url = std::env::var(CHILD_URL).unwrap();
+    let options = StoreOptions {
+        concurrency: 1,
+        ..small_parts()
+    };
+    let store = Store::open(&url, &options, &Env::from_process()).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let upload =
+        tokio::spawn(async move { store.upload_file(&file, "killed.sql", Some(tx)).await });
+    while let Some(event) = rx.recv().await {
+        if let UploadEvent::Sent { sent, .. } = event {
+            println!("SENT {sent}");
+            std::io::stdout().flush().unwrap();
+        }
+    }
+    upload.await.unwrap().unwrap();
+}
+
+async fn kill_during_upload(kind: Kind) {
+    let bucket = Bucket::new(kind);
+    let dir = tempfile::tempdir().unwrap();
+    // Four parts sent one at a time: the first acknowledged part leaves three to go.
+    let file = random_file(dir.path(), "big.sql", 20 << 20);
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "upload_in_child_process",
+            "--ignored",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .envs(bucket.env.iter().map(|(k, v)| (k, v)))
+        .env(CHILD_FILE, &file)
+        .env(CHILD_URL, bucket.url(""))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines
+        .find(|line| line.as_ref().is_ok_and(|l| l.starts_with("SENT ")))
+        .expect("the child reports a sent part")
+        .unwrap();
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    child.wait().unwrap();
+    let sent: u64 = first["SENT ".len()..].parse().unwrap();
+    assert!(sent < 20 << 20, "the child finished before it was killed");
+
+    let store = bucket.store("");
+    assert!(
+        !store.exists("killed.sql").await.unwrap(),
+        "an object under the final name"
+    );
+    assert!(store.list_backups().await.unwrap().is_empty());
+    if kind == Kind::S3 {
+        // The parts sent so far sit in an unfinished multipart upload, invisible.
+        assert_eq!(fixture(kind, "pending-uploads", &bucket.name), "1");
+    }
+}
+
+#[tokio::test]
+async fn s3_kill_during_upload_leaves_no_object_under_the_final_name() {
+    kill_during_upload(Kind::S3).await;
+}
+
+#[tokio::test]
+async fn azure_kill_during_upload_leaves_no_object_under_the_final_name() {
+    kill_during_upload(Kind::Azure).await;
+}
+
+#[tokio::test]
+async fn s3_wrong_credentials_are_named_and_never_echoed() {
+    let bucket = Bucket::new(Kind::S3);
+    let keys = s3_keys();
+    let wrong_secret = "wrongSecretKeyValue0123456789abcdefghijkl";
+    for (id, secret) in [
+        (keys.access_key_id.as_str(), wrong_secret),
+        ("AKIAUNKNOWNKEY000000", wrong_secret),
+    ] {
+        let env = env_of(&s3_env(id, secret, &keys.endpoint));
+        let store = Store::open(&bucket.url("p"), &small_parts(), &env).unwrap();
+        let err = store.check().await.unwrap_err();
+        assert!(matches!(err, StoreError::WrongCredentials { .. }), "{err}");
+        assert_no_secret(&err, &[secret, id, &keys.secret_access_key]);
+    }
+}
+
+#[tokio::test]
+async fn s3_permission_denied_is_told_apart_from_wrong_credentials() {
+    let bucket = Bucket::new(Kind::S3);
+    let keys = s3_keys();
+    let env = env_of(&s3_env(
+        &keys.no_rights_access_key_id,
+        &keys.no_rights_secret_access_key,
+        &keys.endpoint,
+    ));
+    let store = Store::open(&bucket.url("p"), &small_parts(), &env).unwrap();
+    let err = store.check().await.unwrap_err();
+    assert!(matches!(err, StoreError::PermissionDenied { .. }), "{err}");
+    assert_no_secret(
+        &err,
+        &[
+            &keys.no_rights_secret_access_key,
+            &keys.no_rights_access_key_id,
+        ],
+    );
+}
+
+#[tokio::test]
+async fn azure_wrong_key_is_named_and_never_echoed() {
+    require_server(Kind::Azure);
+    let bucket = Bucket::new(Kind::Azure);
+    let wrong_key = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmcta2V5LXdyb25nLWtleQ==";
+    let env = env_of(&azure_env(wrong_key, port(Kind::Azure)));
+    let store = Store::open(&bucket.url("p"), &small_parts(), &env).unwrap();
+    let err = store.check().await.unwrap_err();
+    assert!(matches!(err, StoreError::WrongCredentials { .. }), "{err}");
+    assert_no_secret(&err, &[wrong_key, AZURITE_KEY]);
+}
+
+#[tokio::test]
+async fn missing_bucket_and_container_are_named() {
+    for kind in [Kind::S3, Kind::Azure] {
+        require_server(kind);
+        let env = match kind {
+            Kind::S3 => {
+                let keys = s3_keys();
+                s3_env(&keys.access_key_id, &keys.secret_access_key, &keys.endpoint)
+            }
+            Kind::Azure => azure_env(AZURITE_KEY, port(kind)),
+        };
+        let url = match kind {
+            Kind::S3 => "s3://omu-no-such-bucket-17/p",
+            Kind::Azure => "az://omu-no-such-container-17/p",
+        };
+        let store = Store::open(url, &small_parts(), &env_of(&env)).unwrap();
+        let err = store.check().await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::MissingBucket { .. }),
+            "{kind:?}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unreachable_endpoints_fail_within_the_timeout() {
+    let keys = s3_keys();
+    let options = StoreOptions {
+        timeout: Duration::from_secs(1),
+        connect_timeout: Duration::from_secs(1),
+        ..small_parts()
+    };
+    // Nothing listens: refused at once.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    // Accepts connections and never answers: the timeout must end it.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    let _keep = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().take(16) {
+            held.push(stream);
+        }
+    });
+    for addr in [closed, silent_addr] {
+        let cases = [
+            (
+                "s3://bucket/p",
+                s3_env(
+                    &keys.access_key_id,
+                    &keys.secret_access_key,
+                    &format!("http://{addr}"),
+                ),
+            ),
+            ("az://container/p", azure_env(AZURITE_KEY, addr.port())),
+        ];
+        for (url, env) in cases {
+            let store = Store::open(url, &options, &env_of(&env)).unwrap();
+            let started = Instant::now();
+            let err = store.check().await.unwrap_err();
+            let took = started.elapsed();
+            assert!(
+                matches!(err, StoreError::Unreachable { .. }),
+                "{url} at {addr}: {err}"
+            );
+            assert!(
+                took < Duration::from_secs(5),
+                "{url} at {addr} took {took:?}"
+            );
+            assert_no_secret(&err, &[&keys.secret_access_key, AZURITE_KEY]);
+        }
+    }
+}
