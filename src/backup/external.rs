@@ -402,6 +402,7 @@ pub(super) async fn take(
         largest_statement_bytes: Some(scanned.largest_statement),
         notes,
         verification: None,
+        copies: Vec::new(),
     };
     publish(written, manifest)
 }

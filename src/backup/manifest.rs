@@ -107,9 +107,53 @@ pub struct Manifest {
     pub notes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
+    /// Verified copies off this host (`backup --copy-to`, `copy`), oldest first. Recorded in the
+    /// local manifest only: the stored manifest was put before its copy was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<CopyRecord>,
+}
+
+/// How a stored copy was checked against what was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerifiedBy {
+    /// The store's own checksum over the bytes it received (S3's multipart ETag: the MD5 of
+    /// the parts' MD5s), compared with the same checksum over the bytes sent.
+    StoreChecksum,
+    /// The object was read back and its SHA-256 and size compared.
+    ReadBack,
+}
+
+impl std::fmt::Display for VerifiedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            VerifiedBy::StoreChecksum => "the store's checksum of the received parts",
+            VerifiedBy::ReadBack => "reading it back",
+        })
+    }
+}
+
+/// A verified copy of the backup off this host. The URL names the place only: credentials
+/// never appear in a destination URL (one that carries them is refused).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyRecord {
+    /// Where the data object is (`s3://bucket/prefix/NAME`, `az://…`, `gs://…`, a folder).
+    pub url: String,
+    /// When its verification finished.
+    pub at: DateTime<Utc>,
+    pub verified_by: VerifiedBy,
+    /// Size and SHA-256 of the stored object, equal to the manifest's `file`.
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 impl Manifest {
+    /// Records a verified copy (replacing an earlier record of the same URL).
+    pub fn add_copy(&mut self, copy: CopyRecord) {
+        self.copies.retain(|c| c.url != copy.url);
+        self.copies.push(copy);
+    }
+
     pub fn total_rows(&self) -> u64 {
         self.tables.iter().map(|t| t.rows).sum()
     }

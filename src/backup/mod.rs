@@ -15,6 +15,7 @@ pub mod naming;
 pub mod output;
 pub mod progress;
 pub mod rehearse;
+pub mod remote;
 pub mod restore;
 pub mod scan;
 pub mod schema;

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::dump::{self, DumpPlan, Header, Out, Tuning};
 use super::manifest::{FileFormat, Manifest, Method};
 use super::progress::{ProgressEvent, Reporter};
+use super::remote::RemoteBackup;
 use super::restore::{self, RestoreError, RestoreRequest, Restored};
 use crate::config::DbSettings;
 use crate::db::admin;
@@ -69,6 +70,28 @@ pub async fn check(
     cancel: CancellationToken,
 ) -> Result<RestoreCheck, RestoreError> {
     let accepted = restore::accept(RestoreRequest::new(file.to_path_buf(), target.clone())).await?;
+    check_accepted(accepted, manifest, target, events, cancel).await
+}
+
+/// [`check`] for a backup in an off-host store, streamed from it.
+pub async fn check_remote(
+    remote: RemoteBackup,
+    target: &DbSettings,
+    events: Option<mpsc::UnboundedSender<ProgressEvent>>,
+    cancel: CancellationToken,
+) -> Result<RestoreCheck, RestoreError> {
+    let manifest = remote.manifest.clone();
+    let accepted = restore::accept_remote(remote, target.clone(), false).await?;
+    check_accepted(accepted, &manifest, target, events, cancel).await
+}
+
+async fn check_accepted(
+    accepted: restore::Accepted,
+    manifest: &Manifest,
+    target: &DbSettings,
+    events: Option<mpsc::UnboundedSender<ProgressEvent>>,
+    cancel: CancellationToken,
+) -> Result<RestoreCheck, RestoreError> {
     let created = !accepted.target().exists;
     // A restore that fails removes what it made itself.
     let restored = accepted.run(events, cancel.clone()).await?;

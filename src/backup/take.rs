@@ -325,6 +325,7 @@ async fn builtin_on(
         largest_statement_bytes: Some(dumped.largest_statement),
         notes,
         verification: None,
+        copies: Vec::new(),
     };
     publish(written, manifest)
 }

@@ -142,3 +142,30 @@ pub enum Format {
     /// For scripts: one JSON document on stdout
     Json,
 }
+
+const STORE_HEADING: &str = "Off-host store";
+
+/// How to reach an off-host store (`s3://`, `az://`, `gs://`, a folder). Credentials are never
+/// options: they come from each cloud's standard chain (environment, profile files, identity).
+#[derive(Debug, Clone, Args, Default)]
+pub struct StoreArgs {
+    /// S3-compatible endpoint for s3:// URLs (MinIO, Ceph, Cloudflare R2) [env: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL]
+    #[arg(help_heading = STORE_HEADING, long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+
+    /// Seconds a store request may take (retries included) before it fails as unreachable
+    #[arg(help_heading = STORE_HEADING, long, value_name = "SECONDS", default_value = "60", value_parser = values::seconds)]
+    pub store_timeout: Duration,
+}
+
+impl StoreArgs {
+    pub fn to_options(&self) -> crate::store::StoreOptions {
+        let defaults = crate::store::StoreOptions::default();
+        crate::store::StoreOptions {
+            s3_endpoint: self.s3_endpoint.clone(),
+            timeout: self.store_timeout,
+            connect_timeout: defaults.connect_timeout.min(self.store_timeout),
+            ..defaults
+        }
+    }
+}

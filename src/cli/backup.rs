@@ -6,7 +6,7 @@ use clap::Args;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::args::ConnectionArgs;
+use super::args::{ConnectionArgs, StoreArgs};
 use super::{CliError, connect, print_warnings, progress};
 use crate::backup::dump::Tuning;
 use crate::backup::manifest::{FileFormat, Method};
@@ -15,6 +15,7 @@ use crate::backup::rehearse::{self, RestoreCheck};
 use crate::backup::take::{self, Backup, BackupRequest};
 use crate::config::{self, Env, paths::Paths};
 use crate::humanize;
+use crate::store::Copied;
 
 pub const LONG_ABOUT: &str = "\
 Back up the OpenMetadata metadata database before the upgrade.
@@ -75,6 +76,14 @@ pub struct BackupArgs {
           value_parser = clap::value_parser!(u8).range(1..=16))]
     pub jobs: u8,
 
+    /// Then copy the backup and its manifest off this host, verified (repeatable):
+    /// s3://bucket/prefix, az://container/prefix, gs://bucket/prefix or a folder
+    #[arg(long, value_name = "URL")]
+    pub copy_to: Vec<String>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
     /// Print the result as JSON on stdout
     #[arg(long)]
     pub json: bool,
@@ -91,6 +100,7 @@ struct JsonResult<'a> {
     removed_partials: &'a [PathBuf],
     completed_backups: &'a [PathBuf],
     test_restore: Option<&'a RestoreCheck>,
+    copies: &'a [Copied],
 }
 
 /// Cancels `token` on Ctrl-C or SIGTERM.
@@ -156,6 +166,8 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
             hint: Some(e.remediation()),
         })?;
     request.settings = settings.clone();
+    // A destination that cannot be used fails now, not after the backup.
+    let stores = super::copy::open_all(&args.copy_to, &args.store, env).await?;
     let cancel = CancellationToken::new();
     cancel_on_signals(cancel.clone());
     let (events, drawing) = progress::start("backup");
@@ -187,9 +199,14 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
             );
         }
         let (events, drawing) = progress::start("restore");
-        let result =
-            rehearse::check_in_scratch(&backup.path, &backup.manifest, &scratch, events, cancel)
-                .await;
+        let result = rehearse::check_in_scratch(
+            &backup.path,
+            &backup.manifest,
+            &scratch,
+            events,
+            cancel.clone(),
+        )
+        .await;
         let _ = drawing.await;
         let check = result.map_err(|error| CliError::Failed {
             hint: error.remediation(),
@@ -203,6 +220,23 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
     } else {
         None
     };
+    // A backup that failed its test restore is not worth keeping off the host.
+    let copies = if check.as_ref().is_none_or(RestoreCheck::ok) {
+        super::copy::copy_all(&backup.path, &stores, &cancel)
+            .await
+            .map_err(|error| match error {
+                CliError::Failed { message, hint } => CliError::Failed {
+                    message: format!(
+                        "the backup was written ({}), but copying it off this host failed: {message}",
+                        backup.path.display()
+                    ),
+                    hint,
+                },
+                other => other,
+            })?
+    } else {
+        Vec::new()
+    };
     if args.json {
         let result = JsonResult {
             path: &backup.path,
@@ -214,13 +248,14 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
             removed_partials: &backup.removed_partials,
             completed_backups: &backup.completed_backups,
             test_restore: check.as_ref(),
+            copies: &copies,
         };
         outln!(
             "{}",
             serde_json::to_string_pretty(&result).unwrap_or_default()
         );
     } else {
-        print_done(&backup, check.as_ref());
+        print_done(&backup, check.as_ref(), &copies);
     }
     Ok(match &check {
         Some(c) if !c.ok() => 1,
@@ -228,7 +263,7 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
     })
 }
 
-fn print_done(backup: &Backup, check: Option<&RestoreCheck>) {
+fn print_done(backup: &Backup, check: Option<&RestoreCheck>, copies: &[Copied]) {
     let m = &backup.manifest;
     let took = (m.finished_at - m.started_at).to_std().unwrap_or_default();
     outln!("Backup complete: {}", backup.path.display());
@@ -286,11 +321,19 @@ fn print_done(backup: &Backup, check: Option<&RestoreCheck>) {
         }
     }
     outln!();
-    outln!("Keep a copy off this host before upgrading, for example:");
-    outln!(
-        "  {}",
-        take::copy_off_host(&backup.path, &backup.manifest_path)
-    );
+    if copies.is_empty() {
+        outln!("Keep a copy off this host before upgrading, for example:");
+        outln!(
+            "  om-upgrade copy {} s3://BUCKET/PREFIX   (or az://…, gs://…, a mounted folder)",
+            crate::clients::pip::quote(&backup.path.display().to_string())
+        );
+        outln!(
+            "  {}",
+            take::copy_off_host(&backup.path, &backup.manifest_path)
+        );
+    } else {
+        super::copy::print_copies(copies);
+    }
     outln!(
         "Check it any time with: om-upgrade verify {}",
         crate::clients::pip::quote(&backup.path.display().to_string())

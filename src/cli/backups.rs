@@ -9,20 +9,32 @@ use super::CliError;
 use super::args::Format;
 use crate::backup::leftovers::{self, Unfinished, UnfinishedState};
 use crate::backup::locate::{self, FoundBackup};
+use crate::backup::manifest::Manifest;
 use crate::config::{Env, paths::Paths};
 use crate::humanize;
+use crate::store::{Store, StoredBackup, StoredManifest};
 
 pub const LONG_ABOUT: &str = "\
 List the backups on this host, newest first: om-upgrade's (with a manifest) and the official \
 CLI's (openmetadata_YYYYmmddHHMM_backup.sql), in the default backup folder, the current folder \
 and the folders given. Shows size, OpenMetadata version and whether the backup was verified \
 (`om-upgrade verify`). Unfinished backups (a partial file, or a file whose manifest was never \
-put in place because the backup was killed) are listed apart, as not usable.";
+put in place because the backup was killed) are listed apart, as not usable.
+
+Given store URLs (s3://bucket/prefix, az://container/prefix, gs://bucket/prefix), it lists the \
+backups stored under each prefix instead, with their manifests: a backup with its manifest \
+beside it is a verified copy (`om-upgrade copy` stores the manifest only after the data was \
+verified); one without is an upload that did not finish or a file copied by other means. \
+Credentials come from each cloud's standard chain, never from an option.";
 
 #[derive(Debug, Args)]
 pub struct BackupsArgs {
-    /// More folders to look in
+    /// More folders to look in, or store URLs (s3://…, az://…, gs://…) to list instead
+    #[arg(value_name = "DIR|URL")]
     pub dirs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub store: super::args::StoreArgs,
 
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -40,6 +52,9 @@ struct JsonEntry<'a> {
     /// `complete` (with a manifest), `no-manifest` (another tool's file), or how it is unfinished:
     /// `being-written`, `partial`, `manifest-not-in-place`, `no-manifest-ours`.
     state: &'static str,
+    /// Verified copies off this host.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    copies: &'a [crate::backup::manifest::CopyRecord],
 }
 
 fn state_name(state: UnfinishedState) -> &'static str {
@@ -52,6 +67,9 @@ fn state_name(state: UnfinishedState) -> &'static str {
 }
 
 pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
+    if args.dirs.iter().any(|d| is_store_url(d)) {
+        return run_stored(&args, env).await;
+    }
     let mut dirs = vec![Paths::from_env(env).backups_dir()];
     if let Ok(cwd) = std::env::current_dir() {
         dirs.push(cwd);
@@ -84,6 +102,7 @@ pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
                     } else {
                         "no-manifest"
                     },
+                    copies: f.manifest.as_ref().map_or(&[], |m| m.copies.as_slice()),
                 })
                 .collect();
             entries.extend(unfinished.iter().map(|u| JsonEntry {
@@ -95,6 +114,7 @@ pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
                 verified: None,
                 method: None,
                 state: state_name(u.state),
+                copies: &[],
             }));
             outln!(
                 "{}",
@@ -156,5 +176,132 @@ fn print_text(found: &[FoundBackup], dirs: &[PathBuf]) {
             },
             f.path.display()
         );
+        for copy in f.manifest.iter().flat_map(|m| &m.copies) {
+            outln!(
+                "{:<29}copy {} (verified {})",
+                "",
+                copy.url,
+                copy.at.format("%Y-%m-%d %H:%M")
+            );
+        }
+    }
+}
+
+fn is_store_url(arg: &std::path::Path) -> bool {
+    arg.to_str().is_some_and(|s| s.contains("://"))
+}
+
+#[derive(Serialize)]
+struct StoredEntry<'a> {
+    url: &'a str,
+    bytes: u64,
+    last_modified: String,
+    /// `verified-copy` (its manifest is beside it and its size matches), `size-differs`,
+    /// `no-manifest` or `invalid-manifest`.
+    state: &'static str,
+    openmetadata_version: Option<&'a str>,
+    manifest: Option<&'a Manifest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<&'a str>,
+}
+
+fn stored_state(backup: &StoredBackup) -> &'static str {
+    match &backup.manifest {
+        StoredManifest::Present(m) if m.file.bytes == backup.bytes => "verified-copy",
+        StoredManifest::Present(_) => "size-differs",
+        StoredManifest::Missing => "no-manifest",
+        StoredManifest::Invalid(_) => "invalid-manifest",
+    }
+}
+
+/// `backups URL…`: the backups under each store prefix (every argument is a destination).
+async fn run_stored(args: &BackupsArgs, env: &Env) -> Result<i32, CliError> {
+    let urls: Vec<String> = args
+        .dirs
+        .iter()
+        .map(|d| d.to_string_lossy().into_owned())
+        .collect();
+    let options = args.store.to_options();
+    let mut listings = Vec::new();
+    for url in &urls {
+        let store = Store::open(url, &options, env).map_err(super::copy::store_error)?;
+        let backups = store
+            .list_backups()
+            .await
+            .map_err(super::copy::store_error)?;
+        listings.push((store.destination().to_string(), backups));
+    }
+    match args.format {
+        Format::Json => {
+            let entries: Vec<StoredEntry> = listings
+                .iter()
+                .flat_map(|(_, backups)| backups)
+                .map(|b| {
+                    let manifest = match &b.manifest {
+                        StoredManifest::Present(m) => Some(m.as_ref()),
+                        _ => None,
+                    };
+                    StoredEntry {
+                        url: &b.url,
+                        bytes: b.bytes,
+                        last_modified: b.last_modified.to_rfc3339(),
+                        state: stored_state(b),
+                        openmetadata_version: manifest
+                            .and_then(|m| m.source.openmetadata_version.as_deref()),
+                        manifest,
+                        problem: match &b.manifest {
+                            StoredManifest::Invalid(why) => Some(why),
+                            _ => None,
+                        },
+                    }
+                })
+                .collect();
+            outln!(
+                "{}",
+                serde_json::to_string_pretty(&entries).unwrap_or_default()
+            );
+        }
+        Format::Text => {
+            for (url, backups) in &listings {
+                print_stored(url, backups);
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn print_stored(url: &str, backups: &[StoredBackup]) {
+    if backups.is_empty() {
+        outln!("No backups under {url}");
+        outln!("Copy one there with: om-upgrade copy FILE {url}");
+        return;
+    }
+    outln!("Backups under {url}:");
+    outln!(
+        "{:<17} {:>10}  {:<8} {:<14} name",
+        "taken (UTC)",
+        "size",
+        "OM",
+        "state"
+    );
+    for b in backups {
+        let (taken, version) = match &b.manifest {
+            StoredManifest::Present(m) => (
+                m.finished_at,
+                m.source.openmetadata_version.as_deref().unwrap_or("?"),
+            ),
+            _ => (b.last_modified, "?"),
+        };
+        outln!(
+            "{:<17} {:>10}  {:<8} {:<14} {}",
+            taken.format("%Y-%m-%d %H:%M"),
+            humanize::bytes(b.bytes),
+            version,
+            stored_state(b),
+            b.name
+        );
+        if let StoredManifest::Invalid(why) = &b.manifest {
+            outln!("{:<29}manifest not readable: {why}", "");
+        }
     }
 }

@@ -18,6 +18,7 @@ mod backups;
 pub(crate) mod check;
 mod clients;
 mod connect;
+mod copy;
 mod demo;
 mod progress;
 mod releases;
@@ -91,7 +92,10 @@ pub enum Command {
     /// Check a backup file against its manifest (and optionally restore it to compare)
     #[command(long_about = verify::LONG_ABOUT)]
     Verify(verify::VerifyArgs),
-    /// List the backups on this host, newest first
+    /// Copy a backup and its manifest off this host (S3, Azure Blob, GCS, a folder), verified
+    #[command(long_about = copy::LONG_ABOUT)]
+    Copy(copy::CopyArgs),
+    /// List the backups on this host (or under a store URL), newest first
     #[command(long_about = backups::LONG_ABOUT)]
     Backups(backups::BackupsArgs),
     /// Restore a backup into a database
@@ -172,6 +176,7 @@ pub async fn run(cli: Cli, env: Env) -> Result<i32, CliError> {
         Some(Command::Backup(args)) => backup::run(args, &env).await,
         Some(Command::Verify(args)) => verify::run(args, &env).await,
         Some(Command::Backups(args)) => backups::run(args, &env).await,
+        Some(Command::Copy(args)) => copy::run(args, &env).await,
         Some(Command::Restore(args)) => restore::run(args, &env).await,
         Some(Command::Clients(args)) => clients::run(args, &env).await,
         Some(Command::Demo(args)) => demo::run(args, &env).await,

@@ -80,3 +80,53 @@ pub fn start(verb: &'static str) -> (Option<mpsc::UnboundedSender<ProgressEvent>
     });
     (Some(tx), handle)
 }
+
+/// Starts drawing an upload's progress (bytes sent, then the verification).
+pub fn start_upload() -> (
+    Option<mpsc::UnboundedSender<crate::store::UploadEvent>>,
+    JoinHandle<()>,
+) {
+    use crate::store::UploadEvent;
+    let (tx, mut rx) = mpsc::unbounded_channel::<UploadEvent>();
+    let visible = std::io::stderr().is_terminal();
+    let handle = tokio::spawn(async move {
+        let bar = ProgressBar::with_draw_target(
+            None,
+            if visible {
+                ProgressDrawTarget::stderr_with_hz(8)
+            } else {
+                ProgressDrawTarget::hidden()
+            },
+        );
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} copy [{bar:30}] {percent:>3}% {msg} ({elapsed}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        while let Some(event) = rx.recv().await {
+            match event {
+                UploadEvent::Started { url, bytes } => {
+                    bar.set_length(bytes.max(1));
+                    bar.set_position(0);
+                    bar.set_message(url);
+                }
+                UploadEvent::Sent { url, sent, total } => {
+                    bar.set_position(sent);
+                    bar.set_message(format!(
+                        "{} of {} to {url}",
+                        humanize::bytes(sent),
+                        humanize::bytes(total)
+                    ));
+                }
+                UploadEvent::Verifying { url, by } => {
+                    bar.set_message(format!("verifying {url} by {by}"));
+                }
+                UploadEvent::Verified { .. } => bar.tick(),
+            }
+        }
+        bar.finish_and_clear();
+    });
+    (Some(tx), handle)
+}

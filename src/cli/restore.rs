@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use super::args::ConnectionArgs;
+use super::args::{ConnectionArgs, StoreArgs};
 use super::{CliError, print_warnings, progress};
 use crate::backup::completeness::Proof;
 use crate::backup::restore::{self, RestoreError, RestoreRequest, Restored};
@@ -31,15 +31,29 @@ The target database is created if it does not exist. A database that already hol
 refused unless --force; then, after you confirm on a terminal, its tables are replaced by the \
 backup's. Files of the official `metadata backup` (and --format om-cli) hold data only: they \
 need the OpenMetadata tables to exist already (same version), as `metadata restore` does. \
-pg_dump/mysqldump files are loaded with psql/mysql.";
+pg_dump/mysqldump files are loaded with psql/mysql.
+
+Same version: a backup fits only a database and server of the OpenMetadata version it was taken \
+from. The manifest's version is compared with the target's migration history and a mismatch is \
+refused without --force; a backup without manifest gets a warning. After a restore into an \
+empty database, the version of the server to start against it is printed.
+
+A stored backup (s3://bucket/prefix/NAME.sql, az://…, gs://…, with its manifest beside it) is \
+restored straight from the store, without a local copy: it is read once to check its size and \
+SHA-256 against the stored manifest, then streamed into the database, pinned to the same object \
+version. Credentials come from each cloud's standard chain, never from an option.";
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// The backup file
+    /// The backup file, or a stored backup: s3://bucket/prefix/NAME.sql, az://…, gs://…
+    #[arg(value_name = "FILE|URL")]
     pub file: PathBuf,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// Replace what the target database holds (asks for confirmation on a terminal)
     #[arg(long)]
@@ -61,7 +75,12 @@ pub struct RestoreArgs {
 }
 
 pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
-    if !args.file.is_file() {
+    let remote_url = args
+        .file
+        .to_str()
+        .filter(|f| f.contains("://"))
+        .map(str::to_string);
+    if remote_url.is_none() && !args.file.is_file() {
         return Err(CliError::Usage(format!(
             "{} is not a file",
             args.file.display()
@@ -80,14 +99,27 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
         hint: error.remediation(),
         message: format!("restore failed: {error}"),
     };
-    let request = RestoreRequest {
-        file: args.file.clone(),
-        settings: settings.clone(),
-        replace_existing: args.force,
-        allow_incomplete: args.allow_incomplete,
-    };
     // Every check first; nothing has been changed when one refuses.
-    let accepted = restore::accept(request).await.map_err(fail)?;
+    let accepted = match &remote_url {
+        Some(url) => {
+            let remote = super::verify::open_remote(url, &args.store, env).await?;
+            restore::accept_remote(remote, settings.clone(), args.force)
+                .await
+                .map_err(fail)?
+        }
+        None => {
+            let request = RestoreRequest {
+                file: args.file.clone(),
+                settings: settings.clone(),
+                replace_existing: args.force,
+                allow_incomplete: args.allow_incomplete,
+            };
+            restore::accept(request).await.map_err(fail)?
+        }
+    };
+    for warning in accepted.warnings() {
+        eprintln!("warning: {warning}");
+    }
     if accepted.proof() == Proof::Unproven {
         eprintln!(
             "warning: nothing proves {} complete; loading it as --allow-incomplete asks",
@@ -159,6 +191,12 @@ fn print_text(restored: &Restored, target: &str) {
     }
     for note in &restored.notes {
         outln!("  note: {note}");
+    }
+    if let Some(version) = &restored.start_server {
+        outln!(
+            "Start OpenMetadata {version} against this database (the version the backup was \
+             taken from); a newer server upgrades it from there."
+        );
     }
     let mismatches = restored.mismatches();
     if mismatches.is_empty() {

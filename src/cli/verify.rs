@@ -6,14 +6,16 @@ use clap::Args;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::args::Format;
+use super::args::{Format, StoreArgs};
 use super::style::Painter;
 use super::{CliError, progress};
 use crate::backup::progress::Reporter;
 use crate::backup::rehearse::{self, RestoreCheck};
+use crate::backup::remote::RemoteBackup;
 use crate::backup::verify::{self, VerifyReport};
 use crate::config::{self, DbInputs, Env};
 use crate::db::Engine;
+use crate::store::{Store, split_object_url};
 
 pub const LONG_ABOUT: &str = "\
 Check a backup file: its SHA-256 and size against its manifest, every statement parsed to the \
@@ -29,12 +31,20 @@ compared. The database must not exist or be empty: one that holds tables is refu
 anything changes. Afterwards the restore's work is removed (the database if it was created for \
 the check, else the tables the restore put there).
 
-The result is recorded in the manifest, so `om-upgrade backups` shows which backups were verified.";
+The result is recorded in the manifest, so `om-upgrade backups` shows which backups were verified.
+
+A stored backup (s3://bucket/prefix/NAME.sql, az://…, gs://…) is verified straight from the store \
+in one streaming pass, without a local copy, against the manifest stored beside it; \
+--restore-into then streams it again into the database.";
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The backup file (.sql, .sql.zst, .sql.gz)
+    /// The backup file (.sql, .sql.zst, .sql.gz), or a stored backup: s3://bucket/prefix/NAME.sql, az://…, gs://…
+    #[arg(value_name = "FILE|URL")]
     pub file: PathBuf,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// Also restore into this database and compare (mysql://… or postgres://…; password from
     /// DB_USER_PASSWORD)
@@ -59,6 +69,9 @@ struct JsonResult<'a> {
 }
 
 pub async fn run(args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
+    if let Some(url) = args.file.to_str().filter(|f| f.contains("://")) {
+        return run_remote(url.to_string(), &args, env).await;
+    }
     if !args.file.is_file() {
         return Err(CliError::Usage(format!(
             "{} is not a file",
@@ -170,4 +183,80 @@ fn print_text(report: &VerifyReport, restore: Option<&RestoreCheck>, paint: &Pai
             "NOT OK: do not rely on this backup".to_string()
         }
     );
+}
+
+/// Opens a stored backup named by its URL, with the manifest stored beside it.
+pub(super) async fn open_remote(
+    url: &str,
+    args: &StoreArgs,
+    env: &Env,
+) -> Result<RemoteBackup, CliError> {
+    let (prefix, name) = split_object_url(url).map_err(super::copy::store_error)?;
+    let store = Store::open(&prefix, &args.to_options(), env).map_err(super::copy::store_error)?;
+    store
+        .remote_backup(&name)
+        .await
+        .map_err(super::copy::store_error)
+}
+
+/// `verify URL`: one streaming pass over the stored object (and `--restore-into` streams it
+/// again). Nothing is recorded: the stored manifest is never rewritten.
+async fn run_remote(url: String, args: &VerifyArgs, env: &Env) -> Result<i32, CliError> {
+    let remote = open_remote(&url, &args.store, env).await?;
+    let (events, drawing) = progress::start("verify");
+    let reading = remote.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        let reporter = Reporter::new(events);
+        verify::verify_remote(&reading, &reporter)
+    })
+    .await
+    .map_err(|e| CliError::Failed {
+        message: format!("verify stopped: {e}"),
+        hint: None,
+    })?
+    .map_err(|e| CliError::Failed {
+        message: e.to_string(),
+        hint: None,
+    })?;
+    let _ = drawing.await;
+    let mut restore = None;
+    if let Some(target_url) = &args.restore_into
+        && report.ok()
+    {
+        let target = config::resolve(
+            &DbInputs {
+                db_url: Some(target_url.clone()),
+                ..Default::default()
+            },
+            env,
+        )?
+        .settings;
+        let cancel = CancellationToken::new();
+        super::backup::cancel_on_signals(cancel.clone());
+        let (events, drawing) = progress::start("restore");
+        let result = rehearse::check_remote(remote, &target, events, cancel).await;
+        let _ = drawing.await;
+        restore = Some(result.map_err(|error| CliError::Failed {
+            hint: error.remediation(),
+            message: format!("test restore failed: {error}"),
+        })?);
+    }
+    let ok = report.ok() && restore.as_ref().is_none_or(RestoreCheck::ok);
+    match args.format {
+        Format::Json => {
+            let result = JsonResult {
+                ok,
+                status: report.status(),
+                summary: report.summary(),
+                report: &report,
+                restore: restore.as_ref(),
+            };
+            outln!(
+                "{}",
+                serde_json::to_string_pretty(&result).unwrap_or_default()
+            );
+        }
+        Format::Text => print_text(&report, restore.as_ref(), &Painter::stdout(env)),
+    }
+    Ok(if ok { 0 } else { 1 })
 }

@@ -52,6 +52,11 @@ pub enum StoreError {
     ObjectExists { url: String },
     #[error("{url} does not exist")]
     NotFound { url: String },
+    #[error(
+        "{url} has no manifest beside it in the store: it is no verified copy (an upload that \
+         did not finish, or a file copied by other means); copy it here and use the local file"
+    )]
+    NoManifest { url: String },
     #[error("the stored copy {url} does not match what was sent: {detail}")]
     Mismatch { url: String, detail: String },
     #[error("the folder {} does not exist or is not a folder (is the share mounted?)", path.display())]
@@ -66,6 +71,10 @@ pub enum StoreError {
     Manifest(#[from] crate::backup::manifest::ManifestError),
     #[error("{url}: {detail}")]
     Other { url: String, detail: String },
+    #[error(
+        "the copy to {url} was cancelled; its unfinished upload was aborted, nothing is stored under its name"
+    )]
+    Cancelled { url: String },
 }
 
 /// Which credential chain the hint should name.

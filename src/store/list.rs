@@ -82,7 +82,7 @@ impl Store {
         Ok(backups)
     }
 
-    async fn read_manifest(&self, name: &str) -> Result<StoredManifest, StoreError> {
+    pub(super) async fn read_manifest(&self, name: &str) -> Result<StoredManifest, StoreError> {
         let url = self.url_of(name);
         let key = self.destination.key(name);
         let result = self.with_timeout(&url, self.inner.get(&key)).await?;

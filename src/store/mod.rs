@@ -5,6 +5,7 @@
 
 mod aws_profile;
 mod connect;
+mod copy;
 mod destination;
 mod error;
 mod list;
@@ -18,11 +19,12 @@ use std::time::Duration;
 
 use object_store::{ObjectStore, ObjectStoreExt as _};
 
+pub use copy::{Copied, record_copy};
 pub use destination::{Destination, StoreKind};
 pub use error::StoreError;
 pub use list::{StoredBackup, StoredManifest};
 pub use progress::UploadEvent;
-pub use read::StoredReader;
+pub use read::{StoredReader, split_object_url};
 pub use redact::Redactor;
 pub use upload::{StoredCopy, StoredObject, VerifiedBy};
 

@@ -12,8 +12,15 @@ use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::io::StreamReader;
 
-use super::{Store, StoreError};
+use std::sync::Arc;
+
+use object_store::GetOptions;
+use tokio_util::io::SyncIoBridge;
+
+use super::{Store, StoreError, StoredManifest};
+use crate::backup::manifest::MANIFEST_SUFFIX;
 use crate::backup::output::hex;
+use crate::backup::remote::{Opener, RemoteBackup};
 
 /// A stored object, read as it arrives. Read errors carry no credentials.
 pub struct StoredReader {
@@ -99,5 +106,91 @@ impl Store {
             });
         }
         Ok(())
+    }
+}
+
+/// A URL that names one stored backup (`s3://bucket/prefix/NAME.sql`): the store of its
+/// prefix and the object's name.
+pub fn split_object_url(url: &str) -> Result<(String, String), StoreError> {
+    let trimmed = url.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((prefix, name))
+            if !name.is_empty() && !prefix.ends_with(':') && !prefix.ends_with(":/") =>
+        {
+            Ok((prefix.to_string(), name.to_string()))
+        }
+        _ => Err(StoreError::BadUrl {
+            url: url.split(['?', '#']).next().unwrap_or("").to_string(),
+            reason: "name the backup file itself, e.g. s3://bucket/prefix/NAME.sql (list them \
+                     with `om-upgrade backups s3://bucket/prefix`)"
+                .into(),
+        }),
+    }
+}
+
+impl Store {
+    /// The stored backup `name` with its stored manifest, as a stream source for verify and
+    /// restore. Every read of it is pinned to the object as it is now (its ETag, where the
+    /// store has one): a replaced object fails the read instead of mixing two backups.
+    pub async fn remote_backup(&self, name: &str) -> Result<RemoteBackup, StoreError> {
+        let url = self.url_of(name);
+        let manifest_name = format!("{name}{MANIFEST_SUFFIX}");
+        let manifest = match self.read_manifest(&manifest_name).await {
+            Ok(StoredManifest::Present(m)) => *m,
+            Ok(StoredManifest::Invalid(why)) => {
+                return Err(StoreError::Other {
+                    url: self.url_of(&manifest_name),
+                    detail: format!("the manifest is not valid: {why}"),
+                });
+            }
+            Ok(StoredManifest::Missing) | Err(StoreError::NotFound { .. }) => {
+                return Err(StoreError::NoManifest { url });
+            }
+            Err(other) => return Err(other),
+        };
+        let key = self.destination.key(name);
+        let meta = self.with_timeout(&url, self.inner.head(&key)).await?;
+        let inner = self.inner.clone();
+        let redactor = self.redactor.clone();
+        let handle = tokio::runtime::Handle::current();
+        let etag = meta.e_tag.clone();
+        let timeout = self.options.timeout;
+        let context_url = url.clone();
+        let opener: Opener = Arc::new(move || {
+            let options = GetOptions::new().with_if_match(etag.clone());
+            let result = handle
+                .block_on(async {
+                    tokio::time::timeout(timeout, inner.get_opts(&key, options)).await
+                })
+                .map_err(|_| {
+                    std::io::Error::other(format!("{context_url}: no answer within {timeout:?}"))
+                })?
+                .map_err(|e| {
+                    let text = match e {
+                        object_store::Error::Precondition { .. } => {
+                            "the object was replaced while it was being read".to_string()
+                        }
+                        other => redactor.redact(&other.to_string()),
+                    };
+                    std::io::Error::other(format!("reading {context_url}: {text}"))
+                })?;
+            let redactor = redactor.clone();
+            let url = context_url.clone();
+            let stream = result
+                .into_stream()
+                .map_err(move |e| {
+                    std::io::Error::other(format!(
+                        "reading {url}: {}",
+                        redactor.redact(&e.to_string())
+                    ))
+                })
+                .boxed();
+            let reader = StreamReader::new(stream);
+            Ok(
+                Box::new(SyncIoBridge::new_with_handle(reader, handle.clone()))
+                    as Box<dyn std::io::Read + Send>,
+            )
+        });
+        Ok(RemoteBackup::new(url, manifest, opener))
     }
 }

@@ -27,31 +27,14 @@ use md5::Md5;
 use object_store::{MultipartUpload, ObjectStoreExt as _, PutMode, PutOptions, PutPayload};
 use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
 
 use super::progress::UploadReporter;
 use super::{Store, StoreError, StoreKind, UPLOAD_TEMP_INFIX, UploadEvent};
 use crate::backup::manifest::{self, MANIFEST_SUFFIX};
 use crate::backup::output::hex;
 
-/// How a stored object was checked against what was sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VerifiedBy {
-    /// The store's own checksum over the bytes it received (S3's multipart ETag: the MD5 of
-    /// the parts' MD5s), compared with the same checksum over the bytes sent.
-    StoreChecksum,
-    /// The object was read back and its SHA-256 and size compared.
-    ReadBack,
-}
-
-impl std::fmt::Display for VerifiedBy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            VerifiedBy::StoreChecksum => "the store's checksum of the received parts",
-            VerifiedBy::ReadBack => "reading it back",
-        })
-    }
-}
+pub use crate::backup::manifest::VerifiedBy;
 
 /// One verified object in the store.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -103,6 +86,17 @@ impl Store {
         backup: &Path,
         events: Option<UnboundedSender<UploadEvent>>,
     ) -> Result<StoredCopy, StoreError> {
+        self.upload_backup_until(backup, events, &CancellationToken::new())
+            .await
+    }
+
+    /// As [`Store::upload_backup`]; `cancel` stops it, aborting the unfinished upload.
+    pub async fn upload_backup_until(
+        &self,
+        backup: &Path,
+        events: Option<UnboundedSender<UploadEvent>>,
+        cancel: &CancellationToken,
+    ) -> Result<StoredCopy, StoreError> {
         let manifest = manifest::read(backup)?;
         let name = file_name(backup)?;
         let manifest_name = format!("{name}{MANIFEST_SUFFIX}");
@@ -113,7 +107,9 @@ impl Store {
                 });
             }
         }
-        let data = self.upload_file(backup, &name, events.clone()).await?;
+        let data = self
+            .upload_file_until(backup, &name, events.clone(), cancel)
+            .await?;
         if data.bytes != manifest.file.bytes || data.sha256 != manifest.file.sha256 {
             let _ = self.delete(&name).await;
             return Err(StoreError::Mismatch {
@@ -147,6 +143,18 @@ impl Store {
         name: &str,
         events: Option<UnboundedSender<UploadEvent>>,
     ) -> Result<StoredObject, StoreError> {
+        self.upload_file_until(local, name, events, &CancellationToken::new())
+            .await
+    }
+
+    /// As [`Store::upload_file`]; `cancel` stops it before completion and aborts the upload.
+    pub async fn upload_file_until(
+        &self,
+        local: &Path,
+        name: &str,
+        events: Option<UnboundedSender<UploadEvent>>,
+        cancel: &CancellationToken,
+    ) -> Result<StoredObject, StoreError> {
         let url = self.url_of(name);
         let local_error = |source| StoreError::Local {
             path: local.to_path_buf(),
@@ -169,11 +177,17 @@ impl Store {
         let mut upload = self
             .with_timeout(&url, self.inner.put_multipart(&target))
             .await?;
-        let sent = match self
-            .send_parts(local, size, upload.as_mut(), &mut reporter)
-            .await
-        {
-            Ok(sent) => sent,
+        let sending = self.send_parts(local, size, upload.as_mut(), &mut reporter);
+        let sent = tokio::select! {
+            sent = sending => sent,
+            () = cancel.cancelled() => Err(StoreError::Cancelled { url: url.clone() }),
+        };
+        let sent = match sent {
+            Ok(sent) if !cancel.is_cancelled() => sent,
+            Ok(_) => {
+                let _ = tokio::time::timeout(self.options.timeout, upload.abort()).await;
+                return Err(StoreError::Cancelled { url });
+            }
             Err(error) => {
                 let _ = tokio::time::timeout(self.options.timeout, upload.abort()).await;
                 return Err(error);

@@ -87,6 +87,7 @@ fn manifest(verification: Option<Verification>) -> Manifest {
         largest_statement_bytes: Some(65_536),
         notes: Vec::new(),
         verification,
+        copies: Vec::new(),
     }
 }
 
@@ -594,6 +595,7 @@ fn snapshots_done_then_verified_and_test_restored() {
             }],
             dropped: Vec::new(),
             duration: Duration::from_millis(900),
+            start_server: None,
         },
         tables: manifest(None)
             .tables

@@ -3,6 +3,8 @@
 //! it; nothing is skipped.
 #![allow(dead_code)]
 
+pub mod stores;
+
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

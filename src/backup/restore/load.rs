@@ -8,8 +8,36 @@ use tokio::sync::mpsc;
 use super::RestoreError;
 use crate::backup::lexer::{self, Item, LexError, Lexer};
 use crate::backup::progress::Reporter;
+use crate::backup::remote::RemoteBackup;
 use crate::backup::scan;
 use crate::db::{Db, Engine};
+
+/// Reads the backup's items on a thread: the local file, or the stored object streamed from
+/// its store.
+pub(super) async fn items_of(
+    accepted: &super::Accepted,
+    engine: Engine,
+) -> Result<mpsc::Receiver<Result<Item, LexError>>, RestoreError> {
+    match &accepted.remote {
+        None => spawn_reader(&accepted.request.file, engine),
+        Some(remote) => spawn_remote_reader(remote.clone(), engine).await,
+    }
+}
+
+/// Opens the stored object on a blocking thread (the store is read through the runtime) and
+/// lexes it there.
+async fn spawn_remote_reader(
+    remote: RemoteBackup,
+    engine: Engine,
+) -> Result<mpsc::Receiver<Result<Item, LexError>>, RestoreError> {
+    let path = remote.display_path();
+    let reader = tokio::task::spawn_blocking(move || remote.open())
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .and_then(|r| r)
+        .map_err(|source| RestoreError::Unreadable { path, source })?;
+    Ok(lex_on_thread(reader, engine))
+}
 
 /// Reads the file's items on a thread (decompression and lexing off the runtime).
 pub(super) fn spawn_reader(
@@ -20,6 +48,13 @@ pub(super) fn spawn_reader(
         path: path.to_path_buf(),
         source,
     })?;
+    Ok(lex_on_thread(reader, engine))
+}
+
+fn lex_on_thread(
+    reader: Box<dyn std::io::BufRead + Send>,
+    engine: Engine,
+) -> mpsc::Receiver<Result<Item, LexError>> {
     let (tx, rx) = mpsc::channel(32);
     std::thread::spawn(move || {
         let mut lexer = Lexer::new(reader, engine);
@@ -36,7 +71,7 @@ pub(super) fn spawn_reader(
             }
         }
     });
-    Ok(rx)
+    rx
 }
 
 pub(super) fn statement_error(db: &Db, line: u64, sql: &str, error: sqlx::Error) -> RestoreError {

@@ -8,6 +8,11 @@
 mod load;
 mod mysql;
 mod postgres;
+mod stored;
+mod version;
+
+pub use stored::accept_remote;
+pub use version::VersionMismatch;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -21,6 +26,7 @@ use super::external;
 use super::lexer::LexError;
 use super::manifest::{self, FileFormat, Manifest, ManifestError};
 use super::progress::{ProgressEvent, Reporter};
+use super::remote::RemoteBackup;
 use super::scan::{self, FileKind};
 use crate::config::DbSettings;
 use crate::db::inspect::{self, Detection};
@@ -90,6 +96,10 @@ pub struct Restored {
     pub notes: Vec<String>,
     #[serde(serialize_with = "secs")]
     pub duration: Duration,
+    /// The OpenMetadata server version to start against the database, when the restore went
+    /// into an empty database (the backup's version: a newer server must upgrade from it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_server: Option<String>,
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -189,6 +199,12 @@ pub enum RestoreError {
         "the file's end marker counts {marked} rows, but the file holds {loaded}: it was altered after the backup; {UNTOUCHED}"
     )]
     FooterMismatch { marked: u64, loaded: u64 },
+    #[error("{0}")]
+    VersionMismatch(VersionMismatch),
+    #[error(
+        "{url} was written by pg_dump or mysqldump, which om-upgrade loads with psql or mysql from a local file: copy it to this host and restore the file"
+    )]
+    NotStreamable { url: String },
     #[error("the restore was cancelled; {}", if *untouched { UNTOUCHED } else { "the database holds a partial restore, marked unfinished (om-upgrade check fails it)" })]
     Cancelled { untouched: bool },
 }
@@ -251,6 +267,12 @@ impl RestoreError {
                     .into(),
             ),
             RestoreError::External(e) => Some(e.remediation()),
+            RestoreError::VersionMismatch(m) => Some(format!(
+                "Restore into an empty database (-d NEW_NAME, created for you) and start \
+                 OpenMetadata {} against it, or pick the backup taken from {}; --force restores \
+                 anyway (the server will then run on a database of another version).",
+                m.backup, m.target
+            )),
             _ => None,
         }
     }
@@ -314,6 +336,10 @@ pub struct Accepted {
     target: TargetState,
     /// Tables of the target the restore replaces.
     replaces: Vec<String>,
+    /// The backup is read from an off-host store, not from `request.file`.
+    remote: Option<RemoteBackup>,
+    /// What the operator should know before the load (the version guard's warnings).
+    warnings: Vec<String>,
 }
 
 impl Accepted {
@@ -324,6 +350,12 @@ impl Accepted {
 
     pub fn proof(&self) -> Proof {
         self.proof
+    }
+
+    /// Warnings of the guards that did not refuse (a backup without manifest, whose
+    /// OpenMetadata version is unknown; a version mismatch the operator forced).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The target already holds data that the restore will replace.
@@ -368,8 +400,15 @@ impl Accepted {
             statements: done.statements,
             tables: done.tables,
             dropped: self.replaces.clone(),
-            notes: done.notes,
+            notes: self.warnings.iter().cloned().chain(done.notes).collect(),
             duration: started.elapsed(),
+            start_server: if self.target.openmetadata_version.is_none() {
+                self.manifest
+                    .as_ref()
+                    .and_then(|m| m.source.openmetadata_version.clone())
+            } else {
+                None
+            },
         })
     }
 }
@@ -418,20 +457,27 @@ pub async fn accept(request: RestoreRequest) -> Result<Accepted, RestoreError> {
         .as_ref()
         .map(|m| m.source.engine)
         .or_else(|| scan::sniff_engine(&head_text));
-    if let Some(file) = file_engine
-        && file != target_engine
-    {
-        return Err(RestoreError::EngineMismatch {
-            file,
-            target: target_engine,
-        });
-    }
+    check_engine(file_engine, target_engine)?;
     let proof = completeness::prove(path, kind, manifest.is_some(), request.allow_incomplete)?;
     if matches!(kind, FileKind::MysqlDump | FileKind::PgDump) && names_a_database(&head_text) {
         return Err(RestoreError::NamesDatabase {
             target: settings.database.value.clone(),
         });
     }
+    accept_target(request, manifest, kind, proof, None).await
+}
+
+/// The guards on the target, for a local or a stored backup: the schema, the same-version
+/// guard, empty or replace asked, the schema a data-only file needs, the server's packet size.
+async fn accept_target(
+    request: RestoreRequest,
+    manifest: Option<Manifest>,
+    kind: FileKind,
+    proof: Proof,
+    remote: Option<RemoteBackup>,
+) -> Result<Accepted, RestoreError> {
+    let settings = &request.settings;
+    let target_engine = settings.engine.value;
     if target_engine == Engine::Postgres
         && kind == FileKind::OmUpgradeSql
         && let Some(file_schema) = manifest.as_ref().and_then(|m| m.source.schema.clone())
@@ -446,6 +492,7 @@ pub async fn accept(request: RestoreRequest) -> Result<Accepted, RestoreError> {
         .await
         .map_err(|e| denied(settings, e))?;
     let what = describe_target(settings);
+    let warnings = version::guard(manifest.as_ref(), &target, request.replace_existing, &what)?;
     let not_empty = || RestoreError::NotEmpty {
         what: what.clone(),
         tables: target.tables.len(),
@@ -489,6 +536,8 @@ pub async fn accept(request: RestoreRequest) -> Result<Accepted, RestoreError> {
         proof,
         target,
         replaces,
+        remote,
+        warnings,
     })
 }
 
@@ -499,6 +548,14 @@ pub async fn restore(
     cancel: CancellationToken,
 ) -> Result<Restored, RestoreError> {
     accept(request).await?.run(events, cancel).await
+}
+
+/// A backup loads only into the engine it was taken from.
+fn check_engine(file: Option<Engine>, target: Engine) -> Result<(), RestoreError> {
+    match file {
+        Some(file) if file != target => Err(RestoreError::EngineMismatch { file, target }),
+        _ => Ok(()),
+    }
 }
 
 /// A refusal by the server to let this user reach or create the target, said as such.

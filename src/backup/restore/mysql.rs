@@ -421,7 +421,7 @@ async fn run_statements(
         .execute(&mut *conn)
         .await
         .map_err(|e| db.error(e))?;
-    let mut items = load::spawn_reader(&accepted.request.file, Engine::Mysql)?;
+    let mut items = load::items_of(accepted, Engine::Mysql).await?;
     let mut loaded = Loaded::default();
     let mut copied: HashSet<String> = HashSet::new();
     let mut pending = 0usize;

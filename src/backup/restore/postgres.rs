@@ -71,7 +71,7 @@ async fn in_transaction(
     reporter: &Reporter,
     cancel: &CancellationToken,
 ) -> Result<Done, RestoreError> {
-    let mut items = load::spawn_reader(&accepted.request.file, Engine::Postgres)?;
+    let mut items = load::items_of(accepted, Engine::Postgres).await?;
     sqlx::raw_sql("BEGIN")
         .execute(&mut *conn)
         .await

@@ -1,0 +1,60 @@
+//! A backup copied off this host: uploaded with its manifest, verified, and recorded in the
+//! local manifest so `backups`, the wizard and the report can show where the copies are.
+
+use std::path::Path;
+
+use chrono::Utc;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use super::{Store, StoreError, StoredCopy, UploadEvent};
+use crate::backup::manifest::{self, CopyRecord};
+
+/// A verified copy, and whether it could be written down in the local manifest.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Copied {
+    pub record: CopyRecord,
+    pub stored: StoredCopy,
+    /// Why the local manifest could not record the copy (the copy itself is fine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_recorded: Option<String>,
+}
+
+impl Store {
+    /// Uploads the backup and its manifest, verifies both, and records the copy in the local
+    /// manifest. An existing object under either name is never replaced; `cancel` stops the
+    /// upload and aborts it.
+    pub async fn copy_backup(
+        &self,
+        backup: &Path,
+        events: Option<UnboundedSender<UploadEvent>>,
+        cancel: &CancellationToken,
+    ) -> Result<Copied, StoreError> {
+        let stored = self.upload_backup_until(backup, events, cancel).await?;
+        let record = CopyRecord {
+            url: stored.data.url.clone(),
+            at: Utc::now(),
+            verified_by: stored.data.verified_by,
+            bytes: stored.data.bytes,
+            sha256: stored.data.sha256.clone(),
+        };
+        let not_recorded = record_copy(backup, &record).err().map(|e| e.to_string());
+        Ok(Copied {
+            record,
+            stored,
+            not_recorded,
+        })
+    }
+}
+
+/// Adds the copy to the manifest beside the backup (atomically replaced).
+pub fn record_copy(backup: &Path, record: &CopyRecord) -> Result<(), StoreError> {
+    let mut manifest = manifest::read(backup)?;
+    manifest.add_copy(record.clone());
+    manifest::write(backup, &manifest)
+        .map(drop)
+        .map_err(|source| StoreError::Local {
+            path: manifest::path_for(backup),
+            source,
+        })
+}
