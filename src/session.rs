@@ -39,6 +39,10 @@ pub struct Session {
     /// The backup taken (or picked) in the wizard, for the Summary and the report.
     #[serde(default)]
     pub last_backup: Option<PathBuf>,
+    /// Where the wizard copies backups off this host (a store URL or a folder; never a
+    /// credential: URLs that carry one are refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_to: Option<String>,
 }
 
 /// The connection form as typed; no password field exists, so none can be written.
@@ -283,6 +287,7 @@ mod tests {
             },
             acknowledged: Default::default(),
             last_backup: None,
+            copy_to: None,
         }
     }
 

@@ -86,6 +86,7 @@ async fn a_demo_database_with_a_verified_backup_shows_the_three_prerequisites() 
                 },
                 acknowledged: ["1.2/query-service-required".to_string()].into(),
                 last_backup: Some(file.clone()),
+                copy_to: None,
             },
             chrono::Utc::now(),
         )
@@ -567,6 +568,7 @@ async fn a_session_for_another_database_is_not_used() {
             },
             acknowledged: ["1.2/query-service-required".to_string()].into(),
             last_backup: None,
+            copy_to: None,
         },
         chrono::Utc::now(),
     )

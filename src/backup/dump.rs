@@ -586,8 +586,8 @@ async fn dump_postgres(
     for join in joining {
         match join.await {
             Ok(Ok(conn)) => connections.push(conn),
-            Ok(Err(e)) => tracing::debug!("reading with fewer connections: {e}"),
-            Err(e) => tracing::debug!("reading with fewer connections: {e}"),
+            Ok(Err(e)) => tracing::warn!("reading with fewer connections: {e}"),
+            Err(e) => tracing::warn!("reading with fewer connections: {e}"),
         }
     }
     let readers: Vec<_> = connections
@@ -676,19 +676,32 @@ async fn join_snapshot(pool: &sqlx::PgPool, id: &str) -> Result<sqlx::PgConnecti
     sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut conn)
         .await?;
-    sqlx::query("SELECT set_config('transaction_snapshot', $1, true)")
-        .bind(id)
+    // `transaction_snapshot` is no setting (set_config refuses it): the only way in is this
+    // statement, which takes no parameter, so the id is checked before it is inlined.
+    if !is_snapshot_id(id) {
+        return Err(sqlx::Error::Protocol(format!(
+            "cannot join the snapshot: '{id}' is not a snapshot id"
+        )));
+    }
+    sqlx::raw_sql(AssertSqlSafe(format!("SET TRANSACTION SNAPSHOT '{id}'")))
         .execute(&mut conn)
         .await
-        .or(Err(sqlx::Error::Protocol(
-            "cannot join the snapshot".into(),
-        )))?;
+        .map_err(|e| sqlx::Error::Protocol(format!("cannot join the snapshot: {e}")))?;
     sqlx::raw_sql(
         PG_SNAPSHOT.trim_start_matches("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "),
     )
     .execute(&mut conn)
     .await?;
     Ok(conn)
+}
+
+/// What `pg_export_snapshot()` returns: hex groups joined by `-` (`00000003-0000001B-1`).
+fn is_snapshot_id(id: &str) -> bool {
+    let parts: Vec<&str> = id.split('-').collect();
+    (2..=4).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 16 && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Takes tables from the queue until it is empty, writing each as COPY blocks (or INSERT
@@ -865,6 +878,49 @@ fn is_plain_number(value: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_snapshot_ids_are_inlined() {
+        assert!(is_snapshot_id("00000003-0000001B-1"));
+        assert!(is_snapshot_id("00000004-00000002"));
+        assert!(!is_snapshot_id("1'; DROP TABLE x; --"));
+        assert!(!is_snapshot_id(""));
+        assert!(!is_snapshot_id("00000003--1"));
+    }
+
+    /// The second reader really shares the leader's snapshot (it did not: `set_config` of
+    /// `transaction_snapshot` is refused by PostgreSQL, and every backup read on one
+    /// connection). Needs the test PostgreSQL (OMU_TEST_PG_URL, default 127.0.0.1:5432).
+    #[tokio::test]
+    async fn a_second_reader_joins_the_exported_snapshot() {
+        let server = std::env::var("OMU_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&format!("{}/postgres", server.trim_end_matches('/')))
+            .await
+            .unwrap_or_else(|e| panic!("this test needs PostgreSQL at {server}: {e}"));
+        let mut leader = pool.acquire().await.unwrap().detach();
+        sqlx::raw_sql(PG_SNAPSHOT)
+            .execute(&mut leader)
+            .await
+            .unwrap();
+        let id: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut leader)
+            .await
+            .unwrap();
+        let mut joined = join_snapshot(&pool, &id).await.expect("joins the snapshot");
+        let snapshot = "SELECT pg_current_snapshot()::text";
+        let a: String = sqlx::query_scalar(snapshot)
+            .fetch_one(&mut leader)
+            .await
+            .unwrap();
+        let b: String = sqlx::query_scalar(snapshot)
+            .fetch_one(&mut joined)
+            .await
+            .unwrap();
+        assert_eq!(a, b);
+    }
 
     #[test]
     fn non_finite_numbers_and_negative_zero_are_quoted() {

@@ -449,6 +449,15 @@ fn backup(step: &Prerequisite, out: &mut String) {
     for (name, value) in rows {
         let _ = writeln!(out, "<tr><th>{name}</th><td>{value}</td></tr>");
     }
+    let copies = view::copies(b);
+    if !copies.is_empty() {
+        let list: Vec<String> = copies.iter().map(|c| esc(c)).collect();
+        let _ = writeln!(
+            out,
+            "<tr><th>Off-host copies</th><td>{}</td></tr>",
+            list.join("<br>")
+        );
+    }
     out.push_str("</table>\n");
 }
 

@@ -360,6 +360,11 @@ fn backup(step: &Prerequisite, out: &mut String) {
     for (name, value) in rows {
         let _ = writeln!(out, "| {name} | {value} |");
     }
+    let copies = view::copies(b);
+    if !copies.is_empty() {
+        let list: Vec<String> = copies.iter().map(|c| esc(c)).collect();
+        let _ = writeln!(out, "| Off-host copies | {} |", list.join("; "));
+    }
     out.push('\n');
 }
 

@@ -8,6 +8,8 @@ use std::path::Path;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::backup::manifest::CopyRecord;
+
 use super::redact::{MASK, Redactor, Scrub, is_secret_key};
 use super::review::{FoundIn, ReleaseReview};
 use crate::backup::locate::{self, FoundBackup};
@@ -138,6 +140,9 @@ pub struct BackupFacts {
     pub verified_at: Option<String>,
     /// The verification restored it into a scratch database and compared every table.
     pub restored: bool,
+    /// Verified copies off this host, from the manifest (`backup --copy-to`, `copy`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<CopyRecord>,
 }
 
 impl BackupFacts {
@@ -163,6 +168,7 @@ impl BackupFacts {
             verification: verification.map(|v| v.summary.clone()),
             verified_at: verification.map(|v| rfc3339(v.at)),
             restored: verification.is_some_and(|v| v.restored),
+            copies: manifest.map(|m| m.copies.clone()).unwrap_or_default(),
         }
     }
 
@@ -777,6 +783,7 @@ impl Scrub for BackupFacts {
             verification,
             verified_at: _,
             restored: _,
+            copies: _,
         } = self;
         verification.scrub(r);
     }

@@ -234,6 +234,7 @@ fn backup() -> BackupFacts {
         verification: Some("55 tables, 2190 rows and every checksum match".into()),
         verified_at: Some("2026-11-26T09:58:02Z".into()),
         restored: true,
+        copies: Vec::new(),
     }
 }
 
@@ -291,6 +292,43 @@ fn assert_golden(name: &str, actual: &str) {
 
 fn report() -> Report {
     Report::build(inputs(), &Redactor::new())
+}
+
+#[test]
+fn every_verified_copy_off_the_host_is_listed() {
+    let mut inputs = inputs();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:01:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let copy = |url: &str, by| crate::backup::manifest::CopyRecord {
+        url: url.into(),
+        at,
+        verified_by: by,
+        bytes: 2_201_344,
+        sha256: "9f2c".into(),
+    };
+    use crate::backup::manifest::VerifiedBy;
+    if let Some(b) = inputs.backup.as_mut() {
+        b.copies = vec![
+            copy("s3://om-backups/prod/b.sql.zst", VerifiedBy::StoreChecksum),
+            copy("az://backups/prod/b.sql.zst", VerifiedBy::ReadBack),
+        ];
+    }
+    let report = Report::build(inputs, &Redactor::new());
+    for format in [Format::Markdown, Format::Html, Format::Json] {
+        let text = format.render(&report);
+        for url in [
+            "s3://om-backups/prod/b.sql.zst",
+            "az://backups/prod/b.sql.zst",
+        ] {
+            assert!(text.contains(url), "{format:?} misses {url}");
+        }
+    }
+    assert!(
+        Format::Markdown
+            .render(&report)
+            .contains("verified by reading it back")
+    );
 }
 
 #[test]

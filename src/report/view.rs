@@ -94,6 +94,21 @@ pub fn taken(b: &BackupFacts) -> String {
     parts.join(", ")
 }
 
+/// The verified copies off this host, one line each; none when there are none.
+pub fn copies(b: &BackupFacts) -> Vec<String> {
+    b.copies
+        .iter()
+        .map(|c| {
+            format!(
+                "{} (verified by {} on {})",
+                c.url,
+                c.verified_by,
+                c.at.format("%Y-%m-%d %H:%M UTC")
+            )
+        })
+        .collect()
+}
+
 /// Items grouped by release, in their order.
 pub fn by_release(items: &[ReviewItem]) -> Vec<(&str, Vec<&ReviewItem>)> {
     let mut groups: Vec<(&str, Vec<&ReviewItem>)> = Vec::new();

@@ -134,6 +134,7 @@ impl App {
             connection: database.saved(),
             acknowledged: Default::default(),
             last_backup: None,
+            copy_to: None,
         };
         App {
             screen: ScreenId::Welcome,
@@ -200,6 +201,7 @@ impl App {
             connection: self.database.saved(),
             acknowledged: self.releases.acknowledged().clone(),
             last_backup: self.backup.last_backup().map(Path::to_path_buf),
+            copy_to: self.backup.copy_to().map(str::to_string),
         }
     }
 
@@ -392,6 +394,7 @@ impl App {
         self.database.resume(&session.connection);
         self.releases.resume(&session.acknowledged);
         self.backup.resume(session.last_backup.as_deref());
+        self.backup.resume_copy_to(session.copy_to.as_deref());
         self.screen = session.screen;
         self.target_changed();
         self.enter()

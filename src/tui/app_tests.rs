@@ -400,6 +400,7 @@ fn offered(connection: SavedConnection, target: Option<&str>) -> Setup {
                 connection,
                 acknowledged: Default::default(),
                 last_backup: None,
+                copy_to: None,
             },
         }),
         ..setup()

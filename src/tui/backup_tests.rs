@@ -471,6 +471,7 @@ fn resuming_brings_the_last_backup_back() {
                 },
                 acknowledged: Default::default(),
                 last_backup: Some(FILE.into()),
+                copy_to: None,
             },
         }),
         ..setup()
@@ -711,4 +712,86 @@ fn a_crashed_worker_ends_as_a_failure_instead_of_spinning() {
     );
     assert!(!app.is_busy());
     assert_eq!(app.current().status(), StepStatus::Fail);
+}
+
+#[test]
+fn copy_off_this_host_asks_for_a_destination_remembers_it_and_shows_the_verified_copy() {
+    let mut app = on_backup();
+    let run = start(&mut app);
+    backup_event(
+        &mut app,
+        WorkEvent::Taken {
+            run,
+            result: Box::new(Ok(taken())),
+        },
+    );
+    assert!(draw(&app, 80, 24).contains("Not off this host yet"));
+    // Without a destination, c opens the "copy to" field of the options.
+    assert!(work(&type_keys(&mut app, "c")).is_empty());
+    assert!(app.current().is_editing());
+    type_keys(&mut app, "s3://om-backups/prod");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.session().copy_to.as_deref(),
+        Some("s3://om-backups/prod")
+    );
+    let effects = type_keys(&mut app, "c");
+    let [Work::Copy { run, path, url }] = work(&effects).as_slice() else {
+        panic!("c copies the backup: {effects:?}");
+    };
+    let run = *run;
+    assert_eq!(path, &PathBuf::from(FILE));
+    assert_eq!(url, "s3://om-backups/prod");
+    assert!(app.is_busy());
+    backup_event(
+        &mut app,
+        WorkEvent::Uploading {
+            run,
+            sent: 3 << 20,
+            total: 9 << 20,
+        },
+    );
+    assert!(draw(&app, 80, 24).contains("3.0 MiB of 9.0 MiB sent"));
+    let record = crate::backup::manifest::CopyRecord {
+        url: format!(
+            "s3://om-backups/prod/{}",
+            std::path::Path::new(FILE)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+        ),
+        at: at("2026-11-26T10:05:00Z"),
+        verified_by: crate::backup::manifest::VerifiedBy::StoreChecksum,
+        bytes: 4_500_000,
+        sha256: "ab".into(),
+    };
+    let object = |name: &str| crate::store::StoredObject {
+        name: name.into(),
+        url: format!("s3://om-backups/prod/{name}"),
+        bytes: 1,
+        sha256: "ab".into(),
+        verified_by: crate::backup::manifest::VerifiedBy::StoreChecksum,
+    };
+    backup_event(
+        &mut app,
+        WorkEvent::Copied {
+            run,
+            result: Box::new(Ok(crate::store::Copied {
+                record: record.clone(),
+                stored: crate::store::StoredCopy {
+                    data: object("b.sql"),
+                    manifest: object("b.sql.manifest.json"),
+                },
+                not_recorded: None,
+            })),
+        },
+    );
+    assert!(!app.is_busy());
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains(&record.url), "{screen}");
+    assert!(
+        screen.contains("verified by the store's checksum"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Not off this host yet"), "{screen}");
 }

@@ -106,6 +106,7 @@ pub mod keys {
     pub const PAGE_DOWN: &[Key] = &[Key::plain(KeyCode::PageDown)];
     pub const BACKUP: &[Key] = &[Key::char('b')];
     pub const VERIFY: &[Key] = &[Key::char('v')];
+    pub const COPY_OFF: &[Key] = &[Key::char('c')];
     pub const OPTIONS: &[Key] = &[Key::char('o')];
     pub const RERUN: &[Key] = &[Key::char('r')];
     pub const FILTER: &[Key] = &[Key::char('f')];

@@ -318,6 +318,7 @@ fn acknowledgements_come_back_with_the_session() {
                 },
                 acknowledged,
                 last_backup: None,
+                copy_to: None,
             },
         }),
         ..setup()

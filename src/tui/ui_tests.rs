@@ -280,6 +280,7 @@ fn resume_overlay() {
                 },
                 acknowledged: Default::default(),
                 last_backup: None,
+                copy_to: None,
             },
         }),
         ..setup()

@@ -10,6 +10,8 @@ use tokio_util::sync::CancellationToken;
 use super::Reply;
 use crate::backup::progress::{ProgressEvent, Reporter};
 use crate::backup::{locate, rehearse, take, verify};
+use crate::config::Env;
+use crate::store::{Copied, Store, StoreError, StoreOptions, UploadEvent};
 use crate::tui::screens::RunId;
 use crate::tui::screens::backup::{Work, WorkEvent};
 
@@ -75,6 +77,13 @@ pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken)
                 result: Box::new(result),
             });
         }
+        Work::Copy { run, path, url } => {
+            let result = copy_off(run, &path, &url, reply.clone(), &cancel).await;
+            send(WorkEvent::Copied {
+                run,
+                result: Box::new(result),
+            });
+        }
         Work::Find { dirs } => {
             let found = tokio::task::spawn_blocking(move || locate::find(&dirs))
                 .await
@@ -84,6 +93,32 @@ pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken)
         // The loop stops the job itself.
         Work::Cancel(_) => {}
     }
+}
+
+/// Opens the destination (credentials from the process's standard chain), checks it, and
+/// copies the backup there, forwarding the bytes sent.
+async fn copy_off(
+    run: RunId,
+    path: &std::path::Path,
+    url: &str,
+    reply: Reply<WorkEvent>,
+    cancel: &CancellationToken,
+) -> Result<Copied, StoreError> {
+    let store = Store::open(url, &StoreOptions::default(), &Env::from_process())?;
+    store.check().await?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let forward = tokio::spawn(async move {
+        while let Some(event) = rx.recv().await {
+            if let UploadEvent::Sent { sent, total, .. } = event
+                && !reply.send(WorkEvent::Uploading { run, sent, total })
+            {
+                return;
+            }
+        }
+    });
+    let result = store.copy_backup(path, Some(tx), cancel).await;
+    let _ = forward.await;
+    result
 }
 
 /// A progress channel for the backup module whose events reach the App with their time.

@@ -25,6 +25,7 @@ use crate::backup::take::{Backup as Taken, BackupError, BackupRequest};
 use crate::backup::verify::{VerifyError, VerifyReport};
 use crate::config::DbSettings;
 use crate::report::StepStatus;
+use crate::store::{Copied, StoreError};
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::theme::Look;
 use crate::tui::widgets::progress::Progress;
@@ -51,6 +52,8 @@ pub enum Action {
     TestRestore,
     /// Make the selected backup of the list the one to keep and check.
     Use,
+    /// Copy the chosen backup off this host, to the destination of the options.
+    CopyOff,
 }
 
 /// Work for the loop's backup worker.
@@ -71,6 +74,12 @@ pub enum Work {
         manifest: Box<Manifest>,
         server: Box<DbSettings>,
     },
+    /// Copy the backup and its manifest to `url` (an off-host store), verified.
+    Copy {
+        run: RunId,
+        path: PathBuf,
+        url: String,
+    },
     /// Look for backups in these folders.
     Find {
         dirs: Vec<PathBuf>,
@@ -87,6 +96,7 @@ impl Work {
             Work::Take { run, .. }
             | Work::Verify { run, .. }
             | Work::TestRestore { run, .. }
+            | Work::Copy { run, .. }
             | Work::Cancel(run) => Some(*run),
             Work::Find { .. } => None,
         }
@@ -114,6 +124,16 @@ pub enum WorkEvent {
         run: RunId,
         result: Box<Result<RestoreCheck, RestoreError>>,
     },
+    /// Bytes of a copy sent so far.
+    Uploading {
+        run: RunId,
+        sent: u64,
+        total: u64,
+    },
+    Copied {
+        run: RunId,
+        result: Box<Result<Copied, StoreError>>,
+    },
     /// The task died (a bug): said instead of waiting forever.
     Crashed {
         run: RunId,
@@ -127,6 +147,7 @@ pub enum Task {
     Backup,
     Verify,
     TestRestore,
+    Copy,
 }
 
 impl Task {
@@ -135,6 +156,7 @@ impl Task {
             Task::Backup => "backup",
             Task::Verify => "verification",
             Task::TestRestore => "test restore",
+            Task::Copy => "copy off this host",
         }
     }
 }
@@ -148,6 +170,8 @@ struct Running {
     /// What the work is on: the folder of a backup, the file of a verify or restore.
     on: PathBuf,
     progress: Progress,
+    /// A copy's bytes sent and total.
+    uploaded: Option<(u64, u64)>,
     cancelling: bool,
 }
 
@@ -242,14 +266,16 @@ enum Field {
     Folder,
     Format,
     Compression,
+    CopyTo,
 }
 
 impl Field {
-    const ALL: [Field; 4] = [
+    const ALL: [Field; 5] = [
         Field::Method,
         Field::Folder,
         Field::Format,
         Field::Compression,
+        Field::CopyTo,
     ];
 
     fn label(self) -> &'static str {
@@ -258,6 +284,7 @@ impl Field {
             Field::Folder => "folder",
             Field::Format => "format",
             Field::Compression => "compression",
+            Field::CopyTo => "copy to",
         }
     }
 }
@@ -288,6 +315,8 @@ pub struct Backup {
     found: Option<Vec<FoundBackup>>,
     selected: usize,
     last_run: u64,
+    /// Where "copy it off this host" puts the backup (a store URL or a folder); empty: not set.
+    copy_to: String,
 }
 
 /// The choices of a method: `metadata backup` and the native tools write one format, plain.
@@ -330,6 +359,19 @@ impl Backup {
             found: None,
             selected: 0,
             last_run: 0,
+            copy_to: String::new(),
+        }
+    }
+
+    /// The destination of copies off this host, for the session.
+    pub fn copy_to(&self) -> Option<&str> {
+        Some(self.copy_to.trim()).filter(|d| !d.is_empty())
+    }
+
+    /// The destination a saved session remembers.
+    pub fn resume_copy_to(&mut self, destination: Option<&str>) {
+        if let Some(destination) = destination {
+            self.copy_to = destination.to_string();
         }
     }
 
@@ -399,6 +441,10 @@ impl Backup {
             }
             Action::Commit => {
                 if let Some(field) = self.editing.take() {
+                    if self.field == Field::CopyTo {
+                        self.copy_to = field.value().trim().to_string();
+                        return Vec::new();
+                    }
                     let changed = field.value().trim() != self.folder;
                     self.folder = field.value().trim().to_string();
                     if changed {
@@ -427,6 +473,7 @@ impl Backup {
                 }
             }
             Action::TestRestore => return self.test_restore(connection).into_iter().collect(),
+            Action::CopyOff => return self.copy_off().into_iter().collect(),
             Action::Use => {
                 if let Some(found) = self.found.as_ref().and_then(|f| f.get(self.selected)) {
                     let same = self.chosen.as_ref().is_some_and(|c| c.path == found.path);
@@ -475,6 +522,7 @@ impl Backup {
                 }
             }
             Field::Folder => self.editing = Some(TextField::new(self.folder.clone())),
+            Field::CopyTo => self.editing = Some(TextField::new(self.copy_to.clone())),
             Field::Format => self.format = next_of(formats(self.method), self.format),
             Field::Compression => {
                 self.compression = next_of(compressions(self.method), self.compression);
@@ -490,6 +538,7 @@ impl Backup {
             method: self.method,
             on,
             progress: Progress::default(),
+            uploaded: None,
             cancelling: false,
         });
         self.ended = None;
@@ -543,6 +592,23 @@ impl Backup {
         })
     }
 
+    /// Copies the chosen backup to the destination of the options; without one, opens it.
+    fn copy_off(&mut self) -> Option<Work> {
+        if self.is_running() {
+            return None;
+        }
+        let path = self.chosen.as_ref()?.path.clone();
+        let Some(url) = self.copy_to().map(str::to_string) else {
+            self.options = true;
+            self.focus = Focus::Top;
+            self.field = Field::CopyTo;
+            self.editing = Some(TextField::new(String::new()));
+            return None;
+        };
+        let run = self.begin(Task::Copy, PathBuf::from(&url));
+        Some(Work::Copy { run, path, url })
+    }
+
     fn test_restore(&mut self, connection: Result<DbSettings, FormError>) -> Option<Work> {
         if self.is_running() {
             return None;
@@ -581,6 +647,8 @@ impl Backup {
             | WorkEvent::Taken { run, .. }
             | WorkEvent::Verified { run, .. }
             | WorkEvent::Restored { run, .. }
+            | WorkEvent::Uploading { run, .. }
+            | WorkEvent::Copied { run, .. }
             | WorkEvent::Crashed { run, .. } => *run,
         };
         let Some(running) = self.running.as_mut().filter(|r| r.run == run) else {
@@ -599,6 +667,11 @@ impl Backup {
                 }
             }
             WorkEvent::Restored { result, .. } => self.on_restored(task, *result),
+            WorkEvent::Uploading { sent, total, .. } => {
+                running.uploaded = Some((sent, total));
+                return Vec::new();
+            }
+            WorkEvent::Copied { result, .. } => self.on_copied(task, *result),
             WorkEvent::Crashed { reason, .. } => {
                 self.ended = Some(Ended::Failed {
                     task,
@@ -664,6 +737,36 @@ impl Backup {
         }
     }
 
+    /// A copy ended: a verified copy joins the backup's manifest (the file's own manifest
+    /// records it too, and the next look at the folder reads it back).
+    fn on_copied(&mut self, task: Task, result: Result<Copied, StoreError>) {
+        match result {
+            Ok(copied) => {
+                if let Some(manifest) = self.chosen.as_mut().and_then(|c| c.manifest.as_mut()) {
+                    manifest.add_copy(copied.record);
+                }
+                self.options = false;
+            }
+            Err(error @ StoreError::Cancelled { .. }) => {
+                self.ended = Some(Ended::Cancelled {
+                    task,
+                    message: format!("Copy cancelled: {error}."),
+                });
+            }
+            Err(error) => {
+                self.ended = Some(Ended::Failed {
+                    task,
+                    message: error.to_string(),
+                    hint: Some(
+                        "Check the destination in the options and the credentials in the \
+                         environment (each cloud's standard variables, profile or identity)."
+                            .into(),
+                    ),
+                });
+            }
+        }
+    }
+
     fn on_found(&mut self, found: Vec<FoundBackup>) {
         // A resumed or picked backup learns its manifest (and whether it still exists).
         if let Some(chosen) = &mut self.chosen
@@ -703,10 +806,10 @@ impl Keys for Backup {
         let showing_options = self.chosen.is_none() || self.options;
         match self.focus {
             Focus::Top if showing_options => {
-                let label = if self.field == Field::Folder {
-                    "edit folder"
-                } else {
-                    "change"
+                let label = match self.field {
+                    Field::Folder => "edit folder",
+                    Field::CopyTo => "edit destination",
+                    _ => "change",
                 };
                 b.push(Binding::new(keys::TOGGLE, label, Action::Change));
             }
@@ -721,6 +824,7 @@ impl Keys for Backup {
         b.push(Binding::new(keys::BACKUP, again, Action::Start));
         if let Some(chosen) = &self.chosen {
             b.push(Binding::new(keys::VERIFY, "verify", Action::Verify));
+            b.push(Binding::new(keys::COPY_OFF, "copy", Action::CopyOff));
             b.push(
                 Binding::new(keys::TEST, "test restore", Action::TestRestore)
                     .enabled(chosen.restorable().is_ok()),
@@ -777,6 +881,9 @@ impl Screen for Backup {
                 .to_string(),
             Task::Verify => "A verification is reading the backup: quitting stops it (the \
                              backup is not changed)."
+                .to_string(),
+            Task::Copy => "A copy off this host is running: quitting aborts its upload; \
+                           nothing is kept under its name in the store."
                 .to_string(),
         })
     }

@@ -112,6 +112,10 @@ impl Backup {
                     }
                     .into(),
                 ),
+                Field::CopyTo => match self.copy_to() {
+                    Some(destination) => (destination.to_string(), String::new()),
+                    None => ("(none)".into(), "s3://, az://, gs:// or a folder".into()),
+                },
             };
             match editing {
                 Some(text) => spans.extend(field_spans(text, look)),
@@ -151,6 +155,7 @@ impl Backup {
                 }
             ),
             Task::Verify => format!("Verifying {}", running.on.display()),
+            Task::Copy => format!("Copying the backup to {}", running.on.display()),
             Task::TestRestore => format!(
                 "Test restore of {} into a scratch database on the same server",
                 running.on.display()
@@ -164,7 +169,17 @@ impl Backup {
             Span::styled(verb, theme.title()),
         ])];
         let reports_progress = running.task != Task::Backup || running.method == Method::Builtin;
-        if reports_progress {
+        if running.task == Task::Copy {
+            lines.push(Line::raw(match running.uploaded {
+                Some((sent, total)) if sent < total => format!(
+                    "{} of {} sent",
+                    humanize::bytes(sent),
+                    humanize::bytes(total)
+                ),
+                Some(_) => "sent; verifying the stored copy against the manifest".into(),
+                None => "connecting to the store".into(),
+            }));
+        } else if reports_progress {
             lines.extend(running.progress.lines(width, look));
         } else {
             lines.push(Line::styled(
@@ -193,6 +208,13 @@ impl Backup {
                 ),
                 Task::Verify => Line::styled(
                     "Verify only reads the file; it runs to the end.",
+                    theme.dim(),
+                ),
+                Task::Copy => Line::styled(
+                    format!(
+                        "{} cancels: the unfinished upload is aborted, nothing is stored.",
+                        keys::CLOSE[0].hint()
+                    ),
                     theme.dim(),
                 ),
             }
@@ -264,14 +286,7 @@ impl Backup {
                 theme.dim(),
             ));
         }
-        lines.push(Line::styled(
-            "Keep a copy off this host before upgrading, for example:",
-            theme.notice(),
-        ));
-        lines.push(Line::raw(take::copy_off_host(
-            &chosen.path,
-            &chosen.manifest_path(),
-        )));
+        lines.extend(self.copy_lines(chosen, look));
         lines.push(self.verify_line(chosen, look));
         lines.push(self.restore_line(chosen, look));
         if let Some(Err(error)) = &chosen.restore
@@ -283,6 +298,52 @@ impl Backup {
             ]));
         }
         lines
+    }
+
+    /// The verified copies off this host, or the offer to make one.
+    fn copy_lines(&self, chosen: &Chosen, look: Look) -> Vec<Line<'static>> {
+        let theme = look.theme;
+        let copies = chosen.manifest.as_ref().map_or(&[][..], |m| &m.copies[..]);
+        if copies.is_empty() {
+            let how = match self.copy_to() {
+                Some(destination) => {
+                    format!("{} copies it to {destination}", keys::COPY_OFF[0].hint())
+                }
+                None => format!(
+                    "{} copies it to a store, or by hand:",
+                    keys::COPY_OFF[0].hint()
+                ),
+            };
+            let mut lines = vec![Line::styled(
+                format!("Not off this host yet: {how}"),
+                theme.notice(),
+            )];
+            if self.copy_to().is_none() {
+                lines.push(Line::raw(take::copy_off_host(
+                    &chosen.path,
+                    &chosen.manifest_path(),
+                )));
+            }
+            return lines;
+        }
+        copies
+            .iter()
+            .map(|copy| {
+                Line::from(vec![
+                    Span::styled(format!("{:<9}", "copy"), theme.dim()),
+                    Span::styled(
+                        format!("{} ", Status::Pass.glyph()),
+                        theme.status(Status::Pass),
+                    ),
+                    Span::raw(format!(
+                        "{} (verified by {}, {})",
+                        copy.url,
+                        copy.verified_by,
+                        copy.at.format("%Y-%m-%d %H:%M UTC")
+                    )),
+                ])
+            })
+            .collect()
     }
 
     fn verify_line(&self, chosen: &Chosen, look: Look) -> Line<'static> {
