@@ -404,6 +404,25 @@ async fn wrong_credentials_fail_clearly_with_exit_1_and_are_never_echoed() {
         taken, 0,
         "a backup was taken although its copy could not be made"
     );
+    // A missing bucket and an unreachable endpoint: named, exit 1, within the timeout.
+    let good = s3_env(&keys.access_key_id, &keys.secret_access_key, &keys.endpoint);
+    let missing = format!("s3://{}-missing/om", bucket.name);
+    let out = run_with(&["copy", file.to_str().unwrap(), &missing], &good);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    let nowhere = s3_env(
+        &keys.access_key_id,
+        &keys.secret_access_key,
+        "http://127.0.0.1:9",
+    );
+    let started = Instant::now();
+    let out = run_with(
+        &["copy", file.to_str().unwrap(), &url, "--store-timeout", "5"],
+        &nowhere,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot reach"), "{}", stderr(&out));
+    assert!(started.elapsed() < Duration::from_secs(30));
     // A URL that is no destination is a usage error.
     let out = run_with(&["copy", file.to_str().unwrap(), "ftp://x/y"], &env);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

@@ -573,7 +573,11 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Replaces a small file (a manifest recording a verification) atomically: temp file 0600,
 /// fsync, rename over.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    // A bare file name has the empty path as its parent: that folder is the current one.
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .and_then(|n| n.to_str())

@@ -65,7 +65,9 @@ pub async fn run(args: CopyArgs, env: &Env) -> Result<i32, CliError> {
     let stores = open_all(&args.urls, &args.store, env).await?;
     let cancel = CancellationToken::new();
     super::backup::cancel_on_signals(cancel.clone());
-    let copies = copy_all(&args.file, &stores, &cancel).await?;
+    // The manifest is rewritten beside the file: name it by its full path.
+    let file = std::path::absolute(&args.file).unwrap_or_else(|_| args.file.clone());
+    let copies = copy_all(&file, &stores, &cancel).await?;
     match args.format {
         Format::Json => outln!(
             "{}",

@@ -38,7 +38,7 @@ impl Store {
             bytes: stored.data.bytes,
             sha256: stored.data.sha256.clone(),
         };
-        let not_recorded = record_copy(backup, &record).err().map(|e| e.to_string());
+        let not_recorded = record_copy(backup, &record).err();
         Ok(Copied {
             record,
             stored,
@@ -47,14 +47,12 @@ impl Store {
     }
 }
 
-/// Adds the copy to the manifest beside the backup (atomically replaced).
-pub fn record_copy(backup: &Path, record: &CopyRecord) -> Result<(), StoreError> {
-    let mut manifest = manifest::read(backup)?;
+/// Adds the copy to the manifest beside the backup (atomically replaced); the error says why
+/// it could not.
+pub fn record_copy(backup: &Path, record: &CopyRecord) -> Result<(), String> {
+    let mut manifest = manifest::read(backup).map_err(|e| e.to_string())?;
     manifest.add_copy(record.clone());
     manifest::write(backup, &manifest)
         .map(drop)
-        .map_err(|source| StoreError::Local {
-            path: manifest::path_for(backup),
-            source,
-        })
+        .map_err(|e| format!("cannot write {}: {e}", manifest::path_for(backup).display()))
 }

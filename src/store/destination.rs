@@ -103,7 +103,8 @@ impl Destination {
             kind: StoreKind::Folder,
             bucket: String::new(),
             prefix: String::new(),
-            folder: Some(path.to_path_buf()),
+            // Recorded in manifests and shown later, from anywhere: the full path.
+            folder: Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())),
         })
     }
 
