@@ -1594,7 +1594,7 @@ fn service(service_type: &str, config: Value) -> Value {
 
 /// The count every probe of the catalogue must give on the fixture below: (probe, MySQL,
 /// PostgreSQL). Probes written for one engine count 0 on the other ("does not apply").
-const PROBE_CASES: [(&str, i64, i64); 51] = [
+const PROBE_CASES: [(&str, i64, i64); 53] = [
     // 1.0: two users share dave@x.com exactly; bob@x.com and BOB@x.com collide only under MySQL's
     // case-insensitive collation, as the unique key would.
     ("users-sharing-an-email", 4, 2),
@@ -1672,6 +1672,10 @@ const PROBE_CASES: [(&str, i64, i64); 51] = [
     ("mysql-time-series-rows-rebuilt", 6, 0),
     // 1.11.11: a Rest service with the flat openAPISchemaURL, one with the nested one.
     ("rest-services-with-flat-schema-url", 1, 1),
+    // 1.11.12: an OpenLineage service with flat Kafka fields, one with brokerConfig; a Redshift
+    // service with password, one with authType.password.
+    ("openlineage-services-with-flat-kafka-fields", 1, 1),
+    ("redshift-password-outside-auth-type", 1, 1),
     // 1.12.7: the two version rows of entity_extension (three other rows are not versions).
     ("entity-versions-rewritten", 2, 2),
     // 1.12.9: one profile key three times, another once, two rows without metric (operation
@@ -1756,6 +1760,11 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
         ),
         ("Salesforce", json!({"sobjectName": "Account"})),
         ("Salesforce", json!({"sobjectNames": ["Account"]})),
+        ("Redshift", json!({"username": "om", "password": "pw"})),
+        (
+            "Redshift",
+            json!({"username": "om", "authType": {"password": "pw"}}),
+        ),
     ] {
         f.entity("dbservice_entity", service(kind, config)).await;
     }
@@ -1824,6 +1833,14 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
             json!({"instanceDomain": "https://acme.domo.com"}),
         ),
         ("Airflow", json!({"password": "secret:/om/airflow"})),
+        (
+            "OpenLineage",
+            json!({"brokersUrl": "kafka:9092", "topicName": "openlineage"}),
+        ),
+        (
+            "OpenLineage",
+            json!({"brokerConfig": {"brokersUrl": "kafka:9092", "topicName": "openlineage"}}),
+        ),
     ] {
         f.entity("pipeline_service_entity", service(kind, config))
             .await;
@@ -1869,7 +1886,8 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
     )
     .await;
     // 1.12.9: profile rows; the key of p1 three times, p2 once, p3 twice without a metric.
-    let profile = |key: &str, doc: &str| format!("'{key}', 'table.tableProfile', 'tableProfile', '{doc}'");
+    let profile =
+        |key: &str, doc: &str| format!("'{key}', 'table.tableProfile', 'tableProfile', '{doc}'");
     let with_metric = r#"{"metric": "rowCount", "timestamp": 1}"#;
     let without_metric = r#"{"timestamp": 1}"#;
     f.row(

@@ -620,7 +620,11 @@ items:
     assert_eq!(names("2.1.0"), ["pg_trgm"]);
     let r = catalogue.requirements_for(&v("2.1.1"));
     assert_eq!(names("2.1.1"), ["pg_trgm", "btree_gin"]);
-    assert!(r.postgres_extensions[0].source.contains("native/1.11.0/postgres"));
+    assert!(
+        r.postgres_extensions[0]
+            .source
+            .contains("native/1.11.0/postgres")
+    );
     assert_eq!(r.postgres_extensions[1].source, "https://example.org/pg");
     // The ranges of earlier releases still hold.
     assert_eq!(
