@@ -24,6 +24,7 @@ fn request(db: &TestDb, dir: &Path) -> BackupRequest {
         compression: Compression::None,
         python: None,
         tuning: Default::default(),
+        fernet_key: None,
     }
 }
 

@@ -29,6 +29,7 @@ fn request_for(url: &str, dir: &Path, name: &str) -> BackupRequest {
         compression: Compression::None,
         python: None,
         tuning: Default::default(),
+        fernet_key: None,
     }
 }
 

@@ -25,6 +25,7 @@ async fn backup_of(db: &TestDb, dir: &Path, format: FileFormat) -> take::Backup 
         compression: Compression::None,
         python: None,
         tuning: Default::default(),
+        fernet_key: None,
     };
     take::take(&request, None, CancellationToken::new())
         .await

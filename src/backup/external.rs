@@ -308,6 +308,7 @@ pub(super) async fn take(
         Ok(_) => coverage::count_rows(&db).await.map_err(BackupError::from),
         Err(_) => Ok(Counts::new()),
     };
+    let secrets = super::take::secret_facts(&db, request).await;
     db.close().await;
     let source = source?;
     let before = before?;
@@ -402,6 +403,7 @@ pub(super) async fn take(
         largest_statement_bytes: Some(scanned.largest_statement),
         notes,
         verification: None,
+        secrets,
     };
     publish(written, manifest)
 }

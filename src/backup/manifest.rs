@@ -107,6 +107,10 @@ pub struct Manifest {
     pub notes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
+    /// Whether the database held Fernet-encrypted secrets and which key wrote them (a
+    /// fingerprint, never the key): absent when they could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<crate::secrets::SecretFacts>,
 }
 
 impl Manifest {

@@ -188,6 +188,7 @@ mod tests {
                 largest_statement_bytes: None,
                 notes: Vec::new(),
                 verification: None,
+                secrets: None,
             }),
         }
     }

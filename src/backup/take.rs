@@ -15,9 +15,10 @@ use super::manifest::{self, FileFormat, FileInfo, Manifest, Method, Source, Tabl
 use super::naming::{self, RequestError};
 use super::output::{self, BackupFile, Compression, Finished, Left, WriteFailure};
 use super::progress::{ProgressEvent, Reporter};
-use crate::config::DbSettings;
+use crate::config::{DbSettings, Secret};
 use crate::db::inspect::{self, Detection};
 use crate::db::{Db, DbError, Engine};
+use crate::secrets::SecretFacts;
 
 /// What to back up and how.
 #[derive(Debug, Clone)]
@@ -33,6 +34,9 @@ pub struct BackupRequest {
     pub python: Option<PathBuf>,
     /// How the built-in method spreads its reading.
     pub tuning: Tuning,
+    /// The server's `FERNET_KEY`, when known: the manifest records which key wrote the stored
+    /// secrets (a fingerprint, never the key).
+    pub fernet_key: Option<Secret>,
 }
 
 impl BackupRequest {
@@ -229,6 +233,7 @@ async fn builtin_on(
     cancel: CancellationToken,
 ) -> Result<Backup, BackupError> {
     let source = describe_source(db, &request.settings).await?;
+    let secrets = secret_facts(db, request).await;
     let started_at = Utc::now();
     let name = request
         .name
@@ -325,8 +330,17 @@ async fn builtin_on(
         largest_statement_bytes: Some(dumped.largest_statement),
         notes,
         verification: None,
+        secrets,
     };
     publish(written, manifest)
+}
+
+/// What the manifest says about the stored secrets; none when they cannot be read (the backup
+/// does not depend on it).
+pub(super) async fn secret_facts(db: &Db, request: &BackupRequest) -> Option<SecretFacts> {
+    crate::secrets::manifest_facts(db, request.fernet_key.as_ref())
+        .await
+        .ok()
 }
 
 /// Writes the manifest beside the finished data file and puts both in place.

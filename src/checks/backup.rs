@@ -18,6 +18,9 @@ use crate::db::Engine;
 use crate::humanize;
 use crate::secrets::ScrubEnv;
 
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::Backup;
+
 pub const DISK_SPACE: CheckId = CheckId::new("backup.disk_space");
 pub const RECENT: CheckId = CheckId::new("backup.recent");
 pub const RECENT_TITLE: &str = "A recent verified backup of this database";

@@ -11,6 +11,9 @@ use crate::humanize;
 use crate::knowledge::Range;
 use crate::version::Version;
 
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::Database;
+
 pub const CONNECT: CheckId = CheckId::new("db.connect");
 pub const SERVER_VERSION: CheckId = CheckId::new("db.server_version");
 pub const OPENMETADATA: CheckId = CheckId::new("db.openmetadata");

@@ -14,6 +14,9 @@ use crate::db::{DbError, Engine};
 use crate::humanize::plural;
 use crate::version::Version;
 
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::Database;
+
 pub const RIGHTS: CheckId = CheckId::new("db.migration_rights");
 pub const CHARSET: CheckId = CheckId::new("db.charset");
 pub const STATE: CheckId = CheckId::new("db.migration_state");

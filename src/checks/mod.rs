@@ -13,6 +13,7 @@ pub mod search;
 pub mod secrets;
 pub mod server;
 mod snapshot;
+mod step;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::humanize;
 
 pub use context::Context;
+pub use step::Step;
 
 /// Result of a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -168,6 +170,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Check {
     pub id: CheckId,
     pub title: Cow<'static, str>,
+    /// The step it belongs to, as the registry ([`all`]) declares it.
+    pub step: Option<Step>,
     pub depends_on: Vec<CheckId>,
     pub timeout: Duration,
     run: RunFn,
@@ -182,6 +186,7 @@ impl Check {
         Check {
             id,
             title: title.into(),
+            step: None,
             depends_on: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
             run: Box::new(move |ctx| Box::pin(run(ctx))),
@@ -191,6 +196,12 @@ impl Check {
     /// Runs only when `dependency` passed or warned; otherwise this check is skipped.
     pub fn after(mut self, dependency: CheckId) -> Self {
         self.depends_on.push(dependency);
+        self
+    }
+
+    /// Belongs to `step`: the registry says so for every check it lists.
+    pub fn in_step(mut self, step: Step) -> Self {
+        self.step = Some(step);
         self
     }
 
@@ -213,17 +224,33 @@ impl fmt::Debug for Check {
     }
 }
 
+type Module = fn(&Context) -> Vec<Check>;
+
+/// The registry: every module of checks and the step its checks belong to, in the order they
+/// are shown. A new check goes into its module; a new module, here.
+const REGISTRY: [(Step, Module); 8] = [
+    (db::STEP, db::checks),
+    (migration::STEP, migration::checks),
+    (secrets::STEP, secrets::checks),
+    (backup::STEP, backup::checks),
+    (release::STEP, release::checks),
+    (clients::STEP, clients::checks),
+    (search::STEP, search::checks),
+    (server::STEP, server::checks),
+];
+
 /// Every check this build knows, in the order they are shown.
 pub fn all(ctx: &Context) -> Vec<Check> {
-    let mut checks = db::checks(ctx);
-    checks.extend(migration::checks(ctx));
-    checks.extend(secrets::checks(ctx));
-    checks.extend(backup::checks(ctx));
-    checks.extend(release::checks(ctx));
-    checks.extend(clients::checks(ctx));
-    checks.extend(search::checks(ctx));
-    checks.extend(server::checks(ctx));
-    checks
+    of_steps(ctx, &Step::ALL)
+}
+
+/// The checks of these steps, in the registry's order (only their modules are asked).
+pub fn of_steps(ctx: &Context, steps: &[Step]) -> Vec<Check> {
+    REGISTRY
+        .iter()
+        .filter(|(step, _)| steps.contains(step))
+        .flat_map(|(step, module)| module(ctx).into_iter().map(|c| c.in_step(*step)))
+        .collect()
 }
 
 /// Tally of a set of checks: "6 checks: 5 passed, 1 warning".
@@ -250,4 +277,29 @@ pub fn tally_by_status(statuses: &[Status]) -> String {
     })
     .collect::<Vec<_>>()
     .join(", ")
+}
+
+/// The step the registry declares for the check `id` (with every release item's check), for
+/// results a test makes by hand.
+#[cfg(test)]
+pub(crate) fn registered_step(id: &str) -> Option<Step> {
+    use std::sync::OnceLock;
+    static STEPS: OnceLock<Vec<(CheckId, Option<Step>)>> = OnceLock::new();
+    STEPS
+        .get_or_init(|| {
+            let settings = crate::config::resolve(
+                &crate::config::DbInputs::default(),
+                &crate::config::Env::default(),
+            )
+            .expect("default settings")
+            .settings;
+            let catalogue = crate::knowledge::Catalogue::load(None).expect("built-in catalogue");
+            let newest = catalogue.newest().clone();
+            let ctx = Context::new(settings, Some(newest), std::env::temp_dir())
+                .with_catalogue(Arc::new(catalogue));
+            all(&ctx).into_iter().map(|c| (c.id, c.step)).collect()
+        })
+        .iter()
+        .find(|(known, _)| known.as_str() == id)
+        .and_then(|(_, step)| *step)
 }

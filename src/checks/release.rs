@@ -17,6 +17,9 @@ use crate::knowledge::scan::{FileProblem, Hit};
 use crate::knowledge::{Installed, Plan};
 use crate::version::Version;
 
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::ReleaseReview;
+
 pub const PATH: CheckId = CheckId::new("release.path");
 pub const SERVER_CONFIG: CheckId = CheckId::new("release.config");
 pub const WORKFLOWS: CheckId = CheckId::new("release.workflows");
@@ -99,6 +102,7 @@ pub fn item_checks(
                 let board = board.clone();
                 async move { measure_item(&ctx, &item, &target, installed, board).await }
             })
+            .in_step(STEP)
             .timeout(ITEM_TIMEOUT)
         })
         .collect()

@@ -11,6 +11,9 @@ use crate::http::Reply;
 use crate::search::{self, HealthStatus, Verdict};
 use crate::version::Version;
 
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::Installation;
+
 pub const VERSION: CheckId = CheckId::new("search.version");
 pub const HEALTH: CheckId = CheckId::new("search.health");
 

@@ -10,6 +10,9 @@ use crate::humanize::plural;
 use crate::secrets::fernet::{self, KeyRing};
 use crate::secrets::{self, Manager, StoredSecrets};
 
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::Installation;
+
 pub const FERNET: CheckId = CheckId::new("secrets.fernet");
 
 /// Stored values test-decrypted, at most.

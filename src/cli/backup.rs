@@ -13,6 +13,7 @@ use crate::backup::manifest::{FileFormat, Method};
 use crate::backup::output::Compression;
 use crate::backup::rehearse::{self, RestoreCheck};
 use crate::backup::take::{self, Backup, BackupRequest};
+use crate::config::installation::resolve_secrets_only;
 use crate::config::{self, Env, paths::Paths};
 use crate::humanize;
 
@@ -144,6 +145,9 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
             readers: usize::from(args.jobs),
             ..Tuning::default()
         },
+        fernet_key: resolve_secrets_only(env, args.connection.config.as_deref())?
+            .fernet_key
+            .map(|k| k.value),
     };
     // Usage errors first: before a password prompt or a connection.
     request

@@ -37,6 +37,9 @@ struct JsonEntry<'a> {
     database: Option<&'a str>,
     verified: Option<bool>,
     method: Option<crate::backup::manifest::Method>,
+    /// What the manifest records of the stored secrets (never the key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secrets: Option<&'a crate::secrets::SecretFacts>,
     /// `complete` (with a manifest), `no-manifest` (another tool's file), or how it is unfinished:
     /// `being-written`, `partial`, `manifest-not-in-place`, `no-manifest-ours`.
     state: &'static str,
@@ -79,6 +82,7 @@ pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
                     database: f.manifest.as_ref().map(|m| m.source.database.as_str()),
                     verified: f.verified(),
                     method: f.manifest.as_ref().map(|m| m.method),
+                    secrets: f.manifest.as_ref().and_then(|m| m.secrets.as_ref()),
                     state: if f.manifest.is_some() {
                         "complete"
                     } else {
@@ -94,6 +98,7 @@ pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
                 database: None,
                 verified: None,
                 method: None,
+                secrets: None,
                 state: state_name(u.state),
             }));
             outln!(
@@ -156,5 +161,9 @@ fn print_text(found: &[FoundBackup], dirs: &[PathBuf]) {
             },
             f.path.display()
         );
+        let secrets = f.manifest.as_ref().and_then(|m| m.secrets.as_ref());
+        if let Some(facts) = secrets.filter(|s| s.holds_fernet_secrets) {
+            outln!("{:<49}{}", "", facts.describe());
+        }
     }
 }

@@ -261,6 +261,7 @@ pub(crate) fn recorded(
         via: Via::Report,
         settings: ctx.settings.clone(),
         target: ctx.target.clone(),
+        catalogue: ctx.catalogue().ok().map(|c| c.reach()),
         results,
         backup,
         review,

@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use super::args::ConnectionArgs;
+use super::args::{ConnectionArgs, InstallationArgs, ServerArgs};
 use super::{CliError, print_warnings, progress};
 use crate::backup::completeness::Proof;
-use crate::backup::restore::{self, RestoreError, RestoreRequest, Restored};
+use crate::backup::restore::{self, Accepted, RestoreError, RestoreRequest, Restored};
+use crate::config::installation::Configured;
 use crate::config::{self, Env};
 use crate::humanize;
+use crate::server;
 
 pub const LONG_ABOUT: &str = "\
 Restore a backup into a database, all or nothing. Every check runs before anything is created, \
@@ -58,6 +60,9 @@ pub struct RestoreArgs {
     /// Print the result as JSON on stdout
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
@@ -93,6 +98,9 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
             "warning: nothing proves {} complete; loading it as --allow-incomplete asks",
             args.file.display()
         );
+    }
+    for warning in installation_warnings(&args, &accepted, env).await {
+        eprintln!("warning: {warning}");
     }
     if accepted.overwrites() && std::io::stdin().is_terminal() && !args.yes {
         let state = accepted.target();
@@ -136,6 +144,33 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
         print_text(&restored, &settings.display_url());
     }
     Ok(if mismatches == 0 { 0 } else { 1 })
+}
+
+/// What the rest of the installation says against this restore: a server that still answers
+/// at its address, and a Fernet key that is not the one the backup's secrets were written
+/// with. Warnings, not refusals: the operator may know better (a server about to be stopped,
+/// a key rotated on purpose).
+async fn installation_warnings(args: &RestoreArgs, accepted: &Accepted, env: &Env) -> Vec<String> {
+    let only_server = InstallationArgs {
+        server: args.server.clone(),
+        ..InstallationArgs::default()
+    };
+    let (installation, _) = only_server.settings(args.connection.config.clone(), env);
+    let mut warnings = Vec::new();
+    if let Configured::Yes(server) = &installation.server
+        && let Some(running) = server::still_running(server).await
+    {
+        warnings.push(format!(
+            "an OpenMetadata server ({}) still answers at {}: stop it before restoring; a \
+             restore under a running server leaves its caches and search index describing the \
+             old data (start it afterwards and reindex)",
+            running.text, server.url.value
+        ));
+    }
+    let facts = accepted.manifest().and_then(|m| m.secrets.as_ref());
+    let key = installation.secrets.fernet_key.as_ref().map(|k| &k.value);
+    warnings.extend(facts.and_then(|facts| facts.restore_warning(key)));
+    warnings
 }
 
 fn print_text(restored: &Restored, target: &str) {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::args::ConnectionArgs;
+use super::args::{ConnectionArgs, InstallationArgs};
 use super::clients::FindArgs;
 use super::{CliError, PLAN};
 use crate::config::{self, Env, paths::Paths};
@@ -36,6 +36,9 @@ pub struct WizardArgs {
 
     #[command(flatten)]
     pub find: FindArgs,
+
+    #[command(flatten)]
+    pub installation: InstallationArgs,
 }
 
 pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
@@ -74,7 +77,11 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
 /// What the wizard starts from: the settings, the saved session (unless --fresh), the
 /// catalogue, and the files and clients of this command line.
 pub(crate) fn setup(args: WizardArgs, env: &Env) -> Result<Setup, CliError> {
-    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    let mut resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    let (installation, warnings) = args
+        .installation
+        .settings(args.connection.config.clone(), env);
+    resolved.warnings.extend(warnings);
     let paths = Paths::from_env(env);
     let session = if args.fresh {
         SessionStart::None
@@ -103,6 +110,7 @@ pub(crate) fn setup(args: WizardArgs, env: &Env) -> Result<Setup, CliError> {
             env: env.clone(),
         },
         clients: args.find.request(env),
+        installation,
     })
 }
 

@@ -404,6 +404,18 @@ fn resolve_server(
     }
 }
 
+/// The secrets settings alone (`backup` and `restore` need the key, not the search engine):
+/// `SECRET_MANAGER` / `FERNET_KEY`, else the `--config` file's.
+pub fn resolve_secrets_only(
+    env: &Env,
+    config: Option<&Path>,
+) -> Result<SecretsSettings, ConfigError> {
+    let file = config
+        .map(|path| server_sections::load(path, env))
+        .transpose()?;
+    Ok(resolve_secrets(env, file.as_ref()))
+}
+
 fn resolve_secrets(env: &Env, file: Option<&ServerSections>) -> SecretsSettings {
     let manager = env
         .non_empty("SECRET_MANAGER")

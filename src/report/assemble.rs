@@ -10,6 +10,7 @@ use super::redact::Redactor;
 use super::review::ReleaseReview;
 use crate::checks::runner::CheckResult;
 use crate::config::{DbSettings, Source};
+use crate::knowledge::Reach;
 use crate::knowledge::scan::ScanInputs;
 use crate::version::Version;
 
@@ -20,6 +21,8 @@ pub struct Recorded {
     /// The connection as used (its password is only used to mask it).
     pub settings: DbSettings,
     pub target: Option<Version>,
+    /// How far the release catalogue the run used reaches (none when it did not load).
+    pub catalogue: Option<Reach>,
     /// Every check that ran, in the registry's order.
     pub results: Vec<CheckResult>,
     /// The backup the report points at.
@@ -42,6 +45,7 @@ pub fn assemble(recorded: Recorded, stamp: Stamp) -> Report {
         via,
         settings,
         target,
+        catalogue,
         results,
         backup,
         review,
@@ -58,6 +62,7 @@ pub fn assemble(recorded: Recorded, stamp: Stamp) -> Report {
         via,
         database: DatabaseView::of(&settings),
         target,
+        catalogue,
         results,
         backup,
         review,

@@ -255,7 +255,7 @@ fn header(report: &Report, out: &mut String) {
 }
 
 /// Who made the report, with what, for which upgrade and database; the values escaped.
-fn facts(report: &Report) -> [(&'static str, String); 5] {
+fn facts(report: &Report) -> [(&'static str, String); 6] {
     let g = &report.generated;
     let om = &report.openmetadata;
     let db = &report.database;
@@ -285,6 +285,13 @@ fn facts(report: &Report) -> [(&'static str, String); 5] {
                 esc(om.installed.as_deref().unwrap_or("unknown")),
                 esc(om.target.as_deref().unwrap_or("no"))
             ),
+        ),
+        (
+            "Release catalogue",
+            esc(&om.catalogue.as_ref().map_or_else(
+                || "not loaded".to_string(),
+                super::model::CatalogueReach::describe,
+            )),
         ),
         (
             "Database",
@@ -380,7 +387,7 @@ fn section(report: &Report, step: &Prerequisite, out: &mut String) {
                 esc(&step.commands.join("\n"))
             );
         }
-        Step::Database | Step::Clients => {}
+        Step::Database | Step::Clients | Step::Installation => {}
     }
     if step.status == StepStatus::NotRun {
         return;
@@ -444,7 +451,9 @@ fn backup(step: &Prerequisite, out: &mut String) {
         ),
         ("Verified", esc(&view::verified(b))),
         ("Taken", esc(&view::taken(b))),
-    ];
+    ]
+    .into_iter()
+    .chain(b.secrets.as_deref().map(|s| ("Secrets", esc(s))));
     out.push_str("<table class=\"facts\">\n");
     for (name, value) in rows {
         let _ = writeln!(out, "<tr><th>{name}</th><td>{value}</td></tr>");

@@ -187,6 +187,13 @@ fn header(report: &Report, out: &mut String) {
             ),
         ),
         (
+            "Release catalogue",
+            esc(&om.catalogue.as_ref().map_or_else(
+                || "not loaded".to_string(),
+                super::model::CatalogueReach::describe,
+            )),
+        ),
+        (
             "Database",
             format!(
                 "{} {}{} on {} as {}",
@@ -286,7 +293,7 @@ fn section(report: &Report, step: &Prerequisite, out: &mut String) {
             }
             let _ = writeln!(out, "{fence}\n");
         }
-        Step::Database | Step::Clients => {}
+        Step::Database | Step::Clients | Step::Installation => {}
     }
     if step.status == StepStatus::NotRun {
         return;
@@ -355,7 +362,9 @@ fn backup(step: &Prerequisite, out: &mut String) {
         ),
         ("Verified", esc(&view::verified(b))),
         ("Taken", esc(&view::taken(b))),
-    ];
+    ]
+    .into_iter()
+    .chain(b.secrets.as_deref().map(|s| ("Secrets", esc(s))));
     out.push_str("| Backup | |\n|---|---|\n");
     for (name, value) in rows {
         let _ = writeln!(out, "| {name} | {value} |");

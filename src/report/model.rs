@@ -15,6 +15,7 @@ use crate::checks::runner::CheckResult;
 use crate::checks::{self, Status};
 use crate::config::{DbSettings, Env};
 use crate::db::Engine;
+use crate::knowledge::Reach;
 use crate::version::Version;
 
 /// Version of the JSON layout: bumped when a field changes meaning or disappears (adding an
@@ -138,6 +139,9 @@ pub struct BackupFacts {
     pub verified_at: Option<String>,
     /// The verification restored it into a scratch database and compared every table.
     pub restored: bool,
+    /// What the manifest records of the stored secrets (never the key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<String>,
 }
 
 impl BackupFacts {
@@ -163,6 +167,9 @@ impl BackupFacts {
             verification: verification.map(|v| v.summary.clone()),
             verified_at: verification.map(|v| rfc3339(v.at)),
             restored: verification.is_some_and(|v| v.restored),
+            secrets: manifest
+                .and_then(|m| m.secrets.as_ref())
+                .map(crate::secrets::SecretFacts::describe),
         }
     }
 
@@ -179,6 +186,8 @@ pub struct Inputs {
     pub via: Via,
     pub database: DatabaseView,
     pub target: Option<Version>,
+    /// How far the release catalogue of the run reaches (none when it did not load).
+    pub catalogue: Option<Reach>,
     /// Every check that ran, in the registry's order.
     pub results: Vec<CheckResult>,
     pub backup: Option<BackupFacts>,
@@ -191,55 +200,7 @@ pub struct Inputs {
     pub strict: bool,
 }
 
-/// OpenMetadata's upgrade prerequisites, in the order the checklist has them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    Database,
-    Backup,
-    ReleaseReview,
-    Clients,
-}
-
-impl Step {
-    pub const ALL: [Step; 4] = [
-        Step::Database,
-        Step::Backup,
-        Step::ReleaseReview,
-        Step::Clients,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Step::Database => "Database connectivity",
-            Step::Backup => "Backup",
-            Step::ReleaseReview => "Release review",
-            Step::Clients => "Client alignment",
-        }
-    }
-
-    /// The step a check belongs to, by its id's prefix.
-    pub fn of(check: &str) -> Option<Step> {
-        let prefix = check.split('.').next().unwrap_or_default();
-        match prefix {
-            "db" => Some(Step::Database),
-            "backup" => Some(Step::Backup),
-            "release" => Some(Step::ReleaseReview),
-            "clients" => Some(Step::Clients),
-            _ => None,
-        }
-    }
-
-    /// The check whose summary speaks for the step when everything passed.
-    fn lead(self) -> checks::CheckId {
-        match self {
-            Step::Database => checks::db::CONNECT,
-            Step::Backup => checks::backup::RECENT,
-            Step::ReleaseReview => checks::release::PATH,
-            Step::Clients => checks::clients::INGESTION,
-        }
-    }
-}
+pub use crate::checks::Step;
 
 /// Where a step stands: a prerequisite of the report, or a step of the wizard (the sidebar and
 /// the Summary), which may also be running.
@@ -421,6 +382,35 @@ pub struct Upgrade {
     /// The schema version recorded in the database (the server may run a later patch of it).
     pub installed: Option<String>,
     pub target: Option<String>,
+    /// How far the release catalogue the run judged with reaches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue: Option<CatalogueReach>,
+}
+
+/// The newest release a catalogue covers, and the day it was last checked against the
+/// published releases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueReach {
+    pub newest: String,
+    /// `YYYY-MM-DD`, when the catalogue says.
+    pub checked: Option<String>,
+}
+
+impl CatalogueReach {
+    pub fn of(reach: &Reach) -> CatalogueReach {
+        CatalogueReach {
+            newest: reach.newest.to_string(),
+            checked: reach.checked.clone(),
+        }
+    }
+
+    /// "releases up to 2.0.7, checked 2026-10-30"
+    pub fn describe(&self) -> String {
+        match &self.checked {
+            Some(day) => format!("releases up to {}, checked {day}", self.newest),
+            None => format!("releases up to {}", self.newest),
+        }
+    }
 }
 
 /// A built report: the same content for every format.
@@ -501,7 +491,7 @@ fn finding(result: &CheckResult) -> Finding {
     Finding {
         check: result.id.to_string(),
         title: result.title.clone(),
-        step: Step::of(result.id.as_str()),
+        step: result.step,
         summary: result.outcome.summary.clone(),
         remediation: result.outcome.remediation.clone(),
     }
@@ -511,7 +501,7 @@ fn entry(result: &CheckResult, settled: bool) -> CheckEntry {
     CheckEntry {
         id: result.id.to_string(),
         title: result.title.clone(),
-        step: Step::of(result.id.as_str()),
+        step: result.step,
         status: result.outcome.status,
         summary: result.outcome.summary.clone(),
         details: result
@@ -589,12 +579,7 @@ fn prerequisite(
         _ => summary,
     };
     Prerequisite {
-        number: match step {
-            Step::Database => 1,
-            Step::Backup => 2,
-            Step::ReleaseReview => 3,
-            Step::Clients => 4,
-        },
+        number: step.number(),
         step,
         title: step.title().to_string(),
         status,
@@ -654,6 +639,7 @@ impl Report {
             via,
             database,
             target,
+            catalogue,
             results,
             backup,
             review,
@@ -699,6 +685,7 @@ impl Report {
             openmetadata: Upgrade {
                 installed,
                 target: target.map(|t| t.to_string()),
+                catalogue: catalogue.as_ref().map(CatalogueReach::of),
             },
             database,
             overall,
@@ -748,6 +735,7 @@ impl Scrub for Report {
         let Upgrade {
             installed: _,
             target: _,
+            catalogue: _,
         } = openmetadata;
         let DatabaseView {
             engine: _,
@@ -777,8 +765,10 @@ impl Scrub for BackupFacts {
             verification,
             verified_at: _,
             restored: _,
+            secrets,
         } = self;
         verification.scrub(r);
+        secrets.scrub(r);
     }
 }
 

@@ -187,11 +187,13 @@ mod tests {
         let known = Upgrade {
             installed: Some("1.1.5".into()),
             target: Some("1.2.0".into()),
+            catalogue: None,
         };
         assert_eq!(upgrade_line(&known), "1.1.5 → 1.2.0");
         let unknown = Upgrade {
             installed: None,
             target: None,
+            catalogue: None,
         };
         assert_eq!(upgrade_line(&unknown), "unknown version → no target given");
     }

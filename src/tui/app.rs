@@ -21,6 +21,7 @@ use super::theme::Look;
 use super::theme::Theme;
 use crate::checks::runner::CheckResult;
 use crate::clients::Request;
+use crate::config::installation::InstallSettings;
 use crate::config::{DbSettings, SettingsWarning};
 use crate::knowledge::scan::ScanInputs;
 use crate::knowledge::{Catalogue, KnowledgeError};
@@ -46,6 +47,9 @@ pub struct Setup {
     pub files: ScanInputs,
     /// Where to look for Python clients (`--python`, `--search`, PATH, VIRTUAL_ENV).
     pub clients: Request,
+    /// The search engine, the running server and the secrets key, which the Database step's
+    /// test checks with the database.
+    pub installation: InstallSettings,
 }
 
 /// The saved session found at start.
@@ -114,10 +118,19 @@ impl App {
             setup.target,
             catalogue.as_deref().map_err(|e| e.as_ref()),
         );
-        let database = Database::new(&setup.settings, setup.backup_dir.clone());
+        let database = Database::new(&setup.settings, setup.backup_dir.clone())
+            .with_installation(setup.installation.clone());
         let backup = Backup::new(
             setup.backup_dir.clone(),
             setup.clients.pythons.first().cloned(),
+        )
+        .with_fernet_key(
+            setup
+                .installation
+                .secrets
+                .fernet_key
+                .as_ref()
+                .map(|k| k.value.clone()),
         );
         let releases = Releases::new(setup.files);
         let mut clients = Clients::new(setup.clients);
@@ -513,6 +526,7 @@ impl App {
                 via: Via::Wizard,
                 settings: self.database.tested_settings(),
                 target: self.target().cloned(),
+                catalogue: self.catalogue.as_ref().ok().map(|c| c.reach()),
                 results: self.results_by_step().into_iter().map(|(_, r)| r).collect(),
                 backup: None,
                 review,

@@ -87,6 +87,7 @@ fn manifest(verification: Option<Verification>) -> Manifest {
         largest_statement_bytes: Some(65_536),
         notes: Vec::new(),
         verification,
+        secrets: None,
     }
 }
 

@@ -181,6 +181,7 @@ fn snapshots_while_probing() {
         event: CheckEvent::Finished(CheckResult {
             id: CheckId::new("release.query_service_required"),
             title: String::new(),
+            step: crate::checks::registered_step("release.query_service_required"),
             outcome: Outcome::warn("3 queries"),
             duration: std::time::Duration::from_millis(40),
         }),

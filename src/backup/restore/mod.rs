@@ -326,6 +326,11 @@ impl Accepted {
         self.proof
     }
 
+    /// The backup's manifest, when it has one.
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.manifest.as_ref()
+    }
+
     /// The target already holds data that the restore will replace.
     pub fn overwrites(&self) -> bool {
         !self.replaces.is_empty() || (self.kind == FileKind::Statements && self.target.rows > 0)

@@ -12,6 +12,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::{Keys, RunId, Screen};
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Status};
+use crate::config::installation::InstallSettings;
 use crate::config::{self, DbSettings, Secret, Source, Sourced};
 use crate::db::Engine;
 use crate::report::StepStatus;
@@ -49,6 +50,8 @@ pub struct TestJob {
     pub settings: DbSettings,
     pub target: Option<Version>,
     pub backup_dir: PathBuf,
+    /// The search engine, the running server and the secrets key.
+    pub installation: InstallSettings,
 }
 
 /// Work for the Database step's worker.
@@ -244,6 +247,7 @@ enum Focus {
 pub struct Database {
     base: DbSettings,
     backup_dir: PathBuf,
+    installation: InstallSettings,
     engine: Engine,
     engine_origin: Origin,
     host: Input,
@@ -271,6 +275,7 @@ impl Database {
         Database {
             base: settings.clone(),
             backup_dir,
+            installation: InstallSettings::default(),
             engine: s.engine.value,
             engine_origin: Origin::Found(s.engine.source.clone()),
             host: Input::found(&s.host.value, &s.host.source),
@@ -287,6 +292,12 @@ impl Database {
             selected_check: 0,
             last_run: 0,
         }
+    }
+
+    /// Tests the search engine, the running server and the secrets key with the database.
+    pub fn with_installation(mut self, installation: InstallSettings) -> Database {
+        self.installation = installation;
+        self
     }
 
     fn input(&self, field: Field) -> Option<&Input> {
@@ -535,6 +546,7 @@ impl Database {
             settings,
             target: target.cloned(),
             backup_dir: self.backup_dir.clone(),
+            installation: self.installation.clone(),
         })))
     }
 

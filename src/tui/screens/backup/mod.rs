@@ -23,7 +23,7 @@ use crate::backup::rehearse::RestoreCheck;
 use crate::backup::restore::RestoreError;
 use crate::backup::take::{Backup as Taken, BackupError, BackupRequest};
 use crate::backup::verify::{VerifyError, VerifyReport};
-use crate::config::DbSettings;
+use crate::config::{DbSettings, Secret};
 use crate::report::StepStatus;
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::theme::Look;
@@ -270,6 +270,8 @@ enum Focus {
 
 #[derive(Debug, Clone)]
 pub struct Backup {
+    /// The server's Fernet key, for the manifest's fingerprint of it.
+    fernet_key: Option<Secret>,
     method: Method,
     folder: String,
     default_folder: PathBuf,
@@ -314,6 +316,7 @@ fn next_of<T: Copy + PartialEq>(choices: &[T], current: T) -> T {
 impl Backup {
     pub fn new(default_folder: PathBuf, python: Option<PathBuf>) -> Backup {
         Backup {
+            fernet_key: None,
             method: Method::Builtin,
             folder: default_folder.display().to_string(),
             default_folder,
@@ -331,6 +334,12 @@ impl Backup {
             selected: 0,
             last_run: 0,
         }
+    }
+
+    /// The manifests of backups taken here record which key wrote the stored secrets.
+    pub fn with_fernet_key(mut self, key: Option<Secret>) -> Backup {
+        self.fernet_key = key;
+        self
     }
 
     /// The backup to keep (taken or picked), for the session and the summary.
@@ -533,6 +542,7 @@ impl Backup {
             compression: self.compression,
             python: self.python.clone(),
             tuning: Default::default(),
+            fernet_key: self.fernet_key.clone(),
         };
         let run = self.begin(Task::Backup, output_dir);
         self.options = false;
@@ -810,6 +820,7 @@ impl Screen for Backup {
         vec![crate::checks::runner::CheckResult {
             id: crate::checks::backup::RECENT,
             title: crate::checks::backup::RECENT_TITLE.into(),
+            step: Some(crate::checks::backup::STEP),
             outcome: crate::checks::backup::judge(&found, "Take a new backup on this step."),
             duration: Duration::ZERO,
         }]
