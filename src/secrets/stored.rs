@@ -272,8 +272,9 @@ pub struct SecretFacts {
     pub key_fingerprint: Option<String>,
 }
 
-/// Stored values sampled to learn which key wrote them.
-const FACT_SAMPLES: usize = 3;
+/// Stored values sampled to learn which key wrote them (values no key opens, left by a bad
+/// import or an old key, do not stop the search).
+const FACT_SAMPLES: usize = 20;
 
 /// The facts for a backup manifest, read through the backup's own snapshot (or any reader).
 pub async fn manifest_facts(
