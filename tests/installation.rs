@@ -1355,7 +1355,7 @@ async fn backups_remember_the_secrets_key_and_restore_warns_about_the_installati
     .await
     .unwrap();
     conn.close().await;
-    let plaintexts = vec![plaintext];
+    let plaintexts = [plaintext];
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().to_str().unwrap().to_string();
     let out = run(
