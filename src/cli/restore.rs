@@ -33,7 +33,12 @@ The target database is created if it does not exist. A database that already hol
 refused unless --force; then, after you confirm on a terminal, its tables are replaced by the \
 backup's. Files of the official `metadata backup` (and --format om-cli) hold data only: they \
 need the OpenMetadata tables to exist already (same version), as `metadata restore` does. \
-pg_dump/mysqldump files are loaded with psql/mysql.";
+pg_dump/mysqldump files are loaded with psql/mysql.
+
+Before loading it warns when an OpenMetadata server still answers at --server-url (or \
+SERVER_HOST_API_URL, --config): stop it first, then start it and reindex. It also warns when the \
+backup's manifest says its secrets were written with another Fernet key than FERNET_KEY (or \
+--config's fernetConfiguration), or when no key is set: the server would not decrypt them.";
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
