@@ -313,10 +313,7 @@ fn indent_commands(fix: &Fix) -> String {
 /// list them apart, such as the report).
 pub fn commands(results: &[super::runner::CheckResult]) -> Vec<String> {
     let mut commands: Vec<String> = Vec::new();
-    for result in results
-        .iter()
-        .filter(|r| r.id.as_str().starts_with("clients."))
-    {
+    for result in results.iter().filter(|r| r.step == Some(STEP)) {
         let Some(fix) = &result.outcome.remediation else {
             continue;
         };

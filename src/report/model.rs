@@ -448,7 +448,7 @@ pub fn is_settled(
     if id == checks::release::WORKFLOWS.as_str() {
         return review.is_some_and(|r| r.all_acknowledged_in(FoundIn::Workflows));
     }
-    if id == checks::release::PATH.as_str() || !id.starts_with("release.") {
+    if id == checks::release::PATH.as_str() || result.step != Some(Step::ReleaseReview) {
         return false;
     }
     // `1.2/query-service-required` is measured by `release.query_service_required`.
