@@ -344,6 +344,10 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// taking the machine's memory) and fails the test if it takes more than 60 s (instead of
 /// hanging it).
 fn run_bounded(args: &[&str]) -> std::process::Output {
+    run_bounded_with(args, &[])
+}
+
+fn run_bounded_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     use std::os::unix::process::CommandExt;
     let data = std::env::temp_dir().join(format!("omu-test-data-{}", std::process::id()));
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_om-upgrade"));
@@ -355,6 +359,9 @@ fn run_bounded(args: &[&str]) -> std::process::Output {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
     // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
     unsafe {
         command.pre_exec(|| {
@@ -415,5 +422,36 @@ fn a_manifest_that_is_a_fifo_or_a_device_is_refused_without_waiting_or_reading_f
         let out = run_bounded(&["backups", text(dir.path())]);
         assert_eq!(out.status.code(), Some(0), "{kind}: {}", stderr(&out));
         assert!(stdout(&out).contains("a.sql"), "{kind}: {}", stdout(&out));
+    }
+}
+
+#[test]
+fn a_search_truststore_that_is_a_fifo_or_a_device_is_not_waited_on_or_read_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("truststore.jks");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let target = format!("{}/omu_never_created", server_url(Engine::Postgres));
+    for store in [text(&fifo), "/dev/zero"] {
+        let out = run_bounded_with(
+            &["check", "--db-url", &target, "--format", "json"],
+            &[
+                ("ELASTICSEARCH_HOST", "127.0.0.1"),
+                ("ELASTICSEARCH_PORT", "1"),
+                ("ELASTICSEARCH_TRUST_STORE_PATH", store),
+            ],
+        );
+        // The database does not exist: the check fails, and it ends.
+        assert_eq!(out.status.code(), Some(1), "{store}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains("search."),
+            "{store}: {}",
+            stdout(&out)
+        );
     }
 }
