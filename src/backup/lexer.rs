@@ -2,7 +2,7 @@
 //! backups, the official `metadata backup` files (one statement per line, sometimes with raw
 //! newlines inside strings) and Postgres `COPY … FROM stdin` blocks.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use crate::db::Engine;
 
@@ -36,6 +36,11 @@ pub enum LexError {
     UnterminatedCopy { line: u64 },
     #[error("line {line}: the statement is not valid UTF-8 text (corrupted file?)")]
     NotUtf8 { line: u64 },
+    #[error(
+        "line {line}: a statement or data row longer than {} without its end, more than a database server accepts in one (a damaged or hostile file?)",
+        crate::humanize::bytes(*limit as u64)
+    )]
+    TooLong { line: u64, limit: usize },
     #[error("cannot read the file: {0}")]
     Io(String),
 }
@@ -60,6 +65,11 @@ enum State {
 /// Flush COPY data in pieces of about this size.
 const COPY_CHUNK: usize = 1 << 20;
 
+/// The longest statement or COPY data row read: what PostgreSQL (1 GB per query string and COPY
+/// line) and MySQL (`max_allowed_packet` at most 1 GB) accept in one. A longer one cannot load
+/// anyway; reading it whole would let a small compressed file (one endless line) take all memory.
+pub const MAX_STATEMENT_BYTES: usize = 1 << 30;
+
 pub struct Lexer<R> {
     input: R,
     engine: Engine,
@@ -75,6 +85,8 @@ pub struct Lexer<R> {
     pending_end: Option<u64>,
     finished: bool,
     binary: bool,
+    /// [`MAX_STATEMENT_BYTES`], lower in tests.
+    max_statement: usize,
 }
 
 impl<R: BufRead> Lexer<R> {
@@ -91,7 +103,32 @@ impl<R: BufRead> Lexer<R> {
             pending_end: None,
             finished: false,
             binary: false,
+            max_statement: MAX_STATEMENT_BYTES,
         }
+    }
+
+    /// Reads up to the next newline into `buf`, refusing a line that would take a statement
+    /// of `already` bytes past [`MAX_STATEMENT_BYTES`] (without reading more than that).
+    fn read_line(
+        &mut self,
+        buf: &mut Vec<u8>,
+        already: usize,
+        line: u64,
+    ) -> Result<usize, LexError> {
+        let start = buf.len();
+        let allowance = self.max_statement.saturating_sub(already) as u64 + 1;
+        let read = (&mut self.input)
+            .take(allowance)
+            .read_until(b'\n', buf)
+            .map_err(|e| LexError::Io(e.to_string()))?;
+        if already + (buf.len() - start) > self.max_statement {
+            self.finished = true;
+            return Err(LexError::TooLong {
+                line,
+                limit: self.max_statement,
+            });
+        }
+        Ok(read)
     }
 
     /// Hands out statements that are not valid UTF-8 as [`Item::BinaryStatement`] instead of
@@ -115,10 +152,13 @@ impl<R: BufRead> Lexer<R> {
             let mut line = std::mem::take(&mut self.carry);
             let from_carry = !line.is_empty();
             if !from_carry {
-                let read = self
-                    .input
-                    .read_until(b'\n', &mut line)
-                    .map_err(|e| LexError::Io(e.to_string()))?;
+                let already = self.statement.len();
+                let first = if already == 0 {
+                    self.line
+                } else {
+                    self.statement_line
+                };
+                let read = self.read_line(&mut line, already, first)?;
                 if read == 0 {
                     self.finished = true;
                     if self.statement.iter().any(|b| !b.is_ascii_whitespace()) {
@@ -193,10 +233,8 @@ impl<R: BufRead> Lexer<R> {
         let mut rows = 0;
         loop {
             let before = data.len();
-            let read = self
-                .input
-                .read_until(b'\n', &mut data)
-                .map_err(|e| LexError::Io(e.to_string()))?;
+            let line = self.line;
+            let read = self.read_line(&mut data, 0, line)?;
             if read == 0 {
                 self.finished = true;
                 return Err(LexError::UnterminatedCopy { line: start });

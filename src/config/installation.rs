@@ -336,14 +336,20 @@ fn resolve_search(
     }))
 }
 
-/// Whether a file starts like PEM (a Java keystore is binary).
+/// Whether a file starts like PEM (a Java keystore is binary). Read as a small regular file: a
+/// truststore path naming a FIFO would wait forever, one naming /dev/zero would fill memory.
 fn is_pem(path: &Path) -> bool {
-    std::fs::read(path)
-        .map(|bytes| {
-            String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).contains("-----BEGIN")
-        })
-        .unwrap_or(false)
+    crate::small_file::read(
+        path,
+        MAX_TRUSTSTORE_BYTES,
+        crate::small_file::Accept::Regular,
+    )
+    .map(|bytes| String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).contains("-----BEGIN"))
+    .unwrap_or(false)
 }
+
+/// The largest truststore read: far above a CA bundle (a few hundred kilobytes).
+const MAX_TRUSTSTORE_BYTES: usize = 16 << 20;
 
 /// `http://om:8585/api` (the form of SERVER_HOST_API_URL) → `http://om:8585`.
 fn server_root(mut url: Url) -> Url {

@@ -186,9 +186,14 @@ pub enum RestoreError {
         against_manifest: bool,
     },
     #[error(
-        "the file's end marker counts {marked} rows, but the file holds {loaded}: it was altered after the backup; {UNTOUCHED}"
+        "the file's end marker counts {marked_tables} tables and {marked} rows, but the file holds {loaded_tables} tables and {loaded} rows: it was altered after the backup; {UNTOUCHED}"
     )]
-    FooterMismatch { marked: u64, loaded: u64 },
+    FooterMismatch {
+        marked_tables: u64,
+        marked: u64,
+        loaded_tables: u64,
+        loaded: u64,
+    },
     #[error("the restore was cancelled; {}", if *untouched { UNTOUCHED } else { "the database holds a partial restore, marked unfinished (om-upgrade check fails it)" })]
     Cancelled { untouched: bool },
 }
@@ -547,11 +552,13 @@ fn judge(
     loaded: &load::Loaded,
 ) -> Result<Vec<RestoredTable>, RestoreError> {
     if manifest.is_none()
-        && let Some((_, marked)) = loaded.footer
-        && marked != loaded.total_rows()
+        && let Some((marked_tables, marked)) = loaded.footer
+        && (marked != loaded.total_rows() || marked_tables != loaded.tables.len() as u64)
     {
         return Err(RestoreError::FooterMismatch {
+            marked_tables,
             marked,
+            loaded_tables: loaded.tables.len() as u64,
             loaded: loaded.total_rows(),
         });
     }
@@ -567,6 +574,7 @@ fn judge(
             rows,
         })
         .collect();
+    let mut missing = Vec::new();
     if let Some(m) = manifest {
         for entry in &m.tables {
             if entry.rows > 0 && !tables.iter().any(|t| t.name == entry.name) {
@@ -577,6 +585,14 @@ fn judge(
                 });
             }
         }
+    } else {
+        // Every table the file made or filled must be there after it: a statement of the file
+        // may have dropped one (an altered file).
+        for (name, rows) in &loaded.tables {
+            if !tables.iter().any(|t| t.name == *name) {
+                missing.push(format!("{name} missing, {rows} rows expected"));
+            }
+        }
     }
     let wrong: Vec<String> = tables
         .iter()
@@ -584,6 +600,7 @@ fn judge(
             Some(e) if e != t.rows => Some(format!("{} {} rows, {e} expected", t.name, t.rows)),
             _ => None,
         })
+        .chain(missing)
         .collect();
     if wrong.is_empty() {
         Ok(tables)
