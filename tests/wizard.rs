@@ -295,8 +295,7 @@ async fn wizard_walks_to_a_passing_database_test_then_quits_and_resumes() {
     let after = pane.screen();
     assert!(after.contains("Your answers are saved in"), "{after}");
 
-    let session = std::fs::read_to_string(dir.path().join("state/wizard-session.json"))
-        .expect("session saved");
+    let session = session_of(dir.path());
     assert!(session.contains("\"screen\": \"database\""), "{session}");
     assert!(!session.contains("e2e-never-saved"), "{session}");
 
@@ -501,6 +500,27 @@ async fn a_server_that_wants_a_password_gets_asked_for_it() {
 }
 
 /// The backups in the wizard's default folder (under the test's data dir), by name.
+/// The one wizard session saved under `dir`'s state folder (one file per database).
+fn session_of(dir: &Path) -> String {
+    let files = session_files(dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    std::fs::read_to_string(&files[0]).expect("session saved")
+}
+
+fn session_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir.join("state")) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("wizard-session-") && n.ends_with(".json"))
+        })
+        .collect()
+}
+
 fn backup_files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir.join("data/backups"))
         .map(|entries| {
@@ -550,13 +570,17 @@ async fn wizard_walks_every_step_on_a_demo_database() {
     );
     assert!(screen.contains("rsync -av --progress"), "{screen}");
     assert!(
-        screen.contains("✔ Backup"),
-        "the sidebar says so:\n{screen}"
+        screen.contains("! Backup"),
+        "taken, not yet verified: not ticked:\n{screen}"
     );
     assert!(!files.iter().any(|f| f.ends_with(".partial")), "{files:?}");
     // Checked: read back against its manifest, then restored into a scratch database.
     pane.keys(&["v"]);
-    pane.wait_for("whole and true to its manifest", Duration::from_secs(30));
+    let screen = pane.wait_for("whole and true to its manifest", Duration::from_secs(30));
+    assert!(
+        screen.contains("✔ Backup"),
+        "verified: the sidebar says so:\n{screen}"
+    );
     pane.keys(&["t"]);
     let screen = pane.wait_for("scratch database dropped", Duration::from_secs(60));
     assert!(screen.contains("tables restored into"), "{screen}");
@@ -603,8 +627,7 @@ async fn wizard_walks_every_step_on_a_demo_database() {
     pane.keys(&["q"]);
     assert_eq!(pane.exit_code(), 0);
     pane.assert_terminal_restored();
-    let session = std::fs::read_to_string(dir.path().join("state/wizard-session.json"))
-        .expect("session saved");
+    let session = session_of(dir.path());
     assert!(
         session.contains(&format!("\"last_backup\": \"{}\"", path.display())),
         "{session}"

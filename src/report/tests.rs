@@ -234,6 +234,8 @@ fn backup() -> BackupFacts {
         verification: Some("55 tables, 2190 rows and every checksum match".into()),
         verified_at: Some("2026-11-26T09:58:02Z".into()),
         restored: true,
+        source: "postgres db.internal:5432/openmetadata_db".into(),
+        used_anyway: false,
     }
 }
 
@@ -250,6 +252,7 @@ fn inputs() -> Inputs {
         review_missing: None,
         acknowledged,
         strict: false,
+        stale: Default::default(),
     }
 }
 
@@ -564,7 +567,7 @@ fn no_secret_reaches_any_format() {
 
 /// The report's structure, by JSON pointer (`*` for any index): built from the registry, the
 /// catalogue, the settings and the file system, never rewritten by the redactor.
-const STRUCTURAL: [&str; 31] = [
+const STRUCTURAL: [&str; 32] = [
     "/generated/at",
     "/generated/user",
     "/generated/host",
@@ -585,6 +588,7 @@ const STRUCTURAL: [&str; 31] = [
     "/checklist/*/backup/method",
     "/checklist/*/backup/openmetadata_version",
     "/checklist/*/backup/verified_at",
+    "/checklist/*/backup/source",
     "/checklist/*/release_review/from",
     "/checklist/*/release_review/to",
     "/checklist/*/release_review/stops/*/version",

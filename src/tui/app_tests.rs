@@ -325,13 +325,28 @@ fn editing_after_a_test_makes_its_results_stale() {
 }
 
 #[test]
-fn switching_the_engine_moves_a_default_port_along() {
+fn enter_never_switches_the_engine_space_does_and_a_default_port_follows() {
     let mut app = app();
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Enter);
     let session = app.session();
+    assert_eq!(
+        session.connection.engine,
+        Engine::Postgres,
+        "Enter is not a switch"
+    );
+    assert_eq!(session.connection.port, 5432);
+    type_keys(&mut app, "e");
+    assert_eq!(app.session().connection.engine, Engine::Postgres);
+    type_keys(&mut app, " ");
+    let session = app.session();
     assert_eq!(session.connection.engine, Engine::Mysql);
     assert_eq!(session.connection.port, 3306);
+    let screen = draw(&app, 120, 40);
+    // The port moved with the engine: it says so, not where the old value came from.
+    let port_line = screen.lines().find(|l| l.contains(" port ")).unwrap();
+    assert!(port_line.contains("3306"), "{screen}");
+    assert!(port_line.contains("edited"), "{screen}");
 }
 
 #[test]
