@@ -468,6 +468,34 @@ fn a_target_flag_beats_the_saved_target() {
     );
 }
 
+/// Acknowledgements hold for the target they were made for: resumed with the same target they
+/// come back; with another target (--target) they are not applied, and that is said.
+#[test]
+fn acknowledgements_come_back_only_for_their_target() {
+    let with_acks = |target_flag: Option<&str>| {
+        let mut setup = offered(saved_connection(), Some("1.3.1"));
+        if let SessionStart::Offer(saved) = &mut setup.session {
+            saved
+                .session
+                .acknowledged
+                .insert("1.2/query-service-required".into());
+        }
+        setup.target = target_flag.map(|t| t.parse().unwrap());
+        let mut app = App::new(setup);
+        press(&mut app, KeyCode::Enter);
+        app
+    };
+    let same = with_acks(None);
+    assert_eq!(same.session().acknowledged.len(), 1);
+    let other = with_acks(Some("1.2.0"));
+    assert!(other.session().acknowledged.is_empty());
+    let screen = draw(&other, 120, 40);
+    assert!(
+        screen.contains("made for the target 1.3.1, not 1.2.0: not applied"),
+        "{screen}"
+    );
+}
+
 #[test]
 fn start_fresh_keeps_this_start_as_it_is() {
     let mut app = App::new(offered(saved_connection(), Some("1.3.1")));
