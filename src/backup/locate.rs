@@ -33,11 +33,11 @@ impl FoundBackup {
             .map(|v| v.ok)
     }
 
-    /// Whether this backup is of the given database.
-    pub fn is_of(&self, host: &str, port: u16, database: &str) -> bool {
-        self.manifest.as_ref().is_some_and(|m| {
-            m.source.host == host && m.source.port == port && m.source.database == database
-        })
+    /// Whether this backup is of the database of `settings` (engine, host, port and name, as
+    /// its manifest names them; a backup without a manifest is of no known database).
+    pub fn is_of(&self, settings: &crate::config::DbSettings) -> bool {
+        super::source::SourceMatch::of(self, &super::source::SourceKey::of_settings(settings))
+            .is_same()
     }
 }
 
@@ -103,11 +103,9 @@ pub fn at(path: &Path) -> std::io::Result<FoundBackup> {
 /// database.
 pub fn newest_of<'a>(
     found: &'a [FoundBackup],
-    host: &str,
-    port: u16,
-    database: &str,
+    settings: &crate::config::DbSettings,
 ) -> Option<&'a FoundBackup> {
-    found.iter().find(|b| b.is_of(host, port, database))
+    found.iter().find(|b| b.is_of(settings))
 }
 
 #[cfg(test)]

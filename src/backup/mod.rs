@@ -18,6 +18,7 @@ pub mod rehearse;
 pub mod restore;
 pub mod scan;
 pub mod schema;
+pub mod source;
 pub mod space;
 pub mod sql;
 pub mod steps;

@@ -372,10 +372,15 @@ pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx:
 
     let stats: std::collections::HashMap<String, (u64, u64, u64)> = rows_pg(
         conn,
-        "SELECT c.relname::text, GREATEST(c.reltuples, 0)::bigint::text, \
+        // reltuples is -1 until a table was first vacuumed or analyzed: the live-tuple count
+        // of the statistics collector then gives the progress bar something to move by.
+        "SELECT c.relname::text, \
+                (CASE WHEN c.reltuples < 0 THEN COALESCE(s.n_live_tup, 0) \
+                      ELSE c.reltuples END)::bigint::text, \
                 pg_table_size(c.oid)::text, \
                 (pg_relation_size(c.oid, 'main') / current_setting('block_size')::bigint)::text \
-         FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace \
+         FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
+         WHERE c.relnamespace = current_schema()::regnamespace \
            AND c.relkind IN ('r', 'p')",
     )
     .await?

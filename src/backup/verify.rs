@@ -63,9 +63,9 @@ impl VerifyReport {
     pub fn summary(&self) -> String {
         match (&self.scan, self.ok()) {
             (Some(scan), true) => format!(
-                "{} tables, {} rows, {}",
-                scan.tables.len(),
-                humanize::count(scan.total_rows() as i64),
+                "{}, {}, {}",
+                humanize::plural(scan.tables.len(), "table", "tables"),
+                humanize::plural(scan.total_rows() as usize, "row", "rows"),
                 humanize::bytes(self.bytes)
             ),
             _ => self
@@ -212,10 +212,10 @@ pub fn verify(
                 report.add(
                     Status::Pass,
                     format!(
-                        "parsed {} statements: {} tables, {} rows",
-                        scanned.statements,
-                        scanned.tables.len(),
-                        humanize::count(scanned.total_rows() as i64)
+                        "parsed {}: {}, {}",
+                        humanize::plural(scanned.statements as usize, "statement", "statements"),
+                        humanize::plural(scanned.tables.len(), "table", "tables"),
+                        humanize::plural(scanned.total_rows() as usize, "row", "rows")
                     ),
                 );
             }
@@ -263,9 +263,9 @@ fn compare_tables(report: &mut VerifyReport, manifest: &Manifest, scanned: &File
         report.add(
             Status::Pass,
             format!(
-                "every table matches the manifest: {} tables, {} rows",
-                manifest.tables.len(),
-                humanize::count(manifest.total_rows() as i64)
+                "every table matches the manifest: {}, {}",
+                humanize::plural(manifest.tables.len(), "table", "tables"),
+                humanize::plural(manifest.total_rows() as usize, "row", "rows")
             ),
         );
     } else {
@@ -287,4 +287,38 @@ pub fn record(report: &VerifyReport, restored: bool) -> std::io::Result<()> {
         restored,
     });
     manifest::write(&report.path, &manifest).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backup::manifest::TableEntry;
+    use crate::backup::scan::FileKind;
+
+    #[test]
+    fn one_row_is_a_row() {
+        let entry = |name: &str, rows: u64| TableEntry {
+            name: name.into(),
+            rows,
+            checksum: None,
+        };
+        let report = VerifyReport {
+            path: "/b/x.sql".into(),
+            bytes: 2048,
+            sha256: "00".repeat(32),
+            engine: Engine::Postgres,
+            kind: Some(FileKind::OmUpgradeSql),
+            manifest: None,
+            scan: Some(FileScan {
+                kind: FileKind::OmUpgradeSql,
+                tables: vec![entry("one", 1)],
+                statements: 1,
+                complete: true,
+                largest_statement: 10,
+                header_engine: Some(Engine::Postgres),
+            }),
+            findings: Vec::new(),
+        };
+        assert_eq!(report.summary(), "1 table, 1 row, 2.0 KiB");
+    }
 }

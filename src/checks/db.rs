@@ -246,9 +246,11 @@ async fn openmetadata(ctx: &Arc<Context>) -> Outcome {
             if let (Some(target), Some(current)) = (&ctx.target, &info.schema_version)
                 && target < current
             {
+                // The installed version stays said: the report and the target list use it.
                 outcome = Outcome::fail(format!(
                     "{level}: the target {target} is older; OpenMetadata cannot be downgraded"
                 ))
+                .detail(SCHEMA_VERSION_DETAIL, current.to_string())
                 .fix("Choose a target at or above the installed version, or restore the backup taken before the last upgrade.");
             }
             outcome

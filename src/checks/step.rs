@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::CheckId;
 
 /// OpenMetadata's upgrade prerequisites, in the order the report's checklist has them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     Database,

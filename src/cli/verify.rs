@@ -138,11 +138,13 @@ fn print_text(report: &VerifyReport, restore: Option<&RestoreCheck>, paint: &Pai
     }
     if let Some(scan) = &report.scan {
         outln!();
-        for table in scan.tables.iter().filter(|t| t.rows > 0) {
+        // Every table, the empty ones too: the list is what the file holds.
+        for table in &scan.tables {
             outln!(
-                "  {:<40} {:>12} rows",
+                "  {:<40} {:>12} {}",
                 table.name,
-                crate::humanize::count(table.rows as i64)
+                crate::humanize::count(table.rows as i64),
+                if table.rows == 1 { "row" } else { "rows" }
             );
         }
     }

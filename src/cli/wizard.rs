@@ -61,8 +61,9 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
     }
     if ended.session_saved {
         eprintln!(
-            "Your answers are saved in {}; `om-upgrade` offers to resume them (--fresh starts over).",
-            session::path_in(&state_dir).display()
+            "Your answers are saved in {} (one file per database); `om-upgrade` offers to resume \
+             them for the same database (--fresh starts over).",
+            state_dir.display()
         );
     }
     match &ended.exit {
@@ -84,9 +85,13 @@ pub(crate) fn setup(args: WizardArgs, env: &Env) -> Result<Setup, CliError> {
     resolved.warnings.extend(warnings);
     let paths = Paths::from_env(env);
     let session = if args.fresh {
-        SessionStart::None
+        // The session replaced is gone, not offered again after a quit without a save.
+        match session::remove_for(&paths.state_dir, &resolved.settings) {
+            Ok(()) => SessionStart::None,
+            Err(error) => SessionStart::Unreadable(error),
+        }
     } else {
-        match session::load(&paths.state_dir) {
+        match session::load_for(&paths.state_dir, &resolved.settings) {
             Ok(Some(saved)) => SessionStart::Offer(saved),
             Ok(None) => SessionStart::None,
             Err(error) => SessionStart::Unreadable(error),

@@ -167,9 +167,14 @@ pub async fn table_sizes(db: &Db) -> Result<Vec<TableInfo>, DbError> {
         }
         Engine::Postgres => {
             db.fetch_rows(
-                "SELECT c.relname::text, c.reltuples::bigint, pg_table_size(c.oid)::bigint, \
+                // reltuples is -1 until the first vacuum or analyze: then the live tuples the
+                // statistics collector counted.
+                "SELECT c.relname::text, \
+                 (CASE WHEN c.reltuples < 0 THEN s.n_live_tup ELSE c.reltuples END)::bigint, \
+                 pg_table_size(c.oid)::bigint, \
                  pg_indexes_size(c.oid)::bigint, NULL::text \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
                  WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
                  ORDER BY c.relname",
                 &[],

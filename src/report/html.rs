@@ -41,7 +41,7 @@ li { margin: .15rem 0; }
 .pass { color: #1a7f37; border-color: #1a7f37; }
 .warn { color: #9a6700; border-color: #bf8700; }
 .fail { color: #cf222e; border-color: #cf222e; }
-.skip, .not_run { color: #57606a; border-color: #8c959f; }
+.skip, .not_run, .stale { color: #57606a; border-color: #8c959f; }
 ul.checklist, ul.tasks { list-style: none; padding-left: 0; }
 ul.checklist > li, ul.tasks > li { margin: .45rem 0; }
 .box { font-size: 1.15em; margin-right: .35rem; }
@@ -108,6 +108,7 @@ fn step_class(status: StepStatus) -> &'static str {
         StepStatus::Skip => "skip",
         StepStatus::NotRun => "not_run",
         StepStatus::Running => "running",
+        StepStatus::Stale => "stale",
     }
 }
 
@@ -233,6 +234,13 @@ fn header(report: &Report, out: &mut String) {
             format!(
                 "! No blocker; {} to do before upgrading.",
                 humanize::plural(o.open_actions, "open action", "open actions")
+            ),
+        ),
+        Readiness::Incomplete => (
+            "blocked",
+            format!(
+                "✘ Not ready: nothing failed in what ran, but {} not checked (not run, or stale — re-run).",
+                humanize::plural(o.incomplete, "step is", "steps are")
             ),
         ),
         Readiness::Ready => (
@@ -389,7 +397,7 @@ fn section(report: &Report, step: &Prerequisite, out: &mut String) {
         }
         Step::Database | Step::Clients | Step::Installation => {}
     }
-    if step.status == StepStatus::NotRun {
+    if matches!(step.status, StepStatus::NotRun | StepStatus::Stale) {
         return;
     }
     out.push_str(
@@ -442,6 +450,7 @@ fn backup(step: &Prerequisite, out: &mut String) {
     };
     let rows = [
         ("File", code(&b.path)),
+        ("Of", esc(&view::source(b))),
         ("Size", esc(&view::size(b.bytes))),
         (
             "SHA-256",

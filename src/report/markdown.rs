@@ -146,6 +146,10 @@ fn header(report: &Report, out: &mut String) {
             "No blocker; {} to do before upgrading.",
             humanize::plural(o.open_actions, "open action", "open actions")
         ),
+        Readiness::Incomplete => format!(
+            "Not ready: nothing failed in what ran, but {} not checked (not run, or stale — re-run).",
+            humanize::plural(o.incomplete, "step is", "steps are")
+        ),
         Readiness::Ready => {
             "Ready: every check passed, or what warned was acknowledged.".to_string()
         }
@@ -295,7 +299,7 @@ fn section(report: &Report, step: &Prerequisite, out: &mut String) {
         }
         Step::Database | Step::Clients | Step::Installation => {}
     }
-    if step.status == StepStatus::NotRun {
+    if matches!(step.status, StepStatus::NotRun | StepStatus::Stale) {
         return;
     }
     let entries: Vec<&CheckEntry> = step
@@ -352,6 +356,7 @@ fn backup(step: &Prerequisite, out: &mut String) {
     };
     let rows = [
         ("File", code(&b.path, true)),
+        ("Of", esc(&view::source(b))),
         ("Size", esc(&view::size(b.bytes))),
         (
             "SHA-256",

@@ -142,6 +142,13 @@ pub struct BackupFacts {
     /// What the manifest records of the stored secrets (never the key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<String>,
+    /// The database it was taken from (`postgres host:5432/db`), from its manifest; "source
+    /// unknown" without one.
+    #[serde(default)]
+    pub source: String,
+    /// The operator chose it in the wizard although it is not a backup of this database.
+    #[serde(default)]
+    pub used_anyway: bool,
 }
 
 impl BackupFacts {
@@ -170,6 +177,8 @@ impl BackupFacts {
             secrets: manifest
                 .and_then(|m| m.secrets.as_ref())
                 .map(crate::secrets::SecretFacts::describe),
+            source: crate::backup::source::label(found),
+            used_anyway: false,
         }
     }
 
@@ -198,10 +207,12 @@ pub struct Inputs {
     pub acknowledged: BTreeSet<String>,
     /// Open actions count as failures in the exit code.
     pub strict: bool,
+    /// Steps whose results were computed for other inputs (another connection, target or
+    /// files) and were set aside: said "stale — re-run", never reused.
+    pub stale: BTreeSet<Step>,
 }
 
 pub use crate::checks::Step;
-
 /// Where a step stands: a prerequisite of the report, or a step of the wizard (the sidebar and
 /// the Summary), which may also be running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,6 +228,9 @@ pub enum StepStatus {
     NotRun,
     /// Its work is running: a wizard step, never a prerequisite of a report.
     Running,
+    /// What it found was computed for other inputs (connection, target, files): set aside
+    /// until it is run again.
+    Stale,
 }
 
 impl StepStatus {
@@ -228,6 +242,7 @@ impl StepStatus {
             StepStatus::Skip => "skipped",
             StepStatus::NotRun => "not run",
             StepStatus::Running => "running",
+            StepStatus::Stale => "stale — re-run",
         }
     }
 
@@ -239,6 +254,7 @@ impl StepStatus {
             StepStatus::Fail => Status::Fail.glyph(),
             StepStatus::Skip => Status::Skip.glyph(),
             StepStatus::NotRun | StepStatus::Running => "·",
+            StepStatus::Stale => "↻",
         }
     }
 }
@@ -264,6 +280,19 @@ pub struct Prerequisite {
     /// Step `clients`: the commands that align the Python clients.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
+}
+
+impl Prerequisite {
+    /// Its results were computed for other inputs and set aside: stale, to be run again.
+    fn stale(self) -> Prerequisite {
+        Prerequisite {
+            status: StepStatus::Stale,
+            done: false,
+            summary: "stale — re-run: what it found was for another connection, target or files"
+                .to_string(),
+            ..self
+        }
+    }
 }
 
 /// A blocker (a failed check) or an open action (a warning not acknowledged).
@@ -317,33 +346,41 @@ pub enum Readiness {
     ActionsOpen,
     /// A check failed.
     Blocked,
+    /// Nothing failed in what ran, but a prerequisite was not run (or is stale): not ready.
+    Incomplete,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overall {
     pub readiness: Readiness,
-    /// What `om-upgrade report` exits with: 1 when a check failed (or, with `strict`, when an
-    /// action is open), else 0.
+    /// What `om-upgrade report` exits with: 1 when a check failed, a prerequisite was not
+    /// checked (or, with `strict`, when an action is open), else 0.
     pub exit_code: i32,
     pub strict: bool,
     pub blockers: usize,
     pub open_actions: usize,
+    /// Prerequisites not run, or whose results are stale.
+    #[serde(default)]
+    pub incomplete: usize,
     pub checks: Counts,
 }
 
 impl Overall {
     /// The verdict on a run: its checks' counts, and whether it is blocked (a check failed),
-    /// has actions open (warnings not settled) or is ready; the exit code follows, `strict`
-    /// counting open actions as failures.
+    /// incomplete (a prerequisite not run or stale), has actions open (warnings not settled)
+    /// or is ready; the exit code follows, `strict` counting open actions as failures.
     pub fn of(
         results: &[CheckResult],
         blockers: usize,
         open_actions: usize,
+        incomplete: usize,
         strict: bool,
     ) -> Overall {
         let count = |s: Status| results.iter().filter(|r| r.outcome.status == s).count();
         let readiness = if blockers > 0 {
             Readiness::Blocked
+        } else if incomplete > 0 {
+            Readiness::Incomplete
         } else if open_actions > 0 {
             Readiness::ActionsOpen
         } else {
@@ -351,10 +388,11 @@ impl Overall {
         };
         Overall {
             readiness,
-            exit_code: i32::from(blockers > 0 || (strict && open_actions > 0)),
+            exit_code: i32::from(blockers > 0 || incomplete > 0 || (strict && open_actions > 0)),
             strict,
             blockers,
             open_actions,
+            incomplete,
             checks: Counts {
                 total: results.len(),
                 pass: count(Status::Pass),
@@ -542,6 +580,7 @@ fn prerequisite(
             e.status
         }
     };
+    let lead_ran = mine.iter().any(|e| e.id == step.lead().as_str());
     let status = if mine.is_empty() {
         StepStatus::NotRun
     } else if mine.iter().any(|e| effective(e) == Status::Fail) {
@@ -553,6 +592,12 @@ fn prerequisite(
     } else {
         StepStatus::Skip
     };
+    // A backup step is done by a backup of this database, never by the room for one alone.
+    let backup_missing = step == Step::Backup && !lead_ran;
+    let status = match status {
+        StepStatus::Pass | StepStatus::Skip if backup_missing => StepStatus::NotRun,
+        other => other,
+    };
     let worst = [Status::Fail, Status::Warn]
         .into_iter()
         .find_map(|s| mine.iter().find(|e| effective(e) == s));
@@ -561,6 +606,9 @@ fn prerequisite(
         .find(|e| e.id == step.lead().as_str())
         .or_else(|| mine.first());
     let summary = match (status, worst, lead) {
+        (StepStatus::NotRun, _, _) if backup_missing && !mine.is_empty() => {
+            "no backup of this database checked (only the room for one was)".to_string()
+        }
         (StepStatus::NotRun, _, _) => match via {
             Via::Wizard => "not run in this wizard session".to_string(),
             Via::Report => "not checked in this run".to_string(),
@@ -646,6 +694,7 @@ impl Report {
             review_missing,
             acknowledged,
             strict,
+            stale,
         } = inputs;
         let settled = |r: &CheckResult| is_settled(r, &acknowledged, review.as_ref());
         let entries: Vec<CheckEntry> = results.iter().map(|r| entry(r, settled(r))).collect();
@@ -653,7 +702,7 @@ impl Report {
         let blockers: Vec<Finding> = blockers.into_iter().map(finding).collect();
         let open_actions: Vec<Finding> = open.into_iter().map(finding).collect();
         let commands = checks::clients::commands(&results);
-        let checklist = Step::ALL
+        let checklist: Vec<Prerequisite> = Step::ALL
             .into_iter()
             .map(|step| {
                 prerequisite(
@@ -666,8 +715,25 @@ impl Report {
                     via,
                 )
             })
+            .map(|p| {
+                if stale.contains(&p.step) {
+                    p.stale()
+                } else {
+                    p
+                }
+            })
             .collect();
-        let overall = Overall::of(&results, blockers.len(), open_actions.len(), strict);
+        let incomplete = checklist
+            .iter()
+            .filter(|p| matches!(p.status, StepStatus::NotRun | StepStatus::Stale))
+            .count();
+        let overall = Overall::of(
+            &results,
+            blockers.len(),
+            open_actions.len(),
+            incomplete,
+            strict,
+        );
         let installed = review
             .as_ref()
             .map(|r| r.from.clone())
@@ -766,6 +832,8 @@ impl Scrub for BackupFacts {
             verified_at: _,
             restored: _,
             secrets,
+            source: _,
+            used_anyway: _,
         } = self;
         verification.scrub(r);
         secrets.scrub(r);

@@ -258,6 +258,8 @@ fn backup() -> BackupFacts {
         secrets: Some(
             "Fernet-encrypted secrets, written with the key of fingerprint 0123456789abcdef".into(),
         ),
+        source: "postgres db.internal:5432/openmetadata_db".into(),
+        used_anyway: false,
     }
 }
 
@@ -278,6 +280,7 @@ fn inputs() -> Inputs {
         review_missing: None,
         acknowledged,
         strict: false,
+        stale: Default::default(),
     }
 }
 
@@ -665,7 +668,7 @@ fn no_secret_reaches_any_format() {
 
 /// The report's structure, by JSON pointer (`*` for any index): built from the registry, the
 /// catalogue, the settings and the file system, never rewritten by the redactor.
-const STRUCTURAL: [&str; 33] = [
+const STRUCTURAL: [&str; 34] = [
     "/generated/at",
     "/generated/user",
     "/generated/host",
@@ -688,6 +691,7 @@ const STRUCTURAL: [&str; 33] = [
     "/checklist/*/backup/method",
     "/checklist/*/backup/openmetadata_version",
     "/checklist/*/backup/verified_at",
+    "/checklist/*/backup/source",
     "/checklist/*/release_review/from",
     "/checklist/*/release_review/to",
     "/checklist/*/release_review/stops/*/version",

@@ -235,6 +235,8 @@ struct TestRun {
     stale: bool,
     /// The server asked for a password the form did not have.
     password_needed: bool,
+    /// The target the test judged the installed version against (a downgrade fails).
+    target: Option<Version>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -425,6 +427,15 @@ impl Database {
             .is_some_and(|t| t.phase == Phase::Running)
     }
 
+    /// The target changed: a test judged against another target no longer describes it.
+    pub fn observe_target(&mut self, target: Option<&Version>) {
+        if let Some(test) = &mut self.test
+            && test.target.as_ref() != target
+        {
+            test.stale = true;
+        }
+    }
+
     fn mark_stale(&mut self) {
         if let Some(test) = &mut self.test {
             test.stale = true;
@@ -453,10 +464,13 @@ impl Database {
                     _ => Focus::Form,
                 };
             }
-            Action::Edit => match self.input(self.field) {
-                None => return self.update(Action::ToggleEngine, target),
-                Some(input) => self.editing = Some(editor(self.field, &input.text)),
-            },
+            // The engine has no text to edit: only Space switches it, so that Enter pressed to
+            // move on never changes it.
+            Action::Edit => {
+                if let Some(input) = self.input(self.field) {
+                    self.editing = Some(editor(self.field, &input.text));
+                }
+            }
             Action::ToggleEngine => {
                 let old = self.engine;
                 self.engine = match old {
@@ -464,9 +478,11 @@ impl Database {
                     Engine::Postgres => Engine::Mysql,
                 };
                 self.engine_origin = Origin::Edited;
-                // A port that was the old engine's default follows the engine.
+                // A port that was the old engine's default follows the engine, and then says
+                // it was changed here (not where the old value came from).
                 if self.port.text == old.default_port().to_string() {
                     self.port.text = self.engine.default_port().to_string();
+                    self.port.origin = Origin::Edited;
                 }
                 self.form_error = None;
                 self.mark_stale();
@@ -538,6 +554,7 @@ impl Database {
             phase: Phase::Running,
             stale: false,
             password_needed: false,
+            target: target.cloned(),
         });
         self.focus = Focus::Results;
         self.selected_check = 0;
@@ -835,7 +852,7 @@ impl Keys for Database {
         let mut b = Vec::new();
         match self.focus {
             Focus::Form if self.field == Field::Engine => b.push(Binding::new(
-                keys::TOGGLE,
+                keys::SWITCH,
                 "switch engine",
                 Action::ToggleEngine,
             )),
@@ -892,6 +909,10 @@ impl Screen for Database {
                 Phase::Finished => super::worst(test.rows.iter().filter_map(CheckRow::status)),
             },
         }
+    }
+
+    fn is_stale(&self) -> bool {
+        self.test.as_ref().is_some_and(|t| t.stale)
     }
 
     fn results(&self) -> Vec<CheckResult> {
