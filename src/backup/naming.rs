@@ -198,8 +198,8 @@ pub fn check_name(
         let folder = normalize(&folder.join(parent)).display().to_string();
         return Err(RequestError::NameIsPath {
             name: owned(),
-            folder: crate::clients::pip::quote(&folder),
-            file: crate::clients::pip::quote(&file),
+            folder: crate::shell::quote(&folder),
+            file: crate::shell::quote(&file),
         });
     }
     if name.chars().any(char::is_control) {
@@ -233,7 +233,7 @@ pub fn check_name(
             name: owned(),
             compression: flag(actual),
             extension: actual.extension(),
-            suggestion: crate::clients::pip::quote(&format!("{name}{}", actual.extension())),
+            suggestion: crate::shell::quote(&format!("{name}{}", actual.extension())),
         });
     }
     let stripped = &name[..name.len() - named.extension().len()];
@@ -241,7 +241,7 @@ pub fn check_name(
         format!(
             "add --compress {} or use --name {}",
             flag(named),
-            crate::clients::pip::quote(&format!("{stripped}{}", actual.extension()))
+            crate::shell::quote(&format!("{stripped}{}", actual.extension()))
         )
     } else {
         format!(
@@ -250,7 +250,7 @@ pub fn check_name(
                 Method::Native => "native",
                 _ => "metadata-cli",
             },
-            crate::clients::pip::quote(stripped)
+            crate::shell::quote(stripped)
         )
     };
     Err(RequestError::WrongExtension {

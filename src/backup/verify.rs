@@ -10,9 +10,9 @@ use super::manifest::{self, Manifest, ManifestError, Verification};
 use super::output::sha256_file;
 use super::progress::Reporter;
 use super::scan::{self, FileKind, FileScan};
-use crate::checks::Status;
 use crate::db::Engine;
 use crate::humanize;
+use crate::status::Status;
 
 /// One thing verify found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -11,12 +11,12 @@ use crate::backup::external::find_on_path;
 use crate::backup::leftovers::{self, Unfinished};
 use crate::backup::locate::{self, FoundBackup};
 use crate::backup::space;
-use crate::clients::pip::quote;
 use crate::config::DbSettings;
 use crate::config::command_line::connection_flags;
 use crate::db::Engine;
 use crate::humanize;
 use crate::secrets::ScrubEnv;
+use crate::shell::quote;
 
 pub const DISK_SPACE: CheckId = CheckId::new("backup.disk_space");
 pub const RECENT: CheckId = CheckId::new("backup.recent");

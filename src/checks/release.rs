@@ -4,7 +4,7 @@
 //! and workflow files against the config rules of the releases in between.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Check, CheckId, Context, Outcome};
@@ -25,8 +25,7 @@ pub const WORKFLOWS: CheckId = CheckId::new("release.workflows");
 /// timeout (`PROBE_TIMEOUT`); this bounds the whole.
 const ITEM_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Probe results by item key, for views that want more than the checks' outcomes.
-pub type ProbeBoard = Arc<Mutex<BTreeMap<String, Vec<ProbeResult>>>>;
+pub use super::context::ProbeBoard;
 
 /// Where the installed version comes from.
 #[derive(Debug, Clone)]

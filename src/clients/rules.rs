@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::inventory::{AIRFLOW, INGESTION, Interpreter, MANAGED_APIS, MetadataProblem, Package};
 use super::pip::{self, ShellCommand};
-use crate::checks::Status;
 use crate::knowledge::{Range, Requirements};
+use crate::status::Status;
 use crate::version::Version;
 
 /// What the target release asks of its clients.

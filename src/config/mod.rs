@@ -18,10 +18,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::db::Engine;
+use crate::engine::Engine;
+pub use crate::secret::Secret;
 use crate::small_file::{self, Accept};
 use crate::yaml::YamlError;
 use db_url::UrlError;
+pub use db_url::{BadPort, parse_port};
 pub use server_yaml::ServerDbConfig;
 
 /// A snapshot of the environment, so resolution is a pure function (and testable).
@@ -99,26 +101,6 @@ pub struct Sourced<T> {
 impl<T> Sourced<T> {
     pub fn new(value: T, source: Source) -> Self {
         Sourced { value, source }
-    }
-}
-
-/// A password. It has no `Display`, and `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
     }
 }
 
@@ -321,19 +303,6 @@ pub enum ConfigError {
         origin: String,
         error: tls_ca::CaFileError,
     },
-}
-
-/// A port number that is not one a database can listen on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a port number (1-65535)")]
-pub struct BadPort(pub String);
-
-/// Parses a port: 1-65535 (0 asks the system for any free port, never a database's).
-pub fn parse_port(text: &str) -> Result<u16, BadPort> {
-    match text.trim().parse::<u16>() {
-        Ok(port) if port > 0 => Ok(port),
-        _ => Err(BadPort(text.to_string())),
-    }
 }
 
 /// Resolved settings and the warnings found on the way.

@@ -20,7 +20,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 use url::Url;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// The most of a reply body that is read; the answers we ask for are a few hundred bytes.
 const MAX_BODY: usize = 1024 * 1024;

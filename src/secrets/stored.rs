@@ -6,10 +6,10 @@
 use serde::Serialize;
 
 use super::fernet::{self, KeyRing, TokenError};
-use crate::config::Secret;
 use crate::db::inspect::quote_ident;
 use crate::db::read::{ReadQuery, texts};
 use crate::db::{Cell, DbError, Engine};
+use crate::secret::Secret;
 
 /// The prefix of a reference to a secret kept by an external secrets manager.
 pub const REFERENCE_PREFIX: &str = "secret:";
