@@ -264,6 +264,8 @@ impl Graph {
     }
 
     fn read_dir(src: &Path) -> Graph {
+        // Files are named relative to the crate root in messages.
+        let root = src.parent().unwrap_or(src);
         let mut files = Vec::new();
         walk(src, &mut files);
         files.sort();
@@ -329,7 +331,7 @@ impl Graph {
                 references.push(Reference {
                     from: s.module.clone(),
                     to,
-                    file: s.file.clone(),
+                    file: s.file.strip_prefix(root).unwrap_or(&s.file).to_path_buf(),
                     path: text,
                 });
             }
