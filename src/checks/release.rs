@@ -394,7 +394,27 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
         .copied()
         .filter(|i| i.config_rules.iter().any(|r| r.file == kind))
         .collect();
-    // The run's one scan, narrowed to this kind of file and the items of this upgrade.
+    let range = match &installed {
+        Some(installed) => format!("{installed} → {}", plan.to),
+        None => format!("an upgrade to {} from an unknown version", plan.to),
+    };
+    let mut outcome = judge_scan(ctx, kind, what, path, &items, &range);
+    if let Some(note) = note {
+        outcome = outcome.line(note);
+    }
+    outcome
+}
+
+/// The run's one scan, narrowed to this kind of file and the items of this upgrade: the places
+/// to change, the files that could not be read, else a pass with the number of rules checked.
+fn judge_scan(
+    ctx: &Context,
+    kind: FileKind,
+    what: &str,
+    path: &std::path::Path,
+    items: &[&Item],
+    range: &str,
+) -> Outcome {
     let report = ctx.scan();
     let keys: Vec<String> = items.iter().map(|i| i.key()).collect();
     let hits: Vec<&Hit> = report
@@ -410,10 +430,6 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
             FileKind::Workflow => p.file.starts_with(path),
         })
         .collect();
-    let range = match &installed {
-        Some(installed) => format!("{installed} → {}", plan.to),
-        None => format!("an upgrade to {} from an unknown version", plan.to),
-    };
     let mut outcome = if !hits.is_empty() {
         Outcome::warn(format!(
             "{} in {what} to change for {range}",
@@ -467,9 +483,6 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
             plural(report.workflow_files, "workflow file", "workflow files"),
             plural(report.other_files, "other YAML file", "other YAML files")
         ));
-    }
-    if let Some(note) = note {
-        outcome = outcome.line(note);
     }
     outcome
 }
