@@ -3,13 +3,13 @@
 //! 1. the core (every top-level module but `cli` and `tui`) never refers to `cli` or `tui`;
 //! 2. no import cycle between top-level modules, except the ones allowed (and commented) in
 //!    [`ALLOWED_TOP_LEVEL_CYCLES`];
-//! 3. no import cycle between the files of one module, except the ones in
+//! 3. no import cycle between the files of one module, except within the ones in
 //!    [`ALLOWED_FILE_CYCLES`] (what is left of older structure; the list may only shrink).
 //!
 //! It reads every `.rs` file under `src/` (tests excluded: `#[cfg(test)]` items and the files
 //! they declare), finds every path it names (`use` trees, inline `crate::`/`super::`/`self::`
 //! paths, paths through a child module) and resolves each to the file that defines the named
-//! item, following `pub use` re-exports. No parser crate: comments, strings and char literals
+//! item, following `use` imports and `pub use` re-exports. No parser crate: comments, strings and char literals
 //! are blanked first, which is enough for paths.
 //!
 //! Run `cargo test --test architecture -- --nocapture` to see the module graph's cycles listed.
@@ -22,9 +22,10 @@ use std::path::{Path, PathBuf};
 /// Empty: there are none. Add one only with a comment saying why it cannot be broken yet.
 const ALLOWED_TOP_LEVEL_CYCLES: &[&[&str]] = &[];
 
-/// Cycles between the files of one module that are tolerated for now (module paths, sorted).
-/// Each is a `mod.rs` that both declares shared types and calls its children, or two files
-/// that call each other. Remove an entry when the cycle is gone; never add one.
+/// Cycles between the files of one module that are tolerated for now (module paths). Each is a
+/// `mod.rs` that both declares shared types and calls its children, or two files that call
+/// each other. A cycle within one of these passes; remove an entry when its cycle is gone
+/// (the test prints which); never add one.
 const ALLOWED_FILE_CYCLES: &[&[&str]] = &[
     // `take` runs `external::take` for the external methods, which uses `take`'s request,
     // result and publishing helpers.
@@ -121,13 +122,14 @@ fn no_new_cycles_between_files_of_a_module() {
     }
     report("file cycles within a module", &all, &edges_all);
     let allowed = allowed(ALLOWED_FILE_CYCLES);
-    let gone: Vec<_> = allowed.iter().filter(|c| !all.contains(c)).collect();
-    assert!(
-        gone.is_empty(),
-        "these allowed cycles are gone (or changed): take them out of ALLOWED_FILE_CYCLES: \
-         {gone:?}"
-    );
-    let unexpected: Vec<_> = all.iter().filter(|c| !allowed.contains(*c)).collect();
+    // An allowed cycle may shrink (or go) without failing a merge; say so, to keep the list
+    // honest. A cycle that is new, or larger than what was allowed, fails.
+    for gone in allowed.iter().filter(|c| !all.contains(c)) {
+        println!("ALLOWED_FILE_CYCLES: {gone:?} is gone or smaller now: update the list");
+    }
+    let within_allowed =
+        |cycle: &Vec<String>| allowed.iter().any(|a| cycle.iter().all(|m| a.contains(m)));
+    let unexpected: Vec<_> = all.iter().filter(|c| !within_allowed(c)).collect();
     assert!(
         unexpected.is_empty(),
         "import cycles between the files of a module (move the shared type into a file both \
