@@ -189,13 +189,13 @@ struct SearchLookup<'a> {
 }
 
 impl SearchLookup<'_> {
-    fn from_file(&self, pick: fn(&SearchSection) -> Option<String>) -> Option<Sourced<String>> {
+    fn in_file(&self, pick: fn(&SearchSection) -> Option<String>) -> Option<Sourced<String>> {
         self.section
             .as_ref()
             .and_then(|(s, source)| pick(s).map(|v| Sourced::new(v, source.clone())))
     }
 
-    fn from_env(&self, name: &'static str) -> Option<Sourced<String>> {
+    fn in_env(&self, name: &'static str) -> Option<Sourced<String>> {
         self.env
             .non_empty(name)
             .map(|v| Sourced::new(v.trim().to_string(), Source::Env(name)))
@@ -207,7 +207,7 @@ impl SearchLookup<'_> {
         name: &'static str,
         pick: fn(&SearchSection) -> Option<String>,
     ) -> Option<Sourced<String>> {
-        self.from_env(name).or_else(|| self.from_file(pick))
+        self.in_env(name).or_else(|| self.in_file(pick))
     }
 }
 
@@ -250,7 +250,7 @@ fn resolve_search(
                 .map(|p| Sourced::new(Secret::new(p), Source::Env("ELASTICSEARCH_PASSWORD")))
         })
         .or_else(|| {
-            look.from_file(|s| s.password.clone())
+            look.in_file(|s| s.password.clone())
                 .map(|p| Sourced::new(Secret::new(p.value), p.source))
         });
     let (ca_file, unusable_truststore) = search_ca(inputs, &look);
