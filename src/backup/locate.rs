@@ -32,13 +32,6 @@ impl FoundBackup {
             .and_then(|m| m.verification.as_ref())
             .map(|v| v.ok)
     }
-
-    /// Whether this backup is of the database of `settings` (engine, host, port and name, as
-    /// its manifest names them; a backup without a manifest is of no known database).
-    pub fn is_of(&self, settings: &crate::config::DbSettings) -> bool {
-        super::source::SourceMatch::of(self, &super::source::SourceKey::of_settings(settings))
-            .is_same()
-    }
 }
 
 fn looks_like_backup(path: &Path) -> bool {
@@ -97,15 +90,6 @@ pub fn at(path: &Path) -> std::io::Result<FoundBackup> {
         taken_at: manifest.as_ref().map_or(modified, |m| m.finished_at),
         manifest,
     })
-}
-
-/// The newest of `found` (newest first, as [`find`] returns them) that is a backup of this
-/// database.
-pub fn newest_of<'a>(
-    found: &'a [FoundBackup],
-    settings: &crate::config::DbSettings,
-) -> Option<&'a FoundBackup> {
-    found.iter().find(|b| b.is_of(settings))
 }
 
 #[cfg(test)]

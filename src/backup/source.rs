@@ -103,6 +103,20 @@ impl SourceMatch {
     }
 }
 
+impl FoundBackup {
+    /// Whether this backup is of the database of `settings` (engine, host, port and name, as
+    /// its manifest names them; a backup without a manifest is of no known database).
+    pub fn is_of(&self, settings: &DbSettings) -> bool {
+        SourceMatch::of(self, &SourceKey::of_settings(settings)).is_same()
+    }
+}
+
+/// The newest of `found` (newest first, as [`super::locate::find`] returns them) that is a
+/// backup of this database.
+pub fn newest_of<'a>(found: &'a [FoundBackup], settings: &DbSettings) -> Option<&'a FoundBackup> {
+    found.iter().find(|b| b.is_of(settings))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

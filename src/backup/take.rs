@@ -151,7 +151,7 @@ pub use naming::default_name;
 /// A command that copies a backup and its manifest to another host, to be adapted by the
 /// operator (user, host and folder are placeholders).
 pub fn copy_off_host(path: &Path, manifest_path: &Path) -> String {
-    let quote = |p: &Path| crate::clients::pip::quote(&p.display().to_string());
+    let quote = |p: &Path| crate::shell::quote(&p.display().to_string());
     format!(
         "rsync -av --progress {} {} USER@BACKUP-HOST:/srv/backups/openmetadata/",
         quote(path),

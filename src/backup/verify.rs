@@ -10,9 +10,9 @@ use super::manifest::{self, Manifest, ManifestError, Verification};
 use super::output::sha256_file;
 use super::progress::Reporter;
 use super::scan::{self, FileKind, FileScan};
-use crate::checks::Status;
 use crate::db::Engine;
 use crate::humanize;
+use crate::status::Status;
 
 /// One thing verify found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -108,7 +108,7 @@ pub fn verify(
     let mut report = VerifyReport {
         path: path.to_path_buf(),
         bytes,
-        sha256: sha256.clone(),
+        sha256,
         engine: engine_known.unwrap_or(Engine::Mysql),
         kind: None,
         manifest: None,
@@ -129,7 +129,23 @@ pub fn verify(
             "the file does not say which engine it is for; assumed MySQL quoting (use --engine postgres for a Postgres backup)",
         );
     }
-    let manifest_matches = match &manifest {
+    let manifest_matches = check_manifest(&mut report, &manifest, kind);
+    check_complete(&mut report, path, kind, manifest_matches);
+    let reader = super::open_reader(path).map_err(unreadable)?;
+    check_content(&mut report, reader, manifest.as_ref().ok(), reporter);
+    report.manifest = manifest.ok();
+    Ok(report)
+}
+
+/// Size and SHA-256 against the manifest; a missing manifest fails for a file of ours (or one
+/// a backup left behind) and warns for another tool's. Returns whether they match.
+fn check_manifest(
+    report: &mut VerifyReport,
+    manifest: &Result<Manifest, ManifestError>,
+    kind: FileKind,
+) -> bool {
+    let (sha256, bytes) = (report.sha256.clone(), report.bytes);
+    match manifest {
         Ok(m) => {
             if m.file.sha256 == sha256 && m.file.bytes == bytes {
                 report.add(
@@ -172,8 +188,12 @@ pub fn verify(
             report.add(Status::Fail, error.to_string());
             false
         }
-    };
-    // The rule a restore applies (the om-upgrade end marker is checked below, with its counts).
+    }
+}
+
+/// The rule a restore applies (the om-upgrade end marker is checked with the content, with
+/// its counts).
+fn check_complete(report: &mut VerifyReport, path: &Path, kind: FileKind, manifest_matches: bool) {
     if kind != FileKind::OmUpgradeSql
         && let Err(not_proven) = completeness::prove(path, kind, manifest_matches, false)
     {
@@ -188,7 +208,16 @@ pub fn verify(
         };
         report.add(status, format!("{not_proven}{hint}"));
     }
-    let reader = super::open_reader(path).map_err(unreadable)?;
+}
+
+/// Every statement parsed: the file's kind, its end marker, and its tables against the
+/// manifest's (or their counts, without one).
+fn check_content(
+    report: &mut VerifyReport,
+    reader: impl std::io::BufRead,
+    manifest: Option<&Manifest>,
+    reporter: &Reporter,
+) {
     match scan::scan(reader, report.engine, reporter) {
         Err(error) => report.add(Status::Fail, format!("the file does not parse: {error}")),
         Ok(scanned) => {
@@ -206,8 +235,8 @@ pub fn verify(
                      the file stops before the end of the backup (truncated?) or was altered",
                 );
             }
-            if let Ok(m) = &manifest {
-                compare_tables(&mut report, m, &scanned);
+            if let Some(m) = manifest {
+                compare_tables(report, m, &scanned);
             } else {
                 report.add(
                     Status::Pass,
@@ -222,8 +251,6 @@ pub fn verify(
             report.scan = Some(scanned);
         }
     }
-    report.manifest = manifest.ok();
-    Ok(report)
 }
 
 fn compare_tables(report: &mut VerifyReport, manifest: &Manifest, scanned: &FileScan) {

@@ -11,12 +11,12 @@ use crate::backup::external::find_on_path;
 use crate::backup::leftovers::{self, Unfinished};
 use crate::backup::locate::{self, FoundBackup};
 use crate::backup::space;
-use crate::clients::pip::quote;
 use crate::config::DbSettings;
 use crate::config::command_line::connection_flags;
 use crate::db::Engine;
 use crate::humanize;
 use crate::secrets::ScrubEnv;
+use crate::shell::quote;
 
 /// The step these checks belong to (the registry, [`super::all`], reads it).
 pub const STEP: super::Step = super::Step::Backup;
@@ -131,7 +131,7 @@ fn recent(ctx: &Arc<Context>) -> Outcome {
     let s = &ctx.settings;
     let folder = &ctx.backup_dir;
     let found = locate::find(std::slice::from_ref(folder));
-    let newest = locate::newest_of(&found, s);
+    let newest = crate::backup::source::newest_of(&found, s);
     let take_one = take_one(s, folder);
     let unfinished = leftovers::unfinished(std::slice::from_ref(folder));
     let Some(newest) = newest else {

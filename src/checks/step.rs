@@ -4,8 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::CheckId;
-
 /// OpenMetadata's upgrade prerequisites, in the order the report's checklist has them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -45,16 +43,5 @@ impl Step {
             .iter()
             .position(|s| *s == self)
             .map_or(0, |i| i as u8 + 1)
-    }
-
-    /// The check whose summary speaks for the step when everything passed.
-    pub fn lead(self) -> CheckId {
-        match self {
-            Step::Database => super::db::CONNECT,
-            Step::Backup => super::backup::RECENT,
-            Step::ReleaseReview => super::release::PATH,
-            Step::Clients => super::clients::INGESTION,
-            Step::Installation => super::search::VERSION,
-        }
     }
 }

@@ -297,6 +297,6 @@ fn print_done(backup: &Backup, check: Option<&RestoreCheck>) {
     );
     outln!(
         "Check it any time with: om-upgrade verify {}",
-        crate::clients::pip::quote(&backup.path.display().to_string())
+        crate::shell::quote(&backup.path.display().to_string())
     );
 }

@@ -6,15 +6,33 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use super::CliError;
 use super::args::{ConnectionArgs, InstallationArgs};
 use super::clients::FindArgs;
-use super::{CliError, PLAN};
 use crate::config::{self, Env, paths::Paths};
 use crate::knowledge::Catalogue;
 use crate::knowledge::scan::ScanInputs;
 use crate::session;
 use crate::tui::{self, Exit, SessionStart, Setup, theme::Theme};
 use crate::version::Version;
+
+/// What the wizard would walk through, for when it cannot start.
+const PLAN: &str = "\
+om-upgrade walks through OpenMetadata's upgrade prerequisites:
+  1. Database   reach the metadata database, check its version and privileges
+  2. Backup     take a consistent backup and keep it somewhere safe
+  3. Releases   what changes between your version and the target, and what it does to you
+  4. Clients    align the Python ingestion clients with the target
+  5. Summary    a checklist report for the change ticket
+
+Subcommands that do this today:
+  om-upgrade check [--target X.Y.Z]   every check, pass / warn / fail (--format json)
+  om-upgrade backup [--test-restore]  a consistent, verified backup (verify, backups, restore)
+  om-upgrade releases --to X.Y.Z      what changes up to the target, and what it does to you
+  om-upgrade clients --target X.Y.Z   the Python clients and the pip commands to align them
+  om-upgrade report --target X.Y.Z    the checklist report (Markdown, JSON, HTML)
+  om-upgrade demo                     a sample database to rehearse on
+Run `om-upgrade --help` for settings and examples.";
 
 #[derive(Debug, Clone, Args, Default)]
 pub struct WizardArgs {

@@ -124,7 +124,7 @@ impl DbError {
                  `{}%`.* TO '{user}'@'<this host>'), or have an empty database made for it and \
                  run om-upgrade verify FILE --restore-into URL.",
                 // In a MySQL grant `_` is a wildcard too.
-                super::admin::WORK_PREFIX.replace('_', "\\_")
+                super::work_names::WORK_PREFIX.replace('_', "\\_")
             ),
             DbError::ConnectionLost { .. } => "The server closed the connection. If it requires \
                  TLS, try --ssl-mode require; check the server's log for why it hung up."

@@ -213,6 +213,17 @@ pub struct Inputs {
 }
 
 pub use crate::checks::Step;
+
+/// The check whose summary speaks for a step when everything passed.
+fn lead(step: Step) -> checks::CheckId {
+    match step {
+        Step::Database => checks::db::CONNECT,
+        Step::Backup => checks::backup::RECENT,
+        Step::ReleaseReview => checks::release::PATH,
+        Step::Clients => checks::clients::INGESTION,
+        Step::Installation => checks::search::VERSION,
+    }
+}
 /// Where a step stands: a prerequisite of the report, or a step of the wizard (the sidebar and
 /// the Summary), which may also be running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -580,7 +591,7 @@ fn prerequisite(
             e.status
         }
     };
-    let lead_ran = mine.iter().any(|e| e.id == step.lead().as_str());
+    let lead_ran = mine.iter().any(|e| e.id == lead(step).as_str());
     let status = if mine.is_empty() {
         StepStatus::NotRun
     } else if mine.iter().any(|e| effective(e) == Status::Fail) {
@@ -603,7 +614,7 @@ fn prerequisite(
         .find_map(|s| mine.iter().find(|e| effective(e) == s));
     let lead = mine
         .iter()
-        .find(|e| e.id == step.lead().as_str())
+        .find(|e| e.id == lead(step).as_str())
         .or_else(|| mine.first());
     let summary = match (status, worst, lead) {
         (StepStatus::NotRun, _, _) if backup_missing && !mine.is_empty() => {

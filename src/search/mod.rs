@@ -9,10 +9,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::config::Secret;
 use crate::config::installation::{Distribution, SearchSettings};
 use crate::http::Endpoint;
 use crate::knowledge::{Catalogue, Range, Software};
+use crate::secret::Secret;
 use crate::version::Version;
 
 /// Where to ask, with the server's login (a user without password sends an empty one).

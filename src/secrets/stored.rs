@@ -6,10 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::fernet::{self, KeyRing, TokenError};
-use crate::config::Secret;
 use crate::db::inspect::quote_ident;
 use crate::db::read::{ReadQuery, texts};
 use crate::db::{Cell, DbError, Engine};
+use crate::secret::Secret;
 
 /// The prefix of a reference to a secret kept by an external secrets manager.
 pub const REFERENCE_PREFIX: &str = "secret:";
@@ -109,9 +109,8 @@ pub async fn stored_secrets(
     q: &impl ReadQuery,
     sample_limit: usize,
 ) -> Result<StoredSecrets, DbError> {
-    let engine = q.engine();
     let all_tables = texts(
-        &q.rows(match engine {
+        &q.rows(match q.engine() {
             Engine::Mysql => {
                 "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
                  AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"
@@ -127,6 +126,23 @@ pub async fn stored_secrets(
     if candidates.is_empty() {
         return Ok(StoredSecrets::default());
     }
+    let tables = count_rows(q, &candidates).await?;
+    let with_fernet: Vec<&TableCount> = tables.iter().filter(|t| t.fernet_rows > 0).collect();
+    let samples = if sample_limit == 0 || with_fernet.is_empty() {
+        Vec::new()
+    } else {
+        sample_values(q, &with_fernet, sample_limit).await?
+    };
+    Ok(StoredSecrets { tables, samples })
+}
+
+/// The `fernet:` and `secret:` rows of each table, in one round trip; tables with neither are
+/// left out.
+async fn count_rows(
+    q: &impl ReadQuery,
+    candidates: &[&String],
+) -> Result<Vec<TableCount>, DbError> {
+    let engine = q.engine();
     let json = json_text(engine);
     let count = |pattern: &str| match engine {
         Engine::Mysql => format!(
@@ -138,7 +154,6 @@ pub async fn stored_secrets(
     };
     let fernet_count = count(fernet::PREFIX);
     let reference_count = count(REFERENCE_PREFIX);
-    // One round trip for every table.
     let sql = candidates
         .iter()
         .map(|t| {
@@ -150,8 +165,7 @@ pub async fn stored_secrets(
         })
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
-    let tables: Vec<TableCount> = q
-        .rows(&sql)
+    Ok(q.rows(&sql)
         .await?
         .iter()
         .map(|r| TableCount {
@@ -160,14 +174,18 @@ pub async fn stored_secrets(
             reference_rows: r.get(2).and_then(Cell::as_i64).unwrap_or(0),
         })
         .filter(|t| t.fernet_rows > 0 || t.reference_rows > 0)
-        .collect();
+        .collect())
+}
 
-    let mut samples = Vec::new();
-    let with_fernet: Vec<&TableCount> = tables.iter().filter(|t| t.fernet_rows > 0).collect();
-    if sample_limit == 0 || with_fernet.is_empty() {
-        return Ok(StoredSecrets { tables, samples });
-    }
-    // A few rows of each table, in one round trip.
+/// Up to `limit` encrypted values, from a few rows of each table (one round trip), with the
+/// entity and the JSON path each was found at.
+async fn sample_values(
+    q: &impl ReadQuery,
+    with_fernet: &[&TableCount],
+    limit: usize,
+) -> Result<Vec<StoredValue>, DbError> {
+    let engine = q.engine();
+    let json = json_text(engine);
     let sql = with_fernet
         .iter()
         .map(|t| {
@@ -180,6 +198,7 @@ pub async fn stored_secrets(
         })
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
+    let mut samples = Vec::new();
     for row in q.rows(&sql).await? {
         let (Some(table), Some(text)) = (
             row.first().and_then(Cell::as_text),
@@ -199,7 +218,7 @@ pub async fn stored_secrets(
         let mut found = Vec::new();
         collect_encrypted(&document, String::new(), &mut found);
         for (path, token) in found {
-            if samples.len() >= sample_limit {
+            if samples.len() >= limit {
                 break;
             }
             samples.push(StoredValue {
@@ -210,7 +229,7 @@ pub async fn stored_secrets(
             });
         }
     }
-    Ok(StoredSecrets { tables, samples })
+    Ok(samples)
 }
 
 fn collect_encrypted(value: &serde_json::Value, path: String, out: &mut Vec<(String, String)>) {
