@@ -1,7 +1,8 @@
 //! The wizard's session: its answers, kept between runs (the step, the target, the connection
 //! form, the acknowledged release items and the last backup — never the password), written by
-//! the wizard and read by the wizard and by `om-upgrade report`. Written atomically (temp file,
-//! fsync, rename), readable by the owner only.
+//! the wizard and read by the wizard and by `om-upgrade report`. One file per database
+//! (engine, host, port, name), so that one database's answers are never offered or applied to
+//! another. Written atomically (temp file, fsync, rename), readable by the owner only.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -15,7 +16,12 @@ use crate::config::DbSettings;
 use crate::db::Engine;
 use crate::small_file::{self, Accept, ReadError};
 
+/// The one session file of earlier versions (for every database); still read when it is for
+/// the database asked about.
 pub const FILE_NAME: &str = "wizard-session.json";
+
+/// Session files are `wizard-session-<engine>-<host>-<port>-<database>.json`.
+const FILE_PREFIX: &str = "wizard-session-";
 
 /// Bumped when the file's shape changes; files of unknown formats are not guessed at.
 const FORMAT: u32 = 2;
@@ -174,14 +180,80 @@ pub enum SessionError {
     Write { dir: PathBuf, reason: String },
 }
 
-/// The session file in `state_dir`.
+/// The session file of earlier versions in `state_dir`.
 pub fn path_in(state_dir: &Path) -> PathBuf {
     state_dir.join(FILE_NAME)
 }
 
-/// Reads the session saved in `state_dir`; `Ok(None)` when there is none.
-pub fn load(state_dir: &Path) -> Result<Option<Saved>, SessionError> {
-    load_file(&path_in(state_dir))
+/// The session file of one database in `state_dir`.
+pub fn path_for(state_dir: &Path, connection: &SavedConnection) -> PathBuf {
+    let key = format!(
+        "{}-{}-{}-{}",
+        connection.engine, connection.host, connection.port, connection.database
+    );
+    // Host and database names are the operator's: only safe characters reach the file name.
+    let key: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(180)
+        .collect();
+    state_dir.join(format!("{FILE_PREFIX}{key}.json"))
+}
+
+/// The connection of `settings` as a session names it (the form's other fields are not part
+/// of which database it is).
+fn key_of(settings: &DbSettings) -> SavedConnection {
+    SavedConnection {
+        engine: settings.engine.value,
+        host: settings.host.value.clone(),
+        port: settings.port.value,
+        user: settings.user.value.clone(),
+        database: settings.database.value.clone(),
+        schema: settings.schema.value.clone(),
+    }
+}
+
+/// Reads the session saved in `state_dir` for the database of `settings`; `Ok(None)` when
+/// there is none. A session of another database is never returned.
+pub fn load_for(state_dir: &Path, settings: &DbSettings) -> Result<Option<Saved>, SessionError> {
+    if let Some(saved) = load_file(&path_for(state_dir, &key_of(settings)))? {
+        return Ok(Some(saved).filter(|s| s.session.connection.is_for(settings)));
+    }
+    // The single file of earlier versions, when it is for this database.
+    match load_file(&path_in(state_dir)) {
+        Ok(saved) => Ok(saved.filter(|s| s.session.connection.is_for(settings))),
+        // Another database's broken file is not this database's business.
+        Err(_) => Ok(None),
+    }
+}
+
+/// Removes the session of the database of `settings` (`--fresh`): the one it replaces is not
+/// offered again, even when the wizard is left before it saves anything.
+pub fn remove_for(state_dir: &Path, settings: &DbSettings) -> Result<(), SessionError> {
+    let fail = |reason: String| SessionError::Write {
+        dir: state_dir.to_path_buf(),
+        reason,
+    };
+    let mine = path_for(state_dir, &key_of(settings));
+    match fs::remove_file(&mine) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(fail(format!("cannot remove {}: {e}", mine.display()))),
+    }
+    let legacy = path_in(state_dir);
+    if let Ok(Some(saved)) = load_file(&legacy)
+        && saved.session.connection.is_for(settings)
+    {
+        fs::remove_file(&legacy)
+            .map_err(|e| fail(format!("cannot remove {}: {e}", legacy.display())))?;
+    }
+    Ok(())
 }
 
 /// Reads a session file (`om-upgrade report --session FILE`); `Ok(None)` when it does not exist.
@@ -241,8 +313,8 @@ pub fn save(
     let mut text = serde_json::to_string_pretty(&file).map_err(|e| fail(e.to_string()))?;
     text.push('\n');
     create_private_dir(state_dir).map_err(|e| fail(e.to_string()))?;
-    let path = path_in(state_dir);
-    let temp = state_dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
+    let path = path_for(state_dir, &session.connection);
+    let temp = state_dir.join(format!(".{FILE_PREFIX}.{}.tmp", std::process::id()));
     let written = write_private(&temp, text.as_bytes()).and_then(|()| fs::rename(&temp, &path));
     if let Err(e) = written {
         let _ = fs::remove_file(&temp);
@@ -291,6 +363,14 @@ mod tests {
         }
     }
 
+    fn mine(dir: &Path) -> PathBuf {
+        path_for(dir, &session().connection)
+    }
+
+    fn load(dir: &Path) -> Result<Option<Saved>, SessionError> {
+        load_file(&mine(dir))
+    }
+
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
     }
@@ -309,7 +389,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("nested/state");
         let path = save(&state, &session(), at("2026-11-26T10:00:00Z")).unwrap();
-        assert_eq!(path, state.join(FILE_NAME));
+        assert_eq!(path, mine(&state));
+        assert_eq!(
+            path.file_name().unwrap(),
+            "wizard-session-postgres-db.internal-5432-openmetadata_db.json"
+        );
         let saved = load(&state).unwrap().unwrap();
         assert_eq!(saved.session, session());
         assert_eq!(saved.saved_at, at("2026-11-26T10:00:00Z"));
@@ -317,7 +401,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from(FILE_NAME)]);
+        assert_eq!(names, vec![path.file_name().unwrap().to_os_string()]);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -337,11 +421,11 @@ mod tests {
         .unwrap();
         file["format"] = 1.into();
         file["connection"]["port"] = "5432".into();
-        fs::write(path_in(dir.path()), file.to_string()).unwrap();
+        fs::write(mine(dir.path()), file.to_string()).unwrap();
         assert_eq!(load(dir.path()).unwrap().unwrap().session, session());
 
         file["connection"]["port"] = "54x".into();
-        fs::write(path_in(dir.path()), file.to_string()).unwrap();
+        fs::write(mine(dir.path()), file.to_string()).unwrap();
         let err = load(dir.path()).unwrap_err();
         assert!(matches!(err, SessionError::Malformed { .. }), "{err}");
         assert!(
@@ -379,7 +463,7 @@ mod tests {
     #[test]
     fn garbage_and_other_formats_are_reported_not_guessed() {
         let dir = tempfile::tempdir().unwrap();
-        let path = path_in(dir.path());
+        let path = mine(dir.path());
         fs::write(&path, "{ not json").unwrap();
         let err = load(dir.path()).unwrap_err();
         assert!(matches!(err, SessionError::Malformed { .. }), "{err}");
@@ -400,5 +484,53 @@ mod tests {
         fs::write(&blocker, "").unwrap();
         let err = save(&blocker.join("state"), &session(), Utc::now()).unwrap_err();
         assert!(err.to_string().contains("OM_UPGRADE_STATE_DIR"), "{err}");
+    }
+
+    fn settings(url: &str) -> DbSettings {
+        crate::config::resolve(
+            &crate::config::DbInputs {
+                db_url: Some(url.into()),
+                ..Default::default()
+            },
+            &crate::config::Env::default(),
+        )
+        .unwrap()
+        .settings
+    }
+
+    #[test]
+    fn each_database_has_its_own_session_and_fresh_removes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let here = settings("postgres://om@db.internal:5432/openmetadata_db");
+        let other = settings("mysql://om@db.internal:3306/openmetadata_db");
+        let mut acked = session();
+        acked
+            .acknowledged
+            .insert("1.2/query-service-required".into());
+        save(dir.path(), &acked, at("2026-11-26T10:00:00Z")).unwrap();
+        assert_eq!(load_for(dir.path(), &here).unwrap().unwrap().session, acked);
+        assert_eq!(
+            load_for(dir.path(), &other).unwrap(),
+            None,
+            "never another's"
+        );
+
+        // The single file of earlier versions counts only for its own database.
+        let legacy = SessionFile {
+            format: FORMAT,
+            saved_at: at("2026-11-26T09:00:00Z"),
+            session: session(),
+        };
+        fs::write(path_in(dir.path()), serde_json::to_string(&legacy).unwrap()).unwrap();
+        assert_eq!(load_for(dir.path(), &other).unwrap(), None);
+
+        remove_for(dir.path(), &here).unwrap();
+        assert_eq!(
+            load_for(dir.path(), &here).unwrap(),
+            None,
+            "--fresh removed both"
+        );
+        assert!(!path_in(dir.path()).exists());
+        remove_for(dir.path(), &here).unwrap();
     }
 }

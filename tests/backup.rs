@@ -24,6 +24,7 @@ fn request(db: &TestDb, dir: &Path) -> BackupRequest {
         compression: Compression::None,
         python: None,
         tuning: Default::default(),
+        fernet_key: None,
     }
 }
 
@@ -1126,4 +1127,41 @@ async fn metadata_cli_without_the_ingestion_package_says_how_to_install_it() {
         err.contains("openmetadata-ingestion in") && err.contains("pip install"),
         "{err}"
     );
+}
+
+/// PostgreSQL leaves `reltuples` at -1 until a table is first vacuumed or analyzed: the row
+/// estimate (what a backup's progress bar and time left run on) then comes from the live
+/// tuples the statistics collector counted, not "unknown".
+#[tokio::test]
+async fn a_never_analyzed_postgres_table_still_has_a_row_estimate() {
+    let db = TestDb::new(Engine::Postgres).await;
+    let conn = db.connect().await;
+    conn.execute_script(
+        "CREATE TABLE fresh (id int); INSERT INTO fresh SELECT generate_series(1, 500);",
+    )
+    .await
+    .unwrap();
+    let reltuples = conn
+        .fetch_i64(
+            "SELECT reltuples::bigint FROM pg_class WHERE relname = 'fresh'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(reltuples, -1, "a new table is not analyzed yet");
+    // The statistics reach the collector within about a second of the commit.
+    let started = std::time::Instant::now();
+    loop {
+        let sizes = om_upgrade::db::inspect::table_sizes(&conn).await.unwrap();
+        let fresh = sizes.iter().find(|t| t.name == "fresh").expect("the table");
+        if fresh.rows == om_upgrade::db::inspect::RowCount::Estimate(500) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no estimate from n_live_tup: {:?}",
+            fresh.rows
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -29,6 +29,7 @@ fn request_for(url: &str, dir: &Path, name: &str) -> BackupRequest {
         compression: Compression::None,
         python: None,
         tuning: Default::default(),
+        fernet_key: None,
     }
 }
 
@@ -945,5 +946,123 @@ async fn a_metadata_cli_file_that_lacks_tables_or_rows_is_refused_with_what_is_m
         let (out, left) = backup_with(&whole);
         assert!(out.status.success(), "{engine}: {}", stderr(&out));
         assert_eq!(left.len(), 2, "{engine}: {left:?}");
+    }
+}
+
+/// The files under the temp folder (one level into `om-upgrade-*` folders) that hold `secret`.
+fn temp_files_holding(secret: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut look = |path: &Path| {
+        if std::fs::read(path)
+            .is_ok_and(|b| b.windows(secret.len()).any(|w| w == secret.as_bytes()))
+        {
+            found.push(path.to_path_buf());
+        }
+    };
+    for entry in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+        let path = entry.path();
+        let ours = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("om-upgrade");
+        match entry.file_type() {
+            Ok(t) if t.is_file() => look(&path),
+            Ok(t) if t.is_dir() && ours => {
+                for inner in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+                    look(&inner.path());
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_killed_native_backup_leaves_no_password_on_disk() {
+    let secret = "Killed-Secret-7373";
+    for engine in ENGINES {
+        let (source, _) = TestDb::demo(engine, 1).await;
+        let mysql_user = match engine {
+            Engine::Postgres => None,
+            Engine::Mysql => Some(MysqlUser::create(&source, "k", secret, "ALL").await),
+        };
+        let user = mysql_user.as_ref().map_or("postgres", |u| u.name.as_str());
+        // A dump tool that shows what it was given and then hangs, as a long dump does.
+        let bin = tempfile::tempdir().unwrap();
+        let log = bin.path().join("given.log");
+        let tool = match engine {
+            Engine::Postgres => "pg_dump",
+            Engine::Mysql => "mysqldump",
+        };
+        std::fs::write(
+            bin.path().join(tool),
+            format!(
+                "#!/bin/sh\n\
+                 f=$PGPASSFILE\n\
+                 for a in \"$@\"; do case \"$a\" in --defaults-extra-file=*) f=${{a#*=}};; esac; done\n\
+                 {{ echo \"$$ $f\"; cat \"$f\"; }} > {log}.tmp\n\
+                 mv {log}.tmp {log}\n\
+                 exec sleep 120\n",
+                log = log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            bin.path().join(tool),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_om-upgrade"))
+            .args(["backup", "--engine", &engine.to_string(), "-H", "127.0.0.1"])
+            .args(["-u", user, "-d", &source.name, "--method", "native", "-o"])
+            .arg(dir.path())
+            .env("DB_USER_PASSWORD", secret)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    bin.path().display(),
+                    std::env::var("PATH").unwrap()
+                ),
+            )
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while !log.exists() {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "{engine}: backup ended"
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "{engine}: the dump tool never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let given = std::fs::read_to_string(&log).unwrap();
+        let (first, rest) = given.split_once('\n').unwrap();
+        let (tool_pid, credentials) = first.split_once(' ').unwrap();
+        // The tool could read its password.
+        assert!(rest.contains(secret), "{engine}: the tool got {given:?}");
+        child.kill().unwrap(); // SIGKILL: om-upgrade cannot clean up
+        child.wait().unwrap();
+        let _ = std::process::Command::new("kill")
+            .args(["-9", tool_pid])
+            .status();
+        assert!(
+            std::fs::read(credentials).is_err(),
+            "{engine}: {credentials} is still there"
+        );
+        let left = temp_files_holding(secret);
+        assert!(
+            left.is_empty(),
+            "{engine}: the password is left in {left:?}"
+        );
     }
 }

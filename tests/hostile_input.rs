@@ -339,3 +339,119 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// Runs the binary with at most 2 GB of address space (a regression then fails instead of
+/// taking the machine's memory) and fails the test if it takes more than 60 s (instead of
+/// hanging it).
+fn run_bounded(args: &[&str]) -> std::process::Output {
+    run_bounded_with(args, &[])
+}
+
+fn run_bounded_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let data = std::env::temp_dir().join(format!("omu-test-data-{}", std::process::id()));
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_om-upgrade"));
+    command
+        .args(args)
+        .env("OM_UPGRADE_DATA_DIR", &data)
+        .env("OM_UPGRADE_STATE_DIR", &data)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = rustix::process::Rlimit {
+                current: Some(2 << 30),
+                maximum: Some(2 << 30),
+            };
+            rustix::process::setrlimit(rustix::process::Resource::As, limit)?;
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("the om-upgrade binary runs");
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("om-upgrade {args:?} still runs after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_manifest_that_is_a_fifo_or_a_device_is_refused_without_waiting_or_reading_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("a.sql");
+    std::fs::write(
+        &backup,
+        "-- om-upgrade backup: OpenMetadata metadata database\n\
+         -- engine: postgres (PostgreSQL 15)\nCREATE TABLE t (a int);\n\
+         -- om-upgrade backup complete: 1 tables, 0 rows\n",
+    )
+    .unwrap();
+    let manifest = dir.path().join("a.sql.manifest.json");
+    for (kind, why) in [
+        ("fifo", "a pipe (FIFO), not a regular file"),
+        ("zero", "a device, not a regular file"),
+    ] {
+        let _ = std::fs::remove_file(&manifest);
+        match kind {
+            "fifo" => assert!(
+                std::process::Command::new("mkfifo")
+                    .arg(&manifest)
+                    .status()
+                    .unwrap()
+                    .success()
+            ),
+            _ => std::os::unix::fs::symlink("/dev/zero", &manifest).unwrap(),
+        }
+        let out = run_bounded(&["verify", text(&backup)]);
+        assert_eq!(out.status.code(), Some(1), "{kind}: {}", stdout(&out));
+        assert!(stdout(&out).contains(why), "{kind}: {}", stdout(&out));
+        let target = format!("{}/omu_never_created", server_url(Engine::Postgres));
+        let out = run_bounded(&["restore", text(&backup), "--db-url", &target]);
+        assert_eq!(out.status.code(), Some(1), "{kind}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{kind}: {}", stderr(&out));
+        let out = run_bounded(&["backups", text(dir.path())]);
+        assert_eq!(out.status.code(), Some(0), "{kind}: {}", stderr(&out));
+        assert!(stdout(&out).contains("a.sql"), "{kind}: {}", stdout(&out));
+    }
+}
+
+#[test]
+fn a_search_truststore_that_is_a_fifo_or_a_device_is_not_waited_on_or_read_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("truststore.jks");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let target = format!("{}/omu_never_created", server_url(Engine::Postgres));
+    for store in [text(&fifo), "/dev/zero"] {
+        let out = run_bounded_with(
+            &["check", "--db-url", &target, "--format", "json"],
+            &[
+                ("ELASTICSEARCH_HOST", "127.0.0.1"),
+                ("ELASTICSEARCH_PORT", "1"),
+                ("ELASTICSEARCH_TRUST_STORE_PATH", store),
+            ],
+        );
+        // The database does not exist: the check fails, and it ends.
+        assert_eq!(out.status.code(), Some(1), "{store}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains("search."),
+            "{store}: {}",
+            stdout(&out)
+        );
+    }
+}

@@ -1200,7 +1200,9 @@ async fn check_reports_the_search_engine_and_server_from_flags_and_env() {
     .map(|s| s.to_string())
     .collect();
     let port = es.url.rsplit(':').next().unwrap().to_string();
+    let (first_args, first_port) = (args.clone(), port.clone());
     let out = tokio::task::spawn_blocking(move || {
+        let (args, port) = (first_args, first_port);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         run(
             &args,
@@ -1243,4 +1245,234 @@ async fn check_reports_the_search_engine_and_server_from_flags_and_env() {
         "{report}"
     );
     assert_eq!(out.status.code(), Some(1));
+    // Each check says the step the registry puts it in.
+    for (id, step) in [
+        ("db.migration_rights", "database"),
+        ("db.charset", "database"),
+        ("db.migration_state", "database"),
+        ("secrets.fernet", "installation"),
+        ("search.version", "installation"),
+        ("search.health", "installation"),
+        ("server.version", "installation"),
+    ] {
+        assert_eq!(check_by_id(&report, id)["step"], step, "{id}: {report}");
+    }
+
+    // The report, from the same command line, has them under their prerequisite.
+    let mut args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if a == "check" {
+                "report".into()
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    args.extend(["--output".into(), "-".into()]);
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(
+            &args,
+            &[
+                ("ELASTICSEARCH_HOST", "localhost"),
+                ("ELASTICSEARCH_PORT", &port),
+                ("ELASTICSEARCH_SCHEME", "https"),
+                ("FERNET_KEY", DEFAULT_KEY),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let report = check_json(&out);
+    let installation = step(&report, "installation");
+    assert_eq!(installation["number"], 5, "{installation}");
+    assert_eq!(installation["status"], "fail", "{installation}");
+    assert_eq!(
+        installation["checks"],
+        serde_json::json!([
+            "secrets.fernet",
+            "search.version",
+            "search.health",
+            "server.version"
+        ]),
+        "{installation}"
+    );
+    let database = step(&report, "database");
+    for id in ["db.migration_rights", "db.charset", "db.migration_state"] {
+        assert!(
+            database["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == id),
+            "{id} not in {database}"
+        );
+    }
+    assert!(
+        report["blockers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["check"] == "search.version" && f["step"] == "installation"),
+        "{report}"
+    );
+    // How far the catalogue reaches, as `--version` says it.
+    let reach = om_upgrade::knowledge::Catalogue::built_in_reach().unwrap();
+    assert_eq!(
+        report["openmetadata"]["catalogue"]["newest"],
+        reach.newest.to_string(),
+        "{report}"
+    );
+    assert_eq!(
+        report["openmetadata"]["catalogue"]["checked"],
+        reach.checked.clone().unwrap(),
+        "{report}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The backup manifest and restore
+
+/// The manifest remembers which key wrote the stored secrets (a fingerprint: never the key nor
+/// a secret) and `backups` shows it; `restore` warns with another key, without a key, and while
+/// the OpenMetadata server still answers at its address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_remember_the_secrets_key_and_restore_warns_about_the_installation() {
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let key_a = key_b64(0xa);
+    let key_b = key_b64(0xb);
+    // The demo's database services get a password encrypted with key A.
+    let plaintext = format!("plain-{}-pw", unique("s"));
+    let token = KeyRing::parse(&key_a)
+        .unwrap()
+        .encrypt(plaintext.as_bytes());
+    let conn = source.connect().await;
+    conn.execute_script(&format!(
+        "UPDATE dbservice_entity SET json = jsonb_set(json, '{{connection,config,password}}', \
+         to_jsonb('{token}'::text))"
+    ))
+    .await
+    .unwrap();
+    conn.close().await;
+    let plaintexts = [plaintext];
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().to_str().unwrap().to_string();
+    let out = run(
+        &[
+            "backup",
+            "--db-url",
+            &source.url,
+            "--output",
+            &folder,
+            "--name",
+            "with-secrets.sql",
+        ],
+        &[("FERNET_KEY", &key_a)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file = dir.path().join("with-secrets.sql");
+    let manifest_path = om_upgrade::backup::manifest::path_for(&file);
+    let manifest_text = std::fs::read_to_string(&manifest_path).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest_text).unwrap();
+    let print = KeyRing::parse(&key_a).unwrap().fingerprints().remove(0);
+    assert_eq!(
+        manifest["secrets"],
+        serde_json::json!({
+            "holds_fernet_secrets": true,
+            "key_is_public_default": false,
+            "key_fingerprint": print,
+        }),
+        "{manifest_text}"
+    );
+    let listed = run(&["backups", &folder], &[]);
+    assert!(
+        stdout(&listed).contains(&format!(
+            "Fernet-encrypted secrets, written with the key of fingerprint {print}"
+        )),
+        "{}",
+        stdout(&listed)
+    );
+    let listed_json = run(&["backups", &folder, "--format", "json"], &[]);
+    assert!(
+        stdout(&listed_json).contains(&print),
+        "{}",
+        stdout(&listed_json)
+    );
+
+    // Restoring with key B while a server answers: both are said, before anything loads.
+    let om = stub(
+        vec![(
+            "/api/v1/system/version",
+            Answer::Json(200, r#"{"version":"1.1.7"}"#.into()),
+        )],
+        false,
+    )
+    .await;
+    let into_b = TestDb::new(Engine::Postgres).await;
+    let (path, url, server, b) = (
+        file.to_str().unwrap().to_string(),
+        into_b.url.clone(),
+        om.url.clone(),
+        key_b.clone(),
+    );
+    let restored = tokio::task::spawn_blocking(move || {
+        run(
+            &["restore", &path, "--db-url", &url, "--server-url", &server],
+            &[("FERNET_KEY", &b)],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    let said = stderr(&restored);
+    assert!(
+        said.contains("an OpenMetadata server (1.1.7) still answers at"),
+        "{said}"
+    );
+    assert!(
+        said.contains("is not the one the backup's secrets were written with")
+            && said.contains(&print),
+        "{said}"
+    );
+    drop(om);
+
+    // Without a key it says the server will need one; with key A and no server, nothing.
+    let into_none = TestDb::new(Engine::Postgres).await;
+    let none = run(
+        &[
+            "restore",
+            file.to_str().unwrap(),
+            "--db-url",
+            &into_none.url,
+        ],
+        &[],
+    );
+    assert!(none.status.success(), "{}", stderr(&none));
+    assert!(
+        stderr(&none).contains("no FERNET_KEY is set"),
+        "{}",
+        stderr(&none)
+    );
+    let into_a = TestDb::new(Engine::Postgres).await;
+    let fine = run(
+        &["restore", file.to_str().unwrap(), "--db-url", &into_a.url],
+        &[("FERNET_KEY", &key_a)],
+    );
+    assert!(fine.status.success(), "{}", stderr(&fine));
+    assert!(!stderr(&fine).contains("warning:"), "{}", stderr(&fine));
+
+    // Neither key nor secret in any of it.
+    let everything = [
+        manifest_text,
+        stdout(&listed),
+        stdout(&listed_json),
+        said,
+        stderr(&none),
+        stderr(&fine),
+    ]
+    .join("\n");
+    for secret in plaintexts.iter().chain([&key_a, &key_b]) {
+        assert!(!everything.contains(secret.as_str()), "{secret} leaked");
+    }
 }

@@ -143,6 +143,22 @@ fn downgrades_unknown_targets_and_garbage_versions_exit_2_with_a_reason() {
     let out = run(&["check", "--target", "9.9.9"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("9.9.9 is newer than the release catalogue"));
+    // So does report, and --version names the same reach.
+    let out = run(&["report", "--target", "9.9.9", "--output", "-"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("covers releases up to 2.0.7, checked 2026-12-07"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["--version"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out)
+            .contains("release catalogue: OpenMetadata releases up to 2.0.7, checked 2026-12-07"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

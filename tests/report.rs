@@ -129,8 +129,28 @@ async fn a_demo_database_with_a_verified_backup_shows_the_three_prerequisites() 
             .collect();
         assert_eq!(
             steps,
-            vec!["database", "backup", "release_review", "clients"]
+            vec![
+                "database",
+                "backup",
+                "release_review",
+                "clients",
+                "installation"
+            ]
         );
+        // 5. The rest of the installation: the key is checked against the demo's stored
+        // secrets; no search engine or server was named, so those say so.
+        let installation = step(&report, "installation");
+        assert_eq!(
+            installation["checks"],
+            serde_json::json!([
+                "secrets.fernet",
+                "search.version",
+                "search.health",
+                "server.version"
+            ]),
+            "{engine}: {installation}"
+        );
+        assert_eq!(check_by_id(&report, "search.version")["status"], "skip");
 
         // 2. Backup: the real file, its size, its sha256 and the test restore.
         let backup = step(&report, "backup");

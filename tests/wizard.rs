@@ -295,8 +295,7 @@ async fn wizard_walks_to_a_passing_database_test_then_quits_and_resumes() {
     let after = pane.screen();
     assert!(after.contains("Your answers are saved in"), "{after}");
 
-    let session = std::fs::read_to_string(dir.path().join("state/wizard-session.json"))
-        .expect("session saved");
+    let session = session_of(dir.path());
     assert!(session.contains("\"screen\": \"database\""), "{session}");
     assert!(!session.contains("e2e-never-saved"), "{session}");
 
@@ -501,6 +500,27 @@ async fn a_server_that_wants_a_password_gets_asked_for_it() {
 }
 
 /// The backups in the wizard's default folder (under the test's data dir), by name.
+/// The one wizard session saved under `dir`'s state folder (one file per database).
+fn session_of(dir: &Path) -> String {
+    let files = session_files(dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    std::fs::read_to_string(&files[0]).expect("session saved")
+}
+
+fn session_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir.join("state")) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("wizard-session-") && n.ends_with(".json"))
+        })
+        .collect()
+}
+
 fn backup_files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir.join("data/backups"))
         .map(|entries| {
@@ -550,13 +570,17 @@ async fn wizard_walks_every_step_on_a_demo_database() {
     );
     assert!(screen.contains("rsync -av --progress"), "{screen}");
     assert!(
-        screen.contains("✔ Backup"),
-        "the sidebar says so:\n{screen}"
+        screen.contains("! Backup"),
+        "taken, not yet verified: not ticked:\n{screen}"
     );
     assert!(!files.iter().any(|f| f.ends_with(".partial")), "{files:?}");
     // Checked: read back against its manifest, then restored into a scratch database.
     pane.keys(&["v"]);
-    pane.wait_for("whole and true to its manifest", Duration::from_secs(30));
+    let screen = pane.wait_for("whole and true to its manifest", Duration::from_secs(30));
+    assert!(
+        screen.contains("✔ Backup"),
+        "verified: the sidebar says so:\n{screen}"
+    );
     pane.keys(&["t"]);
     let screen = pane.wait_for("scratch database dropped", Duration::from_secs(60));
     assert!(screen.contains("tables restored into"), "{screen}");
@@ -603,8 +627,7 @@ async fn wizard_walks_every_step_on_a_demo_database() {
     pane.keys(&["q"]);
     assert_eq!(pane.exit_code(), 0);
     pane.assert_terminal_restored();
-    let session = std::fs::read_to_string(dir.path().join("state/wizard-session.json"))
-        .expect("session saved");
+    let session = session_of(dir.path());
     assert!(
         session.contains(&format!("\"last_backup\": \"{}\"", path.display())),
         "{session}"
@@ -676,4 +699,347 @@ async fn keys_answer_during_a_long_backup_and_esc_cancels_it() {
         latencies[latencies.len() - 1].as_millis(),
         latencies.len(),
     );
+}
+
+// The six ways the wizard's checklist used to say "ready" when it was not, each replayed
+// against a real database and ending with an exported report that does not tick what failed.
+
+/// The JSON report the Summary exports (f switches Markdown to JSON, e writes it).
+fn export_json(pane: &Pane, dir: &Path) -> serde_json::Value {
+    pane.keys(&["f"]);
+    pane.wait_for(".json", Duration::from_secs(5));
+    pane.keys(&["e"]);
+    pane.wait_until("the export", Duration::from_secs(30), |s| {
+        s.contains("written") && !s.contains("writing")
+    });
+    let reports: Vec<PathBuf> = std::fs::read_dir(dir.join("data/reports"))
+        .expect("the reports folder was made")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    serde_json::from_str(&std::fs::read_to_string(&reports[0]).expect("report")).expect("json")
+}
+
+/// On the Database step, runs the connection test and waits for it to end.
+fn test_connection(pane: &Pane) -> String {
+    pane.keys(&["t"]);
+    pane.wait_until("the test to finish", Duration::from_secs(60), |s| {
+        s.contains("Connection test  ") && s.contains(" passed") && !s.contains("running")
+    })
+}
+
+/// 1. A backup of another database (MariaDB) in the folder of a PostgreSQL installation: the
+/// list says whose it is, picking it is refused, "use anyway" is recorded and not ticked.
+#[tokio::test]
+async fn e2e_a_backup_of_another_database_is_refused_and_recorded_when_used_anyway() {
+    let (pg, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let (maria, _) = TestDb::demo(Engine::Mysql, 1).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let backups = dir.path().join("data/backups");
+    let out = run(
+        &[
+            "backup",
+            "--db-url",
+            &maria.url,
+            "--output",
+            backups.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = run(&["backups", backups.to_str().unwrap()], &[]);
+    let other = format!("of mysql 127.0.0.1:3306/{}", maria.name);
+    assert!(stdout(&listed).contains(&other), "{}", stdout(&listed));
+
+    let args = ["--db-url", pg.url.as_str(), "--target", "1.2.5"];
+    let pane = Pane::start(dir.path(), (120, 40), &args, &[]);
+    pane.wait_for(WELCOME, Duration::from_secs(10));
+    pane.keys(&["Enter"]);
+    test_connection(&pane);
+    pane.keys(&["n"]);
+    pane.wait_for("OTHER:", Duration::from_secs(10));
+    pane.keys(&["Tab", "Enter"]);
+    let screen = pane.wait_for("Not used:", Duration::from_secs(5));
+    assert!(screen.contains("not of this database"), "{screen}");
+    assert!(screen.contains("use anyway"), "{screen}");
+    assert!(!screen.contains("✔ Backup"), "{screen}");
+    pane.keys(&["Enter"]);
+    let screen = pane.wait_for("NOT this database (used anyway", Duration::from_secs(5));
+    assert!(!screen.contains("✔ Backup"), "{screen}");
+    pane.keys(&["n", "n", "n"]);
+    pane.wait_for("Export the report", Duration::from_secs(5));
+    let report = export_json(&pane, dir.path());
+    let backup = &report["checklist"][1];
+    assert_eq!(backup["step"], "backup");
+    assert_eq!(backup["done"], false, "{backup}");
+    assert_ne!(backup["status"], "pass", "{backup}");
+    assert_eq!(backup["backup"]["used_anyway"], true, "{backup}");
+    assert!(
+        backup["backup"]["source"]
+            .as_str()
+            .is_some_and(|s| s.contains(&maria.name)),
+        "{backup}"
+    );
+    assert_ne!(report["overall"]["readiness"], "ready");
+    pane.keys(&["q"]);
+    pane.keys(&["y"]);
+    pane.exit_code();
+    pane.assert_terminal_restored();
+}
+
+/// 2. A target older than the installed version (MariaDB, 1.1.5 → 1.0.0): a blocker with exit
+/// code 1 in the Summary and the export, as `om-upgrade report` says; the list refuses it.
+#[tokio::test]
+async fn e2e_a_downgrade_target_is_a_blocker_with_the_exit_code_of_report() {
+    let (db, _) = TestDb::demo(Engine::Mysql, 1).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = ["--db-url", db.url.as_str(), "--target", "1.0.0"];
+    let pane = Pane::start(dir.path(), (80, 24), &args, &[]);
+    pane.wait_for(WELCOME, Duration::from_secs(10));
+    pane.keys(&["Enter", "t"]);
+    pane.wait_until("the test to finish", Duration::from_secs(60), |s| {
+        s.contains("✘ db.openmetadata") && !s.contains("running")
+    });
+    pane.keys(&["p", "t"]);
+    let screen = pane.wait_for("older than installed: refused", Duration::from_secs(5));
+    assert!(screen.contains("1.0.0"), "{screen}");
+    pane.keys(&["Escape"]);
+    pane.keys(&["n", "n", "n", "n", "n"]);
+    let screen = pane.wait_for("Export the report", Duration::from_secs(5));
+    assert!(screen.contains("not ready"), "{screen}");
+    assert!(screen.contains("exit code 1"), "{screen}");
+    let report = export_json(&pane, dir.path());
+    assert_eq!(
+        report["overall"]["readiness"], "blocked",
+        "{}",
+        report["overall"]
+    );
+    assert_eq!(report["overall"]["exit_code"], 1);
+    assert!(
+        report["blockers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["check"] == "db.openmetadata"),
+        "{}",
+        report["blockers"]
+    );
+    let cli = run(
+        &[
+            "report",
+            "--db-url",
+            &db.url,
+            "--target",
+            "1.0.0",
+            "--no-session",
+            "--format",
+            "json",
+            "--output",
+            "-",
+        ],
+        &[],
+    );
+    let cli_report: serde_json::Value = serde_json::from_str(&stdout(&cli)).expect("json");
+    assert_eq!(cli.status.code(), Some(1), "{}", stderr(&cli));
+    assert_eq!(
+        cli_report["overall"]["readiness"],
+        report["overall"]["readiness"]
+    );
+    assert_eq!(
+        cli_report["overall"]["exit_code"],
+        report["overall"]["exit_code"]
+    );
+    pane.keys(&["q"]);
+    pane.keys(&["y"]);
+    pane.exit_code();
+}
+
+/// 3. Quit and resume (PostgreSQL): the verified backup comes back with its real facts; the
+/// connection test, not kept, is "not run" in the report, never half a result.
+#[tokio::test]
+async fn e2e_resume_restores_the_backup_and_marks_what_is_not_kept_not_run() {
+    let (db, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = ["--db-url", db.url.as_str(), "--target", "1.2.5"];
+    let pane = Pane::start(dir.path(), (120, 40), &args, &[]);
+    pane.wait_for(WELCOME, Duration::from_secs(10));
+    pane.keys(&["Enter"]);
+    test_connection(&pane);
+    pane.keys(&["n"]);
+    pane.wait_for("Backup options", Duration::from_secs(5));
+    pane.keys(&["b"]);
+    pane.wait_for("Backup complete", Duration::from_secs(60));
+    pane.keys(&["v"]);
+    pane.wait_for("✔ Backup", Duration::from_secs(30));
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+
+    let pane = Pane::start(dir.path(), (120, 40), &args, &[]);
+    pane.wait_for("Resume?", Duration::from_secs(10));
+    pane.keys(&["Enter"]);
+    pane.wait_for("✔ Backup", Duration::from_secs(10));
+    pane.keys(&["n", "n", "n"]);
+    let screen = pane.wait_for("Export the report", Duration::from_secs(5));
+    assert!(!screen.contains("0 B"), "{screen}");
+    let report = export_json(&pane, dir.path());
+    let database = &report["checklist"][0];
+    let backup = &report["checklist"][1];
+    assert_eq!(database["status"], "not_run", "{database}");
+    assert_eq!(backup["status"], "pass", "{backup}");
+    assert_eq!(backup["backup"]["verified"], "passed", "{backup}");
+    assert!(backup["backup"]["bytes"].as_u64().unwrap() > 0, "{backup}");
+    assert_eq!(report["overall"]["readiness"], "incomplete");
+    assert_eq!(report["overall"]["exit_code"], 1);
+    pane.keys(&["q"]);
+    pane.keys(&["y"]);
+    pane.exit_code();
+}
+
+/// 4. The target changed after the database test (MariaDB): its results are stale, the Summary
+/// and the report say "stale — re-run", and the report written before is shown outdated.
+#[tokio::test]
+async fn e2e_a_changed_target_makes_results_stale() {
+    let (db, _) = TestDb::demo(Engine::Mysql, 1).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = ["--db-url", db.url.as_str(), "--target", "1.2.5"];
+    let pane = Pane::start(dir.path(), (120, 40), &args, &[]);
+    pane.wait_for(WELCOME, Duration::from_secs(10));
+    pane.keys(&["Enter"]);
+    test_connection(&pane);
+    pane.keys(&["Right", "Right", "Right", "Right"]);
+    pane.wait_for("Export the report", Duration::from_secs(5));
+    let before = export_json(&pane, dir.path());
+    assert_ne!(before["checklist"][0]["status"], "stale");
+    pane.keys(&["p", "p", "p", "p", "p", "t", "Up", "Enter"]);
+    let screen = pane.wait_for("picked here", Duration::from_secs(5));
+    assert!(!screen.contains("target 1.2.5"), "{screen}");
+    pane.keys(&["n", "n", "n", "n", "n"]);
+    let screen = pane.wait_for("Export the report", Duration::from_secs(5));
+    assert!(screen.contains("stale — re-run"), "{screen}");
+    assert!(screen.contains("written before the last"), "{screen}");
+    pane.keys(&["e"]);
+    pane.wait_until("the export", Duration::from_secs(30), |s| {
+        s.contains("written") && !s.contains("writing") && !s.contains("before the last")
+    });
+    let reports: Vec<PathBuf> = std::fs::read_dir(dir.path().join("data/reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let after: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&reports[0]).unwrap()).unwrap();
+    assert_eq!(
+        after["checklist"][0]["status"], "stale",
+        "{}",
+        after["checklist"][0]
+    );
+    assert_ne!(after["overall"]["readiness"], "ready");
+    pane.keys(&["q"]);
+    pane.keys(&["y"]);
+    pane.exit_code();
+}
+
+/// 5. Sessions are per database: another database's session is not offered, and --fresh
+/// removes the one it replaces.
+#[tokio::test]
+async fn e2e_another_databases_session_is_not_offered_and_fresh_removes_it() {
+    let (pg, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let maria = TestDb::new(Engine::Mysql).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let on = |url: &str| vec![url.to_string(), "--target".into(), "1.2.5".into()];
+    let start = |url: &str, extra: &[&str]| {
+        let mut args: Vec<String> = vec!["--db-url".into()];
+        args.extend(on(url));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        Pane::start(dir.path(), (80, 24), &refs, &[])
+    };
+    let pane = start(&pg.url, &[]);
+    pane.wait_for(WELCOME, Duration::from_secs(10));
+    pane.keys(&["Enter"]);
+    pane.wait_for("Connection test  not run yet", Duration::from_secs(5));
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+    assert_eq!(session_files(dir.path()).len(), 1);
+
+    let pane = start(&maria.url, &[]);
+    let screen = pane.wait_for(WELCOME, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!pane.screen().contains("Resume?"), "{screen}");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+
+    let pane = start(&pg.url, &[]);
+    pane.wait_for("Resume?", Duration::from_secs(10));
+    pane.keys(&["n", "q"]);
+    assert_eq!(pane.exit_code(), 0);
+
+    let pane = start(&pg.url, &["--fresh"]);
+    pane.wait_for(WELCOME, Duration::from_secs(10));
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+    assert!(session_files(dir.path()).is_empty(), "--fresh removed it");
+    let pane = start(&pg.url, &[]);
+    let screen = pane.wait_for(WELCOME, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!pane.screen().contains("Resume?"), "{screen}");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+}
+
+/// 6. Enter on the engine field of a flag-given `postgres` changes nothing: the labels still
+/// say where the values came from, the test connects, the report names postgres.
+#[tokio::test]
+async fn e2e_enter_keeps_the_flag_given_engine() {
+    let db = TestDb::new(Engine::Postgres).await;
+    let settings = db.settings();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = settings.port.value.to_string();
+    let args = [
+        "--engine",
+        "postgres",
+        "-H",
+        settings.host.value.as_str(),
+        "--port",
+        port.as_str(),
+        "-u",
+        settings.user.value.as_str(),
+        "-d",
+        db.name.as_str(),
+        "--target",
+        "1.2.5",
+    ];
+    let pane = Pane::start(dir.path(), (80, 24), &args, &[]);
+    pane.wait_for(WELCOME, Duration::from_secs(10));
+    pane.keys(&["Enter"]);
+    pane.wait_for("Connection test  not run yet", Duration::from_secs(5));
+    pane.keys(&["Enter", "Enter"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = pane.screen();
+    let engine = screen
+        .lines()
+        .find(|l| l.contains("engine "))
+        .unwrap_or_default();
+    assert!(engine.contains("postgres"), "{screen}");
+    assert!(engine.contains("from flag"), "{screen}");
+    let port_line = screen
+        .lines()
+        .find(|l| l.contains(" port "))
+        .unwrap_or_default();
+    assert!(
+        port_line.contains(&port) && port_line.contains("from flag"),
+        "{screen}"
+    );
+    pane.keys(&["t"]);
+    let screen = pane.wait_until("the test to finish", Duration::from_secs(60), |s| {
+        s.contains("Connection test  ") && !s.contains("running") && s.contains("db.connect")
+    });
+    assert!(screen.contains("✔ db.connect"), "{screen}");
+    pane.keys(&["n", "n", "n", "n"]);
+    pane.wait_for("Export the report", Duration::from_secs(5));
+    let report = export_json(&pane, dir.path());
+    assert_eq!(report["database"]["engine"], "postgres");
+    pane.keys(&["q"]);
+    pane.keys(&["y"]);
+    pane.exit_code();
 }

@@ -140,6 +140,11 @@ pub fn is_plain(path: &Path) -> io::Result<bool> {
 /// Whether the last line of `tail` that says something is the `marker` comment. pg_dump's
 /// closing `--` lines and `\unrestrict` meta-command may follow it.
 pub fn ends_with_marker(tail: &[u8], marker: &str) -> bool {
+    last_comment(tail).is_some_and(|comment| comment.starts_with(marker))
+}
+
+/// The text of the last line of `tail` that says something, when it is a `--` comment.
+fn last_comment(tail: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(tail);
     text.lines()
         .rev()
@@ -150,7 +155,12 @@ pub fn ends_with_marker(tail: &[u8], marker: &str) -> bool {
                 && !line.starts_with('\\')
         })
         .and_then(|line| line.strip_prefix("--"))
-        .is_some_and(|comment| comment.trim().starts_with(marker))
+        .map(|comment| comment.trim().to_string())
+}
+
+/// Whether the om-upgrade end marker is last and whole: cut inside it, its counts are gone.
+fn ends_with_whole_footer(tail: &[u8]) -> bool {
+    last_comment(tail).is_some_and(|comment| scan::footer_totals(&comment).is_some())
 }
 
 /// What makes a restore of `path` acceptable, or why it is refused. `manifest_matches` says
@@ -177,7 +187,11 @@ pub fn prove(
                     _ => unreadable(source),
                 }
             })?;
-            Some((marker, ends_with_marker(&tail, marker)))
+            let whole = match kind {
+                FileKind::OmUpgradeSql => ends_with_whole_footer(&tail),
+                _ => ends_with_marker(&tail, marker),
+            };
+            Some((marker, whole))
         }
         None => None,
     };
@@ -238,5 +252,9 @@ mod tests {
             MYSQLDUMP_END
         ));
         assert!(!ends_with_marker(b"", MYSQLDUMP_END));
+        assert!(ends_with_whole_footer(ours));
+        let cut = b"INSERT INTO t VALUES (1);\n-- om-upgrade backup complete: 1 tab";
+        assert!(ends_with_marker(cut, FOOTER_MARK));
+        assert!(!ends_with_whole_footer(cut));
     }
 }

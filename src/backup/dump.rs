@@ -235,6 +235,38 @@ fn announce(schema: &SchemaDump, format: FileFormat, reporter: &Reporter) {
     });
 }
 
+/// The outline both engines share: announce what will be read, then the file's header.
+fn begin_file(
+    engine: Engine,
+    schema: &SchemaDump,
+    format: FileFormat,
+    header: &Header,
+    out: &mut Out,
+    reporter: &Reporter,
+) {
+    announce(schema, format, reporter);
+    out.push_str(&header_text(engine, header, format));
+}
+
+/// What comes before a table's rows: its `CREATE TABLE` in a SQL file, a `TRUNCATE` in an
+/// om-cli one (the official restore loads into tables the server made).
+fn table_preamble(engine: Engine, format: FileFormat, table: &TableSchema) -> String {
+    match format {
+        FileFormat::OmCli => format!("TRUNCATE TABLE {};\n", quote_ident(engine, &table.name)),
+        _ => format!("--\n-- table: {}\n--\n{};\n\n", table.name, table.create),
+    }
+}
+
+/// How each dumped (not generated) column's values are written.
+fn value_kinds(table: &TableSchema) -> Vec<ValueKind> {
+    table
+        .columns
+        .iter()
+        .filter(|c| !c.generated)
+        .map(|c| c.kind)
+        .collect()
+}
+
 async fn dump_mysql(
     db: &Db,
     format: FileFormat,
@@ -243,24 +275,9 @@ async fn dump_mysql(
     reporter: &Reporter,
     cancel: &CancellationToken,
 ) -> Result<Dumped, DumpError> {
-    let pool = db
-        .mysql_pool()
-        .ok_or_else(|| DbError::Other("not a MySQL connection".into()))?;
-    // A connection of its own, outside the pool: when the work is cancelled mid-result it is
-    // simply closed, instead of being drained and handed back to the pool.
-    let mut conn = pool.acquire().await.map_err(|e| db.error(e))?.detach();
-    for statement in [
-        "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
-        "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
-    ] {
-        sqlx::raw_sql(statement)
-            .execute(&mut conn)
-            .await
-            .map_err(|e| db.error(e))?;
-    }
+    let mut conn = mysql_snapshot(db).await?;
     let schema = schema::mysql(&mut conn).await.map_err(|e| db.error(e))?;
-    announce(&schema, format, reporter);
-    out.push_str(&header_text(Engine::Mysql, header, format));
+    begin_file(Engine::Mysql, &schema, format, header, out, reporter);
     let mut tables = Vec::new();
     let mut largest = 0u64;
     let mut index = 0;
@@ -272,58 +289,99 @@ async fn dump_mysql(
             return Err(DumpError::Cancelled);
         }
         reporter.table_started(index, &table.name, table.rows_estimate);
+        out.push_str(&table_preamble(Engine::Mysql, format, table));
+        let read = MysqlTable {
+            db,
+            table,
+            format,
+            reporter,
+            cancel,
+        };
+        let (checksum, table_largest) = read.rows(&mut conn, out).await?;
+        largest = largest.max(table_largest);
+        reporter.table_done(index, &table.name, checksum.rows);
+        tables.push(TableEntry {
+            name: table.name.clone(),
+            rows: checksum.rows,
+            checksum: Some(checksum.digest()),
+        });
+        index += 1;
+        out.maybe_flush().await?;
+    }
+    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+    let _ = sqlx::Connection::close(conn).await;
+    if format != FileFormat::OmCli {
+        out.push_str(&footer_text(Engine::Mysql, &tables));
+    }
+    out.flush().await?;
+    Ok(Dumped {
+        tables,
+        largest_statement: largest,
+        skipped_views: schema.skipped_views,
+    })
+}
+
+/// A connection of its own in a read-only REPEATABLE READ snapshot, outside the pool: when the
+/// work is cancelled mid-result it is simply closed, instead of being drained and handed back
+/// to the pool.
+async fn mysql_snapshot(db: &Db) -> Result<sqlx::MySqlConnection, DumpError> {
+    let pool = db
+        .mysql_pool()
+        .ok_or_else(|| DbError::Other("not a MySQL connection".into()))?;
+    let mut conn = pool.acquire().await.map_err(|e| db.error(e))?.detach();
+    for statement in [
+        "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+    ] {
+        sqlx::raw_sql(statement)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| db.error(e))?;
+    }
+    Ok(conn)
+}
+
+/// One MySQL table's rows, streamed into multi-row INSERTs of bounded size (one INSERT per
+/// row for om-cli).
+struct MysqlTable<'a> {
+    db: &'a Db,
+    table: &'a TableSchema,
+    format: FileFormat,
+    reporter: &'a Reporter,
+    cancel: &'a CancellationToken,
+}
+
+impl MysqlTable<'_> {
+    /// Writes the rows; returns their checksum and the longest statement written.
+    async fn rows(
+        &self,
+        conn: &mut sqlx::MySqlConnection,
+        out: &mut Out,
+    ) -> Result<(TableChecksum, u64), DumpError> {
+        let (table, format, reporter) = (self.table, self.format, self.reporter);
         let columns = table.dumped_columns();
-        let kinds: Vec<ValueKind> = table
-            .columns
-            .iter()
-            .filter(|c| !c.generated)
-            .map(|c| c.kind)
-            .collect();
+        let kinds = value_kinds(table);
         let name = quote_ident(Engine::Mysql, &table.name);
         let insert_head = format!(
             "INSERT INTO {name} ({}) VALUES ",
             column_list(Engine::Mysql, &columns)
         );
-        match format {
-            FileFormat::OmCli => out.push_str(&format!("TRUNCATE TABLE {name};\n")),
-            _ => out.push_str(&format!(
-                "--\n-- table: {}\n--\n{};\n\n",
-                table.name, table.create
-            )),
-        }
         let select = format!(
             "SELECT {} FROM {name}",
             column_list(Engine::Mysql, &columns)
         );
-        let mut rows = sqlx::raw_sql(AssertSqlSafe(select)).fetch(&mut conn);
+        let mut rows = sqlx::raw_sql(AssertSqlSafe(select)).fetch(conn);
         let mut checksum = TableChecksum::default();
         let mut tuple = Vec::with_capacity(4096);
         let mut statement_len = 0usize;
+        let mut largest = 0u64;
         let mut unreported = (0u64, 0usize);
         let table_error = |e| DumpError::Table {
             table: table.name.clone(),
-            error: db.error(e),
+            error: self.db.error(e),
         };
         while let Some(row) = rows.try_next().await.map_err(table_error)? {
-            tuple.clear();
-            tuple.push(b'(');
-            for (i, kind) in kinds.iter().enumerate() {
-                if i > 0 {
-                    tuple.push(b',');
-                }
-                match row
-                    .try_get_unchecked::<Option<&[u8]>, _>(i)
-                    .map_err(table_error)?
-                {
-                    None => tuple.extend_from_slice(b"NULL"),
-                    Some(value) => match kind {
-                        ValueKind::Number => sql::mysql_number(&mut tuple, value),
-                        ValueKind::Text => sql::mysql_string(&mut tuple, value),
-                        ValueKind::Binary => sql::mysql_hex(&mut tuple, value),
-                    },
-                }
-            }
-            tuple.push(b')');
+            mysql_tuple(&mut tuple, &row, &kinds).map_err(table_error)?;
             checksum.add_row(&tuple);
             let before = out.block.len();
             if format == FileFormat::OmCli {
@@ -352,7 +410,7 @@ async fn dump_mysql(
             if out.block.len() >= BLOCK_BYTES {
                 reporter.add(checksum.rows, unreported.0, unreported.1 as u64);
                 unreported = (0, 0);
-                if cancel.is_cancelled() {
+                if self.cancel.is_cancelled() {
                     return Err(DumpError::Cancelled);
                 }
                 out.maybe_flush().await?;
@@ -367,26 +425,33 @@ async fn dump_mysql(
             out.push(b"\n");
         }
         reporter.add(checksum.rows, unreported.0, unreported.1 as u64);
-        reporter.table_done(index, &table.name, checksum.rows);
-        tables.push(TableEntry {
-            name: table.name.clone(),
-            rows: checksum.rows,
-            checksum: Some(checksum.digest()),
-        });
-        index += 1;
-        out.maybe_flush().await?;
+        Ok((checksum, largest))
     }
-    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
-    let _ = sqlx::Connection::close(conn).await;
-    if format != FileFormat::OmCli {
-        out.push_str(&footer_text(Engine::Mysql, &tables));
+}
+
+/// `(v1,v2,…)`: one MySQL row as a tuple of SQL literals, into `tuple` (cleared first).
+fn mysql_tuple(
+    tuple: &mut Vec<u8>,
+    row: &sqlx::mysql::MySqlRow,
+    kinds: &[ValueKind],
+) -> Result<(), sqlx::Error> {
+    tuple.clear();
+    tuple.push(b'(');
+    for (i, kind) in kinds.iter().enumerate() {
+        if i > 0 {
+            tuple.push(b',');
+        }
+        match row.try_get_unchecked::<Option<&[u8]>, _>(i)? {
+            None => tuple.extend_from_slice(b"NULL"),
+            Some(value) => match kind {
+                ValueKind::Number => sql::mysql_number(tuple, value),
+                ValueKind::Text => sql::mysql_string(tuple, value),
+                ValueKind::Binary => sql::mysql_hex(tuple, value),
+            },
+        }
     }
-    out.flush().await?;
-    Ok(Dumped {
-        tables,
-        largest_statement: largest,
-        skipped_views: schema.skipped_views,
-    })
+    tuple.push(b')');
+    Ok(())
 }
 
 /// How a dump spreads its reading.
@@ -429,6 +494,20 @@ struct PgJob {
 }
 
 impl PgJob {
+    /// `INSERT INTO t (cols) VALUES ` for om-cli lines, overriding an identity column's values.
+    fn insert_head(&self) -> String {
+        format!(
+            "INSERT INTO {} ({}) {}VALUES ",
+            self.quoted,
+            self.columns,
+            if self.overriding {
+                "OVERRIDING SYSTEM VALUE "
+            } else {
+                ""
+            }
+        )
+    }
+
     fn copy_out(&self) -> String {
         match self.pages {
             None => format!("COPY {} ({}) TO STDOUT", self.quoted, self.columns),
@@ -447,14 +526,7 @@ impl PgJob {
 
 /// The jobs for one table: the whole table, or ranges of `range_pages` heap pages.
 fn pg_jobs(index: usize, table: &TableSchema, range_pages: u64) -> Vec<PgJob> {
-    let kinds = Arc::new(
-        table
-            .columns
-            .iter()
-            .filter(|c| !c.generated)
-            .map(|c| c.kind)
-            .collect(),
-    );
+    let kinds = Arc::new(value_kinds(table));
     let job = |pages: Option<(u64, Option<u64>)>, weight: u64| PgJob {
         index,
         name: table.name.clone(),
@@ -517,53 +589,24 @@ async fn dump_postgres(
     let pool = db
         .pg_pool()
         .ok_or_else(|| DbError::Other("not a Postgres connection".into()))?;
-    // Connections of their own, outside the pool: when the work is cancelled mid-result they
-    // are simply closed, instead of being drained and handed back to the pool.
-    let mut leader = pool.acquire().await.map_err(|e| db.error(e))?.detach();
-    sqlx::raw_sql(PG_SNAPSHOT)
-        .execute(&mut leader)
-        .await
-        .map_err(|e| db.error(e))?;
-    // Other connections join this snapshot; without the function (or the right), one reader.
-    let snapshot: Option<String> = sqlx::query_scalar("SELECT pg_export_snapshot()")
-        .fetch_one(&mut leader)
-        .await
-        .ok();
-    // The other readers connect (a TLS handshake each) while the leader reads the catalogs.
-    let joining: Vec<_> = snapshot
-        .iter()
-        .flat_map(|id| (1..tuning.readers).map(move |_| id.clone()))
-        .map(|id| {
-            let pool = pool.clone();
-            tokio::spawn(async move { join_snapshot(&pool, &id).await })
-        })
-        .collect();
+    let (mut leader, joining) = pg_snapshot(db, pool, tuning.readers).await?;
     let schema = schema::postgres(&mut leader)
         .await
         .map_err(|e| db.error(e))?;
-    announce(&schema, format, reporter);
+    begin_file(Engine::Postgres, &schema, format, header, out, reporter);
     let tables: Vec<(usize, &TableSchema)> = schema
         .tables
         .iter()
         .filter(|t| !is_skipped(format, &t.name))
         .enumerate()
         .collect();
-
-    out.push_str(&header_text(Engine::Postgres, header, format));
     if format == FileFormat::Sql {
         for statement in &schema.before_tables {
             out.push_str(&format!("{statement};\n\n"));
         }
     }
     for (_, table) in &tables {
-        let name = quote_ident(Engine::Postgres, &table.name);
-        match format {
-            FileFormat::OmCli => out.push_str(&format!("TRUNCATE TABLE {name};\n")),
-            _ => out.push_str(&format!(
-                "--\n-- table: {}\n--\n{};\n\n",
-                table.name, table.create
-            )),
-        }
+        out.push_str(&table_preamble(Engine::Postgres, format, table));
     }
     out.flush().await?;
 
@@ -581,8 +624,36 @@ async fn dump_postgres(
         reporter: reporter.clone(),
         cancel: cancel.clone(),
     };
-
     let mut connections = vec![leader];
+    connections.extend(joined(joining).await);
+    let read = read_in_parallel(&work, connections, out, tables.len()).await?;
+    let tables: Vec<TableEntry> = tables
+        .iter()
+        .map(|(index, table)| TableEntry {
+            name: table.name.clone(),
+            rows: read.checksums[*index].rows,
+            checksum: Some(read.checksums[*index].digest()),
+        })
+        .collect();
+    if format == FileFormat::Sql {
+        out.push_str(&after_data(&schema));
+        out.push_str(&footer_text(Engine::Postgres, &tables));
+    }
+    out.flush().await?;
+    for mut conn in read.conns {
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+        let _ = sqlx::Connection::close(conn).await;
+    }
+    Ok(Dumped {
+        tables,
+        largest_statement: read.largest,
+        skipped_views: schema.skipped_views,
+    })
+}
+
+/// The readers that managed to join; without the others the dump reads with fewer.
+async fn joined(joining: Joining) -> Vec<sqlx::PgConnection> {
+    let mut connections = Vec::new();
     for join in joining {
         match join.await {
             Ok(Ok(conn)) => connections.push(conn),
@@ -590,22 +661,92 @@ async fn dump_postgres(
             Err(e) => tracing::warn!("reading with fewer connections: {e}"),
         }
     }
+    connections
+}
+
+/// What a SQL file runs after every table's data: each table's keys and indexes, then the
+/// foreign keys and sequence positions.
+fn after_data(schema: &SchemaDump) -> String {
+    let mut text = String::new();
+    for table in &schema.tables {
+        for statement in &table.after_data {
+            text.push_str(&format!("{statement};\n"));
+        }
+    }
+    text.push('\n');
+    for statement in &schema.after_all {
+        text.push_str(&format!("{statement};\n"));
+    }
+    text
+}
+
+/// Readers joining the leader's snapshot, still connecting.
+type Joining = Vec<tokio::task::JoinHandle<Result<sqlx::PgConnection, sqlx::Error>>>;
+
+/// The leader's connection in a read-only snapshot, exported when the server allows it, and
+/// `readers - 1` more connections joining it (each a TLS handshake, made while the leader reads
+/// the catalogs). Connections of their own, outside the pool: when the work is cancelled
+/// mid-result they are simply closed, instead of being drained and handed back to the pool.
+async fn pg_snapshot(
+    db: &Db,
+    pool: &sqlx::PgPool,
+    readers: usize,
+) -> Result<(sqlx::PgConnection, Joining), DumpError> {
+    let mut leader = pool.acquire().await.map_err(|e| db.error(e))?.detach();
+    sqlx::raw_sql(PG_SNAPSHOT)
+        .execute(&mut leader)
+        .await
+        .map_err(|e| db.error(e))?;
+    // Other connections join this snapshot; without the function (or the right), one reader.
+    let snapshot: Option<String> = sqlx::query_scalar("SELECT pg_export_snapshot()")
+        .fetch_one(&mut leader)
+        .await
+        .ok();
+    let joining = snapshot
+        .iter()
+        .flat_map(|id| (1..readers).map(move |_| id.clone()))
+        .map(|id| {
+            let pool = pool.clone();
+            tokio::spawn(async move { join_snapshot(&pool, &id).await })
+        })
+        .collect();
+    Ok((leader, joining))
+}
+
+/// What the readers did together: each table's checksum (merged over its ranges), the longest
+/// statement, and the connections to close.
+struct ReadAll {
+    checksums: Vec<TableChecksum>,
+    largest: u64,
+    conns: Vec<sqlx::PgConnection>,
+}
+
+/// Runs one reader per connection over the shared queue; the first failure stops the others
+/// at their next job and is returned.
+async fn read_in_parallel(
+    work: &PgWork,
+    connections: Vec<sqlx::PgConnection>,
+    out: &Out,
+    table_count: usize,
+) -> Result<ReadAll, DumpError> {
     let readers: Vec<_> = connections
         .into_iter()
         .map(|conn| tokio::spawn(read_pg_tables(work.clone(), conn, out.fork())))
         .collect();
-    let mut checksums: Vec<TableChecksum> = vec![TableChecksum::default(); tables.len()];
-    let mut largest = 0u64;
-    let mut conns = Vec::new();
+    let mut all = ReadAll {
+        checksums: vec![TableChecksum::default(); table_count],
+        largest: 0,
+        conns: Vec::new(),
+    };
     let mut failure = None;
     for reader in readers {
         match reader.await {
             Ok(Ok(read)) => {
                 for (index, checksum) in read.checksums {
-                    checksums[index].merge(&checksum);
+                    all.checksums[index].merge(&checksum);
                 }
-                largest = largest.max(read.largest);
-                conns.push(read.conn);
+                all.largest = all.largest.max(read.largest);
+                all.conns.push(read.conn);
             }
             Ok(Err(e)) => {
                 // The others stop at their next table; their results no longer matter.
@@ -620,39 +761,10 @@ async fn dump_postgres(
             }
         }
     }
-    if let Some(e) = failure {
-        return Err(e);
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(all),
     }
-    let tables: Vec<TableEntry> = tables
-        .iter()
-        .map(|(index, table)| TableEntry {
-            name: table.name.clone(),
-            rows: checksums[*index].rows,
-            checksum: Some(checksums[*index].digest()),
-        })
-        .collect();
-    if format == FileFormat::Sql {
-        for table in &schema.tables {
-            for statement in &table.after_data {
-                out.push_str(&format!("{statement};\n"));
-            }
-        }
-        out.push(b"\n");
-        for statement in &schema.after_all {
-            out.push_str(&format!("{statement};\n"));
-        }
-        out.push_str(&footer_text(Engine::Postgres, &tables));
-    }
-    out.flush().await?;
-    for mut conn in conns {
-        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
-        let _ = sqlx::Connection::close(conn).await;
-    }
-    Ok(Dumped {
-        tables,
-        largest_statement: largest,
-        skipped_views: schema.skipped_views,
-    })
 }
 
 /// How many jobs each table has (and rows read so far, none yet).
@@ -711,110 +823,27 @@ async fn read_pg_tables(
     mut conn: sqlx::PgConnection,
     mut out: Out,
 ) -> Result<PgRead, DumpError> {
-    let PgWork {
-        db,
-        queue,
-        remaining,
-        format,
-        reporter,
-        cancel,
-    } = work;
     let mut checksums = Vec::new();
     let mut largest = 0u64;
-    while let Some(job) = queue.lock().ok().and_then(|mut q| q.pop_front()) {
-        if cancel.is_cancelled() {
+    while let Some(job) = work.queue.lock().ok().and_then(|mut q| q.pop_front()) {
+        if work.cancel.is_cancelled() {
             return Err(DumpError::Cancelled);
         }
-        let table_error = |e: sqlx::Error| DumpError::Table {
-            table: job.name.clone(),
-            error: db.error(e),
-        };
         if job.pages.is_none_or(|(start, _)| start == 0) {
-            reporter.table_started(job.index, &job.name, job.rows_estimate);
+            work.reporter
+                .table_started(job.index, &job.name, job.rows_estimate);
         }
-        let copy_head = format!("COPY {} ({}) FROM stdin;\n", job.quoted, job.columns);
-        let insert_head = format!(
-            "INSERT INTO {} ({}) {}VALUES ",
-            job.quoted,
-            job.columns,
-            if job.overriding {
-                "OVERRIDING SYSTEM VALUE "
-            } else {
-                ""
-            }
-        );
-        let mut checksum = TableChecksum::default();
-        let mut partial: Vec<u8> = Vec::new();
-        let mut literal_row = Vec::with_capacity(4096);
-        let mut block_rows = 0u64;
-        let mut unreported = (0u64, out.block.len());
-        {
-            let mut stream = conn
-                .copy_out_raw(&job.copy_out())
-                .await
-                .map_err(table_error)?;
-            while let Some(chunk) = stream.try_next().await.map_err(table_error)? {
-                // Each message is normally one row; split anyway, keeping a partial line.
-                partial.extend_from_slice(&chunk);
-                let mut start = 0;
-                for end in memchr::memchr_iter(b'\n', &partial) {
-                    let line = &partial[start..=end];
-                    start = end + 1;
-                    hash_row(&mut checksum, format, line, &job.kinds, &mut literal_row);
-                    match format {
-                        FileFormat::OmCli => {
-                            out.push(insert_head.as_bytes());
-                            out.push(&literal_row);
-                            out.push(b";\n");
-                            largest =
-                                largest.max((insert_head.len() + literal_row.len() + 1) as u64);
-                        }
-                        _ => {
-                            if block_rows == 0 {
-                                out.push(copy_head.as_bytes());
-                            }
-                            out.push(line);
-                            block_rows += 1;
-                        }
-                    }
-                    unreported.0 += 1;
-                }
-                partial.drain(..start);
-                if out.block.len() >= BLOCK_BYTES {
-                    if block_rows > 0 {
-                        out.push(b"\\.\n");
-                        block_rows = 0;
-                    }
-                    reporter.add(
-                        checksum.rows,
-                        unreported.0,
-                        (out.block.len() - unreported.1) as u64,
-                    );
-                    if cancel.is_cancelled() {
-                        return Err(DumpError::Cancelled);
-                    }
-                    out.flush().await?;
-                    unreported = (0, 0);
-                }
-            }
-        }
-        if block_rows > 0 {
-            out.push(b"\\.\n");
-        }
-        reporter.add(
-            checksum.rows,
-            unreported.0,
-            out.block.len().saturating_sub(unreported.1) as u64,
-        );
+        let (checksum, job_largest) = copy_job(&work, &mut conn, &job, &mut out).await?;
+        largest = largest.max(job_largest);
         out.flush().await?;
-        let done = remaining.lock().ok().and_then(|mut r| {
+        let done = work.remaining.lock().ok().and_then(|mut r| {
             let (left, rows) = r.entry(job.index).or_insert((1, 0));
             *left = left.saturating_sub(1);
             *rows += checksum.rows;
             (*left == 0).then_some(*rows)
         });
         if let Some(rows) = done {
-            reporter.table_done(job.index, &job.name, rows);
+            work.reporter.table_done(job.index, &job.name, rows);
         }
         checksums.push((job.index, checksum));
     }
@@ -823,6 +852,96 @@ async fn read_pg_tables(
         checksums,
         largest,
     })
+}
+
+/// Streams one job's `COPY … TO STDOUT` into the file: COPY blocks of bounded size that stand
+/// on their own (or INSERT lines for om-cli). Returns the rows' checksum and the longest
+/// statement.
+async fn copy_job(
+    work: &PgWork,
+    conn: &mut sqlx::PgConnection,
+    job: &PgJob,
+    out: &mut Out,
+) -> Result<(TableChecksum, u64), DumpError> {
+    let mut largest = 0u64;
+    let table_error = |e: sqlx::Error| DumpError::Table {
+        table: job.name.clone(),
+        error: work.db.error(e),
+    };
+    let copy_head = format!("COPY {} ({}) FROM stdin;\n", job.quoted, job.columns);
+    let insert_head = job.insert_head();
+    let mut checksum = TableChecksum::default();
+    let mut partial: Vec<u8> = Vec::new();
+    let mut literal_row = Vec::with_capacity(4096);
+    let mut block_rows = 0u64;
+    let mut unreported = (0u64, out.block.len());
+    {
+        let mut stream = conn
+            .copy_out_raw(&job.copy_out())
+            .await
+            .map_err(table_error)?;
+        while let Some(chunk) = stream.try_next().await.map_err(table_error)? {
+            // Each message is normally one row; split anyway, keeping a partial line.
+            partial.extend_from_slice(&chunk);
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', &partial) {
+                let line = &partial[start..=end];
+                start = end + 1;
+                hash_row(
+                    &mut checksum,
+                    work.format,
+                    line,
+                    &job.kinds,
+                    &mut literal_row,
+                );
+                match work.format {
+                    FileFormat::OmCli => {
+                        out.push(insert_head.as_bytes());
+                        out.push(&literal_row);
+                        out.push(b";\n");
+                        largest = largest.max((insert_head.len() + literal_row.len() + 1) as u64);
+                    }
+                    _ => {
+                        if block_rows == 0 {
+                            out.push(copy_head.as_bytes());
+                        }
+                        out.push(line);
+                        block_rows += 1;
+                    }
+                }
+                unreported.0 += 1;
+            }
+            partial.drain(..start);
+            if out.block.len() >= BLOCK_BYTES {
+                end_copy_block(out, &mut block_rows);
+                work.reporter.add(
+                    checksum.rows,
+                    unreported.0,
+                    (out.block.len() - unreported.1) as u64,
+                );
+                if work.cancel.is_cancelled() {
+                    return Err(DumpError::Cancelled);
+                }
+                out.flush().await?;
+                unreported = (0, 0);
+            }
+        }
+    }
+    end_copy_block(out, &mut block_rows);
+    work.reporter.add(
+        checksum.rows,
+        unreported.0,
+        out.block.len().saturating_sub(unreported.1) as u64,
+    );
+    Ok((checksum, largest))
+}
+
+/// Ends an open COPY block (`\.`), so that the file's next block stands on its own.
+fn end_copy_block(out: &mut Out, block_rows: &mut u64) {
+    if *block_rows > 0 {
+        out.push(b"\\.\n");
+        *block_rows = 0;
+    }
 }
 
 /// Adds one COPY line to a table's checksum, as the file holds it: the line itself, or for

@@ -112,32 +112,37 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
     })
 }
 
-/// A file only this user can read (credentials for a child process), removed on drop.
+/// Credentials for a child process, in a file that exists only in memory and only while this
+/// process holds it: an anonymous file (memfd, mode 0600) that the child opens by its
+/// `/proc/PID/fd/N` path. Nothing reaches a disk, and nothing is left behind when om-upgrade is
+/// killed (a file in /tmp would keep the password there after a `kill -9`).
 struct SecretFile {
-    _dir: tempfile::TempDir,
+    _fd: rustix::fd::OwnedFd,
     path: PathBuf,
 }
 
 impl SecretFile {
     fn new(name: &str, contents: &str) -> Result<SecretFile, ExternalError> {
         let io = |e: std::io::Error| {
-            ExternalError::Io(format!("cannot write a private credentials file: {e}"))
+            ExternalError::Io(format!("cannot make a private credentials file: {e}"))
         };
-        let dir = tempfile::Builder::new()
-            .prefix("om-upgrade-")
-            .tempdir()
-            .map_err(io)?;
-        let path = dir.path().join(name);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&path).map_err(io)?;
+        let fd = rustix::fs::memfd_create(
+            format!("om-upgrade-{name}"),
+            rustix::fs::MemfdFlags::CLOEXEC,
+        )
+        .map_err(|e| io(e.into()))?;
+        // libpq and mysql ignore a credentials file others may read.
+        rustix::fs::fchmod(&fd, rustix::fs::Mode::from_raw_mode(0o600))
+            .map_err(|e| io(e.into()))?;
+        let mut file = std::fs::File::from(fd);
         file.write_all(contents.as_bytes()).map_err(io)?;
-        Ok(SecretFile { _dir: dir, path })
+        let fd = rustix::fd::OwnedFd::from(file);
+        let path = PathBuf::from(format!(
+            "/proc/{}/fd/{}",
+            std::process::id(),
+            std::os::fd::AsRawFd::as_raw_fd(&fd)
+        ));
+        Ok(SecretFile { _fd: fd, path })
     }
 }
 
@@ -308,6 +313,7 @@ pub(super) async fn take(
         Ok(_) => coverage::count_rows(&db).await.map_err(BackupError::from),
         Err(_) => Ok(Counts::new()),
     };
+    let secrets = super::take::secret_facts(&db, request).await;
     db.close().await;
     let source = source?;
     let before = before?;
@@ -403,6 +409,7 @@ pub(super) async fn take(
         notes,
         verification: None,
         copies: Vec::new(),
+        secrets,
     };
     publish(written, manifest)
 }

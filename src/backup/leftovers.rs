@@ -105,7 +105,12 @@ fn data_of_manifest_partial(path: &Path) -> Option<PathBuf> {
 
 /// A manifest om-upgrade wrote, read from `path`.
 fn our_manifest(path: &Path) -> Option<Manifest> {
-    let text = std::fs::read(path).ok()?;
+    let text = crate::small_file::read(
+        path,
+        super::manifest::MAX_MANIFEST_BYTES,
+        crate::small_file::Accept::Regular,
+    )
+    .ok()?;
     let manifest: Manifest = serde_json::from_slice(&text).ok()?;
     (manifest.tool == "om-upgrade").then_some(manifest)
 }

@@ -2,7 +2,7 @@
 //! backups, the official `metadata backup` files (one statement per line, sometimes with raw
 //! newlines inside strings) and Postgres `COPY … FROM stdin` blocks.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use crate::db::Engine;
 
@@ -36,6 +36,11 @@ pub enum LexError {
     UnterminatedCopy { line: u64 },
     #[error("line {line}: the statement is not valid UTF-8 text (corrupted file?)")]
     NotUtf8 { line: u64 },
+    #[error(
+        "line {line}: a statement or data row longer than {} without its end, more than a database server accepts in one (a damaged or hostile file?)",
+        crate::humanize::bytes(*limit as u64)
+    )]
+    TooLong { line: u64, limit: usize },
     #[error("cannot read the file: {0}")]
     Io(String),
 }
@@ -60,6 +65,11 @@ enum State {
 /// Flush COPY data in pieces of about this size.
 const COPY_CHUNK: usize = 1 << 20;
 
+/// The longest statement or COPY data row read: what PostgreSQL (1 GB per query string and COPY
+/// line) and MySQL (`max_allowed_packet` at most 1 GB) accept in one. A longer one cannot load
+/// anyway; reading it whole would let a small compressed file (one endless line) take all memory.
+pub const MAX_STATEMENT_BYTES: usize = 1 << 30;
+
 pub struct Lexer<R> {
     input: R,
     engine: Engine,
@@ -75,6 +85,8 @@ pub struct Lexer<R> {
     pending_end: Option<u64>,
     finished: bool,
     binary: bool,
+    /// [`MAX_STATEMENT_BYTES`], lower in tests.
+    max_statement: usize,
 }
 
 impl<R: BufRead> Lexer<R> {
@@ -91,7 +103,32 @@ impl<R: BufRead> Lexer<R> {
             pending_end: None,
             finished: false,
             binary: false,
+            max_statement: MAX_STATEMENT_BYTES,
         }
+    }
+
+    /// Reads up to the next newline into `buf`, refusing a line that would take a statement
+    /// of `already` bytes past [`MAX_STATEMENT_BYTES`] (without reading more than that).
+    fn read_line(
+        &mut self,
+        buf: &mut Vec<u8>,
+        already: usize,
+        line: u64,
+    ) -> Result<usize, LexError> {
+        let start = buf.len();
+        let allowance = self.max_statement.saturating_sub(already) as u64 + 1;
+        let read = (&mut self.input)
+            .take(allowance)
+            .read_until(b'\n', buf)
+            .map_err(|e| LexError::Io(e.to_string()))?;
+        if already + (buf.len() - start) > self.max_statement {
+            self.finished = true;
+            return Err(LexError::TooLong {
+                line,
+                limit: self.max_statement,
+            });
+        }
+        Ok(read)
     }
 
     /// Hands out statements that are not valid UTF-8 as [`Item::BinaryStatement`] instead of
@@ -115,10 +152,13 @@ impl<R: BufRead> Lexer<R> {
             let mut line = std::mem::take(&mut self.carry);
             let from_carry = !line.is_empty();
             if !from_carry {
-                let read = self
-                    .input
-                    .read_until(b'\n', &mut line)
-                    .map_err(|e| LexError::Io(e.to_string()))?;
+                let already = self.statement.len();
+                let first = if already == 0 {
+                    self.line
+                } else {
+                    self.statement_line
+                };
+                let read = self.read_line(&mut line, already, first)?;
                 if read == 0 {
                     self.finished = true;
                     if self.statement.iter().any(|b| !b.is_ascii_whitespace()) {
@@ -159,33 +199,41 @@ impl<R: BufRead> Lexer<R> {
             }
             match self.scan(&line) {
                 Some(end) => {
-                    self.statement.extend_from_slice(&line[..end]);
-                    let rest = &line[end + 1..];
-                    if rest.iter().any(|b| !b.is_ascii_whitespace()) {
-                        self.carry = rest.to_vec();
-                        // The carried bytes are still on this line.
+                    if let Some(item) = self.end_statement(&line, end)? {
+                        return Ok(Some(item));
                     }
-                    let raw = std::mem::take(&mut self.statement);
-                    let line = self.statement_line;
-                    let sql = match String::from_utf8(raw) {
-                        Ok(sql) => sql.trim().to_string(),
-                        Err(e) if self.binary => {
-                            let bytes = trim_ascii(e.as_bytes()).to_vec();
-                            return Ok(Some(Item::BinaryStatement { bytes, line }));
-                        }
-                        Err(_) => return Err(LexError::NotUtf8 { line }),
-                    };
-                    if sql.is_empty() {
-                        continue;
-                    }
-                    if is_copy_from_stdin(&sql) {
-                        self.copy = Some(self.line);
-                    }
-                    return Ok(Some(Item::Statement { sql, line }));
                 }
                 None => self.statement.extend_from_slice(&line),
             }
         }
+    }
+
+    /// The statement ends at `line[end]` (its `;`): the item it makes, `None` for an empty
+    /// statement. What follows the `;` on the line is carried to the next call.
+    fn end_statement(&mut self, line: &[u8], end: usize) -> Result<Option<Item>, LexError> {
+        self.statement.extend_from_slice(&line[..end]);
+        let rest = &line[end + 1..];
+        if rest.iter().any(|b| !b.is_ascii_whitespace()) {
+            self.carry = rest.to_vec();
+            // The carried bytes are still on this line.
+        }
+        let raw = std::mem::take(&mut self.statement);
+        let line = self.statement_line;
+        let sql = match String::from_utf8(raw) {
+            Ok(sql) => sql.trim().to_string(),
+            Err(e) if self.binary => {
+                let bytes = trim_ascii(e.as_bytes()).to_vec();
+                return Ok(Some(Item::BinaryStatement { bytes, line }));
+            }
+            Err(_) => return Err(LexError::NotUtf8 { line }),
+        };
+        if sql.is_empty() {
+            return Ok(None);
+        }
+        if is_copy_from_stdin(&sql) {
+            self.copy = Some(self.line);
+        }
+        Ok(Some(Item::Statement { sql, line }))
     }
 
     fn copy_data(&mut self, start: u64) -> Result<Item, LexError> {
@@ -193,10 +241,8 @@ impl<R: BufRead> Lexer<R> {
         let mut rows = 0;
         loop {
             let before = data.len();
-            let read = self
-                .input
-                .read_until(b'\n', &mut data)
-                .map_err(|e| LexError::Io(e.to_string()))?;
+            let line = self.line;
+            let read = self.read_line(&mut data, 0, line)?;
             if read == 0 {
                 self.finished = true;
                 return Err(LexError::UnterminatedCopy { line: start });
@@ -229,98 +275,129 @@ impl<R: BufRead> Lexer<R> {
 
     /// Scans one line from the current state; returns the index of a statement-ending `;`.
     fn scan(&mut self, line: &[u8]) -> Option<usize> {
-        let mysql = self.engine == Engine::Mysql;
         let mut i = 0;
         while i < line.len() {
-            let b = line[i];
-            let next = line.get(i + 1).copied();
-            match &mut self.state {
-                State::Normal => match b {
-                    b';' => return Some(i),
-                    b'\'' => {
-                        let e_string = !mysql
-                            && i > 0
-                            && matches!(line[i - 1], b'E' | b'e')
-                            && (i < 2 || !is_ident_byte(line[i - 2]));
-                        self.state = State::Quoted {
-                            quote: b'\'',
-                            escapes: mysql || e_string,
-                        };
-                    }
-                    b'"' => {
-                        self.state = State::Quoted {
-                            quote: b'"',
-                            escapes: mysql,
-                        }
-                    }
-                    b'`' if mysql => {
-                        self.state = State::Quoted {
-                            quote: b'`',
-                            escapes: false,
-                        }
-                    }
-                    b'-' if next == Some(b'-')
-                        && (!mysql
-                            || line.get(i + 2).is_none_or(|c| {
-                                c.is_ascii_whitespace() || c.is_ascii_control()
-                            })) =>
-                    {
-                        self.state = State::LineComment;
-                        i += 1;
-                    }
-                    b'#' if mysql => self.state = State::LineComment,
-                    b'/' if next == Some(b'*') => {
-                        self.state = State::BlockComment { depth: 1 };
-                        i += 1;
-                    }
-                    b'$' if !mysql && (i == 0 || !is_ident_byte(line[i - 1])) => {
-                        if let Some(len) = dollar_tag_len(&line[i..]) {
-                            self.state = State::Dollar {
-                                tag: line[i..i + len].to_vec(),
-                            };
-                            i += len - 1;
-                        }
-                    }
-                    _ => {}
-                },
-                State::Quoted { quote, escapes } => {
-                    if *escapes && b == b'\\' {
-                        i += 1;
-                    } else if b == *quote {
-                        if next == Some(*quote) {
-                            i += 1;
-                        } else {
-                            self.state = State::Normal;
-                        }
-                    }
+            let skip = if matches!(self.state, State::Normal) {
+                match self.in_code(line, i) {
+                    Some(skip) => skip,
+                    None => return Some(i),
                 }
-                State::LineComment => {
-                    if b == b'\n' {
-                        self.state = State::Normal;
-                    }
-                }
-                State::BlockComment { depth } => {
-                    if b == b'*' && next == Some(b'/') {
-                        *depth -= 1;
-                        i += 1;
-                        if *depth == 0 {
-                            self.state = State::Normal;
-                        }
-                    } else if b == b'/' && next == Some(b'*') && !mysql {
-                        *depth += 1;
-                        i += 1;
-                    }
-                }
-                State::Dollar { tag } => {
-                    if b == b'$' && line[i..].starts_with(tag) {
-                        i += tag.len() - 1;
-                        self.state = State::Normal;
-                    }
-                }
-            }
-            i += 1;
+            } else {
+                self.in_quote_or_comment(line, i)
+            };
+            i += skip + 1;
         }
         None
+    }
+
+    /// The byte at `i` in code: `None` for a statement-ending `;`, else how many bytes after
+    /// it were read too (a two-byte comment opener, a dollar tag).
+    fn in_code(&mut self, line: &[u8], i: usize) -> Option<usize> {
+        let mysql = self.engine == Engine::Mysql;
+        let next = line.get(i + 1).copied();
+        match line[i] {
+            b';' => return None,
+            b'\'' => {
+                let e_string = !mysql
+                    && i > 0
+                    && matches!(line[i - 1], b'E' | b'e')
+                    && (i < 2 || !is_ident_byte(line[i - 2]));
+                self.state = State::Quoted {
+                    quote: b'\'',
+                    escapes: mysql || e_string,
+                };
+            }
+            b'"' => {
+                self.state = State::Quoted {
+                    quote: b'"',
+                    escapes: mysql,
+                }
+            }
+            b'`' if mysql => {
+                self.state = State::Quoted {
+                    quote: b'`',
+                    escapes: false,
+                }
+            }
+            b'-' if next == Some(b'-')
+                && (!mysql
+                    || line
+                        .get(i + 2)
+                        .is_none_or(|c| c.is_ascii_whitespace() || c.is_ascii_control())) =>
+            {
+                self.state = State::LineComment;
+                return Some(1);
+            }
+            b'#' if mysql => self.state = State::LineComment,
+            b'/' if next == Some(b'*') => {
+                self.state = State::BlockComment { depth: 1 };
+                return Some(1);
+            }
+            b'$' if !mysql && (i == 0 || !is_ident_byte(line[i - 1])) => {
+                if let Some(len) = dollar_tag_len(&line[i..]) {
+                    self.state = State::Dollar {
+                        tag: line[i..i + len].to_vec(),
+                    };
+                    return Some(len - 1);
+                }
+            }
+            _ => {}
+        }
+        Some(0)
+    }
+
+    /// The byte at `i` inside a quoted string, a comment or a dollar-quoted body; returns how
+    /// many bytes after it were read too.
+    fn in_quote_or_comment(&mut self, line: &[u8], i: usize) -> usize {
+        let mysql = self.engine == Engine::Mysql;
+        let b = line[i];
+        let next = line.get(i + 1).copied();
+        match &mut self.state {
+            State::Normal => 0,
+            State::Quoted { quote, escapes } => {
+                if *escapes && b == b'\\' {
+                    1
+                } else if b == *quote {
+                    if next == Some(*quote) {
+                        1
+                    } else {
+                        self.state = State::Normal;
+                        0
+                    }
+                } else {
+                    0
+                }
+            }
+            State::LineComment => {
+                if b == b'\n' {
+                    self.state = State::Normal;
+                }
+                0
+            }
+            State::BlockComment { depth } => {
+                if b == b'*' && next == Some(b'/') {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        self.state = State::Normal;
+                    }
+                    1
+                } else if b == b'/' && next == Some(b'*') && !mysql {
+                    *depth += 1;
+                    1
+                } else {
+                    0
+                }
+            }
+            State::Dollar { tag } => {
+                if b == b'$' && line[i..].starts_with(tag) {
+                    let skip = tag.len() - 1;
+                    self.state = State::Normal;
+                    skip
+                } else {
+                    0
+                }
+            }
+        }
     }
 }
 

@@ -32,13 +32,6 @@ impl FoundBackup {
             .and_then(|m| m.verification.as_ref())
             .map(|v| v.ok)
     }
-
-    /// Whether this backup is of the given database.
-    pub fn is_of(&self, host: &str, port: u16, database: &str) -> bool {
-        self.manifest.as_ref().is_some_and(|m| {
-            m.source.host == host && m.source.port == port && m.source.database == database
-        })
-    }
 }
 
 fn looks_like_backup(path: &Path) -> bool {
@@ -97,17 +90,6 @@ pub fn at(path: &Path) -> std::io::Result<FoundBackup> {
         taken_at: manifest.as_ref().map_or(modified, |m| m.finished_at),
         manifest,
     })
-}
-
-/// The newest of `found` (newest first, as [`find`] returns them) that is a backup of this
-/// database.
-pub fn newest_of<'a>(
-    found: &'a [FoundBackup],
-    host: &str,
-    port: u16,
-    database: &str,
-) -> Option<&'a FoundBackup> {
-    found.iter().find(|b| b.is_of(host, port, database))
 }
 
 #[cfg(test)]

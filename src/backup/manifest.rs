@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::checksum::Digest;
 use super::compression::Compression;
 use crate::db::Engine;
+use crate::small_file::{self, Accept, ReadError};
 
 pub const MANIFEST_SUFFIX: &str = ".manifest.json";
+/// The largest manifest read: far above one for thousands of tables (about 130 bytes each).
+pub const MAX_MANIFEST_BYTES: usize = 64 << 20;
 /// Version of the manifest layout.
 pub const MANIFEST_VERSION: u32 = 1;
 
@@ -111,6 +114,10 @@ pub struct Manifest {
     /// local manifest only: the stored manifest was put before its copy was recorded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub copies: Vec<CopyRecord>,
+    /// Whether the database held Fernet-encrypted secrets and which key wrote them (a
+    /// fingerprint, never the key): absent when they could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<crate::secrets::SecretFacts>,
 }
 
 /// How a stored copy was checked against what was sent.
@@ -207,17 +214,26 @@ impl ManifestError {
 
 pub fn read(backup: &Path) -> Result<Manifest, ManifestError> {
     let path = path_for(backup);
-    let text = std::fs::read(&path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => ManifestError::Missing {
-            interrupted: Some(super::output::partial_of(&path))
-                .filter(|p| p.symlink_metadata().is_ok()),
-            path: path.clone(),
-        },
-        _ => ManifestError::Unreadable {
-            path: path.clone(),
-            source,
-        },
-    })?;
+    // Bounded, and never a FIFO or device: a manifest that is a pipe would hang `backups`,
+    // `verify` and `restore`, one that is /dev/zero would read until memory runs out.
+    let text =
+        small_file::read(&path, MAX_MANIFEST_BYTES, Accept::Regular).map_err(
+            |error| match error {
+                ReadError::NotFound => ManifestError::Missing {
+                    interrupted: Some(super::output::partial_of(&path))
+                        .filter(|p| p.symlink_metadata().is_ok()),
+                    path: path.clone(),
+                },
+                ReadError::Io(source) => ManifestError::Unreadable {
+                    path: path.clone(),
+                    source,
+                },
+                other => ManifestError::Unreadable {
+                    path: path.clone(),
+                    source: std::io::Error::other(other.to_string()),
+                },
+            },
+        )?;
     serde_json::from_slice(&text).map_err(|e| ManifestError::Invalid {
         path,
         message: e.to_string(),

@@ -19,6 +19,7 @@ pub mod remote;
 pub mod restore;
 pub mod scan;
 pub mod schema;
+pub mod source;
 pub mod space;
 pub mod sql;
 pub mod steps;

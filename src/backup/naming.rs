@@ -185,22 +185,7 @@ pub fn check_name(
         return Err(RequestError::EmptyName);
     }
     if name.contains('/') || name == "." || name == ".." {
-        let path = Path::new(name);
-        let file = path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .filter(|f| f != "..")
-            .unwrap_or_else(|| "openmetadata_backup.sql".into());
-        let parent = match path.file_name() {
-            Some(_) => path.parent().unwrap_or(Path::new("")),
-            None => path,
-        };
-        let folder = normalize(&folder.join(parent)).display().to_string();
-        return Err(RequestError::NameIsPath {
-            name: owned(),
-            folder: crate::clients::pip::quote(&folder),
-            file: crate::clients::pip::quote(&file),
-        });
+        return Err(name_is_path(name, folder));
     }
     if name.chars().any(char::is_control) {
         return Err(RequestError::ControlCharacter { name: owned() });
@@ -223,6 +208,36 @@ pub fn check_name(
             extra,
         });
     }
+    check_extension(name, method, compression)
+}
+
+/// A `--name` with a folder in it: the error says which `--output` and `--name` were meant.
+fn name_is_path(name: &str, folder: &Path) -> RequestError {
+    let path = Path::new(name);
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .filter(|f| f != "..")
+        .unwrap_or_else(|| "openmetadata_backup.sql".into());
+    let parent = match path.file_name() {
+        Some(_) => path.parent().unwrap_or(Path::new("")),
+        None => path,
+    };
+    let folder = normalize(&folder.join(parent)).display().to_string();
+    RequestError::NameIsPath {
+        name: name.to_string(),
+        folder: crate::shell::quote(&folder),
+        file: crate::shell::quote(&file),
+    }
+}
+
+/// The name's extension must say the compression the file will have.
+fn check_extension(
+    name: &str,
+    method: Method,
+    compression: Compression,
+) -> Result<(), RequestError> {
+    let owned = || name.to_string();
     let actual = written_compression(method, compression);
     let named = Compression::named_by(name);
     if named == actual {
@@ -233,7 +248,7 @@ pub fn check_name(
             name: owned(),
             compression: flag(actual),
             extension: actual.extension(),
-            suggestion: crate::clients::pip::quote(&format!("{name}{}", actual.extension())),
+            suggestion: crate::shell::quote(&format!("{name}{}", actual.extension())),
         });
     }
     let stripped = &name[..name.len() - named.extension().len()];
@@ -241,7 +256,7 @@ pub fn check_name(
         format!(
             "add --compress {} or use --name {}",
             flag(named),
-            crate::clients::pip::quote(&format!("{stripped}{}", actual.extension()))
+            crate::shell::quote(&format!("{stripped}{}", actual.extension()))
         )
     } else {
         format!(
@@ -250,7 +265,7 @@ pub fn check_name(
                 Method::Native => "native",
                 _ => "metadata-cli",
             },
-            crate::clients::pip::quote(stripped)
+            crate::shell::quote(stripped)
         )
     };
     Err(RequestError::WrongExtension {

@@ -168,93 +168,116 @@ pub fn scan(
     let mut lexer = Lexer::new(input, engine);
     // mysqldump without --hex-blob writes binary values raw; the mysql client loads them.
     lexer.allow_binary(kind == FileKind::MysqlDump);
-    let mut tables: Vec<(String, TableChecksum)> = Vec::new();
-    let mut footer = None;
-    let mut after_footer = false;
-    let mut header_engine = None;
-    let mut statements = 0u64;
-    let mut largest = 0u64;
-    let mut copy_table: Option<usize> = None;
-    let index_of = |tables: &mut Vec<(String, TableChecksum)>, name: String| match tables
-        .iter()
-        .position(|(t, _)| *t == name)
-    {
-        Some(i) => i,
-        None => {
-            tables.push((name, TableChecksum::default()));
-            tables.len() - 1
-        }
-    };
+    let mut tally = Tally::default();
     while let Some(item) = lexer.next_item()? {
-        let sql: &[u8] = match &item {
-            Item::Comment { text, .. } => {
-                if let Some(e) = text.strip_prefix("engine: ") {
-                    header_engine = sniff_engine(&format!("-- engine: {e}"));
-                }
-                if text.starts_with(FOOTER_MARK) {
-                    footer = footer_totals(text).or(Some((u64::MAX, u64::MAX)));
-                    after_footer = false;
-                }
-                continue;
+        match &item {
+            Item::Comment { text, .. } => tally.comment(text),
+            Item::Statement { sql, .. } => tally.statement(sql.as_bytes(), engine, reporter),
+            Item::BinaryStatement { bytes, .. } => tally.statement(bytes, engine, reporter),
+            Item::CopyData { data, .. } => tally.copy_data(data, reporter),
+            Item::CopyEnd { .. } => tally.copy_table = None,
+            Item::Meta { .. } => {}
+        }
+    }
+    Ok(tally.finish(kind))
+}
+
+/// What the scan has counted so far.
+#[derive(Default)]
+struct Tally {
+    tables: Vec<(String, TableChecksum)>,
+    /// The footer's table and row totals (`u64::MAX` when it has none).
+    footer: Option<(u64, u64)>,
+    /// Data or a statement came after the footer.
+    after_footer: bool,
+    header_engine: Option<Engine>,
+    statements: u64,
+    largest: u64,
+    /// The table a COPY block is loading.
+    copy_table: Option<usize>,
+}
+
+impl Tally {
+    fn index_of(&mut self, name: String) -> usize {
+        match self.tables.iter().position(|(t, _)| *t == name) {
+            Some(i) => i,
+            None => {
+                self.tables.push((name, TableChecksum::default()));
+                self.tables.len() - 1
             }
-            Item::Statement { sql, .. } => sql.as_bytes(),
-            Item::BinaryStatement { bytes, .. } => bytes,
-            Item::CopyData { data, .. } => {
-                after_footer |= footer.is_some();
-                if let Some(i) = copy_table {
-                    let mut start = 0;
-                    for end in memchr::memchr_iter(b'\n', data) {
-                        tables[i].1.add_row(&data[start..=end]);
-                        start = end + 1;
-                    }
-                }
-                reporter.add(0, 0, data.len() as u64);
-                continue;
+        }
+    }
+
+    /// A comment line: the header's engine, or the footer.
+    fn comment(&mut self, text: &str) {
+        if let Some(e) = text.strip_prefix("engine: ") {
+            self.header_engine = sniff_engine(&format!("-- engine: {e}"));
+        }
+        if text.starts_with(FOOTER_MARK) {
+            self.footer = footer_totals(text).or(Some((u64::MAX, u64::MAX)));
+            self.after_footer = false;
+        }
+    }
+
+    /// Rows of a COPY block, each added to its table's checksum.
+    fn copy_data(&mut self, data: &[u8], reporter: &Reporter) {
+        self.after_footer |= self.footer.is_some();
+        if let Some(i) = self.copy_table {
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', data) {
+                self.tables[i].1.add_row(&data[start..=end]);
+                start = end + 1;
             }
-            Item::CopyEnd { .. } => {
-                copy_table = None;
-                continue;
-            }
-            Item::Meta { .. } => continue,
-        };
-        after_footer |= footer.is_some();
-        statements += 1;
-        largest = largest.max(sql.len() as u64);
+        }
+        reporter.add(0, 0, data.len() as u64);
+    }
+
+    /// A statement: an INSERT's tuples are rows of its table, a COPY starts a block, any other
+    /// statement naming a table makes it known.
+    fn statement(&mut self, sql: &[u8], engine: Engine, reporter: &Reporter) {
+        self.after_footer |= self.footer.is_some();
+        self.statements += 1;
+        self.largest = self.largest.max(sql.len() as u64);
         let upper = sql.get(..12).unwrap_or(sql).to_ascii_uppercase();
         let table = lexer::statement_table_bytes(sql);
         if upper.starts_with(b"INSERT") {
             if let Some(name) = table {
-                let i = index_of(&mut tables, name);
+                let i = self.index_of(name);
                 for tuple in lexer::insert_tuples(sql, engine) {
-                    tables[i].1.add_row(tuple);
+                    self.tables[i].1.add_row(tuple);
                 }
                 reporter.add(0, 0, sql.len() as u64);
             }
         } else if upper.starts_with(b"COPY") {
-            copy_table = table.map(|name| index_of(&mut tables, name));
+            let index = table.map(|name| self.index_of(name));
+            self.copy_table = index;
         } else if let Some(name) = table {
-            index_of(&mut tables, name);
+            self.index_of(name);
         }
     }
-    let tables: Vec<TableEntry> = tables
-        .into_iter()
-        .map(|(name, checksum)| TableEntry {
-            name,
-            rows: checksum.rows,
-            checksum: Some(checksum.digest()),
-        })
-        .collect();
-    let rows: u64 = tables.iter().map(|t| t.rows).sum();
-    // Whole: the marker is the last thing in the file and counts what came before it.
-    let complete = !after_footer && footer == Some((tables.len() as u64, rows));
-    Ok(FileScan {
-        kind,
-        tables,
-        statements,
-        complete,
-        largest_statement: largest,
-        header_engine,
-    })
+
+    fn finish(self, kind: FileKind) -> FileScan {
+        let tables: Vec<TableEntry> = self
+            .tables
+            .into_iter()
+            .map(|(name, checksum)| TableEntry {
+                name,
+                rows: checksum.rows,
+                checksum: Some(checksum.digest()),
+            })
+            .collect();
+        let rows: u64 = tables.iter().map(|t| t.rows).sum();
+        // Whole: the marker is the last thing in the file and counts what came before it.
+        let complete = !self.after_footer && self.footer == Some((tables.len() as u64, rows));
+        FileScan {
+            kind,
+            tables,
+            statements: self.statements,
+            complete,
+            largest_statement: self.largest,
+            header_engine: self.header_engine,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -197,6 +197,75 @@ async fn rows_pg(
 /// per kind of object, not per table.
 pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx::Error> {
     let mut dump = SchemaDump::default();
+    pg_extensions(conn, &mut dump).await?;
+    pg_functions(conn, &mut dump).await?;
+    pg_sequences(conn, &mut dump).await?;
+    let mut tables = pg_columns(conn).await?;
+    let mut after_data = pg_constraints(conn, &mut tables, &mut dump).await?;
+    pg_indexes(conn, &mut after_data).await?;
+    let stats: std::collections::HashMap<String, (u64, u64, u64)> = rows_pg(
+        conn,
+        // reltuples is -1 until a table was first vacuumed or analyzed: the live-tuple count
+        // of the statistics collector then gives the progress bar something to move by.
+        "SELECT c.relname::text, \
+                (CASE WHEN c.reltuples < 0 THEN COALESCE(s.n_live_tup, 0) \
+                      ELSE c.reltuples END)::bigint::text, \
+                pg_table_size(c.oid)::text, \
+                (pg_relation_size(c.oid, 'main') / current_setting('block_size')::bigint)::text \
+         FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
+         WHERE c.relnamespace = current_schema()::regnamespace \
+           AND c.relkind IN ('r', 'p')",
+    )
+    .await?
+    .into_iter()
+    .map(|r| {
+        let name = r[0].clone().unwrap_or_default();
+        (name, (parse_u64(&r[1]), parse_u64(&r[2]), parse_u64(&r[3])))
+    })
+    .collect();
+    for (name, lines, columns) in tables {
+        let (rows_estimate, bytes_estimate, pages) = stats.get(&name).copied().unwrap_or((0, 0, 0));
+        dump.tables.push(TableSchema {
+            create: format!(
+                "CREATE TABLE {} (\n    {}\n)",
+                quote_ident(Engine::Postgres, &name),
+                lines.join(",\n    ")
+            ),
+            after_data: after_data.remove(&name).unwrap_or_default(),
+            name,
+            columns,
+            rows_estimate,
+            bytes_estimate,
+            pages,
+        });
+    }
+    dump.skipped_views = rows_pg(
+        conn,
+        "SELECT c.relname::text FROM pg_class c \
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('v', 'm') \
+         ORDER BY 1",
+    )
+    .await?
+    .into_iter()
+    .filter_map(|r| r[0].clone())
+    .collect();
+
+    pg_sequence_positions(conn, &mut dump).await?;
+    Ok(dump)
+}
+
+/// A table being built from the catalogs: its name, its `CREATE TABLE` lines (columns, then
+/// CHECK constraints) and its columns.
+type PgTable = (String, Vec<String>, Vec<Column>);
+
+/// Statements to run after a table's data, by table.
+type AfterData = std::collections::HashMap<String, Vec<String>>;
+
+/// The schema's extensions (plpgsql comes with every database).
+async fn pg_extensions(
+    conn: &mut sqlx::PgConnection,
+    dump: &mut SchemaDump,
+) -> Result<(), sqlx::Error> {
     for row in rows_pg(
         conn,
         "SELECT e.extname::text, n.nspname::text FROM pg_extension e \
@@ -210,6 +279,14 @@ pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx:
             quote_ident(Engine::Postgres, row[1].as_deref().unwrap_or_default())
         ));
     }
+    Ok(())
+}
+
+/// The schema's own functions and procedures (not an extension's).
+async fn pg_functions(
+    conn: &mut sqlx::PgConnection,
+    dump: &mut SchemaDump,
+) -> Result<(), sqlx::Error> {
     for row in rows_pg(
         conn,
         "SELECT pg_get_functiondef(p.oid) FROM pg_proc p \
@@ -224,7 +301,14 @@ pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx:
                 .push(def.trim_end().trim_end_matches(';').to_string());
         }
     }
-    // Sequences not created by an identity column; their position is set after the data.
+    Ok(())
+}
+
+/// Sequences not created by an identity column; their position is set after the data.
+async fn pg_sequences(
+    conn: &mut sqlx::PgConnection,
+    dump: &mut SchemaDump,
+) -> Result<(), sqlx::Error> {
     for row in rows_pg(
         conn,
         "SELECT c.relname::text, format_type(s.seqtypid, NULL), s.seqstart::text, \
@@ -259,8 +343,12 @@ pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx:
         }
     }
 
-    // Every column of every table, in order.
-    let mut tables: Vec<(String, Vec<String>, Vec<Column>)> = Vec::new();
+    Ok(())
+}
+
+/// Every column of every table, in order, as DDL lines and as [`Column`]s.
+async fn pg_columns(conn: &mut sqlx::PgConnection) -> Result<Vec<PgTable>, sqlx::Error> {
+    let mut tables: Vec<PgTable> = Vec::new();
     for c in rows_pg(
         conn,
         "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), \
@@ -317,9 +405,17 @@ pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx:
             },
         });
     }
+    Ok(tables)
+}
 
-    // Constraints: CHECK inline; keys after the data; foreign keys after every table.
-    let mut after_data: std::collections::HashMap<String, Vec<String>> = Default::default();
+/// Constraints: CHECK inline in the table; keys after the table's data (returned); foreign
+/// keys after every table.
+async fn pg_constraints(
+    conn: &mut sqlx::PgConnection,
+    tables: &mut [PgTable],
+    dump: &mut SchemaDump,
+) -> Result<AfterData, sqlx::Error> {
+    let mut after_data = AfterData::new();
     for row in rows_pg(
         conn,
         "SELECT c.relname::text, k.conname::text, pg_get_constraintdef(k.oid), k.contype::text \
@@ -352,6 +448,14 @@ pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx:
                 .push(format!("ALTER TABLE ONLY {quoted} ADD {constraint}")),
         }
     }
+    Ok(after_data)
+}
+
+/// Indexes that no constraint made, after their table's data.
+async fn pg_indexes(
+    conn: &mut sqlx::PgConnection,
+    after_data: &mut AfterData,
+) -> Result<(), sqlx::Error> {
     for row in rows_pg(
         conn,
         "SELECT c.relname::text, pg_get_indexdef(i.indexrelid) FROM pg_index i \
@@ -369,50 +473,14 @@ pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx:
                 .push(def.clone());
         }
     }
+    Ok(())
+}
 
-    let stats: std::collections::HashMap<String, (u64, u64, u64)> = rows_pg(
-        conn,
-        "SELECT c.relname::text, GREATEST(c.reltuples, 0)::bigint::text, \
-                pg_table_size(c.oid)::text, \
-                (pg_relation_size(c.oid, 'main') / current_setting('block_size')::bigint)::text \
-         FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace \
-           AND c.relkind IN ('r', 'p')",
-    )
-    .await?
-    .into_iter()
-    .map(|r| {
-        let name = r[0].clone().unwrap_or_default();
-        (name, (parse_u64(&r[1]), parse_u64(&r[2]), parse_u64(&r[3])))
-    })
-    .collect();
-    for (name, lines, columns) in tables {
-        let (rows_estimate, bytes_estimate, pages) = stats.get(&name).copied().unwrap_or((0, 0, 0));
-        dump.tables.push(TableSchema {
-            create: format!(
-                "CREATE TABLE {} (\n    {}\n)",
-                quote_ident(Engine::Postgres, &name),
-                lines.join(",\n    ")
-            ),
-            after_data: after_data.remove(&name).unwrap_or_default(),
-            name,
-            columns,
-            rows_estimate,
-            bytes_estimate,
-            pages,
-        });
-    }
-    dump.skipped_views = rows_pg(
-        conn,
-        "SELECT c.relname::text FROM pg_class c \
-         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('v', 'm') \
-         ORDER BY 1",
-    )
-    .await?
-    .into_iter()
-    .filter_map(|r| r[0].clone())
-    .collect();
-
-    // Sequence positions (serial, identity and standalone), read in the snapshot.
+/// Sequence positions (serial, identity and standalone), read in the snapshot.
+async fn pg_sequence_positions(
+    conn: &mut sqlx::PgConnection,
+    dump: &mut SchemaDump,
+) -> Result<(), sqlx::Error> {
     for row in rows_pg(
         conn,
         "SELECT sequencename::text, last_value::text FROM pg_sequences \
@@ -430,5 +498,5 @@ pub async fn postgres(conn: &mut sqlx::PgConnection) -> Result<SchemaDump, sqlx:
             None => format!("ALTER SEQUENCE {quoted} RESTART"),
         });
     }
-    Ok(dump)
+    Ok(())
 }

@@ -189,6 +189,7 @@ mod tests {
                 notes: Vec::new(),
                 verification: None,
                 copies: Vec::new(),
+                secrets: None,
             }),
         }
     }

@@ -15,9 +15,10 @@ use super::manifest::{self, FileFormat, FileInfo, Manifest, Method, Source, Tabl
 use super::naming::{self, RequestError};
 use super::output::{self, BackupFile, Compression, Finished, Left, WriteFailure};
 use super::progress::{ProgressEvent, Reporter};
-use crate::config::DbSettings;
+use crate::config::{DbSettings, Secret};
 use crate::db::inspect::{self, Detection};
 use crate::db::{Db, DbError, Engine};
+use crate::secrets::SecretFacts;
 
 /// What to back up and how.
 #[derive(Debug, Clone)]
@@ -33,6 +34,9 @@ pub struct BackupRequest {
     pub python: Option<PathBuf>,
     /// How the built-in method spreads its reading.
     pub tuning: Tuning,
+    /// The server's `FERNET_KEY`, when known: the manifest records which key wrote the stored
+    /// secrets (a fingerprint, never the key).
+    pub fernet_key: Option<Secret>,
 }
 
 impl BackupRequest {
@@ -147,7 +151,7 @@ pub use naming::default_name;
 /// A command that copies a backup and its manifest to another host, to be adapted by the
 /// operator (user, host and folder are placeholders).
 pub fn copy_off_host(path: &Path, manifest_path: &Path) -> String {
-    let quote = |p: &Path| crate::clients::pip::quote(&p.display().to_string());
+    let quote = |p: &Path| crate::shell::quote(&p.display().to_string());
     format!(
         "rsync -av --progress {} {} USER@BACKUP-HOST:/srv/backups/openmetadata/",
         quote(path),
@@ -229,6 +233,7 @@ async fn builtin_on(
     cancel: CancellationToken,
 ) -> Result<Backup, BackupError> {
     let source = describe_source(db, &request.settings).await?;
+    let secrets = secret_facts(db, request).await;
     let started_at = Utc::now();
     let name = request
         .name
@@ -326,8 +331,17 @@ async fn builtin_on(
         notes,
         verification: None,
         copies: Vec::new(),
+        secrets,
     };
     publish(written, manifest)
+}
+
+/// What the manifest says about the stored secrets; none when they cannot be read (the backup
+/// does not depend on it).
+pub(super) async fn secret_facts(db: &Db, request: &BackupRequest) -> Option<SecretFacts> {
+    crate::secrets::manifest_facts(db, request.fernet_key.as_ref())
+        .await
+        .ok()
 }
 
 /// Writes the manifest beside the finished data file and puts both in place.

@@ -11,9 +11,9 @@ use super::output::sha256_file;
 use super::progress::Reporter;
 use super::remote::RemoteBackup;
 use super::scan::{self, FileKind, FileScan};
-use crate::checks::Status;
 use crate::db::Engine;
 use crate::humanize;
+use crate::status::Status;
 
 /// One thing verify found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,9 +64,9 @@ impl VerifyReport {
     pub fn summary(&self) -> String {
         match (&self.scan, self.ok()) {
             (Some(scan), true) => format!(
-                "{} tables, {} rows, {}",
-                scan.tables.len(),
-                humanize::count(scan.total_rows() as i64),
+                "{}, {}, {}",
+                humanize::plural(scan.tables.len(), "table", "tables"),
+                humanize::plural(scan.total_rows() as usize, "row", "rows"),
                 humanize::bytes(self.bytes)
             ),
             _ => self
@@ -109,7 +109,7 @@ pub fn verify(
     let mut report = VerifyReport {
         path: path.to_path_buf(),
         bytes,
-        sha256: sha256.clone(),
+        sha256,
         engine: engine_known.unwrap_or(Engine::Mysql),
         kind: None,
         manifest: None,
@@ -130,7 +130,23 @@ pub fn verify(
             "the file does not say which engine it is for; assumed MySQL quoting (use --engine postgres for a Postgres backup)",
         );
     }
-    let manifest_matches = match &manifest {
+    let manifest_matches = check_manifest(&mut report, &manifest, kind);
+    check_complete(&mut report, path, kind, manifest_matches);
+    let reader = super::open_reader(path).map_err(unreadable)?;
+    check_content(&mut report, reader, manifest.as_ref().ok(), reporter);
+    report.manifest = manifest.ok();
+    Ok(report)
+}
+
+/// Size and SHA-256 against the manifest; a missing manifest fails for a file of ours (or one
+/// a backup left behind) and warns for another tool's. Returns whether they match.
+fn check_manifest(
+    report: &mut VerifyReport,
+    manifest: &Result<Manifest, ManifestError>,
+    kind: FileKind,
+) -> bool {
+    let (sha256, bytes) = (report.sha256.clone(), report.bytes);
+    match manifest {
         Ok(m) => {
             if m.file.sha256 == sha256 && m.file.bytes == bytes {
                 report.add(
@@ -173,8 +189,12 @@ pub fn verify(
             report.add(Status::Fail, error.to_string());
             false
         }
-    };
-    // The rule a restore applies (the om-upgrade end marker is checked below, with its counts).
+    }
+}
+
+/// The rule a restore applies (the om-upgrade end marker is checked with the content, with
+/// its counts).
+fn check_complete(report: &mut VerifyReport, path: &Path, kind: FileKind, manifest_matches: bool) {
     if kind != FileKind::OmUpgradeSql
         && let Err(not_proven) = completeness::prove(path, kind, manifest_matches, false)
     {
@@ -189,7 +209,16 @@ pub fn verify(
         };
         report.add(status, format!("{not_proven}{hint}"));
     }
-    let reader = super::open_reader(path).map_err(unreadable)?;
+}
+
+/// Every statement parsed: the file's kind, its end marker, and its tables against the
+/// manifest's (or their counts, without one).
+fn check_content(
+    report: &mut VerifyReport,
+    reader: impl std::io::BufRead,
+    manifest: Option<&Manifest>,
+    reporter: &Reporter,
+) {
     match scan::scan(reader, report.engine, reporter) {
         Err(error) => report.add(Status::Fail, format!("the file does not parse: {error}")),
         Ok(scanned) => {
@@ -207,24 +236,22 @@ pub fn verify(
                      the file stops before the end of the backup (truncated?) or was altered",
                 );
             }
-            if let Ok(m) = &manifest {
-                compare_tables(&mut report, m, &scanned);
+            if let Some(m) = manifest {
+                compare_tables(report, m, &scanned);
             } else {
                 report.add(
                     Status::Pass,
                     format!(
-                        "parsed {} statements: {} tables, {} rows",
-                        scanned.statements,
-                        scanned.tables.len(),
-                        humanize::count(scanned.total_rows() as i64)
+                        "parsed {}: {}, {}",
+                        humanize::plural(scanned.statements as usize, "statement", "statements"),
+                        humanize::plural(scanned.tables.len(), "table", "tables"),
+                        humanize::plural(scanned.total_rows() as usize, "row", "rows")
                     ),
                 );
             }
             report.scan = Some(scanned);
         }
     }
-    report.manifest = manifest.ok();
-    Ok(report)
 }
 
 fn compare_tables(report: &mut VerifyReport, manifest: &Manifest, scanned: &FileScan) {
@@ -264,9 +291,9 @@ fn compare_tables(report: &mut VerifyReport, manifest: &Manifest, scanned: &File
         report.add(
             Status::Pass,
             format!(
-                "every table matches the manifest: {} tables, {} rows",
-                manifest.tables.len(),
-                humanize::count(manifest.total_rows() as i64)
+                "every table matches the manifest: {}, {}",
+                humanize::plural(manifest.tables.len(), "table", "tables"),
+                humanize::plural(manifest.total_rows() as usize, "row", "rows")
             ),
         );
     } else {
@@ -376,4 +403,38 @@ pub fn verify_remote(
     compare_tables(&mut report, manifest, &scanned);
     report.scan = Some(scanned);
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backup::manifest::TableEntry;
+    use crate::backup::scan::FileKind;
+
+    #[test]
+    fn one_row_is_a_row() {
+        let entry = |name: &str, rows: u64| TableEntry {
+            name: name.into(),
+            rows,
+            checksum: None,
+        };
+        let report = VerifyReport {
+            path: "/b/x.sql".into(),
+            bytes: 2048,
+            sha256: "00".repeat(32),
+            engine: Engine::Postgres,
+            kind: Some(FileKind::OmUpgradeSql),
+            manifest: None,
+            scan: Some(FileScan {
+                kind: FileKind::OmUpgradeSql,
+                tables: vec![entry("one", 1)],
+                statements: 1,
+                complete: true,
+                largest_statement: 10,
+                header_engine: Some(Engine::Postgres),
+            }),
+            findings: Vec::new(),
+        };
+        assert_eq!(report.summary(), "1 table, 1 row, 2.0 KiB");
+    }
 }

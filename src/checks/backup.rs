@@ -11,12 +11,15 @@ use crate::backup::external::find_on_path;
 use crate::backup::leftovers::{self, Unfinished};
 use crate::backup::locate::{self, FoundBackup};
 use crate::backup::space;
-use crate::clients::pip::quote;
 use crate::config::DbSettings;
 use crate::config::command_line::connection_flags;
 use crate::db::Engine;
 use crate::humanize;
 use crate::secrets::ScrubEnv;
+use crate::shell::quote;
+
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::Backup;
 
 pub const DISK_SPACE: CheckId = CheckId::new("backup.disk_space");
 pub const RECENT: CheckId = CheckId::new("backup.recent");
@@ -69,10 +72,7 @@ async fn disk_space(ctx: &Arc<Context>) -> Outcome {
     };
     let s = &ctx.settings;
     let found = locate::find(std::slice::from_ref(folder));
-    let earlier: Vec<&FoundBackup> = found
-        .iter()
-        .filter(|b| b.is_of(&s.host.value, s.port.value, &s.database.value))
-        .collect();
+    let earlier: Vec<&FoundBackup> = found.iter().filter(|b| b.is_of(s)).collect();
     let estimate = space::estimate(data, &earlier);
     let fits = |bytes: u64, factor: f64| free.available as f64 >= bytes as f64 * factor;
     let size = if estimate.possible > estimate.likely {
@@ -131,7 +131,7 @@ fn recent(ctx: &Arc<Context>) -> Outcome {
     let s = &ctx.settings;
     let folder = &ctx.backup_dir;
     let found = locate::find(std::slice::from_ref(folder));
-    let newest = locate::newest_of(&found, &s.host.value, s.port.value, &s.database.value);
+    let newest = crate::backup::source::newest_of(&found, s);
     let take_one = take_one(s, folder);
     let unfinished = leftovers::unfinished(std::slice::from_ref(folder));
     let Some(newest) = newest else {
@@ -181,7 +181,8 @@ pub fn judge(backup: &FoundBackup, take_one: &str) -> Outcome {
     let age = Utc::now() - backup.taken_at;
     let age_text = humanize::duration(age.to_std().unwrap_or_default());
     let path = backup.path.display().to_string();
-    if age.num_hours() >= RECENT_HOURS {
+    // A backup that failed its verification fails, however old it is.
+    if age.num_hours() >= RECENT_HOURS && backup.verified() != Some(false) {
         return Outcome::warn(format!(
             "the newest backup of this database is {age_text} old"
         ))

@@ -8,6 +8,9 @@ use super::{Check, CheckId, Context, Outcome, Status};
 use crate::clients::inventory::INGESTION as INGESTION_PACKAGE;
 use crate::clients::{self, Aspect, Assessment, Fix, Interpreter, Inventory, Policy, pip};
 
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::Clients;
+
 pub const PYTHON: CheckId = CheckId::new("clients.python");
 pub const INGESTION: CheckId = CheckId::new("clients.ingestion");
 pub const MANAGED_APIS: CheckId = CheckId::new("clients.managed_apis");
@@ -99,6 +102,7 @@ pub fn results(inventory: &Inventory, policy: &Policy) -> Vec<super::runner::Che
         .map(|(id, title, aspect)| super::runner::CheckResult {
             id,
             title: title.to_string(),
+            step: Some(STEP),
             outcome: aspect_outcome(aspect, inventory, policy),
             duration: Duration::ZERO,
         })
@@ -309,10 +313,7 @@ fn indent_commands(fix: &Fix) -> String {
 /// list them apart, such as the report).
 pub fn commands(results: &[super::runner::CheckResult]) -> Vec<String> {
     let mut commands: Vec<String> = Vec::new();
-    for result in results
-        .iter()
-        .filter(|r| r.id.as_str().starts_with("clients."))
-    {
+    for result in results.iter().filter(|r| r.step == Some(STEP)) {
         let Some(fix) = &result.outcome.remediation else {
             continue;
         };

@@ -3,21 +3,25 @@
 //! Facts are memoised (`OnceCell`), so several checks asking for the table list cause one
 //! query, and no check depends on another having run first to fill something in.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::OnceCell;
 
-use super::release::ProbeBoard;
 use crate::clients;
 use crate::config::DbSettings;
 use crate::config::installation::InstallSettings;
 use crate::db::inspect::{self, Detection, ServerInfo, TableInfo};
 use crate::db::{Db, DbError};
-use crate::knowledge::probes::ProbeSession;
+use crate::knowledge::probes::{ProbeResult, ProbeSession};
 use crate::knowledge::scan::{ScanInputs, ScanReport};
 use crate::knowledge::{Catalogue, Item};
 use crate::version::Version;
+
+/// Probe results by item key, left by the release checks for views that want more than the
+/// checks' outcomes.
+pub type ProbeBoard = Arc<Mutex<BTreeMap<String, Vec<ProbeResult>>>>;
 
 pub struct Context {
     pub settings: DbSettings,

@@ -5,11 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Check, CheckId, Context, Outcome};
-use crate::db::inspect::{Detection, Era, Product, RowCount};
+use crate::db::inspect::{Detection, Era, OmInfo, Product, RowCount};
 use crate::db::{DbError, Engine, admin};
 use crate::humanize;
 use crate::knowledge::Range;
 use crate::version::Version;
+
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::Database;
 
 pub const CONNECT: CheckId = CheckId::new("db.connect");
 pub const SERVER_VERSION: CheckId = CheckId::new("db.server_version");
@@ -213,44 +216,52 @@ async fn openmetadata(ctx: &Arc<Context>) -> Outcome {
                  connection settings), or drop the database and restore into it.",
             )
         }
-        Detection::OpenMetadata(info) => {
-            let level = match (&info.schema_version, info.era) {
-                (Some(v), _) => format!("OpenMetadata schema {v}"),
-                (None, Era::FlywayOnly) => format!(
-                    "OpenMetadata 1.0.x or older (Flyway script {})",
-                    info.flyway_version.as_deref().unwrap_or("?")
-                ),
-                (None, _) => "OpenMetadata, with no applied migration recorded".to_string(),
-            };
-            let mut outcome = if info.incomplete_migrations.is_empty() {
-                Outcome::pass(format!("{level} in {where_}"))
-            } else {
-                Outcome::warn(format!(
-                    "{level} in {where_}, but a migration did not complete: {}",
-                    info.incomplete_migrations.join(", ")
-                ))
-                .fix("Finish or repair the interrupted migration first (`./bootstrap/openmetadata-ops.sh repair`, then `migrate`), with a backup at hand.")
-            };
-            outcome = outcome
-                .detail("bookkeeping", info.era.to_string())
-                .detail("tables", info.tables.len().to_string())
-                .detail("migrations applied", info.applied.len().to_string());
-            if let Some(v) = &info.schema_version {
-                outcome = outcome.detail(SCHEMA_VERSION_DETAIL, v.to_string()).line(format!(
-                    "the server that last migrated it is {v} or a later patch without migrations"
-                ));
-            }
-            if let (Some(target), Some(current)) = (&ctx.target, &info.schema_version)
-                && target < current
-            {
-                outcome = Outcome::fail(format!(
-                    "{level}: the target {target} is older; OpenMetadata cannot be downgraded"
-                ))
-                .fix("Choose a target at or above the installed version, or restore the backup taken before the last upgrade.");
-            }
-            outcome
-        }
+        Detection::OpenMetadata(info) => found_openmetadata(ctx, info, &where_),
     }
+}
+
+/// An OpenMetadata database: its schema level and bookkeeping; a migration left incomplete
+/// warns, a target older than the schema fails.
+fn found_openmetadata(ctx: &Context, info: &OmInfo, where_: &str) -> Outcome {
+    let level = match (&info.schema_version, info.era) {
+        (Some(v), _) => format!("OpenMetadata schema {v}"),
+        (None, Era::FlywayOnly) => format!(
+            "OpenMetadata 1.0.x or older (Flyway script {})",
+            info.flyway_version.as_deref().unwrap_or("?")
+        ),
+        (None, _) => "OpenMetadata, with no applied migration recorded".to_string(),
+    };
+    let mut outcome = if info.incomplete_migrations.is_empty() {
+        Outcome::pass(format!("{level} in {where_}"))
+    } else {
+        Outcome::warn(format!(
+            "{level} in {where_}, but a migration did not complete: {}",
+            info.incomplete_migrations.join(", ")
+        ))
+        .fix("Finish or repair the interrupted migration first (`./bootstrap/openmetadata-ops.sh repair`, then `migrate`), with a backup at hand.")
+    };
+    outcome = outcome
+        .detail("bookkeeping", info.era.to_string())
+        .detail("tables", info.tables.len().to_string())
+        .detail("migrations applied", info.applied.len().to_string());
+    if let Some(v) = &info.schema_version {
+        outcome = outcome
+            .detail(SCHEMA_VERSION_DETAIL, v.to_string())
+            .line(format!(
+                "the server that last migrated it is {v} or a later patch without migrations"
+            ));
+    }
+    if let (Some(target), Some(current)) = (&ctx.target, &info.schema_version)
+        && target < current
+    {
+        // The installed version stays said: the report and the target list use it.
+        outcome = Outcome::fail(format!(
+            "{level}: the target {target} is older; OpenMetadata cannot be downgraded"
+        ))
+        .detail(SCHEMA_VERSION_DETAIL, current.to_string())
+        .fix("Choose a target at or above the installed version, or restore the backup taken before the last upgrade.");
+    }
+    outcome
 }
 
 async fn privileges(ctx: &Arc<Context>) -> Outcome {

@@ -6,13 +6,16 @@ use std::sync::Arc;
 
 use super::db::CONNECT;
 use super::{Check, CheckId, Context, Outcome};
-use crate::db::charset::{self, Charsets};
+use crate::db::charset::{self, Charsets, NotUtf8mb4};
 use crate::db::inspect::{Product, quote_ident};
 use crate::db::migrations::{self, Problem};
 use crate::db::rights::{self, MysqlRights, PgRights, Rights};
 use crate::db::{DbError, Engine};
 use crate::humanize::plural;
 use crate::version::Version;
+
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::Database;
 
 pub const RIGHTS: CheckId = CheckId::new("db.migration_rights");
 pub const CHARSET: CheckId = CheckId::new("db.charset");
@@ -208,79 +211,94 @@ async fn charsets(ctx: &Arc<Context>) -> Outcome {
             database_charset,
             database_collation,
             not_utf8mb4,
-        } => {
-            let db = quote_ident(Engine::Mysql, database);
-            let default_ok = database_charset.eq_ignore_ascii_case("utf8mb4");
-            if default_ok && not_utf8mb4.is_empty() {
-                return Outcome::pass(format!(
-                    "database {db}, its tables and text columns are utf8mb4 ({database_collation})"
-                ));
-            }
-            let tables = found.tables_to_convert();
-            let columns = not_utf8mb4.iter().filter(|i| i.column.is_some()).count();
-            let table_defaults = not_utf8mb4.len() - columns;
-            let mut statements = Vec::new();
-            if !default_ok {
-                statements.push(format!("  ALTER DATABASE {db} CHARACTER SET utf8mb4;"));
-            }
-            for table in &tables {
-                statements.push(format!(
-                    "  ALTER TABLE {} CONVERT TO CHARACTER SET utf8mb4;",
-                    quote_ident(Engine::Mysql, table)
-                ));
-            }
-            let mut outcome = if not_utf8mb4.is_empty() {
-                Outcome::warn(format!(
-                    "database {db} defaults to {database_charset} ({database_collation}): tables \
-                     the migration creates would not be utf8mb4"
-                ))
-            } else {
-                let mut parts = Vec::new();
-                if table_defaults > 0 {
-                    parts.push(plural(table_defaults, "table", "tables"));
-                }
-                if columns > 0 {
-                    parts.push(plural(columns, "text column", "text columns"));
-                }
-                let mut found_sets: Vec<&str> =
-                    not_utf8mb4.iter().map(|i| i.charset.as_str()).collect();
-                found_sets.sort();
-                found_sets.dedup();
-                Outcome::fail(format!(
-                    "{} not utf8mb4 ({}): newer migrations fail on them",
-                    parts.join(" and ")
-                        + if not_utf8mb4.len() == 1 {
-                            " is"
-                        } else {
-                            " are"
-                        },
-                    found_sets.join(", ")
-                ))
-            };
-            if !default_ok {
-                outcome = outcome.detail(
-                    "database default",
-                    format!("{database_charset} ({database_collation})"),
-                );
-            }
-            for item in not_utf8mb4.iter().take(SHOWN) {
-                let (label, what) = match &item.column {
-                    None => (format!("table {}", item.table), "default"),
-                    Some(column) => (format!("column {}.{column}", item.table), "column"),
-                };
-                outcome = outcome.detail(
-                    label,
-                    format!("{} {what} ({})", item.charset, item.collation),
-                );
-            }
-            outcome = and_more(outcome, not_utf8mb4.len());
-            outcome.fix(format!(
-                "With a backup taken and the server stopped (CONVERT rewrites each table; \
-                 rehearse on a copy first):\n{}",
-                statements.join("\n")
-            ))
-        }
+        } => mysql_charsets(
+            &found,
+            database,
+            database_charset,
+            database_collation,
+            not_utf8mb4,
+        ),
     }
+}
+
+/// MySQL: the database default and every table and text column must be utf8mb4; the fix is
+/// the ALTER statements that convert them.
+fn mysql_charsets(
+    found: &Charsets,
+    database: &str,
+    database_charset: &str,
+    database_collation: &str,
+    not_utf8mb4: &[NotUtf8mb4],
+) -> Outcome {
+    let db = quote_ident(Engine::Mysql, database);
+    let default_ok = database_charset.eq_ignore_ascii_case("utf8mb4");
+    if default_ok && not_utf8mb4.is_empty() {
+        return Outcome::pass(format!(
+            "database {db}, its tables and text columns are utf8mb4 ({database_collation})"
+        ));
+    }
+    let tables = found.tables_to_convert();
+    let columns = not_utf8mb4.iter().filter(|i| i.column.is_some()).count();
+    let table_defaults = not_utf8mb4.len() - columns;
+    let mut statements = Vec::new();
+    if !default_ok {
+        statements.push(format!("  ALTER DATABASE {db} CHARACTER SET utf8mb4;"));
+    }
+    for table in &tables {
+        statements.push(format!(
+            "  ALTER TABLE {} CONVERT TO CHARACTER SET utf8mb4;",
+            quote_ident(Engine::Mysql, table)
+        ));
+    }
+    let mut outcome = if not_utf8mb4.is_empty() {
+        Outcome::warn(format!(
+            "database {db} defaults to {database_charset} ({database_collation}): tables \
+             the migration creates would not be utf8mb4"
+        ))
+    } else {
+        let mut parts = Vec::new();
+        if table_defaults > 0 {
+            parts.push(plural(table_defaults, "table", "tables"));
+        }
+        if columns > 0 {
+            parts.push(plural(columns, "text column", "text columns"));
+        }
+        let mut found_sets: Vec<&str> = not_utf8mb4.iter().map(|i| i.charset.as_str()).collect();
+        found_sets.sort();
+        found_sets.dedup();
+        Outcome::fail(format!(
+            "{} not utf8mb4 ({}): newer migrations fail on them",
+            parts.join(" and ")
+                + if not_utf8mb4.len() == 1 {
+                    " is"
+                } else {
+                    " are"
+                },
+            found_sets.join(", ")
+        ))
+    };
+    if !default_ok {
+        outcome = outcome.detail(
+            "database default",
+            format!("{database_charset} ({database_collation})"),
+        );
+    }
+    for item in not_utf8mb4.iter().take(SHOWN) {
+        let (label, what) = match &item.column {
+            None => (format!("table {}", item.table), "default"),
+            Some(column) => (format!("column {}.{column}", item.table), "column"),
+        };
+        outcome = outcome.detail(
+            label,
+            format!("{} {what} ({})", item.charset, item.collation),
+        );
+    }
+    outcome = and_more(outcome, not_utf8mb4.len());
+    outcome.fix(format!(
+        "With a backup taken and the server stopped (CONVERT rewrites each table; \
+         rehearse on a copy first):\n{}",
+        statements.join("\n")
+    ))
 }
 
 async fn migration_state(ctx: &Arc<Context>) -> Outcome {
@@ -347,28 +365,7 @@ async fn migration_state(ctx: &Arc<Context>) -> Outcome {
         ))
     };
     for problem in problems.iter().take(SHOWN) {
-        let (label, text) = match problem {
-            Problem::NotCompleted { version, status } => {
-                (version.clone(), format!("status {status}"))
-            }
-            Problem::FlywayFailed { version, script } => (
-                format!("Flyway {version}"),
-                format!("{script} failed (success = false)"),
-            ),
-            Problem::Unfinished {
-                version,
-                statements,
-            } => (
-                version.clone(),
-                format!(
-                    "{} ran, but the version was never recorded as done",
-                    plural(*statements as usize, "statement", "statements")
-                ),
-            ),
-            Problem::OutOfOrder { version, after } => {
-                (version.clone(), format!("applied after {after}"))
-            }
-        };
+        let (label, text) = problem_detail(problem);
         outcome = outcome.detail(label, text);
     }
     outcome = and_more(outcome, problems.len());
@@ -378,6 +375,30 @@ async fn migration_state(ctx: &Arc<Context>) -> Outcome {
         outcome = outcome.line(migrates_through(ctx, level, target));
     }
     outcome
+}
+
+/// One line of the migration history's problems: the version, and what is wrong with it.
+fn problem_detail(problem: &Problem) -> (String, String) {
+    match problem {
+        Problem::NotCompleted { version, status } => (version.clone(), format!("status {status}")),
+        Problem::FlywayFailed { version, script } => (
+            format!("Flyway {version}"),
+            format!("{script} failed (success = false)"),
+        ),
+        Problem::Unfinished {
+            version,
+            statements,
+        } => (
+            version.clone(),
+            format!(
+                "{} ran, but the version was never recorded as done",
+                plural(*statements as usize, "statement", "statements")
+            ),
+        ),
+        Problem::OutOfOrder { version, after } => {
+            (version.clone(), format!("applied after {after}"))
+        }
+    }
 }
 
 fn repair_advice(failures: &[&Problem]) -> String {

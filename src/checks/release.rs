@@ -4,7 +4,7 @@
 //! and workflow files against the config rules of the releases in between.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Check, CheckId, Context, Outcome};
@@ -17,6 +17,9 @@ use crate::knowledge::scan::{FileProblem, Hit};
 use crate::knowledge::{Installed, Plan};
 use crate::version::Version;
 
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::ReleaseReview;
+
 pub const PATH: CheckId = CheckId::new("release.path");
 pub const SERVER_CONFIG: CheckId = CheckId::new("release.config");
 pub const WORKFLOWS: CheckId = CheckId::new("release.workflows");
@@ -25,8 +28,7 @@ pub const WORKFLOWS: CheckId = CheckId::new("release.workflows");
 /// timeout (`PROBE_TIMEOUT`); this bounds the whole.
 const ITEM_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Probe results by item key, for views that want more than the checks' outcomes.
-pub type ProbeBoard = Arc<Mutex<BTreeMap<String, Vec<ProbeResult>>>>;
+pub use super::context::ProbeBoard;
 
 /// Where the installed version comes from.
 #[derive(Debug, Clone)]
@@ -99,6 +101,7 @@ pub fn item_checks(
                 let board = board.clone();
                 async move { measure_item(&ctx, &item, &target, installed, board).await }
             })
+            .in_step(STEP)
             .timeout(ITEM_TIMEOUT)
         })
         .collect()
@@ -395,7 +398,27 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
         .copied()
         .filter(|i| i.config_rules.iter().any(|r| r.file == kind))
         .collect();
-    // The run's one scan, narrowed to this kind of file and the items of this upgrade.
+    let range = match &installed {
+        Some(installed) => format!("{installed} → {}", plan.to),
+        None => format!("an upgrade to {} from an unknown version", plan.to),
+    };
+    let mut outcome = judge_scan(ctx, kind, what, path, &items, &range);
+    if let Some(note) = note {
+        outcome = outcome.line(note);
+    }
+    outcome
+}
+
+/// The run's one scan, narrowed to this kind of file and the items of this upgrade: the places
+/// to change, the files that could not be read, else a pass with the number of rules checked.
+fn judge_scan(
+    ctx: &Context,
+    kind: FileKind,
+    what: &str,
+    path: &std::path::Path,
+    items: &[&Item],
+    range: &str,
+) -> Outcome {
     let report = ctx.scan();
     let keys: Vec<String> = items.iter().map(|i| i.key()).collect();
     let hits: Vec<&Hit> = report
@@ -411,10 +434,6 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
             FileKind::Workflow => p.file.starts_with(path),
         })
         .collect();
-    let range = match &installed {
-        Some(installed) => format!("{installed} → {}", plan.to),
-        None => format!("an upgrade to {} from an unknown version", plan.to),
-    };
     let mut outcome = if !hits.is_empty() {
         Outcome::warn(format!(
             "{} in {what} to change for {range}",
@@ -468,9 +487,6 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
             plural(report.workflow_files, "workflow file", "workflow files"),
             plural(report.other_files, "other YAML file", "other YAML files")
         ));
-    }
-    if let Some(note) = note {
-        outcome = outcome.line(note);
     }
     outcome
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
-use super::{Check, CheckId, Context, Outcome, Status};
+use super::{Check, CheckId, Context, Outcome, Status, Step};
 use crate::humanize;
 
 /// A finished check.
@@ -15,6 +15,9 @@ use crate::humanize;
 pub struct CheckResult {
     pub id: CheckId,
     pub title: String,
+    /// The step it belongs to, as the registry declares it (none for a check outside it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<Step>,
     #[serde(flatten)]
     pub outcome: Outcome,
     #[serde(rename = "duration_ms", serialize_with = "as_millis")]
@@ -82,6 +85,7 @@ pub async fn run(
             let result = CheckResult {
                 id: check.id.clone(),
                 title: check.title.to_string(),
+                step: check.step,
                 outcome,
                 duration: started.elapsed(),
             };

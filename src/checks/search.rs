@@ -8,8 +8,11 @@ use crate::config::Source;
 use crate::config::installation::{Configured, SearchSettings};
 use crate::db::inspect::Detection;
 use crate::http::Reply;
-use crate::search::{self, HealthStatus, Verdict};
+use crate::search::{self, EngineInfo, HealthStatus, Verdict};
 use crate::version::Version;
+
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::Installation;
 
 pub const VERSION: CheckId = CheckId::new("search.version");
 pub const HEALTH: CheckId = CheckId::new("search.health");
@@ -161,12 +164,30 @@ async fn version(ctx: &Arc<Context>) -> Outcome {
             s,
         );
     };
+    let outcome = judge(&found, &url, ctx, &release, &whom, is_target);
+    let mut outcome = with_sources(outcome, s);
+    if let Some(cluster) = &found.cluster_name {
+        outcome = outcome.detail("cluster", cluster.clone());
+    }
+    outcome
+}
+
+/// The engine's version against what the catalogue documents for `release` (the target, or
+/// the installed release when no target is given): too old fails before a target.
+fn judge(
+    found: &EngineInfo,
+    url: &str,
+    ctx: &Context,
+    release: &Version,
+    whom: &str,
+    is_target: bool,
+) -> Outcome {
     let supported = ctx
         .catalogue()
-        .map(|c| search::requirements_for(c, &release))
+        .map(|c| search::requirements_for(c, release))
         .unwrap_or_default();
     let documented = search::describe(&supported);
-    let outcome = match search::judge(&found, &supported) {
+    match search::judge(found, &supported) {
         Verdict::Supported { requirement } => {
             Outcome::pass(format!("{found} at {url} ({whom} supports {documented})"))
                 .detail("documented", requirement.source)
@@ -209,12 +230,7 @@ async fn version(ctx: &Arc<Context>) -> Outcome {
             "{url} reports version '{}', which om-upgrade cannot compare ({whom} supports {documented})",
             found.number
         )),
-    };
-    let mut outcome = with_sources(outcome, s);
-    if let Some(cluster) = &found.cluster_name {
-        outcome = outcome.detail("cluster", cluster.clone());
     }
-    outcome
 }
 
 async fn health(ctx: &Arc<Context>) -> Outcome {

@@ -6,9 +6,13 @@ use std::sync::Arc;
 
 use super::db::CONNECT;
 use super::{Check, CheckId, Context, Outcome};
+use crate::config::installation::SecretsSettings;
 use crate::humanize::plural;
 use crate::secrets::fernet::{self, KeyRing};
 use crate::secrets::{self, Manager, StoredSecrets};
+
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::Installation;
 
 pub const FERNET: CheckId = CheckId::new("secrets.fernet");
 
@@ -65,82 +69,26 @@ async fn fernet_check(ctx: &Arc<Context>) -> Outcome {
         }
     };
     let settings = &ctx.installation.secrets;
-    let manager = Manager::from_setting(&settings.manager.value);
     let encrypted = stored.fernet_rows();
-    let references = stored.reference_rows();
-    let with_context = |outcome: Outcome| {
-        let mut outcome = outcome.detail(
-            "secrets manager",
-            format!(
-                "{} (from {})",
-                settings.manager.value, settings.manager.source
-            ),
-        );
-        if let Some(key) = &settings.fernet_key {
-            outcome = outcome.detail("key from", key.source.to_string());
-        }
-        if encrypted > 0 {
-            outcome = outcome.detail("encrypted values", counts(&stored));
-        }
-        if references > 0 {
-            outcome = outcome.detail(
-                "secret: references",
-                plural(references as usize, "row", "rows"),
-            );
-        }
-        outcome
-    };
-    let external_note = match &manager {
+    let external_note = match Manager::from_setting(&settings.manager.value) {
         Manager::External(name) => Some(format!(
             "secrets manager '{name}': the database holds references to secrets kept there, not \
              the secrets; the upgraded server needs the same access to '{name}'"
         )),
         Manager::Database => None,
     };
+    let context = |outcome| with_context(outcome, settings, &stored);
 
     let Some(key) = &settings.fernet_key else {
-        let outcome = if encrypted > 0 {
-            Outcome::warn(format!(
-                "{} hold Fernet-encrypted secrets, but the server's key is not known here",
-                plural(encrypted as usize, "row", "rows")
-            ))
-            .fix(
-                "Give the server's key as FERNET_KEY (its environment) or --config \
-                 openmetadata.yaml (fernetConfiguration.fernetKey), so om-upgrade can check \
-                 that it opens them; without the same key after the upgrade every connection \
-                 breaks.",
-            )
-        } else {
-            match &external_note {
-                Some(note) => Outcome::pass(note.clone()),
-                None => Outcome::pass("no Fernet-encrypted secrets stored; no key was given"),
-            }
-        };
-        return with_context(outcome);
+        return context(without_key(encrypted, external_note.as_deref()));
     };
     if key.value.expose().trim() == fernet::NO_ENCRYPTION {
-        let outcome = if encrypted > 0 {
-            Outcome::fail(format!(
-                "FERNET_KEY is {} (encryption off), but {} hold encrypted secrets the server \
-                 cannot read",
-                fernet::NO_ENCRYPTION,
-                plural(encrypted as usize, "row", "rows")
-            ))
-            .fix("Set FERNET_KEY to the key these secrets were written with.")
-        } else {
-            Outcome::warn(format!(
-                "FERNET_KEY is {}: new secrets are stored unencrypted in the database and in \
-                 every backup",
-                fernet::NO_ENCRYPTION
-            ))
-            .fix("Set a key (`openssl rand -base64 32`) and save the service connections again.")
-        };
-        return with_context(outcome);
+        return context(encryption_off(encrypted));
     }
     let ring = match KeyRing::parse(key.value.expose()) {
         Ok(ring) => ring,
         Err(error) => {
-            return with_context(
+            return context(
                 Outcome::fail(format!(
                     "the Fernet key from {} is not usable: {error}",
                     key.source
@@ -149,12 +97,92 @@ async fn fernet_check(ctx: &Arc<Context>) -> Outcome {
             );
         }
     };
-    let closed = secrets::try_keys(&ring, &stored.samples);
+    let tried = stored.samples.len();
+    let outcome = judge_samples(&ring, &stored, external_note.as_deref());
+    let mut outcome = context(outcome);
+    if let (Some(note), true) = (&external_note, encrypted > 0 || tried > 0) {
+        outcome = outcome.line(note.clone());
+    }
+    outcome
+}
+
+/// The details every outcome of the check carries: the manager, where the key came from, and
+/// how many rows hold encrypted values and secret references.
+fn with_context(outcome: Outcome, settings: &SecretsSettings, stored: &StoredSecrets) -> Outcome {
+    let mut outcome = outcome.detail(
+        "secrets manager",
+        format!(
+            "{} (from {})",
+            settings.manager.value, settings.manager.source
+        ),
+    );
+    if let Some(key) = &settings.fernet_key {
+        outcome = outcome.detail("key from", key.source.to_string());
+    }
+    if stored.fernet_rows() > 0 {
+        outcome = outcome.detail("encrypted values", counts(stored));
+    }
+    let references = stored.reference_rows();
+    if references > 0 {
+        outcome = outcome.detail(
+            "secret: references",
+            plural(references as usize, "row", "rows"),
+        );
+    }
+    outcome
+}
+
+/// No key was given: fine unless something is encrypted.
+fn without_key(encrypted: i64, external_note: Option<&str>) -> Outcome {
+    if encrypted > 0 {
+        Outcome::warn(format!(
+            "{} hold Fernet-encrypted secrets, but the server's key is not known here",
+            plural(encrypted as usize, "row", "rows")
+        ))
+        .fix(
+            "Give the server's key as FERNET_KEY (its environment) or --config \
+             openmetadata.yaml (fernetConfiguration.fernetKey), so om-upgrade can check \
+             that it opens them; without the same key after the upgrade every connection \
+             breaks.",
+        )
+    } else {
+        match external_note {
+            Some(note) => Outcome::pass(note),
+            None => Outcome::pass("no Fernet-encrypted secrets stored; no key was given"),
+        }
+    }
+}
+
+/// `FERNET_KEY=no_encryption`.
+fn encryption_off(encrypted: i64) -> Outcome {
+    if encrypted > 0 {
+        Outcome::fail(format!(
+            "FERNET_KEY is {} (encryption off), but {} hold encrypted secrets the server \
+             cannot read",
+            fernet::NO_ENCRYPTION,
+            plural(encrypted as usize, "row", "rows")
+        ))
+        .fix("Set FERNET_KEY to the key these secrets were written with.")
+    } else {
+        Outcome::warn(format!(
+            "FERNET_KEY is {}: new secrets are stored unencrypted in the database and in \
+             every backup",
+            fernet::NO_ENCRYPTION
+        ))
+        .fix("Set a key (`openssl rand -base64 32`) and save the service connections again.")
+    }
+}
+
+/// The key against the sampled values: a wrong key fails, values that are not tokens warn,
+/// the public default key warns.
+fn judge_samples(ring: &KeyRing, stored: &StoredSecrets, external_note: Option<&str>) -> Outcome {
+    let encrypted = stored.fernet_rows();
+    let closed = secrets::try_keys(ring, &stored.samples);
     let tried = stored.samples.len();
     let (wrong_key, malformed): (Vec<_>, Vec<_>) = closed
         .iter()
         .partition(|c| c.why == fernet::TokenError::WrongKey);
-    let outcome = if !wrong_key.is_empty() {
+    if !wrong_key.is_empty() {
         let mut outcome = Outcome::fail(format!(
             "this key is not the one these secrets were written with: {} of {} sampled {} do \
              not open",
@@ -202,13 +230,8 @@ async fn fernet_check(ctx: &Arc<Context>) -> Outcome {
             plural(encrypted as usize, "row", "rows")
         ))
     } else {
-        Outcome::pass(external_note.clone().unwrap_or_else(|| {
+        Outcome::pass(external_note.map(str::to_string).unwrap_or_else(|| {
             "no Fernet-encrypted secrets stored; the key is not the public default".into()
         }))
-    };
-    let mut outcome = with_context(outcome);
-    if let (Some(note), true) = (&external_note, encrypted > 0 || tried > 0) {
-        outcome = outcome.line(note.clone());
     }
-    outcome
 }

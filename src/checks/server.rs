@@ -9,6 +9,9 @@ use crate::config::installation::Configured;
 use crate::db::inspect::Detection;
 use crate::server;
 
+/// The step these checks belong to (the registry, [`super::all`], reads it).
+pub const STEP: super::Step = super::Step::Installation;
+
 pub const VERSION: CheckId = CheckId::new("server.version");
 
 const SLACK: Duration = Duration::from_secs(2);

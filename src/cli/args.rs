@@ -6,8 +6,10 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::values;
-use crate::config::installation::InstallInputs;
-use crate::config::{DbInputs, TlsMode};
+use crate::config::installation::{
+    Configured, InstallInputs, InstallSettings, resolve_installation,
+};
+use crate::config::{DbInputs, Env, SettingsWarning, TlsMode};
 use crate::db::Engine;
 
 const HEADING: &str = "Database connection";
@@ -106,6 +108,14 @@ pub struct InstallationArgs {
     #[arg(help_heading = INSTALLATION_HEADING, long, value_name = "FILE", value_parser = values::ca_file)]
     pub search_ca: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// The running OpenMetadata server (`check` compares its version; `restore` warns while it
+/// still answers).
+#[derive(Debug, Clone, Args, Default)]
+pub struct ServerArgs {
     /// The running OpenMetadata server, e.g. http://openmetadata:8585 [env: SERVER_HOST_API_URL]
     #[arg(help_heading = INSTALLATION_HEADING, long, value_name = "URL", value_parser = values::server_url)]
     pub server_url: Option<String>,
@@ -125,10 +135,32 @@ impl InstallationArgs {
         InstallInputs {
             search_url: self.search_url.clone(),
             search_ca: self.search_ca.clone(),
-            server_url: self.server_url.clone(),
-            server_ca: self.server_ca.clone(),
-            http_timeout: Some(self.http_timeout),
+            server_url: self.server.server_url.clone(),
+            server_ca: self.server.server_ca.clone(),
+            // Zero only from `Default` (the flag refuses it): the settings' own default then.
+            http_timeout: Some(self.server.http_timeout).filter(|t| !t.is_zero()),
             config,
+        }
+    }
+
+    /// The search engine, server and secrets settings, with what to warn about. The flags'
+    /// urls were checked when parsed and the config file when the database settings were read,
+    /// so what is left to go wrong is reported by the checks that need the settings.
+    pub fn settings(
+        &self,
+        config: Option<PathBuf>,
+        env: &Env,
+    ) -> (InstallSettings, Vec<SettingsWarning>) {
+        match resolve_installation(&self.to_inputs(config), env) {
+            Ok(resolved) => resolved,
+            Err(error) => (
+                InstallSettings {
+                    search: Configured::Bad(error.to_string()),
+                    server: Configured::Bad(error.to_string()),
+                    ..InstallSettings::default()
+                },
+                Vec::new(),
+            ),
         }
     }
 }

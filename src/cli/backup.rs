@@ -13,6 +13,7 @@ use crate::backup::manifest::{FileFormat, Method};
 use crate::backup::output::Compression;
 use crate::backup::rehearse::{self, RestoreCheck};
 use crate::backup::take::{self, Backup, BackupRequest};
+use crate::config::installation::resolve_secrets_only;
 use crate::config::{self, Env, paths::Paths};
 use crate::humanize;
 use crate::store::Copied;
@@ -103,31 +104,6 @@ struct JsonResult<'a> {
     copies: &'a [Copied],
 }
 
-/// Cancels `token` on Ctrl-C or SIGTERM.
-pub fn cancel_on_signals(token: CancellationToken) {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(s) => s,
-                    Err(_) => {
-                        let _ = tokio::signal::ctrl_c().await;
-                        token.cancel();
-                        return;
-                    }
-                };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-        token.cancel();
-    });
-}
-
 pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
     let resolved = config::resolve(&args.connection.to_inputs(), env)?;
     print_warnings(&resolved.warnings);
@@ -154,6 +130,9 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
             readers: usize::from(args.jobs),
             ..Tuning::default()
         },
+        fernet_key: resolve_secrets_only(env, args.connection.config.as_deref())?
+            .fernet_key
+            .map(|k| k.value),
     };
     // Usage errors first: before a password prompt or a connection.
     request
@@ -169,7 +148,7 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
     // A destination that cannot be used fails now, not after the backup.
     let stores = super::copy::open_all(&args.copy_to, &args.store, env).await?;
     let cancel = CancellationToken::new();
-    cancel_on_signals(cancel.clone());
+    super::signals::cancel_on_signals(cancel.clone());
     let (events, drawing) = progress::start("backup");
     let result = take::take(&request, events, cancel.clone()).await;
     let _ = drawing.await;
@@ -325,7 +304,7 @@ fn print_done(backup: &Backup, check: Option<&RestoreCheck>, copies: &[Copied]) 
         outln!("Keep a copy off this host before upgrading, for example:");
         outln!(
             "  om-upgrade copy {} s3://BUCKET/PREFIX   (or az://…, gs://…, a mounted folder)",
-            crate::clients::pip::quote(&backup.path.display().to_string())
+            crate::shell::quote(&backup.path.display().to_string())
         );
         outln!(
             "  {}",
@@ -336,6 +315,6 @@ fn print_done(backup: &Backup, check: Option<&RestoreCheck>, copies: &[Copied]) 
     }
     outln!(
         "Check it any time with: om-upgrade verify {}",
-        crate::clients::pip::quote(&backup.path.display().to_string())
+        crate::shell::quote(&backup.path.display().to_string())
     );
 }

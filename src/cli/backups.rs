@@ -10,6 +10,7 @@ use super::args::Format;
 use crate::backup::leftovers::{self, Unfinished, UnfinishedState};
 use crate::backup::locate::{self, FoundBackup};
 use crate::backup::manifest::Manifest;
+use crate::backup::source::{self, SourceKey};
 use crate::config::{Env, paths::Paths};
 use crate::humanize;
 use crate::store::{Store, StoredBackup, StoredManifest};
@@ -17,7 +18,8 @@ use crate::store::{Store, StoredBackup, StoredManifest};
 pub const LONG_ABOUT: &str = "\
 List the backups on this host, newest first: om-upgrade's (with a manifest) and the official \
 CLI's (openmetadata_YYYYmmddHHMM_backup.sql), in the default backup folder, the current folder \
-and the folders given. Shows size, OpenMetadata version and whether the backup was verified \
+and the folders given. Shows size, OpenMetadata version, the database it was taken from \
+(engine, host, port, database; \"source unknown\" without a manifest) and whether it was verified \
 (`om-upgrade verify`). Unfinished backups (a partial file, or a file whose manifest was never \
 put in place because the backup was killed) are listed apart, as not usable.
 
@@ -47,8 +49,14 @@ struct JsonEntry<'a> {
     taken_at: String,
     openmetadata_version: Option<&'a str>,
     database: Option<&'a str>,
+    /// The database it was taken from (engine, host, port, database), from its manifest;
+    /// `null` when it has none (its source is unknown).
+    source: Option<SourceKey>,
     verified: Option<bool>,
     method: Option<crate::backup::manifest::Method>,
+    /// What the manifest records of the stored secrets (never the key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secrets: Option<&'a crate::secrets::SecretFacts>,
     /// `complete` (with a manifest), `no-manifest` (another tool's file), or how it is unfinished:
     /// `being-written`, `partial`, `manifest-not-in-place`, `no-manifest-ours`.
     state: &'static str,
@@ -95,8 +103,10 @@ pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
                     taken_at: f.taken_at.to_rfc3339(),
                     openmetadata_version: f.openmetadata_version(),
                     database: f.manifest.as_ref().map(|m| m.source.database.as_str()),
+                    source: SourceKey::of_backup(f),
                     verified: f.verified(),
                     method: f.manifest.as_ref().map(|m| m.method),
+                    secrets: f.manifest.as_ref().and_then(|m| m.secrets.as_ref()),
                     state: if f.manifest.is_some() {
                         "complete"
                     } else {
@@ -111,8 +121,10 @@ pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
                 taken_at: u.modified.to_rfc3339(),
                 openmetadata_version: None,
                 database: None,
+                source: None,
                 verified: None,
                 method: None,
+                secrets: None,
                 state: state_name(u.state),
                 copies: &[],
             }));
@@ -176,6 +188,11 @@ fn print_text(found: &[FoundBackup], dirs: &[PathBuf]) {
             },
             f.path.display()
         );
+        let secrets = f.manifest.as_ref().and_then(|m| m.secrets.as_ref());
+        if let Some(facts) = secrets.filter(|s| s.holds_fernet_secrets) {
+            outln!("{:<49}{}", "", facts.describe());
+        }
+        outln!("{:<29}of {}", "", source::label(f));
         for copy in f.manifest.iter().flat_map(|m| &m.copies) {
             outln!(
                 "{:<29}copy {} (verified {})",

@@ -11,7 +11,6 @@ use super::style::Painter;
 use super::{CliError, connect, print_warnings};
 use crate::checks::runner::{self, CheckResult};
 use crate::checks::{self, Context, Status};
-use crate::config::installation::{Configured, InstallSettings, resolve_installation};
 use crate::config::{self, DbSettings, Env, SettingsView, paths::Paths};
 use crate::knowledge::scan::ScanInputs;
 use crate::knowledge::{Catalogue, VersionRole};
@@ -115,7 +114,10 @@ pub(crate) fn context(
     backup_dir: PathBuf,
     env: &Env,
 ) -> Context {
-    let installation = installation_settings(args, env);
+    let (installation, warnings) = args
+        .installation
+        .settings(args.connection.config.clone(), env);
+    print_warnings(&warnings);
     let files = ScanInputs {
         server_config: args.connection.config.clone(),
         workflows: args.workflows.clone(),
@@ -126,24 +128,6 @@ pub(crate) fn context(
         .with_files(files)
         .with_clients(args.clients.request(env))
         .with_installation(installation)
-}
-
-/// The search engine, server and secrets settings. The flags' urls were checked when parsed and
-/// the config file when the database settings were read, so what is left to go wrong is
-/// reported by the checks that need the settings.
-fn installation_settings(args: &RunArgs, env: &Env) -> InstallSettings {
-    let inputs = args.installation.to_inputs(args.connection.config.clone());
-    match resolve_installation(&inputs, env) {
-        Ok((settings, warnings)) => {
-            print_warnings(&warnings);
-            settings
-        }
-        Err(error) => InstallSettings {
-            search: Configured::Bad(error.to_string()),
-            server: Configured::Bad(error.to_string()),
-            ..InstallSettings::default()
-        },
-    }
 }
 
 #[derive(Serialize)]

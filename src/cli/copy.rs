@@ -64,7 +64,7 @@ pub async fn run(args: CopyArgs, env: &Env) -> Result<i32, CliError> {
     }
     let stores = open_all(&args.urls, &args.store, env).await?;
     let cancel = CancellationToken::new();
-    super::backup::cancel_on_signals(cancel.clone());
+    super::signals::cancel_on_signals(cancel.clone());
     // The manifest is rewritten beside the file: name it by its full path.
     let file = std::path::absolute(&args.file).unwrap_or_else(|_| args.file.clone());
     let copies = copy_all(&file, &stores, &cancel).await?;

@@ -20,10 +20,13 @@ mod clients;
 mod connect;
 mod copy;
 mod demo;
+mod error;
+mod output;
 mod progress;
 mod releases;
 pub(crate) mod report;
 mod restore;
+mod signals;
 mod style;
 mod values;
 mod verify;
@@ -31,8 +34,10 @@ pub(crate) mod wizard;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{ConfigError, Env, SettingsWarning};
-use crate::knowledge::KnowledgeError;
+use crate::config::Env;
+pub use error::CliError;
+pub(crate) use output::out_line;
+use output::print_warnings;
 
 const ABOUT: &str = "Get an OpenMetadata installation ready for a server upgrade";
 
@@ -128,47 +133,6 @@ fn long_version() -> &'static str {
     })
 }
 
-/// A failure the command line reports and maps to an exit code.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// Boxed: the catalogue's errors are large, and every command returns this.
-    #[error(transparent)]
-    Knowledge(Box<KnowledgeError>),
-    #[error("{0}")]
-    Usage(String),
-    #[error("{message}")]
-    Failed {
-        message: String,
-        hint: Option<String>,
-    },
-}
-
-impl From<KnowledgeError> for CliError {
-    fn from(error: KnowledgeError) -> Self {
-        CliError::Knowledge(Box::new(error))
-    }
-}
-
-impl CliError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            CliError::Config(_) | CliError::Knowledge(_) | CliError::Usage(_) => 2,
-            CliError::Failed { .. } => 1,
-        }
-    }
-
-    pub fn hint(&self) -> Option<&str> {
-        match self {
-            CliError::Failed { hint, .. } => hint.as_deref(),
-            CliError::Config(_) => Some("see `om-upgrade --help` for where settings come from"),
-            CliError::Knowledge(error) => Some(error.hint()),
-            CliError::Usage(_) => None,
-        }
-    }
-}
-
 /// Runs the parsed command line; returns the exit code.
 pub async fn run(cli: Cli, env: Env) -> Result<i32, CliError> {
     match cli.command {
@@ -183,39 +147,5 @@ pub async fn run(cli: Cli, env: Env) -> Result<i32, CliError> {
         Some(Command::Releases(args)) => releases::run(args, &env).await,
         Some(Command::Report(args)) => report::run(args, &env).await,
         None => wizard::run(cli.wizard, &env).await,
-    }
-}
-
-const PLAN: &str = "\
-om-upgrade walks through OpenMetadata's upgrade prerequisites:
-  1. Database   reach the metadata database, check its version and privileges
-  2. Backup     take a consistent backup and keep it somewhere safe
-  3. Releases   what changes between your version and the target, and what it does to you
-  4. Clients    align the Python ingestion clients with the target
-  5. Summary    a checklist report for the change ticket
-
-Subcommands that do this today:
-  om-upgrade check [--target X.Y.Z]   every check, pass / warn / fail (--format json)
-  om-upgrade backup [--test-restore]  a consistent, verified backup (verify, backups, restore)
-  om-upgrade releases --to X.Y.Z      what changes up to the target, and what it does to you
-  om-upgrade clients --target X.Y.Z   the Python clients and the pip commands to align them
-  om-upgrade report --target X.Y.Z    the checklist report (Markdown, JSON, HTML)
-  om-upgrade demo                     a sample database to rehearse on
-Run `om-upgrade --help` for settings and examples.";
-
-pub(crate) fn out_line(args: std::fmt::Arguments) {
-    use std::io::Write;
-    if let Err(error) = writeln!(std::io::stdout().lock(), "{args}")
-        && error.kind() == std::io::ErrorKind::BrokenPipe
-    {
-        // What a shell reports for a process killed by SIGPIPE.
-        std::process::exit(141);
-    }
-}
-
-/// Prints settings warnings to stderr.
-fn print_warnings(warnings: &[SettingsWarning]) {
-    for warning in warnings {
-        eprintln!("warning: {warning}");
     }
 }

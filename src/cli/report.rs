@@ -44,11 +44,11 @@ atomically and readable by its owner only; an existing file is never replaced wi
 
 The wizard's session: the acknowledgements of release items, the backup taken in the wizard \
 (its folder is where backups are looked for) and the target come from the session the wizard \
-saved in the state folder (~/.local/state/om-upgrade/wizard-session.json), when there is one \
-and it is for the same database; --session FILE names another, --no-session ignores it.
+saved in the state folder (~/.local/state/om-upgrade/wizard-session-<engine>-<host>-<port>-<database>.json), when \
+there is one for the same database; --session FILE names another, --no-session ignores it.
 
-Exit code 0 when nothing failed (warnings allowed), 1 when a check failed (with --strict: also \
-when a warning is open; acknowledged items do not count), 2 for a usage or settings error, \
+Exit code 0 when nothing failed (warnings allowed), 1 when a check failed or a step could not \
+be checked (with --strict: also when a warning is open; acknowledged items do not count), 2 for a usage or settings error, \
 before anything runs: so `report` can gate a pipeline.";
 
 #[derive(Debug, Args)]
@@ -135,7 +135,11 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// The wizard session to use: the one named, else the saved one (a broken saved one is said
 /// and skipped; a broken named one is a usage error).
-fn load_session(args: &ReportArgs, env: &Env) -> Result<Option<Saved>, String> {
+fn load_session(
+    args: &ReportArgs,
+    env: &Env,
+    settings: &DbSettings,
+) -> Result<Option<Saved>, String> {
     if args.no_session {
         return Ok(None);
     }
@@ -150,7 +154,7 @@ fn load_session(args: &ReportArgs, env: &Env) -> Result<Option<Saved>, String> {
             )),
             Err(error) => Err(error.to_string()),
         },
-        None => match session::load(&Paths::from_env(env).state_dir) {
+        None => match session::load_for(&Paths::from_env(env).state_dir, settings) {
             Ok(saved) => Ok(saved),
             Err(error) => {
                 eprintln!("warning: {error}; the report is made without it");
@@ -162,15 +166,15 @@ fn load_session(args: &ReportArgs, env: &Env) -> Result<Option<Saved>, String> {
 
 pub async fn run(args: ReportArgs, env: &Env) -> Result<i32, CliError> {
     let destination = destination(&args, env).map_err(CliError::Usage)?;
-    let saved = load_session(&args, env).map_err(CliError::Usage)?;
-    let catalogue = Arc::new(Catalogue::load(args.run.releases_dir.as_deref())?);
     let resolved = config::resolve(&args.run.connection.to_inputs(), env)?;
+    let saved = load_session(&args, env, &resolved.settings).map_err(CliError::Usage)?;
+    let catalogue = Arc::new(Catalogue::load(args.run.releases_dir.as_deref())?);
     print_warnings(&resolved.warnings);
     let settings = resolved.settings;
     let session = session_for(saved, &settings);
     let target = target_of(&args, session.as_ref(), &catalogue)?;
     let backup_dir = backup_dir_of(&args, session.as_ref(), env);
-    let acknowledged = session.map(|s| s.acknowledged).unwrap_or_default();
+    let acknowledged = acknowledged_for(session, &target);
 
     let (ctx, results) = run_checks(
         &args.run,
@@ -234,6 +238,27 @@ fn target_of(
     Ok(catalogue.validate_version(&target, VersionRole::Target)?)
 }
 
+/// The session's acknowledgements, when they were made for this target (an item acknowledged
+/// for one target is not acknowledged for another: said, and not used).
+fn acknowledged_for(session: Option<Session>, target: &Version) -> BTreeSet<String> {
+    let Some(session) = session else {
+        return BTreeSet::new();
+    };
+    let made_for = session
+        .target
+        .as_deref()
+        .and_then(|t| t.parse::<Version>().ok());
+    if made_for.as_ref() == Some(target) || session.acknowledged.is_empty() {
+        return session.acknowledged;
+    }
+    eprintln!(
+        "warning: the wizard session's acknowledgements were made for the target {}, not {target}: \
+         they are not used",
+        session.target.as_deref().unwrap_or("(none)")
+    );
+    BTreeSet::new()
+}
+
 /// --backup-dir, else the folder of the wizard session's backup, else the default.
 fn backup_dir_of(args: &ReportArgs, session: Option<&Session>, env: &Env) -> PathBuf {
     args.run
@@ -261,11 +286,13 @@ pub(crate) fn recorded(
         via: Via::Report,
         settings: ctx.settings.clone(),
         target: ctx.target.clone(),
+        catalogue: ctx.catalogue().ok().map(|c| c.reach()),
         results,
         backup,
         review,
         acknowledged,
         strict: args.strict,
+        stale: Default::default(),
         files: ctx.files().clone(),
     }
 }
@@ -303,6 +330,11 @@ fn written(report: &Report, path: &Path) -> String {
             "no blocker, {} open action{}",
             o.open_actions,
             if o.open_actions == 1 { "" } else { "s" }
+        ),
+        Readiness::Incomplete => format!(
+            "not ready: {} step{} not checked",
+            o.incomplete,
+            if o.incomplete == 1 { "" } else { "s" }
         ),
         Readiness::Ready => "ready".to_string(),
     };

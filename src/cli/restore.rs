@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use super::args::{ConnectionArgs, StoreArgs};
+use super::args::{ConnectionArgs, InstallationArgs, ServerArgs, StoreArgs};
 use super::{CliError, print_warnings, progress};
 use crate::backup::completeness::Proof;
-use crate::backup::restore::{self, RestoreError, RestoreRequest, Restored};
+use crate::backup::restore::{self, Accepted, RestoreError, RestoreRequest, Restored};
+use crate::config::installation::Configured;
 use crate::config::{self, Env};
 use crate::humanize;
+use crate::server;
 
 pub const LONG_ABOUT: &str = "\
 Restore a backup into a database, all or nothing. Every check runs before anything is created, \
@@ -37,6 +39,11 @@ Same version: a backup fits only a database and server of the OpenMetadata versi
 from. The manifest's version is compared with the target's migration history and a mismatch is \
 refused without --force; a backup without manifest gets a warning. After a restore into an \
 empty database, the version of the server to start against it is printed.
+
+Before loading it warns when an OpenMetadata server still answers at --server-url (or \
+SERVER_HOST_API_URL, --config): stop it first, then start it and reindex. It also warns when the \
+backup's manifest says its secrets were written with another Fernet key than FERNET_KEY (or \
+--config's fernetConfiguration), or when no key is set: the server would not decrypt them.
 
 A stored backup (s3://bucket/prefix/NAME.sql, az://…, gs://…, with its manifest beside it) is \
 restored straight from the store, without a local copy: it is read once to check its size and \
@@ -72,6 +79,9 @@ pub struct RestoreArgs {
     /// Print the result as JSON on stdout
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
@@ -126,6 +136,9 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
             args.file.display()
         );
     }
+    for warning in installation_warnings(&args, &accepted, env).await {
+        eprintln!("warning: {warning}");
+    }
     if accepted.overwrites() && std::io::stdin().is_terminal() && !args.yes {
         let state = accepted.target();
         eprintln!(
@@ -153,7 +166,7 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
         }
     }
     let cancel = CancellationToken::new();
-    super::backup::cancel_on_signals(cancel.clone());
+    super::signals::cancel_on_signals(cancel.clone());
     let (events, drawing) = progress::start("restore");
     let result = accepted.run(events, cancel).await;
     let _ = drawing.await;
@@ -168,6 +181,33 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
         print_text(&restored, &settings.display_url());
     }
     Ok(if mismatches == 0 { 0 } else { 1 })
+}
+
+/// What the rest of the installation says against this restore: a server that still answers
+/// at its address, and a Fernet key that is not the one the backup's secrets were written
+/// with. Warnings, not refusals: the operator may know better (a server about to be stopped,
+/// a key rotated on purpose).
+async fn installation_warnings(args: &RestoreArgs, accepted: &Accepted, env: &Env) -> Vec<String> {
+    let only_server = InstallationArgs {
+        server: args.server.clone(),
+        ..InstallationArgs::default()
+    };
+    let (installation, _) = only_server.settings(args.connection.config.clone(), env);
+    let mut warnings = Vec::new();
+    if let Configured::Yes(server) = &installation.server
+        && let Some(running) = server::still_running(server).await
+    {
+        warnings.push(format!(
+            "an OpenMetadata server ({}) still answers at {}: stop it before restoring; a \
+             restore under a running server leaves its caches and search index describing the \
+             old data (start it afterwards and reindex)",
+            running.text, server.url.value
+        ));
+    }
+    let facts = accepted.manifest().and_then(|m| m.secrets.as_ref());
+    let key = installation.secrets.fernet_key.as_ref().map(|k| &k.value);
+    warnings.extend(facts.and_then(|facts| facts.restore_warning(key)));
+    warnings
 }
 
 fn print_text(restored: &Restored, target: &str) {

@@ -111,7 +111,7 @@ pub async fn run(args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
         )?
         .settings;
         let cancel = CancellationToken::new();
-        super::backup::cancel_on_signals(cancel.clone());
+        super::signals::cancel_on_signals(cancel.clone());
         let (events, drawing) = progress::start("restore");
         let result = rehearse::check(&args.file, manifest, &target, events, cancel).await;
         let _ = drawing.await;
@@ -151,11 +151,13 @@ fn print_text(report: &VerifyReport, restore: Option<&RestoreCheck>, paint: &Pai
     }
     if let Some(scan) = &report.scan {
         outln!();
-        for table in scan.tables.iter().filter(|t| t.rows > 0) {
+        // Every table, the empty ones too: the list is what the file holds.
+        for table in &scan.tables {
             outln!(
-                "  {:<40} {:>12} rows",
+                "  {:<40} {:>12} {}",
                 table.name,
-                crate::humanize::count(table.rows as i64)
+                crate::humanize::count(table.rows as i64),
+                if table.rows == 1 { "row" } else { "rows" }
             );
         }
     }
@@ -232,7 +234,7 @@ async fn run_remote(url: String, args: &VerifyArgs, env: &Env) -> Result<i32, Cl
         )?
         .settings;
         let cancel = CancellationToken::new();
-        super::backup::cancel_on_signals(cancel.clone());
+        super::signals::cancel_on_signals(cancel.clone());
         let (events, drawing) = progress::start("restore");
         let result = rehearse::check_remote(remote, &target, events, cancel).await;
         let _ = drawing.await;

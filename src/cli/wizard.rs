@@ -6,15 +6,33 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::args::ConnectionArgs;
+use super::CliError;
+use super::args::{ConnectionArgs, InstallationArgs};
 use super::clients::FindArgs;
-use super::{CliError, PLAN};
 use crate::config::{self, Env, paths::Paths};
 use crate::knowledge::Catalogue;
 use crate::knowledge::scan::ScanInputs;
 use crate::session;
 use crate::tui::{self, Exit, SessionStart, Setup, theme::Theme};
 use crate::version::Version;
+
+/// What the wizard would walk through, for when it cannot start.
+const PLAN: &str = "\
+om-upgrade walks through OpenMetadata's upgrade prerequisites:
+  1. Database   reach the metadata database, check its version and privileges
+  2. Backup     take a consistent backup and keep it somewhere safe
+  3. Releases   what changes between your version and the target, and what it does to you
+  4. Clients    align the Python ingestion clients with the target
+  5. Summary    a checklist report for the change ticket
+
+Subcommands that do this today:
+  om-upgrade check [--target X.Y.Z]   every check, pass / warn / fail (--format json)
+  om-upgrade backup [--test-restore]  a consistent, verified backup (verify, backups, restore)
+  om-upgrade releases --to X.Y.Z      what changes up to the target, and what it does to you
+  om-upgrade clients --target X.Y.Z   the Python clients and the pip commands to align them
+  om-upgrade report --target X.Y.Z    the checklist report (Markdown, JSON, HTML)
+  om-upgrade demo                     a sample database to rehearse on
+Run `om-upgrade --help` for settings and examples.";
 
 #[derive(Debug, Clone, Args, Default)]
 pub struct WizardArgs {
@@ -36,6 +54,9 @@ pub struct WizardArgs {
 
     #[command(flatten)]
     pub find: FindArgs,
+
+    #[command(flatten)]
+    pub installation: InstallationArgs,
 }
 
 pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
@@ -58,8 +79,9 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
     }
     if ended.session_saved {
         eprintln!(
-            "Your answers are saved in {}; `om-upgrade` offers to resume them (--fresh starts over).",
-            session::path_in(&state_dir).display()
+            "Your answers are saved in {} (one file per database); `om-upgrade` offers to resume \
+             them for the same database (--fresh starts over).",
+            state_dir.display()
         );
     }
     match &ended.exit {
@@ -74,12 +96,20 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
 /// What the wizard starts from: the settings, the saved session (unless --fresh), the
 /// catalogue, and the files and clients of this command line.
 pub(crate) fn setup(args: WizardArgs, env: &Env) -> Result<Setup, CliError> {
-    let resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    let mut resolved = config::resolve(&args.connection.to_inputs(), env)?;
+    let (installation, warnings) = args
+        .installation
+        .settings(args.connection.config.clone(), env);
+    resolved.warnings.extend(warnings);
     let paths = Paths::from_env(env);
     let session = if args.fresh {
-        SessionStart::None
+        // The session replaced is gone, not offered again after a quit without a save.
+        match session::remove_for(&paths.state_dir, &resolved.settings) {
+            Ok(()) => SessionStart::None,
+            Err(error) => SessionStart::Unreadable(error),
+        }
     } else {
-        match session::load(&paths.state_dir) {
+        match session::load_for(&paths.state_dir, &resolved.settings) {
             Ok(Some(saved)) => SessionStart::Offer(saved),
             Ok(None) => SessionStart::None,
             Err(error) => SessionStart::Unreadable(error),
@@ -103,6 +133,7 @@ pub(crate) fn setup(args: WizardArgs, env: &Env) -> Result<Setup, CliError> {
             env: env.clone(),
         },
         clients: args.find.request(env),
+        installation,
     })
 }
 

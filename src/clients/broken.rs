@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::discover::{Candidate, Origin};
 use super::probe::ProbeError;
-use crate::checks::Status;
+use crate::status::Status;
 
 /// Links followed before giving up on a chain of symbolic links (the kernel's limit).
 const MAX_LINKS: usize = 40;

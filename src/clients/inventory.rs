@@ -12,7 +12,7 @@ use super::broken::Broken;
 use super::discover::{self, Candidate, Origin, Request};
 use super::dist;
 use super::probe::{self, CliProbe, Facts, ProbeError};
-use crate::checks::Status;
+use crate::status::Status;
 use crate::version::Version;
 
 pub const INGESTION: &str = "openmetadata-ingestion";

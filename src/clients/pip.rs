@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::secrets::ScrubEnv;
+use crate::shell::quote;
 use crate::version::Version;
 
 /// A command as an argument vector; shown as a shell line.
@@ -39,19 +40,6 @@ impl Serialize for ShellCommand {
         s.serialize_field("argv", &self.argv)?;
         s.serialize_field("shell", &self.to_string())?;
         s.end()
-    }
-}
-
-/// Quotes one argument for a POSIX shell: bare when safe, in double quotes when only globbing
-/// characters need hiding (the style pip's docs use), else in single quotes.
-pub fn quote(arg: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
-    if !arg.is_empty() && arg.chars().all(plain) {
-        arg.to_string()
-    } else if !arg.chars().any(|c| "\"\\$`!".contains(c)) {
-        format!("\"{arg}\"")
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
     }
 }
 

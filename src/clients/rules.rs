@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::inventory::{AIRFLOW, INGESTION, Interpreter, MANAGED_APIS, MetadataProblem, Package};
 use super::pip::{self, ShellCommand};
-use crate::checks::Status;
 use crate::knowledge::{Range, Requirements};
+use crate::status::Status;
 use crate::version::Version;
 
 /// What the target release asks of its clients.
@@ -402,17 +402,7 @@ fn airflow_verdict(interpreter: &Interpreter, policy: &Policy) -> (Verdict, Vec<
         interpreter.python.minor_line()
     );
     if let Some(problem) = &airflow.problem {
-        let text = match problem {
-            MetadataProblem::NoVersion { .. } => format!(
-                "Delete {} by hand (pip stops on a distribution without a version), then reinstall Apache Airflow {constraints}.",
-                airflow.location.display()
-            ),
-            MetadataProblem::Duplicates { copies } => format!(
-                "Run `{}` {} times (once per copy; or delete the stale metadata folder), then reinstall Apache Airflow {constraints}.",
-                pip::uninstall(&interpreter.path, AIRFLOW),
-                copies.len()
-            ),
-        };
+        let text = reinstall_airflow(interpreter, &airflow.location, problem, &constraints);
         return (
             verdict(
                 Status::Warn,
@@ -465,6 +455,26 @@ fn airflow_verdict(interpreter: &Interpreter, policy: &Policy) -> (Verdict, Vec<
                 "Upgrade Apache Airflow in {} to {range} following Airflow's upgrade guide ({constraints}), then align the OpenMetadata packages.",
                 interpreter.prefix.display(),
             )),
+        ),
+    }
+}
+
+/// How to clear Airflow's broken package metadata and install it again.
+fn reinstall_airflow(
+    interpreter: &Interpreter,
+    location: &std::path::Path,
+    problem: &MetadataProblem,
+    constraints: &str,
+) -> String {
+    match problem {
+        MetadataProblem::NoVersion { .. } => format!(
+            "Delete {} by hand (pip stops on a distribution without a version), then reinstall Apache Airflow {constraints}.",
+            location.display()
+        ),
+        MetadataProblem::Duplicates { copies } => format!(
+            "Run `{}` {} times (once per copy; or delete the stale metadata folder), then reinstall Apache Airflow {constraints}.",
+            pip::uninstall(&interpreter.path, AIRFLOW),
+            copies.len()
         ),
     }
 }

@@ -4,8 +4,8 @@
 //! command asks for it, or takes DB_USER_PASSWORD, as the one that gave the advice did).
 
 use super::{DbSettings, TlsMode};
-use crate::clients::pip::quote;
-use crate::db::Engine;
+use crate::engine::Engine;
+use crate::shell::quote;
 
 /// `--engine postgres -H db --port 5432 -u om -d openmetadata_db`, plus `--schema`, `--ssl-mode`
 /// and `--ssl-ca` when they are not the defaults; each value quoted for a POSIX shell.

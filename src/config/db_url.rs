@@ -1,7 +1,20 @@
 //! Database URLs: the JDBC urls of `openmetadata.yaml` (`jdbc:mysql://…`, `jdbc:postgresql://…`)
 //! and the `--db-url` form (`mysql://user@host:3306/db`, `postgres://…`).
 
-use crate::db::Engine;
+use crate::engine::Engine;
+
+/// A port number that is not one a database can listen on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a port number (1-65535)")]
+pub struct BadPort(pub String);
+
+/// Parses a port: 1-65535 (0 asks the system for any free port, never a database's).
+pub fn parse_port(text: &str) -> Result<u16, BadPort> {
+    match text.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(BadPort(text.to_string())),
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UrlParts {
@@ -87,7 +100,7 @@ pub fn parse(input: &str) -> Result<UrlParts, UrlError> {
     };
     let port = url
         .port()
-        .map(|port| super::parse_port(&port.to_string()))
+        .map(|port| parse_port(&port.to_string()))
         .transpose()
         .map_err(|error| UrlError::Malformed(error.to_string()))?;
     let params = url

@@ -181,6 +181,36 @@ fn strip_credentials(url: &Url) -> Url {
     plain
 }
 
+/// Where the search settings are looked up: the server's environment, then its file's
+/// `elasticsearch` section.
+struct SearchLookup<'a> {
+    env: &'a Env,
+    section: Option<(SearchSection, Source)>,
+}
+
+impl SearchLookup<'_> {
+    fn in_file(&self, pick: fn(&SearchSection) -> Option<String>) -> Option<Sourced<String>> {
+        self.section
+            .as_ref()
+            .and_then(|(s, source)| pick(s).map(|v| Sourced::new(v, source.clone())))
+    }
+
+    fn in_env(&self, name: &'static str) -> Option<Sourced<String>> {
+        self.env
+            .non_empty(name)
+            .map(|v| Sourced::new(v.trim().to_string(), Source::Env(name)))
+    }
+
+    /// The environment variable, else the file's key.
+    fn either(
+        &self,
+        name: &'static str,
+        pick: fn(&SearchSection) -> Option<String>,
+    ) -> Option<Sourced<String>> {
+        self.in_env(name).or_else(|| self.in_file(pick))
+    }
+}
+
 fn resolve_search(
     inputs: &InstallInputs,
     env: &Env,
@@ -188,108 +218,31 @@ fn resolve_search(
     read_timeout: Duration,
     warnings: &mut Vec<SettingsWarning>,
 ) -> Result<Configured<SearchSettings>, ConfigError> {
-    let section = file.and_then(|f| f.search.clone().map(|s| (s, file_source(f))));
-    let from_file = |pick: fn(&SearchSection) -> Option<String>| {
-        section
-            .as_ref()
-            .and_then(|(s, source)| pick(s).map(|v| Sourced::new(v, source.clone())))
+    let look = SearchLookup {
+        env,
+        section: file.and_then(|f| f.search.clone().map(|s| (s, file_source(f)))),
     };
-    let from_env = |name: &'static str| {
-        env.non_empty(name)
-            .map(|v| Sourced::new(v.trim().to_string(), Source::Env(name)))
+    let (url, mut user, mut password) = match &inputs.search_url {
+        Some(text) => flag_search_url(text, warnings)?,
+        None => match search_url_from_parts(&look) {
+            Configured::Yes(url) => (url, None, None),
+            Configured::No => return Ok(Configured::No),
+            Configured::Bad(why) => return Ok(Configured::Bad(why)),
+        },
     };
-
-    let mut user = None;
-    let mut password = None;
-    let url = if let Some(text) = &inputs.search_url {
-        let url = check_flag_url("--search-url", text)?;
-        if !url.username().is_empty() {
-            user = Some(Sourced::new(
-                url.username().to_string(),
-                Source::Flag("--search-url"),
-            ));
-        }
-        if let Some(pw) = url.password() {
-            warnings.push(SettingsWarning::PasswordOnCommandLine {
-                flag: "--search-url",
-            });
-            password = Some(Sourced::new(Secret::new(pw), Source::Flag("--search-url")));
-        }
-        Sourced::new(strip_credentials(&url), Source::Flag("--search-url"))
-    } else {
-        let host = from_env("ELASTICSEARCH_HOST").or_else(|| from_file(|s| s.host.clone()));
-        let port = from_env("ELASTICSEARCH_PORT").or_else(|| from_file(|s| s.port.clone()));
-        let scheme = from_env("ELASTICSEARCH_SCHEME").or_else(|| from_file(|s| s.scheme.clone()));
-        let named = host.is_some()
-            || port.is_some()
-            || scheme.is_some()
-            || env.non_empty("SEARCH_TYPE").is_some()
-            || section.is_some();
-        if !named {
-            return Ok(Configured::No);
-        }
-        let scheme_value = scheme.as_ref().map_or("http", |s| s.value.as_str());
-        if !matches!(scheme_value, "http" | "https") {
-            let origin = scheme.as_ref().map(|s| s.source.to_string());
-            return Ok(Configured::Bad(format!(
-                "the search scheme from {} is '{scheme_value}', expected http or https",
-                origin.unwrap_or_default()
-            )));
-        }
-        let port_value = match &port {
-            None => 9200,
-            Some(p) => match p.value.parse::<u16>() {
-                Ok(n) if n > 0 => n,
-                _ => {
-                    return Ok(Configured::Bad(format!(
-                        "the search port from {} is '{}', expected a port number (1-65535)",
-                        p.source, p.value
-                    )));
-                }
-            },
-        };
-        let host_value = host.as_ref().map_or("localhost", |h| h.value.as_str());
-        // The server joins scheme://host:port; a host given with its scheme is a common slip.
-        let host_value = host_value
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .trim_end_matches('/');
-        let bracketed = if host_value.contains(':') && !host_value.starts_with('[') {
-            format!("[{host_value}]")
-        } else {
-            host_value.to_string()
-        };
-        let text = format!("{scheme_value}://{bracketed}:{port_value}");
-        let Ok(url) = Url::parse(&text) else {
-            return Ok(Configured::Bad(format!(
-                "the search engine settings make '{text}', which is not a url"
-            )));
-        };
-        // The host decides where the url came from; the others are details.
-        let source = host
-            .map(|h| h.source)
-            .or(port.map(|p| p.source))
-            .or(scheme.map(|s| s.source))
-            .unwrap_or(Source::Default);
-        Sourced::new(url, source)
+    let distribution = match look.either("SEARCH_TYPE", |s| s.search_type.clone()) {
+        None => Sourced::new(Distribution::Elasticsearch, Source::Default),
+        Some(text) => match Distribution::parse(&text.value) {
+            Some(d) => Sourced::new(d, text.source),
+            None => {
+                return Ok(Configured::Bad(format!(
+                    "the search type from {} is '{}', expected elasticsearch or opensearch",
+                    text.source, text.value
+                )));
+            }
+        },
     };
-
-    let distribution =
-        match from_env("SEARCH_TYPE").or_else(|| from_file(|s| s.search_type.clone())) {
-            None => Sourced::new(Distribution::Elasticsearch, Source::Default),
-            Some(text) => match Distribution::parse(&text.value) {
-                Some(d) => Sourced::new(d, text.source),
-                None => {
-                    return Ok(Configured::Bad(format!(
-                        "the search type from {} is '{}', expected elasticsearch or opensearch",
-                        text.source, text.value
-                    )));
-                }
-            },
-        };
-    user = user
-        .or_else(|| from_env("ELASTICSEARCH_USER"))
-        .or_else(|| from_file(|s| s.username.clone()));
+    user = user.or_else(|| look.either("ELASTICSEARCH_USER", |s| s.username.clone()));
     password = password
         .or_else(|| {
             env.get("ELASTICSEARCH_PASSWORD")
@@ -297,28 +250,14 @@ fn resolve_search(
                 .map(|p| Sourced::new(Secret::new(p), Source::Env("ELASTICSEARCH_PASSWORD")))
         })
         .or_else(|| {
-            from_file(|s| s.password.clone()).map(|p| Sourced::new(Secret::new(p.value), p.source))
+            look.in_file(|s| s.password.clone())
+                .map(|p| Sourced::new(Secret::new(p.value), p.source))
         });
-
-    let mut unusable_truststore = None;
-    let ca_file = match &inputs.search_ca {
-        Some(path) => Some(Sourced::new(path.clone(), Source::Flag("--search-ca"))),
-        None => {
-            let truststore = from_env("ELASTICSEARCH_TRUST_STORE_PATH")
-                .or_else(|| from_file(|s| s.truststore_path.clone()))
-                .map(|p| Sourced::new(PathBuf::from(p.value), p.source));
-            match truststore {
-                Some(store) if is_pem(&store.value) => Some(store),
-                Some(store) => {
-                    unusable_truststore = Some(store);
-                    None
-                }
-                None => None,
-            }
-        }
-    };
-    let connect = from_env("ELASTICSEARCH_CONNECTION_TIMEOUT_SECS")
-        .or_else(|| from_file(|s| s.connection_timeout_secs.clone()))
+    let (ca_file, unusable_truststore) = search_ca(inputs, &look);
+    let connect = look
+        .either("ELASTICSEARCH_CONNECTION_TIMEOUT_SECS", |s| {
+            s.connection_timeout_secs.clone()
+        })
         .and_then(|s| s.value.parse::<u64>().ok())
         .filter(|secs| *secs > 0)
         .map_or(DEFAULT_SEARCH_CONNECT, Duration::from_secs);
@@ -336,14 +275,136 @@ fn resolve_search(
     }))
 }
 
-/// Whether a file starts like PEM (a Java keystore is binary).
-fn is_pem(path: &Path) -> bool {
-    std::fs::read(path)
-        .map(|bytes| {
-            String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).contains("-----BEGIN")
-        })
-        .unwrap_or(false)
+/// The url, user and password of `--search-url` (credentials in a flag are warned about).
+#[allow(clippy::type_complexity)]
+fn flag_search_url(
+    text: &str,
+    warnings: &mut Vec<SettingsWarning>,
+) -> Result<
+    (
+        Sourced<Url>,
+        Option<Sourced<String>>,
+        Option<Sourced<Secret>>,
+    ),
+    ConfigError,
+> {
+    let url = check_flag_url("--search-url", text)?;
+    let mut user = None;
+    let mut password = None;
+    if !url.username().is_empty() {
+        user = Some(Sourced::new(
+            url.username().to_string(),
+            Source::Flag("--search-url"),
+        ));
+    }
+    if let Some(pw) = url.password() {
+        warnings.push(SettingsWarning::PasswordOnCommandLine {
+            flag: "--search-url",
+        });
+        password = Some(Sourced::new(Secret::new(pw), Source::Flag("--search-url")));
+    }
+    let url = Sourced::new(strip_credentials(&url), Source::Flag("--search-url"));
+    Ok((url, user, password))
 }
+
+/// The url the server would join from scheme, host and port (`scheme://host:port`); `No` when
+/// nothing names the search engine.
+fn search_url_from_parts(look: &SearchLookup<'_>) -> Configured<Sourced<Url>> {
+    let host = look.either("ELASTICSEARCH_HOST", |s| s.host.clone());
+    let port = look.either("ELASTICSEARCH_PORT", |s| s.port.clone());
+    let scheme = look.either("ELASTICSEARCH_SCHEME", |s| s.scheme.clone());
+    let named = host.is_some()
+        || port.is_some()
+        || scheme.is_some()
+        || look.env.non_empty("SEARCH_TYPE").is_some()
+        || look.section.is_some();
+    if !named {
+        return Configured::No;
+    }
+    let scheme_value = scheme.as_ref().map_or("http", |s| s.value.as_str());
+    if !matches!(scheme_value, "http" | "https") {
+        let origin = scheme.as_ref().map(|s| s.source.to_string());
+        return Configured::Bad(format!(
+            "the search scheme from {} is '{scheme_value}', expected http or https",
+            origin.unwrap_or_default()
+        ));
+    }
+    let port_value = match &port {
+        None => 9200,
+        Some(p) => match p.value.parse::<u16>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                return Configured::Bad(format!(
+                    "the search port from {} is '{}', expected a port number (1-65535)",
+                    p.source, p.value
+                ));
+            }
+        },
+    };
+    let host_value = host.as_ref().map_or("localhost", |h| h.value.as_str());
+    // The server joins scheme://host:port; a host given with its scheme is a common slip.
+    let host_value = host_value
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let bracketed = if host_value.contains(':') && !host_value.starts_with('[') {
+        format!("[{host_value}]")
+    } else {
+        host_value.to_string()
+    };
+    let text = format!("{scheme_value}://{bracketed}:{port_value}");
+    let Ok(url) = Url::parse(&text) else {
+        return Configured::Bad(format!(
+            "the search engine settings make '{text}', which is not a url"
+        ));
+    };
+    // The host decides where the url came from; the others are details.
+    let source = host
+        .map(|h| h.source)
+        .or(port.map(|p| p.source))
+        .or(scheme.map(|s| s.source))
+        .unwrap_or(Source::Default);
+    Configured::Yes(Sourced::new(url, source))
+}
+
+/// `--search-ca`, else the server's truststore when it is PEM; a truststore that is not (a
+/// Java keystore) is returned second, to be named in the check.
+fn search_ca(
+    inputs: &InstallInputs,
+    look: &SearchLookup<'_>,
+) -> (Option<Sourced<PathBuf>>, Option<Sourced<PathBuf>>) {
+    if let Some(path) = &inputs.search_ca {
+        return (
+            Some(Sourced::new(path.clone(), Source::Flag("--search-ca"))),
+            None,
+        );
+    }
+    let truststore = look
+        .either("ELASTICSEARCH_TRUST_STORE_PATH", |s| {
+            s.truststore_path.clone()
+        })
+        .map(|p| Sourced::new(PathBuf::from(p.value), p.source));
+    match truststore {
+        Some(store) if is_pem(&store.value) => (Some(store), None),
+        Some(store) => (None, Some(store)),
+        None => (None, None),
+    }
+}
+
+/// Whether a file starts like PEM (a Java keystore is binary). Read as a small regular file: a
+/// truststore path naming a FIFO would wait forever, one naming /dev/zero would fill memory.
+fn is_pem(path: &Path) -> bool {
+    crate::small_file::read(
+        path,
+        MAX_TRUSTSTORE_BYTES,
+        crate::small_file::Accept::Regular,
+    )
+    .map(|bytes| String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).contains("-----BEGIN"))
+    .unwrap_or(false)
+}
+
+/// The largest truststore read: far above a CA bundle (a few hundred kilobytes).
+const MAX_TRUSTSTORE_BYTES: usize = 16 << 20;
 
 /// `http://om:8585/api` (the form of SERVER_HOST_API_URL) → `http://om:8585`.
 fn server_root(mut url: Url) -> Url {
@@ -402,6 +463,18 @@ fn resolve_server(
             named.source, named.value
         ))),
     }
+}
+
+/// The secrets settings alone (`backup` and `restore` need the key, not the search engine):
+/// `SECRET_MANAGER` / `FERNET_KEY`, else the `--config` file's.
+pub fn resolve_secrets_only(
+    env: &Env,
+    config: Option<&Path>,
+) -> Result<SecretsSettings, ConfigError> {
+    let file = config
+        .map(|path| server_sections::load(path, env))
+        .transpose()?;
+    Ok(resolve_secrets(env, file.as_ref()))
 }
 
 fn resolve_secrets(env: &Env, file: Option<&ServerSections>) -> SecretsSettings {

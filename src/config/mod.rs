@@ -18,10 +18,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::db::Engine;
+use crate::engine::Engine;
+pub use crate::secret::Secret;
 use crate::small_file::{self, Accept};
 use crate::yaml::YamlError;
-use db_url::UrlError;
+pub use db_url::{BadPort, parse_port};
+use db_url::{UrlError, UrlParts};
 pub use server_yaml::ServerDbConfig;
 
 /// A snapshot of the environment, so resolution is a pure function (and testable).
@@ -99,26 +101,6 @@ pub struct Sourced<T> {
 impl<T> Sourced<T> {
     pub fn new(value: T, source: Source) -> Self {
         Sourced { value, source }
-    }
-}
-
-/// A password. It has no `Display`, and `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
     }
 }
 
@@ -323,19 +305,6 @@ pub enum ConfigError {
     },
 }
 
-/// A port number that is not one a database can listen on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a port number (1-65535)")]
-pub struct BadPort(pub String);
-
-/// Parses a port: 1-65535 (0 asks the system for any free port, never a database's).
-pub fn parse_port(text: &str) -> Result<u16, BadPort> {
-    match text.trim().parse::<u16>() {
-        Ok(port) if port > 0 => Ok(port),
-        _ => Err(BadPort(text.to_string())),
-    }
-}
-
 /// Resolved settings and the warnings found on the way.
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -346,202 +315,275 @@ pub struct Resolved {
 /// Resolves the database settings: flags > env > openmetadata.yaml > defaults.
 pub fn resolve(inputs: &DbInputs, env: &Env) -> Result<Resolved, ConfigError> {
     let mut warnings = Vec::new();
-    let url = inputs
-        .db_url
-        .as_deref()
-        .map(|u| {
-            db_url::parse(u).map_err(|error| ConfigError::BadUrl {
-                origin: "--db-url".into(),
-                error,
-            })
-        })
-        .transpose()?
-        .unwrap_or_default();
-    let yaml = inputs
-        .config
-        .as_deref()
-        .map(|path| server_yaml::load(path, env))
-        .transpose()?;
-    let yaml_source =
-        || Source::ConfigFile(yaml.as_ref().map(|y| y.path.clone()).unwrap_or_default());
-    let yaml_url = yaml
-        .as_ref()
-        .and_then(|y| y.url.clone())
-        .unwrap_or_default();
-    let env_params = env
-        .non_empty("DB_PARAMS")
-        .map(parse_params)
-        .unwrap_or_default();
-
-    let engine = first(vec![
-        (inputs.engine, Source::Flag("--engine")),
-        (url.engine, Source::DbUrl),
-        (env_engine(env, "DB_SCHEME")?, Source::Env("DB_SCHEME")),
-        (
-            env_engine(env, "DB_DRIVER_CLASS")?,
-            Source::Env("DB_DRIVER_CLASS"),
-        ),
-        (yaml_url.engine, yaml_source()),
-        (
-            yaml.as_ref()
-                .and_then(|y| y.driver_class.as_deref())
-                .map(|d| {
-                    engine_for_driver(d, &format!("database.driverClass in {}", yaml_source()))
-                })
-                .transpose()?,
-            yaml_source(),
-        ),
-    ])
-    .unwrap_or_else(|| Sourced::new(Engine::Mysql, Source::Default));
-
-    let host = first(vec![
-        (inputs.host.clone(), Source::Flag("--host")),
-        (url.host.clone(), Source::DbUrl),
-        (
-            env.non_empty("DB_HOST").map(str::to_string),
-            Source::Env("DB_HOST"),
-        ),
-        (yaml_url.host.clone(), yaml_source()),
-    ])
-    .unwrap_or_else(|| Sourced::new("localhost".into(), Source::Default));
-
-    let env_port = env
-        .non_empty("DB_PORT")
-        .map(|p| {
-            parse_port(p).map_err(|_| ConfigError::BadValue {
-                origin: "env DB_PORT".into(),
-                value: p.into(),
-                expected: "a port number (1-65535)",
-            })
-        })
-        .transpose()?;
-    let port = first(vec![
-        (inputs.port, Source::Flag("--port")),
-        (url.port, Source::DbUrl),
-        (env_port, Source::Env("DB_PORT")),
-        (yaml_url.port, yaml_source()),
-    ])
-    .unwrap_or_else(|| Sourced::new(engine.value.default_port(), Source::Default));
-
-    let user = first(vec![
-        (inputs.user.clone(), Source::Flag("--user")),
-        (url.user.clone(), Source::DbUrl),
-        (
-            env.non_empty("DB_USER").map(str::to_string),
-            Source::Env("DB_USER"),
-        ),
-        (yaml.as_ref().and_then(|y| y.user.clone()), yaml_source()),
-        (yaml_url.user.clone(), yaml_source()),
-    ])
-    .unwrap_or_else(|| Sourced::new("openmetadata_user".into(), Source::Default));
-
-    let database = first(vec![
-        (inputs.database.clone(), Source::Flag("--database")),
-        (url.database.clone(), Source::DbUrl),
-        (
-            env.non_empty("OM_DATABASE").map(str::to_string),
-            Source::Env("OM_DATABASE"),
-        ),
-        (yaml_url.database.clone(), yaml_source()),
-    ])
-    .unwrap_or_else(|| Sourced::new("openmetadata_db".into(), Source::Default));
-
-    let schema = first(vec![
-        (inputs.schema.clone(), Source::Flag("--schema")),
-        (param(&url.params, "currentSchema"), Source::DbUrl),
-        (
-            param(&env_params, "currentSchema"),
-            Source::Env("DB_PARAMS"),
-        ),
-        (param(&yaml_url.params, "currentSchema"), yaml_source()),
-    ])
-    .unwrap_or_else(|| Sourced::new("public".into(), Source::Default));
-
-    let password_file = inputs
-        .password_file
-        .as_deref()
-        .map(|path| read_password_file(path, &mut warnings))
-        .transpose()?;
-    if inputs.password.is_some() {
-        warnings.push(SettingsWarning::PasswordOnCommandLine { flag: "--password" });
-    } else if url.password.is_some() && password_file.is_none() {
-        warnings.push(SettingsWarning::PasswordOnCommandLine { flag: "--db-url" });
-    }
-    let password = first(vec![
-        (inputs.password.clone(), Source::Flag("--password")),
-        (
-            password_file,
-            Source::PasswordFile(inputs.password_file.clone().unwrap_or_default()),
-        ),
-        (url.password.clone(), Source::DbUrl),
-        (
-            env.get("DB_USER_PASSWORD").map(str::to_string),
-            Source::Env("DB_USER_PASSWORD"),
-        ),
-        (
-            yaml.as_ref().and_then(|y| y.password.clone()),
-            yaml_source(),
-        ),
-        (yaml_url.password.clone(), yaml_source()),
-    ])
-    .map(|p| Sourced::new(Secret::new(p.value), p.source));
-
-    let flag_tls = match (inputs.ssl_mode, &inputs.ssl_ca) {
-        (None, None) => None,
-        (mode, ca) => Some(Tls {
-            mode: mode.unwrap_or(if ca.is_some() {
-                TlsMode::VerifyCa
-            } else {
-                TlsMode::Prefer
-            }),
-            ca_file: ca.clone(),
-        }),
-    };
-    let tls = first(vec![
-        (flag_tls, Source::Flag("--ssl-mode")),
-        (tls_from_params(&url.params, "--db-url")?, Source::DbUrl),
-        (
-            tls_from_params(&env_params, "env DB_PARAMS")?,
-            Source::Env("DB_PARAMS"),
-        ),
-        (
-            tls_from_params(&yaml_url.params, "database.url")?,
-            yaml_source(),
-        ),
-    ])
-    .unwrap_or_else(|| {
-        Sourced::new(
-            Tls {
-                mode: TlsMode::Prefer,
-                ca_file: None,
-            },
-            Source::Default,
-        )
-    });
-
+    let layers = Layers::read(inputs, env)?;
+    let engine = layers.engine()?;
+    let port = layers.port(engine.value)?;
+    let password = layers.password(&mut warnings)?;
+    let tls = layers.tls()?;
     check_ca_file(&tls)?;
-
-    let params = [&url.params, &env_params, &yaml_url.params]
-        .into_iter()
-        .find(|p| !p.is_empty())
-        .cloned()
-        .unwrap_or_default();
+    let params = [
+        &layers.url.params,
+        &layers.env_params,
+        &layers.yaml_url.params,
+    ]
+    .into_iter()
+    .find(|p| !p.is_empty())
+    .cloned()
+    .unwrap_or_default();
 
     Ok(Resolved {
         settings: DbSettings {
             engine,
-            host,
+            host: layers.host(),
             port,
-            user,
+            user: layers.user(),
             password,
-            database,
-            schema,
+            database: layers.database(),
+            schema: layers.schema(),
             tls,
             params,
             connect_timeout: inputs.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         },
         warnings,
     })
+}
+
+/// Everything a setting may come from, highest first: the flags, `--db-url`, the server's
+/// environment (and its `DB_PARAMS`), its openmetadata.yaml (and the url in it). Each setting
+/// takes the first layer that names it.
+struct Layers<'a> {
+    inputs: &'a DbInputs,
+    env: &'a Env,
+    url: UrlParts,
+    yaml: Option<ServerDbConfig>,
+    yaml_url: UrlParts,
+    env_params: Vec<(String, String)>,
+}
+
+impl<'a> Layers<'a> {
+    fn read(inputs: &'a DbInputs, env: &'a Env) -> Result<Self, ConfigError> {
+        let url = inputs
+            .db_url
+            .as_deref()
+            .map(|u| {
+                db_url::parse(u).map_err(|error| ConfigError::BadUrl {
+                    origin: "--db-url".into(),
+                    error,
+                })
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let yaml = inputs
+            .config
+            .as_deref()
+            .map(|path| server_yaml::load(path, env))
+            .transpose()?;
+        let yaml_url = yaml
+            .as_ref()
+            .and_then(|y| y.url.clone())
+            .unwrap_or_default();
+        let env_params = env
+            .non_empty("DB_PARAMS")
+            .map(parse_params)
+            .unwrap_or_default();
+        Ok(Layers {
+            inputs,
+            env,
+            url,
+            yaml,
+            yaml_url,
+            env_params,
+        })
+    }
+
+    fn yaml_source(&self) -> Source {
+        Source::ConfigFile(
+            self.yaml
+                .as_ref()
+                .map(|y| y.path.clone())
+                .unwrap_or_default(),
+        )
+    }
+
+    fn engine(&self) -> Result<Sourced<Engine>, ConfigError> {
+        Ok(first(vec![
+            (self.inputs.engine, Source::Flag("--engine")),
+            (self.url.engine, Source::DbUrl),
+            (env_engine(self.env, "DB_SCHEME")?, Source::Env("DB_SCHEME")),
+            (
+                env_engine(self.env, "DB_DRIVER_CLASS")?,
+                Source::Env("DB_DRIVER_CLASS"),
+            ),
+            (self.yaml_url.engine, self.yaml_source()),
+            (
+                self.yaml
+                    .as_ref()
+                    .and_then(|y| y.driver_class.as_deref())
+                    .map(|d| {
+                        engine_for_driver(
+                            d,
+                            &format!("database.driverClass in {}", self.yaml_source()),
+                        )
+                    })
+                    .transpose()?,
+                self.yaml_source(),
+            ),
+        ])
+        .unwrap_or_else(|| Sourced::new(Engine::Mysql, Source::Default)))
+    }
+
+    fn host(&self) -> Sourced<String> {
+        first(vec![
+            (self.inputs.host.clone(), Source::Flag("--host")),
+            (self.url.host.clone(), Source::DbUrl),
+            (
+                self.env.non_empty("DB_HOST").map(str::to_string),
+                Source::Env("DB_HOST"),
+            ),
+            (self.yaml_url.host.clone(), self.yaml_source()),
+        ])
+        .unwrap_or_else(|| Sourced::new("localhost".into(), Source::Default))
+    }
+
+    fn port(&self, engine: Engine) -> Result<Sourced<u16>, ConfigError> {
+        let env_port = self
+            .env
+            .non_empty("DB_PORT")
+            .map(|p| {
+                parse_port(p).map_err(|_| ConfigError::BadValue {
+                    origin: "env DB_PORT".into(),
+                    value: p.into(),
+                    expected: "a port number (1-65535)",
+                })
+            })
+            .transpose()?;
+        Ok(first(vec![
+            (self.inputs.port, Source::Flag("--port")),
+            (self.url.port, Source::DbUrl),
+            (env_port, Source::Env("DB_PORT")),
+            (self.yaml_url.port, self.yaml_source()),
+        ])
+        .unwrap_or_else(|| Sourced::new(engine.default_port(), Source::Default)))
+    }
+
+    fn user(&self) -> Sourced<String> {
+        first(vec![
+            (self.inputs.user.clone(), Source::Flag("--user")),
+            (self.url.user.clone(), Source::DbUrl),
+            (
+                self.env.non_empty("DB_USER").map(str::to_string),
+                Source::Env("DB_USER"),
+            ),
+            (
+                self.yaml.as_ref().and_then(|y| y.user.clone()),
+                self.yaml_source(),
+            ),
+            (self.yaml_url.user.clone(), self.yaml_source()),
+        ])
+        .unwrap_or_else(|| Sourced::new("openmetadata_user".into(), Source::Default))
+    }
+
+    fn database(&self) -> Sourced<String> {
+        first(vec![
+            (self.inputs.database.clone(), Source::Flag("--database")),
+            (self.url.database.clone(), Source::DbUrl),
+            (
+                self.env.non_empty("OM_DATABASE").map(str::to_string),
+                Source::Env("OM_DATABASE"),
+            ),
+            (self.yaml_url.database.clone(), self.yaml_source()),
+        ])
+        .unwrap_or_else(|| Sourced::new("openmetadata_db".into(), Source::Default))
+    }
+
+    fn schema(&self) -> Sourced<String> {
+        first(vec![
+            (self.inputs.schema.clone(), Source::Flag("--schema")),
+            (param(&self.url.params, "currentSchema"), Source::DbUrl),
+            (
+                param(&self.env_params, "currentSchema"),
+                Source::Env("DB_PARAMS"),
+            ),
+            (
+                param(&self.yaml_url.params, "currentSchema"),
+                self.yaml_source(),
+            ),
+        ])
+        .unwrap_or_else(|| Sourced::new("public".into(), Source::Default))
+    }
+
+    fn password(
+        &self,
+        warnings: &mut Vec<SettingsWarning>,
+    ) -> Result<Option<Sourced<Secret>>, ConfigError> {
+        let password_file = self
+            .inputs
+            .password_file
+            .as_deref()
+            .map(|path| read_password_file(path, warnings))
+            .transpose()?;
+        if self.inputs.password.is_some() {
+            warnings.push(SettingsWarning::PasswordOnCommandLine { flag: "--password" });
+        } else if self.url.password.is_some() && password_file.is_none() {
+            warnings.push(SettingsWarning::PasswordOnCommandLine { flag: "--db-url" });
+        }
+        Ok(first(vec![
+            (self.inputs.password.clone(), Source::Flag("--password")),
+            (
+                password_file,
+                Source::PasswordFile(self.inputs.password_file.clone().unwrap_or_default()),
+            ),
+            (self.url.password.clone(), Source::DbUrl),
+            (
+                self.env.get("DB_USER_PASSWORD").map(str::to_string),
+                Source::Env("DB_USER_PASSWORD"),
+            ),
+            (
+                self.yaml.as_ref().and_then(|y| y.password.clone()),
+                self.yaml_source(),
+            ),
+            (self.yaml_url.password.clone(), self.yaml_source()),
+        ])
+        .map(|p| Sourced::new(Secret::new(p.value), p.source)))
+    }
+
+    fn tls(&self) -> Result<Sourced<Tls>, ConfigError> {
+        let flag_tls = match (self.inputs.ssl_mode, &self.inputs.ssl_ca) {
+            (None, None) => None,
+            (mode, ca) => Some(Tls {
+                mode: mode.unwrap_or(if ca.is_some() {
+                    TlsMode::VerifyCa
+                } else {
+                    TlsMode::Prefer
+                }),
+                ca_file: ca.clone(),
+            }),
+        };
+        Ok(first(vec![
+            (flag_tls, Source::Flag("--ssl-mode")),
+            (
+                tls_from_params(&self.url.params, "--db-url")?,
+                Source::DbUrl,
+            ),
+            (
+                tls_from_params(&self.env_params, "env DB_PARAMS")?,
+                Source::Env("DB_PARAMS"),
+            ),
+            (
+                tls_from_params(&self.yaml_url.params, "database.url")?,
+                self.yaml_source(),
+            ),
+        ])
+        .unwrap_or_else(|| {
+            Sourced::new(
+                Tls {
+                    mode: TlsMode::Prefer,
+                    ca_file: None,
+                },
+                Source::Default,
+            )
+        }))
+    }
 }
 
 fn first<T>(candidates: Vec<(Option<T>, Source)>) -> Option<Sourced<T>> {

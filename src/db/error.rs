@@ -124,7 +124,7 @@ impl DbError {
                  `{}%`.* TO '{user}'@'<this host>'), or have an empty database made for it and \
                  run om-upgrade verify FILE --restore-into URL.",
                 // In a MySQL grant `_` is a wildcard too.
-                super::admin::WORK_PREFIX.replace('_', "\\_")
+                super::work_names::WORK_PREFIX.replace('_', "\\_")
             ),
             DbError::ConnectionLost { .. } => "The server closed the connection. If it requires \
                  TLS, try --ssl-mode require; check the server's log for why it hung up."
@@ -168,7 +168,7 @@ pub(crate) fn classify(error: sqlx::Error, attempt: &Attempt<'_>) -> DbError {
         sqlx::Error::Io(io) => classify_io(&io, attempt),
         sqlx::Error::Tls(e) => DbError::Tls {
             addr: attempt.addr(),
-            detail: e.to_string(),
+            detail: without_source_locations(&e.to_string()),
         },
         sqlx::Error::Database(db) => classify_database(db.as_ref(), attempt),
         sqlx::Error::PoolTimedOut => DbError::Timeout {
@@ -178,11 +178,50 @@ pub(crate) fn classify(error: sqlx::Error, attempt: &Attempt<'_>) -> DbError {
         sqlx::Error::Protocol(detail) => DbError::WrongProtocol {
             addr: attempt.addr(),
             engine: attempt.engine,
-            detail,
+            detail: without_source_locations(&detail),
         },
-        sqlx::Error::Configuration(e) => DbError::Other(format!("bad connection settings: {e}")),
-        other => DbError::Other(other.to_string()),
+        sqlx::Error::Configuration(e) => DbError::Other(format!(
+            "bad connection settings: {}",
+            without_source_locations(&e.to_string())
+        )),
+        other => DbError::Other(without_source_locations(&other.to_string())),
     }
+}
+
+/// The text without the driver's internal source locations (`sqlx_postgres::connection::tls:95`,
+/// `(at sqlx_core::net:12)`): they say nothing to an operator.
+pub(crate) fn without_source_locations(text: &str) -> String {
+    fn is_location(token: &str) -> bool {
+        let token = token.trim_matches(|c: char| matches!(c, '(' | ')' | '[' | ']' | ',' | ';'));
+        let Some((path, line)) = token.rsplit_once(':') else {
+            return false;
+        };
+        let ident = |part: &str| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        !line.is_empty()
+            && line.chars().all(|c| c.is_ascii_digit())
+            && path.contains("::")
+            && path.split("::").all(ident)
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut kept: Vec<&str> = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        if is_location(word) {
+            continue;
+        }
+        if matches!(*word, "at" | "(at") && words.get(i + 1).is_some_and(|w| is_location(w)) {
+            continue;
+        }
+        kept.push(word);
+    }
+    let joined = kept.join(" ");
+    joined
+        .trim_end_matches(|c: char| c == ':' || c == ',' || c.is_whitespace())
+        .to_string()
 }
 
 fn classify_io(io: &std::io::Error, attempt: &Attempt<'_>) -> DbError {
@@ -264,5 +303,23 @@ fn classify_database(db: &dyn DatabaseError, attempt: &Attempt<'_>) -> DbError {
         },
         Some("42501") => DbError::PermissionDenied { detail },
         _ => DbError::Server { code, detail },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn driver_source_locations_are_left_out() {
+        assert_eq!(
+            super::without_source_locations(
+                "error communicating with database: unexpected response from SSLRequest: 0x45 \
+                 (sqlx_postgres::connection::tls:95)"
+            ),
+            "error communicating with database: unexpected response from SSLRequest: 0x45"
+        );
+        assert_eq!(
+            super::without_source_locations("connection refused by 10.0.0.5:3306"),
+            "connection refused by 10.0.0.5:3306"
+        );
     }
 }

@@ -167,9 +167,14 @@ pub async fn table_sizes(db: &Db) -> Result<Vec<TableInfo>, DbError> {
         }
         Engine::Postgres => {
             db.fetch_rows(
-                "SELECT c.relname::text, c.reltuples::bigint, pg_table_size(c.oid)::bigint, \
+                // reltuples is -1 until the first vacuum or analyze: then the live tuples the
+                // statistics collector counted.
+                "SELECT c.relname::text, \
+                 (CASE WHEN c.reltuples < 0 THEN s.n_live_tup ELSE c.reltuples END)::bigint, \
+                 pg_table_size(c.oid)::bigint, \
                  pg_indexes_size(c.oid)::bigint, NULL::text \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
                  WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
                  ORDER BY c.relname",
                 &[],
@@ -275,36 +280,14 @@ pub async fn detect_openmetadata(db: &Db) -> Result<Detection, DbError> {
     }
 
     let engine = db.engine();
-    let mut applied = Vec::new();
-    let mut incomplete = Vec::new();
-    let mut has_status = false;
-    if let Some(log) = &server_log {
-        has_status = column_names(db, log)
-            .await?
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case("status"));
-        let sql = if has_status {
-            format!(
-                "SELECT version, status FROM {} ORDER BY installed_rank",
-                quote_ident(engine, log)
-            )
-        } else {
-            format!(
-                "SELECT version, NULL FROM {} ORDER BY installed_rank",
-                quote_ident(engine, log)
-            )
-        };
-        for row in db.fetch_rows(&sql, &[]).await? {
-            let version = row.first().and_then(Cell::as_text).unwrap_or_default();
-            let status = row.get(1).and_then(Cell::as_text);
-            match status.as_deref() {
-                Some(s) if !s.eq_ignore_ascii_case("COMPLETED") => {
-                    incomplete.push(format!("{version} ({s})"));
-                }
-                _ => applied.push(version),
-            }
-        }
-    }
+    let ServerLog {
+        applied,
+        incomplete,
+        has_status,
+    } = match &server_log {
+        Some(log) => read_server_log(db, log).await?,
+        None => ServerLog::default(),
+    };
     let flyway_version = match &flyway_log {
         Some(log) => {
             let sql = format!("SELECT version FROM {}", quote_ident(engine, log));
@@ -335,6 +318,50 @@ pub async fn detect_openmetadata(db: &Db) -> Result<Detection, DbError> {
         applied,
         tables,
     }))
+}
+
+/// What the server's own migration log says.
+#[derive(Default)]
+struct ServerLog {
+    /// Versions completed (or, before the log had a status, every version), in order.
+    applied: Vec<String>,
+    /// `version (status)` of each entry not completed.
+    incomplete: Vec<String>,
+    /// Whether the log has a status column (`Era::V2`).
+    has_status: bool,
+}
+
+async fn read_server_log(db: &Db, log: &str) -> Result<ServerLog, DbError> {
+    let engine = db.engine();
+    let mut found = ServerLog {
+        has_status: column_names(db, log)
+            .await?
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("status")),
+        ..ServerLog::default()
+    };
+    let sql = if found.has_status {
+        format!(
+            "SELECT version, status FROM {} ORDER BY installed_rank",
+            quote_ident(engine, log)
+        )
+    } else {
+        format!(
+            "SELECT version, NULL FROM {} ORDER BY installed_rank",
+            quote_ident(engine, log)
+        )
+    };
+    for row in db.fetch_rows(&sql, &[]).await? {
+        let version = row.first().and_then(Cell::as_text).unwrap_or_default();
+        let status = row.get(1).and_then(Cell::as_text);
+        match status.as_deref() {
+            Some(s) if !s.eq_ignore_ascii_case("COMPLETED") => {
+                found.incomplete.push(format!("{version} ({s})"));
+            }
+            _ => found.applied.push(version),
+        }
+    }
+    Ok(found)
 }
 
 /// The newest OpenMetadata level among applied migration versions: numeric comparison, Flyway

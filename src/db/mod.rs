@@ -9,48 +9,18 @@ pub mod migrations;
 mod nodelay;
 pub mod read;
 pub mod rights;
+mod work_names;
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow, MySqlSslMode};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgSslMode};
 use sqlx::{AssertSqlSafe, Column, Row, TypeInfo};
 
 use crate::config::{DbSettings, TlsMode};
+pub use crate::engine::Engine;
 pub use error::DbError;
 use error::{Attempt, classify};
-
-/// The database engine family. MariaDB counts as MySQL (same protocol and SQL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Engine {
-    /// MySQL 8 (and MariaDB, for rehearsals).
-    #[value(alias = "mariadb")]
-    Mysql,
-    /// PostgreSQL.
-    #[value(alias = "postgresql", alias = "pg")]
-    Postgres,
-}
-
-impl Engine {
-    pub fn default_port(self) -> u16 {
-        match self {
-            Engine::Mysql => 3306,
-            Engine::Postgres => 5432,
-        }
-    }
-}
-
-impl fmt::Display for Engine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Engine::Mysql => "mysql",
-            Engine::Postgres => "postgres",
-        })
-    }
-}
 
 #[derive(Clone)]
 enum Pool {

@@ -20,7 +20,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 use url::Url;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// The most of a reply body that is read; the answers we ask for are a few hundred bytes.
 const MAX_BODY: usize = 1024 * 1024;
@@ -162,44 +162,7 @@ impl Endpoint {
     /// `GET base + path` (path like `/_cluster/health`).
     pub async fn get(&self, path: &str) -> Result<Reply, HttpError> {
         let url = join(&self.base, path)?;
-        let host = url
-            .host_str()
-            .ok_or_else(|| HttpError::Request(format!("{url} has no host")))?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let port = url
-            .port_or_known_default()
-            .ok_or_else(|| HttpError::Request(format!("{url} has no port")))?;
-        let addr = display_addr(&host, port);
-        let https = url.scheme() == "https";
-        let tls = if https {
-            Some(self.tls_config()?)
-        } else {
-            None
-        };
-
-        let connect_deadline = tokio::time::Instant::now() + self.timeouts.connect;
-        let tcp = connect(&host, port, &addr, connect_deadline, self.timeouts.connect).await?;
-        let stream: Box<dyn Stream> = match tls {
-            None => Box::new(tcp),
-            Some(config) => {
-                let name = rustls::pki_types::ServerName::try_from(host.clone())
-                    .map_err(|e| HttpError::Request(format!("bad host name {host}: {e}")))?;
-                let connector = tokio_rustls::TlsConnector::from(config);
-                match tokio::time::timeout_at(connect_deadline, connector.connect(name, tcp)).await
-                {
-                    Err(_) => {
-                        return Err(HttpError::ConnectTimeout {
-                            addr,
-                            after: self.timeouts.connect,
-                        });
-                    }
-                    Ok(Err(error)) => return Err(tls_error(&host, &error)),
-                    Ok(Ok(stream)) => Box::new(stream),
-                }
-            }
-        };
+        let (stream, addr) = self.open(&url).await?;
 
         let read_deadline = tokio::time::Instant::now() + self.timeouts.read;
         let timed_out = || HttpError::ReadTimeout {
@@ -256,6 +219,50 @@ impl Endpoint {
         .await;
         driver.abort();
         result
+    }
+
+    /// Connects to `url`'s host and port, with TLS for https, all within the connect timeout;
+    /// returns the stream and the address as messages name it.
+    async fn open(&self, url: &Url) -> Result<(Box<dyn Stream>, String), HttpError> {
+        let host = url
+            .host_str()
+            .ok_or_else(|| HttpError::Request(format!("{url} has no host")))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| HttpError::Request(format!("{url} has no port")))?;
+        let addr = display_addr(&host, port);
+        let https = url.scheme() == "https";
+        let tls = if https {
+            Some(self.tls_config()?)
+        } else {
+            None
+        };
+
+        let connect_deadline = tokio::time::Instant::now() + self.timeouts.connect;
+        let tcp = connect(&host, port, &addr, connect_deadline, self.timeouts.connect).await?;
+        let stream: Box<dyn Stream> = match tls {
+            None => Box::new(tcp),
+            Some(config) => {
+                let name = rustls::pki_types::ServerName::try_from(host.clone())
+                    .map_err(|e| HttpError::Request(format!("bad host name {host}: {e}")))?;
+                let connector = tokio_rustls::TlsConnector::from(config);
+                match tokio::time::timeout_at(connect_deadline, connector.connect(name, tcp)).await
+                {
+                    Err(_) => {
+                        return Err(HttpError::ConnectTimeout {
+                            addr,
+                            after: self.timeouts.connect,
+                        });
+                    }
+                    Ok(Err(error)) => return Err(tls_error(&host, &error)),
+                    Ok(Ok(stream)) => Box::new(stream),
+                }
+            }
+        };
+        Ok((stream, addr))
     }
 
     fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, HttpError> {

@@ -2,32 +2,12 @@
 //! what to take instead, whether a version given on the command line is a published release,
 //! what an unknown installed version means, and how far the catalogue reaches.
 
-use std::fmt;
-
 use serde::Serialize;
 
-use super::model::KnownBad;
+use super::model::{KnownBad, Reach, VersionRole};
 use super::{Catalogue, Installed, KnowledgeError, Origin};
 use crate::db::Engine;
 use crate::version::Version;
-
-/// How far a catalogue reaches: its newest release and when it was last checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reach {
-    pub newest: Version,
-    /// `YYYY-MM-DD` of the newest file's check, when it says.
-    pub checked: Option<String>,
-}
-
-impl fmt::Display for Reach {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "releases up to {}", self.newest)?;
-        if let Some(checked) = &self.checked {
-            write!(f, ", checked {checked}")?;
-        }
-        Ok(())
-    }
-}
 
 /// A target the project itself later superseded, and what to take instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,15 +52,6 @@ fn engine_label(engine: Engine) -> &'static str {
         Engine::Mysql => "MySQL",
         Engine::Postgres => "PostgreSQL",
     }
-}
-
-/// Which version a command-line flag names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VersionRole {
-    /// What is installed (`--from`).
-    Installed,
-    /// Where the upgrade goes (`--to`, `--target`).
-    Target,
 }
 
 impl Catalogue {

@@ -85,161 +85,198 @@ pub struct Measurements<'a> {
 
 /// Judges one item.
 pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
-    let mut affects: Vec<Evidence> = Vec::new();
-    let mut clear: Vec<Evidence> = Vec::new();
-    let mut unknown: Vec<Evidence> = Vec::new();
-    let mut info: Vec<Evidence> = Vec::new();
+    let mut found = Found::default();
+    found.probes(item, m);
+    found.config(item, m);
+    found.requirements(item, m);
+    found.into_impact()
+}
 
-    if !item.probes.is_empty() {
-        match m.probes.map(|p| p.get(&item.key())) {
-            None => unknown.push(Evidence::text(format!(
-                "database not measured: {}",
-                m.no_database
-            ))),
-            Some(None) => unknown.push(Evidence::text("database not measured for this item")),
-            Some(Some(results)) => {
-                for result in results {
-                    let mut evidence = Evidence::text(&result.text);
-                    evidence.probe = Some(result.probe.clone());
-                    evidence.count = result.count();
-                    if let ProbeOutcome::Found { samples, .. } = &result.outcome {
-                        evidence.samples = samples.clone();
-                    }
-                    match (&result.outcome, result.effect) {
-                        (ProbeOutcome::Found { .. }, Effect::Affects) => affects.push(evidence),
-                        (ProbeOutcome::Found { .. }, Effect::Info) => info.push(evidence),
-                        (
-                            ProbeOutcome::Clear
-                            | ProbeOutcome::NotApplicable { .. }
-                            | ProbeOutcome::OtherSchema { .. },
-                            _,
-                        ) => clear.push(evidence),
-                        _ => unknown.push(evidence),
-                    }
-                }
-            }
-        }
-    }
+/// The evidence about one item, sorted by what it says.
+#[derive(Default)]
+struct Found {
+    affects: Vec<Evidence>,
+    clear: Vec<Evidence>,
+    unknown: Vec<Evidence>,
+    info: Vec<Evidence>,
+}
 
-    for kind in [FileKind::Server, FileKind::Workflow] {
-        if !item.config_rules.iter().any(|r| r.file == kind) {
-            continue;
-        }
-        let (what, flag, unused) = match kind {
-            FileKind::Server => (
-                "openmetadata.yaml",
-                "--config FILE",
-                "openmetadata.yaml does not use it",
-            ),
-            FileKind::Workflow => (
-                "workflow YAMLs",
-                "--workflows DIR",
-                "no workflow YAML uses it",
-            ),
-        };
-        if !m.scan.covers(kind) {
-            unknown.push(Evidence::text(format!("{what} not scanned ({flag})")));
-            continue;
-        }
-        let hits: Vec<_> = m.scan.hits_for(item).filter(|h| h.kind == kind).collect();
-        // Rules that matter with one search engine only: a match cannot say "affects you".
-        let conditional_on = item
-            .config_rules
-            .iter()
-            .filter(|r| r.file == kind)
-            .find_map(|r| r.search_engine);
-        if hits.is_empty() {
-            clear.push(Evidence::text(unused));
-        }
-        for hit in hits {
-            let mut evidence = Evidence::text(format!(
-                "{}{}: {}",
-                hit.file.display(),
-                hit.line.map(|l| format!(":{l}")).unwrap_or_default(),
-                hit.text
-            ));
-            evidence.file = Some(hit.file.clone());
-            evidence.line = hit.line;
-            match conditional_on {
-                // The file cannot say which engine runs: the operator's answer decides.
-                Some(engine) => {
-                    evidence.text = format!(
-                        "{}; this matters only if your search engine is {}",
-                        evidence.text,
-                        engine.label()
-                    );
-                    unknown.push(evidence);
-                }
-                None => affects.push(evidence),
-            }
-        }
-    }
-
-    if let Some(requires) = &item.requires {
-        let db_range = |product| match product {
-            Product::Mysql => requires.mysql.as_ref(),
-            Product::Postgres => requires.postgres.as_ref(),
-            Product::MariaDb => None,
-        };
-        if requires.mysql.is_some() || requires.postgres.is_some() {
-            match m.server {
-                None => unknown.push(Evidence::text(format!(
-                    "database server version not measured: {}",
+impl Found {
+    /// What the item's probes found in the database.
+    fn probes(&mut self, item: &Item, m: &Measurements<'_>) {
+        if !item.probes.is_empty() {
+            match m.probes.map(|p| p.get(&item.key())) {
+                None => self.unknown.push(Evidence::text(format!(
+                    "database not measured: {}",
                     m.no_database
                 ))),
-                Some(server) => match (db_range(server.product), &server.version) {
-                    (Some(range), Some(version)) => {
-                        let version = Version::new(version.major, version.minor, version.patch);
-                        let (bucket, evidence) = database_version(server, &version, range);
-                        match bucket {
-                            Bucket::Affects => affects.push(evidence),
-                            Bucket::Clear => clear.push(evidence),
-                            Bucket::Unknown => unknown.push(evidence),
+                Some(None) => self
+                    .unknown
+                    .push(Evidence::text("database not measured for this item")),
+                Some(Some(results)) => {
+                    for result in results {
+                        let mut evidence = Evidence::text(&result.text);
+                        evidence.probe = Some(result.probe.clone());
+                        evidence.count = result.count();
+                        if let ProbeOutcome::Found { samples, .. } = &result.outcome {
+                            evidence.samples = samples.clone();
+                        }
+                        match (&result.outcome, result.effect) {
+                            (ProbeOutcome::Found { .. }, Effect::Affects) => {
+                                self.affects.push(evidence)
+                            }
+                            (ProbeOutcome::Found { .. }, Effect::Info) => self.info.push(evidence),
+                            (
+                                ProbeOutcome::Clear
+                                | ProbeOutcome::NotApplicable { .. }
+                                | ProbeOutcome::OtherSchema { .. },
+                                _,
+                            ) => self.clear.push(evidence),
+                            _ => self.unknown.push(evidence),
                         }
                     }
-                    _ => unknown.push(Evidence::text(format!(
-                        "{} {}: OpenMetadata documents MySQL and PostgreSQL only",
-                        server.product, server.version_text
-                    ))),
-                },
+                }
             }
-        }
-        let unmeasured: Vec<String> = ["python", "java", "elasticsearch", "opensearch", "airflow"]
-            .into_iter()
-            .filter_map(|key| requires.get(key).map(|r| format!("{key} {r}")))
-            .collect();
-        if !unmeasured.is_empty() {
-            unknown.push(Evidence::text(format!(
-                "not measured here: {}",
-                unmeasured.join(", ")
-            )));
         }
     }
 
-    let measured = !(affects.is_empty() && clear.is_empty() && unknown.is_empty());
-    let (verdict, summary) = if !affects.is_empty() {
-        (Verdict::Affects, join(&affects))
-    } else if !measured {
-        (
-            Verdict::Unknown,
-            "om-upgrade cannot measure this one: read it and decide".to_string(),
-        )
-    } else if !unknown.is_empty() {
-        (Verdict::Unknown, join(&unknown))
-    } else {
-        (
-            Verdict::NotAffected,
-            format!("does not affect you: {}", join(&clear)),
-        )
-    };
-    let mut evidence = affects;
-    evidence.extend(info);
-    evidence.extend(unknown);
-    evidence.extend(clear);
-    Impact {
-        verdict,
-        summary,
-        evidence,
+    /// What the config rules found in the scanned files (or that the files were not scanned).
+    fn config(&mut self, item: &Item, m: &Measurements<'_>) {
+        for kind in [FileKind::Server, FileKind::Workflow] {
+            if !item.config_rules.iter().any(|r| r.file == kind) {
+                continue;
+            }
+            let (what, flag, unused) = match kind {
+                FileKind::Server => (
+                    "openmetadata.yaml",
+                    "--config FILE",
+                    "openmetadata.yaml does not use it",
+                ),
+                FileKind::Workflow => (
+                    "workflow YAMLs",
+                    "--workflows DIR",
+                    "no workflow YAML uses it",
+                ),
+            };
+            if !m.scan.covers(kind) {
+                self.unknown
+                    .push(Evidence::text(format!("{what} not scanned ({flag})")));
+                continue;
+            }
+            let hits: Vec<_> = m.scan.hits_for(item).filter(|h| h.kind == kind).collect();
+            // Rules that matter with one search engine only: a match cannot say "affects you".
+            let conditional_on = item
+                .config_rules
+                .iter()
+                .filter(|r| r.file == kind)
+                .find_map(|r| r.search_engine);
+            if hits.is_empty() {
+                self.clear.push(Evidence::text(unused));
+            }
+            for hit in hits {
+                let mut evidence = Evidence::text(format!(
+                    "{}{}: {}",
+                    hit.file.display(),
+                    hit.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                    hit.text
+                ));
+                evidence.file = Some(hit.file.clone());
+                evidence.line = hit.line;
+                match conditional_on {
+                    // The file cannot say which engine runs: the operator's answer decides.
+                    Some(engine) => {
+                        evidence.text = format!(
+                            "{}; this matters only if your search engine is {}",
+                            evidence.text,
+                            engine.label()
+                        );
+                        self.unknown.push(evidence);
+                    }
+                    None => self.affects.push(evidence),
+                }
+            }
+        }
+    }
+
+    /// The database server's version against the item's requirements; the requirements this
+    /// tool cannot measure are listed as unknown.
+    fn requirements(&mut self, item: &Item, m: &Measurements<'_>) {
+        if let Some(requires) = &item.requires {
+            let db_range = |product| match product {
+                Product::Mysql => requires.mysql.as_ref(),
+                Product::Postgres => requires.postgres.as_ref(),
+                Product::MariaDb => None,
+            };
+            if requires.mysql.is_some() || requires.postgres.is_some() {
+                match m.server {
+                    None => self.unknown.push(Evidence::text(format!(
+                        "database server version not measured: {}",
+                        m.no_database
+                    ))),
+                    Some(server) => match (db_range(server.product), &server.version) {
+                        (Some(range), Some(version)) => {
+                            let version = Version::new(version.major, version.minor, version.patch);
+                            let (bucket, evidence) = database_version(server, &version, range);
+                            match bucket {
+                                Bucket::Affects => self.affects.push(evidence),
+                                Bucket::Clear => self.clear.push(evidence),
+                                Bucket::Unknown => self.unknown.push(evidence),
+                            }
+                        }
+                        _ => self.unknown.push(Evidence::text(format!(
+                            "{} {}: OpenMetadata documents MySQL and PostgreSQL only",
+                            server.product, server.version_text
+                        ))),
+                    },
+                }
+            }
+            let unmeasured: Vec<String> =
+                ["python", "java", "elasticsearch", "opensearch", "airflow"]
+                    .into_iter()
+                    .filter_map(|key| requires.get(key).map(|r| format!("{key} {r}")))
+                    .collect();
+            if !unmeasured.is_empty() {
+                self.unknown.push(Evidence::text(format!(
+                    "not measured here: {}",
+                    unmeasured.join(", ")
+                )));
+            }
+        }
+    }
+
+    /// Affects wins; otherwise anything unknown; otherwise clear.
+    fn into_impact(self) -> Impact {
+        let Found {
+            affects,
+            clear,
+            unknown,
+            info,
+        } = self;
+        let measured = !(affects.is_empty() && clear.is_empty() && unknown.is_empty());
+        let (verdict, summary) = if !affects.is_empty() {
+            (Verdict::Affects, join(&affects))
+        } else if !measured {
+            (
+                Verdict::Unknown,
+                "om-upgrade cannot measure this one: read it and decide".to_string(),
+            )
+        } else if !unknown.is_empty() {
+            (Verdict::Unknown, join(&unknown))
+        } else {
+            (
+                Verdict::NotAffected,
+                format!("does not affect you: {}", join(&clear)),
+            )
+        };
+        let mut evidence = affects;
+        evidence.extend(info);
+        evidence.extend(unknown);
+        evidence.extend(clear);
+        Impact {
+            verdict,
+            summary,
+            evidence,
+        }
     }
 }
 

@@ -19,12 +19,12 @@ mod template;
 
 use std::path::{Path, PathBuf};
 
-pub use advice::{Reach, TargetAdvice, VersionRole};
+pub use advice::TargetAdvice;
 pub use installed::Installed;
 pub use load::Problem;
 pub use model::{
-    Component, ConfigRule, Effect, EngineSql, FileKind, Item, Kind, Probe, Range, Release,
-    Requirements, Requires, When,
+    Component, ConfigRule, Effect, EngineSql, FileKind, Item, Kind, Probe, Range, Reach, Release,
+    Requirements, Requires, VersionRole, When,
 };
 pub use requirements::{ExtensionRequirement, Requirement, Software, TargetRequirements};
 

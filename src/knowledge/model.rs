@@ -501,6 +501,33 @@ impl Item {
     }
 }
 
+/// How far a catalogue reaches: its newest release and when it was last checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reach {
+    pub newest: Version,
+    /// `YYYY-MM-DD` of the newest file's check, when it says.
+    pub checked: Option<String>,
+}
+
+impl fmt::Display for Reach {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "releases up to {}", self.newest)?;
+        if let Some(checked) = &self.checked {
+            write!(f, ", checked {checked}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Which version a command-line flag names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionRole {
+    /// What is installed (`--from`).
+    Installed,
+    /// Where the upgrade goes (`--to`, `--target`).
+    Target,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,11 +5,12 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use super::model::{BackupFacts, DatabaseView, Inputs, Report, Stamp, Via};
+use super::model::{BackupFacts, DatabaseView, Inputs, Report, Stamp, Step, Via};
 use super::redact::Redactor;
 use super::review::ReleaseReview;
 use crate::checks::runner::CheckResult;
 use crate::config::{DbSettings, Source};
+use crate::knowledge::Reach;
 use crate::knowledge::scan::ScanInputs;
 use crate::version::Version;
 
@@ -20,6 +21,8 @@ pub struct Recorded {
     /// The connection as used (its password is only used to mask it).
     pub settings: DbSettings,
     pub target: Option<Version>,
+    /// How far the release catalogue the run used reaches (none when it did not load).
+    pub catalogue: Option<Reach>,
     /// Every check that ran, in the registry's order.
     pub results: Vec<CheckResult>,
     /// The backup the report points at.
@@ -30,6 +33,8 @@ pub struct Recorded {
     pub acknowledged: BTreeSet<String>,
     /// Open actions count as failures in the exit code.
     pub strict: bool,
+    /// Steps whose results were computed for other inputs: reported "stale — re-run".
+    pub stale: BTreeSet<Step>,
     /// The operator's files the run read (openmetadata.yaml, workflow YAMLs) and the
     /// environment.
     pub files: ScanInputs,
@@ -38,34 +43,54 @@ pub struct Recorded {
 /// The report of a run, made at `stamp`, with every secret of the run masked.
 pub fn assemble(recorded: Recorded, stamp: Stamp) -> Report {
     let redactor = redactor(&recorded.settings, &recorded.files);
+    Report::build(inputs(recorded, stamp), &redactor)
+}
+
+/// The verdict, checklist and findings of a run, assembled exactly as [`assemble`] does but
+/// without reading any file or masking secrets: for a view that shows only those (the wizard's
+/// Summary), so that it says what the exported report and `om-upgrade report` say.
+pub fn verdict(recorded: Recorded) -> Report {
+    let stamp = Stamp {
+        at: chrono::Utc::now(),
+        user: String::new(),
+        host: String::new(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    Report::build(inputs(recorded, stamp), &Redactor::new())
+}
+
+fn inputs(recorded: Recorded, stamp: Stamp) -> Inputs {
     let Recorded {
         via,
         settings,
         target,
+        catalogue,
         results,
         backup,
         review,
         acknowledged,
         strict,
+        stale,
         files: _,
     } = recorded;
     let (review, review_missing) = match review {
         Ok(review) => (Some(review), None),
         Err(why) => (None, Some(why)),
     };
-    let inputs = Inputs {
+    Inputs {
         stamp,
         via,
         database: DatabaseView::of(&settings),
         target,
+        catalogue,
         results,
         backup,
         review,
         review_missing,
         acknowledged,
         strict,
-    };
-    Report::build(inputs, &redactor)
+        stale,
+    }
 }
 
 /// Every secret source a run knows: the database password, the environment, the

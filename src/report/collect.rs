@@ -46,5 +46,5 @@ pub async fn review_of_run(
 pub fn newest_backup(ctx: &Context) -> Option<BackupFacts> {
     let s = &ctx.settings;
     let found = locate::find(std::slice::from_ref(&ctx.backup_dir));
-    locate::newest_of(&found, &s.host.value, s.port.value, &s.database.value).map(BackupFacts::of)
+    crate::backup::source::newest_of(&found, s).map(BackupFacts::of)
 }

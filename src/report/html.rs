@@ -41,7 +41,7 @@ li { margin: .15rem 0; }
 .pass { color: #1a7f37; border-color: #1a7f37; }
 .warn { color: #9a6700; border-color: #bf8700; }
 .fail { color: #cf222e; border-color: #cf222e; }
-.skip, .not_run { color: #57606a; border-color: #8c959f; }
+.skip, .not_run, .stale { color: #57606a; border-color: #8c959f; }
 ul.checklist, ul.tasks { list-style: none; padding-left: 0; }
 ul.checklist > li, ul.tasks > li { margin: .45rem 0; }
 .box { font-size: 1.15em; margin-right: .35rem; }
@@ -108,6 +108,7 @@ fn step_class(status: StepStatus) -> &'static str {
         StepStatus::Skip => "skip",
         StepStatus::NotRun => "not_run",
         StepStatus::Running => "running",
+        StepStatus::Stale => "stale",
     }
 }
 
@@ -235,6 +236,13 @@ fn header(report: &Report, out: &mut String) {
                 humanize::plural(o.open_actions, "open action", "open actions")
             ),
         ),
+        Readiness::Incomplete => (
+            "blocked",
+            format!(
+                "✘ Not ready: nothing failed in what ran, but {} not checked (not run, or stale — re-run).",
+                humanize::plural(o.incomplete, "step is", "steps are")
+            ),
+        ),
         Readiness::Ready => (
             "ready",
             "✔ Ready: every check passed, or what warned was acknowledged.".to_string(),
@@ -255,7 +263,7 @@ fn header(report: &Report, out: &mut String) {
 }
 
 /// Who made the report, with what, for which upgrade and database; the values escaped.
-fn facts(report: &Report) -> [(&'static str, String); 5] {
+fn facts(report: &Report) -> [(&'static str, String); 6] {
     let g = &report.generated;
     let om = &report.openmetadata;
     let db = &report.database;
@@ -285,6 +293,13 @@ fn facts(report: &Report) -> [(&'static str, String); 5] {
                 esc(om.installed.as_deref().unwrap_or("unknown")),
                 esc(om.target.as_deref().unwrap_or("no"))
             ),
+        ),
+        (
+            "Release catalogue",
+            esc(&om.catalogue.as_ref().map_or_else(
+                || "not loaded".to_string(),
+                super::model::CatalogueReach::describe,
+            )),
         ),
         (
             "Database",
@@ -380,9 +395,9 @@ fn section(report: &Report, step: &Prerequisite, out: &mut String) {
                 esc(&step.commands.join("\n"))
             );
         }
-        Step::Database | Step::Clients => {}
+        Step::Database | Step::Clients | Step::Installation => {}
     }
-    if step.status == StepStatus::NotRun {
+    if matches!(step.status, StepStatus::NotRun | StepStatus::Stale) {
         return;
     }
     out.push_str(
@@ -435,6 +450,7 @@ fn backup(step: &Prerequisite, out: &mut String) {
     };
     let rows = [
         ("File", code(&b.path)),
+        ("Of", esc(&view::source(b))),
         ("Size", esc(&view::size(b.bytes))),
         (
             "SHA-256",
@@ -444,7 +460,9 @@ fn backup(step: &Prerequisite, out: &mut String) {
         ),
         ("Verified", esc(&view::verified(b))),
         ("Taken", esc(&view::taken(b))),
-    ];
+    ]
+    .into_iter()
+    .chain(b.secrets.as_deref().map(|s| ("Secrets", esc(s))));
     out.push_str("<table class=\"facts\">\n");
     for (name, value) in rows {
         let _ = writeln!(out, "<tr><th>{name}</th><td>{value}</td></tr>");

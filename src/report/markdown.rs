@@ -146,6 +146,10 @@ fn header(report: &Report, out: &mut String) {
             "No blocker; {} to do before upgrading.",
             humanize::plural(o.open_actions, "open action", "open actions")
         ),
+        Readiness::Incomplete => format!(
+            "Not ready: nothing failed in what ran, but {} not checked (not run, or stale — re-run).",
+            humanize::plural(o.incomplete, "step is", "steps are")
+        ),
         Readiness::Ready => {
             "Ready: every check passed, or what warned was acknowledged.".to_string()
         }
@@ -185,6 +189,13 @@ fn header(report: &Report, out: &mut String) {
                 esc(om.installed.as_deref().unwrap_or("unknown")),
                 esc(om.target.as_deref().unwrap_or("no"))
             ),
+        ),
+        (
+            "Release catalogue",
+            esc(&om.catalogue.as_ref().map_or_else(
+                || "not loaded".to_string(),
+                super::model::CatalogueReach::describe,
+            )),
         ),
         (
             "Database",
@@ -286,9 +297,9 @@ fn section(report: &Report, step: &Prerequisite, out: &mut String) {
             }
             let _ = writeln!(out, "{fence}\n");
         }
-        Step::Database | Step::Clients => {}
+        Step::Database | Step::Clients | Step::Installation => {}
     }
-    if step.status == StepStatus::NotRun {
+    if matches!(step.status, StepStatus::NotRun | StepStatus::Stale) {
         return;
     }
     let entries: Vec<&CheckEntry> = step
@@ -345,6 +356,7 @@ fn backup(step: &Prerequisite, out: &mut String) {
     };
     let rows = [
         ("File", code(&b.path, true)),
+        ("Of", esc(&view::source(b))),
         ("Size", esc(&view::size(b.bytes))),
         (
             "SHA-256",
@@ -355,7 +367,9 @@ fn backup(step: &Prerequisite, out: &mut String) {
         ),
         ("Verified", esc(&view::verified(b))),
         ("Taken", esc(&view::taken(b))),
-    ];
+    ]
+    .into_iter()
+    .chain(b.secrets.as_deref().map(|s| ("Secrets", esc(s))));
     out.push_str("| Backup | |\n|---|---|\n");
     for (name, value) in rows {
         let _ = writeln!(out, "| {name} | {value} |");

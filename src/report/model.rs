@@ -17,6 +17,7 @@ use crate::checks::runner::CheckResult;
 use crate::checks::{self, Status};
 use crate::config::{DbSettings, Env};
 use crate::db::Engine;
+use crate::knowledge::Reach;
 use crate::version::Version;
 
 /// Version of the JSON layout: bumped when a field changes meaning or disappears (adding an
@@ -143,6 +144,16 @@ pub struct BackupFacts {
     /// Verified copies off this host, from the manifest (`backup --copy-to`, `copy`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub copies: Vec<CopyRecord>,
+    /// What the manifest records of the stored secrets (never the key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<String>,
+    /// The database it was taken from (`postgres host:5432/db`), from its manifest; "source
+    /// unknown" without one.
+    #[serde(default)]
+    pub source: String,
+    /// The operator chose it in the wizard although it is not a backup of this database.
+    #[serde(default)]
+    pub used_anyway: bool,
 }
 
 impl BackupFacts {
@@ -169,6 +180,11 @@ impl BackupFacts {
             verified_at: verification.map(|v| rfc3339(v.at)),
             restored: verification.is_some_and(|v| v.restored),
             copies: manifest.map(|m| m.copies.clone()).unwrap_or_default(),
+            secrets: manifest
+                .and_then(|m| m.secrets.as_ref())
+                .map(crate::secrets::SecretFacts::describe),
+            source: crate::backup::source::label(found),
+            used_anyway: false,
         }
     }
 
@@ -185,6 +201,8 @@ pub struct Inputs {
     pub via: Via,
     pub database: DatabaseView,
     pub target: Option<Version>,
+    /// How far the release catalogue of the run reaches (none when it did not load).
+    pub catalogue: Option<Reach>,
     /// Every check that ran, in the registry's order.
     pub results: Vec<CheckResult>,
     pub backup: Option<BackupFacts>,
@@ -195,58 +213,23 @@ pub struct Inputs {
     pub acknowledged: BTreeSet<String>,
     /// Open actions count as failures in the exit code.
     pub strict: bool,
+    /// Steps whose results were computed for other inputs (another connection, target or
+    /// files) and were set aside: said "stale — re-run", never reused.
+    pub stale: BTreeSet<Step>,
 }
 
-/// OpenMetadata's upgrade prerequisites, in the order the checklist has them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    Database,
-    Backup,
-    ReleaseReview,
-    Clients,
-}
+pub use crate::checks::Step;
 
-impl Step {
-    pub const ALL: [Step; 4] = [
-        Step::Database,
-        Step::Backup,
-        Step::ReleaseReview,
-        Step::Clients,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Step::Database => "Database connectivity",
-            Step::Backup => "Backup",
-            Step::ReleaseReview => "Release review",
-            Step::Clients => "Client alignment",
-        }
-    }
-
-    /// The step a check belongs to, by its id's prefix.
-    pub fn of(check: &str) -> Option<Step> {
-        let prefix = check.split('.').next().unwrap_or_default();
-        match prefix {
-            "db" => Some(Step::Database),
-            "backup" => Some(Step::Backup),
-            "release" => Some(Step::ReleaseReview),
-            "clients" => Some(Step::Clients),
-            _ => None,
-        }
-    }
-
-    /// The check whose summary speaks for the step when everything passed.
-    fn lead(self) -> checks::CheckId {
-        match self {
-            Step::Database => checks::db::CONNECT,
-            Step::Backup => checks::backup::RECENT,
-            Step::ReleaseReview => checks::release::PATH,
-            Step::Clients => checks::clients::INGESTION,
-        }
+/// The check whose summary speaks for a step when everything passed.
+fn lead(step: Step) -> checks::CheckId {
+    match step {
+        Step::Database => checks::db::CONNECT,
+        Step::Backup => checks::backup::RECENT,
+        Step::ReleaseReview => checks::release::PATH,
+        Step::Clients => checks::clients::INGESTION,
+        Step::Installation => checks::search::VERSION,
     }
 }
-
 /// Where a step stands: a prerequisite of the report, or a step of the wizard (the sidebar and
 /// the Summary), which may also be running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,6 +245,9 @@ pub enum StepStatus {
     NotRun,
     /// Its work is running: a wizard step, never a prerequisite of a report.
     Running,
+    /// What it found was computed for other inputs (connection, target, files): set aside
+    /// until it is run again.
+    Stale,
 }
 
 impl StepStatus {
@@ -273,6 +259,7 @@ impl StepStatus {
             StepStatus::Skip => "skipped",
             StepStatus::NotRun => "not run",
             StepStatus::Running => "running",
+            StepStatus::Stale => "stale — re-run",
         }
     }
 
@@ -284,6 +271,7 @@ impl StepStatus {
             StepStatus::Fail => Status::Fail.glyph(),
             StepStatus::Skip => Status::Skip.glyph(),
             StepStatus::NotRun | StepStatus::Running => "·",
+            StepStatus::Stale => "↻",
         }
     }
 }
@@ -309,6 +297,19 @@ pub struct Prerequisite {
     /// Step `clients`: the commands that align the Python clients.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
+}
+
+impl Prerequisite {
+    /// Its results were computed for other inputs and set aside: stale, to be run again.
+    fn stale(self) -> Prerequisite {
+        Prerequisite {
+            status: StepStatus::Stale,
+            done: false,
+            summary: "stale — re-run: what it found was for another connection, target or files"
+                .to_string(),
+            ..self
+        }
+    }
 }
 
 /// A blocker (a failed check) or an open action (a warning not acknowledged).
@@ -362,33 +363,41 @@ pub enum Readiness {
     ActionsOpen,
     /// A check failed.
     Blocked,
+    /// Nothing failed in what ran, but a prerequisite was not run (or is stale): not ready.
+    Incomplete,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overall {
     pub readiness: Readiness,
-    /// What `om-upgrade report` exits with: 1 when a check failed (or, with `strict`, when an
-    /// action is open), else 0.
+    /// What `om-upgrade report` exits with: 1 when a check failed, a prerequisite was not
+    /// checked (or, with `strict`, when an action is open), else 0.
     pub exit_code: i32,
     pub strict: bool,
     pub blockers: usize,
     pub open_actions: usize,
+    /// Prerequisites not run, or whose results are stale.
+    #[serde(default)]
+    pub incomplete: usize,
     pub checks: Counts,
 }
 
 impl Overall {
     /// The verdict on a run: its checks' counts, and whether it is blocked (a check failed),
-    /// has actions open (warnings not settled) or is ready; the exit code follows, `strict`
-    /// counting open actions as failures.
+    /// incomplete (a prerequisite not run or stale), has actions open (warnings not settled)
+    /// or is ready; the exit code follows, `strict` counting open actions as failures.
     pub fn of(
         results: &[CheckResult],
         blockers: usize,
         open_actions: usize,
+        incomplete: usize,
         strict: bool,
     ) -> Overall {
         let count = |s: Status| results.iter().filter(|r| r.outcome.status == s).count();
         let readiness = if blockers > 0 {
             Readiness::Blocked
+        } else if incomplete > 0 {
+            Readiness::Incomplete
         } else if open_actions > 0 {
             Readiness::ActionsOpen
         } else {
@@ -396,10 +405,11 @@ impl Overall {
         };
         Overall {
             readiness,
-            exit_code: i32::from(blockers > 0 || (strict && open_actions > 0)),
+            exit_code: i32::from(blockers > 0 || incomplete > 0 || (strict && open_actions > 0)),
             strict,
             blockers,
             open_actions,
+            incomplete,
             checks: Counts {
                 total: results.len(),
                 pass: count(Status::Pass),
@@ -427,6 +437,35 @@ pub struct Upgrade {
     /// The schema version recorded in the database (the server may run a later patch of it).
     pub installed: Option<String>,
     pub target: Option<String>,
+    /// How far the release catalogue the run judged with reaches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue: Option<CatalogueReach>,
+}
+
+/// The newest release a catalogue covers, and the day it was last checked against the
+/// published releases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueReach {
+    pub newest: String,
+    /// `YYYY-MM-DD`, when the catalogue says.
+    pub checked: Option<String>,
+}
+
+impl CatalogueReach {
+    pub fn of(reach: &Reach) -> CatalogueReach {
+        CatalogueReach {
+            newest: reach.newest.to_string(),
+            checked: reach.checked.clone(),
+        }
+    }
+
+    /// "releases up to 2.0.7, checked 2026-10-30"
+    pub fn describe(&self) -> String {
+        match &self.checked {
+            Some(day) => format!("releases up to {}, checked {day}", self.newest),
+            None => format!("releases up to {}", self.newest),
+        }
+    }
 }
 
 /// A built report: the same content for every format.
@@ -464,7 +503,7 @@ pub fn is_settled(
     if id == checks::release::WORKFLOWS.as_str() {
         return review.is_some_and(|r| r.all_acknowledged_in(FoundIn::Workflows));
     }
-    if id == checks::release::PATH.as_str() || !id.starts_with("release.") {
+    if id == checks::release::PATH.as_str() || result.step != Some(Step::ReleaseReview) {
         return false;
     }
     // `1.2/query-service-required` is measured by `release.query_service_required`.
@@ -507,7 +546,7 @@ fn finding(result: &CheckResult) -> Finding {
     Finding {
         check: result.id.to_string(),
         title: result.title.clone(),
-        step: Step::of(result.id.as_str()),
+        step: result.step,
         summary: result.outcome.summary.clone(),
         remediation: result.outcome.remediation.clone(),
     }
@@ -517,7 +556,7 @@ fn entry(result: &CheckResult, settled: bool) -> CheckEntry {
     CheckEntry {
         id: result.id.to_string(),
         title: result.title.clone(),
-        step: Step::of(result.id.as_str()),
+        step: result.step,
         status: result.outcome.status,
         summary: result.outcome.summary.clone(),
         details: result
@@ -558,6 +597,7 @@ fn prerequisite(
             e.status
         }
     };
+    let lead_ran = mine.iter().any(|e| e.id == lead(step).as_str());
     let status = if mine.is_empty() {
         StepStatus::NotRun
     } else if mine.iter().any(|e| effective(e) == Status::Fail) {
@@ -569,14 +609,23 @@ fn prerequisite(
     } else {
         StepStatus::Skip
     };
+    // A backup step is done by a backup of this database, never by the room for one alone.
+    let backup_missing = step == Step::Backup && !lead_ran;
+    let status = match status {
+        StepStatus::Pass | StepStatus::Skip if backup_missing => StepStatus::NotRun,
+        other => other,
+    };
     let worst = [Status::Fail, Status::Warn]
         .into_iter()
         .find_map(|s| mine.iter().find(|e| effective(e) == s));
     let lead = mine
         .iter()
-        .find(|e| e.id == step.lead().as_str())
+        .find(|e| e.id == lead(step).as_str())
         .or_else(|| mine.first());
     let summary = match (status, worst, lead) {
+        (StepStatus::NotRun, _, _) if backup_missing && !mine.is_empty() => {
+            "no backup of this database checked (only the room for one was)".to_string()
+        }
         (StepStatus::NotRun, _, _) => match via {
             Via::Wizard => "not run in this wizard session".to_string(),
             Via::Report => "not checked in this run".to_string(),
@@ -595,12 +644,7 @@ fn prerequisite(
         _ => summary,
     };
     Prerequisite {
-        number: match step {
-            Step::Database => 1,
-            Step::Backup => 2,
-            Step::ReleaseReview => 3,
-            Step::Clients => 4,
-        },
+        number: step.number(),
         step,
         title: step.title().to_string(),
         status,
@@ -660,12 +704,14 @@ impl Report {
             via,
             database,
             target,
+            catalogue,
             results,
             backup,
             review,
             review_missing,
             acknowledged,
             strict,
+            stale,
         } = inputs;
         let settled = |r: &CheckResult| is_settled(r, &acknowledged, review.as_ref());
         let entries: Vec<CheckEntry> = results.iter().map(|r| entry(r, settled(r))).collect();
@@ -673,7 +719,7 @@ impl Report {
         let blockers: Vec<Finding> = blockers.into_iter().map(finding).collect();
         let open_actions: Vec<Finding> = open.into_iter().map(finding).collect();
         let commands = checks::clients::commands(&results);
-        let checklist = Step::ALL
+        let checklist: Vec<Prerequisite> = Step::ALL
             .into_iter()
             .map(|step| {
                 prerequisite(
@@ -686,8 +732,25 @@ impl Report {
                     via,
                 )
             })
+            .map(|p| {
+                if stale.contains(&p.step) {
+                    p.stale()
+                } else {
+                    p
+                }
+            })
             .collect();
-        let overall = Overall::of(&results, blockers.len(), open_actions.len(), strict);
+        let incomplete = checklist
+            .iter()
+            .filter(|p| matches!(p.status, StepStatus::NotRun | StepStatus::Stale))
+            .count();
+        let overall = Overall::of(
+            &results,
+            blockers.len(),
+            open_actions.len(),
+            incomplete,
+            strict,
+        );
         let installed = review
             .as_ref()
             .map(|r| r.from.clone())
@@ -705,6 +768,7 @@ impl Report {
             openmetadata: Upgrade {
                 installed,
                 target: target.map(|t| t.to_string()),
+                catalogue: catalogue.as_ref().map(CatalogueReach::of),
             },
             database,
             overall,
@@ -754,6 +818,7 @@ impl Scrub for Report {
         let Upgrade {
             installed: _,
             target: _,
+            catalogue: _,
         } = openmetadata;
         let DatabaseView {
             engine: _,
@@ -784,8 +849,12 @@ impl Scrub for BackupFacts {
             verified_at: _,
             restored: _,
             copies: _,
+            secrets,
+            source: _,
+            used_anyway: _,
         } = self;
         verification.scrub(r);
+        secrets.scrub(r);
     }
 }
 

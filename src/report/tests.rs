@@ -21,6 +21,7 @@ fn result(id: &'static str, title: &str, outcome: Outcome) -> CheckResult {
     CheckResult {
         id: CheckId::new(id),
         title: title.into(),
+        step: crate::checks::registered_step(id),
         outcome,
         duration: Duration::from_millis(42),
     }
@@ -124,6 +125,26 @@ fn results() -> Vec<CheckResult> {
             "clients.airflow",
             "Airflow version for the target",
             Outcome::skip("apache-airflow is not installed in the 1 interpreter(s) found"),
+        ),
+        result(
+            "secrets.fernet",
+            "Fernet key against the stored secrets",
+            Outcome::pass("the key opens the 2 sampled secrets of 3 rows"),
+        ),
+        result(
+            "search.version",
+            "Search engine version against the target",
+            Outcome::pass("OpenSearch 2.19.1 is supported by OpenMetadata 1.2.0 (OpenSearch 1.3 or newer)"),
+        ),
+        result(
+            "search.health",
+            "Search cluster health",
+            Outcome::pass("cluster 'om' is green"),
+        ),
+        result(
+            "server.version",
+            "Running OpenMetadata server version",
+            Outcome::pass("OpenMetadata 1.1.5 answers at http://openmetadata:8585/api"),
         ),
     ]
 }
@@ -235,6 +256,11 @@ fn backup() -> BackupFacts {
         verified_at: Some("2026-11-26T09:58:02Z".into()),
         restored: true,
         copies: Vec::new(),
+        secrets: Some(
+            "Fernet-encrypted secrets, written with the key of fingerprint 0123456789abcdef".into(),
+        ),
+        source: "postgres db.internal:5432/openmetadata_db".into(),
+        used_anyway: false,
     }
 }
 
@@ -245,12 +271,17 @@ fn inputs() -> Inputs {
         via: Via::Report,
         database: database(),
         target: Some(Version::new(1, 2, 0)),
+        catalogue: Some(crate::knowledge::Reach {
+            newest: Version::new(2, 0, 7),
+            checked: Some("2026-12-01".into()),
+        }),
         results: results(),
         backup: Some(backup()),
         review: Some(review(&acknowledged)),
         review_missing: None,
         acknowledged,
         strict: false,
+        stale: Default::default(),
     }
 }
 
@@ -362,6 +393,21 @@ fn the_checklist_follows_the_prerequisites_with_their_facts() {
             // The queries item is acknowledged; the Domo one (workflows) is not.
             (3, "Release review", StepStatus::Warn, false),
             (4, "Client alignment", StepStatus::Fail, false),
+            (
+                5,
+                "Search engine, server and secrets",
+                StepStatus::Pass,
+                true
+            ),
+        ]
+    );
+    assert_eq!(
+        report.checklist[4].checks,
+        vec![
+            "secrets.fernet",
+            "search.version",
+            "search.health",
+            "server.version"
         ]
     );
     assert_eq!(report.checklist[1].backup, Some(backup()));
@@ -411,6 +457,63 @@ fn acknowledging_everything_leaves_only_real_warnings_and_strict_counts_them() {
     assert_eq!(strict.overall.exit_code, 1);
 }
 
+/// Each check counts towards the step the registry declares for it: a failed search engine
+/// blocks the Installation step, the migration's database checks the Database step.
+#[test]
+fn installation_checks_count_towards_their_own_step() {
+    let mut inputs = inputs();
+    inputs.results.push(result(
+        "db.migration_rights",
+        "The user can change the tables",
+        Outcome::fail("user 'om' does not own 2 of 55 tables: bot_entity, role_entity"),
+    ));
+    for r in &mut inputs.results {
+        if r.id.as_str() == "search.version" {
+            r.outcome = Outcome::fail(
+                "Elasticsearch 8.11.4 is older than OpenMetadata 1.12.0 supports: \
+                 Elasticsearch 9.0 or newer, OpenSearch 3.0 or newer",
+            );
+        }
+    }
+    let report = Report::build(inputs, &Redactor::new());
+    let installation = &report.checklist[4];
+    assert_eq!(installation.step, crate::checks::Step::Installation);
+    assert_eq!(installation.status, StepStatus::Fail);
+    assert!(
+        installation
+            .summary
+            .starts_with("search.version: Elasticsearch 8.11.4 is older"),
+        "{}",
+        installation.summary
+    );
+    assert!(
+        report.checklist[0]
+            .checks
+            .contains(&"db.migration_rights".to_string())
+    );
+    let blocker = |id: &str| {
+        report
+            .blockers
+            .iter()
+            .find(|f| f.check == id)
+            .map(|f| f.step)
+    };
+    assert_eq!(
+        blocker("search.version"),
+        Some(Some(crate::checks::Step::Installation))
+    );
+    assert_eq!(
+        blocker("db.migration_rights"),
+        Some(Some(crate::checks::Step::Database))
+    );
+    let markdown = Format::Markdown.render(&report);
+    assert!(
+        markdown.contains("**5. Search engine, server and secrets**"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("Release catalogue | releases up to 2.0.7, checked 2026-12-01"));
+}
+
 #[test]
 fn steps_the_wizard_did_not_run_say_so() {
     let mut inputs = inputs();
@@ -424,6 +527,7 @@ fn steps_the_wizard_did_not_run_say_so() {
         statuses,
         vec![
             StepStatus::Warn,
+            StepStatus::NotRun,
             StepStatus::NotRun,
             StepStatus::NotRun,
             StepStatus::NotRun
@@ -602,7 +706,7 @@ fn no_secret_reaches_any_format() {
 
 /// The report's structure, by JSON pointer (`*` for any index): built from the registry, the
 /// catalogue, the settings and the file system, never rewritten by the redactor.
-const STRUCTURAL: [&str; 31] = [
+const STRUCTURAL: [&str; 34] = [
     "/generated/at",
     "/generated/user",
     "/generated/host",
@@ -610,6 +714,8 @@ const STRUCTURAL: [&str; 31] = [
     "/generated/tool_version",
     "/openmetadata/installed",
     "/openmetadata/target",
+    "/openmetadata/catalogue/newest",
+    "/openmetadata/catalogue/checked",
     "/database/engine",
     "/database/host",
     "/database/database",
@@ -623,6 +729,7 @@ const STRUCTURAL: [&str; 31] = [
     "/checklist/*/backup/method",
     "/checklist/*/backup/openmetadata_version",
     "/checklist/*/backup/verified_at",
+    "/checklist/*/backup/source",
     "/checklist/*/release_review/from",
     "/checklist/*/release_review/to",
     "/checklist/*/release_review/stops/*/version",

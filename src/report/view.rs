@@ -83,6 +83,18 @@ pub fn verified(b: &BackupFacts) -> String {
     }
 }
 
+/// Which database the backup is of, and whether it was used although it is not this one.
+pub fn source(b: &BackupFacts) -> String {
+    if b.used_anyway {
+        format!(
+            "✘ {}: NOT a backup of this database, used anyway as the operator chose",
+            b.source
+        )
+    } else {
+        b.source.clone()
+    }
+}
+
 pub fn taken(b: &BackupFacts) -> String {
     let mut parts = vec![when(&b.taken_at)];
     if let Some(method) = &b.method {
@@ -202,11 +214,13 @@ mod tests {
         let known = Upgrade {
             installed: Some("1.1.5".into()),
             target: Some("1.2.0".into()),
+            catalogue: None,
         };
         assert_eq!(upgrade_line(&known), "1.1.5 → 1.2.0");
         let unknown = Upgrade {
             installed: None,
             target: None,
+            catalogue: None,
         };
         assert_eq!(upgrade_line(&unknown), "unknown version → no target given");
     }

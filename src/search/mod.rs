@@ -9,10 +9,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::config::Secret;
 use crate::config::installation::{Distribution, SearchSettings};
 use crate::http::Endpoint;
-use crate::knowledge::{Catalogue, Range};
+use crate::knowledge::{Catalogue, Range, Software};
+use crate::secret::Secret;
 use crate::version::Version;
 
 /// Where to ask, with the server's login (a user without password sends an empty one).
@@ -132,9 +132,8 @@ pub fn parse_health(body: &[u8]) -> Result<Health, ReplyError> {
     })
 }
 
-/// What a release supports of one search distribution, and where that is written. This is the
-/// input of [`judge`]: today read from the catalogue's requirement items, in a later version
-/// from per-release requirements.
+/// What a release supports of one search distribution, and where that is written: the
+/// catalogue's per-release requirement for it ([`Catalogue::requirements_for`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SearchRequirement {
     pub distribution: Distribution,
@@ -145,40 +144,25 @@ pub struct SearchRequirement {
     pub source: String,
 }
 
-/// The search requirements in force for `release`, from the catalogue's newest requirement
-/// item at or below it that names each distribution (the same rule as
-/// `Catalogue::requirements`, keeping the item's source).
+/// The search requirements in force for `release`: the catalogue's, for each distribution it
+/// states a range for.
 pub fn requirements_for(catalogue: &Catalogue, release: &Version) -> Vec<SearchRequirement> {
-    let release = release.release();
-    let mut found: Vec<SearchRequirement> = Vec::new();
-    for distribution in [Distribution::Elasticsearch, Distribution::OpenSearch] {
-        let newest = catalogue
-            .releases()
-            .iter()
-            .flat_map(|r| &r.items)
-            .filter(|item| item.patch <= release)
-            .filter_map(|item| {
-                let range = item.requires.as_ref()?.get(distribution.key())?;
-                Some((item, range))
-            })
-            // Stable max: of one patch, the later item in catalogue order wins.
-            .fold(
-                None,
-                |best: Option<(&crate::knowledge::Item, &Range)>, next| match best {
-                    Some(b) if b.0.patch > next.0.patch => Some(b),
-                    _ => Some(next),
-                },
-            );
-        if let Some((item, range)) = newest {
-            found.push(SearchRequirement {
-                distribution,
-                range: range.clone(),
-                stated_for: item.patch.clone(),
-                source: item.source.clone(),
-            });
-        }
-    }
-    found
+    let requirements = catalogue.requirements_for(release);
+    [
+        (Distribution::Elasticsearch, Software::Elasticsearch),
+        (Distribution::OpenSearch, Software::Opensearch),
+    ]
+    .into_iter()
+    .filter_map(|(distribution, software)| {
+        let r = requirements.get(software)?;
+        Some(SearchRequirement {
+            distribution,
+            range: r.range.clone(),
+            stated_for: r.stated_for.clone(),
+            source: r.source.clone(),
+        })
+    })
+    .collect()
 }
 
 /// How a found engine compares with what a release supports.

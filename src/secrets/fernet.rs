@@ -46,6 +46,20 @@ impl fmt::Debug for Key {
     }
 }
 
+impl Key {
+    fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        let mut hash = Sha256::new();
+        hash.update(b"om-upgrade fernet key fingerprint\0");
+        hash.update(self.signing);
+        hash.update(self.encryption);
+        hash.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
 /// Why a configured key cannot be used (the server would refuse it too).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
@@ -132,6 +146,32 @@ impl KeyRing {
             return Err(KeyError::Empty);
         }
         Ok(KeyRing(keys))
+    }
+
+    /// The fingerprint of the key that signed `value` (`fernet:<token>`), when one of these
+    /// did: see [`KeyRing::fingerprints`].
+    pub fn signer_fingerprint(&self, value: &str) -> Option<String> {
+        let token = value.strip_prefix(PREFIX).unwrap_or(value);
+        let bytes = decode_b64(token)?;
+        if bytes.len() < HEADER + 16 + MAC {
+            return None;
+        }
+        let (signed, tag) = bytes.split_at(bytes.len() - MAC);
+        self.0
+            .iter()
+            .find(|key| {
+                let mut mac =
+                    HmacSha256::new_from_slice(&key.signing).expect("HMAC takes any key length");
+                mac.update(signed);
+                mac.verify_slice(tag).is_ok()
+            })
+            .map(Key::fingerprint)
+    }
+
+    /// One fingerprint per key: 16 hex digits of a SHA-256 over a fixed label and the key,
+    /// which tells two keys apart and gives nothing of either away.
+    pub fn fingerprints(&self) -> Vec<String> {
+        self.0.iter().map(Key::fingerprint).collect()
     }
 
     /// Whether one of the keys is the public default (in whichever spelling).

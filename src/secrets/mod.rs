@@ -7,4 +7,4 @@ pub mod fernet;
 pub mod stored;
 
 pub use env::{ScrubEnv, is_secret_key};
-pub use stored::{Manager, StoredSecrets, manifest_facts, stored_secrets, try_keys};
+pub use stored::{Manager, SecretFacts, StoredSecrets, manifest_facts, stored_secrets, try_keys};

@@ -3,13 +3,13 @@
 //! whether a key opens them. Nothing here returns, logs or stores a secret's plaintext, and
 //! the encrypted values themselves stay inside this module (only their places leave it).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::fernet::{self, KeyRing, TokenError};
-use crate::config::Secret;
 use crate::db::inspect::quote_ident;
 use crate::db::read::{ReadQuery, texts};
 use crate::db::{Cell, DbError, Engine};
+use crate::secret::Secret;
 
 /// The prefix of a reference to a secret kept by an external secrets manager.
 pub const REFERENCE_PREFIX: &str = "secret:";
@@ -109,9 +109,8 @@ pub async fn stored_secrets(
     q: &impl ReadQuery,
     sample_limit: usize,
 ) -> Result<StoredSecrets, DbError> {
-    let engine = q.engine();
     let all_tables = texts(
-        &q.rows(match engine {
+        &q.rows(match q.engine() {
             Engine::Mysql => {
                 "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
                  AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"
@@ -127,6 +126,23 @@ pub async fn stored_secrets(
     if candidates.is_empty() {
         return Ok(StoredSecrets::default());
     }
+    let tables = count_rows(q, &candidates).await?;
+    let with_fernet: Vec<&TableCount> = tables.iter().filter(|t| t.fernet_rows > 0).collect();
+    let samples = if sample_limit == 0 || with_fernet.is_empty() {
+        Vec::new()
+    } else {
+        sample_values(q, &with_fernet, sample_limit).await?
+    };
+    Ok(StoredSecrets { tables, samples })
+}
+
+/// The `fernet:` and `secret:` rows of each table, in one round trip; tables with neither are
+/// left out.
+async fn count_rows(
+    q: &impl ReadQuery,
+    candidates: &[&String],
+) -> Result<Vec<TableCount>, DbError> {
+    let engine = q.engine();
     let json = json_text(engine);
     let count = |pattern: &str| match engine {
         Engine::Mysql => format!(
@@ -138,7 +154,6 @@ pub async fn stored_secrets(
     };
     let fernet_count = count(fernet::PREFIX);
     let reference_count = count(REFERENCE_PREFIX);
-    // One round trip for every table.
     let sql = candidates
         .iter()
         .map(|t| {
@@ -150,8 +165,7 @@ pub async fn stored_secrets(
         })
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
-    let tables: Vec<TableCount> = q
-        .rows(&sql)
+    Ok(q.rows(&sql)
         .await?
         .iter()
         .map(|r| TableCount {
@@ -160,14 +174,18 @@ pub async fn stored_secrets(
             reference_rows: r.get(2).and_then(Cell::as_i64).unwrap_or(0),
         })
         .filter(|t| t.fernet_rows > 0 || t.reference_rows > 0)
-        .collect();
+        .collect())
+}
 
-    let mut samples = Vec::new();
-    let with_fernet: Vec<&TableCount> = tables.iter().filter(|t| t.fernet_rows > 0).collect();
-    if sample_limit == 0 || with_fernet.is_empty() {
-        return Ok(StoredSecrets { tables, samples });
-    }
-    // A few rows of each table, in one round trip.
+/// Up to `limit` encrypted values, from a few rows of each table (one round trip), with the
+/// entity and the JSON path each was found at.
+async fn sample_values(
+    q: &impl ReadQuery,
+    with_fernet: &[&TableCount],
+    limit: usize,
+) -> Result<Vec<StoredValue>, DbError> {
+    let engine = q.engine();
+    let json = json_text(engine);
     let sql = with_fernet
         .iter()
         .map(|t| {
@@ -180,6 +198,7 @@ pub async fn stored_secrets(
         })
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
+    let mut samples = Vec::new();
     for row in q.rows(&sql).await? {
         let (Some(table), Some(text)) = (
             row.first().and_then(Cell::as_text),
@@ -199,7 +218,7 @@ pub async fn stored_secrets(
         let mut found = Vec::new();
         collect_encrypted(&document, String::new(), &mut found);
         for (path, token) in found {
-            if samples.len() >= sample_limit {
+            if samples.len() >= limit {
                 break;
             }
             samples.push(StoredValue {
@@ -210,7 +229,7 @@ pub async fn stored_secrets(
             });
         }
     }
-    Ok(StoredSecrets { tables, samples })
+    Ok(samples)
 }
 
 fn collect_encrypted(value: &serde_json::Value, path: String, out: &mut Vec<(String, String)>) {
@@ -260,25 +279,95 @@ pub fn try_keys(keys: &KeyRing, samples: &[StoredValue]) -> Vec<Closed> {
 }
 
 /// What a backup manifest records about secrets: never the key, never a secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretFacts {
     /// The database holds Fernet-encrypted values: restoring it needs the same key.
     pub holds_fernet_secrets: bool,
     /// The server's key is the public default (`None`: the key is not known here).
     pub key_is_public_default: Option<bool>,
+    /// The fingerprint ([`KeyRing::fingerprints`]) of the key the sampled stored values were
+    /// written with, when the key given opens them: a restore compares the key in use with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_fingerprint: Option<String>,
 }
+
+/// Stored values sampled to learn which key wrote them (values no key opens, left by a bad
+/// import or an old key, do not stop the search).
+const FACT_SAMPLES: usize = 20;
 
 /// The facts for a backup manifest, read through the backup's own snapshot (or any reader).
 pub async fn manifest_facts(
     q: &impl ReadQuery,
     key: Option<&Secret>,
 ) -> Result<SecretFacts, DbError> {
-    let stored = stored_secrets(q, 0).await?;
+    let stored = stored_secrets(q, FACT_SAMPLES).await?;
+    let ring = key.and_then(|k| KeyRing::parse(k.expose()).ok());
     Ok(SecretFacts {
         holds_fernet_secrets: stored.fernet_rows() > 0,
-        key_is_public_default: key
-            .map(|k| KeyRing::parse(k.expose()).is_ok_and(|ring| ring.holds_default())),
+        key_is_public_default: key.map(|_| ring.as_ref().is_some_and(KeyRing::holds_default)),
+        key_fingerprint: ring.and_then(|ring| {
+            stored
+                .samples
+                .iter()
+                .find_map(|s| ring.signer_fingerprint(&s.token))
+        }),
     })
+}
+
+impl SecretFacts {
+    /// One line for `backups` and the report: "Fernet-encrypted secrets, written with the key
+    /// of fingerprint 0123456789abcdef (the public default key)".
+    pub fn describe(&self) -> String {
+        if !self.holds_fernet_secrets {
+            return "no Fernet-encrypted secrets".into();
+        }
+        let mut text = String::from("Fernet-encrypted secrets");
+        match &self.key_fingerprint {
+            Some(print) => text.push_str(&format!(", written with the key of fingerprint {print}")),
+            None => text.push_str(", key not known when it was taken"),
+        }
+        if self.key_is_public_default == Some(true) {
+            text.push_str(" (the public default key: anyone with this backup can read them)");
+        }
+        text
+    }
+
+    /// What to warn about before restoring a backup with these facts while the server uses
+    /// `key` (`FERNET_KEY`): none when the backup holds no encrypted secrets or the key is the
+    /// one they were written with.
+    pub fn restore_warning(&self, key: Option<&Secret>) -> Option<String> {
+        if !self.holds_fernet_secrets {
+            return None;
+        }
+        let Some(key) = key else {
+            return Some(
+                "the backup holds Fernet-encrypted secrets (service connections, bot tokens) \
+                 and no FERNET_KEY is set here: the server that runs on the restored database \
+                 needs the key they were written with"
+                    .into(),
+            );
+        };
+        let ring = match KeyRing::parse(key.expose()) {
+            Ok(ring) => ring,
+            Err(why) => {
+                return Some(format!(
+                    "the backup holds Fernet-encrypted secrets, and FERNET_KEY cannot be used \
+                     ({why}): the server needs the key they were written with"
+                ));
+            }
+        };
+        let written_with = self.key_fingerprint.as_ref()?;
+        if ring.fingerprints().contains(written_with) {
+            return None;
+        }
+        Some(format!(
+            "the key in use (fingerprint {}) is not the one the backup's secrets were written \
+             with (fingerprint {written_with}): after the restore the server cannot decrypt its \
+             service connections and bot tokens; set FERNET_KEY to that key (or list it after \
+             the new one to rotate)",
+            ring.fingerprints().join(", ")
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -301,6 +390,48 @@ mod tests {
                 "connection.config.password"
             ]
         );
+    }
+
+    #[test]
+    fn a_restore_warns_when_the_key_in_use_is_not_the_one_that_wrote_the_secrets() {
+        let key_a = Secret::new(fernet::DEFAULT_KEY);
+        let key_b = Secret::new("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+        let ring_a = KeyRing::parse(key_a.expose()).unwrap();
+        let token = ring_a.encrypt(b"p@ss");
+        let print = ring_a.signer_fingerprint(&token).expect("key A signed it");
+        assert_eq!(print.len(), 16);
+        assert!(!print.contains(fernet::DEFAULT_KEY));
+        assert_eq!(ring_a.fingerprints(), vec![print.clone()]);
+        let facts = SecretFacts {
+            holds_fernet_secrets: true,
+            key_is_public_default: Some(true),
+            key_fingerprint: Some(print.clone()),
+        };
+        assert_eq!(facts.restore_warning(Some(&key_a)), None);
+        // Key A among others (a rotation in progress) still opens them.
+        let both = Secret::new(format!("{},{}", key_b.expose(), key_a.expose()));
+        assert_eq!(facts.restore_warning(Some(&both)), None);
+        let wrong = facts
+            .restore_warning(Some(&key_b))
+            .expect("another key warns");
+        assert!(
+            wrong.contains(&print) && wrong.contains("not the one"),
+            "{wrong}"
+        );
+        assert!(!wrong.contains(key_b.expose()), "{wrong}");
+        assert!(
+            facts
+                .restore_warning(None)
+                .is_some_and(|w| w.contains("no FERNET_KEY"))
+        );
+        let none = SecretFacts {
+            holds_fernet_secrets: false,
+            ..facts.clone()
+        };
+        assert_eq!(none.restore_warning(Some(&key_b)), None);
+        assert!(facts.describe().contains(&print));
+        assert!(facts.describe().contains("public default"));
+        assert_eq!(none.describe(), "no Fernet-encrypted secrets");
     }
 
     #[test]

@@ -19,12 +19,16 @@ use super::screens::welcome::{self, Welcome};
 use super::screens::{Keys, Screen, ScreenId};
 use super::theme::Look;
 use super::theme::Theme;
+use crate::backup::source::SourceKey;
+use crate::checks::Status;
 use crate::checks::runner::CheckResult;
 use crate::clients::Request;
+use crate::config::installation::InstallSettings;
 use crate::config::{DbSettings, SettingsWarning};
 use crate::knowledge::scan::ScanInputs;
 use crate::knowledge::{Catalogue, KnowledgeError};
-use crate::report::{Recorded, Via};
+use crate::report::model::Step;
+use crate::report::{Recorded, StepStatus, Via};
 use crate::session::{Saved, Session, SessionError};
 use crate::version::Version;
 
@@ -46,6 +50,9 @@ pub struct Setup {
     pub files: ScanInputs,
     /// Where to look for Python clients (`--python`, `--search`, PATH, VIRTUAL_ENV).
     pub clients: Request,
+    /// The search engine, the running server and the secrets key, which the Database step's
+    /// test checks with the database.
+    pub installation: InstallSettings,
 }
 
 /// The saved session found at start.
@@ -114,10 +121,19 @@ impl App {
             setup.target,
             catalogue.as_deref().map_err(|e| e.as_ref()),
         );
-        let database = Database::new(&setup.settings, setup.backup_dir.clone());
+        let database = Database::new(&setup.settings, setup.backup_dir.clone())
+            .with_installation(setup.installation.clone());
         let backup = Backup::new(
             setup.backup_dir.clone(),
             setup.clients.pythons.first().cloned(),
+        )
+        .with_fernet_key(
+            setup
+                .installation
+                .secrets
+                .fernet_key
+                .as_ref()
+                .map(|k| k.value.clone()),
         );
         let releases = Releases::new(setup.files);
         let mut clients = Clients::new(setup.clients);
@@ -392,7 +408,17 @@ impl App {
         let session = &saved.session;
         self.welcome.resume(session.target.as_deref());
         self.database.resume(&session.connection);
-        self.releases.resume(&session.acknowledged);
+        // Acknowledgements hold for the target they were made for (--target may name another).
+        let same_target = self.target().map(ToString::to_string) == session.target;
+        if same_target {
+            self.releases.resume(&session.acknowledged);
+        } else if !session.acknowledged.is_empty() {
+            self.notice = Some(format!(
+                "The saved acknowledgements were made for the target {}, not {}: not applied.",
+                session.target.as_deref().unwrap_or("(none)"),
+                self.target().map(ToString::to_string).unwrap_or_default()
+            ));
+        }
         self.backup.resume(session.last_backup.as_deref());
         self.backup.resume_copy_to(session.copy_to.as_deref());
         self.screen = session.screen;
@@ -446,6 +472,7 @@ impl App {
 
     /// The Clients step judges against the target.
     fn target_changed(&mut self) {
+        self.database.observe_target(self.welcome.target());
         self.clients
             .set_target(self.welcome.target(), self.catalogue.as_deref().ok());
     }
@@ -465,65 +492,107 @@ impl App {
         all
     }
 
-    /// Hands the Summary what the other steps hold now: their status and checks, and the
-    /// blockers and open actions (acknowledged release items settle theirs).
-    fn refresh_summary(&mut self) {
-        let steps = [
-            ScreenId::Database,
-            ScreenId::Backup,
-            ScreenId::Releases,
-            ScreenId::Clients,
-        ]
-        .into_iter()
-        .map(|id| {
-            let screen = self.screen_of(id);
-            StepLine {
-                id,
-                status: screen.status(),
-                checks: screen.results().iter().map(|r| r.outcome.status).collect(),
-            }
-        })
-        .collect();
-        let tagged = self.results_by_step();
-        let results: Vec<CheckResult> = tagged.iter().map(|(_, r)| r.clone()).collect();
-        let review = self.screen_of(ScreenId::Releases).release_review();
-        let acknowledged = self.session().acknowledged;
-        let (blockers, open) =
-            crate::report::model::triage(&results, &acknowledged, review.as_ref());
-        let findings = blockers
-            .into_iter()
-            .chain(open)
-            .filter_map(|result| {
-                tagged
-                    .iter()
-                    .find(|(_, r)| r.id == result.id)
-                    .map(|(step, _)| Finding::of(*step, result))
-            })
-            .collect();
-        self.summary.refresh(Overview { steps, findings });
-    }
+    /// The wizard's steps and the report's prerequisites they fill.
+    const STEPS: [(ScreenId, Step); 4] = [
+        (ScreenId::Database, Step::Database),
+        (ScreenId::Backup, Step::Backup),
+        (ScreenId::Releases, Step::ReleaseReview),
+        (ScreenId::Clients, Step::Clients),
+    ];
 
-    /// The report export the Summary asked for, with what the steps hold.
-    fn export_job(&self, request: summary::ExportRequest) -> ExportJob {
-        let session = self.session();
+    /// What the steps hold now, as a report records it. The Summary's verdict and the exported
+    /// report are both made from this, by the report's own assembly.
+    fn recorded(&self) -> Recorded {
         let review = self
             .screen_of(ScreenId::Releases)
             .release_review()
             .ok_or_else(|| "the release review was not done in this wizard session".to_string());
+        let stale = Self::STEPS
+            .into_iter()
+            .filter(|(id, _)| self.screen_of(*id).is_stale())
+            .map(|(_, step)| step)
+            .collect();
+        Recorded {
+            via: Via::Wizard,
+            settings: self.database.tested_settings(),
+            target: self.target().cloned(),
+            catalogue: self.catalogue.as_ref().ok().map(|c| c.reach()),
+            results: self.results_by_step().into_iter().map(|(_, r)| r).collect(),
+            backup: None,
+            review,
+            acknowledged: self.releases.acknowledged().clone(),
+            strict: false,
+            stale,
+            files: self.releases.files(),
+        }
+    }
+
+    /// Hands the Summary the verdict `report` gives the same state: each step's status (or
+    /// that it is running), the blockers and open actions, and the exit code.
+    fn refresh_summary(&mut self) {
+        let database = self.connection().ok().map(|s| SourceKey::of_settings(&s));
+        self.backup.set_database(database);
+        let report = crate::report::assemble::verdict(self.recorded());
+        self.welcome.set_installed(
+            report
+                .openmetadata
+                .installed
+                .as_deref()
+                .and_then(|v| v.parse().ok()),
+        );
+        let steps = Self::STEPS
+            .into_iter()
+            .map(|(id, step)| {
+                let prerequisite = report.checklist.iter().find(|p| p.step == step);
+                let status = if self.screen_of(id).is_busy() {
+                    StepStatus::Running
+                } else {
+                    prerequisite.map_or(StepStatus::NotRun, |p| p.status)
+                };
+                let checks = prerequisite
+                    .map(|p| {
+                        p.checks
+                            .iter()
+                            .filter_map(|c| report.check(c))
+                            .map(|c| {
+                                if c.acknowledged {
+                                    Status::Pass
+                                } else {
+                                    c.status
+                                }
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                StepLine { id, status, checks }
+            })
+            .collect();
+        let tagged = self.results_by_step();
+        let findings = report
+            .blockers
+            .iter()
+            .chain(&report.open_actions)
+            .filter_map(|finding| {
+                tagged
+                    .iter()
+                    .find(|(_, r)| r.id.as_str() == finding.check)
+                    .map(|(step, result)| Finding::of(*step, result))
+            })
+            .collect();
+        self.summary.refresh(Overview {
+            steps,
+            findings,
+            overall: Some(report.overall),
+        });
+    }
+
+    /// The report export the Summary asked for, with what the steps hold.
+    fn export_job(&self, request: summary::ExportRequest) -> ExportJob {
         ExportJob {
             request,
-            recorded: Recorded {
-                via: Via::Wizard,
-                settings: self.database.tested_settings(),
-                target: self.target().cloned(),
-                results: self.results_by_step().into_iter().map(|(_, r)| r).collect(),
-                backup: None,
-                review,
-                acknowledged: session.acknowledged,
-                strict: false,
-                files: self.releases.files(),
-            },
-            last_backup: session.last_backup,
+            recorded: self.recorded(),
+            last_backup: self.backup.last_backup().map(Path::to_path_buf),
+            backup_used_anyway: self.backup.used_anyway(),
         }
     }
 

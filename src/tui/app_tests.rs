@@ -325,13 +325,28 @@ fn editing_after_a_test_makes_its_results_stale() {
 }
 
 #[test]
-fn switching_the_engine_moves_a_default_port_along() {
+fn enter_never_switches_the_engine_space_does_and_a_default_port_follows() {
     let mut app = app();
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Enter);
     let session = app.session();
+    assert_eq!(
+        session.connection.engine,
+        Engine::Postgres,
+        "Enter is not a switch"
+    );
+    assert_eq!(session.connection.port, 5432);
+    type_keys(&mut app, "e");
+    assert_eq!(app.session().connection.engine, Engine::Postgres);
+    type_keys(&mut app, " ");
+    let session = app.session();
     assert_eq!(session.connection.engine, Engine::Mysql);
     assert_eq!(session.connection.port, 3306);
+    let screen = draw(&app, 120, 40);
+    // The port moved with the engine: it says so, not where the old value came from.
+    let port_line = screen.lines().find(|l| l.contains(" port ")).unwrap();
+    assert!(port_line.contains("3306"), "{screen}");
+    assert!(port_line.contains("edited"), "{screen}");
 }
 
 #[test]
@@ -451,6 +466,34 @@ fn a_target_flag_beats_the_saved_target() {
     assert_eq!(
         app.target().map(ToString::to_string).as_deref(),
         Some("1.2.0")
+    );
+}
+
+/// Acknowledgements hold for the target they were made for: resumed with the same target they
+/// come back; with another target (--target) they are not applied, and that is said.
+#[test]
+fn acknowledgements_come_back_only_for_their_target() {
+    let with_acks = |target_flag: Option<&str>| {
+        let mut setup = offered(saved_connection(), Some("1.3.1"));
+        if let SessionStart::Offer(saved) = &mut setup.session {
+            saved
+                .session
+                .acknowledged
+                .insert("1.2/query-service-required".into());
+        }
+        setup.target = target_flag.map(|t| t.parse().unwrap());
+        let mut app = App::new(setup);
+        press(&mut app, KeyCode::Enter);
+        app
+    };
+    let same = with_acks(None);
+    assert_eq!(same.session().acknowledged.len(), 1);
+    let other = with_acks(Some("1.2.0"));
+    assert!(other.session().acknowledged.is_empty());
+    let screen = draw(&other, 120, 40);
+    assert!(
+        screen.contains("made for the target 1.3.1, not 1.2.0: not applied"),
+        "{screen}"
     );
 }
 

@@ -100,6 +100,8 @@ pub mod keys {
     pub const FOCUS_PREV: &[Key] = &[Key::plain(KeyCode::BackTab)];
     pub const EDIT: &[Key] = &[Key::plain(KeyCode::Enter), Key::char('e')];
     pub const TOGGLE: &[Key] = &[Key::plain(KeyCode::Enter), Key::char(' ')];
+    /// Switches a choice that must not change by accident (the engine): Space only, never Enter.
+    pub const SWITCH: &[Key] = &[Key::char(' ')];
     pub const TEST: &[Key] = &[Key::char('t')];
     pub const TARGET: &[Key] = &[Key::char('t')];
     pub const PAGE_UP: &[Key] = &[Key::plain(KeyCode::PageUp)];

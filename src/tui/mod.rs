@@ -56,6 +56,8 @@ mod backup_tests;
 #[cfg(test)]
 mod clients_tests;
 #[cfg(test)]
+mod installation_tests;
+#[cfg(test)]
 mod releases_tests;
 #[cfg(test)]
 mod summary_tests;

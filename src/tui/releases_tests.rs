@@ -181,6 +181,7 @@ fn snapshots_while_probing() {
         event: CheckEvent::Finished(CheckResult {
             id: CheckId::new("release.query_service_required"),
             title: String::new(),
+            step: crate::checks::registered_step("release.query_service_required"),
             outcome: Outcome::warn("3 queries"),
             duration: std::time::Duration::from_millis(40),
         }),
@@ -385,4 +386,78 @@ fn snapshots_a_review_that_could_not_run() {
     snapshot("releases_error", &app);
     let effects = type_keys(&mut app, "r");
     assert_eq!(reviews(&effects).len(), 1, "r tries again");
+}
+
+/// A target older than the installed version: the review cannot be made, and that is a failed
+/// `release.path` (a blocker, exit code 1), not a step "not run yet".
+#[test]
+fn a_downgrade_target_is_a_blocker_in_the_summary() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    app.handle(Event::Releases(WorkEvent::Reviewed {
+        run,
+        result: Box::new(Err(ReviewError::Plan(std::sync::Arc::new(
+            knowledge::KnowledgeError::Downgrade {
+                from: v("1.3.0"),
+                to: v("1.2.0"),
+            },
+        )))),
+    }));
+    let results = app.screen_of(ScreenId::Releases).results();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].id.as_str(), "release.path");
+    assert_eq!(results[0].outcome.status, crate::checks::Status::Fail);
+    type_keys(&mut app, "nn");
+    assert_eq!(app.screen(), ScreenId::Summary);
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("not ready: 1 blocker"), "{screen}");
+    assert!(screen.contains("exit code 1"), "{screen}");
+    assert!(screen.contains("cannot be downgraded"), "{screen}");
+}
+
+/// Once the installed version is known, older releases are marked in the list and refused.
+#[test]
+fn the_target_list_marks_and_refuses_downgrades_and_jumps_to_typed_versions() {
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    let run = type_keys(&mut app, "t")
+        .iter()
+        .find_map(|e| match e {
+            Effect::Database(crate::tui::screens::database::Work::Test(job)) => Some(job.run),
+            _ => None,
+        })
+        .expect("t starts the checks");
+    planned(&mut app, run);
+    finished(
+        &mut app,
+        run,
+        result(
+            "db.openmetadata",
+            "OpenMetadata database and its version",
+            Outcome::pass("OpenMetadata schema 1.2.0")
+                .detail(crate::checks::db::SCHEMA_VERSION_DETAIL, "1.2.0"),
+        ),
+    );
+    app.handle(Event::Database(
+        crate::tui::screens::database::WorkEvent::Done { run },
+    ));
+    type_keys(&mut app, "p");
+    assert_eq!(app.screen(), ScreenId::Welcome);
+    let before = app.target().cloned();
+    type_keys(&mut app, "t1.1");
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("› 1.1.7"),
+        "typing 1.1 jumps to the newest 1.1: {screen}"
+    );
+    assert!(screen.contains("older than installed: refused"), "{screen}");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.target().cloned(), before, "a downgrade is not taken");
+    assert!(draw(&app, 120, 40).contains("OpenMetadata cannot be downgraded"));
+    type_keys(&mut app, "1.2.5");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.target().map(ToString::to_string).as_deref(),
+        Some("1.2.5")
+    );
 }

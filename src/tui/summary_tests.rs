@@ -250,3 +250,113 @@ fn a_real_export_writes_the_report_without_the_password() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+/// Writes the export the Summary asks for as JSON into `dir` and reads it back.
+fn exported_json(app: &mut App, dir: &std::path::Path) -> serde_json::Value {
+    let mut job = export_job(type_keys(app, "e"));
+    job.request.path = dir.join("report.json");
+    job.request.format = Format::Json;
+    job.request.create_folder = false;
+    job.request.replace = true;
+    let written = export_report(job).expect("written");
+    app.handle(Event::Summary(summary::WorkEvent::Written(Ok(
+        written.clone()
+    ))));
+    serde_json::from_str(&std::fs::read_to_string(&written.path).unwrap()).unwrap()
+}
+
+/// The Summary's verdict and exit code are the exported report's, which `om-upgrade report`
+/// assembles the same way: one state, one verdict.
+#[test]
+fn the_summary_and_the_export_give_the_same_verdict_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app();
+    tested_then_summary(&mut app);
+    let shown = app.summary.overall().expect("a verdict");
+    let json = exported_json(&mut app, dir.path());
+    assert_eq!(json["overall"], serde_json::to_value(shown).unwrap());
+    assert_eq!(shown.exit_code, 1, "a failed check is a failure");
+    assert_eq!(json["overall"]["readiness"], "blocked");
+    // The same recorded state through `report`'s own assembly gives the same verdict.
+    let job = export_job(type_keys(&mut app, "e"));
+    let cli = crate::report::assemble(job.recorded, crate::report::Stamp::now(&Default::default()));
+    assert_eq!(cli.overall, shown);
+    // A step not run is not "ready": the backup was never taken here.
+    let backup = &json["checklist"][1];
+    assert_eq!(backup["step"], "backup");
+    assert_ne!(backup["done"], true, "{backup}");
+    assert_ne!(backup["status"], "pass", "{backup}");
+}
+
+/// Nothing failed, but the backup, the review and the clients never ran: not ready, exit 1.
+#[test]
+fn steps_not_run_are_not_ready_in_the_summary_and_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app();
+    press(&mut app, KeyCode::Enter);
+    let effects = type_keys(&mut app, "t");
+    let run = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Database(database::Work::Test(job)) => Some(job.run),
+            _ => None,
+        })
+        .expect("t starts the checks");
+    planned(&mut app, run);
+    for (id, title) in PLANNED {
+        finished(&mut app, run, result(id, title, Outcome::pass("fine")));
+    }
+    app.handle(Event::Database(database::WorkEvent::Done { run }));
+    type_keys(&mut app, "nnnn");
+    let shown = app.summary.overall().expect("a verdict");
+    assert_eq!(shown.readiness, crate::report::model::Readiness::Incomplete);
+    assert_eq!(shown.exit_code, 1);
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("not ready"), "{screen}");
+    assert!(screen.contains("exit code 1"), "{screen}");
+    assert!(
+        screen.contains("no verified backup of this database yet"),
+        "free disk space alone is not a backup: {screen}"
+    );
+    let json = exported_json(&mut app, dir.path());
+    assert_eq!(json["overall"]["readiness"], "incomplete");
+    assert_eq!(json["overall"]["exit_code"], 1);
+    assert_eq!(json["checklist"][1]["status"], "not_run");
+}
+
+/// A target changed after the database test: the test judged another target, so its results
+/// are stale, and a report written before says so.
+#[test]
+fn changing_the_target_makes_the_database_results_stale_and_the_export_outdated() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app();
+    tested_then_summary(&mut app);
+    exported_json(&mut app, dir.path());
+    assert_eq!(app.screen_of(ScreenId::Summary).status(), StepStatus::Pass);
+    type_keys(&mut app, "ppppp");
+    assert_eq!(app.screen(), ScreenId::Welcome);
+    let other = known_releases()
+        .into_iter()
+        .find(|v| Some(v) != app.target())
+        .unwrap()
+        .to_string();
+    pick_target(&mut app, &other);
+    assert!(app.screen_of(ScreenId::Database).is_stale());
+    type_keys(&mut app, "nnnnn");
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("stale — re-run"), "{screen}");
+    assert!(
+        screen.contains("was written before the last change"),
+        "{screen}"
+    );
+    let json = exported_json(&mut app, dir.path());
+    assert_eq!(json["checklist"][0]["status"], "stale");
+    assert!(
+        json["checklist"][0]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("stale — re-run"),
+        "{json}"
+    );
+    assert_eq!(json["overall"]["exit_code"], 1);
+}

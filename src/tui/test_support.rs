@@ -42,6 +42,7 @@ pub fn setup() -> Setup {
         files: Default::default(),
         // Nothing on PATH: the Clients step looks only where a test says.
         clients: Default::default(),
+        installation: Default::default(),
     }
 }
 
@@ -77,6 +78,7 @@ pub fn result(id: &'static str, title: &str, outcome: Outcome) -> CheckResult {
     CheckResult {
         id: CheckId::new(id),
         title: title.into(),
+        step: crate::checks::registered_step(id),
         outcome,
         duration: Duration::from_millis(120),
     }

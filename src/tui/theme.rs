@@ -112,6 +112,7 @@ impl Theme {
     pub fn step(self, status: StepStatus) -> Style {
         match status {
             StepStatus::NotRun => self.dim(),
+            StepStatus::Stale => self.fg(Color::Yellow),
             StepStatus::Running => self.fg(Color::Cyan),
             StepStatus::Pass => self.status(Status::Pass),
             StepStatus::Warn => self.status(Status::Warn),

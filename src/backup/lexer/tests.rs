@@ -237,3 +237,65 @@ fn psql_meta_commands_of_pg_dump_are_items_of_their_own() {
         ]
     );
 }
+
+#[test]
+fn an_endless_statement_or_copy_row_is_refused_without_being_read_whole() {
+    // One line with no end, as a small compressed file can hold gigabytes of: refused at the
+    // limit, not read to the end.
+    let endless = std::io::BufReader::new(
+        b"INSERT INTO t VALUES ('".chain(std::io::repeat(b'a').take(10 << 20)),
+    );
+    let mut lexer = Lexer::new(endless, Engine::Mysql);
+    lexer.max_statement = 1 << 20;
+    assert_eq!(
+        lexer.next_item(),
+        Err(LexError::TooLong {
+            line: 1,
+            limit: 1 << 20
+        })
+    );
+    assert_eq!(lexer.next_item(), Ok(None));
+    // A statement over several lines counts as one.
+    let text = format!(
+        "SELECT 1;\nSELECT '{}\n{}';\n",
+        "x".repeat(600),
+        "y".repeat(600)
+    );
+    let mut lexer = Lexer::new(text.as_bytes(), Engine::Postgres);
+    lexer.max_statement = 1000;
+    assert!(matches!(
+        lexer.next_item(),
+        Ok(Some(Item::Statement { line: 1, .. }))
+    ));
+    assert_eq!(
+        lexer.next_item(),
+        Err(LexError::TooLong {
+            line: 2,
+            limit: 1000
+        })
+    );
+    // A COPY data row.
+    let text = format!("COPY t (a) FROM stdin;\nok\n{}\n\\.\n", "z".repeat(2000));
+    let mut lexer = Lexer::new(text.as_bytes(), Engine::Postgres);
+    lexer.max_statement = 1000;
+    assert!(matches!(
+        lexer.next_item(),
+        Ok(Some(Item::Statement { .. }))
+    ));
+    assert_eq!(
+        lexer.next_item(),
+        Err(LexError::TooLong {
+            line: 3,
+            limit: 1000
+        })
+    );
+    // Statements up to the limit read as before.
+    let text = format!("SELECT '{}';\n", "x".repeat(900));
+    let mut lexer = Lexer::new(text.as_bytes(), Engine::Postgres);
+    lexer.max_statement = 1000;
+    assert!(matches!(
+        lexer.next_item(),
+        Ok(Some(Item::Statement { .. }))
+    ));
+    assert_eq!(lexer.next_item(), Ok(None));
+}

@@ -196,9 +196,14 @@ pub enum RestoreError {
         against_manifest: bool,
     },
     #[error(
-        "the file's end marker counts {marked} rows, but the file holds {loaded}: it was altered after the backup; {UNTOUCHED}"
+        "the file's end marker counts {marked_tables} tables and {marked} rows, but the file holds {loaded_tables} tables and {loaded} rows: it was altered after the backup; {UNTOUCHED}"
     )]
-    FooterMismatch { marked: u64, loaded: u64 },
+    FooterMismatch {
+        marked_tables: u64,
+        marked: u64,
+        loaded_tables: u64,
+        loaded: u64,
+    },
     #[error("{0}")]
     VersionMismatch(VersionMismatch),
     #[error(
@@ -358,6 +363,11 @@ impl Accepted {
         &self.warnings
     }
 
+    /// The backup's manifest, when it has one.
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.manifest.as_ref()
+    }
+
     /// The target already holds data that the restore will replace.
     pub fn overwrites(&self) -> bool {
         !self.replaces.is_empty() || (self.kind == FileKind::Statements && self.target.rows > 0)
@@ -492,7 +502,13 @@ async fn accept_target(
         .await
         .map_err(|e| denied(settings, e))?;
     let what = describe_target(settings);
-    let warnings = version::guard(manifest.as_ref(), &target, request.replace_existing, &what)?;
+    let warnings = version::guard(
+        manifest.as_ref(),
+        target.openmetadata_version.as_deref(),
+        request.replace_existing,
+        &what,
+    )
+    .map_err(RestoreError::VersionMismatch)?;
     let not_empty = || RestoreError::NotEmpty {
         what: what.clone(),
         tables: target.tables.len(),
@@ -599,11 +615,13 @@ fn judge(
     loaded: &load::Loaded,
 ) -> Result<Vec<RestoredTable>, RestoreError> {
     if manifest.is_none()
-        && let Some((_, marked)) = loaded.footer
-        && marked != loaded.total_rows()
+        && let Some((marked_tables, marked)) = loaded.footer
+        && (marked != loaded.total_rows() || marked_tables != loaded.tables.len() as u64)
     {
         return Err(RestoreError::FooterMismatch {
+            marked_tables,
             marked,
+            loaded_tables: loaded.tables.len() as u64,
             loaded: loaded.total_rows(),
         });
     }
@@ -619,6 +637,7 @@ fn judge(
             rows,
         })
         .collect();
+    let mut missing = Vec::new();
     if let Some(m) = manifest {
         for entry in &m.tables {
             if entry.rows > 0 && !tables.iter().any(|t| t.name == entry.name) {
@@ -629,6 +648,14 @@ fn judge(
                 });
             }
         }
+    } else {
+        // Every table the file made or filled must be there after it: a statement of the file
+        // may have dropped one (an altered file).
+        for (name, rows) in &loaded.tables {
+            if !tables.iter().any(|t| t.name == *name) {
+                missing.push(format!("{name} missing, {rows} rows expected"));
+            }
+        }
     }
     let wrong: Vec<String> = tables
         .iter()
@@ -636,6 +663,7 @@ fn judge(
             Some(e) if e != t.rows => Some(format!("{} {} rows, {e} expected", t.name, t.rows)),
             _ => None,
         })
+        .chain(missing)
         .collect();
     if wrong.is_empty() {
         Ok(tables)

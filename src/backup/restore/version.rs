@@ -2,7 +2,6 @@
 //! version it was taken from. The backup's version is in its manifest; the target's is what
 //! its migration history says.
 
-use super::{RestoreError, TargetState};
 use crate::backup::manifest::Manifest;
 
 /// A backup of one OpenMetadata version over a database whose history says another.
@@ -25,21 +24,20 @@ impl std::fmt::Display for VersionMismatch {
 }
 
 /// Refuses a version mismatch unless `forced`; returns the warnings for what it cannot check
-/// (no manifest, no version in it) or what the operator forced.
+/// (no manifest, no version in it) or what the operator forced. `target_version` is what the
+/// target's migration history says.
 pub(super) fn guard(
     manifest: Option<&Manifest>,
-    target: &TargetState,
+    target_version: Option<&str>,
     forced: bool,
     what: &str,
-) -> Result<Vec<String>, RestoreError> {
+) -> Result<Vec<String>, VersionMismatch> {
     let Some(manifest) = manifest else {
         return Ok(vec![format!(
             "the backup has no manifest, so its OpenMetadata version is unknown: make sure it \
              was taken from the version {} and the server you will start run{}",
             what,
-            target
-                .openmetadata_version
-                .as_ref()
+            target_version
                 .map(|v| format!(" (its migration history says {v})"))
                 .unwrap_or_default()
         )]);
@@ -51,7 +49,7 @@ pub(super) fn guard(
                 .to_string(),
         ]);
     };
-    match target.openmetadata_version.as_deref() {
+    match target_version {
         Some(existing) if !same_version(backup, existing) => {
             let mismatch = VersionMismatch {
                 backup: backup.to_string(),
@@ -63,7 +61,7 @@ pub(super) fn guard(
                     "{mismatch}; going on because --force was given"
                 )])
             } else {
-                Err(RestoreError::VersionMismatch(mismatch))
+                Err(mismatch)
             }
         }
         _ => Ok(Vec::new()),

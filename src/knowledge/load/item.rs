@@ -3,8 +3,8 @@
 
 use super::probe::parse_probe;
 use super::reader::{Ctx, Map, is_kebab};
+use super::reader::{minor_line, patch_version};
 use super::rules::parse_rule;
-use super::{minor_line, patch_version};
 use crate::knowledge::model::{Component, Item, Kind, Probe, Range, Requirements};
 use crate::version::Version;
 use crate::yaml::{Node, NodeKind};

@@ -8,28 +8,14 @@ mod reader;
 mod rules;
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 use self::item::{Line, parse_item};
-use self::reader::{Ctx, Map};
+pub use self::reader::Problem;
+use self::reader::{Ctx, Map, minor_line, patch_version};
 use super::model::{Item, KnownBad, Release};
 use crate::db::Engine;
 use crate::version::Version;
 use crate::yaml::{self, Node};
-
-/// A mistake in a catalogue file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub file: String,
-    pub line: usize,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} line {}: {}", self.file, self.line, self.message)
-    }
-}
 
 const RELEASE_KEYS: [&str; 8] = [
     "release",
@@ -293,23 +279,6 @@ fn parse_items(ctx: &mut Ctx<'_>, top: &Map<'_>, line: &Line<'_>) -> Vec<Item> {
         }
     }
     items
-}
-
-fn minor_line(text: &str) -> Option<(u64, u64)> {
-    let (major, minor) = text.split_once('.')?;
-    let number = |s: &str| {
-        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    Some((number(major)?, number(minor)?))
-}
-
-/// `text` as an exact `major.minor.patch` release of the line.
-fn patch_version(text: &str, major: u64, minor: u64) -> Option<Version> {
-    let v: Version = text.parse().ok()?;
-    let exact = text.split('.').count() == 3 && !v.is_prerelease();
-    (exact && v.major() == major && v.minor() == minor).then_some(v)
 }
 
 #[cfg(test)]

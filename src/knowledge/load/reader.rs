@@ -2,10 +2,24 @@
 //! mapping node read key by key, and the name checks every part of a file uses.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
+use crate::version::Version;
 use crate::yaml::{Entry, Node, NodeKind};
 
-use super::Problem;
+/// A mistake in a catalogue file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} line {}: {}", self.file, self.line, self.message)
+    }
+}
 
 /// Problems are collected with the item they belong to.
 pub(super) struct Ctx<'a> {
@@ -146,4 +160,22 @@ pub(super) fn is_dotted_key(text: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     })
+}
+
+/// `1.2` → `(1, 2)`: the release line a catalogue file is about.
+pub(super) fn minor_line(text: &str) -> Option<(u64, u64)> {
+    let (major, minor) = text.split_once('.')?;
+    let number = |s: &str| {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    Some((number(major)?, number(minor)?))
+}
+
+/// `text` as an exact `major.minor.patch` release of the line.
+pub(super) fn patch_version(text: &str, major: u64, minor: u64) -> Option<Version> {
+    let v: Version = text.parse().ok()?;
+    let exact = text.split('.').count() == 3 && !v.is_prerelease();
+    (exact && v.major() == major && v.minor() == minor).then_some(v)
 }

@@ -12,6 +12,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::{Keys, RunId, Screen};
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Status};
+use crate::config::installation::InstallSettings;
 use crate::config::{self, DbSettings, Secret, Source, Sourced};
 use crate::db::Engine;
 use crate::report::StepStatus;
@@ -49,6 +50,8 @@ pub struct TestJob {
     pub settings: DbSettings,
     pub target: Option<Version>,
     pub backup_dir: PathBuf,
+    /// The search engine, the running server and the secrets key.
+    pub installation: InstallSettings,
 }
 
 /// Work for the Database step's worker.
@@ -232,6 +235,8 @@ struct TestRun {
     stale: bool,
     /// The server asked for a password the form did not have.
     password_needed: bool,
+    /// The target the test judged the installed version against (a downgrade fails).
+    target: Option<Version>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,6 +249,7 @@ enum Focus {
 pub struct Database {
     base: DbSettings,
     backup_dir: PathBuf,
+    installation: InstallSettings,
     engine: Engine,
     engine_origin: Origin,
     host: Input,
@@ -271,6 +277,7 @@ impl Database {
         Database {
             base: settings.clone(),
             backup_dir,
+            installation: InstallSettings::default(),
             engine: s.engine.value,
             engine_origin: Origin::Found(s.engine.source.clone()),
             host: Input::found(&s.host.value, &s.host.source),
@@ -287,6 +294,12 @@ impl Database {
             selected_check: 0,
             last_run: 0,
         }
+    }
+
+    /// Tests the search engine, the running server and the secrets key with the database.
+    pub fn with_installation(mut self, installation: InstallSettings) -> Database {
+        self.installation = installation;
+        self
     }
 
     fn input(&self, field: Field) -> Option<&Input> {
@@ -414,6 +427,15 @@ impl Database {
             .is_some_and(|t| t.phase == Phase::Running)
     }
 
+    /// The target changed: a test judged against another target no longer describes it.
+    pub fn observe_target(&mut self, target: Option<&Version>) {
+        if let Some(test) = &mut self.test
+            && test.target.as_ref() != target
+        {
+            test.stale = true;
+        }
+    }
+
     fn mark_stale(&mut self) {
         if let Some(test) = &mut self.test {
             test.stale = true;
@@ -442,10 +464,13 @@ impl Database {
                     _ => Focus::Form,
                 };
             }
-            Action::Edit => match self.input(self.field) {
-                None => return self.update(Action::ToggleEngine, target),
-                Some(input) => self.editing = Some(editor(self.field, &input.text)),
-            },
+            // The engine has no text to edit: only Space switches it, so that Enter pressed to
+            // move on never changes it.
+            Action::Edit => {
+                if let Some(input) = self.input(self.field) {
+                    self.editing = Some(editor(self.field, &input.text));
+                }
+            }
             Action::ToggleEngine => {
                 let old = self.engine;
                 self.engine = match old {
@@ -453,9 +478,11 @@ impl Database {
                     Engine::Postgres => Engine::Mysql,
                 };
                 self.engine_origin = Origin::Edited;
-                // A port that was the old engine's default follows the engine.
+                // A port that was the old engine's default follows the engine, and then says
+                // it was changed here (not where the old value came from).
                 if self.port.text == old.default_port().to_string() {
                     self.port.text = self.engine.default_port().to_string();
+                    self.port.origin = Origin::Edited;
                 }
                 self.form_error = None;
                 self.mark_stale();
@@ -527,6 +554,7 @@ impl Database {
             phase: Phase::Running,
             stale: false,
             password_needed: false,
+            target: target.cloned(),
         });
         self.focus = Focus::Results;
         self.selected_check = 0;
@@ -535,6 +563,7 @@ impl Database {
             settings,
             target: target.cloned(),
             backup_dir: self.backup_dir.clone(),
+            installation: self.installation.clone(),
         })))
     }
 
@@ -823,7 +852,7 @@ impl Keys for Database {
         let mut b = Vec::new();
         match self.focus {
             Focus::Form if self.field == Field::Engine => b.push(Binding::new(
-                keys::TOGGLE,
+                keys::SWITCH,
                 "switch engine",
                 Action::ToggleEngine,
             )),
@@ -880,6 +909,10 @@ impl Screen for Database {
                 Phase::Finished => super::worst(test.rows.iter().filter_map(CheckRow::status)),
             },
         }
+    }
+
+    fn is_stale(&self) -> bool {
+        self.test.as_ref().is_some_and(|t| t.stale)
     }
 
     fn results(&self) -> Vec<CheckResult> {

@@ -67,6 +67,12 @@ pub trait Screen {
 
     fn status(&self) -> StepStatus;
 
+    /// What it found was computed for other inputs (connection, target, files) and is set
+    /// aside: the Summary and the report say "stale — re-run".
+    fn is_stale(&self) -> bool {
+        false
+    }
+
     /// Drawn over the sidebar too (text meant to be selected and copied).
     fn takes_whole_screen(&self) -> bool {
         false

@@ -14,6 +14,7 @@ use super::{Keys, Screen, ScreenId};
 use crate::checks::runner::CheckResult;
 use crate::checks::{CheckId, Status};
 use crate::humanize;
+use crate::report::model::{Overall, Readiness};
 use crate::report::{Format, WriteError};
 use crate::report::{Recorded, StepStatus};
 use crate::tui::keymap::{Binding, keys};
@@ -52,6 +53,8 @@ pub struct ExportJob {
     /// What the steps hold; the backup's facts are read by the worker, from `last_backup`.
     pub recorded: Recorded,
     pub last_backup: Option<PathBuf>,
+    /// The operator picked that backup although it is not of this database.
+    pub backup_used_anyway: bool,
 }
 
 /// Work for the Summary's worker.
@@ -111,6 +114,8 @@ pub struct Overview {
     pub steps: Vec<StepLine>,
     /// Blockers first, then open actions, each in check order.
     pub findings: Vec<Finding>,
+    /// The verdict of the report assembly on what the steps hold.
+    pub overall: Option<Overall>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +123,8 @@ enum Export {
     NotYet,
     Writing(PathBuf),
     Written(Written),
+    /// Written before the steps changed: it no longer says what they hold.
+    Outdated(Written),
     /// The file is there: the next export of the same path replaces it.
     Exists(PathBuf),
     Failed(WriteError),
@@ -160,12 +167,27 @@ impl Summary {
         }
     }
 
-    /// Takes the latest view of the other steps.
+    /// Takes the latest view of the other steps. A report written before a change no longer
+    /// says what the steps hold: it is shown as outdated.
     pub fn refresh(&mut self, overview: Overview) {
         if overview != self.overview {
             self.selected = self.selected.min(overview.findings.len().saturating_sub(1));
+            // Summaries carry ages ("taken 3 minutes ago"): only the verdict and the steps
+            // say whether what the report says changed.
+            let changed =
+                overview.steps != self.overview.steps || overview.overall != self.overview.overall;
+            if let Export::Written(written) = &self.export
+                && changed
+            {
+                self.export = Export::Outdated(written.clone());
+            }
             self.overview = overview;
         }
+    }
+
+    /// The verdict shown: the report assembly's on what the steps hold.
+    pub fn overall(&self) -> Option<Overall> {
+        self.overview.overall
     }
 
     fn writing(&self) -> bool {
@@ -215,7 +237,9 @@ impl Summary {
             return None;
         }
         let path = PathBuf::from(self.path.trim());
-        let replace = matches!(&self.export, Export::Exists(p) if *p == path);
+        // An outdated report of this path is replaced by the one of now, as the line says.
+        let replace = matches!(&self.export, Export::Exists(p) if *p == path)
+            || matches!(&self.export, Export::Outdated(w) if w.path == path);
         let create_folder = path.parent() == Some(self.default_folder.as_path());
         self.export = Export::Writing(path.clone());
         Some(ExportRequest {
@@ -236,41 +260,49 @@ impl Summary {
         };
     }
 
+    /// The verdict `om-upgrade report` gives the same state, with its exit code.
     fn heading(&self, look: Look) -> Line<'static> {
         let theme = look.theme;
-        let findings = &self.overview.findings;
-        let blockers = findings.iter().filter(|f| f.status == Status::Fail).count();
-        let open = findings.len() - blockers;
         let ran = self
             .overview
             .steps
             .iter()
-            .filter(|s| !s.checks.is_empty())
-            .count();
-        let (text, style) = if blockers > 0 {
-            (
-                format!(
-                    "not ready: {blockers} blocker{}, {open} open action{}",
-                    if blockers == 1 { "" } else { "s" },
-                    if open == 1 { "" } else { "s" }
-                ),
-                theme.status(Status::Fail),
-            )
-        } else if open > 0 {
-            (
-                format!(
-                    "no blocker, {open} open action{}",
-                    if open == 1 { "" } else { "s" }
-                ),
-                theme.status(Status::Warn),
-            )
-        } else if ran == 0 {
-            ("no step has run yet".to_string(), theme.dim())
-        } else {
-            (
-                "nothing failed in the steps run".to_string(),
-                theme.status(Status::Pass),
-            )
+            .any(|s| !s.checks.is_empty() || s.status == StepStatus::Stale);
+        let plural = |n: usize, one: &str, many: &str| humanize::plural(n, one, many);
+        let (text, style) = match self.overview.overall {
+            _ if !ran => ("no step has run yet".to_string(), theme.dim()),
+            None => ("no step has run yet".to_string(), theme.dim()),
+            Some(o) => {
+                let exit = format!(" · exit code {}", o.exit_code);
+                match o.readiness {
+                    Readiness::Blocked => (
+                        format!(
+                            "not ready: {}, {}{exit}",
+                            plural(o.blockers, "blocker", "blockers"),
+                            plural(o.open_actions, "open action", "open actions")
+                        ),
+                        theme.status(Status::Fail),
+                    ),
+                    Readiness::Incomplete => (
+                        format!(
+                            "not ready: {} not checked{exit}",
+                            plural(o.incomplete, "step", "steps")
+                        ),
+                        theme.status(Status::Warn),
+                    ),
+                    Readiness::ActionsOpen => (
+                        format!(
+                            "no blocker, {}{exit}",
+                            plural(o.open_actions, "open action", "open actions")
+                        ),
+                        theme.status(Status::Warn),
+                    ),
+                    Readiness::Ready => (
+                        format!("ready: every step passed{exit}"),
+                        theme.status(Status::Pass),
+                    ),
+                }
+            }
         };
         Line::from(vec![
             Span::styled("Summary  ", theme.title()),
@@ -284,7 +316,7 @@ impl Summary {
             StepStatus::Fail => 0,
             StepStatus::Warn => 1,
             StepStatus::Running => 2,
-            StepStatus::NotRun => 3,
+            StepStatus::NotRun | StepStatus::Stale => 3,
             StepStatus::Pass | StepStatus::Skip => 4,
         };
         let mut steps: Vec<&StepLine> = self.overview.steps.iter().collect();
@@ -293,6 +325,10 @@ impl Summary {
         for step in steps {
             let text = match step.status {
                 StepStatus::Running => "running…".to_string(),
+                StepStatus::Stale => "stale — re-run".to_string(),
+                StepStatus::NotRun if step.id == ScreenId::Backup && !step.checks.is_empty() => {
+                    "no verified backup of this database yet".to_string()
+                }
                 _ if step.checks.is_empty() => "not run yet".to_string(),
                 _ => crate::checks::tally(&step.checks),
             };
@@ -468,6 +504,15 @@ impl Summary {
                     )),
                 ])
             }
+            Export::Outdated(written) => Line::styled(
+                format!(
+                    "{} {} was written before the last change: {export} again for a report of \
+                     what the steps hold now",
+                    Status::Warn.glyph(),
+                    written.path.display()
+                ),
+                theme.status(Status::Warn),
+            ),
             Export::Exists(path) => {
                 let which = if path.to_string_lossy() == self.path.trim() {
                     "this file".to_string()
@@ -573,6 +618,7 @@ impl Screen for Summary {
             Export::NotYet => StepStatus::NotRun,
             Export::Writing(_) => StepStatus::Running,
             Export::Written(_) => StepStatus::Pass,
+            Export::Outdated(_) => StepStatus::Stale,
             Export::Exists(_) => StepStatus::Warn,
             Export::Failed(_) => StepStatus::Fail,
         }

@@ -30,6 +30,8 @@ pub enum Action {
     PageDown,
     Accept,
     Cancel,
+    /// A digit or a dot typed in the open list: jumps to the newest version that starts so.
+    Jump(char),
 }
 
 /// Where the target came from.
@@ -62,6 +64,16 @@ pub struct Welcome {
     picking: Option<usize>,
     found: Vec<Found>,
     warnings: Vec<String>,
+    /// The version installed, once the Database step read it: older targets are refused.
+    installed: Option<Version>,
+    /// The recommended release of each minor line (its newest patch that is not known-bad).
+    recommended: Vec<Version>,
+    /// Known-bad releases (on this engine) and the release to take instead.
+    bad: Vec<(Version, Version)>,
+    /// What was typed in the open list to jump to a version.
+    jump: String,
+    /// Why the highlighted version was not taken.
+    refused: Option<String>,
 }
 
 impl Welcome {
@@ -83,11 +95,37 @@ impl Welcome {
             ),
             Err(error) => (Vec::new(), Some(error.to_string())),
         };
+        let engine = Some(settings.engine.value);
+        let (recommended, bad) = match catalogue {
+            Ok(catalogue) => {
+                let mut lines: Vec<String> = known.iter().map(Version::minor_line).collect();
+                lines.dedup();
+                (
+                    lines
+                        .iter()
+                        .filter_map(|line| catalogue.recommended(Some(line)))
+                        .collect(),
+                    known
+                        .iter()
+                        .filter_map(|v| {
+                            catalogue
+                                .target_advice(v, engine)
+                                .map(|a| (v.clone(), a.instead))
+                        })
+                        .collect(),
+                )
+            }
+            Err(_) => (Vec::new(), Vec::new()),
+        };
         let target = match target {
             Some(version) => Some((version, TargetOrigin::Flag)),
-            None => known
-                .first()
-                .map(|newest: &Version| (newest.clone(), TargetOrigin::Newest)),
+            // The newest release that is not known-bad.
+            None => catalogue
+                .ok()
+                .and_then(|c| c.recommended(None))
+                .filter(|v| known.contains(v))
+                .or_else(|| known.first().cloned())
+                .map(|newest| (newest, TargetOrigin::Newest)),
         };
         Welcome {
             target,
@@ -96,7 +134,38 @@ impl Welcome {
             picking: None,
             found: found_settings(settings),
             warnings: warnings.iter().map(ToString::to_string).collect(),
+            installed: None,
+            recommended,
+            bad,
+            jump: String::new(),
+            refused: None,
         }
+    }
+
+    /// The installed version, as the Database step read it.
+    pub fn set_installed(&mut self, installed: Option<Version>) {
+        if installed.is_some() {
+            self.installed = installed;
+        }
+    }
+
+    /// Why `version` cannot be the target: older than what is installed.
+    fn downgrade(&self, version: &Version) -> Option<String> {
+        let installed = self.installed.as_ref()?;
+        (version.release() < installed.release()).then(|| {
+            format!(
+                "{version} is older than the installed {installed}: OpenMetadata cannot be \
+                 downgraded"
+            )
+        })
+    }
+
+    /// The release to take instead of a known-bad `version`.
+    fn instead_of(&self, version: &Version) -> Option<&Version> {
+        self.bad
+            .iter()
+            .find(|(bad, _)| *bad == version.release())
+            .map(|(_, instead)| instead)
     }
 
     pub fn target(&self) -> Option<&Version> {
@@ -133,27 +202,73 @@ impl Welcome {
             Action::Down => self.move_by(1),
             Action::PageUp => self.move_by(-(PICK_ROWS as isize)),
             Action::PageDown => self.move_by(PICK_ROWS as isize),
+            Action::Jump(c) => self.jump_to(c),
             Action::Accept => {
-                if let Some(version) = self
+                let Some(version) = self
                     .picking
-                    .take()
                     .and_then(|i| self.known.get(i.min(last)))
-                {
-                    let unchanged = self.target().is_some_and(|t| t == version);
-                    if !unchanged {
-                        self.target = Some((version.clone(), TargetOrigin::Picked));
-                    }
+                    .cloned()
+                else {
+                    return;
+                };
+                self.jump.clear();
+                if let Some(why) = self.downgrade(&version) {
+                    self.refused = Some(why);
+                    return;
+                }
+                self.picking = None;
+                self.jump.clear();
+                self.refused = None;
+                let unchanged = self.target().is_some_and(|t| *t == version);
+                if !unchanged {
+                    self.target = Some((version, TargetOrigin::Picked));
                 }
             }
-            Action::Cancel => self.picking = None,
+            Action::Cancel => {
+                self.picking = None;
+                self.jump.clear();
+                self.refused = None;
+            }
             Action::Continue => {}
         }
     }
 
     fn move_by(&mut self, delta: isize) {
         let last = self.known.len().saturating_sub(1);
+        self.jump.clear();
+        self.refused = None;
         if let Some(at) = &mut self.picking {
             *at = at.saturating_add_signed(delta).min(last);
+        }
+    }
+
+    /// Typing `1.4` highlights the newest 1.4 release; a prefix no version has starts over
+    /// with the character typed.
+    fn jump_to(&mut self, c: char) {
+        // `1.1` is the 1.1 line (1.1.7), not 1.12; a partial number matches as typed.
+        let find = |prefix: &str| {
+            let whole = |v: &Version| {
+                let text = v.to_string();
+                text == prefix || text.starts_with(&format!("{prefix}."))
+            };
+            self.known.iter().position(whole).or_else(|| {
+                self.known
+                    .iter()
+                    .position(|v| v.to_string().starts_with(prefix))
+            })
+        };
+        let mut prefix = format!("{}{c}", self.jump);
+        let mut at = find(&prefix);
+        if at.is_none() {
+            prefix = c.to_string();
+            at = find(&prefix);
+        }
+        match at {
+            Some(at) => {
+                self.jump = prefix;
+                self.picking = Some(at);
+            }
+            None => self.jump.clear(),
         }
     }
 
@@ -192,7 +307,7 @@ impl Welcome {
                     TargetOrigin::Flag => "from --target",
                     TargetOrigin::Session => "from the saved session",
                     TargetOrigin::Picked => "picked here",
-                    TargetOrigin::Newest => "the newest release om-upgrade knows",
+                    TargetOrigin::Newest => "the newest recommended release om-upgrade knows",
                 },
             ),
             None => (
@@ -205,6 +320,24 @@ impl Welcome {
             value,
             Span::styled(format!("  ({source})"), theme.dim()),
         ]));
+        let glyph = |s: crate::checks::Status| s.glyph();
+        if let Some(why) = self.target().and_then(|t| self.downgrade(t)) {
+            lines.push(Line::styled(
+                format!(
+                    "  {} {why}: pick another",
+                    glyph(crate::checks::Status::Fail)
+                ),
+                theme.error(),
+            ));
+        } else if let Some(instead) = self.target().and_then(|t| self.instead_of(t)) {
+            lines.push(Line::styled(
+                format!(
+                    "  {} a known-bad release: take {instead} instead",
+                    glyph(crate::checks::Status::Warn)
+                ),
+                theme.notice(),
+            ));
+        }
         if let Some(error) = &self.catalogue_error {
             lines.push(Line::styled(
                 format!("  {} {error}", crate::checks::Status::Fail.glyph()),
@@ -242,12 +375,27 @@ impl Welcome {
             theme.dim(),
         )];
         for (i, version) in self.known.iter().enumerate().skip(offset).take(PICK_ROWS) {
-            let mut notes = Vec::new();
+            let mut notes: Vec<String> = Vec::new();
             if i == 0 {
-                notes.push("newest");
+                notes.push("newest".into());
+            }
+            if self.recommended.contains(version) {
+                notes.push("recommended".into());
+            }
+            if let Some(instead) = self.instead_of(version) {
+                notes.push(format!("known-bad: take {instead}"));
+            }
+            if self.downgrade(version).is_some() {
+                notes.push("older than installed: refused".into());
+            } else if self
+                .installed
+                .as_ref()
+                .is_some_and(|v| v.release() == *version)
+            {
+                notes.push("installed".into());
             }
             if self.target().is_some_and(|t| t == version) {
-                notes.push("current target");
+                notes.push("current target".into());
             }
             let marker = if i == at { "›" } else { " " };
             let notes = if notes.is_empty() {
@@ -264,6 +412,19 @@ impl Welcome {
             } else {
                 line
             });
+        }
+        if let Some(why) = &self.refused {
+            lines.push(Line::styled(
+                format!("  {} {why}", crate::checks::Status::Fail.glyph()),
+                theme.error(),
+            ));
+        } else if !self.jump.is_empty() {
+            lines.push(Line::styled(format!("  jump: {}", self.jump), theme.dim()));
+        } else {
+            lines.push(Line::styled(
+                "  type a version (1.4) to jump to it",
+                theme.dim(),
+            ));
         }
         lines
     }
@@ -373,6 +534,10 @@ impl Keys for Welcome {
                 .enabled(!self.known.is_empty()),
         ]
     }
+
+    fn typed(&self, c: char) -> Option<Action> {
+        (self.picking.is_some() && (c.is_ascii_digit() || c == '.')).then_some(Action::Jump(c))
+    }
 }
 
 impl Screen for Welcome {
@@ -385,7 +550,9 @@ impl Screen for Welcome {
     fn status(&self) -> StepStatus {
         match &self.target {
             None => StepStatus::NotRun,
+            Some((version, _)) if self.downgrade(version).is_some() => StepStatus::Fail,
             Some(_) if !self.target_is_known() => StepStatus::Warn,
+            Some((version, _)) if self.instead_of(version).is_some() => StepStatus::Warn,
             Some(_) => StepStatus::Pass,
         }
     }

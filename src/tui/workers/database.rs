@@ -1,5 +1,6 @@
-//! The Database step's connection test: the database checks and the room for a backup, run by
-//! the shared runner with each check reported as it starts and ends. It connects first itself,
+//! The Database step's connection test: the database checks, the rest of the installation
+//! (search engine, running server, secrets key) and the room for a backup, run by the shared
+//! runner with each check reported as it starts and ends. It connects first itself,
 //! to learn from the typed error whether the server wants a password the form does not have.
 
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Reply;
 use crate::checks::runner::{self, CheckEvent};
-use crate::checks::{self, Check, Context};
+use crate::checks::{self, Check, Context, Step};
 use crate::db::Db;
 use crate::tui::screens::database::{TestJob, Work, WorkEvent};
 
@@ -22,24 +23,22 @@ pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken)
     }
 }
 
-/// The checks of a connection test, in the registry's order: every database check (the
-/// migration's rights, charset and history included), and the room for a backup.
-fn connection_checks(ctx: &Context) -> Vec<Check> {
-    let mut selected = checks::db::checks(ctx);
-    selected.extend(checks::migration::checks(ctx));
-    selected.extend(
-        checks::backup::checks(ctx)
-            .into_iter()
-            .filter(|check| check.id == checks::backup::DISK_SPACE),
-    );
-    selected
+/// The checks of a connection test, in the registry's order: every check of the Database step
+/// (the migration's rights, charset and history included) and of the Installation step (the
+/// search engine, the running server, the secrets key), and the room for a backup.
+pub(crate) fn connection_checks(ctx: &Context) -> Vec<Check> {
+    checks::of_steps(ctx, &[Step::Database, Step::Installation, Step::Backup])
+        .into_iter()
+        .filter(|check| check.step != Some(Step::Backup) || check.id == checks::backup::DISK_SPACE)
+        .collect()
 }
 
 pub(crate) async fn test(job: TestJob, reply: &Reply<WorkEvent>) {
     let run = job.run;
     let no_password = job.settings.password.is_none();
     let settings = job.settings.clone();
-    let ctx = Context::new(job.settings, job.target, job.backup_dir);
+    let ctx =
+        Context::new(job.settings, job.target, job.backup_dir).with_installation(job.installation);
     let selected = connection_checks(&ctx);
     let planned = selected
         .iter()

@@ -27,6 +27,7 @@ pub(crate) fn export_report(job: ExportJob) -> Result<Written, WriteError> {
         request,
         mut recorded,
         last_backup,
+        backup_used_anyway,
     } = job;
     let ExportRequest {
         path,
@@ -46,7 +47,11 @@ pub(crate) fn export_report(job: ExportJob) -> Result<Written, WriteError> {
     }
     recorded.backup = last_backup
         .as_deref()
-        .and_then(|backup| BackupFacts::read(backup).ok());
+        .and_then(|backup| BackupFacts::read(backup).ok())
+        .map(|facts| BackupFacts {
+            used_anyway: backup_used_anyway,
+            ..facts
+        });
     let stamp = Stamp::now(&recorded.files.env);
     let text = format.render(&report::assemble(recorded, stamp));
     crate::report::file::write(&path, text.as_bytes(), replace)?;

@@ -21,9 +21,10 @@ use crate::backup::output::Compression;
 use crate::backup::progress::ProgressEvent;
 use crate::backup::rehearse::RestoreCheck;
 use crate::backup::restore::RestoreError;
+use crate::backup::source::{SourceKey, SourceMatch};
 use crate::backup::take::{Backup as Taken, BackupError, BackupRequest};
 use crate::backup::verify::{VerifyError, VerifyReport};
-use crate::config::DbSettings;
+use crate::config::{DbSettings, Secret};
 use crate::report::StepStatus;
 use crate::store::{Copied, StoreError};
 use crate::tui::keymap::{Binding, keys};
@@ -200,6 +201,11 @@ struct Chosen {
     removed_partials: Vec<PathBuf>,
     verify: Option<Result<VerifyReport, Arc<VerifyError>>>,
     restore: Option<Result<RestoreCheck, Arc<RestoreError>>>,
+    /// The operator chose "use anyway" for a backup that is not of this database (another
+    /// source, or no manifest to tell): recorded as such, never counted as this database's.
+    used_anyway: bool,
+    /// Looked for in its folder and not found (a resumed session's backup that was removed).
+    missing: bool,
 }
 
 impl Chosen {
@@ -212,6 +218,8 @@ impl Chosen {
             removed_partials: Vec::new(),
             verify: None,
             restore: None,
+            used_anyway: false,
+            missing: false,
         }
     }
 
@@ -297,6 +305,8 @@ enum Focus {
 
 #[derive(Debug, Clone)]
 pub struct Backup {
+    /// The server's Fernet key, for the manifest's fingerprint of it.
+    fernet_key: Option<Secret>,
     method: Method,
     folder: String,
     default_folder: PathBuf,
@@ -317,6 +327,17 @@ pub struct Backup {
     last_run: u64,
     /// Where "copy it off this host" puts the backup (a store URL or a folder); empty: not set.
     copy_to: String,
+    /// The database of the Database step's form: backups are judged against it.
+    database: Option<SourceKey>,
+    /// A backup of another source the operator picked once: picking it again uses it anyway.
+    refused: Option<Refused>,
+}
+
+/// A pick refused because the backup is not of this database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Refused {
+    path: PathBuf,
+    why: String,
 }
 
 /// The choices of a method: `metadata backup` and the native tools write one format, plain.
@@ -343,6 +364,7 @@ fn next_of<T: Copy + PartialEq>(choices: &[T], current: T) -> T {
 impl Backup {
     pub fn new(default_folder: PathBuf, python: Option<PathBuf>) -> Backup {
         Backup {
+            fernet_key: None,
             method: Method::Builtin,
             folder: default_folder.display().to_string(),
             default_folder,
@@ -360,6 +382,8 @@ impl Backup {
             selected: 0,
             last_run: 0,
             copy_to: String::new(),
+            database: None,
+            refused: None,
         }
     }
 
@@ -373,6 +397,40 @@ impl Backup {
         if let Some(destination) = destination {
             self.copy_to = destination.to_string();
         }
+    }
+
+    /// The manifests of backups taken here record which key wrote the stored secrets.
+    pub fn with_fernet_key(mut self, key: Option<Secret>) -> Backup {
+        self.fernet_key = key;
+        self
+    }
+
+    /// The database of the Database step's form (`None` while the form is not usable).
+    pub fn set_database(&mut self, database: Option<SourceKey>) {
+        if self.database != database {
+            self.refused = None;
+            self.database = database;
+        }
+    }
+
+    /// How the chosen backup's source compares with this database; `None` while either is not
+    /// known (no backup, its manifest not read yet, or no usable connection).
+    fn chosen_match(&self) -> Option<SourceMatch> {
+        let chosen = self.chosen.as_ref()?;
+        let wanted = self.database.as_ref()?;
+        chosen.bytes?;
+        Some(match &chosen.manifest {
+            Some(m) if SourceKey::of_manifest(m) == *wanted => SourceMatch::Same,
+            Some(m) => SourceMatch::Other(SourceKey::of_manifest(m)),
+            None => SourceMatch::Unknown,
+        })
+    }
+
+    /// Whether a backup found is of this database (`None`: the form is not usable).
+    fn is_this_database(&self, found: &FoundBackup) -> Option<SourceMatch> {
+        self.database
+            .as_ref()
+            .map(|wanted| SourceMatch::of(found, wanted))
     }
 
     /// The backup to keep (taken or picked), for the session and the summary.
@@ -474,19 +532,59 @@ impl Backup {
             }
             Action::TestRestore => return self.test_restore(connection).into_iter().collect(),
             Action::CopyOff => return self.copy_off().into_iter().collect(),
-            Action::Use => {
-                if let Some(found) = self.found.as_ref().and_then(|f| f.get(self.selected)) {
-                    let same = self.chosen.as_ref().is_some_and(|c| c.path == found.path);
-                    if !same {
-                        self.chosen = Some(Chosen::found(found));
-                    }
-                    self.options = false;
-                    self.focus = Focus::Top;
-                    self.ended = None;
-                }
-            }
+            Action::Use => self.use_selected(),
         }
         Vec::new()
+    }
+
+    /// Makes the selected backup the one kept. A backup that is not of this database is
+    /// refused the first time, with why; picked again, it is used anyway, and said so.
+    fn use_selected(&mut self) {
+        let Some(found) = self
+            .found
+            .as_ref()
+            .and_then(|f| f.get(self.selected))
+            .cloned()
+        else {
+            return;
+        };
+        let mismatch = match (&self.database, self.is_this_database(&found)) {
+            (Some(wanted), Some(m)) => m.mismatch(wanted),
+            _ => Some(
+                "this database is not known yet (the Database step's form is not usable), so \
+                 the backup cannot be matched to it"
+                    .to_string(),
+            ),
+        };
+        let used_anyway = match mismatch {
+            None => false,
+            Some(why) => {
+                if self.refused.as_ref().is_none_or(|r| r.path != found.path) {
+                    self.refused = Some(Refused {
+                        path: found.path.clone(),
+                        why,
+                    });
+                    return;
+                }
+                true
+            }
+        };
+        self.refused = None;
+        let same = self.chosen.as_ref().is_some_and(|c| c.path == found.path);
+        if !same {
+            self.chosen = Some(Chosen::found(&found));
+        }
+        if let Some(chosen) = &mut self.chosen {
+            chosen.used_anyway = used_anyway;
+        }
+        self.options = false;
+        self.focus = Focus::Top;
+        self.ended = None;
+    }
+
+    /// The backup kept was picked although it is not of this database.
+    pub fn used_anyway(&self) -> bool {
+        self.chosen.as_ref().is_some_and(|c| c.used_anyway)
     }
 
     fn move_by(&mut self, delta: isize) {
@@ -502,6 +600,7 @@ impl Backup {
             Focus::List => {
                 let last = self.found.as_ref().map_or(0, |f| f.len().saturating_sub(1));
                 self.selected = self.selected.saturating_add_signed(delta).min(last);
+                self.refused = None;
             }
         }
     }
@@ -582,6 +681,7 @@ impl Backup {
             compression: self.compression,
             python: self.python.clone(),
             tuning: Default::default(),
+            fernet_key: self.fernet_key.clone(),
         };
         let run = self.begin(Task::Backup, output_dir);
         self.options = false;
@@ -697,6 +797,8 @@ impl Backup {
                     removed_partials: backup.removed_partials,
                     verify: None,
                     restore: None,
+                    used_anyway: false,
+                    missing: false,
                 });
                 self.options = false;
             }
@@ -769,17 +871,82 @@ impl Backup {
 
     fn on_found(&mut self, found: Vec<FoundBackup>) {
         // A resumed or picked backup learns its manifest (and whether it still exists).
-        if let Some(chosen) = &mut self.chosen
-            && let Some(same) = found.iter().find(|f| f.path == chosen.path)
-        {
-            chosen.bytes = Some(same.bytes);
-            chosen.manifest = same.manifest.clone();
+        if let Some(chosen) = &mut self.chosen {
+            match found.iter().find(|f| f.path == chosen.path) {
+                Some(same) => {
+                    chosen.bytes = Some(same.bytes);
+                    chosen.manifest = same.manifest.clone();
+                    chosen.missing = false;
+                }
+                // Its folder is always searched: not found there, it is gone or unfinished.
+                None => chosen.missing = true,
+            }
         }
         self.selected = self.selected.min(found.len().saturating_sub(1));
         if found.is_empty() && self.focus == Focus::List {
             self.focus = Focus::Top;
         }
         self.found = Some(found);
+    }
+}
+
+impl Backup {
+    /// `backup.recent` for the backup kept here (see [`Screen::results`]).
+    fn judged(&self) -> Option<crate::checks::runner::CheckResult> {
+        use crate::checks::Outcome;
+        let chosen = self.chosen.as_ref()?;
+        let result = |outcome: Outcome| crate::checks::runner::CheckResult {
+            id: crate::checks::backup::RECENT,
+            title: crate::checks::backup::RECENT_TITLE.into(),
+            step: Some(crate::checks::backup::STEP),
+            outcome,
+            duration: Duration::ZERO,
+        };
+        let path = chosen.path.display().to_string();
+        if chosen.missing {
+            return Some(result(
+                Outcome::fail(format!(
+                    "the backup chosen earlier is no longer a complete backup in its folder: {path}"
+                ))
+                .fix("Take a new backup on this step, or pick one from the list."),
+            ));
+        }
+        let wanted = self.database.as_ref()?;
+        let matched = self.chosen_match()?;
+        if let Some(why) = matched.mismatch(wanted) {
+            let outcome = if chosen.used_anyway {
+                Outcome::warn(format!(
+                    "not a backup of this database, used anyway by the operator: {why}"
+                ))
+            } else {
+                Outcome::fail(format!("no backup of this database chosen: {why}"))
+            };
+            return Some(result(
+                outcome
+                    .detail("file", path)
+                    .fix("Take a backup of this database on this step (b)."),
+            ));
+        }
+        let mut manifest = chosen.manifest.clone();
+        if let (Some(m), Some(ok)) = (manifest.as_mut(), chosen.checked()) {
+            m.verification = Some(crate::backup::manifest::Verification {
+                at: chrono::Utc::now(),
+                ok,
+                summary: String::new(),
+                restored: matches!(chosen.restore, Some(Ok(_))),
+            });
+        }
+        let manifest = manifest?;
+        let found = FoundBackup {
+            path: chosen.path.clone(),
+            bytes: chosen.bytes.unwrap_or(manifest.file.bytes),
+            taken_at: manifest.finished_at,
+            manifest: Some(manifest),
+        };
+        Some(result(crate::checks::backup::judge(
+            &found,
+            "Take a new backup on this step.",
+        )))
     }
 }
 
@@ -814,7 +981,20 @@ impl Keys for Backup {
                 b.push(Binding::new(keys::TOGGLE, label, Action::Change));
             }
             Focus::Top => {}
-            Focus::List => b.push(Binding::new(keys::CONTINUE, "use this backup", Action::Use)),
+            Focus::List => {
+                let refused = self.refused.as_ref().is_some_and(|r| {
+                    self.found
+                        .as_ref()
+                        .and_then(|f| f.get(self.selected))
+                        .is_some_and(|f| f.path == r.path)
+                });
+                let label = if refused {
+                    "use anyway"
+                } else {
+                    "use this backup"
+                };
+                b.push(Binding::new(keys::CONTINUE, label, Action::Use));
+            }
         }
         let again = if self.chosen.is_some() {
             "back up again"
@@ -889,37 +1069,11 @@ impl Screen for Backup {
     }
 
     /// The backup kept here, judged as `backup.recent` judges the newest backup on disk (with
-    /// this run's verify and test restore counted).
+    /// this run's verify and test restore counted), and only as this database's backup when
+    /// its manifest says it is of this database. Nothing while the backup's details are not
+    /// read yet (a resumed session) or this database is not known: the step is then not run.
     fn results(&self) -> Vec<crate::checks::runner::CheckResult> {
-        let Some(chosen) = &self.chosen else {
-            return Vec::new();
-        };
-        let mut manifest = chosen.manifest.clone();
-        if let (Some(m), Some(ok)) = (manifest.as_mut(), chosen.checked()) {
-            m.verification = Some(crate::backup::manifest::Verification {
-                at: chrono::Utc::now(),
-                ok,
-                summary: String::new(),
-                restored: matches!(chosen.restore, Some(Ok(_))),
-            });
-        }
-        let found = FoundBackup {
-            path: chosen.path.clone(),
-            bytes: chosen
-                .bytes
-                .or(manifest.as_ref().map(|m| m.file.bytes))
-                .unwrap_or(0),
-            taken_at: manifest
-                .as_ref()
-                .map_or_else(chrono::Utc::now, |m| m.finished_at),
-            manifest,
-        };
-        vec![crate::checks::runner::CheckResult {
-            id: crate::checks::backup::RECENT,
-            title: crate::checks::backup::RECENT_TITLE.into(),
-            outcome: crate::checks::backup::judge(&found, "Take a new backup on this step."),
-            duration: Duration::ZERO,
-        }]
+        self.judged().into_iter().collect()
     }
 
     fn status(&self) -> StepStatus {
@@ -929,14 +1083,12 @@ impl Screen for Backup {
         if matches!(self.ended, Some(Ended::Failed { .. })) {
             return StepStatus::Fail;
         }
-        match &self.chosen {
+        match self.judged().map(|r| r.outcome.status) {
             None => StepStatus::NotRun,
-            Some(chosen) => match chosen.checked() {
-                Some(false) => StepStatus::Fail,
-                Some(true) => StepStatus::Pass,
-                None if chosen.taken => StepStatus::Pass,
-                None => StepStatus::Warn,
-            },
+            Some(crate::checks::Status::Pass) => StepStatus::Pass,
+            Some(crate::checks::Status::Warn) => StepStatus::Warn,
+            Some(crate::checks::Status::Fail) => StepStatus::Fail,
+            Some(crate::checks::Status::Skip) => StepStatus::Skip,
         }
     }
 

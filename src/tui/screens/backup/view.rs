@@ -9,6 +9,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::{Backup, Chosen, Ended, Field, Focus, Running, Task};
 use crate::backup::manifest::{FileFormat, Method};
 use crate::backup::output::Compression;
+use crate::backup::source::{self, SourceMatch};
 use crate::backup::take;
 use crate::checks::Status;
 use crate::humanize;
@@ -16,7 +17,7 @@ use crate::report::StepStatus;
 use crate::tui::keymap::keys;
 use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::field_spans;
-use crate::tui::widgets::{scroll_offset, wrapped_height};
+use crate::tui::widgets::{ellipsize, scroll_offset, wrapped_height};
 
 impl Backup {
     /// Draws the step (read-only).
@@ -27,6 +28,16 @@ impl Backup {
         } else {
             if let Some(ended) = &self.ended {
                 top.extend(self.ended_lines(ended, look));
+            }
+            if let Some(refused) = &self.refused {
+                top.push(Line::styled(
+                    format!(
+                        "{} Not used: {}. Enter again uses it anyway (the report says so).",
+                        Status::Fail.glyph(),
+                        refused.why
+                    ),
+                    look.theme.error(),
+                ));
             }
             match &self.chosen {
                 Some(chosen) if !self.options => {
@@ -264,6 +275,26 @@ impl Backup {
             Line::styled(headline(chosen), style),
             Line::raw(chosen.path.display().to_string()),
         ];
+        let of = match &chosen.manifest {
+            Some(m) => crate::backup::source::SourceKey::of_manifest(m).to_string(),
+            None => source::UNKNOWN.to_string(),
+        };
+        // The list says "this db"; the card speaks up only when it is not this database.
+        match self.chosen_match() {
+            Some(SourceMatch::Same) | None => {}
+            Some(_) => lines.push(Line::styled(
+                format!(
+                    "{} of {of}: NOT this database{}",
+                    Status::Fail.glyph(),
+                    if chosen.used_anyway {
+                        " (used anyway, as you chose)"
+                    } else {
+                        ""
+                    }
+                ),
+                theme.error(),
+            )),
+        }
         lines.extend(sha_lines(chosen, width, look));
         if chosen.manifest.is_some() {
             let name = chosen
@@ -510,23 +541,39 @@ impl Backup {
             } else {
                 String::new()
             };
+            let head = format!(" {name:<36} {:>8}{more} ", humanize::bytes(f.bytes));
+            // Which database it is of (the same name pattern serves every database). Narrow
+            // screens say it instead of "verified", which the glyph already shows.
+            let wide = width >= 100;
+            let verified = if wide || verified == "FAILED" {
+                verified
+            } else {
+                ""
+            };
+            let used = 3 + head.chars().count() + verified.chars().count();
+            let chosen_note = if chosen && wide { " (chosen)" } else { "" };
+            let room = usize::from(width).saturating_sub(used + 3 + chosen_note.len());
+            let (of, of_style) = match self.is_this_database(f) {
+                Some(SourceMatch::Same) => ("this db".to_string(), theme.dim()),
+                Some(SourceMatch::Other(key)) => (format!("OTHER: {key}"), theme.error()),
+                Some(SourceMatch::Unknown) => ("no source".to_string(), theme.notice()),
+                None => (source::label(f), theme.dim()),
+            };
             let line = Line::from(vec![
                 Span::raw(format!("{marker} ")),
                 Span::styled(glyph, style),
-                Span::raw(format!(
-                    " {name:<36} {:>8}{more} ",
-                    humanize::bytes(f.bytes)
-                )),
+                Span::raw(head),
                 Span::styled(verified, style),
-                // The chosen one is also the card above: said where there is room.
                 Span::styled(
-                    if chosen && width >= 100 {
-                        " (chosen)"
-                    } else {
-                        ""
-                    },
-                    theme.dim(),
+                    format!(
+                        "{}{}",
+                        if verified.is_empty() { "" } else { "  " },
+                        ellipsize(&of, room)
+                    ),
+                    of_style,
                 ),
+                // The chosen one is also the card above: said where there is room.
+                Span::styled(chosen_note, theme.dim()),
             ]);
             lines.push(if selected {
                 line.style(theme.selected())

@@ -601,9 +601,31 @@ impl Screen for Releases {
         self.running()
     }
 
+    fn is_stale(&self) -> bool {
+        self.stale && self.state.is_some() && !self.running()
+    }
+
+    /// The item checks of a finished review; a review that could not be made (a downgrade, an
+    /// unknown release, no installed version) is a failed `release.path`, as `report` has it.
     fn results(&self) -> Vec<CheckResult> {
-        match self.finished() {
-            Some(finished) if !self.stale => finished.results.clone(),
+        if self.stale {
+            return Vec::new();
+        }
+        match &self.state {
+            Some(State {
+                phase: Phase::Done(finished),
+                ..
+            }) => finished.results.clone(),
+            Some(State {
+                phase: Phase::Failed(error),
+                ..
+            }) => vec![CheckResult {
+                id: crate::checks::release::PATH,
+                title: "Upgrade path to the target release".into(),
+                step: Some(crate::checks::release::STEP),
+                outcome: crate::checks::Outcome::fail(error.to_string()).fix(error.hint()),
+                duration: std::time::Duration::ZERO,
+            }],
             _ => Vec::new(),
         }
     }
