@@ -166,7 +166,11 @@ async fn the_html_report_prints_every_step_on_its_own_pages_with_every_check() {
     );
     let image = std::fs::read(&png).unwrap();
     assert!(image.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    assert!(image.len() > 20_000, "a {} byte screenshot is blank", image.len());
+    assert!(
+        image.len() > 20_000,
+        "a {} byte screenshot is blank",
+        image.len()
+    );
 
     let info = run_within(Command::new(&pdfinfo).arg(&pdf), Duration::from_secs(60));
     let pages: usize = info
@@ -184,7 +188,11 @@ async fn the_html_report_prints_every_step_on_its_own_pages_with_every_check() {
         Duration::from_secs(60),
     );
     let flat = squeezed(&text);
-    let mut headings = vec!["Checklist".to_string(), "Blockers".into(), "Open actions".into()];
+    let mut headings = vec![
+        "Checklist".to_string(),
+        "Blockers".into(),
+        "Open actions".into(),
+    ];
     for step in report["checklist"].as_array().unwrap() {
         headings.push(format!(
             "{}. {}",
@@ -193,7 +201,10 @@ async fn the_html_report_prints_every_step_on_its_own_pages_with_every_check() {
         ));
     }
     for heading in &headings {
-        assert!(flat.contains(&squeezed(heading)), "no {heading:?} in:\n{text}");
+        assert!(
+            flat.contains(&squeezed(heading)),
+            "no {heading:?} in:\n{text}"
+        );
     }
     // Every check of a checklist step is in that step's table; the whole-installation checks
     // (search, server, secrets) belong to no step yet and are printed when they need action,
@@ -207,12 +218,19 @@ async fn the_html_report_prints_every_step_on_its_own_pages_with_every_check() {
         .collect();
     assert!(ids.len() >= 10, "{ids:?}");
     for id in ids {
-        assert!(flat.contains(id), "check {id} is not on the printed pages:\n{text}");
+        assert!(
+            flat.contains(id),
+            "check {id} is not on the printed pages:\n{text}"
+        );
     }
     assert!(!text.contains(secret), "the password is printed");
     // Every step starts a page: its heading is the first text on one.
     for step in report["checklist"].as_array().unwrap() {
-        let heading = squeezed(&format!("{}. {}", step["number"], step["title"].as_str().unwrap()));
+        let heading = squeezed(&format!(
+            "{}. {}",
+            step["number"],
+            step["title"].as_str().unwrap()
+        ));
         assert!(
             text.split('\u{c}')
                 .any(|page| squeezed(page).starts_with(&heading)),
