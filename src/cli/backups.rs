@@ -28,6 +28,9 @@ pub struct BackupsArgs {
 
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
 }
 
 #[derive(Serialize)]
@@ -59,7 +62,8 @@ fn state_name(state: UnfinishedState) -> &'static str {
     }
 }
 
-pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
+pub async fn run(mut args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
+    args.format = args.json.or(args.format, Format::Json);
     let mut dirs = vec![Paths::from_env(env).backups_dir()];
     if let Ok(cwd) = std::env::current_dir() {
         dirs.push(cwd);

@@ -47,6 +47,9 @@ pub struct VerifyArgs {
 
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
 }
 
 #[derive(Serialize)]
@@ -58,7 +61,8 @@ struct JsonResult<'a> {
     restore: Option<&'a RestoreCheck>,
 }
 
-pub async fn run(args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
+pub async fn run(mut args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
+    args.format = args.json.or(args.format, Format::Json);
     if !args.file.is_file() {
         return Err(CliError::Usage(format!(
             "{} is not a file",
