@@ -1,5 +1,6 @@
 //! Embeds the release catalogue: lists `assets/releases/*.yaml` into `$OUT_DIR/releases.rs` as
 //! `include_str!` entries, so a new release file needs no code change and no embedding crate.
+//! Also records the build's target, profile and compiler for `--version`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -27,6 +28,22 @@ fn main() {
         );
     }
     code.push_str("];\n");
+    build_info();
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("releases.rs");
     std::fs::write(&out, code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+}
+
+/// What `--version` says about the build: target, profile and compiler.
+fn build_info() {
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| "unknown".into());
+    let rustc = std::process::Command::new(var("RUSTC"))
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .unwrap_or_else(|| "rustc (version unknown)".into());
+    println!("cargo:rustc-env=OMU_BUILD_TARGET={}", var("TARGET"));
+    println!("cargo:rustc-env=OMU_BUILD_PROFILE={}", var("PROFILE"));
+    println!("cargo:rustc-env=OMU_BUILD_RUSTC={rustc}");
 }

@@ -1,14 +1,15 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use om_upgrade::cli::{self, Cli};
+use om_upgrade::cli;
 use om_upgrade::config::Env;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = cli::parse();
     let env = Env::from_process();
+    // -q/-v decide the log level; without them RUST_LOG does, else nothing is logged.
+    let filter = cli.globals.log_filter(env.get("RUST_LOG"));
     let logs = tracing_subscriber::fmt().with_env_filter(
-        tracing_subscriber::EnvFilter::try_from_default_env()
+        tracing_subscriber::EnvFilter::try_new(&filter)
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
     );
     if cli.command.is_none() {

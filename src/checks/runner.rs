@@ -89,6 +89,12 @@ pub async fn run(
                 outcome,
                 duration: started.elapsed(),
             };
+            tracing::info!(
+                check = %result.id,
+                status = result.outcome.status.label(),
+                millis = result.duration.as_millis() as u64,
+                "check finished"
+            );
             let _ = done_tx.send(Some(result.outcome.status));
             if let Some(tx) = &events {
                 let _ = tx.send(CheckEvent::Finished(result.clone()));

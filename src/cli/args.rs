@@ -201,3 +201,19 @@ impl StoreArgs {
         }
     }
 }
+
+/// `--json`: the one spelling for machine-readable output, on every subcommand that reports.
+/// Where the subcommand has a `--format`, it is that format's `json` and excludes `--format`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct JsonFlag {
+    /// One JSON document on stdout (the same as --format json)
+    #[arg(long = "json", conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl JsonFlag {
+    /// The format to write: `json` when `--json` was given, else the `--format` one.
+    pub fn or<F>(self, format: F, json: F) -> F {
+        if self.json { json } else { format }
+    }
+}

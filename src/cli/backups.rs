@@ -40,6 +40,9 @@ pub struct BackupsArgs {
 
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
 }
 
 #[derive(Serialize)]
@@ -74,7 +77,8 @@ fn state_name(state: UnfinishedState) -> &'static str {
     }
 }
 
-pub async fn run(args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
+pub async fn run(mut args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
+    args.format = args.json.or(args.format, Format::Json);
     if args.dirs.iter().any(|d| is_store_url(d)) {
         return run_stored(&args, env).await;
     }

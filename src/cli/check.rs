@@ -51,6 +51,9 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
+
     /// Count warnings as failures in the exit code
     #[arg(long)]
     pub strict: bool,
@@ -140,7 +143,8 @@ struct JsonReport<'a> {
     exit_code: i32,
 }
 
-pub async fn run(args: CheckArgs, env: &Env) -> Result<i32, CliError> {
+pub async fn run(mut args: CheckArgs, env: &Env) -> Result<i32, CliError> {
+    args.format = args.json.or(args.format, Format::Json);
     let run = &args.run;
     let catalogue = Arc::new(Catalogue::load(run.releases_dir.as_deref())?);
     if let Some(target) = &run.target {

@@ -76,6 +76,9 @@ pub struct ClientsArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
+
     /// Run the pip commands in each interpreter that can be fixed in place, after asking
     #[arg(long, requires = "target")]
     pub apply: bool,
@@ -169,7 +172,8 @@ struct JsonReport<'a> {
 const PLUGINS_INFERRED: &str =
     "inferred from the installed packages: pip does not record which extras were asked for";
 
-pub async fn run(args: ClientsArgs, env: &Env) -> Result<i32, CliError> {
+pub async fn run(mut args: ClientsArgs, env: &Env) -> Result<i32, CliError> {
+    args.format = args.json.or(args.format, Format::Json);
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if args.apply && !args.yes && !interactive {
         return Err(CliError::Usage(

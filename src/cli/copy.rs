@@ -43,9 +43,13 @@ pub struct CopyArgs {
 
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
 }
 
-pub async fn run(args: CopyArgs, env: &Env) -> Result<i32, CliError> {
+pub async fn run(mut args: CopyArgs, env: &Env) -> Result<i32, CliError> {
+    args.format = args.json.or(args.format, Format::Json);
     if !args.file.is_file() {
         return Err(CliError::Usage(format!(
             "{} is not a file",

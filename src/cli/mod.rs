@@ -12,6 +12,16 @@ macro_rules! outln {
     };
 }
 
+/// `eprintln!` for what is not the result nor an error (warnings, notes, progress lines):
+/// silent with `-q`.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        if !$crate::cli::globals::quiet() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
 pub mod args;
 mod backup;
 mod backups;
@@ -20,7 +30,10 @@ mod clients;
 mod connect;
 mod copy;
 mod demo;
+mod docs;
 mod error;
+mod examples;
+pub mod globals;
 mod output;
 mod progress;
 mod releases;
@@ -32,7 +45,8 @@ mod values;
 mod verify;
 pub(crate) mod wizard;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::Env;
 pub use error::CliError;
@@ -71,12 +85,18 @@ Examples:
     om-upgrade demo --db-url postgres://postgres@127.0.0.1:5432/omu_demo
     om-upgrade check --db-url postgres://postgres@127.0.0.1:5432/omu_demo
 
+Output: --json on every subcommand that reports (the same as --format json where there is a
+--format); -q only the result and errors; -v logs what is done (-vv also SQL and HTTP);
+--color auto|always|never (auto follows NO_COLOR and CLICOLOR_FORCE).
+
 Exit codes: 0 nothing failed (warnings allowed), 1 a check or operation failed,
 2 usage or settings error. --strict turns warnings into failures.";
 
+// The wizard's own options and the subcommands exclude each other; that is checked in
+// [`parse_from`] rather than with clap's `args_conflicts_with_subcommands`, which would also
+// refuse the global flags before the subcommand (`om-upgrade -v check`).
 #[derive(Debug, Parser)]
 #[command(name = "om-upgrade", version, long_version = long_version(), about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -84,57 +104,111 @@ pub struct Cli {
     /// The wizard's options (without a subcommand).
     #[command(flatten)]
     pub wizard: wizard::WizardArgs,
+
+    /// `--color`, `-q`, `-v`: global, accepted before or after the subcommand.
+    #[command(flatten)]
+    pub globals: globals::GlobalArgs,
+}
+
+/// Parses a command line (program name first), as `om-upgrade` does: `--color` applies to
+/// clap's own help and errors too, and a wizard option given with a subcommand is an error.
+pub fn parse_from(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    let color = globals::color_in_args(&args).for_clap();
+    let mut cmd = Cli::command().color(color);
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    if let Some((name, _)) = matches.subcommand() {
+        let wizard_only = cmd.get_arguments().find(|arg| {
+            !arg.is_global_set()
+                && matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine)
+        });
+        if let Some(arg) = wizard_only {
+            let flag = arg
+                .get_long()
+                .map(|l| format!("--{l}"))
+                .unwrap_or_else(|| arg.get_id().to_string());
+            let sub_has_it = cmd.find_subcommand(name).is_some_and(|sub| {
+                sub.get_arguments()
+                    .any(|a| a.get_long().is_some() && a.get_long() == arg.get_long())
+            });
+            let advice = if sub_has_it {
+                format!("write it after `{name}`: om-upgrade {name} {flag} ...")
+            } else {
+                format!("`{name}` has no {flag}; see om-upgrade {name} --help")
+            };
+            return Err(cmd.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("{flag} before `{name}` is an option of the wizard; {advice}"),
+            ));
+        }
+    }
+    Cli::from_arg_matches(&matches).map_err(|error| error.format(&mut cmd))
+}
+
+/// [`parse_from`] on this process's arguments; prints the error or help and exits on failure.
+pub fn parse() -> Cli {
+    parse_from(std::env::args_os().collect()).unwrap_or_else(|error| error.exit())
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run every pre-upgrade check and report pass / warn / fail
-    #[command(long_about = check::LONG_ABOUT)]
+    #[command(long_about = check::LONG_ABOUT, after_help = examples::CHECK)]
     Check(check::CheckArgs),
     /// Back up the metadata database (consistent, streamed, verified)
-    #[command(long_about = backup::LONG_ABOUT)]
+    #[command(long_about = backup::LONG_ABOUT, after_help = examples::BACKUP)]
     Backup(backup::BackupArgs),
     /// Check a backup file against its manifest (and optionally restore it to compare)
-    #[command(long_about = verify::LONG_ABOUT)]
+    #[command(long_about = verify::LONG_ABOUT, after_help = examples::VERIFY)]
     Verify(verify::VerifyArgs),
     /// Copy a backup and its manifest off this host (S3, Azure Blob, GCS, a folder), verified
-    #[command(long_about = copy::LONG_ABOUT)]
+    #[command(long_about = copy::LONG_ABOUT, after_help = examples::COPY)]
     Copy(copy::CopyArgs),
     /// List the backups on this host (or under a store URL), newest first
-    #[command(long_about = backups::LONG_ABOUT)]
+    #[command(long_about = backups::LONG_ABOUT, after_help = examples::BACKUPS)]
     Backups(backups::BackupsArgs),
     /// Restore a backup into a database
-    #[command(long_about = restore::LONG_ABOUT)]
+    #[command(long_about = restore::LONG_ABOUT, after_help = examples::RESTORE)]
     Restore(restore::RestoreArgs),
     /// Find the Python ingestion clients and say how to align them with the target
-    #[command(long_about = clients::LONG_ABOUT)]
+    #[command(long_about = clients::LONG_ABOUT, after_help = examples::CLIENTS)]
     Clients(clients::ClientsArgs),
     /// Create a sample OpenMetadata 1.1 database to rehearse the upgrade on
-    #[command(long_about = demo::LONG_ABOUT)]
+    #[command(long_about = demo::LONG_ABOUT, after_help = examples::DEMO)]
     Demo(demo::DemoArgs),
     /// What changes between two releases, and what it does to this installation
     #[command(long_about = releases::LONG_ABOUT, after_help = releases::AFTER_HELP)]
     Releases(releases::ReleasesArgs),
     /// Run every check and write the checklist report for the change ticket
-    #[command(long_about = report::LONG_ABOUT)]
+    #[command(long_about = report::LONG_ABOUT, after_help = examples::REPORT)]
     Report(report::ReportArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    #[command(long_about = docs::COMPLETIONS_LONG_ABOUT, after_help = examples::COMPLETIONS)]
+    Completions(docs::CompletionsArgs),
+    /// Print the man page, or write one page per command into a folder
+    #[command(long_about = docs::MAN_LONG_ABOUT, after_help = examples::MAN)]
+    Man(docs::ManArgs),
 }
 
-/// `--version`: the tool's version and how far its built-in release catalogue reaches.
+/// `--version` (`-V` prints the first line only): the tool's version, how it was built, and
+/// how far its built-in release catalogue reaches.
 fn long_version() -> &'static str {
     static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     TEXT.get_or_init(|| {
         let reach = crate::knowledge::Catalogue::built_in_reach()
             .map_or_else(|| "unreadable".to_string(), |r| r.to_string());
         format!(
-            "{}\nrelease catalogue: OpenMetadata {reach}",
-            env!("CARGO_PKG_VERSION")
+            "{}\nbuilt: {} {} build, {}\nrelease catalogue: OpenMetadata {reach}",
+            env!("CARGO_PKG_VERSION"),
+            env!("OMU_BUILD_TARGET"),
+            env!("OMU_BUILD_PROFILE"),
+            env!("OMU_BUILD_RUSTC"),
         )
     })
 }
 
 /// Runs the parsed command line; returns the exit code.
 pub async fn run(cli: Cli, env: Env) -> Result<i32, CliError> {
+    let env = cli.globals.apply(env);
     match cli.command {
         Some(Command::Check(args)) => check::run(args, &env).await,
         Some(Command::Backup(args)) => backup::run(args, &env).await,
@@ -146,6 +220,8 @@ pub async fn run(cli: Cli, env: Env) -> Result<i32, CliError> {
         Some(Command::Demo(args)) => demo::run(args, &env).await,
         Some(Command::Releases(args)) => releases::run(args, &env).await,
         Some(Command::Report(args)) => report::run(args, &env).await,
+        Some(Command::Completions(args)) => docs::completions(args, Cli::command()),
+        Some(Command::Man(args)) => docs::man(args, Cli::command()),
         None => wizard::run(cli.wizard, &env).await,
     }
 }

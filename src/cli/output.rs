@@ -12,9 +12,9 @@ pub(crate) fn out_line(args: std::fmt::Arguments) {
     }
 }
 
-/// Prints settings warnings to stderr.
+/// Prints settings warnings to stderr (not with `-q`).
 pub(super) fn print_warnings(warnings: &[SettingsWarning]) {
     for warning in warnings {
-        eprintln!("warning: {warning}");
+        note!("warning: {warning}");
     }
 }

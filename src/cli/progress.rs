@@ -12,7 +12,7 @@ use crate::humanize;
 /// Starts drawing; returns the sender to give to the work and a handle to await at the end.
 pub fn start(verb: &'static str) -> (Option<mpsc::UnboundedSender<ProgressEvent>>, JoinHandle<()>) {
     let (tx, mut rx) = mpsc::unbounded_channel::<ProgressEvent>();
-    let visible = std::io::stderr().is_terminal();
+    let visible = std::io::stderr().is_terminal() && !super::globals::quiet();
     let handle = tokio::spawn(async move {
         let bar = ProgressBar::with_draw_target(
             None,

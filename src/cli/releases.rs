@@ -97,6 +97,9 @@ pub struct ReleasesArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormat,
 
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
+
     /// The database to probe; --config also names the openmetadata.yaml to scan
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -178,7 +181,8 @@ impl Connection {
     }
 }
 
-pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
+pub async fn run(mut args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
+    args.format = args.json.or(args.format, ReportFormat::Json);
     let catalogue = Arc::new(Catalogue::load(args.releases_dir.as_deref())?);
     if let Some(to) = &args.to {
         catalogue.validate_version(to, VersionRole::Target)?;
@@ -195,7 +199,7 @@ pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
     let plan = catalogue.plan(&from, &to)?;
     // A release bad on one engine warns when that engine is (or may be) in use.
     if let Some(advice) = catalogue.target_advice(&plan.to, engine_in_use(connection.as_ref())) {
-        eprintln!("warning: {}", advice.message());
+        note!("warning: {}", advice.message());
     }
     let files = ScanInputs {
         server_config: args.connection.config.clone(),
@@ -207,7 +211,7 @@ pub async fn run(args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
     let review = knowledge::review::review(&catalogue, &plan, database, scan);
     view.server = review.server();
     if let Some(warning) = &review.missing_warning {
-        eprintln!("warning: {warning}");
+        note!("warning: {warning}");
     }
     let exit_code = i32::from(view.status == "unreachable");
     let report = report(&review, &catalogue, from_source, view, &args, exit_code);
@@ -265,7 +269,7 @@ async fn installed(
         Ok(db) => {
             let version = installed_version(db, &url).await?;
             if let Some(warning) = catalogue.installed_warning(&Installed::Exact(version.clone())) {
-                eprintln!("warning: {warning}");
+                note!("warning: {warning}");
             }
             Ok((version, "database"))
         }

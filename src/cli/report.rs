@@ -69,6 +69,9 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
+
     /// The wizard session to take acknowledgements, the last backup and the target from
     /// [default: the one saved in the state folder, when there is one]
     #[arg(long, value_name = "FILE", conflicts_with = "no_session")]
@@ -157,14 +160,15 @@ fn load_session(
         None => match session::load_for(&Paths::from_env(env).state_dir, settings) {
             Ok(saved) => Ok(saved),
             Err(error) => {
-                eprintln!("warning: {error}; the report is made without it");
+                note!("warning: {error}; the report is made without it");
                 Ok(None)
             }
         },
     }
 }
 
-pub async fn run(args: ReportArgs, env: &Env) -> Result<i32, CliError> {
+pub async fn run(mut args: ReportArgs, env: &Env) -> Result<i32, CliError> {
+    args.format = args.json.or(args.format, Format::Json);
     let destination = destination(&args, env).map_err(CliError::Usage)?;
     let resolved = config::resolve(&args.run.connection.to_inputs(), env)?;
     let saved = load_session(&args, env, &resolved.settings).map_err(CliError::Usage)?;
@@ -201,7 +205,7 @@ fn session_for(saved: Option<Saved>, settings: &DbSettings) -> Option<Session> {
         return Some(saved.session);
     }
     let c = &saved.session.connection;
-    eprintln!(
+    note!(
         "warning: the wizard session {} is for {}://{}:{}/{}, not {}: its acknowledgements and \
          backup are not used",
         saved.path.display(),
@@ -309,7 +313,7 @@ fn write(report: &Report, format: Format, destination: Destination) -> Result<()
                     hint: Some(error.hint().into()),
                 }
             })?;
-            eprintln!("{}", written(report, &path));
+            note!("{}", written(report, &path));
         }
     }
     Ok(())

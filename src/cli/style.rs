@@ -1,4 +1,5 @@
-//! Colour for terminal output, off when NO_COLOR is set or the output is not a terminal.
+//! Colour for terminal output, decided by `--color`, NO_COLOR, CLICOLOR_FORCE and whether the
+//! output is a terminal.
 
 use std::io::IsTerminal;
 
@@ -12,11 +13,11 @@ pub struct Painter {
 }
 
 impl Painter {
-    /// Colour for stdout, following NO_COLOR (https://no-color.org).
+    /// Colour for stdout, following `--color`, NO_COLOR (https://no-color.org) and
+    /// CLICOLOR_FORCE.
     pub fn stdout(env: &crate::config::Env) -> Self {
-        let no_color = env.get("NO_COLOR").is_some_and(|v| !v.is_empty());
         Painter {
-            color: !no_color && std::io::stdout().is_terminal(),
+            color: super::globals::colour_wanted(env, std::io::stdout().is_terminal()),
         }
     }
 

@@ -57,6 +57,9 @@ pub struct VerifyArgs {
 
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub json: super::args::JsonFlag,
 }
 
 #[derive(Serialize)]
@@ -68,7 +71,8 @@ struct JsonResult<'a> {
     restore: Option<&'a RestoreCheck>,
 }
 
-pub async fn run(args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
+pub async fn run(mut args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
+    args.format = args.json.or(args.format, Format::Json);
     if let Some(url) = args.file.to_str().filter(|f| f.contains("://")) {
         return run_remote(url.to_string(), &args, env).await;
     }

@@ -32,6 +32,7 @@ Subcommands that do this today:
   om-upgrade clients --target X.Y.Z   the Python clients and the pip commands to align them
   om-upgrade report --target X.Y.Z    the checklist report (Markdown, JSON, HTML)
   om-upgrade demo                     a sample database to rehearse on
+  om-upgrade completions SHELL, man   shell completions and man pages
 Run `om-upgrade --help` for settings and examples.";
 
 #[derive(Debug, Clone, Args, Default)]

@@ -48,6 +48,16 @@ impl Env {
         self.0.get(name).map(String::as_str)
     }
 
+    /// The same environment with `name` set to `value`, or removed with `None`: how a flag that
+    /// overrides a variable (`--color never` is NO_COLOR=1) takes effect.
+    pub fn with(mut self, name: &str, value: Option<&str>) -> Self {
+        match value {
+            Some(value) => self.0.insert(name.to_string(), value.to_string()),
+            None => self.0.remove(name),
+        };
+        self
+    }
+
     /// Every variable, by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))

@@ -163,6 +163,15 @@ impl Db {
             target,
             connect_time: started.elapsed(),
         };
+        tracing::info!(
+            engine = ?db.target.engine,
+            host = %db.target.host,
+            port = db.target.port,
+            database = %db.target.database,
+            user = %db.target.user,
+            millis = db.connect_time.as_millis() as u64,
+            "connected to the database"
+        );
         if db.target.engine == Engine::Postgres {
             let exists = db
                 .fetch_i64(

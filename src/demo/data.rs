@@ -1061,6 +1061,9 @@ impl<'s, 'db> Generator<'s, 'db> {
     }
 
     pub async fn finish(&mut self) -> Result<(), DbError> {
+        self.sink.finish().await?;
+        // Written last and alone: `demo --if-missing` takes this row as "the sample was
+        // finished" (a killed run leaves a database without it).
         self.sink
             .push(
                 "task_sequence",

@@ -32,7 +32,31 @@ pub enum DemoError {
     NotEmpty { what: String, tables: usize },
     #[error("scale must be at least 1")]
     BadScale,
+    #[error("{what} holds a sample database that was not finished (its last row is missing)")]
+    Unfinished { what: String },
 }
+
+/// What [`create_if_missing`] did.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Created(DemoSummary),
+    /// The database already held a finished sample; nothing was written.
+    AlreadyThere(ExistingDemo),
+}
+
+/// A finished sample found in place.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExistingDemo {
+    pub database: String,
+    pub product: Product,
+    pub tables: usize,
+    /// Exact for small tables, the server's estimate for large ones.
+    pub rows: u64,
+}
+
+/// How a sample is recognised: its fixture MySQL service's made-up Fernet token, which no real
+/// installation holds.
+const SIGNATURE: &str = "demo-not-a-real-token";
 
 /// Progress of the sample build, for the command line to show.
 pub trait Progress {
@@ -60,6 +84,93 @@ pub async fn create(
     result
 }
 
+/// [`create`], except that a database which already holds a finished sample is left as it is
+/// (so the set-up command can be run again). A database with any other tables is still refused,
+/// and so is an unfinished sample.
+pub async fn create_if_missing(
+    settings: &DbSettings,
+    scale: u32,
+    progress: &mut dyn Progress,
+) -> Result<Outcome, DemoError> {
+    if scale == 0 {
+        return Err(DemoError::BadScale);
+    }
+    ensure_database(settings).await?;
+    let db = Db::connect(settings).await?;
+    let result = match find_existing(&db, settings).await {
+        Ok(None) => fill(&db, settings, scale, progress)
+            .await
+            .map(Outcome::Created),
+        Ok(Some(existing)) => Ok(Outcome::AlreadyThere(existing)),
+        Err(error) => Err(error),
+    };
+    db.close().await;
+    result
+}
+
+/// `None` for a database without tables; the finished sample it holds; or why it is refused.
+async fn find_existing(db: &Db, settings: &DbSettings) -> Result<Option<ExistingDemo>, DemoError> {
+    let existing = inspect::table_sizes(db).await?;
+    if existing.is_empty() {
+        return Ok(None);
+    }
+    let mut found: Vec<String> = existing.iter().map(|t| t.name.to_lowercase()).collect();
+    let mut sample: Vec<String> = schema::tables()
+        .iter()
+        .map(|t| t.name.to_lowercase())
+        .collect();
+    found.sort();
+    sample.sort();
+    let signed = found == sample
+        && {
+            let json_text = match db.engine() {
+                Engine::Mysql => "CAST(json AS CHAR)",
+                Engine::Postgres => "json::text",
+            };
+            let sql = format!(
+                "SELECT COUNT(*) FROM dbservice_entity WHERE name = 'prod_mysql' AND {json_text} LIKE '%{SIGNATURE}%'"
+            );
+            db.fetch_i64(&sql, &[]).await? == 1
+        };
+    if !signed {
+        return Err(DemoError::NotEmpty {
+            what: what(settings),
+            tables: existing.len(),
+        });
+    }
+    if db
+        .fetch_i64("SELECT COUNT(*) FROM task_sequence", &[])
+        .await?
+        == 0
+    {
+        return Err(DemoError::Unfinished {
+            what: what(settings),
+        });
+    }
+    let tables = inspect::tables(db).await?;
+    Ok(Some(ExistingDemo {
+        database: settings.database.value.clone(),
+        product: inspect::server_info(db).await?.product,
+        tables: tables.len(),
+        rows: tables
+            .iter()
+            .filter_map(|t| t.rows.value())
+            .map(|n| n.max(0) as u64)
+            .sum(),
+    }))
+}
+
+/// The database (MySQL) or schema (Postgres) the sample goes into, for messages.
+fn what(settings: &DbSettings) -> String {
+    match settings.engine.value {
+        Engine::Mysql => format!("database '{}'", settings.database.value),
+        Engine::Postgres => format!(
+            "schema '{}' of database '{}'",
+            settings.schema.value, settings.database.value
+        ),
+    }
+}
+
 async fn fill(
     db: &Db,
     settings: &DbSettings,
@@ -68,15 +179,8 @@ async fn fill(
 ) -> Result<DemoSummary, DemoError> {
     let existing = inspect::tables(db).await?;
     if !existing.is_empty() {
-        let what = match settings.engine.value {
-            Engine::Mysql => format!("database '{}'", settings.database.value),
-            Engine::Postgres => format!(
-                "schema '{}' of database '{}'",
-                settings.schema.value, settings.database.value
-            ),
-        };
         return Err(DemoError::NotEmpty {
-            what,
+            what: what(settings),
             tables: existing.len(),
         });
     }

@@ -235,6 +235,8 @@ impl Endpoint {
             .ok_or_else(|| HttpError::Request(format!("{url} has no port")))?;
         let addr = display_addr(&host, port);
         let https = url.scheme() == "https";
+        // The address and path only: the url's user and password are never logged.
+        tracing::debug!(%addr, path = url.path(), https, "HTTP GET");
         let tls = if https {
             Some(self.tls_config()?)
         } else {

@@ -1,7 +1,8 @@
 //! The report as one self-contained HTML page: the style is inline, there is no script and no
 //! external asset (fonts, images, links to stylesheets), every value is escaped, and it prints
-//! readably (black on white, link addresses written out, no row split across pages). Status is
-//! never told by colour alone: every badge carries its glyph and word.
+//! readably (black on white, each step on a page of its own, link addresses written out, no row
+//! split across pages). Status is never told by colour alone: every badge carries its glyph and
+//! word.
 
 use std::fmt::Write as _;
 
@@ -52,14 +53,25 @@ table.checks { table-layout: fixed; }
 table.checks th:nth-child(1) { width: 28%; }
 table.checks th:nth-child(2) { width: 15%; }
 footer { margin-top: 2.5rem; padding-top: .5rem; border-top: 1px solid #d0d7de; color: #57606a; font-size: .85em; }
+/* Printed (A4 or Letter: the page size is the printer's, the margins fit both): black on
+   white, every step on a page of its own, nothing split inside a row or a command. The page has
+   no script, form or button; a link prints with its address. */
+@page { size: auto; margin: 14mm 12mm; }
 @media print {
-  body { margin: 0; max-width: none; padding: 0; font-size: 10.5pt; }
-  h2 { break-after: avoid; }
-  tr, li, pre, .verdict { break-inside: avoid; }
-  a { color: inherit; text-decoration: none; }
-  a[href]::after { content: " <" attr(href) ">"; font-size: .8em; color: #57606a; }
+  body { margin: 0; max-width: none; padding: 0; font-size: 10.5pt; color: #000; background: #fff; }
+  h1, h2, h3, p, td, li, .muted, footer { color: #000; }
+  h2, h3 { break-after: avoid; }
+  section.step { break-before: page; }
+  tr, li, pre, .verdict, .todo { break-inside: avoid; }
+  thead, tr:first-child { break-after: avoid; }
+  a { color: #000; text-decoration: none; }
+  a[href]::after { content: " <" attr(href) ">"; font-size: .8em; }
   a.url::after { content: none; }
-  .verdict, .badge, th, code, pre { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  th, code, pre { background: #fff; }
+  .verdict, .verdict.blocked, .verdict.actions_open, .verdict.ready { background: #fff;
+    border: 2px solid #000; }
+  .badge, .pass, .warn, .fail, .skip, .not_run { color: #000; border-color: #000; }
+  th, td, pre, h2 { border-color: #555; }
 }
 "#;
 
@@ -372,7 +384,14 @@ fn findings(title: &str, none: &str, findings: &[Finding], blockers: bool, out: 
     let _ = writeln!(out, "{close}");
 }
 
+/// One checklist step; printed, each starts on a new page.
 fn section(report: &Report, step: &Prerequisite, out: &mut String) {
+    out.push_str("<section class=\"step\">\n");
+    section_body(report, step, out);
+    out.push_str("</section>\n");
+}
+
+fn section_body(report: &Report, step: &Prerequisite, out: &mut String) {
     let _ = writeln!(
         out,
         "<h2>{}. {}</h2>\n<p>{} {}</p>",

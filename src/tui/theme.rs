@@ -15,7 +15,7 @@ pub struct Theme {
 }
 
 impl Theme {
-    /// Colour unless NO_COLOR is set to something (https://no-color.org).
+    /// Colour unless NO_COLOR is set to something (https://no-color.org); `--color never` sets it.
     pub fn from_env(env: &Env) -> Theme {
         Theme {
             color: env.get("NO_COLOR").is_none_or(str::is_empty),
