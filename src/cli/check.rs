@@ -132,7 +132,8 @@ pub(crate) fn context(
 /// the config file when the database settings were read, so what is left to go wrong is
 /// reported by the checks that need the settings.
 fn installation_settings(args: &RunArgs, env: &Env) -> InstallSettings {
-    let inputs = args.installation.to_inputs(args.connection.config.clone());
+    let mut inputs = args.installation.to_inputs(args.connection.config.clone());
+    inputs.deployment = args.connection.deployment();
     match resolve_installation(&inputs, env) {
         Ok((settings, warnings)) => {
             print_warnings(&warnings);

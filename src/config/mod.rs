@@ -3,8 +3,12 @@
 //! remembers its [`Source`], so screens and reports can say "host from DB_HOST".
 
 pub mod command_line;
+pub mod compose;
 pub mod db_url;
+pub mod deployment;
+pub mod helm;
 pub mod installation;
+mod kubectl;
 pub mod paths;
 mod server_sections;
 mod server_yaml;
@@ -65,6 +69,24 @@ pub enum Source {
     PasswordFile(PathBuf),
     Env(&'static str),
     ConfigFile(PathBuf),
+    /// A line of a docker compose file, or of an env file it names; the note says more (the
+    /// `.env` line a `${VAR}` came from, the published port a service name became).
+    Compose {
+        file: PathBuf,
+        line: usize,
+        note: Option<String>,
+    },
+    /// A key of a Helm values file (`openmetadata.config.database.host`).
+    HelmValues {
+        file: PathBuf,
+        key: String,
+    },
+    /// A key of a Kubernetes Secret, read with kubectl; no namespace is kubectl's current one.
+    KubeSecret {
+        namespace: Option<String>,
+        name: String,
+        key: String,
+    },
     Prompt,
     Default,
 }
@@ -77,6 +99,22 @@ impl fmt::Display for Source {
             Source::PasswordFile(path) => write!(f, "--password-file {}", path.display()),
             Source::Env(name) => write!(f, "env {name}"),
             Source::ConfigFile(path) => write!(f, "{}", path.display()),
+            Source::Compose { file, line, note } => {
+                write!(f, "{}:{line}", file.display())?;
+                match note {
+                    Some(note) => write!(f, " ({note})"),
+                    None => Ok(()),
+                }
+            }
+            Source::HelmValues { file, key } => write!(f, "{}:{key}", file.display()),
+            Source::KubeSecret {
+                namespace,
+                name,
+                key,
+            } => match namespace {
+                Some(ns) => write!(f, "secret {ns}/{name}:{key}"),
+                None => write!(f, "secret {name}:{key}"),
+            },
             Source::Prompt => f.write_str("prompt"),
             Source::Default => f.write_str("default"),
         }
@@ -250,6 +288,8 @@ pub struct DbInputs {
     pub ssl_mode: Option<TlsMode>,
     pub ssl_ca: Option<PathBuf>,
     pub connect_timeout: Option<Duration>,
+    /// `--compose` / `--helm-values`: the server's environment as the deployment gives it.
+    pub deployment: deployment::DeploymentInputs,
 }
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -260,8 +300,14 @@ const PASSWORD_FILE_MAX: usize = 64 << 10;
 /// Something worth telling the operator about the settings, though they work.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SettingsWarning {
-    PasswordOnCommandLine { flag: &'static str },
-    PasswordFileReadableByOthers { path: PathBuf },
+    PasswordOnCommandLine {
+        flag: &'static str,
+    },
+    PasswordFileReadableByOthers {
+        path: PathBuf,
+    },
+    /// Something a deployment file (`--compose`, `--helm-values`) says that needs a hand.
+    Deployment(String),
 }
 
 impl fmt::Display for SettingsWarning {
@@ -278,6 +324,7 @@ impl fmt::Display for SettingsWarning {
                 path.display(),
                 path.display()
             ),
+            SettingsWarning::Deployment(text) => f.write_str(text),
         }
     }
 }
@@ -301,6 +348,10 @@ pub enum ConfigError {
         variable: String,
         line: usize,
     },
+    #[error(transparent)]
+    Compose(#[from] compose::ComposeError),
+    #[error(transparent)]
+    Helm(#[from] helm::HelmError),
     #[error("bad database url in {origin}: {error}")]
     BadUrl { origin: String, error: UrlError },
     #[error("{origin} is '{value}', expected {expected}")]
@@ -343,8 +394,17 @@ pub struct Resolved {
     pub warnings: Vec<SettingsWarning>,
 }
 
-/// Resolves the database settings: flags > env > openmetadata.yaml > defaults.
+/// Resolves the database settings: flags > env > the deployment files' environment >
+/// openmetadata.yaml > defaults.
 pub fn resolve(inputs: &DbInputs, env: &Env) -> Result<Resolved, ConfigError> {
+    let layered = deployment::Layered::load(&inputs.deployment, env)?;
+    let mut resolved = resolve_in(inputs, &layered.env)?;
+    layered.relabel_db(&mut resolved.settings);
+    resolved.warnings.extend(layered.warnings);
+    Ok(resolved)
+}
+
+fn resolve_in(inputs: &DbInputs, env: &Env) -> Result<Resolved, ConfigError> {
     let mut warnings = Vec::new();
     let url = inputs
         .db_url
