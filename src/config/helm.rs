@@ -197,11 +197,10 @@ pub fn load(path: &Path, inputs: &DeploymentInputs, env: &Env) -> Result<Deploym
                 .push(secret_advice(path, secret, &reference, &error)),
         }
     }
-    if let Some(host) = deployment.vars.get("DB_HOST") {
-        if let Some(advice) = in_cluster_advice(&host.value, inputs, deployment.vars.get("DB_PORT"))
-        {
-            deployment.warnings.push(advice);
-        }
+    if let Some(host) = deployment.vars.get("DB_HOST")
+        && let Some(advice) = in_cluster_advice(&host.value, inputs, deployment.vars.get("DB_PORT"))
+    {
+        deployment.warnings.push(advice);
     }
     if let Some(tag) = scalar(doc.get_path("image.tag")) {
         deployment.image_tag = Some(Sourced::new(tag, at("image.tag")));
