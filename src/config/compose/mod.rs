@@ -140,6 +140,22 @@ impl Project<'_> {
     }
 }
 
+/// The names docker compose looks for, in its order.
+const DEFAULT_NAMES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
+
+/// The compose file docker compose would use in `dir`, if there is one.
+pub fn find_in(dir: &Path) -> Option<PathBuf> {
+    DEFAULT_NAMES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| path.is_file())
+}
+
 /// Reads the server's environment from a compose file.
 pub fn load(path: &Path, env: &Env) -> Result<Deployment, ComposeError> {
     let unusable = |error: YamlError| match error.kind {

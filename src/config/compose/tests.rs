@@ -271,3 +271,18 @@ fn broken_and_hostile_files_give_one_clear_error() {
             )
     );
 }
+
+#[test]
+fn finds_the_file_compose_would_use() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(find_in(dir.path()), None);
+    write(dir.path(), "docker-compose.yml", "services: {}\n");
+    assert_eq!(
+        find_in(dir.path()),
+        Some(dir.path().join("docker-compose.yml"))
+    );
+    write(dir.path(), "compose.yaml", "services: {}\n");
+    assert_eq!(find_in(dir.path()), Some(dir.path().join("compose.yaml")));
+    std::fs::create_dir(dir.path().join("compose.yml")).unwrap();
+    assert_eq!(find_in(dir.path()), Some(dir.path().join("compose.yaml")));
+}
