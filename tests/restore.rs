@@ -41,9 +41,14 @@ fn lone_copy(made: &take::Backup, name: &str, edit: impl Fn(&mut Vec<u8>)) -> Pa
 }
 
 fn restore_cli(file: &Path, url: &str, extra: &[&str]) -> std::process::Output {
+    restore_cli_traced(file, url, extra).0
+}
+
+/// [`restore_cli`], also giving the restore's process id, which its staging databases carry.
+fn restore_cli_traced(file: &Path, url: &str, extra: &[&str]) -> (std::process::Output, u32) {
     let mut args = vec!["restore", file.to_str().unwrap(), "--db-url", url];
     args.extend_from_slice(extra);
-    run(&args, &[])
+    run_traced(&args, &[])
 }
 
 async fn database_exists(engine: Engine, name: &str) -> bool {
@@ -455,7 +460,7 @@ async fn a_restore_that_fails_midway_leaves_the_target_as_it_was() {
         std::fs::write(&poisoned, format!("{}{bad}{}", &text[..at], &text[at..])).unwrap();
         change_rows(&source).await;
         let before = fingerprints(&source).await;
-        let out = restore_cli(&poisoned, &source.url, &["--force", "--yes"]);
+        let (out, pid) = restore_cli_traced(&poisoned, &source.url, &["--force", "--yes"]);
         assert_eq!(out.status.code(), Some(1), "{engine}: {}", stderr(&out));
         assert!(
             stderr(&out).contains("the server refused the statement"),
@@ -463,17 +468,17 @@ async fn a_restore_that_fails_midway_leaves_the_target_as_it_was() {
             stderr(&out)
         );
         assert_eq!(before, fingerprints(&source).await, "{engine}");
-        assert!(no_staging_left(engine).await, "{engine}");
+        assert!(no_staging_left(engine, pid).await, "{engine}");
     }
 }
 
-/// No staging database of this test process's restores is left (the children are other
-/// processes, so: none whose restore is not running).
-async fn no_staging_left(engine: Engine) -> bool {
+/// The restore with process id `pid` left no staging database. Scoped to that one restore:
+/// tests run in parallel, and a killed restore of another test leaves its own until tidied.
+async fn no_staging_left(engine: Engine, pid: u32) -> bool {
     if engine == Engine::Postgres {
         return true;
     }
-    staging_of(None).await.is_empty()
+    staging_of(Some(pid)).await.is_empty()
 }
 
 /// Staging databases (of the restore with process id `pid`, or of restores no longer running).
@@ -735,13 +740,13 @@ async fn a_failed_restore_drops_the_database_it_created() {
         )
         .unwrap();
         let (name, url, _guard) = fresh_name(engine);
-        let out = restore_cli(&poisoned, &url, &[]);
+        let (out, pid) = restore_cli_traced(&poisoned, &url, &[]);
         assert_eq!(out.status.code(), Some(1), "{engine}: {}", stderr(&out));
         assert!(
             !database_exists(engine, &name).await,
             "{engine}: the failed restore left {name}"
         );
-        assert!(no_staging_left(engine).await, "{engine}");
+        assert!(no_staging_left(engine, pid).await, "{engine}");
     }
 }
 
@@ -885,7 +890,7 @@ async fn a_restore_without_the_right_to_create_the_target_says_so_and_creates_no
     // May read the source, nothing else.
     let user = MysqlUser::create(&source, "ro", "ro-pw", "SELECT").await;
     let (name, _, _guard) = fresh_name(Engine::Mysql);
-    let out = run(
+    let (out, pid) = run_traced(
         &[
             "restore",
             made.path.to_str().unwrap(),
@@ -907,7 +912,7 @@ async fn a_restore_without_the_right_to_create_the_target_says_so_and_creates_no
         "{err}"
     );
     assert!(!database_exists(Engine::Mysql, &name).await);
-    assert!(no_staging_left(Engine::Mysql).await);
+    assert!(no_staging_left(Engine::Mysql, pid).await);
 
     // PostgreSQL: a role without CREATEDB.
     let role = PgRole {

@@ -185,6 +185,11 @@ pub async fn admin(engine: Engine) -> Db {
 /// Runs the built binary with arguments and extra environment; HOME-based folders are kept
 /// inside a temp dir so tests never touch the user's data.
 pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    run_traced(args, env).0
+}
+
+/// [`run`], also giving the child's process id (names of what it made carry it).
+pub fn run_traced(args: &[&str], env: &[(&str, &str)]) -> (Output, u32) {
     let data = std::env::temp_dir().join(format!("omu-test-data-{}", std::process::id()));
     let mut command = Command::new(env!("CARGO_BIN_EXE_om-upgrade"));
     command
@@ -214,7 +219,17 @@ pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     for (k, v) in env {
         command.env(k, v);
     }
-    command.output().expect("the om-upgrade binary runs")
+    let child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the om-upgrade binary runs");
+    let pid = child.id();
+    let output = child
+        .wait_with_output()
+        .expect("the om-upgrade binary runs");
+    (output, pid)
 }
 
 pub fn stdout(output: &Output) -> String {
