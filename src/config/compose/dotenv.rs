@@ -12,6 +12,8 @@ use crate::small_file::{self, Accept};
 
 /// An env file is a handful of lines; anything this large is the wrong file.
 const ENV_FILE_MAX: usize = 1 << 20;
+/// The most its values may hold once their `${VAR}`s are replaced.
+const VALUES_MAX: usize = 8 << 20;
 
 /// One variable of an env file and the line it is on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +47,7 @@ pub fn parse(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<EnvLine>, ComposeError> {
     let mut lines: Vec<EnvLine> = Vec::new();
+    let mut total = 0usize;
     for (index, raw) in text.trim_start_matches('\u{feff}').lines().enumerate() {
         let line = index + 1;
         let trimmed = raw.trim();
@@ -94,6 +97,13 @@ pub fn parse(
             };
             expand(bare, &earlier, path, line)?
         };
+        total += text.len();
+        if total > VALUES_MAX {
+            return Err(bad(&format!(
+                "the values grow past {} once their ${{VAR}}s are replaced",
+                crate::humanize::bytes(VALUES_MAX as u64)
+            )));
+        }
         lines.push(EnvLine {
             name: name.to_string(),
             value: Located {
@@ -201,5 +211,15 @@ mod tests {
         );
         assert!(parse_text("A='open\n").is_err());
         assert!(parse_text("A=${OPEN\n").is_err());
+        // Variables repeating each other stop at a bound, not at the machine's memory.
+        let mut doubling = format!("A0={}\n", "x".repeat(1000));
+        for i in 1..40 {
+            doubling.push_str(&format!("A{i}=${{A{}}}${{A{}}}\n", i - 1, i - 1));
+        }
+        let error = parse_text(&doubling).unwrap_err().to_string();
+        assert!(
+            error.contains("once its variables are replaced") || error.contains("grow past"),
+            "{error}"
+        );
     }
 }

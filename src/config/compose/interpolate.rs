@@ -23,7 +23,13 @@ pub enum InterpolateError {
     Syntax { text: String },
     #[error("references nested more than {MAX_DEPTH} deep")]
     TooDeep,
+    #[error("longer than {} once its variables are replaced", crate::humanize::bytes(MAX_VALUE as u64))]
+    TooLong,
 }
+
+/// The longest value a reference may make: variables that repeat each other (`B=$A$A$A`,
+/// `C=$B$B$B`) would otherwise grow without bound.
+pub const MAX_VALUE: usize = 1 << 20;
 
 /// How deep `${A:-${B:-${C}}}` may nest: more is a hostile file.
 const MAX_DEPTH: usize = 8;
@@ -49,6 +55,9 @@ fn expand(
     }
     let mut rest = text;
     while let Some(at) = rest.find('$') {
+        if out.value.len() > MAX_VALUE {
+            return Err(InterpolateError::TooLong);
+        }
         out.value.push_str(&rest[..at]);
         let after = &rest[at + 1..];
         if let Some(tail) = after.strip_prefix('$') {
@@ -74,6 +83,9 @@ fn expand(
         }
     }
     out.value.push_str(rest);
+    if out.value.len() > MAX_VALUE {
+        return Err(InterpolateError::TooLong);
+    }
     Ok(())
 }
 
@@ -289,5 +301,17 @@ mod tests {
         ));
         let deep = format!("{}x{}", "${A:-".repeat(20), "}".repeat(20));
         assert_eq!(run(&deep, &[]), Err(InterpolateError::TooDeep));
+        let long = "x".repeat(1000);
+        assert_eq!(
+            run(&"$L".repeat(2000), &[("L", long.as_str())]),
+            Err(InterpolateError::TooLong)
+        );
+        assert_eq!(
+            run(&"$L".repeat(1000), &[("L", long.as_str())])
+                .unwrap()
+                .value
+                .len(),
+            1_000_000
+        );
     }
 }

@@ -68,6 +68,12 @@ pub enum ComposeError {
         line: usize,
         reason: String,
     },
+    #[error(
+        "the values of {} grow past {} once their ${{VAR}}s are replaced (are variables repeated on purpose?)",
+        path.display(),
+        crate::humanize::bytes(VALUES_MAX as u64)
+    )]
+    Overgrown { path: PathBuf },
     #[error("{} line {line}: {error}", path.display())]
     Interpolate {
         path: PathBuf,
@@ -94,7 +100,13 @@ struct Project<'a> {
     dotenv_path: PathBuf,
     dotenv: BTreeMap<String, Located>,
     shell: &'a Env,
+    /// Bytes the file's values have grown to, against [`VALUES_MAX`].
+    expanded: std::cell::Cell<usize>,
 }
+
+/// The most the values read from a compose file may hold once interpolated: each reference
+/// may repeat a long variable.
+const VALUES_MAX: usize = 8 << 20;
 
 impl Project<'_> {
     fn lookup(&self, name: &str) -> Option<String> {
@@ -114,6 +126,13 @@ impl Project<'_> {
                 error,
             }
         })?;
+        let total = self.expanded.get().saturating_add(out.value.len());
+        self.expanded.set(total);
+        if total > VALUES_MAX {
+            return Err(ComposeError::Overgrown {
+                path: self.file.clone(),
+            });
+        }
         if let Some(variable) = out.missing.first() {
             return Err(ComposeError::Unresolved {
                 path: file.to_path_buf(),
@@ -195,6 +214,7 @@ pub fn load(path: &Path, env: &Env) -> Result<Deployment, ComposeError> {
         dotenv_path,
         dotenv,
         shell: env,
+        expanded: std::cell::Cell::new(0),
     };
     let (name, service) = server_service(path, services)?;
     let mut vars = container_env(&project, service)?;

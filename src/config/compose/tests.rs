@@ -261,6 +261,18 @@ fn broken_and_hostile_files_give_one_clear_error() {
         ),
         "DIR/.env line 1: expected NAME=VALUE; fix the file or give the settings with flags"
     );
+    let repeated = format!(
+        "services:\n  om:\n    image: openmetadata/server\n    environment:\n{}",
+        (0..20)
+            .map(|i| format!("      V{i}: ${{BIG}}\n"))
+            .collect::<String>()
+    );
+    let big = format!("BIG={}\n", "x".repeat(900_000));
+    assert_eq!(
+        error_of(&repeated, Some(&big)),
+        "the values of DIR/docker-compose.yml grow past 8.0 MiB once their ${VAR}s are replaced \
+         (are variables repeated on purpose?)"
+    );
     let dir = tempfile::tempdir().unwrap();
     assert!(
         load(&dir.path().join("nope.yml"), &Env::default())
