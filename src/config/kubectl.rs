@@ -2,9 +2,11 @@
 //! json` (its context, its credentials). Only the Secret's name and namespace are on kubectl's
 //! command line; the value comes back on its stdout, is base64-decoded here, and never printed.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -40,7 +42,7 @@ impl SecretRef {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum KubectlError {
     #[error("kubectl is not on PATH")]
     NotOnPath,
@@ -64,9 +66,38 @@ fn find(env: &Env) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// kubectl's answers in this run, by (program, namespace, name): the database settings and
+/// the installation's are resolved apart, and one question to the cluster is enough.
+type Answers = BTreeMap<(PathBuf, Option<String>, String), Result<String, KubectlError>>;
+static ANSWERS: Mutex<Answers> = Mutex::new(BTreeMap::new());
+
 /// Reads one key of a Secret with kubectl.
 pub fn read_secret(env: &Env, secret: &SecretRef) -> Result<Secret, KubectlError> {
     let program = find(env).ok_or(KubectlError::NotOnPath)?;
+    let id = (
+        program.clone(),
+        secret.namespace.clone(),
+        secret.name.clone(),
+    );
+    let known = ANSWERS
+        .lock()
+        .ok()
+        .and_then(|answers| answers.get(&id).cloned());
+    let answer = match known {
+        Some(answer) => answer,
+        None => {
+            let answer = ask(program, secret);
+            if let Ok(mut answers) = ANSWERS.lock() {
+                answers.insert(id, answer.clone());
+            }
+            answer
+        }
+    };
+    decode(&answer?, &secret.key)
+}
+
+/// `kubectl get secret NAME [-n NS] -o json`: its stdout, or its first line of complaint.
+fn ask(program: PathBuf, secret: &SecretRef) -> Result<String, KubectlError> {
     let mut command = Command::new(program);
     command.args(["get", "secret", &secret.name]);
     if let Some(ns) = &secret.namespace {
@@ -89,7 +120,7 @@ pub fn read_secret(env: &Env, secret: &SecretRef) -> Result<Secret, KubectlError
             .collect::<String>();
         return Err(KubectlError::Failed(first));
     }
-    decode(&stdout, &secret.key)
+    Ok(stdout)
 }
 
 /// The value of `key` in the JSON of a Secret.
