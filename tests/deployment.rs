@@ -207,6 +207,28 @@ async fn the_image_tag_stands_in_for_the_version_when_the_database_is_unreachabl
         path.to_string().contains("server image tag 1.1.5"),
         "{path}"
     );
+    // `releases` takes the tag too, and says so.
+    let out = run(
+        &[
+            "releases",
+            "--compose",
+            compose.to_str().unwrap(),
+            "--to",
+            "1.2.0",
+        ],
+        &[],
+    );
+    assert!(
+        stdout(&out).contains("installed 1.1.5 (the server image's tag in the deployment file)"),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("taking the server image's tag 1.1.5"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -392,6 +392,9 @@ pub fn parse_port(text: &str) -> Result<u16, BadPort> {
 pub struct Resolved {
     pub settings: DbSettings,
     pub warnings: Vec<SettingsWarning>,
+    /// The server image's tag in the deployment files: the installed version when the
+    /// database cannot say.
+    pub image_tag: Option<Sourced<String>>,
 }
 
 /// Resolves the database settings: flags > env > the deployment files' environment >
@@ -401,6 +404,7 @@ pub fn resolve(inputs: &DbInputs, env: &Env) -> Result<Resolved, ConfigError> {
     let mut resolved = resolve_in(inputs, &layered.env)?;
     layered.relabel_db(&mut resolved.settings);
     resolved.warnings.extend(layered.warnings);
+    resolved.image_tag = layered.image_tag;
     Ok(resolved)
 }
 
@@ -601,6 +605,7 @@ fn resolve_in(inputs: &DbInputs, env: &Env) -> Result<Resolved, ConfigError> {
             connect_timeout: inputs.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         },
         warnings,
+        image_tag: None,
     })
 }
 
