@@ -1594,7 +1594,7 @@ fn service(service_type: &str, config: Value) -> Value {
 
 /// The count every probe of the catalogue must give on the fixture below: (probe, MySQL,
 /// PostgreSQL). Probes written for one engine count 0 on the other ("does not apply").
-const PROBE_CASES: [(&str, i64, i64); 44] = [
+const PROBE_CASES: [(&str, i64, i64); 53] = [
     // 1.0: two users share dave@x.com exactly; bob@x.com and BOB@x.com collide only under MySQL's
     // case-insensitive collation, as the unique key would.
     ("users-sharing-an-email", 4, 2),
@@ -1664,6 +1664,26 @@ const PROBE_CASES: [(&str, i64, i64); 44] = [
     // 1.10: three terms with status and no entityStatus, one with both, one with neither.
     ("glossary-terms-with-status", 3, 3),
     ("active-data-contracts", 2, 2),
+    // 1.11.6: the second DatabaseMetadata pipeline sets overrideLineage, the usage one too.
+    ("metadata-pipelines-with-override-lineage", 1, 1),
+    // 1.11.8: a Salesforce service with sobjectName, one with sobjectNames.
+    ("salesforce-services-with-sobject-name", 1, 1),
+    // 1.11.9: the six 1.2 duplicate rows of entity_extension_time_series; MySQL only.
+    ("mysql-time-series-rows-rebuilt", 6, 0),
+    // 1.11.11: a Rest service with the flat openAPISchemaURL, one with the nested one.
+    ("rest-services-with-flat-schema-url", 1, 1),
+    // 1.11.12: an OpenLineage service with flat Kafka fields, one with brokerConfig; a Redshift
+    // service with password, one with authType.password.
+    ("openlineage-services-with-flat-kafka-fields", 1, 1),
+    ("redshift-password-outside-auth-type", 1, 1),
+    // 1.12.7: the two version rows of entity_extension (three other rows are not versions).
+    ("entity-versions-rewritten", 2, 2),
+    // 1.12.9: one profile key three times, another once, two rows without metric (operation
+    // NULL, which the unique key never rejected); PostgreSQL only.
+    ("postgres-duplicate-profile-rows", 0, 2),
+    // 1.13.4: a page link and a port to a column, against a column link of another relation
+    // and a port to a table.
+    ("column-links-deleted", 2, 2),
     // 1.12: a database and a dashboard service with a dot in the name (every other service has
     // none); one of two API services; one of three data products has ports.
     ("services-with-dots-in-name", 2, 2),
@@ -1738,6 +1758,13 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
             "UnityCatalog",
             json!({"hostPort": "h:443", "useUnityCatalog": true}),
         ),
+        ("Salesforce", json!({"sobjectName": "Account"})),
+        ("Salesforce", json!({"sobjectNames": ["Account"]})),
+        ("Redshift", json!({"username": "om", "password": "pw"})),
+        (
+            "Redshift",
+            json!({"username": "om", "authType": {"password": "pw"}}),
+        ),
     ] {
         f.entity("dbservice_entity", service(kind, config)).await;
     }
@@ -1806,6 +1833,14 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
             json!({"instanceDomain": "https://acme.domo.com"}),
         ),
         ("Airflow", json!({"password": "secret:/om/airflow"})),
+        (
+            "OpenLineage",
+            json!({"brokersUrl": "kafka:9092", "topicName": "openlineage"}),
+        ),
+        (
+            "OpenLineage",
+            json!({"brokerConfig": {"brokersUrl": "kafka:9092", "topicName": "openlineage"}}),
+        ),
     ] {
         f.entity("pipeline_service_entity", service(kind, config))
             .await;
@@ -1838,6 +1873,36 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
         ],
     )
     .await;
+    // 1.13.4: links to columns the migration deletes (relations 10, 23), and two it keeps.
+    f.row(
+        "entity_relationship",
+        "fromId, toId, fromEntity, toEntity, relation, deleted",
+        &[
+            "'col1', 'page1', 'tableColumn', 'page', 10, FALSE".into(),
+            "'dp1', 'col2', 'dataProduct', 'tableColumn', 23, FALSE".into(),
+            "'col3', 'page2', 'tableColumn', 'page', 0, FALSE".into(),
+            "'dp2', 'tbl1', 'dataProduct', 'table', 24, FALSE".into(),
+        ],
+    )
+    .await;
+    // 1.12.9: profile rows; the key of p1 three times, p2 once, p3 twice without a metric.
+    let profile =
+        |key: &str, doc: &str| format!("'{key}', 'table.tableProfile', 'tableProfile', '{doc}'");
+    let with_metric = r#"{"metric": "rowCount", "timestamp": 1}"#;
+    let without_metric = r#"{"timestamp": 1}"#;
+    f.row(
+        "profiler_data_time_series",
+        "entityFQNHash, extension, jsonSchema, json",
+        &[
+            profile("p1", with_metric),
+            profile("p1", with_metric),
+            profile("p1", with_metric),
+            profile("p2", with_metric),
+            profile("p3", without_metric),
+            profile("p3", without_metric),
+        ],
+    )
+    .await;
     for (pipeline_type, config) in [
         (
             "metadata",
@@ -1845,12 +1910,12 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
         ),
         (
             "metadata",
-            json!({"type": "DatabaseMetadata", "viewParsingTimeoutLimit": 300}),
+            json!({"type": "DatabaseMetadata", "viewParsingTimeoutLimit": 300, "overrideLineage": true}),
         ),
         ("metadata", json!({"type": "DashboardMetadata"})),
         (
             "usage",
-            json!({"type": "DatabaseUsage", "viewParsingTimeoutLimit": 300, "markAllDeletedTables": true}),
+            json!({"type": "DatabaseUsage", "viewParsingTimeoutLimit": 300, "markAllDeletedTables": true, "overrideLineage": false}),
         ),
     ] {
         f.entity(
@@ -1977,6 +2042,9 @@ async fn fill_probe_cases(f: &mut ProbeFixture) {
         &[
             "'s1', 'api.rest', '{}'".into(),
             "'s2', 'api_rest', '{}'".into(),
+            // 1.11.11: the flat schema URL the migration nests, and an already nested one.
+            r#"'s3', 'rest_flat', '{"serviceType": "Rest", "name": "rest_flat", "connection": {"config": {"openAPISchemaURL": "https://x/openapi.json"}}}'"#.into(),
+            r#"'s4', 'rest_nested', '{"serviceType": "Rest", "name": "rest_nested", "connection": {"config": {"openAPISchemaConnection": {"openAPISchemaURL": "https://x/openapi.json"}}}}'"#.into(),
         ],
     )
     .await;

@@ -594,28 +594,38 @@ fn a_postgres_extension_a_migration_needs_is_a_requirement_of_every_later_target
 notes: https://example.org/2.1
 patches: ["2.1.0", "2.1.1"]
 items:
-  - id: trigram-search
+  - id: btree-gin-index
     patch: "2.1.1"
     kind: requirement
     components: [database]
-    title: The 2.1.1 migration creates pg_trgm
-    change: A migration runs CREATE EXTENSION pg_trgm.
-    action: Allow pg_trgm on managed PostgreSQL first.
+    title: The 2.1.1 migration creates btree_gin
+    change: A migration runs CREATE EXTENSION btree_gin.
+    action: Allow btree_gin on managed PostgreSQL first.
     source: https://example.org/pg
     requires:
-      postgres_extensions: [pg_trgm]
+      postgres_extensions: [btree_gin]
 "#;
     let catalogue = with_extra("2.1.yaml", extra);
-    assert!(
+    let names = |target: &str| -> Vec<String> {
         catalogue
-            .requirements_for(&v("2.1.0"))
+            .requirements_for(&v(target))
             .postgres_extensions
-            .is_empty()
-    );
+            .iter()
+            .map(|e| e.name.clone())
+            .collect()
+    };
+    // The built-in pg_trgm of 1.11.0 holds for every later target, btree_gin from 2.1.1 on.
+    assert!(names("1.10.14").is_empty(), "{:?}", names("1.10.14"));
+    assert_eq!(names("1.11.0"), ["pg_trgm"]);
+    assert_eq!(names("2.1.0"), ["pg_trgm"]);
     let r = catalogue.requirements_for(&v("2.1.1"));
-    assert_eq!(r.postgres_extensions.len(), 1);
-    assert_eq!(r.postgres_extensions[0].name, "pg_trgm");
-    assert_eq!(r.postgres_extensions[0].source, "https://example.org/pg");
+    assert_eq!(names("2.1.1"), ["pg_trgm", "btree_gin"]);
+    assert!(
+        r.postgres_extensions[0]
+            .source
+            .contains("native/1.11.0/postgres")
+    );
+    assert_eq!(r.postgres_extensions[1].source, "https://example.org/pg");
     // The ranges of earlier releases still hold.
     assert_eq!(
         r.get(Software::Postgres).unwrap().range.min,
