@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Check, CheckId, Context, Outcome};
+use crate::config::{DbSettings, Source};
 use crate::db::inspect::{Detection, Era, OmInfo, Product, RowCount};
 use crate::db::{DbError, Engine, admin};
 use crate::humanize;
@@ -79,9 +80,8 @@ async fn connect(ctx: &Arc<Context>) -> Outcome {
     let db = match ctx.db().await {
         Ok(db) => db,
         Err(error) => {
-            return Outcome::fail(error.to_string())
-                .detail("tried", url)
-                .fix(error.remediation());
+            let outcome = Outcome::fail(error.to_string()).detail("tried", url);
+            return with_sources(outcome, &ctx.settings).fix(error.remediation());
         }
     };
     let tls = match crate::db::inspect::tls_in_use(db).await {
@@ -89,13 +89,41 @@ async fn connect(ctx: &Arc<Context>) -> Outcome {
         Ok(None) => "no (plain TCP)".to_string(),
         Err(e) => format!("unknown ({e})"),
     };
-    Outcome::pass(format!(
+    let outcome = Outcome::pass(format!(
         "connected to {url} in {}",
         humanize::duration(db.connect_time)
     ))
-    .detail("TLS", tls)
-    .detail("user from", ctx.settings.user.source.to_string())
-    .detail("host from", ctx.settings.host.source.to_string())
+    .detail("TLS", tls);
+    with_sources(outcome, &ctx.settings)
+}
+
+/// Where each setting came from (user and host always, the others when not a default), the
+/// settings with one source on one line: "user, host, port from: --db-url".
+fn with_sources(mut outcome: Outcome, s: &DbSettings) -> Outcome {
+    let mut settings = vec![("user", &s.user.source), ("host", &s.host.source)];
+    for (name, source) in [
+        ("port", &s.port.source),
+        ("database", &s.database.source),
+        ("engine", &s.engine.source),
+    ] {
+        if *source != Source::Default {
+            settings.push((name, source));
+        }
+    }
+    if let Some(password) = &s.password {
+        settings.push(("password", &password.source));
+    }
+    let mut groups: Vec<(&Source, Vec<&str>)> = Vec::new();
+    for (name, source) in settings {
+        match groups.iter_mut().find(|(s, _)| *s == source) {
+            Some((_, names)) => names.push(name),
+            None => groups.push((source, vec![name])),
+        }
+    }
+    for (source, names) in groups {
+        outcome = outcome.detail(format!("{} from", names.join(", ")), source.to_string());
+    }
+    outcome
 }
 
 /// The database versions OpenMetadata documents for the target (or, without one, for the

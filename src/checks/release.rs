@@ -40,14 +40,18 @@ pub enum InstalledSource {
 }
 
 pub fn checks(ctx: &Context) -> Vec<Check> {
-    let mut checks = vec![
-        Check::new(
-            PATH,
-            "Upgrade path to the target release",
-            |ctx| async move { path(&ctx).await },
-        )
-        .after(super::db::OPENMETADATA),
-    ];
+    let path = Check::new(
+        PATH,
+        "Upgrade path to the target release",
+        |ctx| async move { path(&ctx).await },
+    );
+    // With the server image's tag to fall back on, the path is worth showing when the database
+    // cannot be read.
+    let path = match ctx.installation.image_tag {
+        Some(_) => path,
+        None => path.after(super::db::OPENMETADATA),
+    };
+    let mut checks = vec![path];
     if let (Some(target), Ok(catalogue)) = (&ctx.target, ctx.catalogue()) {
         let items = catalogue
             .probed_items_up_to(target)
@@ -108,7 +112,9 @@ pub fn item_checks(
 }
 
 /// The installed version from the database, or the outcome that says why it is unknown.
-/// A database that records no native migration (Flyway only) is 1.0.x or older.
+/// A database that records no native migration (Flyway only) is 1.0.x or older. When the
+/// database cannot be read, the server image's tag in the deployment files stands in
+/// ([`image_version`]).
 pub async fn installed_from_db(ctx: &Context) -> Result<Installed, Outcome> {
     match ctx.detection().await {
         Ok(Detection::OpenMetadata(info)) => Ok(info
@@ -118,8 +124,19 @@ pub async fn installed_from_db(ctx: &Context) -> Result<Installed, Outcome> {
         Ok(Detection::NotOpenMetadata { .. }) => Err(Outcome::skip(
             "not an OpenMetadata database (see db.openmetadata)",
         )),
-        Err(error) => Err(Outcome::skip(format!("installed version unknown: {error}"))),
+        Err(error) => match image_version(ctx) {
+            Some((version, _)) => Ok(Installed::Exact(version)),
+            None => Err(Outcome::skip(format!("installed version unknown: {error}"))),
+        },
     }
+}
+
+/// The version of the server image the deployment files run (`--compose`, `--helm-values`),
+/// and where it is written.
+pub fn image_version(ctx: &Context) -> Option<(Version, String)> {
+    let tag = ctx.installation.image_tag.as_ref()?;
+    let version = tag.value.parse().ok()?;
+    Some((version, tag.source.to_string()))
 }
 
 /// Runs the probes of `plan`'s items through the checks runner on `ctx`'s connection, filling `board`; `events` follows each item's check as it starts and
@@ -305,6 +322,18 @@ async fn path(ctx: &Context) -> Outcome {
     } else {
         Outcome::warn(format!("{summary}; {}", problems.join("; ")))
     };
+    if ctx.detection().await.is_err()
+        && let Some((version, source)) = image_version(ctx)
+    {
+        outcome = outcome
+            .detail(
+                "installed from",
+                format!("server image tag {version} ({source})"),
+            )
+            .line(
+                "the database could not be read: the installed version is the server image's tag",
+            );
+    }
     for stop in &plan.stops {
         outcome = outcome.detail(format!("stop at {}", stop.version), stop.reason.clone());
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::values;
+use crate::config::deployment::DeploymentInputs;
 use crate::config::installation::{
     Configured, InstallInputs, InstallSettings, resolve_installation,
 };
@@ -71,6 +72,26 @@ pub struct ConnectionArgs {
     /// Seconds to wait for the database to answer a connection attempt
     #[arg(help_heading = HEADING, long, value_name = "SECONDS", default_value = "5", value_parser = values::seconds)]
     pub connect_timeout: Duration,
+
+    // Deployment files: the server's environment as the installation was started with it.
+    /// The docker compose file the installation was started with: the OpenMetadata server
+    /// service's environment, env_file and the .env beside it (service hosts become the ports
+    /// they publish)
+    #[arg(help_heading = HEADING, long, value_name = "FILE", conflicts_with = "helm_values")]
+    pub compose: Option<PathBuf>,
+
+    /// The OpenMetadata Helm chart's values (`helm get values RELEASE -o yaml`); passwords in
+    /// Secrets are read with kubectl when it is on PATH
+    #[arg(help_heading = HEADING, long, value_name = "FILE")]
+    pub helm_values: Option<PathBuf>,
+
+    /// Kubernetes namespace of the Helm release, for its Secrets [default: kubectl's current]
+    #[arg(help_heading = HEADING, long, value_name = "NS", requires = "helm_values")]
+    pub namespace: Option<String>,
+
+    /// Helm release name, for advice [default: RELEASE]
+    #[arg(help_heading = HEADING, long, value_name = "NAME", requires = "helm_values")]
+    pub release: Option<String>,
 }
 
 impl ConnectionArgs {
@@ -89,6 +110,16 @@ impl ConnectionArgs {
             ssl_mode: self.ssl_mode,
             ssl_ca: self.ssl_ca.clone(),
             connect_timeout: Some(self.connect_timeout),
+            deployment: self.deployment(),
+        }
+    }
+
+    pub fn deployment(&self) -> DeploymentInputs {
+        DeploymentInputs {
+            compose: self.compose.clone(),
+            helm_values: self.helm_values.clone(),
+            namespace: self.namespace.clone(),
+            release: self.release.clone(),
         }
     }
 }
@@ -140,18 +171,23 @@ impl InstallationArgs {
             // Zero only from `Default` (the flag refuses it): the settings' own default then.
             http_timeout: Some(self.server.http_timeout).filter(|t| !t.is_zero()),
             config,
+            deployment: DeploymentInputs::default(),
         }
     }
 
     /// The search engine, server and secrets settings, with what to warn about. The flags'
     /// urls were checked when parsed and the config file when the database settings were read,
     /// so what is left to go wrong is reported by the checks that need the settings.
+    /// The connection's `--config` and deployment files (`--compose`, `--helm-values`) are read
+    /// for them too.
     pub fn settings(
         &self,
-        config: Option<PathBuf>,
+        connection: &ConnectionArgs,
         env: &Env,
     ) -> (InstallSettings, Vec<SettingsWarning>) {
-        match resolve_installation(&self.to_inputs(config), env) {
+        let mut inputs = self.to_inputs(connection.config.clone());
+        inputs.deployment = connection.deployment();
+        match resolve_installation(&inputs, env) {
             Ok(resolved) => resolved,
             Err(error) => (
                 InstallSettings {

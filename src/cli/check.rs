@@ -117,9 +117,7 @@ pub(crate) fn context(
     backup_dir: PathBuf,
     env: &Env,
 ) -> Context {
-    let (installation, warnings) = args
-        .installation
-        .settings(args.connection.config.clone(), env);
+    let (installation, warnings) = args.installation.settings(&args.connection, env);
     print_warnings(&warnings);
     let files = ScanInputs {
         server_config: args.connection.config.clone(),

@@ -65,12 +65,17 @@ check the Python ingestion clients, and export a checklist for the change ticket
 Run without a subcommand on a terminal for the guided wizard; every step is also a subcommand \
 for scripts. Connection settings are read like the OpenMetadata server reads them: flags, then \
 DB_HOST, DB_PORT, DB_USER, DB_USER_PASSWORD, OM_DATABASE, DB_SCHEME, DB_DRIVER_CLASS, DB_PARAMS, \
-then --config openmetadata.yaml, then the server's defaults.";
+then the deployment files (--compose docker-compose.yml with its .env, or --helm-values \
+values.yaml with Secrets read through kubectl), then --config openmetadata.yaml, then the \
+server's defaults.";
 
 const AFTER_HELP: &str = "\
 Examples:
   Check the database the server's config points at:
     om-upgrade check --config /opt/openmetadata/conf/openmetadata.yaml --target 1.2.0
+
+  Same, with the docker compose file (and .env) the installation was started with:
+    om-upgrade check --compose /opt/openmetadata/docker-compose.yml --target 1.2.0
 
   Same, with the server's environment variables:
     DB_HOST=db.internal DB_USER_PASSWORD=... om-upgrade check --target 1.2.0

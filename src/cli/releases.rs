@@ -13,7 +13,7 @@ use super::style::Painter;
 use super::{CliError, connect, print_warnings};
 use crate::checks::Context;
 use crate::checks::release::{self, ProbeBoard};
-use crate::config::{self, DbSettings, Env, Source, paths::Paths};
+use crate::config::{self, DbSettings, Env, Source, Sourced, paths::Paths};
 use crate::db::inspect::{self, Detection};
 use crate::db::{Db, DbError, Engine};
 use crate::humanize::plural;
@@ -173,6 +173,8 @@ struct Connection {
     /// Any database setting was given (else only the defaults were tried).
     given: bool,
     result: Result<Db, DbError>,
+    /// The server image's tag in `--compose` / `--helm-values`.
+    image_tag: Option<Sourced<String>>,
 }
 
 impl Connection {
@@ -244,6 +246,7 @@ async fn connect_if_needed(args: &ReleasesArgs, env: &Env) -> Result<Option<Conn
         settings,
         given,
         result,
+        image_tag: resolved.image_tag,
     }))
 }
 
@@ -265,6 +268,13 @@ async fn installed(
         }
     };
     let url = connection.url();
+    if let (Err(error), Some((version, source))) = (&connection.result, image_version(connection)) {
+        eprintln!(
+            "note: cannot read the installed version from {url} ({error}); taking the server \
+             image's tag {version} ({source})"
+        );
+        return Ok((version, "server image tag"));
+    }
     match &connection.result {
         Ok(db) => {
             let version = installed_version(db, &url).await?;
@@ -287,6 +297,12 @@ async fn installed(
              ({error})"
         ))),
     }
+}
+
+/// The server image's tag of the deployment files, as a version, and where it is written.
+fn image_version(connection: &Connection) -> Option<(Version, String)> {
+    let tag = connection.image_tag.as_ref()?;
+    Some((tag.value.parse().ok()?, tag.source.to_string()))
 }
 
 /// The engine the installation runs on: the connected database's, else one given explicitly.
@@ -452,6 +468,7 @@ fn header_lines(report: &Report) -> Vec<String> {
         report.from,
         match report.from_source {
             "database" => "read from the database; the server may run a later patch of it",
+            "server image tag" => "the server image's tag in the deployment file",
             _ => "--from",
         },
         report.to,

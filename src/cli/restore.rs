@@ -192,7 +192,7 @@ async fn installation_warnings(args: &RestoreArgs, accepted: &Accepted, env: &En
         server: args.server.clone(),
         ..InstallationArgs::default()
     };
-    let (installation, _) = only_server.settings(args.connection.config.clone(), env);
+    let (installation, _) = only_server.settings(&args.connection, env);
     let mut warnings = Vec::new();
     if let Configured::Yes(server) = &installation.server
         && let Some(running) = server::still_running(server).await

@@ -1,7 +1,7 @@
 //! `om-upgrade` without a subcommand: the wizard on a terminal, otherwise an explanation.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
@@ -67,6 +67,8 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
         );
         return Ok(2);
     }
+    let mut args = args;
+    offer_compose(&mut args.connection, env);
     let state_dir = Paths::from_env(env).state_dir;
     let setup = setup(args, env)?;
     let ended = tui::run(setup, state_dir.clone())
@@ -94,13 +96,52 @@ pub async fn run(args: WizardArgs, env: &Env) -> Result<i32, CliError> {
     Ok(ended.exit.code())
 }
 
+/// With nothing saying where the database is, a compose file in the current folder likely
+/// does: asks (before the screen is taken) whether to read it.
+fn offer_compose(connection: &mut ConnectionArgs, env: &Env) {
+    let Some(found) = compose_to_offer(connection, env, Path::new(".")) else {
+        return;
+    };
+    eprint!(
+        "Found {} here. Read the connection settings from it (its OpenMetadata server \
+         service and .env)? [Y/n] ",
+        found.display()
+    );
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_ok() && accepts(&answer) {
+        connection.compose = Some(found);
+    }
+}
+
+/// The compose file in `dir` to offer, when no flag or server variable names the database.
+fn compose_to_offer(connection: &ConnectionArgs, env: &Env, dir: &Path) -> Option<PathBuf> {
+    let named = connection.compose.is_some()
+        || connection.helm_values.is_some()
+        || connection.config.is_some()
+        || connection.db_url.is_some()
+        || connection.host.is_some()
+        || ["DB_HOST", "DB_SCHEME", "DB_DRIVER_CLASS"]
+            .iter()
+            .any(|name| env.get(name).is_some_and(|v| !v.trim().is_empty()));
+    if named {
+        return None;
+    }
+    config::compose::find_in(dir)
+}
+
+/// Enter, `y` or `yes`.
+fn accepts(answer: &str) -> bool {
+    matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "" | "y" | "yes"
+    )
+}
+
 /// What the wizard starts from: the settings, the saved session (unless --fresh), the
 /// catalogue, and the files and clients of this command line.
 pub(crate) fn setup(args: WizardArgs, env: &Env) -> Result<Setup, CliError> {
     let mut resolved = config::resolve(&args.connection.to_inputs(), env)?;
-    let (installation, warnings) = args
-        .installation
-        .settings(args.connection.config.clone(), env);
+    let (installation, warnings) = args.installation.settings(&args.connection, env);
     resolved.warnings.extend(warnings);
     let paths = Paths::from_env(env);
     let session = if args.fresh {
@@ -142,7 +183,33 @@ pub(crate) fn setup(args: WizardArgs, env: &Env) -> Result<Setup, CliError> {
 mod tests {
     use clap::{CommandFactory, Parser};
 
+    use super::*;
     use crate::cli::Cli;
+
+    #[test]
+    fn a_compose_file_here_is_offered_only_when_nothing_names_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = ConnectionArgs::default();
+        assert_eq!(compose_to_offer(&none, &Env::default(), dir.path()), None);
+        let file = dir.path().join("docker-compose.yml");
+        std::fs::write(&file, "services: {}\n").unwrap();
+        assert_eq!(
+            compose_to_offer(&none, &Env::default(), dir.path()),
+            Some(file.clone())
+        );
+        let with_host = ConnectionArgs {
+            host: Some("db".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            compose_to_offer(&with_host, &Env::default(), dir.path()),
+            None
+        );
+        let env = Env::from_pairs([("DB_HOST", "db.internal")]);
+        assert_eq!(compose_to_offer(&none, &env, dir.path()), None);
+        assert!(accepts("\n") && accepts("Y\n") && accepts(" yes "));
+        assert!(!accepts("n\n") && !accepts("no"));
+    }
 
     #[test]
     fn the_command_line_is_consistent_and_takes_the_wizard_flags() {

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::deployment::{DeploymentInputs, Layered};
 use super::server_sections::{self, SearchSection, ServerSections};
 use super::{ConfigError, Env, Secret, SettingsWarning, Source, Sourced};
 use crate::http::Timeouts;
@@ -99,6 +100,9 @@ pub struct InstallSettings {
     pub search: Configured<SearchSettings>,
     pub server: Configured<ServerSettings>,
     pub secrets: SecretsSettings,
+    /// The server image's tag in the deployment files (`--compose`, `--helm-values`): the
+    /// installed version when the database cannot say.
+    pub image_tag: Option<Sourced<String>>,
 }
 
 impl Default for InstallSettings {
@@ -110,6 +114,7 @@ impl Default for InstallSettings {
                 manager: Sourced::new("db".into(), Source::Default),
                 fernet_key: None,
             },
+            image_tag: None,
         }
     }
 }
@@ -125,6 +130,8 @@ pub struct InstallInputs {
     pub http_timeout: Option<Duration>,
     /// The server's openmetadata.yaml (the same `--config` as the database settings).
     pub config: Option<PathBuf>,
+    /// The same deployment files as the database settings.
+    pub deployment: DeploymentInputs,
 }
 
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -132,7 +139,19 @@ const DEFAULT_SEARCH_CONNECT: Duration = Duration::from_secs(5);
 
 /// Resolves the installation settings. A malformed url given as a flag is an error (a usage
 /// error); a bad value from the environment or the file makes only the check that needs it fail.
+/// The deployment files' own warnings are the database settings' to report.
 pub fn resolve_installation(
+    inputs: &InstallInputs,
+    env: &Env,
+) -> Result<(InstallSettings, Vec<SettingsWarning>), ConfigError> {
+    let layered = Layered::load(&inputs.deployment, env)?;
+    let (mut settings, warnings) = resolve_installation_in(inputs, &layered.env)?;
+    layered.relabel_installation(&mut settings);
+    settings.image_tag = layered.image_tag;
+    Ok((settings, warnings))
+}
+
+fn resolve_installation_in(
     inputs: &InstallInputs,
     env: &Env,
 ) -> Result<(InstallSettings, Vec<SettingsWarning>), ConfigError> {
@@ -151,6 +170,7 @@ pub fn resolve_installation(
             search,
             server,
             secrets,
+            image_tag: None,
         },
         warnings,
     ))

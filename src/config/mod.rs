@@ -3,15 +3,20 @@
 //! remembers its [`Source`], so screens and reports can say "host from DB_HOST".
 
 pub mod command_line;
+pub mod compose;
 pub mod db_url;
+pub mod deployment;
+mod env;
+mod error;
+pub mod helm;
 pub mod installation;
+mod kubectl;
 pub mod paths;
 mod server_sections;
 mod server_yaml;
 pub mod substitute;
 pub mod tls_ca;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,53 +26,11 @@ use serde::Serialize;
 use crate::engine::Engine;
 pub use crate::secret::Secret;
 use crate::small_file::{self, Accept};
-use crate::yaml::YamlError;
+use db_url::UrlParts;
 pub use db_url::{BadPort, parse_port};
-use db_url::{UrlError, UrlParts};
+pub use env::Env;
+pub use error::ConfigError;
 pub use server_yaml::ServerDbConfig;
-
-/// A snapshot of the environment, so resolution is a pure function (and testable).
-#[derive(Debug, Clone, Default)]
-pub struct Env(BTreeMap<String, String>);
-
-impl Env {
-    pub fn from_process() -> Self {
-        Env(std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .collect())
-    }
-
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        Env(pairs
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect())
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
-
-    /// The same environment with `name` set to `value`, or removed with `None`: how a flag that
-    /// overrides a variable (`--color never` is NO_COLOR=1) takes effect.
-    pub fn with(mut self, name: &str, value: Option<&str>) -> Self {
-        match value {
-            Some(value) => self.0.insert(name.to_string(), value.to_string()),
-            None => self.0.remove(name),
-        };
-        self
-    }
-
-    /// Every variable, by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    /// A variable that is set to something other than blanks.
-    fn non_empty(&self, name: &str) -> Option<&str> {
-        self.get(name).filter(|v| !v.trim().is_empty())
-    }
-}
 
 /// Where a setting came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +40,24 @@ pub enum Source {
     PasswordFile(PathBuf),
     Env(&'static str),
     ConfigFile(PathBuf),
+    /// A line of a docker compose file, or of an env file it names; the note says more (the
+    /// `.env` line a `${VAR}` came from, the published port a service name became).
+    Compose {
+        file: PathBuf,
+        line: usize,
+        note: Option<String>,
+    },
+    /// A key of a Helm values file (`openmetadata.config.database.host`).
+    HelmValues {
+        file: PathBuf,
+        key: String,
+    },
+    /// A key of a Kubernetes Secret, read with kubectl; no namespace is kubectl's current one.
+    KubeSecret {
+        namespace: Option<String>,
+        name: String,
+        key: String,
+    },
     Prompt,
     Default,
 }
@@ -89,6 +70,22 @@ impl fmt::Display for Source {
             Source::PasswordFile(path) => write!(f, "--password-file {}", path.display()),
             Source::Env(name) => write!(f, "env {name}"),
             Source::ConfigFile(path) => write!(f, "{}", path.display()),
+            Source::Compose { file, line, note } => {
+                write!(f, "{}:{line}", file.display())?;
+                match note {
+                    Some(note) => write!(f, " ({note})"),
+                    None => Ok(()),
+                }
+            }
+            Source::HelmValues { file, key } => write!(f, "{}:{key}", file.display()),
+            Source::KubeSecret {
+                namespace,
+                name,
+                key,
+            } => match namespace {
+                Some(ns) => write!(f, "secret {ns}/{name}:{key}"),
+                None => write!(f, "secret {name}:{key}"),
+            },
             Source::Prompt => f.write_str("prompt"),
             Source::Default => f.write_str("default"),
         }
@@ -242,6 +239,8 @@ pub struct DbInputs {
     pub ssl_mode: Option<TlsMode>,
     pub ssl_ca: Option<PathBuf>,
     pub connect_timeout: Option<Duration>,
+    /// `--compose` / `--helm-values`: the server's environment as the deployment gives it.
+    pub deployment: deployment::DeploymentInputs,
 }
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -252,8 +251,14 @@ const PASSWORD_FILE_MAX: usize = 64 << 10;
 /// Something worth telling the operator about the settings, though they work.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SettingsWarning {
-    PasswordOnCommandLine { flag: &'static str },
-    PasswordFileReadableByOthers { path: PathBuf },
+    PasswordOnCommandLine {
+        flag: &'static str,
+    },
+    PasswordFileReadableByOthers {
+        path: PathBuf,
+    },
+    /// Something a deployment file (`--compose`, `--helm-values`) says that needs a hand.
+    Deployment(String),
 }
 
 impl fmt::Display for SettingsWarning {
@@ -270,49 +275,9 @@ impl fmt::Display for SettingsWarning {
                 path.display(),
                 path.display()
             ),
+            SettingsWarning::Deployment(text) => f.write_str(text),
         }
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{} does not exist: give the server's openmetadata.yaml with --config (often conf/openmetadata.yaml in the server folder)", path.display())]
-    ConfigFileMissing { path: PathBuf },
-    #[error("{}: {error}; fix the file or give the settings with flags", path.display())]
-    ConfigYaml { path: PathBuf, error: YamlError },
-    #[error("{}: {error}; fix the file or give the settings with flags", path.display())]
-    ConfigOvergrown {
-        path: PathBuf,
-        error: substitute::Overgrown,
-    },
-    #[error("{} has no `database:` section: is it the OpenMetadata server's openmetadata.yaml?", path.display())]
-    ConfigNoDatabase { path: PathBuf },
-    #[error("{} line {line} uses ${{{variable}}}, which is not set and has no default: export {variable} or give the value with a flag", path.display())]
-    UnresolvedVariable {
-        path: PathBuf,
-        variable: String,
-        line: usize,
-    },
-    #[error("bad database url in {origin}: {error}")]
-    BadUrl { origin: String, error: UrlError },
-    #[error("{origin} is '{value}', expected {expected}")]
-    BadValue {
-        origin: String,
-        value: String,
-        expected: &'static str,
-    },
-    #[error("cannot read the password file {}: {reason}", path.display())]
-    PasswordFile { path: PathBuf, reason: String },
-    #[error(
-        "the CA certificate {} ({origin}): {error}; give the PEM file of the CA that signed the \
-         database server's certificate, or --ssl-mode require to encrypt without verifying",
-        path.display()
-    )]
-    CaFile {
-        path: PathBuf,
-        origin: String,
-        error: tls_ca::CaFileError,
-    },
 }
 
 /// Resolved settings and the warnings found on the way.
@@ -320,10 +285,23 @@ pub enum ConfigError {
 pub struct Resolved {
     pub settings: DbSettings,
     pub warnings: Vec<SettingsWarning>,
+    /// The server image's tag in the deployment files: the installed version when the
+    /// database cannot say.
+    pub image_tag: Option<Sourced<String>>,
 }
 
-/// Resolves the database settings: flags > env > openmetadata.yaml > defaults.
+/// Resolves the database settings: flags > env > the deployment files' environment >
+/// openmetadata.yaml > defaults.
 pub fn resolve(inputs: &DbInputs, env: &Env) -> Result<Resolved, ConfigError> {
+    let layered = deployment::Layered::load(&inputs.deployment, env)?;
+    let mut resolved = resolve_in(inputs, &layered.env)?;
+    layered.relabel_db(&mut resolved.settings);
+    resolved.warnings.extend(layered.warnings);
+    resolved.image_tag = layered.image_tag;
+    Ok(resolved)
+}
+
+fn resolve_in(inputs: &DbInputs, env: &Env) -> Result<Resolved, ConfigError> {
     let mut warnings = Vec::new();
     let layers = Layers::read(inputs, env)?;
     let engine = layers.engine()?;
@@ -355,6 +333,7 @@ pub fn resolve(inputs: &DbInputs, env: &Env) -> Result<Resolved, ConfigError> {
             connect_timeout: inputs.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         },
         warnings,
+        image_tag: None,
     })
 }
 

@@ -161,11 +161,19 @@ impl Origin {
         }
     }
 
-    /// Given on this command line: a saved session does not override it.
+    /// Given on this command line (a flag, or a deployment file it names): a saved session
+    /// does not override it.
     fn is_explicit(&self) -> bool {
         matches!(
             self,
-            Origin::Found(Source::Flag(_) | Source::DbUrl | Source::PasswordFile(_))
+            Origin::Found(
+                Source::Flag(_)
+                    | Source::DbUrl
+                    | Source::PasswordFile(_)
+                    | Source::Compose { .. }
+                    | Source::HelmValues { .. }
+                    | Source::KubeSecret { .. }
+            )
         )
     }
 
