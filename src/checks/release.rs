@@ -14,7 +14,7 @@ use crate::knowledge::impact::{self, Impact, Measurements, Verdict};
 use crate::knowledge::model::{FileKind, Item, Kind};
 use crate::knowledge::probes::{ProbeOutcome, ProbeResult};
 use crate::knowledge::scan::{FileProblem, Hit};
-use crate::knowledge::{Installed, Plan};
+use crate::knowledge::{Installed, Origin, Plan, TargetAdvice};
 use crate::version::Version;
 
 /// The step these checks belong to (the registry, [`super::all`], reads it).
@@ -270,53 +270,18 @@ async fn path(ctx: &Context) -> Outcome {
         Ok(plan) => plan,
         Err(error) => return Outcome::fail(error.to_string()).fix(error.hint()),
     };
-    let mut per_kind = Vec::new();
-    for kind in Kind::ALL {
-        let n = plan.items.iter().filter(|i| i.kind == kind).count();
-        if n > 0 {
-            per_kind.push(format!("{n} {kind}"));
-        }
-    }
-    let mut releases: Vec<&str> = plan.items.iter().map(|i| i.release.as_str()).collect();
-    releases.dedup();
-    let summary = format!(
-        "{installed} → {}: {} in {} ({})",
-        plan.to,
-        plural(plan.items.len(), "item", "items"),
-        plural(releases.len(), "release", "releases"),
-        if per_kind.is_empty() {
-            "nothing to review".to_string()
-        } else {
-            per_kind.join(", ")
-        }
-    );
-    let mut problems = Vec::new();
+    let summary = path_summary(&installed, &plan);
     // Connected by now (the installed version was read): a release bad on one engine only
     // warns there.
     let engine = ctx.db().await.ok().map(|db| db.engine());
     let advice = catalogue.target_advice(&plan.to, engine);
-    if let Some(advice) = &advice {
-        problems.push(format!(
-            "{} is a known-bad release{}: take {} instead",
-            advice.target,
-            advice.on_engines(),
-            advice.instead
-        ));
-    }
     let unknown_installed = catalogue.installed_warning(&installed);
-    if unknown_installed.is_some() {
-        problems.push(format!("the catalogue does not know {installed}"));
-    }
-    if !plan.stops.is_empty() {
-        let stops: Vec<String> = plan.stops.iter().map(|s| s.version.to_string()).collect();
-        problems.push(format!("stop at {} first", stops.join(", then ")));
-    }
-    if !plan.missing.is_empty() {
-        problems.push(format!(
-            "the release catalogue has no file for {}",
-            plan.missing.join(", ")
-        ));
-    }
+    let problems = path_problems(
+        &installed,
+        &plan,
+        advice.as_ref(),
+        unknown_installed.is_some(),
+    );
     let mut outcome = if problems.is_empty() {
         Outcome::pass(summary)
     } else {
@@ -334,15 +299,91 @@ async fn path(ctx: &Context) -> Outcome {
                 "the database could not be read: the installed version is the server image's tag",
             );
     }
+    let outcome = path_details(
+        outcome,
+        &installed,
+        &plan,
+        catalogue.origin(),
+        advice.as_ref(),
+        unknown_installed,
+    );
+    outcome.fix(path_fix(&plan, catalogue.origin(), advice.as_ref()))
+}
+
+/// The path in one line: installed → target, how many items in how many releases, per kind.
+fn path_summary(installed: &Installed, plan: &Plan<'_>) -> String {
+    let mut per_kind = Vec::new();
+    for kind in Kind::ALL {
+        let n = plan.items.iter().filter(|i| i.kind == kind).count();
+        if n > 0 {
+            per_kind.push(format!("{n} {kind}"));
+        }
+    }
+    let mut releases: Vec<&str> = plan.items.iter().map(|i| i.release.as_str()).collect();
+    releases.dedup();
+    format!(
+        "{installed} → {}: {} in {} ({})",
+        plan.to,
+        plural(plan.items.len(), "item", "items"),
+        plural(releases.len(), "release", "releases"),
+        if per_kind.is_empty() {
+            "nothing to review".to_string()
+        } else {
+            per_kind.join(", ")
+        }
+    )
+}
+
+/// What makes the path a warning, one phrase each.
+fn path_problems(
+    installed: &Installed,
+    plan: &Plan<'_>,
+    advice: Option<&TargetAdvice>,
+    unknown_installed: bool,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(advice) = advice {
+        problems.push(format!(
+            "{} is a known-bad release{}: take {} instead",
+            advice.target,
+            advice.on_engines(),
+            advice.instead
+        ));
+    }
+    if unknown_installed {
+        problems.push(format!("the catalogue does not know {installed}"));
+    }
+    if !plan.stops.is_empty() {
+        let stops: Vec<String> = plan.stops.iter().map(|s| s.version.to_string()).collect();
+        problems.push(format!("stop at {} first", stops.join(", then ")));
+    }
+    if !plan.missing.is_empty() {
+        problems.push(format!(
+            "the release catalogue has no file for {}",
+            plan.missing.join(", ")
+        ));
+    }
+    problems
+}
+
+/// The stops, missing releases, advice and installed-version notes under the path's outcome.
+fn path_details(
+    mut outcome: Outcome,
+    installed: &Installed,
+    plan: &Plan<'_>,
+    origin: &Origin,
+    advice: Option<&TargetAdvice>,
+    unknown_installed: Option<String>,
+) -> Outcome {
     for stop in &plan.stops {
         outcome = outcome.detail(format!("stop at {}", stop.version), stop.reason.clone());
     }
-    if let Some(warning) = plan.missing_warning(catalogue.origin()) {
+    if let Some(warning) = plan.missing_warning(origin) {
         outcome = outcome
             .detail("missing releases", plan.missing.join(", "))
             .line(warning);
     }
-    if let Some(advice) = &advice {
+    if let Some(advice) = advice {
         outcome = outcome
             .detail("take instead", advice.instead.to_string())
             .line(advice.message());
@@ -350,16 +391,22 @@ async fn path(ctx: &Context) -> Outcome {
     if let Some(warning) = unknown_installed {
         outcome = outcome.line(warning);
     }
-    if installed == Installed::Unrecorded {
+    if *installed == Installed::Unrecorded {
         outcome = outcome.line(
             "the database records no version (Flyway only): every release up to the target is listed",
         );
     }
+    outcome
+}
+
+/// What to do next: review the items (of the advised release instead, when there is one), after
+/// adding the release files the catalogue lacks.
+fn path_fix(plan: &Plan<'_>, origin: &Origin, advice: Option<&TargetAdvice>) -> String {
     let review = format!(
         "Review every item with `om-upgrade releases --to {}` and the same connection settings.",
         plan.to
     );
-    let review = match &advice {
+    let review = match advice {
         Some(advice) => format!(
             "Upgrade to {} instead of {}. {review}",
             advice.instead, advice.target
@@ -367,14 +414,13 @@ async fn path(ctx: &Context) -> Outcome {
         None => review,
     };
     if plan.missing.is_empty() {
-        outcome.fix(review)
+        review
     } else {
-        outcome.fix(format!(
-            "Add the release files for {} to {} (the built-in ones are in om-upgrade's \
+        format!(
+            "Add the release files for {} to {origin} (the built-in ones are in om-upgrade's \
              assets/releases), then: {review}",
-            plan.missing.join(", "),
-            catalogue.origin()
-        ))
+            plan.missing.join(", ")
+        )
     }
 }
 

@@ -126,12 +126,6 @@ pub fn load(path: &Path, inputs: &DeploymentInputs, env: &Env) -> Result<Deploym
         file: path.to_path_buf(),
         key: key.to_string(),
     };
-    let scalar = |value: Option<&Value>| {
-        value
-            .and_then(Value::as_scalar)
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-    };
     let mut deployment = Deployment::default();
     for (key, var) in PLAIN {
         if let Some(value) = scalar(config.get_path(key)) {
@@ -157,6 +151,35 @@ pub fn load(path: &Path, inputs: &DeploymentInputs, env: &Env) -> Result<Deploym
             Sourced::new(user, at("openmetadata.config.elasticsearch.auth.username")),
         );
     }
+    secrets(path, config, inputs, env, &mut deployment);
+    if let Some(host) = deployment.vars.get("DB_HOST")
+        && let Some(advice) = in_cluster_advice(&host.value, inputs, deployment.vars.get("DB_PORT"))
+    {
+        deployment.warnings.push(advice);
+    }
+    if let Some(tag) = scalar(doc.get_path("image.tag")) {
+        deployment.image_tag = Some(Sourced::new(tag, at("image.tag")));
+    }
+    Ok(deployment)
+}
+
+/// A non-empty scalar value, trimmed.
+fn scalar(value: Option<&Value>) -> Option<String> {
+    value
+        .and_then(Value::as_scalar)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// The values the chart takes from a Secret: read with kubectl (unless the environment gives
+/// them already), or a warning that says where they are and how to give them.
+fn secrets(
+    path: &Path,
+    config: &Value,
+    inputs: &DeploymentInputs,
+    env: &Env,
+    deployment: &mut Deployment,
+) {
     for secret in &SECRETS {
         if secret
             .enabled_by
@@ -197,15 +220,6 @@ pub fn load(path: &Path, inputs: &DeploymentInputs, env: &Env) -> Result<Deploym
                 .push(secret_advice(path, secret, &reference, &error)),
         }
     }
-    if let Some(host) = deployment.vars.get("DB_HOST")
-        && let Some(advice) = in_cluster_advice(&host.value, inputs, deployment.vars.get("DB_PORT"))
-    {
-        deployment.warnings.push(advice);
-    }
-    if let Some(tag) = scalar(doc.get_path("image.tag")) {
-        deployment.image_tag = Some(Sourced::new(tag, at("image.tag")));
-    }
-    Ok(deployment)
 }
 
 fn secret_advice(

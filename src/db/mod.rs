@@ -42,6 +42,21 @@ pub struct Target {
 }
 
 impl Target {
+    fn of(settings: &DbSettings) -> Target {
+        Target {
+            engine: settings.engine.value,
+            host: settings.host.value.clone(),
+            port: settings.port.value,
+            user: settings.user.value.clone(),
+            database: settings.database.value.clone(),
+            schema: match settings.engine.value {
+                Engine::Mysql => settings.database.value.clone(),
+                Engine::Postgres => settings.schema.value.clone(),
+            },
+            password_given: settings.password.is_some(),
+        }
+    }
+
     fn attempt(&self) -> Attempt<'_> {
         Attempt {
             engine: self.engine,
@@ -61,6 +76,42 @@ pub struct Db {
     target: Target,
     /// How long the first connection took.
     pub connect_time: Duration,
+}
+
+/// Opens the pool, its first connection made within `timeout`.
+async fn open_pool(
+    settings: &DbSettings,
+    engine: Engine,
+    timeout: Duration,
+) -> Result<Pool, sqlx::Error> {
+    match engine {
+        Engine::Mysql => MySqlPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .min_connections(0)
+            .acquire_timeout(timeout)
+            .after_connect(|_, _| {
+                Box::pin(async {
+                    nodelay::set_on_all_tcp_sockets();
+                    Ok(())
+                })
+            })
+            .connect_with(mysql_options(settings, None))
+            .await
+            .map(Pool::Mysql),
+        Engine::Postgres => PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .min_connections(0)
+            .acquire_timeout(timeout)
+            .after_connect(|_, _| {
+                Box::pin(async {
+                    nodelay::set_on_all_tcp_sockets();
+                    Ok(())
+                })
+            })
+            .connect_with(pg_options(settings, Some(&settings.database.value)))
+            .await
+            .map(Pool::Postgres),
+    }
 }
 
 /// Connections per pool: enough for the checks to run side by side, few enough for a busy server.
@@ -100,54 +151,14 @@ impl Cell {
 impl Db {
     /// Connects, failing with a classified error after `settings.connect_timeout` at most.
     pub async fn connect(settings: &DbSettings) -> Result<Db, DbError> {
-        let target = Target {
-            engine: settings.engine.value,
-            host: settings.host.value.clone(),
-            port: settings.port.value,
-            user: settings.user.value.clone(),
-            database: settings.database.value.clone(),
-            schema: match settings.engine.value {
-                Engine::Mysql => settings.database.value.clone(),
-                Engine::Postgres => settings.schema.value.clone(),
-            },
-            password_given: settings.password.is_some(),
-        };
+        let target = Target::of(settings);
         let timeout = settings.connect_timeout;
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + timeout;
         // Reach the port first: the pool retries refused connections until its timeout, and a
         // plain TCP attempt tells DNS, refusal, no route and silence apart.
         reach(&target, deadline, timeout).await?;
-        let connecting = async {
-            match target.engine {
-                Engine::Mysql => MySqlPoolOptions::new()
-                    .max_connections(POOL_SIZE)
-                    .min_connections(0)
-                    .acquire_timeout(timeout)
-                    .after_connect(|_, _| {
-                        Box::pin(async {
-                            nodelay::set_on_all_tcp_sockets();
-                            Ok(())
-                        })
-                    })
-                    .connect_with(mysql_options(settings, None))
-                    .await
-                    .map(Pool::Mysql),
-                Engine::Postgres => PgPoolOptions::new()
-                    .max_connections(POOL_SIZE)
-                    .min_connections(0)
-                    .acquire_timeout(timeout)
-                    .after_connect(|_, _| {
-                        Box::pin(async {
-                            nodelay::set_on_all_tcp_sockets();
-                            Ok(())
-                        })
-                    })
-                    .connect_with(pg_options(settings, Some(&settings.database.value)))
-                    .await
-                    .map(Pool::Postgres),
-            }
-        };
+        let connecting = open_pool(settings, target.engine, timeout);
         let no_handshake = || DbError::NoHandshake {
             addr: target.attempt().addr(),
             engine: target.engine,
@@ -173,20 +184,26 @@ impl Db {
             "connected to the database"
         );
         if db.target.engine == Engine::Postgres {
-            let exists = db
-                .fetch_i64(
-                    "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = $1",
-                    &[&db.target.schema],
-                )
-                .await?;
-            if exists == 0 {
-                return Err(DbError::UnknownSchema {
-                    schema: db.target.schema.clone(),
-                    database: db.target.database.clone(),
-                });
-            }
+            db.check_schema().await?;
         }
         Ok(db)
+    }
+
+    /// Fails when the Postgres schema the settings name does not exist in the database.
+    async fn check_schema(&self) -> Result<(), DbError> {
+        let exists = self
+            .fetch_i64(
+                "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = $1",
+                &[&self.target.schema],
+            )
+            .await?;
+        if exists == 0 {
+            return Err(DbError::UnknownSchema {
+                schema: self.target.schema.clone(),
+                database: self.target.database.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// Connects to the server without choosing a database (to create or drop one).

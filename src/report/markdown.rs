@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use super::model::{CheckEntry, Finding, Prerequisite, Readiness, Report, Step, StepStatus};
+use super::model::{
+    CheckEntry, Finding, Overall, Prerequisite, Readiness, Report, Step, StepStatus,
+};
 use super::review::{ReleaseReview, ReviewItem, Verdict};
 use super::view;
 use crate::checks::Status;
@@ -136,7 +138,19 @@ fn header(report: &Report, out: &mut String) {
         esc(&view::upgrade_line(om))
     );
     let o = &report.overall;
-    let verdict = match o.readiness {
+    let _ = writeln!(
+        out,
+        "**{}** Exit code {}{}.\n",
+        esc(&verdict(o)),
+        o.exit_code,
+        if o.strict { " (strict)" } else { "" }
+    );
+    facts(report, out);
+}
+
+/// The overall verdict in one sentence.
+fn verdict(o: &Overall) -> String {
+    match o.readiness {
         Readiness::Blocked => format!(
             "Not ready: {}, {}.",
             humanize::plural(o.blockers, "blocker", "blockers"),
@@ -153,14 +167,14 @@ fn header(report: &Report, out: &mut String) {
         Readiness::Ready => {
             "Ready: every check passed, or what warned was acknowledged.".to_string()
         }
-    };
-    let _ = writeln!(
-        out,
-        "**{}** Exit code {}{}.\n",
-        esc(&verdict),
-        o.exit_code,
-        if o.strict { " (strict)" } else { "" }
-    );
+    }
+}
+
+/// The table of facts under the verdict: when, which tool, which versions, catalogue, database,
+/// check counts.
+fn facts(report: &Report, out: &mut String) {
+    let om = &report.openmetadata;
+    let o = &report.overall;
     let g = &report.generated;
     let db = &report.database;
     let rows = [
