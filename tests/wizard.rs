@@ -445,8 +445,10 @@ fn a_small_terminal_is_told_and_a_resize_redraws() {
 fn wizard_flags_do_not_mix_with_subcommands() {
     let out = run(&["--host", "db.internal", "check"], &[]);
     assert_eq!(out.status.code(), Some(2));
+    // Said in words, with where the option goes instead.
     assert!(
-        stderr(&out).contains("cannot be used with"),
+        stderr(&out).contains("--host before `check` is an option of the wizard")
+            && stderr(&out).contains("om-upgrade check --host"),
         "{}",
         stderr(&out)
     );
