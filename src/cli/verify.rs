@@ -124,25 +124,8 @@ pub async fn run(mut args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
             message: format!("test restore failed: {error}"),
         })?);
     }
-    let ok = report.ok() && restore.as_ref().is_none_or(RestoreCheck::ok);
     let _ = verify::record(&report, restore.as_ref().is_some_and(RestoreCheck::ok));
-    match args.format {
-        Format::Json => {
-            let result = JsonResult {
-                ok,
-                status: report.status(),
-                summary: report.summary(),
-                report: &report,
-                restore: restore.as_ref(),
-            };
-            outln!(
-                "{}",
-                serde_json::to_string_pretty(&result).unwrap_or_default()
-            );
-        }
-        Format::Text => print_text(&report, restore.as_ref(), &Painter::stdout(env)),
-    }
-    Ok(if ok { 0 } else { 1 })
+    Ok(print_outcome(args.format, &report, restore.as_ref(), env))
 }
 
 fn print_text(report: &VerifyReport, restore: Option<&RestoreCheck>, paint: &Painter) {
@@ -247,22 +230,32 @@ async fn run_remote(url: String, args: &VerifyArgs, env: &Env) -> Result<i32, Cl
             message: format!("test restore failed: {error}"),
         })?);
     }
-    let ok = report.ok() && restore.as_ref().is_none_or(RestoreCheck::ok);
-    match args.format {
+    Ok(print_outcome(args.format, &report, restore.as_ref(), env))
+}
+
+/// Prints a verification (and its test restore) as text or JSON; the exit code it earns.
+fn print_outcome(
+    format: Format,
+    report: &VerifyReport,
+    restore: Option<&RestoreCheck>,
+    env: &Env,
+) -> i32 {
+    let ok = report.ok() && restore.is_none_or(RestoreCheck::ok);
+    match format {
         Format::Json => {
             let result = JsonResult {
                 ok,
                 status: report.status(),
                 summary: report.summary(),
-                report: &report,
-                restore: restore.as_ref(),
+                report,
+                restore,
             };
             outln!(
                 "{}",
                 serde_json::to_string_pretty(&result).unwrap_or_default()
             );
         }
-        Format::Text => print_text(&report, restore.as_ref(), &Painter::stdout(env)),
+        Format::Text => print_text(report, restore, &Painter::stdout(env)),
     }
-    Ok(if ok { 0 } else { 1 })
+    if ok { 0 } else { 1 }
 }
