@@ -32,13 +32,6 @@ const ALLOWED_FILE_CYCLES: &[&[&str]] = &[
     &["backup::external", "backup::take"],
     // The manifest is written with `output`'s atomic write; `output` names the manifest file.
     &["backup::manifest", "backup::output"],
-    // `restore/mod.rs` holds `RestoreError`/`Accepted` and calls the engines' loaders.
-    &[
-        "backup::restore",
-        "backup::restore::load",
-        "backup::restore::mysql",
-        "backup::restore::postgres",
-    ],
     // `config/mod.rs` holds `DbSettings`/`SettingsWarning` and calls the server file's reader
     // and the deployment files' readers (compose, Helm), which build those types; the
     // deployment readers and `installation` name each other's types. Grown when --compose and

@@ -629,6 +629,8 @@ async fn a_killed_postgres_restore_leaves_the_target_as_it_was() {
             &source.url,
             "--force",
             "--yes",
+            "--jobs",
+            "1",
         ],
         &[],
     );
@@ -985,4 +987,253 @@ async fn a_restore_without_the_right_to_create_the_target_says_so_and_creates_no
         "{err}"
     );
     assert!(!database_exists(Engine::Postgres, &target).await);
+}
+
+// ---- 17. PostgreSQL: the parallel restore (staging schema, one switch transaction) ------------
+
+/// What else a restore must bring back on PostgreSQL: keys, indexes, constraints and sequence
+/// positions of the current schema.
+async fn pg_structure(url: &str) -> Vec<Vec<String>> {
+    let conn = om_upgrade::db::Db::connect(&settings_for(url))
+        .await
+        .unwrap();
+    let rows = conn
+        .fetch_rows(
+            "SELECT 'index', indexname::text, indexdef FROM pg_indexes \
+             WHERE schemaname = current_schema() \
+             UNION ALL SELECT 'constraint', conname::text, pg_get_constraintdef(oid) \
+             FROM pg_constraint WHERE connamespace = current_schema()::regnamespace \
+             UNION ALL SELECT 'sequence', sequencename::text, last_value::text FROM pg_sequences \
+             WHERE schemaname = current_schema() ORDER BY 1, 2, 3",
+            &[],
+        )
+        .await
+        .unwrap();
+    conn.close().await;
+    rows.iter()
+        .map(|r| r.iter().map(|c| c.as_text().unwrap_or_default()).collect())
+        .collect()
+}
+
+/// Staging schemas in the PostgreSQL database `name` (of the restore with process id `pid`).
+async fn pg_stagings(url: &str, pid: Option<u32>) -> Vec<String> {
+    let conn = om_upgrade::db::Db::connect(&settings_for(url))
+        .await
+        .unwrap();
+    let rows = conn
+        .fetch_rows(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'omu\\_restore\\_stage\\_%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    conn.close().await;
+    rows.iter()
+        .filter_map(|r| r[0].as_text())
+        .filter(|name| pid.is_none_or(|pid| name.contains(&format!("_{pid}_"))))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_parallel_postgres_restore_brings_back_every_table_key_and_index() {
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    add_big_table(&source, 20_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_of(&source, dir.path(), FileFormat::Sql).await;
+    let expected = fingerprints(&source).await;
+    let structure = pg_structure(&source.url).await;
+    for jobs in ["1", "2", "3"] {
+        let (name, url, _guard) = fresh_name(Engine::Postgres);
+        let out = restore_cli(&made.path, &url, &["--jobs", jobs]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "--jobs {jobs}: {}",
+            stderr(&out)
+        );
+        let restored = om_upgrade::db::Db::connect(&settings_for(&url))
+            .await
+            .unwrap();
+        let prints = server_fingerprints(&restored).await;
+        restored.close().await;
+        assert_eq!(expected, prints, "--jobs {jobs}: {name}");
+        assert_eq!(structure, pg_structure(&url).await, "--jobs {jobs}");
+        assert!(pg_stagings(&url, None).await.is_empty(), "--jobs {jobs}");
+    }
+    // Over a database that holds other rows: replaced, on two connections.
+    change_rows(&source).await;
+    let out = restore_cli(
+        &made.path,
+        &source.url,
+        &["--force", "--yes", "--jobs", "2"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(expected, fingerprints(&source).await);
+    assert_eq!(structure, pg_structure(&source.url).await);
+    assert!(pg_stagings(&source.url, None).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_parallel_restore_that_fails_midway_leaves_the_target_and_no_staging_schema() {
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    add_big_table(&source, 50_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_of(&source, dir.path(), FileFormat::Sql).await;
+    // A row the server refuses at the end of the big table's first block (whichever connection
+    // loads it), the end marker kept: the file loads until the server refuses that row.
+    let text = std::fs::read_to_string(&made.path).unwrap();
+    let start = text.find("COPY \"omu_big\"").unwrap();
+    let end = start + text[start..].find("\\.\n").unwrap();
+    let poisoned = lone_copy(&made, "poisoned.sql", |bytes| {
+        bytes.splice(end..end, b"not-a-number\tx\n".iter().copied());
+    });
+    change_rows(&source).await;
+    let before = fingerprints(&source).await;
+    let (out, pid) = restore_cli_traced(&poisoned, &source.url, &["--force", "--yes", "-j", "2"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the server refused the statement")
+            && stderr(&out).contains("omu_big"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(before, fingerprints(&source).await);
+    assert!(pg_stagings(&source.url, Some(pid)).await.is_empty());
+    // Into a new database: not created either.
+    let (name, url, _guard) = fresh_name(Engine::Postgres);
+    let out = restore_cli(&poisoned, &url, &["-j", "2"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!database_exists(Engine::Postgres, &name).await);
+}
+
+#[tokio::test]
+async fn a_loader_connection_terminated_mid_load_leaves_the_target_and_no_staging_schema() {
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    add_big_table(&source, 300_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_of(&source, dir.path(), FileFormat::Sql).await;
+    change_rows(&source).await;
+    let before = fingerprints(&source).await;
+    let child = spawn_restore(
+        &[
+            made.path.to_str().unwrap(),
+            "--db-url",
+            &source.url,
+            "--force",
+            "--yes",
+            "--jobs",
+            "2",
+        ],
+        &[],
+    );
+    let pid = child.id();
+    let admin = admin(Engine::Postgres).await;
+    let started = Instant::now();
+    let terminated = loop {
+        let n = admin
+            .fetch_i64(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 \
+                 AND query LIKE 'COPY \"omu_big\"%' AND state = 'active'",
+                &[&source.name],
+            )
+            .await
+            .unwrap();
+        if n > 0 {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    admin.close().await;
+    assert!(terminated, "no loader of omu_big seen");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(before, fingerprints(&source).await, "the target changed");
+    assert!(pg_stagings(&source.url, Some(pid)).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_killed_parallel_postgres_restore_leaves_the_target_as_it_was() {
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    add_big_table(&source, 300_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_of(&source, dir.path(), FileFormat::Sql).await;
+    change_rows(&source).await;
+    let before = fingerprints(&source).await;
+    let child = spawn_restore(
+        &[
+            made.path.to_str().unwrap(),
+            "--db-url",
+            &source.url,
+            "--force",
+            "--yes",
+            "--jobs",
+            "2",
+        ],
+        &[],
+    );
+    let pid = child.id();
+    let name = source.name.clone();
+    kill_when(child, "the load reached the big table", || {
+        let name = name.clone();
+        async move {
+            let admin = admin(Engine::Postgres).await;
+            let n = admin
+                .fetch_i64(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1 \
+                     AND query LIKE 'COPY \"omu_big\"%'",
+                    &[&name],
+                )
+                .await
+                .unwrap();
+            admin.close().await;
+            n > 0
+        }
+    })
+    .await;
+    assert_eq!(before, fingerprints(&source).await, "the target changed");
+    // What the kill left: the staging schema, named after the killed process; the next
+    // restore names it.
+    assert_eq!(pg_stagings(&source.url, Some(pid)).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_postgres_file_changed_after_its_manifest_is_refused_before_the_commit() {
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_of(&source, dir.path(), FileFormat::Sql).await;
+    // One byte of a row changed, the manifest kept: the file still loads, its SHA-256 differs.
+    let mut bytes = std::fs::read(&made.path).unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let start = text.find("COPY \"tag_usage\"").unwrap();
+    let row = start + text[start..].find('\n').unwrap() + 1;
+    let at = row + text[row..].find(|c: char| c.is_ascii_lowercase()).unwrap();
+    bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
+    std::fs::write(&made.path, &bytes).unwrap();
+    for jobs in ["1", "2"] {
+        let (name, url, _guard) = fresh_name(Engine::Postgres);
+        let out = restore_cli(&made.path, &url, &["--jobs", jobs]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "--jobs {jobs}: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("does not match its manifest"),
+            "--jobs {jobs}: {}",
+            stderr(&out)
+        );
+        assert!(
+            !database_exists(Engine::Postgres, &name).await,
+            "--jobs {jobs}"
+        );
+    }
 }

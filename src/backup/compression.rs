@@ -91,12 +91,20 @@ pub fn open_reader(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
 /// As [`open_reader`], for a file already open (read from its start).
 pub fn reader_of(mut file: File) -> io::Result<Box<dyn BufRead + Send>> {
     let compression = Compression::of_file(&mut file)?;
+    decoded(Box::new(file), compression)
+}
+
+/// The decompressed bytes of `raw` (read from its start), compressed as `compression` says.
+pub fn decoded(
+    raw: Box<dyn Read + Send>,
+    compression: Compression,
+) -> io::Result<Box<dyn BufRead + Send>> {
     Ok(match compression {
-        Compression::None => Box::new(BufReader::with_capacity(1 << 20, file)),
-        Compression::Zstd => Box::new(BufReader::with_capacity(1 << 20, zstd::Decoder::new(file)?)),
+        Compression::None => Box::new(BufReader::with_capacity(1 << 20, raw)),
+        Compression::Zstd => Box::new(BufReader::with_capacity(1 << 20, zstd::Decoder::new(raw)?)),
         Compression::Gzip => Box::new(BufReader::with_capacity(
             1 << 20,
-            flate2::read::MultiGzDecoder::new(file),
+            flate2::read::MultiGzDecoder::new(raw),
         )),
     })
 }

@@ -11,7 +11,7 @@ use super::{CliError, print_warnings, progress};
 use crate::backup::completeness::Proof;
 use crate::backup::restore::{self, Accepted, RestoreError, RestoreRequest, Restored};
 use crate::config::installation::Configured;
-use crate::config::{self, Env};
+use crate::config::{self, DbSettings, Env};
 use crate::humanize;
 use crate::server;
 
@@ -23,8 +23,13 @@ database dump complete', mysqldump's '-- Dump completed'); a truncated om-upgrad
 refused, and a file nothing proves complete (`metadata backup` files have neither manifest nor \
 marker) only loads with --allow-incomplete.
 
-On PostgreSQL the whole restore is one transaction, committed only when every table holds the \
-rows the backup recorded. On MySQL/MariaDB the file loads into a staging database \
+On PostgreSQL an om-upgrade backup loads on --jobs connections (2 by default): its tables are \
+created in a staging schema (omu_restore_stage_…) of the target database, filled and indexed \
+there on every connection, and switched into the target schema by one transaction that commits \
+only when every table holds the rows the backup recorded; a failed restore drops the staging \
+schema, a killed one leaves it (the target is unchanged either way). With --jobs 1, and for \
+data-only and pg_dump files, the whole restore is one transaction instead. --jobs does not \
+apply to MySQL/MariaDB. On MySQL/MariaDB the file loads into a staging database \
 (omu_restore_stage_…) and its tables replace the target's in one atomic RENAME TABLE only when \
 the rows match; a failed or killed restore leaves the target as it was. The first statement the \
 server refuses stops the restore with its table, line and the server's error.
@@ -76,6 +81,12 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub allow_incomplete: bool,
 
+    /// PostgreSQL: connections that load the data and build the indexes together (om-upgrade
+    /// SQL backups; 1 loads in one transaction). MySQL/MariaDB always loads on one
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub jobs: u8,
+
     /// Print the result as JSON on stdout
     #[arg(long)]
     pub json: bool,
@@ -105,28 +116,8 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
             message: format!("cannot connect: {e}"),
             hint: Some(e.remediation()),
         })?;
-    let fail = |error: RestoreError| CliError::Failed {
-        hint: error.remediation(),
-        message: format!("restore failed: {error}"),
-    };
     // Every check first; nothing has been changed when one refuses.
-    let accepted = match &remote_url {
-        Some(url) => {
-            let remote = super::verify::open_remote(url, &args.store, env).await?;
-            restore::accept_remote(remote, settings.clone(), args.force)
-                .await
-                .map_err(fail)?
-        }
-        None => {
-            let request = RestoreRequest {
-                file: args.file.clone(),
-                settings: settings.clone(),
-                replace_existing: args.force,
-                allow_incomplete: args.allow_incomplete,
-            };
-            restore::accept(request).await.map_err(fail)?
-        }
-    };
+    let accepted = accept(&args, remote_url.as_deref(), &settings, env).await?;
     for warning in accepted.warnings() {
         eprintln!("warning: {warning}");
     }
@@ -139,38 +130,20 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
     for warning in installation_warnings(&args, &accepted, env).await {
         eprintln!("warning: {warning}");
     }
-    if accepted.overwrites() && std::io::stdin().is_terminal() && !args.yes {
-        let state = accepted.target();
-        eprintln!(
-            "{} holds {}{} ({}). They will be replaced by {} once it has loaded completely.",
-            settings.display_url(),
-            humanize::plural(state.tables.len(), "table", "tables"),
-            state
-                .openmetadata_version
-                .as_ref()
-                .map(|v| format!(" of OpenMetadata {v}"))
-                .unwrap_or_default(),
-            humanize::rows(state.rows),
-            args.file.display()
-        );
-        eprint!(
-            "Type the database name ({}) to go on: ",
-            settings.database.value
-        );
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
-        if answer.trim() != settings.database.value {
-            eprintln!("Not confirmed; nothing was changed.");
-            return Ok(1);
-        }
+    if accepted.overwrites()
+        && std::io::stdin().is_terminal()
+        && !args.yes
+        && !confirmed(&args, &accepted, &settings)
+    {
+        eprintln!("Not confirmed; nothing was changed.");
+        return Ok(1);
     }
     let cancel = CancellationToken::new();
     super::signals::cancel_on_signals(cancel.clone());
     let (events, drawing) = progress::start("restore");
     let result = accepted.run(events, cancel).await;
     let _ = drawing.await;
-    let restored = result.map_err(fail)?;
+    let restored = result.map_err(failed)?;
     let mismatches = restored.mismatches().len();
     if args.json {
         outln!(
@@ -181,6 +154,66 @@ pub async fn run(args: RestoreArgs, env: &Env) -> Result<i32, CliError> {
         print_text(&restored, &settings.display_url());
     }
     Ok(if mismatches == 0 { 0 } else { 1 })
+}
+
+fn failed(error: RestoreError) -> CliError {
+    CliError::Failed {
+        hint: error.remediation(),
+        message: format!("restore failed: {error}"),
+    }
+}
+
+/// Every guard of the restore, for a file or a stored backup (`remote_url`).
+async fn accept(
+    args: &RestoreArgs,
+    remote_url: Option<&str>,
+    settings: &DbSettings,
+    env: &Env,
+) -> Result<Accepted, CliError> {
+    let accepted = match remote_url {
+        Some(url) => {
+            let remote = super::verify::open_remote(url, &args.store, env).await?;
+            restore::accept_remote(remote, settings.clone(), args.force)
+                .await
+                .map_err(failed)?
+        }
+        None => {
+            let request = RestoreRequest {
+                file: args.file.clone(),
+                settings: settings.clone(),
+                replace_existing: args.force,
+                allow_incomplete: args.allow_incomplete,
+            };
+            restore::accept(request).await.map_err(failed)?
+        }
+    };
+    Ok(accepted.with_jobs(usize::from(args.jobs)))
+}
+
+/// Asks the operator on the terminal to confirm replacing what the target holds, by typing
+/// the database's name.
+fn confirmed(args: &RestoreArgs, accepted: &Accepted, settings: &DbSettings) -> bool {
+    let state = accepted.target();
+    eprintln!(
+        "{} holds {}{} ({}). They will be replaced by {} once it has loaded completely.",
+        settings.display_url(),
+        humanize::plural(state.tables.len(), "table", "tables"),
+        state
+            .openmetadata_version
+            .as_ref()
+            .map(|v| format!(" of OpenMetadata {v}"))
+            .unwrap_or_default(),
+        humanize::rows(state.rows),
+        args.file.display()
+    );
+    eprint!(
+        "Type the database name ({}) to go on: ",
+        settings.database.value
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    answer.trim() == settings.database.value
 }
 
 /// What the rest of the installation says against this restore: a server that still answers

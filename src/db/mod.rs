@@ -78,6 +78,14 @@ pub struct Db {
     pub connect_time: Duration,
 }
 
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Opens the pool, its first connection made within `timeout`.
 async fn open_pool(
     settings: &DbSettings,
@@ -155,20 +163,7 @@ impl Db {
         let timeout = settings.connect_timeout;
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + timeout;
-        // Reach the port first: the pool retries refused connections until its timeout, and a
-        // plain TCP attempt tells DNS, refusal, no route and silence apart.
-        reach(&target, deadline, timeout).await?;
-        let connecting = open_pool(settings, target.engine, timeout);
-        let no_handshake = || DbError::NoHandshake {
-            addr: target.attempt().addr(),
-            engine: target.engine,
-            after: timeout,
-        };
-        let pool = match tokio::time::timeout_at(deadline, connecting).await {
-            Ok(Ok(pool)) => pool,
-            Ok(Err(sqlx::Error::PoolTimedOut)) | Err(_) => return Err(no_handshake()),
-            Ok(Err(error)) => return Err(classify(error, &target.attempt())),
-        };
+        let pool = connect_pool(settings, &target, deadline, timeout).await?;
         let db = Db {
             pool,
             target,
@@ -323,6 +318,43 @@ impl Db {
             Pool::Mysql(pool) => pool.close().await,
             Pool::Postgres(pool) => pool.close().await,
         }
+    }
+}
+
+/// Opens the pool. A plain TCP attempt ([`reach`]) tells DNS, refusal, no route and silence
+/// apart, but costs a connection of its own: it runs only to explain a connection that failed,
+/// or that is slow in coming (the pool retries a refused port until its timeout).
+async fn connect_pool(
+    settings: &DbSettings,
+    target: &Target,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+) -> Result<Pool, DbError> {
+    let connecting = tokio::time::timeout_at(deadline, open_pool(settings, target.engine, timeout));
+    tokio::pin!(connecting);
+    let probe = async {
+        tokio::time::sleep((timeout / 4).min(Duration::from_secs(1))).await;
+        reach(target, deadline, timeout).await
+    };
+    let outcome = tokio::select! {
+        outcome = &mut connecting => outcome,
+        probed = probe => match probed {
+            Err(e) => return Err(e),
+            Ok(()) => connecting.await,
+        },
+    };
+    match outcome {
+        Ok(Ok(pool)) => Ok(pool),
+        Ok(Err(sqlx::Error::PoolTimedOut)) | Err(_) => Err(DbError::NoHandshake {
+            addr: target.attempt().addr(),
+            engine: target.engine,
+            after: timeout,
+        }),
+        Ok(Err(error @ sqlx::Error::Io(_))) => {
+            reach(target, deadline, timeout).await?;
+            Err(classify(error, &target.attempt()))
+        }
+        Ok(Err(error)) => Err(classify(error, &target.attempt())),
     }
 }
 

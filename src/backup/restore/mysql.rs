@@ -15,8 +15,10 @@ use chrono::Utc;
 use sqlx::{Connection, MySqlConnection, Row};
 use tokio_util::sync::CancellationToken;
 
+use super::load::judge;
 use super::load::{self, Loaded};
-use super::{Accepted, Done, RestoreError, inspect_target, judge};
+use super::target::{create_target, inspect_target};
+use super::types::{Accepted, Done, RestoreError};
 use crate::backup::external;
 use crate::backup::lexer::{self, Item, LexError};
 use crate::backup::progress::Reporter;
@@ -157,7 +159,7 @@ async fn switch(
     let settings = &accepted.request.settings;
     let created = !accepted.target.exists;
     if created {
-        super::create_target(settings).await?;
+        create_target(settings).await?;
     }
     let result = async {
         let now = inspect_target(settings).await?;
@@ -247,7 +249,7 @@ async fn in_place(
     let settings = &accepted.request.settings;
     let created = !accepted.target.exists;
     if created {
-        super::create_target(settings).await?;
+        create_target(settings).await?;
     }
     let db = Db::connect(settings).await?;
     let marker = quote_ident(Engine::Mysql, admin::UNFINISHED_RESTORE_TABLE);

@@ -1,22 +1,38 @@
-//! PostgreSQL: the whole restore is one transaction. The tables it replaces are dropped inside
-//! it, the rows are counted inside it, and it is committed only when they match; a failure, a
-//! cancel or a kill leaves the target as it was (the server rolls back).
-
-use std::io::Write;
+//! PostgreSQL restores, all or nothing, in one of two ways:
+//!
+//! - **One connection** (`--jobs 1`, a data-only file, or a backup whose schema part holds
+//!   functions or extensions): the whole restore is one transaction. The tables it replaces are
+//!   dropped inside it, the file is loaded, the rows are checked inside it and it is committed
+//!   only when they match; a failure, a cancel or a kill leaves the target as it was (the server
+//!   rolls back).
+//! - **Several connections** (`--jobs N`, an om-upgrade SQL backup): the tables are created in
+//!   a fresh staging schema `omu_restore_stage_<time>_<pid>_<n>` of the target database, their
+//!   data is loaded on N connections and their keys and indexes built there, also on N
+//!   connections; the target is not touched. Then ONE transaction switches it in: it drops the
+//!   replaced tables, moves every staged table and sequence into the target schema, adds the
+//!   foreign keys and sequence positions, checks the rows and drops the (now empty) staging
+//!   schema, and commits only when the rows match. Separate transactions cannot commit
+//!   together, so no commit of the loaders ever reaches the target: only the switch does. A
+//!   failure drops the staging schema; a kill before the switch commits leaves the target as
+//!   it was and the staging schema behind (a later restore names it, to be dropped).
+//!
+//! Either way the file's SHA-256 is computed while it loads and checked before the commit;
+//! the rows are those the server reported for each COPY and INSERT, counted again with one
+//! statement only when a statement of the file may have removed some.
 
 use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
 
-use super::load::{self, Loaded};
-use super::{Accepted, Done, RestoreError, RestoredTable, judge};
-use crate::backup::completeness;
-use crate::backup::external::{self, ExternalError};
+use super::load::{self, Items, Loaded};
+use super::pg_load::{self, Counts};
+use super::pg_native;
+use super::pg_staged;
+use super::target::{create_pg_target, drop_pg_target};
+use super::types::{Accepted, Done, RestoreError};
 use crate::backup::lexer::{self, Item, LexError};
 use crate::backup::progress::Reporter;
 use crate::backup::scan::FileKind;
-use crate::db::admin;
-use crate::db::inspect::quote_ident;
-use crate::db::{Db, DbError, Engine};
+use crate::db::{Db, Engine, admin};
 
 pub(super) async fn run(
     accepted: &Accepted,
@@ -24,17 +40,20 @@ pub(super) async fn run(
     cancel: &CancellationToken,
 ) -> Result<Done, RestoreError> {
     let settings = &accepted.request.settings;
-    let created = !accepted.target.exists;
-    if created {
-        super::create_target(settings).await?;
-    }
+    let created = match accepted.target.exists {
+        true => None,
+        false => Some(create_pg_target(settings).await?),
+    };
     let result = match accepted.kind {
-        FileKind::PgDump => native(accepted, cancel).await,
+        FileKind::PgDump => pg_native::native(accepted, cancel).await,
         _ => builtin(accepted, reporter, cancel).await,
     };
-    if result.is_err() && created {
-        // Made for this restore, which was rolled back: nothing of it should stay.
-        let _ = admin::drop_database(settings).await;
+    if let Some(admin) = created {
+        if result.is_err() {
+            // Made for this restore, which was rolled back: nothing of it should stay.
+            drop_pg_target(&admin, settings).await;
+        }
+        admin.close().await;
     }
     result
 }
@@ -44,139 +63,170 @@ async fn builtin(
     reporter: &Reporter,
     cancel: &CancellationToken,
 ) -> Result<Done, RestoreError> {
-    let db = Db::connect(&accepted.request.settings).await?;
-    let pool = db
-        .pg_pool()
-        .ok_or_else(|| DbError::Other("not a Postgres connection".into()))?;
-    // A connection of its own, outside the pool: when the work is cancelled mid-result it is
-    // simply closed, instead of being drained and handed back to the pool.
-    let conn = pool.acquire().await.map_err(|e| db.error(e));
-    let result = match conn {
-        Ok(conn) => {
-            let mut conn = conn.detach();
-            let result = in_transaction(&db, &mut conn, accepted, reporter, cancel).await;
-            let _ = conn.close().await;
-            result
-        }
-        Err(e) => Err(e.into()),
+    // The connection that inspected the target when it exists; else one to the new database.
+    let db = match &accepted.db {
+        Some(db) => db.clone(),
+        None => Db::connect(&accepted.request.settings).await?,
     };
-    db.close().await;
+    let result = async {
+        let mut items = load::items_of(accepted, Engine::Postgres).await?;
+        let mut conn = pg_load::detached(&db).await?;
+        let staged = accepted.jobs > 1
+            && accepted.kind == FileKind::OmUpgradeSql
+            && pg_staged::stageable(&mut items).await;
+        let result = match staged {
+            true => pg_staged::run(&db, conn, accepted, items, reporter, cancel).await,
+            false => {
+                let result =
+                    one_transaction(&db, &mut conn, accepted, &mut items, reporter, cancel).await;
+                let _ = conn.close().await;
+                result
+            }
+        };
+        result.map_err(|e| damaged_instead(accepted, e))
+    }
+    .await;
+    if accepted.db.is_none() {
+        db.close().await;
+    }
     result
 }
 
-async fn in_transaction(
+/// A load that failed on a file whose SHA-256 was to be checked at its end: when the file does
+/// not match its manifest, that is the cause to report (a local file is hashed again to tell).
+fn damaged_instead(accepted: &Accepted, error: RestoreError) -> RestoreError {
+    let explains = matches!(
+        error,
+        RestoreError::Statement { .. }
+            | RestoreError::Parse(_)
+            | RestoreError::CountMismatch { .. }
+    );
+    let Some(manifest) = accepted.manifest.as_ref() else {
+        return error;
+    };
+    if !explains || !accepted.hash_on_load || accepted.remote.is_some() {
+        return error;
+    }
+    let path = &accepted.request.file;
+    match crate::backup::output::sha256_file(path) {
+        Ok((found, bytes)) if found != manifest.file.sha256 || bytes != manifest.file.bytes => {
+            RestoreError::Damaged {
+                path: path.clone(),
+                expected: manifest.file.sha256.clone(),
+                found,
+            }
+        }
+        _ => error,
+    }
+}
+
+/// The whole restore in one transaction on `conn`, committed only when the file was whole and
+/// every table holds the rows the backup recorded.
+async fn one_transaction(
     db: &Db,
     conn: &mut PgConnection,
     accepted: &Accepted,
+    items: &mut Items,
     reporter: &Reporter,
     cancel: &CancellationToken,
 ) -> Result<Done, RestoreError> {
-    let mut items = load::items_of(accepted, Engine::Postgres).await?;
     sqlx::raw_sql("BEGIN")
         .execute(&mut *conn)
         .await
         .map_err(|e| db.error(e))?;
-    let result = async {
-        if !accepted.replaces.is_empty() {
-            // Inside the restore's transaction: a failed restore keeps the old tables.
-            let sql = admin::drop_tables_sql(Engine::Postgres, &accepted.replaces);
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
-                .execute(&mut *conn)
-                .await
-                .map_err(|e| load::statement_error(db, 0, &sql, e))?;
-        }
-        let mut loaded = Loaded::default();
-        while let Some(item) = items.recv().await {
-            if cancel.is_cancelled() {
-                return Err(RestoreError::Cancelled { untouched: true });
-            }
-            let (sql, line) = match item? {
-                Item::Statement { sql, line } => (sql, line),
-                Item::Comment { text, .. } => {
-                    loaded.comment(&text);
-                    continue;
-                }
-                Item::BinaryStatement { line, .. } => return Err(LexError::NotUtf8 { line }.into()),
-                Item::Meta { .. } | Item::CopyData { .. } | Item::CopyEnd { .. } => continue,
-            };
-            loaded.statements += 1;
-            if load::is_copy_from_stdin(&sql) {
-                let table = lexer::statement_table(&sql).unwrap_or_default();
-                loaded.switch_to(&table, reporter);
-                copy(
-                    db,
-                    conn,
-                    &sql,
-                    line,
-                    &mut items,
-                    &mut loaded,
-                    reporter,
-                    cancel,
-                )
-                .await?;
-            } else {
-                let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(|e| load::statement_error(db, line, &sql, e))?;
-                if let Some(table) = lexer::statement_table(&sql) {
-                    loaded.switch_to(&table, reporter);
-                    if sql
-                        .get(..8)
-                        .is_some_and(|s| s.eq_ignore_ascii_case("TRUNCATE"))
-                    {
-                        loaded.truncated();
-                    }
-                }
-                let rows = if load::is_insert(&sql) {
-                    done.rows_affected()
-                } else {
-                    0
-                };
-                loaded.add(rows, sql.len() as u64, reporter);
-            }
-        }
-        loaded.finish(reporter);
-        let names = match accepted.kind {
-            FileKind::Statements => loaded.table_names(),
-            _ => tables_of_current_schema(db, conn).await?,
-        };
-        let counted = count(db, conn, &names).await?;
-        let tables = judge(counted, accepted.manifest.as_ref(), &loaded)?;
-        Ok(Done {
-            statements: loaded.statements,
-            tables,
-            notes: Vec::new(),
-        })
-    }
-    .await;
-    match result {
-        Ok(done) => {
-            sqlx::raw_sql("COMMIT")
-                .execute(&mut *conn)
-                .await
-                .map_err(|e| db.error(e))?;
-            Ok(done)
-        }
-        Err(e) => {
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
-            Err(e)
-        }
-    }
+    let result = load_in_transaction(db, conn, accepted, items, reporter, cancel).await;
+    pg_load::end_transaction(db, conn, result).await
 }
 
-/// Streams one `COPY … FROM stdin` block with `copy_in_raw`.
+async fn load_in_transaction(
+    db: &Db,
+    conn: &mut PgConnection,
+    accepted: &Accepted,
+    items: &mut Items,
+    reporter: &Reporter,
+    cancel: &CancellationToken,
+) -> Result<Done, RestoreError> {
+    if !accepted.replaces.is_empty() {
+        // Inside the restore's transaction: a failed restore keeps the old tables.
+        let sql = admin::drop_tables_sql(Engine::Postgres, &accepted.replaces);
+        pg_load::execute(db, conn, &sql, 0).await?;
+    }
+    let (loaded, counts) = load_items(db, conn, items, reporter, cancel).await?;
+    items.check_whole(accepted).await?;
+    let names = match accepted.kind {
+        FileKind::Statements => loaded.table_names(),
+        _ => pg_load::tables_of_current_schema(db, conn).await?,
+    };
+    let counted = pg_load::counted(db, conn, &names, &counts).await?;
+    let tables = load::judge(counted, accepted.manifest.as_ref(), &loaded)?;
+    Ok(Done {
+        statements: loaded.statements,
+        tables,
+        notes: Vec::new(),
+    })
+}
+
+/// Runs every item of the file on `conn`, in order.
+async fn load_items(
+    db: &Db,
+    conn: &mut PgConnection,
+    items: &mut Items,
+    reporter: &Reporter,
+    cancel: &CancellationToken,
+) -> Result<(Loaded, Counts), RestoreError> {
+    let mut loaded = Loaded::default();
+    let mut counts = Counts::default();
+    while let Some(item) = items.recv().await {
+        if cancel.is_cancelled() {
+            return Err(RestoreError::Cancelled { untouched: true });
+        }
+        let (sql, line) = match item? {
+            Item::Statement { sql, line } => (sql, line),
+            Item::Comment { text, .. } => {
+                loaded.comment(&text);
+                continue;
+            }
+            Item::BinaryStatement { line, .. } => return Err(LexError::NotUtf8 { line }.into()),
+            Item::Meta { .. } | Item::CopyData { .. } | Item::CopyEnd { .. } => continue,
+        };
+        loaded.statements += 1;
+        let table = lexer::statement_table(&sql);
+        if let Some(table) = &table {
+            loaded.switch_to(table, reporter);
+        }
+        if load::is_copy_from_stdin(&sql) {
+            let rows = copy(db, conn, &sql, line, items, &mut loaded, reporter, cancel).await?;
+            counts.add(&table.unwrap_or_default(), rows);
+            continue;
+        }
+        let rows = pg_load::execute(db, conn, &sql, line).await?;
+        if table.is_some()
+            && sql
+                .get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("TRUNCATE"))
+        {
+            loaded.truncated();
+        }
+        counts.statement(&sql, rows);
+        let sent = if load::is_insert(&sql) { rows } else { 0 };
+        loaded.add(sent, sql.len() as u64, reporter);
+    }
+    loaded.finish(reporter);
+    Ok((loaded, counts))
+}
+
+/// Streams one `COPY … FROM stdin` block with `copy_in_raw`; gives the rows the server stored.
 #[allow(clippy::too_many_arguments)]
 async fn copy(
     db: &Db,
     conn: &mut PgConnection,
     sql: &str,
     line: u64,
-    items: &mut tokio::sync::mpsc::Receiver<Result<Item, LexError>>,
+    items: &mut Items,
     loaded: &mut Loaded,
     reporter: &Reporter,
     cancel: &CancellationToken,
-) -> Result<(), RestoreError> {
+) -> Result<u64, RestoreError> {
     let mut copy = conn
         .copy_in_raw(sql)
         .await
@@ -207,172 +257,5 @@ async fn copy(
     }
     copy.finish()
         .await
-        .map_err(|e| load::statement_error(db, line, sql, e))?;
-    Ok(())
-}
-
-async fn tables_of_current_schema(
-    db: &Db,
-    conn: &mut PgConnection,
-) -> Result<Vec<String>, RestoreError> {
-    sqlx::query_scalar::<_, String>(
-        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY 1",
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(|e| RestoreError::Db(db.error(e)))
-}
-
-async fn count(
-    db: &Db,
-    conn: &mut PgConnection,
-    tables: &[String],
-) -> Result<Vec<(String, u64)>, RestoreError> {
-    let mut counted = Vec::with_capacity(tables.len());
-    for table in tables {
-        let sql = format!(
-            "SELECT COUNT(*) FROM {}",
-            quote_ident(Engine::Postgres, table)
-        );
-        let rows = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(|e| RestoreError::Db(db.error(e)))?;
-        counted.push((table.clone(), rows.max(0) as u64));
-    }
-    Ok(counted)
-}
-
-/// A pg_dump file, through psql in one transaction: a script drops the replaced tables, loads
-/// the file and checks the manifest's row counts before psql commits.
-async fn native(accepted: &Accepted, cancel: &CancellationToken) -> Result<Done, RestoreError> {
-    let path = &accepted.request.file;
-    let settings = &accepted.request.settings;
-    let unreadable = |source| RestoreError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    };
-    if !completeness::is_plain(path).map_err(unreadable)? {
-        return Err(ExternalError::Unsupported(
-            "decompress a native dump before restoring it".into(),
-        )
-        .into());
-    }
-    let absolute = std::path::absolute(path).map_err(unreadable)?;
-    let schema = accepted
-        .manifest
-        .as_ref()
-        .and_then(|m| m.source.schema.clone())
-        .unwrap_or_else(|| settings.schema.value.clone());
-    let expected: Vec<(String, u64)> = accepted
-        .manifest
-        .as_ref()
-        .map(|m| m.tables.iter().map(|t| (t.name.clone(), t.rows)).collect())
-        .unwrap_or_default();
-    let script = psql_script(
-        &absolute.to_string_lossy(),
-        &settings.schema.value,
-        &accepted.replaces,
-        &schema,
-        &expected,
-    );
-    let mut file = tempfile::Builder::new()
-        .prefix("om-upgrade-restore-")
-        .suffix(".sql")
-        .tempfile()
-        .map_err(unreadable)?;
-    file.write_all(script.as_bytes()).map_err(unreadable)?;
-    file.flush().map_err(unreadable)?;
-    external::load_native(file.path(), settings, cancel).await?;
-    // Committed: the counts were checked inside the transaction; these are for the report.
-    let db = Db::connect(settings).await?;
-    let names: Vec<String> = crate::db::inspect::tables(&db)
-        .await?
-        .into_iter()
-        .map(|t| t.name)
-        .collect();
-    let mut tables = Vec::with_capacity(names.len());
-    for name in names {
-        let rows = db
-            .fetch_i64(
-                &format!(
-                    "SELECT COUNT(*) FROM {}",
-                    quote_ident(Engine::Postgres, &name)
-                ),
-                &[],
-            )
-            .await?;
-        tables.push(RestoredTable {
-            expected: expected.iter().find(|(t, _)| *t == name).map(|(_, n)| *n),
-            name,
-            rows: rows.max(0) as u64,
-        });
-    }
-    db.close().await;
-    Ok(Done {
-        statements: 0,
-        tables,
-        notes: Vec::new(),
-    })
-}
-
-/// The psql script around a pg_dump file (run with --single-transaction).
-fn psql_script(
-    file: &str,
-    target_schema: &str,
-    replaces: &[String],
-    file_schema: &str,
-    expected: &[(String, u64)],
-) -> String {
-    let mut script = String::from("\\set ON_ERROR_STOP on\n");
-    if !replaces.is_empty() {
-        script.push_str(&format!(
-            "SET search_path TO {};\n{}",
-            quote_ident(Engine::Postgres, target_schema),
-            admin::drop_tables_sql(Engine::Postgres, replaces)
-        ));
-    }
-    // In a psql argument in single quotes, a quote is doubled and a backslash escapes.
-    let quoted = file.replace('\\', "\\\\").replace('\'', "''");
-    script.push_str(&format!("\\i '{quoted}'\n"));
-    if !expected.is_empty() {
-        script.push_str("DO $omu_counts$ DECLARE n bigint; BEGIN\n");
-        for (table, rows) in expected {
-            script.push_str(&format!(
-                "  SELECT count(*) INTO n FROM {}.{};\n  IF n <> {rows} THEN RAISE EXCEPTION \
-                 'om-upgrade: table % holds % rows, its manifest records {rows}; nothing was kept', {}, n; END IF;\n",
-                quote_ident(Engine::Postgres, file_schema),
-                quote_ident(Engine::Postgres, table),
-                sql_literal(table)
-            ));
-        }
-        script.push_str("END $omu_counts$;\n");
-    }
-    script
-}
-
-fn sql_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_psql_script_drops_loads_and_checks_in_that_order() {
-        let script = psql_script(
-            "/b/it's.sql",
-            "public",
-            &["old".into()],
-            "public",
-            &[("a b".into(), 3)],
-        );
-        let drop = script.find("DROP TABLE IF EXISTS \"old\" CASCADE").unwrap();
-        let load = script.find("\\i '/b/it''s.sql'").unwrap();
-        let check = script.find("FROM \"public\".\"a b\"").unwrap();
-        assert!(drop < load && load < check, "{script}");
-        assert!(script.contains("IF n <> 3 THEN"), "{script}");
-    }
+        .map_err(|e| load::statement_error(db, line, sql, e))
 }

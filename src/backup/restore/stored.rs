@@ -1,9 +1,11 @@
 //! Restoring a backup read from an off-host store, as a stream: no local copy. The guards are
-//! those of a local file, answered from the stored manifest and one streaming read of the
-//! object (its size and SHA-256); the load then streams the object again, pinned to the same
-//! version of it.
+//! those of a local file, answered from the stored manifest. On PostgreSQL the object is read
+//! once: its size and SHA-256 are computed while it loads and checked before anything is
+//! committed. On MySQL one streaming read checks them first, then the load streams the object
+//! again, pinned to the same version of it.
 
-use super::{Accepted, RestoreError, RestoreRequest, accept_target, check_engine};
+use super::types::{Accepted, RestoreError, RestoreRequest};
+use super::{accept_target, check_engine, hashes_on_load};
 use crate::backup::completeness::Proof;
 use crate::backup::manifest::FileFormat;
 use crate::backup::remote::RemoteBackup;
@@ -27,6 +29,24 @@ pub async fn accept_remote(
         }
     };
     check_engine(Some(manifest.source.engine), settings.engine.value)?;
+    let hash_on_load = hashes_on_load(settings.engine.value, kind);
+    if !hash_on_load {
+        check_stored_sha256(&remote).await?;
+    }
+    let request = RestoreRequest {
+        file: remote.display_path(),
+        settings,
+        replace_existing,
+        allow_incomplete: false,
+    };
+    let mut accepted =
+        accept_target(request, Some(manifest), kind, Proof::Manifest, Some(remote)).await?;
+    accepted.hash_on_load = hash_on_load;
+    Ok(accepted)
+}
+
+/// Reads the whole stored object: its size and SHA-256 are those of its manifest.
+async fn check_stored_sha256(remote: &RemoteBackup) -> Result<(), RestoreError> {
     let reading = remote.clone();
     let hashed = tokio::task::spawn_blocking(move || reading.hash())
         .await
@@ -39,15 +59,9 @@ pub async fn accept_remote(
     if !remote.matches(&hashed) {
         return Err(RestoreError::Damaged {
             path: remote.display_path(),
-            expected: manifest.file.sha256.clone(),
+            expected: remote.manifest.file.sha256.clone(),
             found: hashed.sha256,
         });
     }
-    let request = RestoreRequest {
-        file: remote.display_path(),
-        settings,
-        replace_existing,
-        allow_incomplete: false,
-    };
-    accept_target(request, Some(manifest), kind, Proof::Manifest, Some(remote)).await
+    Ok(())
 }

@@ -1,0 +1,199 @@
+//! PostgreSQL loading steps both the one-transaction load and the staged parallel load use:
+//! detached connections, `COPY … FROM stdin`, statements, and the rows the server reported per
+//! table (counted from the COPY and INSERT results, not by scanning the tables afterwards).
+
+use sqlx::PgConnection;
+
+use super::load;
+use super::types::RestoreError;
+use crate::backup::lexer;
+use crate::db::inspect::quote_ident;
+use crate::db::{Db, DbError, Engine};
+
+/// A connection of its own, outside the pool: when the work is cancelled mid-result it is
+/// simply closed, instead of being drained and handed back to the pool. The pool's idle
+/// connection (the one that inspected the target) is taken first: no new handshake.
+pub(super) async fn detached(db: &Db) -> Result<PgConnection, RestoreError> {
+    let pool = db
+        .pg_pool()
+        .ok_or_else(|| DbError::Other("not a Postgres connection".into()))?;
+    let conn = pool.acquire().await.map_err(|e| db.error(e))?;
+    Ok(conn.detach())
+}
+
+/// Runs a statement as text.
+pub(super) async fn execute(
+    db: &Db,
+    conn: &mut PgConnection,
+    sql: &str,
+    line: u64,
+) -> Result<u64, RestoreError> {
+    let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| load::statement_error(db, line, sql, e))?;
+    Ok(done.rows_affected())
+}
+
+/// Ends the transaction open on `conn`: commits when `result` is `Ok`, rolls back otherwise.
+pub(super) async fn end_transaction<T>(
+    db: &Db,
+    conn: &mut PgConnection,
+    result: Result<T, RestoreError>,
+) -> Result<T, RestoreError> {
+    match result {
+        Ok(done) => {
+            sqlx::raw_sql("COMMIT")
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| db.error(e))?;
+            Ok(done)
+        }
+        Err(e) => {
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            Err(e)
+        }
+    }
+}
+
+/// Loads one block of COPY data (complete rows) with `sql` (`COPY … FROM stdin`); gives the
+/// rows the server stored.
+pub(super) async fn copy_block(
+    db: &Db,
+    conn: &mut PgConnection,
+    sql: &str,
+    line: u64,
+    data: Vec<u8>,
+) -> Result<u64, RestoreError> {
+    let failed = |e| load::statement_error(db, line, sql, e);
+    let mut copy = conn.copy_in_raw(sql).await.map_err(failed)?;
+    if let Err(e) = copy.send(data).await {
+        let _ = copy.abort("the load stopped").await;
+        return Err(failed(e));
+    }
+    copy.finish().await.map_err(failed)
+}
+
+/// Rows the server reported stored, per table; and whether a statement of the file may have
+/// removed rows or tables behind those reports, so that the tables must be counted.
+#[derive(Debug, Default)]
+pub(super) struct Counts {
+    rows: Vec<(String, u64)>,
+    pub recount: bool,
+}
+
+impl Counts {
+    pub fn add(&mut self, table: &str, rows: u64) {
+        match self.rows.iter_mut().find(|(t, _)| t == table) {
+            Some((_, n)) => *n += rows,
+            None => self.rows.push((table.to_string(), rows)),
+        }
+    }
+
+    pub fn merge(&mut self, other: Counts) {
+        for (table, rows) in other.rows {
+            self.add(&table, rows);
+        }
+        self.recount |= other.recount;
+    }
+
+    /// Notes a statement other than COPY: the rows an INSERT stored, a TRUNCATE that empties,
+    /// anything unknown that may remove rows.
+    pub fn statement(&mut self, sql: &str, rows_affected: u64) {
+        let table = lexer::statement_table(sql);
+        if load::is_insert(sql) {
+            if let Some(table) = table {
+                self.add(&table, rows_affected);
+            }
+        } else if starts_with(sql, "TRUNCATE") {
+            match table {
+                Some(table) => self.rows.retain(|(t, _)| *t != table),
+                None => self.recount = true,
+            }
+        } else if !only_adds(sql) {
+            self.recount = true;
+        }
+    }
+
+    fn of(&self, table: &str) -> u64 {
+        self.rows
+            .iter()
+            .find(|(t, _)| t == table)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+fn starts_with(sql: &str, prefix: &str) -> bool {
+    sql.get(..prefix.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(prefix))
+}
+
+/// Statements that create objects or set rows' sources without removing rows: what
+/// om-upgrade's SQL backups hold. After any other statement the tables are counted.
+fn only_adds(sql: &str) -> bool {
+    const ADDING: [&str; 13] = [
+        "SET ",
+        "CREATE SCHEMA ",
+        "CREATE TABLE ",
+        "CREATE SEQUENCE ",
+        "CREATE INDEX ",
+        "CREATE UNIQUE INDEX ",
+        "CREATE EXTENSION ",
+        "CREATE FUNCTION ",
+        "CREATE OR REPLACE FUNCTION ",
+        "CREATE OR REPLACE PROCEDURE ",
+        "SELECT pg_catalog.setval(",
+        "ALTER SEQUENCE ",
+        "COPY ",
+    ];
+    ADDING.iter().any(|p| starts_with(sql, p))
+        || (starts_with(sql, "ALTER TABLE ONLY ")
+            && !sql.contains(';')
+            && sql.to_ascii_uppercase().contains(" ADD CONSTRAINT "))
+}
+
+/// The base tables of the connection's current schema.
+pub(super) async fn tables_of_current_schema(
+    db: &Db,
+    conn: &mut PgConnection,
+) -> Result<Vec<String>, RestoreError> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY 1",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| RestoreError::Db(db.error(e)))
+}
+
+/// The rows of `tables`: as the server reported them during the load, or counted with one
+/// statement when a statement of the file may have changed them since.
+pub(super) async fn counted(
+    db: &Db,
+    conn: &mut PgConnection,
+    tables: &[String],
+    counts: &Counts,
+) -> Result<Vec<(String, u64)>, RestoreError> {
+    if !counts.recount || tables.is_empty() {
+        return Ok(tables.iter().map(|t| (t.clone(), counts.of(t))).collect());
+    }
+    let parts: Vec<String> = tables
+        .iter()
+        .map(|t| {
+            format!(
+                "(SELECT COUNT(*) FROM {})",
+                quote_ident(Engine::Postgres, t)
+            )
+        })
+        .collect();
+    let sql = format!("SELECT ARRAY[{}]::bigint[]", parts.join(", "));
+    let rows = sqlx::query_scalar::<_, Vec<i64>>(sqlx::AssertSqlSafe(sql))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| RestoreError::Db(db.error(e)))?;
+    Ok(tables
+        .iter()
+        .cloned()
+        .zip(rows.into_iter().map(|n| n.max(0) as u64))
+        .collect())
+}
