@@ -91,10 +91,11 @@ async fn open_pool(
     settings: &DbSettings,
     engine: Engine,
     timeout: Duration,
+    size: u32,
 ) -> Result<Pool, sqlx::Error> {
     match engine {
         Engine::Mysql => MySqlPoolOptions::new()
-            .max_connections(POOL_SIZE)
+            .max_connections(size)
             .min_connections(0)
             .acquire_timeout(timeout)
             .after_connect(|_, _| {
@@ -107,7 +108,7 @@ async fn open_pool(
             .await
             .map(Pool::Mysql),
         Engine::Postgres => PgPoolOptions::new()
-            .max_connections(POOL_SIZE)
+            .max_connections(size)
             .min_connections(0)
             .acquire_timeout(timeout)
             .after_connect(|_, _| {
@@ -159,11 +160,22 @@ impl Cell {
 impl Db {
     /// Connects, failing with a classified error after `settings.connect_timeout` at most.
     pub async fn connect(settings: &DbSettings) -> Result<Db, DbError> {
+        Db::connect_sized(settings, POOL_SIZE).await
+    }
+
+    /// [`Db::connect`] with a pool of one connection: work done one statement after another
+    /// stays on that connection and pays one handshake (a pool of several opens a new
+    /// connection when the last one is not back in it yet).
+    pub async fn connect_one(settings: &DbSettings) -> Result<Db, DbError> {
+        Db::connect_sized(settings, 1).await
+    }
+
+    async fn connect_sized(settings: &DbSettings, size: u32) -> Result<Db, DbError> {
         let target = Target::of(settings);
         let timeout = settings.connect_timeout;
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + timeout;
-        let pool = connect_pool(settings, &target, deadline, timeout).await?;
+        let pool = connect_pool(settings, &target, deadline, timeout, size).await?;
         let db = Db {
             pool,
             target,
@@ -201,8 +213,17 @@ impl Db {
         Ok(())
     }
 
+    /// [`Db::connect_server`] with a pool of one connection (see [`Db::connect_one`]).
+    pub async fn connect_server_one(settings: &DbSettings) -> Result<Db, DbError> {
+        Db::connect_one(&Db::server_settings(settings)).await
+    }
+
     /// Connects to the server without choosing a database (to create or drop one).
     pub async fn connect_server(settings: &DbSettings) -> Result<Db, DbError> {
+        Db::connect(&Db::server_settings(settings)).await
+    }
+
+    fn server_settings(settings: &DbSettings) -> DbSettings {
         let admin = match settings.engine.value {
             Engine::Mysql => settings.with_database(""),
             // Postgres always needs a database: `postgres` exists on every cluster.
@@ -210,7 +231,7 @@ impl Db {
         };
         let mut admin = admin;
         admin.schema.value = "public".into();
-        Db::connect(&admin).await
+        admin
     }
 
     pub fn engine(&self) -> Engine {
@@ -329,8 +350,10 @@ async fn connect_pool(
     target: &Target,
     deadline: tokio::time::Instant,
     timeout: Duration,
+    size: u32,
 ) -> Result<Pool, DbError> {
-    let connecting = tokio::time::timeout_at(deadline, open_pool(settings, target.engine, timeout));
+    let opening = open_pool(settings, target.engine, timeout, size);
+    let connecting = tokio::time::timeout_at(deadline, opening);
     tokio::pin!(connecting);
     let probe = async {
         tokio::time::sleep((timeout / 4).min(Duration::from_secs(1))).await;

@@ -66,7 +66,7 @@ async fn builtin(
     // The connection that inspected the target when it exists; else one to the new database.
     let db = match &accepted.db {
         Some(db) => db.clone(),
-        None => Db::connect(&accepted.request.settings).await?,
+        None => Db::connect_one(&accepted.request.settings).await?,
     };
     let result = async {
         let mut items = load::items_of(accepted, Engine::Postgres).await?;

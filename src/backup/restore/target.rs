@@ -20,7 +20,7 @@ pub async fn inspect_target(settings: &DbSettings) -> Result<TargetState, DbErro
 pub(super) async fn inspect_kept(
     settings: &DbSettings,
 ) -> Result<(TargetState, Option<Db>), DbError> {
-    let db = match Db::connect(settings).await {
+    let db = match Db::connect_one(settings).await {
         Ok(db) => db,
         Err(DbError::UnknownDatabase { .. }) => {
             let state = TargetState {
@@ -85,7 +85,7 @@ pub(super) async fn create_target(settings: &DbSettings) -> Result<(), RestoreEr
 /// it again if the restore fails. A database of that name made since the restore was accepted
 /// is not touched: the restore stops as [`RestoreError::TargetChanged`].
 pub(super) async fn create_pg_target(settings: &DbSettings) -> Result<Db, RestoreError> {
-    let admin = Db::connect_server(settings)
+    let admin = Db::connect_server_one(settings)
         .await
         .map_err(|e| denied(settings, e))?;
     let created = async {
