@@ -197,3 +197,32 @@ pub(super) async fn counted(
         .zip(rows.into_iter().map(|n| n.max(0) as u64))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_that_may_remove_rows_make_the_tables_counted() {
+        let mut counts = Counts::default();
+        counts.add("t", 5);
+        counts.statement("INSERT INTO \"t\" (a) VALUES (1)", 1);
+        counts.statement("CREATE INDEX i ON public.t USING btree (a)", 0);
+        counts.statement(
+            "ALTER TABLE ONLY \"t\" ADD CONSTRAINT \"k\" PRIMARY KEY (a)",
+            0,
+        );
+        assert_eq!((counts.of("t"), counts.recount), (6, false));
+        counts.statement("TRUNCATE TABLE \"t\"", 0);
+        assert_eq!((counts.of("t"), counts.recount), (0, false));
+        for sql in [
+            "DROP TABLE IF EXISTS user_entity",
+            "DELETE FROM \"t\"",
+            "ALTER TABLE ONLY \"t\" ADD CONSTRAINT \"k\" PRIMARY KEY (a); DELETE FROM \"t\"",
+        ] {
+            let mut counts = Counts::default();
+            counts.statement(sql, 0);
+            assert!(counts.recount, "{sql}");
+        }
+    }
+}

@@ -654,3 +654,62 @@ fn table_key(written: &str) -> String {
         None => written.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_indexes_build_in_staging_and_foreign_keys_wait_for_the_switch() {
+        let statements = vec![
+            (
+                "ALTER TABLE ONLY \"a b\" ADD CONSTRAINT \"a_pkey\" PRIMARY KEY (id)".to_string(),
+                1,
+            ),
+            (
+                "CREATE UNIQUE INDEX a_name ON public.\"a b\" USING btree (name)".to_string(),
+                2,
+            ),
+            ("CREATE INDEX t_x ON ONLY public.t USING btree (x)".to_string(), 3),
+            (
+                "ALTER TABLE ONLY \"t\" ADD CONSTRAINT \"t_fk\" FOREIGN KEY (a) REFERENCES \"a b\"(id)"
+                    .to_string(),
+                4,
+            ),
+            ("SELECT pg_catalog.setval('\"s\"', 3, true)".to_string(), 5),
+            ("CREATE INDEX o ON other.t USING btree (x)".to_string(), 6),
+        ];
+        let (staged, rest) = split_post_data(statements, "public");
+        assert_eq!(
+            staged,
+            vec![
+                vec![
+                    (
+                        "ALTER TABLE ONLY \"a b\" ADD CONSTRAINT \"a_pkey\" PRIMARY KEY (id)"
+                            .to_string(),
+                        1
+                    ),
+                    (
+                        "CREATE UNIQUE INDEX a_name ON \"a b\" USING btree (name)".to_string(),
+                        2
+                    ),
+                ],
+                vec![("CREATE INDEX t_x ON ONLY t USING btree (x)".to_string(), 3)],
+            ]
+        );
+        let lines: Vec<u64> = rest.iter().map(|(_, line)| *line).collect();
+        assert_eq!(lines, [4, 5, 6]);
+    }
+
+    #[test]
+    fn only_a_schema_of_tables_and_sequences_is_staged() {
+        assert!(schema_statement("CREATE TABLE \"t\" (id integer)"));
+        assert!(schema_statement("set search_path = \"public\", pg_catalog"));
+        assert!(!schema_statement(
+            "CREATE OR REPLACE FUNCTION public.f() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$"
+        ));
+        assert!(!schema_statement(
+            "CREATE EXTENSION IF NOT EXISTS \"pgcrypto\" WITH SCHEMA \"public\""
+        ));
+    }
+}
