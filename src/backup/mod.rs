@@ -16,6 +16,7 @@ pub mod output;
 pub mod progress;
 pub mod rehearse;
 pub mod remote;
+pub mod request;
 pub mod restore;
 pub mod scan;
 pub mod schema;
