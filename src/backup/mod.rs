@@ -13,6 +13,7 @@ pub mod locate;
 pub mod manifest;
 pub mod naming;
 pub mod output;
+pub mod paths;
 pub mod progress;
 pub mod rehearse;
 pub mod remote;
