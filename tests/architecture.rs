@@ -34,24 +34,6 @@ const ALLOWED_FILE_CYCLES: &[&[&str]] = &[
         "backup::restore::mysql",
         "backup::restore::postgres",
     ],
-    // `config/mod.rs` holds `DbSettings`/`SettingsWarning` and calls the server file's reader
-    // and the deployment files' readers (compose, Helm), which build those types; the
-    // deployment readers and `installation` name each other's types. Grown when --compose and
-    // --helm-values landed in parallel with this test: to be broken by moving the shared
-    // settings types into their own file, not to grow again.
-    &[
-        "config",
-        "config::compose",
-        "config::compose::dotenv",
-        "config::deployment",
-        "config::error",
-        "config::helm",
-        "config::installation",
-        "config::kubectl",
-        "config::server_sections",
-        "config::server_yaml",
-        "config::substitute",
-    ],
 ];
 
 /// The views: only they may print, and the core may not name them.
