@@ -427,3 +427,64 @@ async fn wrong_credentials_fail_clearly_with_exit_1_and_are_never_echoed() {
     let out = run_with(&["copy", file.to_str().unwrap(), "ftp://x/y"], &env);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// A stored PostgreSQL backup is read once by `restore URL`: its SHA-256 is computed while it
+/// loads, and an object that no longer matches its manifest is rolled back before the commit.
+#[tokio::test]
+async fn a_stored_object_changed_after_its_manifest_is_not_restored() {
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let s3 = Bucket::new(Kind::S3);
+    let dir = tempfile::tempdir().unwrap();
+    let url = s3.url("om/tampered");
+    let out = run_with(
+        &[
+            "backup",
+            "--db-url",
+            &source.url,
+            "-o",
+            dir.path().to_str().unwrap(),
+            "--name",
+            "b.sql",
+            "--copy-to",
+            &url,
+        ],
+        &s3.env,
+    );
+    assert_ok(&out, "backup --copy-to");
+    // The stored object replaced by one with a row changed (same size), its manifest kept.
+    let local = dir.path().join("b.sql");
+    let mut bytes = std::fs::read(&local).unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let start = text.find("COPY \"tag_usage\"").unwrap();
+    let row = start + text[start..].find('\n').unwrap() + 1;
+    let at = row + text[row..].find(|c: char| c.is_ascii_lowercase()).unwrap();
+    bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
+    let tampered = dir.path().join("tampered.sql");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let store = s3.store("om/tampered");
+    store.delete("b.sql").await.unwrap();
+    store.upload_file(&tampered, "b.sql", None).await.unwrap();
+    for jobs in ["1", "2"] {
+        let target = TestDb::new(Engine::Postgres).await;
+        let object = format!("{url}/b.sql");
+        let out = run_with(
+            &["restore", &object, "--db-url", &target.url, "--jobs", jobs],
+            &s3.env,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "--jobs {jobs}: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("does not match its manifest"),
+            "--jobs {jobs}: {}",
+            stderr(&out)
+        );
+        let conn = target.connect().await;
+        let tables = om_upgrade::db::inspect::tables(&conn).await.unwrap();
+        conn.close().await;
+        assert!(tables.is_empty(), "--jobs {jobs}: {tables:?}");
+    }
+}
