@@ -53,7 +53,10 @@ Examples:
       --db-url postgres://postgres@127.0.0.1:5432/openmetadata_restored
 
   Replace the tables of an existing database, without asking:
-    om-upgrade restore backup.sql --config openmetadata.yaml --force --yes --json";
+    om-upgrade restore backup.sql --config openmetadata.yaml --force --yes --json
+
+  PostgreSQL: load on four connections (a staging schema, switched in by one transaction):
+    om-upgrade restore backup.sql --db-url postgres://postgres@127.0.0.1:5432/openmetadata --jobs 4";
 
 pub const CLIENTS: &str = "\
 Examples:
