@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::{Check, CheckId, Context, Outcome};
 use crate::config::Source;
 use crate::config::installation::{Configured, SearchSettings};
+use crate::config::naming::Setting;
 use crate::db::inspect::Detection;
 use crate::http::Reply;
 use crate::search::{self, EngineInfo, HealthStatus, Verdict};
@@ -43,12 +44,16 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
 fn settings(ctx: &Context) -> Result<&SearchSettings, Outcome> {
     match &ctx.installation.search {
         Configured::Yes(s) => Ok(s),
-        Configured::No => Err(Outcome::skip(
-            "no search engine named: give --search-url, the server's ELASTICSEARCH_HOST, or \
-             --config openmetadata.yaml",
-        )),
-        Configured::Bad(why) => Err(Outcome::fail(why.clone())
-            .fix("Fix the value, or give the search engine with --search-url URL.")),
+        Configured::No => Err(Outcome::skip(format!(
+            "no search engine named: give its URL ({}), the server's ELASTICSEARCH_HOST, or \
+             its openmetadata.yaml ({})",
+            ctx.naming.name(Setting::SearchUrl),
+            ctx.naming.name(Setting::ServerConfig)
+        ))),
+        Configured::Bad(why) => Err(Outcome::fail(why.clone()).fix(format!(
+            "Fix the value, or give the search engine's URL ({}).",
+            ctx.naming.name(Setting::SearchUrl)
+        ))),
     }
 }
 

@@ -11,6 +11,7 @@ mod error;
 pub mod helm;
 pub mod installation;
 mod kubectl;
+pub mod naming;
 pub mod paths;
 mod server_sections;
 mod server_yaml;
