@@ -40,7 +40,8 @@ pub enum Action {
     /// The answer to the question.
     Confirm,
     Decline,
-    /// The commands alone, as plain text to select and copy.
+    /// The commands alone, over the whole screen and flush left, to select and copy with the
+    /// mouse (nothing is put on a clipboard).
     TogglePlain,
     /// pip's output of the last run, or back.
     ToggleOutput,
@@ -521,13 +522,19 @@ impl Keys for Clients {
             return vec![Binding::new(keys::PLAIN_TEXT, "back", Action::TogglePlain)];
         }
         let busy = self.finding() || self.pip_running();
-        let mut b = vec![
-            Binding::new(keys::APPLY, "apply", Action::Apply)
-                .enabled(!busy && self.apply_target().is_some()),
-            Binding::new(keys::PLAIN_TEXT, "copy as text", Action::TogglePlain)
-                .enabled(!self.commands().is_empty()),
-            Binding::new(keys::RERUN, "check again", Action::Recheck).enabled(!busy),
-        ];
+        let mut b = Vec::new();
+        // Offered only when the selection has pip commands to run in place.
+        if self.apply_target().is_some() {
+            b.push(Binding::new(keys::APPLY, "apply", Action::Apply).enabled(!busy));
+        }
+        if !self.commands().is_empty() {
+            b.push(Binding::new(
+                keys::PLAIN_TEXT,
+                "commands alone",
+                Action::TogglePlain,
+            ));
+        }
+        b.push(Binding::new(keys::RERUN, "check again", Action::Recheck).enabled(!busy));
         if self.pip.is_some() {
             let label = if self.show_output {
                 "hide pip output"
