@@ -52,12 +52,40 @@ impl Widget for &App {
             theme: self.look.theme,
         }
         .render(footer, buf);
-        render_overlay(self, middle, buf);
+        // The help may use the header's row too, so that it fits one column at 80x24.
+        let help_area = Rect {
+            y: header.y,
+            height: header.height + middle.height,
+            ..middle
+        };
+        render_overlay(self, middle, help_area, buf);
+        if self.is_quitting() {
+            render_quitting(self, middle, buf);
+        }
     }
 }
 
+/// The last frame when quitting stops running work: says so while it winds down.
+fn render_quitting(app: &App, area: Rect, buf: &mut Buffer) {
+    let busy: Vec<&str> = ScreenId::ALL
+        .iter()
+        .filter(|id| app.screen_of(**id).is_busy())
+        .map(|id| id.title())
+        .collect();
+    let lines = vec![
+        Line::styled("quitting…", app.look.theme.title()),
+        Line::raw(format!("stopping the work of: {}", busy.join(", "))),
+    ];
+    let popup = centered(area, 60, 4);
+    Clear.render(popup, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(Block::bordered().border_style(app.look.theme.focused_border()))
+        .render(popup, buf);
+}
+
 /// The box over the step, if one is open: the help, or a question.
-fn render_overlay(app: &App, area: Rect, buf: &mut Buffer) {
+fn render_overlay(app: &App, area: Rect, help_area: Rect, buf: &mut Buffer) {
     match app.overlay() {
         None => {}
         Some(Overlay::Help) => {
@@ -66,7 +94,7 @@ fn render_overlay(app: &App, area: Rect, buf: &mut Buffer) {
                 sections: &sections,
                 theme: app.look.theme,
             }
-            .render(area, buf);
+            .render(help_area, buf);
         }
         Some(Overlay::ConfirmQuit) => {
             render_question(app, area, buf, " Quit? ", quit_lines(app));
@@ -203,6 +231,7 @@ fn render_too_small(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.look.theme;
     let quit = keys::QUIT
         .iter()
+        .chain(keys::INTERRUPT)
         .map(|k| k.hint())
         .collect::<Vec<_>>()
         .join(" or ");
