@@ -105,6 +105,7 @@ fn found(app: &mut App, run: RunId, result: Result<Inventory, ClientsError>) -> 
     app.handle(Event::Clients(WorkEvent::Found {
         run,
         result: Box::new(result),
+        took: std::time::Duration::from_millis(700),
     }))
 }
 
@@ -209,6 +210,14 @@ fn apply_is_offered_only_with_something_to_apply() {
     let mut app = with_python_flag();
     let run = on_clients(&mut app);
     found(&mut app, run, Ok(inventory()));
+    let results = app.screen_of(ScreenId::Clients).results();
+    assert!(
+        !results.is_empty()
+            && results
+                .iter()
+                .all(|r| r.duration == std::time::Duration::from_millis(700)),
+        "the client checks take the search's time: {results:?}"
+    );
     let footer = |app: &App| {
         draw(app, 120, 40)
             .lines()

@@ -80,6 +80,8 @@ pub enum WorkEvent {
     Found {
         run: RunId,
         result: Box<Result<Inventory, ClientsError>>,
+        /// How long looking took (the client checks report it).
+        took: std::time::Duration,
     },
     PipStarted {
         run: RunId,
@@ -174,6 +176,8 @@ pub struct Clients {
     /// The places the shown results were found with.
     asked: Vec<Place>,
     phase: Option<Phase>,
+    /// How long the last look for interpreters took.
+    took: std::time::Duration,
     policy: Option<Policy>,
     focus: Focus,
     interpreter: usize,
@@ -217,6 +221,7 @@ impl Clients {
             asked: places.clone(),
             places,
             phase: None,
+            took: std::time::Duration::ZERO,
             policy: None,
             focus: Focus::Interpreters,
             interpreter: 0,
@@ -437,8 +442,9 @@ impl Clients {
 
     pub fn on_event(&mut self, event: WorkEvent) -> Vec<Work> {
         match event {
-            WorkEvent::Found { run, result } => {
+            WorkEvent::Found { run, result, took } => {
                 if matches!(self.phase, Some(Phase::Finding { run: r }) if r == run) {
+                    self.took = took;
                     self.phase = Some(match *result {
                         Ok(inventory) => Phase::Found(inventory),
                         Err(error) => Phase::Failed(error),
@@ -601,7 +607,7 @@ impl Screen for Clients {
     fn results(&self) -> Vec<crate::checks::runner::CheckResult> {
         match (&self.phase, &self.policy) {
             (Some(Phase::Found(inventory)), Some(policy)) => {
-                crate::checks::clients::results(inventory, policy)
+                crate::checks::clients::results(inventory, policy, self.took)
             }
             _ => Vec::new(),
         }
