@@ -52,8 +52,8 @@ impl Naming {
                 Setting::Password => {
                     "DB_USER_PASSWORD, --password-file FILE, or run on a terminal to be asked for it"
                 }
-                Setting::Database => "-d, OM_DATABASE, or the url in openmetadata.yaml",
-                Setting::Schema => "-s",
+                Setting::Database => "-d/--database, OM_DATABASE, or the url in openmetadata.yaml",
+                Setting::Schema => "-s/--schema",
                 Setting::SslMode => "--ssl-mode",
                 Setting::SslCa => "--ssl-ca",
                 Setting::ConnectTimeout => "--connect-timeout",
