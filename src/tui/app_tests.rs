@@ -285,7 +285,7 @@ fn ctrl_c_while_a_connection_hangs_quits_at_once_saying_so() {
     let screen = draw(&app, 80, 24);
     assert!(screen.contains("quitting…"), "{screen}");
     assert!(
-        screen.contains("stopping the work of: Database"),
+        screen.contains("Work is still running: Database."),
         "{screen}"
     );
     // The same from the quit question.

@@ -10,7 +10,7 @@ use super::app::{App, Overlay};
 use super::keymap::keys;
 use super::screens::ScreenId;
 use super::widgets::key_hints::{Footer, HelpOverlay};
-use super::widgets::{centered, ellipsize};
+use super::widgets::{centered, ellipsize, wrapped_height};
 use crate::session::Saved;
 
 /// The smallest terminal the wizard draws in.
@@ -65,18 +65,13 @@ impl Widget for &App {
     }
 }
 
-/// The last frame when quitting stops running work: says so while it winds down.
+/// The last frame when quitting stops running work: says so, and what it does to that work,
+/// while it winds down.
 fn render_quitting(app: &App, area: Rect, buf: &mut Buffer) {
-    let busy: Vec<&str> = ScreenId::ALL
-        .iter()
-        .filter(|id| app.screen_of(**id).is_busy())
-        .map(|id| id.title())
-        .collect();
-    let lines = vec![
-        Line::styled("quitting…", app.look.theme.title()),
-        Line::raw(format!("stopping the work of: {}", busy.join(", "))),
-    ];
-    let popup = centered(area, 60, 4);
+    let mut lines = vec![Line::styled("quitting…", app.look.theme.title())];
+    lines.extend(quit_lines(app));
+    let height = wrapped_height(&lines, 74).saturating_add(2);
+    let popup = centered(area, 76, height);
     Clear.render(popup, buf);
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
