@@ -898,6 +898,111 @@ async fn e2e_resume_restores_the_backup_and_marks_what_is_not_kept_not_run() {
     pane.exit_code();
 }
 
+/// 3b. Quit and resume after every step ran (PostgreSQL, a password in the URL): the session
+/// keeps each step's results with their time and key (never the password); on resume the
+/// Summary and the Database step show them with their time, the export agrees with itself and
+/// with the one made before quitting, and `om-upgrade report` gives the same verdict.
+#[tokio::test]
+async fn e2e_resume_restores_every_steps_results_with_their_time() {
+    let (db, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    const PASSWORD: &str = "Kept-Out-Of-The-Session-42";
+    let url = db
+        .url
+        .replacen("postgres@", &format!("postgres:{PASSWORD}@"), 1);
+    assert_ne!(url, db.url, "the test URL names the user postgres");
+    let args = ["--db-url", url.as_str(), "--target", "1.2.5"];
+    let pane = Pane::start(dir.path(), (120, 40), &args, &[]);
+    pane.wait_for(WELCOME, Duration::from_secs(10));
+    pane.keys(&["Enter"]);
+    test_connection(&pane);
+    pane.keys(&["n"]);
+    pane.wait_for("Backup options", Duration::from_secs(5));
+    pane.keys(&["b"]);
+    pane.wait_for("Backup complete", Duration::from_secs(60));
+    pane.keys(&["v"]);
+    pane.wait_for("✔ Backup", Duration::from_secs(30));
+    pane.keys(&["n"]);
+    pane.wait_for("Release review", Duration::from_secs(60));
+    pane.keys(&["n", "n"]);
+    pane.wait_until("every step to finish", Duration::from_secs(120), |s| {
+        s.contains("Export the report") && !s.contains("running…")
+    });
+    let before = export_json(&pane, dir.path());
+    std::fs::rename(dir.path().join("data/reports"), dir.path().join("before")).unwrap();
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+
+    let session = session_of(dir.path());
+    assert!(!session.contains(PASSWORD), "{session}");
+    let saved: serde_json::Value = serde_json::from_str(&session).unwrap();
+    for step in ["database", "releases", "clients"] {
+        let kept = &saved["results"][step];
+        assert!(kept["computed_at"].is_string(), "{step}: {kept}");
+        assert_eq!(kept["key"]["target"], "1.2.5", "{step}");
+        assert_eq!(kept["key"]["connection"]["database"], db.name.as_str());
+    }
+
+    let pane = Pane::start(dir.path(), (120, 40), &args, &[]);
+    pane.wait_for("Resume?", Duration::from_secs(10));
+    pane.keys(&["Enter"]);
+    let screen = pane.wait_for("Export the report", Duration::from_secs(10));
+    assert!(screen.contains("kept from"), "{screen}");
+    assert!(!screen.contains("not run yet"), "{screen}");
+    let after = export_json(&pane, dir.path());
+    for (i, step) in before["checklist"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(
+            after["checklist"][i]["status"], step["status"],
+            "{}",
+            after["checklist"][i]
+        );
+    }
+    assert_eq!(after["overall"], before["overall"]);
+    assert_eq!(
+        after["openmetadata"]["installed"], "1.1.5",
+        "{}",
+        after["openmetadata"]
+    );
+    assert_eq!(after["checklist"][1]["backup"]["verified"], "passed");
+    assert_eq!(after["blockers"], before["blockers"]);
+    assert_eq!(after["open_actions"], before["open_actions"]);
+
+    // `om-upgrade report` for the same state: the same verdict and exit code.
+    let data = dir.path().join("data").display().to_string();
+    let state = dir.path().join("state").display().to_string();
+    let cli = run(
+        &[
+            "report", "--db-url", &url, "--target", "1.2.5", "--format", "json", "--output", "-",
+        ],
+        &[
+            ("OM_UPGRADE_DATA_DIR", data.as_str()),
+            ("OM_UPGRADE_STATE_DIR", state.as_str()),
+        ],
+    );
+    let cli_report: serde_json::Value = serde_json::from_str(&stdout(&cli)).expect("json");
+    assert_eq!(
+        cli_report["overall"]["readiness"], after["overall"]["readiness"],
+        "report: {}\nwizard: {}",
+        cli_report["overall"], after["overall"]
+    );
+    assert_eq!(
+        cli_report["overall"]["exit_code"],
+        after["overall"]["exit_code"]
+    );
+    assert_eq!(
+        cli.status.code(),
+        after["overall"]["exit_code"].as_i64().map(|c| c as i32)
+    );
+
+    // The Database step shows the kept test with its time (going back re-runs nothing there).
+    pane.keys(&["p", "p", "p", "p"]);
+    let screen = pane.wait_for("kept from", Duration::from_secs(10));
+    assert!(screen.contains("Connection test"), "{screen}");
+    pane.keys(&["q"]);
+    pane.keys(&["y"]);
+    pane.exit_code();
+}
+
 /// 4. The target changed after the database test (MariaDB): its results are stale, the Summary
 /// and the report say "stale — re-run", and the report written before is shown outdated.
 #[tokio::test]

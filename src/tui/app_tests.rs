@@ -406,7 +406,7 @@ fn sessions_are_saved_on_change_only() {
 
 fn offered(connection: SavedConnection, target: Option<&str>) -> Setup {
     Setup {
-        session: SessionStart::Offer(session::Saved {
+        session: SessionStart::Offer(Box::new(session::Saved {
             path: "/state/wizard-session.json".into(),
             saved_at: "2026-11-20T09:30:00Z".parse().unwrap(),
             session: Session {
@@ -416,8 +416,9 @@ fn offered(connection: SavedConnection, target: Option<&str>) -> Setup {
                 acknowledged: Default::default(),
                 last_backup: None,
                 copy_to: None,
+                results: Default::default(),
             },
-        }),
+        })),
         ..setup()
     }
 }

@@ -471,7 +471,7 @@ fn a_picked_backup_without_a_manifest_can_be_verified_but_not_test_restored() {
 #[test]
 fn resuming_brings_the_last_backup_back() {
     let app = App::new(Setup {
-        session: SessionStart::Offer(Saved {
+        session: SessionStart::Offer(Box::new(Saved {
             path: "/state/wizard-session.json".into(),
             saved_at: at("2026-11-26T11:00:00Z"),
             session: Session {
@@ -488,8 +488,9 @@ fn resuming_brings_the_last_backup_back() {
                 acknowledged: Default::default(),
                 last_backup: Some(FILE.into()),
                 copy_to: None,
+                results: Default::default(),
             },
-        }),
+        })),
         ..setup()
     });
     let mut app = app;

@@ -90,8 +90,11 @@ fn review(domo: bool) -> Finished {
                 server: Some(server),
             },
             ScanReport::default(),
+            &Default::default(),
         ),
         results: Vec::new(),
+        elsewhere: Default::default(),
+        files: Vec::new(),
     }
 }
 
@@ -303,7 +306,7 @@ fn acknowledgements_come_back_with_the_session() {
     let mut acknowledged = std::collections::BTreeSet::new();
     acknowledged.insert(QUERIES.to_string());
     let mut app = App::new(Setup {
-        session: SessionStart::Offer(Saved {
+        session: SessionStart::Offer(Box::new(Saved {
             path: "/state/wizard-session.json".into(),
             saved_at: "2026-11-26T11:00:00Z".parse().unwrap(),
             session: Session {
@@ -320,8 +323,9 @@ fn acknowledgements_come_back_with_the_session() {
                 acknowledged,
                 last_backup: None,
                 copy_to: None,
+                results: Default::default(),
             },
-        }),
+        })),
         ..setup()
     });
     let effects = press(&mut app, KeyCode::Enter);

@@ -84,6 +84,8 @@ pub struct StepLine {
     pub status: StepStatus,
     /// Statuses of the checks it ran.
     pub checks: Vec<Status>,
+    /// Its results are the saved session's: when they were computed.
+    pub kept: Option<String>,
 }
 
 /// A failed check (blocker) or a warning still open, with the step that ran it.
@@ -331,6 +333,10 @@ impl Summary {
                 }
                 _ if step.checks.is_empty() => "not run yet".to_string(),
                 _ => crate::checks::tally(&step.checks),
+            };
+            let text = match &step.kept {
+                Some(kept) if !step.checks.is_empty() => format!("{text} · {kept}"),
+                _ => text,
             };
             lines.push(Line::from(vec![
                 Span::raw("  "),
