@@ -102,19 +102,29 @@ pub struct Measurements<'a> {
 
 /// Judges one item.
 pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
-    if let Some(impact) = other_engine(item, m.server) {
-        return impact;
-    }
     let mut found = Found::default();
     let measured_elsewhere = found.elsewhere(item, m);
     found.probes(item, m);
     found.config(item, m);
     found.requirements(item, m, measured_elsewhere);
-    found.into_impact()
+    let impact = found.into_impact();
+    match other_engine(item, m.server) {
+        // What was measured stays as background.
+        Some(text) => {
+            let mut evidence = vec![Evidence::text(&text)];
+            evidence.extend(impact.evidence);
+            Impact {
+                verdict: Verdict::NotAffected,
+                summary: format!("does not affect you: {text}"),
+                evidence,
+            }
+        }
+        None => impact,
+    }
 }
 
-/// An item about other engines than the metadata database's does not affect it.
-fn other_engine(item: &Item, server: Option<&ServerInfo>) -> Option<Impact> {
+/// Why an item about other engines than the metadata database's does not affect it.
+fn other_engine(item: &Item, server: Option<&ServerInfo>) -> Option<String> {
     let server = server?;
     let engine = match server.product {
         Product::Mysql | Product::MariaDb => Engine::Mysql,
@@ -131,16 +141,11 @@ fn other_engine(item: &Item, server: Option<&ServerInfo>) -> Option<Impact> {
             Engine::Postgres => "PostgreSQL",
         })
         .collect();
-    let text = format!(
+    Some(format!(
         "applies to {} only; this database is {}",
         names.join(" and "),
         server.product
-    );
-    Some(Impact {
-        verdict: Verdict::NotAffected,
-        summary: format!("does not affect you: {text}"),
-        evidence: vec![Evidence::text(text)],
-    })
+    ))
 }
 
 /// The evidence about one item, sorted by what it says.
