@@ -555,7 +555,12 @@ impl App {
         self.restore_results(&session.results);
         self.screen = session.screen;
         self.target_changed();
-        self.enter()
+        let mut effects = self.enter();
+        // The kept backup's facts come from its manifest, whichever step the session was on.
+        if self.screen != ScreenId::Backup && session.last_backup.is_some() {
+            effects.push(Effect::Backup(self.backup.refresh()));
+        }
+        effects
     }
 
     /// A step's own action, with what it needs from the other steps; its work as effects.
