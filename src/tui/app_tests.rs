@@ -498,6 +498,80 @@ fn acknowledgements_come_back_only_for_their_target() {
     );
 }
 
+/// Results kept in the session come back with their time when their key still matches (the
+/// Database step shows them, the Summary and the report count them), and are "stale" for
+/// another target, never reused.
+#[test]
+fn kept_results_come_back_for_their_key_and_are_stale_for_another_target() {
+    let connection = {
+        let mut app = App::new(offered(saved_connection(), Some("1.3.1")));
+        press(&mut app, KeyCode::Enter);
+        app.session().connection
+    };
+    let resumed = |target_flag: Option<&str>| {
+        let mut setup = offered(saved_connection(), Some("1.3.1"));
+        if let SessionStart::Offer(saved) = &mut setup.session {
+            saved.session.results.database = Some(Box::new(StepResults {
+                computed_at: "2026-11-20T09:00:00Z".parse().unwrap(),
+                key: ResultKey {
+                    connection: connection.clone(),
+                    target: Some("1.3.1".into()),
+                    inputs: Vec::new(),
+                    files: Vec::new(),
+                },
+                checks: vec![result(
+                    "db.connect",
+                    "Database reachable, login works",
+                    Outcome::pass("connected as om"),
+                )],
+                review: None,
+                files_changed: false,
+            }));
+        }
+        setup.target = target_flag.map(|t| t.parse().unwrap());
+        let mut app = App::new(setup);
+        press(&mut app, KeyCode::Enter);
+        app
+    };
+
+    let same = resumed(None);
+    let recorded = same.recorded();
+    assert!(
+        recorded
+            .results
+            .iter()
+            .any(|r| r.id.as_str() == "db.connect")
+    );
+    assert!(recorded.stale.is_empty(), "{:?}", recorded.stale);
+    let screen = draw(&same, 120, 40);
+    assert!(
+        screen.contains("kept from 2026-11-20 09:00 UTC ("),
+        "{screen}"
+    );
+    let kept = same.session().results.database.expect("still kept");
+    assert_eq!(
+        kept.computed_at,
+        "2026-11-20T09:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+    );
+
+    let other = resumed(Some("1.2.0"));
+    let recorded = other.recorded();
+    assert!(
+        !recorded
+            .results
+            .iter()
+            .any(|r| r.id.as_str() == "db.connect")
+    );
+    assert!(recorded.stale.contains(&Step::Database));
+    assert_eq!(
+        other.session().results.database,
+        None,
+        "stale results are not kept"
+    );
+}
+
 #[test]
 fn start_fresh_keeps_this_start_as_it_is() {
     let mut app = App::new(offered(saved_connection(), Some("1.3.1")));
