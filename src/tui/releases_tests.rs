@@ -465,3 +465,58 @@ fn the_target_list_marks_and_refuses_downgrades_and_jumps_to_typed_versions() {
         Some("1.2.5")
     );
 }
+
+/// The sort-memory item is judged by the Database step's `db.sort_memory`: unknown until that
+/// ran, then its outcome, without probing again.
+#[test]
+fn the_sort_memory_item_takes_the_database_steps_measurement() {
+    const SORT: &str = "1.2/raise-sort-memory-before-migration";
+    let verdict = |app: &App| {
+        app.screen_of(ScreenId::Releases)
+            .release_review()
+            .expect("a review")
+            .items
+            .into_iter()
+            .find(|i| i.key == SORT)
+            .expect("the sort-memory item")
+            .verdict
+    };
+    let mut app = app();
+    let run = on_releases(&mut app);
+    reviewed(&mut app, run, review(false));
+    assert_eq!(verdict(&app), knowledge::impact::Verdict::Unknown);
+
+    type_keys(&mut app, "pp");
+    assert_eq!(app.screen(), ScreenId::Database);
+    let effects = type_keys(&mut app, "t");
+    let run = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Database(crate::tui::screens::database::Work::Test(job)) => Some(job.run),
+            _ => None,
+        })
+        .expect("t starts the checks");
+    planned(&mut app, run);
+    finished(
+        &mut app,
+        run,
+        result(
+            "db.sort_memory",
+            "Sort memory for the migration",
+            Outcome::warn("work_mem is 4.0 MiB; migrations on large query tables can fail"),
+        ),
+    );
+    assert_eq!(verdict(&app), knowledge::impact::Verdict::Affects);
+    finished(
+        &mut app,
+        run,
+        result(
+            "db.sort_memory",
+            "Sort memory for the migration",
+            Outcome::pass("work_mem is 64 MiB (OpenMetadata asks for about 20 MB)"),
+        ),
+    );
+    assert_eq!(verdict(&app), knowledge::impact::Verdict::NotAffected);
+    // Judged again, not reviewed again.
+    assert!(reviews(&type_keys(&mut app, "nn")).is_empty());
+}
