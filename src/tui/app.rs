@@ -324,15 +324,10 @@ impl App {
         Some((kept, stale))
     }
 
-    /// "kept from 2026-12-07 20:31 UTC (12 min ago)" for a step showing kept results.
+    /// "2026-12-07 20:31 UTC (12 min ago)" for a step showing kept results.
     fn kept_note(&self, id: ScreenId) -> Option<String> {
         let (kept, stale) = self.kept_of(id)?;
-        (!stale).then(|| {
-            format!(
-                "kept from {}",
-                crate::humanize::at_with_age(kept.computed_at, chrono::Utc::now())
-            )
-        })
+        (!stale).then(|| crate::humanize::at_with_age(kept.computed_at, chrono::Utc::now()))
     }
 
     /// Brings back the results of the saved session: the Database step shows its test (stale

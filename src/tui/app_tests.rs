@@ -543,11 +543,22 @@ fn kept_results_come_back_for_their_key_and_are_stale_for_another_target() {
             .any(|r| r.id.as_str() == "db.connect")
     );
     assert!(recorded.stale.is_empty(), "{:?}", recorded.stale);
-    let screen = draw(&same, 120, 40);
+    for (width, height) in [(80, 24), (120, 40)] {
+        let screen = draw(&same, width, height);
+        assert!(
+            screen.contains("kept from 2026-11-20 09:00 UTC ("),
+            "{screen}"
+        );
+    }
+    let mut on_summary = resumed(None);
+    type_keys(&mut on_summary, "nnnn");
+    assert_eq!(on_summary.screen(), ScreenId::Summary);
+    let screen = draw(&on_summary, 80, 24);
     assert!(
-        screen.contains("kept from 2026-11-20 09:00 UTC ("),
+        screen.contains("Steps  results kept from 2026-11-20 09:00 UTC ("),
         "{screen}"
     );
+    assert!(screen.contains("· kept"), "{screen}");
     let kept = same.session().results.database.expect("still kept");
     assert_eq!(
         kept.computed_at,

@@ -813,11 +813,9 @@ impl Database {
                     theme.dim(),
                 )
             }
+            // The list shows how each check went; the footer says how to test again.
             Phase::Finished => match &test.restored {
-                Some(when) => Span::raw(format!(
-                    "{tally} — kept from {when}; {} tests again",
-                    keys::TEST[0].hint()
-                )),
+                Some(when) => Span::raw(format!("kept from {when}")),
                 None => Span::raw(tally),
             },
             Phase::Crashed(reason) => Span::styled(
