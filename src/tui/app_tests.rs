@@ -581,6 +581,11 @@ fn kept_results_come_back_for_their_key_and_are_stale_for_another_target() {
         None,
         "stale results are not kept"
     );
+    let screen = draw(&other, 120, 40);
+    assert!(
+        screen.contains("stale — kept for another target or connection"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -801,7 +801,12 @@ impl Database {
         let state = match &test.phase {
             _ if test.stale => Span::styled(
                 format!(
-                    "for the settings before your edit: {} tests again",
+                    "{}: {} tests again",
+                    if test.restored.is_some() {
+                        "stale — kept for another target or connection"
+                    } else {
+                        "for the settings before your edit"
+                    },
                     keys::TEST[0].hint()
                 ),
                 theme.notice(),
