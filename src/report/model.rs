@@ -338,7 +338,12 @@ impl Prerequisite {
 /// The breaking items that neither a measurement settles nor the operator acknowledged: an
 /// open action each (the ones measured to affect this installation are already open actions
 /// through the check that measured them).
-fn unreviewed_breaking(review: &ReleaseReview) -> Vec<Finding> {
+fn unreviewed_breaking<'a>(
+    review: &ReleaseReview,
+    findings: impl Iterator<Item = &'a Finding>,
+) -> Vec<Finding> {
+    // An item whose own check could not tell (a probe failed) is open through that check.
+    let open: BTreeSet<&str> = findings.map(|f| f.check.as_str()).collect();
     review
         .items
         .iter()
@@ -346,6 +351,7 @@ fn unreviewed_breaking(review: &ReleaseReview) -> Vec<Finding> {
             i.kind == crate::knowledge::Kind::Breaking.as_str()
                 && i.verdict == Verdict::Unknown
                 && !i.acknowledged
+                && !open.contains(format!("release.{}", i.id.replace('-', "_")).as_str())
         })
         .map(|i| Finding {
             check: i.key.clone(),
@@ -799,7 +805,10 @@ impl Report {
         let (blockers, open) = triage(&results, &acknowledged, review.as_ref());
         let blockers: Vec<Finding> = blockers.into_iter().map(finding).collect();
         let mut open_actions: Vec<Finding> = open.into_iter().map(finding).collect();
-        let unreviewed = review.as_ref().map(unreviewed_breaking).unwrap_or_default();
+        let unreviewed = review
+            .as_ref()
+            .map(|r| unreviewed_breaking(r, blockers.iter().chain(&open_actions)))
+            .unwrap_or_default();
         let commands = checks::clients::commands(&results);
         let checklist: Vec<Prerequisite> = Step::ALL
             .into_iter()

@@ -506,6 +506,21 @@ fn an_unmeasured_breaking_item_is_open_until_acknowledged() {
     let markdown = crate::report::markdown::render(&report);
     assert!(markdown.contains("1.2/search-reindex"), "{markdown}");
 
+    // Its own check could not tell (a probe failed): open once, through that check.
+    let mut failed_probe = inputs.clone();
+    failed_probe.results.push(result(
+        "release.search_reindex",
+        "Reindex search after the upgrade",
+        Outcome::warn("cannot tell: permission denied for table search_index"),
+    ));
+    let report = Report::build(failed_probe, &Redactor::new());
+    let open: Vec<&str> = report
+        .open_actions
+        .iter()
+        .map(|f| f.check.as_str())
+        .collect();
+    assert_eq!(open, vec!["release.search_reindex"]);
+
     inputs.acknowledged.insert("1.2/search-reindex".to_string());
     inputs.review = Some(review(&inputs.acknowledged));
     let report = Report::build(inputs, &Redactor::new());
