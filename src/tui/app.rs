@@ -635,12 +635,14 @@ impl App {
         all
     }
 
-    /// What the other steps' checks measured, for the release items they measure
-    /// (`db.sort_memory`, `clients.python`).
+    /// What the other steps' checks measured (or kept from the session), for the release
+    /// items they measure (`db.sort_memory`, `clients.python`).
     fn elsewhere(&self) -> Elsewhere {
-        let results: Vec<CheckResult> = [ScreenId::Database, ScreenId::Clients]
+        let results: Vec<CheckResult> = self
+            .results_by_step()
             .into_iter()
-            .flat_map(|id| self.screen_of(id).results())
+            .filter(|(id, _)| matches!(id, ScreenId::Database | ScreenId::Clients))
+            .map(|(_, result)| result)
             .collect();
         crate::checks::runner::elsewhere(&results)
     }
