@@ -12,7 +12,7 @@ use super::{CliError, progress};
 use crate::backup::progress::Reporter;
 use crate::backup::rehearse::{self, RestoreCheck};
 use crate::backup::remote::RemoteBackup;
-use crate::backup::verify::{self, VerifyReport};
+use crate::backup::verify::{self, VerifyError, VerifyReport};
 use crate::config::{self, DbInputs, Env};
 use crate::db::Engine;
 use crate::store::{Store, split_object_url};
@@ -82,23 +82,9 @@ pub async fn run(mut args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
             args.file.display()
         )));
     }
-    let (events, drawing) = progress::start("verify");
     let file = args.file.clone();
     let engine = args.engine;
-    let report = tokio::task::spawn_blocking(move || {
-        let reporter = Reporter::new(events);
-        verify::verify(&file, engine, &reporter)
-    })
-    .await
-    .map_err(|e| CliError::Failed {
-        message: format!("verify stopped: {e}"),
-        hint: None,
-    })?
-    .map_err(|e| CliError::Failed {
-        message: e.to_string(),
-        hint: None,
-    })?;
-    let _ = drawing.await;
+    let report = with_progress(move |reporter| verify::verify(&file, engine, reporter)).await?;
     let mut restore = None;
     if let Some(url) = &args.restore_into {
         let Some(manifest) = &report.manifest else {
@@ -126,6 +112,26 @@ pub async fn run(mut args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
     }
     let _ = verify::record(&report, restore.as_ref().is_some_and(RestoreCheck::ok));
     Ok(print_outcome(args.format, &report, restore.as_ref(), env))
+}
+
+/// Runs a verification (blocking: it reads the whole file) off the runtime, its progress on
+/// the bar.
+async fn with_progress(
+    verify: impl FnOnce(&Reporter) -> Result<VerifyReport, VerifyError> + Send + 'static,
+) -> Result<VerifyReport, CliError> {
+    let (events, drawing) = progress::start("verify");
+    let report = tokio::task::spawn_blocking(move || verify(&Reporter::new(events)))
+        .await
+        .map_err(|e| CliError::Failed {
+            message: format!("verify stopped: {e}"),
+            hint: None,
+        })?
+        .map_err(|e| CliError::Failed {
+            message: e.to_string(),
+            hint: None,
+        })?;
+    let _ = drawing.await;
+    Ok(report)
 }
 
 fn print_text(report: &VerifyReport, restore: Option<&RestoreCheck>, paint: &Painter) {
@@ -192,22 +198,8 @@ pub(super) async fn open_remote(
 /// again). Nothing is recorded: the stored manifest is never rewritten.
 async fn run_remote(url: String, args: &VerifyArgs, env: &Env) -> Result<i32, CliError> {
     let remote = open_remote(&url, &args.store, env).await?;
-    let (events, drawing) = progress::start("verify");
     let reading = remote.clone();
-    let report = tokio::task::spawn_blocking(move || {
-        let reporter = Reporter::new(events);
-        verify::verify_remote(&reading, &reporter)
-    })
-    .await
-    .map_err(|e| CliError::Failed {
-        message: format!("verify stopped: {e}"),
-        hint: None,
-    })?
-    .map_err(|e| CliError::Failed {
-        message: e.to_string(),
-        hint: None,
-    })?;
-    let _ = drawing.await;
+    let report = with_progress(move |reporter| verify::verify_remote(&reading, reporter)).await?;
     let mut restore = None;
     if let Some(target_url) = &args.restore_into
         && report.ok()
