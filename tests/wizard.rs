@@ -299,11 +299,13 @@ async fn wizard_walks_to_a_passing_database_test_then_quits_and_resumes() {
     assert!(session.contains("\"screen\": \"database\""), "{session}");
     assert!(!session.contains("e2e-never-saved"), "{session}");
 
-    // The next start offers the session; resuming lands on the Database step.
+    // The next start offers the session; resuming lands on the Database step, with the test
+    // it kept and when it ran.
     let pane = Pane::start(dir.path(), (80, 24), &args, &[]);
     pane.wait_for("Resume?", Duration::from_secs(10));
     pane.keys(&["Enter"]);
-    pane.wait_for("Connection test  not run yet", Duration::from_secs(5));
+    let screen = pane.wait_for("Connection test  kept from ", Duration::from_secs(5));
+    assert!(screen.contains(" UTC ("), "{screen}");
     pane.keys(&["q"]);
     assert_eq!(pane.exit_code(), 0);
 
