@@ -453,3 +453,139 @@ async fn unreachable_endpoints_fail_within_the_timeout() {
         }
     }
 }
+
+// ---- Red-team regressions (notes/17-redteam.md) ----
+
+/// A name with non-ASCII letters and characters the crate would percent-encode.
+const ODD_NAME: &str = "bäckup€ [1] 50%.sql";
+
+async fn odd_names_round_trip(store: &Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = backup_with_manifest(dir.path(), ODD_NAME, 4096, None);
+    let copy = store.upload_backup(&backup, None).await.expect("upload");
+    assert!(
+        copy.data.url.ends_with(&format!("/{ODD_NAME}")),
+        "{}",
+        copy.data.url
+    );
+    let listed = store
+        .list_backups()
+        .await
+        .expect("the listing reads back what was stored");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].name, ODD_NAME);
+    assert!(
+        matches!(listed[0].manifest, StoredManifest::Present(_)),
+        "{listed:?}"
+    );
+    let remote = store
+        .remote_backup(ODD_NAME)
+        .await
+        .expect("opened by its name");
+    let hashed = tokio::task::spawn_blocking(move || remote.hash())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hashed.sha256, copy.data.sha256);
+}
+
+#[tokio::test]
+async fn names_are_stored_as_they_are_and_listed_back_in_every_store() {
+    for kind in [Kind::S3, Kind::Azure] {
+        let bucket = Bucket::new(kind);
+        odd_names_round_trip(&bucket.store("prëfix")).await;
+        // Another tool finds the object under the name om-upgrade printed.
+        put_raw(kind, &bucket.name, &format!("prëfix/{ODD_NAME}.txt"), None);
+        let names: Vec<String> = bucket
+            .store("prëfix")
+            .list_backups()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|b| b.name)
+            .collect();
+        assert!(names.contains(&format!("{ODD_NAME}.txt")), "{names:?}");
+    }
+    let share = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        share.path().to_str().unwrap(),
+        &small_parts(),
+        &Env::default(),
+    )
+    .unwrap();
+    odd_names_round_trip(&store).await;
+    assert!(
+        share.path().join(ODD_NAME).is_file(),
+        "the file on the share has the name shown"
+    );
+}
+
+#[tokio::test]
+async fn a_key_the_client_cannot_list_is_named_instead_of_a_crate_error() {
+    let bucket = Bucket::new(Kind::S3);
+    put_raw(Kind::S3, &bucket.name, "om/..", None);
+    let error = bucket.store("om").list_backups().await.unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("an object under this prefix has a name") && text.contains("\"..\""),
+        "{text}"
+    );
+    // A control character in the name is not echoed raw to the terminal.
+    let bucket = Bucket::new(Kind::S3);
+    put_raw(Kind::S3, &bucket.name, "om/a\u{1b}[2Jb", None);
+    let text = bucket
+        .store("om")
+        .list_backups()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("\\u{1b}"), "{text:?}");
+}
+
+#[tokio::test]
+async fn a_killed_copy_into_a_folder_is_listed_as_an_unfinished_upload() {
+    let share = tempfile::tempdir().unwrap();
+    // What `kill -9` of a folder copy leaves: the crate's part file of the temporary name.
+    let left = "b.sql.omu-upload-4242-18ef128fc82da35f#1";
+    std::fs::write(share.path().join(left), vec![7u8; 1000]).unwrap();
+    let store = Store::open(
+        share.path().to_str().unwrap(),
+        &small_parts(),
+        &Env::default(),
+    )
+    .unwrap();
+    let listed = store.list_backups().await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].name, left);
+    assert_eq!(listed[0].bytes, 1000);
+    assert_eq!(listed[0].manifest, StoredManifest::UnfinishedUpload);
+    // Never taken for a backup.
+    assert!(store.remote_backup(left).await.is_err());
+}
+
+#[tokio::test]
+async fn an_object_replaced_after_it_was_opened_is_not_read() {
+    for kind in [Kind::S3, Kind::Azure] {
+        let bucket = Bucket::new(kind);
+        let store = bucket.store("om");
+        let dir = tempfile::tempdir().unwrap();
+        let backup = backup_with_manifest(dir.path(), "b.sql", 4096, None);
+        store.upload_backup(&backup, None).await.unwrap();
+        // Checked (as restore checks it), then replaced by another tool, then loaded.
+        let remote = store.remote_backup("b.sql").await.unwrap();
+        let first = remote.clone();
+        let hashed = tokio::task::spawn_blocking(move || first.hash())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(remote.matches(&hashed));
+        let other = random_file(dir.path(), "other.sql", 4096);
+        put_raw(kind, &bucket.name, "om/b.sql", Some(&other));
+        let error = tokio::task::spawn_blocking(move || remote.open().map(drop))
+            .await
+            .unwrap()
+            .expect_err("a replaced object is refused");
+        assert!(error.to_string().contains("replaced"), "{kind:?}: {error}");
+    }
+}
