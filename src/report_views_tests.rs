@@ -1,7 +1,7 @@
 //! The two views of a run write one report: `om-upgrade report` and the wizard's export, given
 //! the same command line and the same check results, produce the same JSON but for what names
 //! how it was made — and mask the same secrets, including one found only in a `--workflows`
-//! file.
+//! file and the installation's secrets found only in a `--compose` file.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -24,6 +24,15 @@ use crate::tui::{Effect, Event};
 
 /// Only in the workflow file: neither the settings nor the environment know it.
 const WORKFLOW_SECRET: &str = "wf-only-Zq8v1mK3x";
+/// Only in the compose file: the server's Fernet key (two, rotating) and the search password.
+const FERNET_KEYS: &str =
+    "Qm9va2tlZXBlcnNLZXlPbmVBQUFBQUFBQUFBQUFBQUE=,T2xkS2V5VHdvQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=";
+const SEARCH_PASSWORD: &str = "search-pw-Kx81vQ";
+
+const COMPOSE: &str = "services:\n  openmetadata-server:\n    image: docker.getcollate.io/openmetadata/server:1.1.5\n    \
+environment:\n      ELASTICSEARCH_HOST: es.internal\n      ELASTICSEARCH_USER: elastic\n      \
+ELASTICSEARCH_PASSWORD: search-pw-Kx81vQ\n      FERNET_KEY: \"Qm9va2tlZXBlcnNLZXlPbmVBQUFBQUFBQUFBQUFBQUE=,\
+T2xkS2V5VHdvQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=\"\n";
 
 fn results() -> Vec<CheckResult> {
     crate::tui::test_support::PLANNED
@@ -33,7 +42,9 @@ fn results() -> Vec<CheckResult> {
                 // A check that quotes the workflow's value in prose, where no `key: value`
                 // pattern gives it away: only the redactor's knowledge of the file masks it.
                 "db.privileges" => Outcome::warn(format!(
-                    "the ingestion job logs in as etl with {WORKFLOW_SECRET} and cannot read 2 tables"
+                    "the ingestion job logs in as etl with {WORKFLOW_SECRET} and cannot read 2 tables; \
+                     the server encrypts with {old} and searches with {SEARCH_PASSWORD}",
+                    old = FERNET_KEYS.split(',').nth(1).unwrap()
                 ))
                 .fix("Grant SELECT on every table."),
                 _ => Outcome::pass(format!("{title}: fine")),
@@ -71,6 +82,8 @@ fn the_wizard_export_and_report_write_the_same_report_with_the_same_secrets_mask
     let dir = tempfile::tempdir().unwrap();
     let workflows = dir.path().join("workflows");
     std::fs::create_dir(&workflows).unwrap();
+    let compose = dir.path().join("docker-compose.yml");
+    std::fs::write(&compose, COMPOSE).unwrap();
     std::fs::write(
         workflows.join("postgres.yaml"),
         format!(
@@ -95,6 +108,8 @@ fn the_wizard_export_and_report_write_the_same_report_with_the_same_secrets_mask
         "postgres://om@db.internal:5432/openmetadata_db",
         "--workflows",
         workflows.to_str().unwrap(),
+        "--compose",
+        compose.to_str().unwrap(),
         "--target",
         "1.2.0",
     ];
@@ -167,6 +182,13 @@ fn the_wizard_export_and_report_write_the_same_report_with_the_same_secrets_mask
     for (view, text) in [("the wizard", &wizard), ("report", &cli_json)] {
         assert!(!text.contains(WORKFLOW_SECRET), "{view} shows it:\n{text}");
         assert!(!text.contains("s3cret-pw"), "{view} shows the password");
+        for secret in FERNET_KEYS.split(',').chain([SEARCH_PASSWORD]) {
+            assert!(!text.contains(secret), "{view} shows {secret}:\n{text}");
+        }
+        assert!(
+            text.contains("encrypts with [redacted] and searches with [redacted]"),
+            "{view}:\n{text}"
+        );
         assert!(
             text.contains("logs in as etl with [redacted] and cannot read"),
             "{view}:\n{text}"

@@ -2,6 +2,8 @@
 //! mysqldump, and loading native dumps with psql/mysql. Passwords go through the environment or
 //! a 0600 file, never through argv (where `ps` shows them).
 
+mod error;
+
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,89 +17,16 @@ use super::compression::Compression;
 use super::coverage::{self, Counts};
 use super::dump::OM_CLI_SKIPPED;
 use super::manifest::{self, FileFormat, Manifest, Method};
+use super::naming::default_name;
 use super::output::{self, ExternalFile};
 use super::progress::Reporter;
-use super::take::{
-    Backup, BackupError, BackupRequest, default_name, describe_source, file_info, publish,
+use super::request::{
+    Backup, BackupError, BackupRequest, describe_source, file_info, publish, secret_facts,
 };
 use crate::config::DbSettings;
 use crate::db::{Db, Engine};
 use crate::secrets::ScrubEnv;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ExternalError {
-    #[error("{tool} was not found on this host")]
-    Missing { tool: String, hint: String },
-    #[error("{tool} failed (exit code {code}): {stderr}")]
-    Failed {
-        tool: String,
-        code: String,
-        stderr: String,
-    },
-    #[error(
-        "{tool} finished but its output did not say where the backup is (expected \"Backup stored locally under …\")"
-    )]
-    NoOutputPath { tool: String },
-    #[error("{0}")]
-    Io(String),
-    #[error("{0}")]
-    Unsupported(String),
-    #[error(
-        "{tool} wrote a file that does not hold the whole database, so it was not kept: {}",
-        incomplete_text(coverage)
-    )]
-    Incomplete {
-        tool: String,
-        coverage: coverage::Coverage,
-    },
-    #[error("cancelled")]
-    Cancelled,
-}
-
-fn incomplete_text(coverage: &coverage::Coverage) -> String {
-    let mut parts = Vec::new();
-    if !coverage.missing.is_empty() {
-        parts.push(format!(
-            "{} of the database's {} tables are missing ({})",
-            coverage.missing.len(),
-            coverage.expected,
-            coverage::list(&coverage.missing, 8)
-        ));
-    }
-    if !coverage.miscounted.is_empty() {
-        let shown: Vec<String> = coverage
-            .miscounted
-            .iter()
-            .map(|(table, file, live)| {
-                format!("{table}: {file} in the file, {live} in the database")
-            })
-            .collect();
-        parts.push(format!(
-            "{} tables have other row counts than the database ({})",
-            coverage.miscounted.len(),
-            coverage::list(&shown, 5)
-        ));
-    }
-    parts.join("; ")
-}
-
-impl ExternalError {
-    pub fn remediation(&self) -> String {
-        match self {
-            ExternalError::Missing { hint, .. } => hint.clone(),
-            ExternalError::Failed { .. } => {
-                "Read the tool's message above; the built-in method (--method builtin) needs no external tool.".into()
-            }
-            ExternalError::Incomplete { .. } => {
-                "Use the built-in method (--method builtin), which reads every table in one snapshot and \
-                 checks what it wrote; or run the official CLI again with the OpenMetadata server stopped \
-                 and read its log for tables it could not read."
-                    .into()
-            }
-            _ => "Try the built-in method (--method builtin).".into(),
-        }
-    }
-}
+pub use error::ExternalError;
 
 /// Finds an executable on PATH.
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
@@ -306,17 +235,7 @@ pub(super) async fn take(
     request: &BackupRequest,
     cancel: CancellationToken,
 ) -> Result<Backup, BackupError> {
-    let settings = &request.settings;
-    let db = Db::connect(settings).await?;
-    let source = describe_source(&db, settings).await;
-    let before = match &source {
-        Ok(_) => coverage::count_rows(&db).await.map_err(BackupError::from),
-        Err(_) => Ok(Counts::new()),
-    };
-    let secrets = super::take::secret_facts(&db, request).await;
-    db.close().await;
-    let source = source?;
-    let before = before?;
+    let before = Before::read(request).await?;
     let started_at = Utc::now();
     let name = request
         .name
@@ -329,39 +248,23 @@ pub(super) async fn take(
             left: output::Left::default(),
         })?;
     let target = file.target().to_path_buf();
-    let (format, consistency, tool) = match request.method {
-        Method::Native => {
-            native_dump(settings, file.partial_path(), &cancel).await?;
-            (
-                FileFormat::Native,
-                match settings.engine.value {
-                    Engine::Postgres => "pg_dump: one snapshot",
-                    Engine::Mysql => "mysqldump --single-transaction: one snapshot (InnoDB tables)",
-                },
-                "pg_dump/mysqldump",
-            )
-        }
-        _ => {
-            metadata_cli(request, &mut file, &cancel).await?;
-            (
-                FileFormat::OmCli,
-                "none: `metadata backup` reads each table separately, without a snapshot",
-                "`python -m metadata backup`",
-            )
-        }
-    };
+    let made = Made::by(request, &mut file, &cancel).await?;
     let written = file.finish().map_err(|failure| BackupError::Output {
         path: target.clone(),
         source: failure.source,
         left: failure.left,
     })?;
+    let settings = &request.settings;
     let scanned = super::open_reader(written.partial_path())
         .map_err(|e| e.to_string())
         .and_then(|reader| {
             super::scan::scan(reader, settings.engine.value, &Reporter::new(None))
                 .map_err(|e| e.to_string())
         })
-        .map_err(|e| BackupError::Invalid(format!("the file {tool} wrote does not parse: {e}")))?;
+        .map_err(|e| {
+            let tool = made.tool;
+            BackupError::Invalid(format!("the file {tool} wrote does not parse: {e}"))
+        })?;
     let db = Db::connect(settings).await?;
     let after = coverage::count_rows(&db).await;
     db.close().await;
@@ -370,14 +273,110 @@ pub(super) async fn take(
         Method::Native => (&[], false),
         _ => (&OM_CLI_SKIPPED, true),
     };
-    let coverage = coverage::compare(&scanned.tables, &before, &after, left_out, compare_rows);
+    let coverage = coverage::compare(
+        &scanned.tables,
+        &before.counts,
+        &after,
+        left_out,
+        compare_rows,
+    );
     if !coverage.is_complete() {
         return Err(ExternalError::Incomplete {
-            tool: tool.to_string(),
+            tool: made.tool.to_string(),
             coverage,
         }
         .into());
     }
+    let manifest = Manifest {
+        manifest_version: manifest::MANIFEST_VERSION,
+        tool: "om-upgrade".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        method: request.method,
+        format: made.format,
+        source: before.source,
+        started_at,
+        finished_at: Utc::now(),
+        consistency: made.consistency.into(),
+        tables: scanned.tables,
+        file: file_info(&written, Compression::None),
+        largest_statement_bytes: Some(scanned.largest_statement),
+        notes: notes(made.tool, compare_rows, &coverage),
+        verification: None,
+        copies: Vec::new(),
+        secrets: before.secrets,
+    };
+    publish(written, manifest)
+}
+
+/// The database before the program runs: what it is, its row counts, its stored secrets.
+struct Before {
+    source: manifest::Source,
+    counts: Counts,
+    secrets: Option<crate::secrets::SecretFacts>,
+}
+
+impl Before {
+    async fn read(request: &BackupRequest) -> Result<Before, BackupError> {
+        let db = Db::connect(&request.settings).await?;
+        let source = describe_source(&db, &request.settings).await;
+        let counts = match &source {
+            Ok(_) => coverage::count_rows(&db).await.map_err(BackupError::from),
+            Err(_) => Ok(Counts::new()),
+        };
+        let secrets = secret_facts(&db, request).await;
+        db.close().await;
+        Ok(Before {
+            source: source?,
+            counts: counts?,
+            secrets,
+        })
+    }
+}
+
+/// What the program made, as the manifest names it.
+struct Made {
+    format: FileFormat,
+    consistency: &'static str,
+    tool: &'static str,
+}
+
+impl Made {
+    /// Runs the request's program into `file`'s partial path.
+    async fn by(
+        request: &BackupRequest,
+        file: &mut ExternalFile,
+        cancel: &CancellationToken,
+    ) -> Result<Made, ExternalError> {
+        let settings = &request.settings;
+        Ok(match request.method {
+            Method::Native => {
+                native_dump(settings, file.partial_path(), cancel).await?;
+                Made {
+                    format: FileFormat::Native,
+                    consistency: match settings.engine.value {
+                        Engine::Postgres => "pg_dump: one snapshot",
+                        Engine::Mysql => {
+                            "mysqldump --single-transaction: one snapshot (InnoDB tables)"
+                        }
+                    },
+                    tool: "pg_dump/mysqldump",
+                }
+            }
+            _ => {
+                metadata_cli(request, file, cancel).await?;
+                Made {
+                    format: FileFormat::OmCli,
+                    consistency: "none: `metadata backup` reads each table separately, without \
+                                  a snapshot",
+                    tool: "`python -m metadata backup`",
+                }
+            }
+        })
+    }
+}
+
+/// What the manifest says about a file another program made.
+fn notes(tool: &str, compare_rows: bool, coverage: &coverage::Coverage) -> Vec<String> {
     let mut notes = vec![format!(
         "made by {tool}; row counts and checksums were read from the file; it holds every table of \
          the database{}",
@@ -393,25 +392,7 @@ pub(super) async fn take(
             coverage::list(&coverage.changed, 10)
         ));
     }
-    let manifest = Manifest {
-        manifest_version: manifest::MANIFEST_VERSION,
-        tool: "om-upgrade".into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        method: request.method,
-        format,
-        source,
-        started_at,
-        finished_at: Utc::now(),
-        consistency: consistency.into(),
-        tables: scanned.tables,
-        file: file_info(&written, Compression::None),
-        largest_statement_bytes: Some(scanned.largest_statement),
-        notes,
-        verification: None,
-        copies: Vec::new(),
-        secrets,
-    };
-    publish(written, manifest)
+    notes
 }
 
 /// A database client program (pg_dump, psql, mysqldump, mysql) with the connection options
@@ -545,41 +526,7 @@ async fn metadata_cli(
     // Private, and locked while the CLI runs: the next backup removes it if this one is killed.
     let work = output::WorkDir::create(target.parent().unwrap_or(Path::new(".")))
         .map_err(|e| ExternalError::Io(format!("cannot create a work folder: {e}")))?;
-    let mut command = tokio::process::Command::new(&python);
-    command.scrub_secrets(&known_secrets(settings));
-    command
-        .args(["-m", "metadata", "backup", "-H"])
-        .arg(&settings.host.value)
-        .arg("-u")
-        .arg(&settings.user.value)
-        // The CLI insists on -p; the real password goes through a file or the environment.
-        .args(["-p", ""])
-        .arg("-d")
-        .arg(&settings.database.value)
-        .arg("--port")
-        .arg(settings.port.value.to_string())
-        .arg("--output")
-        .arg(work.path());
-    let _secret = match settings.engine.value {
-        Engine::Postgres => {
-            command.arg("-s").arg(&settings.schema.value);
-            let secret = pgpass(settings)?;
-            if let Some(s) = &secret {
-                command.env("PGPASSFILE", &s.path);
-            }
-            secret
-        }
-        Engine::Mysql => {
-            let secret = pymysql_defaults(settings)?;
-            if let Some(s) = &secret {
-                let mut arg = OsString::from("read_default_file=");
-                arg.push(&s.path);
-                command.arg("-a").arg(arg);
-            }
-            secret
-        }
-    };
-    command.env("COLUMNS", "1000");
+    let (command, _secret) = metadata_command(&python, settings, work.path())?;
     let run = run(command, &tool, cancel).await?;
     if !run.status.success() {
         if run.stderr.contains("No module named metadata") {
@@ -604,6 +551,51 @@ async fn metadata_cli(
             target.display()
         ))
     })
+}
+
+/// `python -m metadata backup` for `settings` into `out`, the password in a private file (keep
+/// the returned secret alive until it has run).
+fn metadata_command(
+    python: &Path,
+    settings: &DbSettings,
+    out: &Path,
+) -> Result<(tokio::process::Command, Option<SecretFile>), ExternalError> {
+    let mut command = tokio::process::Command::new(python);
+    command.scrub_secrets(&known_secrets(settings));
+    command
+        .args(["-m", "metadata", "backup", "-H"])
+        .arg(&settings.host.value)
+        .arg("-u")
+        .arg(&settings.user.value)
+        // The CLI insists on -p; the real password goes through a file or the environment.
+        .args(["-p", ""])
+        .arg("-d")
+        .arg(&settings.database.value)
+        .arg("--port")
+        .arg(settings.port.value.to_string())
+        .arg("--output")
+        .arg(out);
+    let secret = match settings.engine.value {
+        Engine::Postgres => {
+            command.arg("-s").arg(&settings.schema.value);
+            let secret = pgpass(settings)?;
+            if let Some(s) = &secret {
+                command.env("PGPASSFILE", &s.path);
+            }
+            secret
+        }
+        Engine::Mysql => {
+            let secret = pymysql_defaults(settings)?;
+            if let Some(s) = &secret {
+                let mut arg = OsString::from("read_default_file=");
+                arg.push(&s.path);
+                command.arg("-a").arg(arg);
+            }
+            secret
+        }
+    };
+    command.env("COLUMNS", "1000");
+    Ok((command, secret))
 }
 
 /// Loads a pg_dump/mysqldump file with psql/mysql.

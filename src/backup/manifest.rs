@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::checksum::Digest;
 use super::compression::Compression;
+// The file names live in `paths` (which `output` uses too); named here as well, where callers
+// look for them.
+pub use super::paths::{MANIFEST_SUFFIX, manifest_of as path_for};
 use crate::db::Engine;
 use crate::small_file::{self, Accept, ReadError};
 
-pub const MANIFEST_SUFFIX: &str = ".manifest.json";
 /// The largest manifest read: far above one for thousands of tables (about 130 bytes each).
 pub const MAX_MANIFEST_BYTES: usize = 64 << 20;
 /// Version of the manifest layout.
@@ -166,16 +168,6 @@ impl Manifest {
     }
 }
 
-/// Where the manifest of a backup file lives.
-pub fn path_for(backup: &Path) -> PathBuf {
-    let mut name = backup
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(MANIFEST_SUFFIX);
-    backup.with_file_name(name)
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("no manifest next to the backup ({}): cannot check it against what was backed up{}", path.display(),
@@ -220,7 +212,7 @@ pub fn read(backup: &Path) -> Result<Manifest, ManifestError> {
         small_file::read(&path, MAX_MANIFEST_BYTES, Accept::Regular).map_err(
             |error| match error {
                 ReadError::NotFound => ManifestError::Missing {
-                    interrupted: Some(super::output::partial_of(&path))
+                    interrupted: Some(super::paths::partial_of(&path))
                         .filter(|p| p.symlink_metadata().is_ok()),
                     path: path.clone(),
                 },

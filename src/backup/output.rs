@@ -23,20 +23,9 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 
 pub use super::compression::Compression;
-use super::manifest;
+use super::paths;
+pub use super::paths::{PARTIAL_SUFFIX, partial_of};
 use super::steps::{self, Step};
-
-pub const PARTIAL_SUFFIX: &str = ".partial";
-
-/// `NAME.partial` for `NAME`.
-pub fn partial_of(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(PARTIAL_SUFFIX);
-    path.with_file_name(name)
-}
 
 /// What a failed write left on disk, after removing what it could.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -170,7 +159,7 @@ fn open_partial(dir: &Path, name: &str) -> io::Result<(PathBuf, PathBuf, File)> 
             target.display()
         )));
     }
-    let manifest = manifest::path_for(&target);
+    let manifest = paths::manifest_of(&target);
     if manifest.symlink_metadata().is_ok() {
         return Err(already_exists(format!(
             "{} already exists (a manifest without its backup?); a backup never replaces a file: \
@@ -424,7 +413,7 @@ impl Finished {
 
     /// Writes the manifest beside the data and gives both their final names (module docs).
     pub fn publish(mut self, manifest: &[u8]) -> Result<Published, WriteFailure> {
-        let manifest_path = manifest::path_for(&self.target);
+        let manifest_path = paths::manifest_of(&self.target);
         let manifest_partial = partial_of(&manifest_path);
         steps::reached(Step::DataWritten, &self.target);
         if let Err(source) = write_new(&manifest_partial, manifest) {

@@ -1,4 +1,5 @@
-//! Taking a backup: the request, the file naming, the writer thread, the manifest.
+//! Taking a backup: the built-in method (the dump streamed to a writer thread, then the
+//! manifest), or another program's through `external`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,145 +9,17 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::dump::{self, DumpError, DumpPlan, Header, Out, Tuning};
+use super::dump::{self, DumpError, DumpPlan, Header, Out};
 use super::external;
 use super::leftovers;
-use super::manifest::{self, FileFormat, FileInfo, Manifest, Method, Source, TableEntry};
-use super::naming::{self, RequestError};
-use super::output::{self, BackupFile, Compression, Finished, Left, WriteFailure};
+use super::manifest::{self, FileFormat, Manifest, Method, Source, TableEntry};
+use super::output::{self, BackupFile, Finished, Left, WriteFailure};
 use super::progress::{ProgressEvent, Reporter};
-use crate::config::{DbSettings, Secret};
-use crate::db::inspect::{self, Detection};
-use crate::db::{Db, DbError, Engine};
-use crate::secrets::SecretFacts;
+pub use super::request::{Backup, BackupError, BackupRequest};
+use super::request::{describe_source, file_info, publish, secret_facts};
+use crate::db::Db;
 
-/// What to back up and how.
-#[derive(Debug, Clone)]
-pub struct BackupRequest {
-    pub settings: DbSettings,
-    pub output_dir: PathBuf,
-    /// File name; default `openmetadata_<YYYYmmddHHMM>_backup.sql`.
-    pub name: Option<String>,
-    pub method: Method,
-    pub format: FileFormat,
-    pub compression: Compression,
-    /// Interpreter for `--method metadata-cli`.
-    pub python: Option<PathBuf>,
-    /// How the built-in method spreads its reading.
-    pub tuning: Tuning,
-    /// The server's `FERNET_KEY`, when known: the manifest records which key wrote the stored
-    /// secrets (a fingerprint, never the key).
-    pub fernet_key: Option<Secret>,
-}
-
-impl BackupRequest {
-    /// The checks made before connecting: the folder, the name and the options together.
-    pub fn check(&self) -> Result<(), RequestError> {
-        naming::check_folder(&self.output_dir)?;
-        match (self.method, self.format) {
-            (Method::Builtin, FileFormat::Native) => return Err(RequestError::NativeFormat),
-            (Method::MetadataCli | Method::Native, _) if self.compression != Compression::None => {
-                return Err(RequestError::CompressNeedsBuiltin);
-            }
-            _ => {}
-        }
-        if let Some(name) = &self.name {
-            naming::check_name(name, &self.output_dir, self.method, self.compression)?;
-            let path = self.output_dir.join(name);
-            for taken in [path.clone(), manifest::path_for(&path)] {
-                if taken.symlink_metadata().is_ok() {
-                    return Err(RequestError::NameTaken {
-                        unfinished: leftovers::unfinished_state(&taken),
-                        path: taken.display().to_string(),
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A finished backup.
-#[derive(Debug, Clone)]
-pub struct Backup {
-    pub path: PathBuf,
-    pub manifest_path: PathBuf,
-    pub manifest: Manifest,
-    /// Partial files of killed runs found and removed before starting.
-    pub removed_partials: Vec<PathBuf>,
-    /// Backups killed at their last step whose manifest was put in place before starting.
-    pub completed_backups: Vec<PathBuf>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum BackupError {
-    #[error("{0}")]
-    Db(#[from] DbError),
-    #[error("{what} is not an OpenMetadata database; refusing to back it up (check -d/--database{})", if *postgres { " and -s/--schema" } else { "" })]
-    NotOpenMetadata { what: String, postgres: bool },
-    #[error("{0}")]
-    Dump(#[from] DumpError),
-    #[error("{0}")]
-    Request(#[from] RequestError),
-    #[error("writing {}: {source}; {left}", path.display())]
-    Output {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-        /// What the failed write left on disk after removing what it could.
-        left: Left,
-    },
-    #[error("{0}")]
-    External(#[from] external::ExternalError),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("the backup was cancelled; no file was kept")]
-    Cancelled,
-}
-
-impl BackupError {
-    /// A write failure with what it left on disk.
-    fn output(path: PathBuf, failure: WriteFailure) -> BackupError {
-        BackupError::Output {
-            path,
-            source: failure.source,
-            left: failure.left,
-        }
-    }
-
-    /// An error before anything was written.
-    fn before_writing(path: PathBuf, source: std::io::Error) -> BackupError {
-        BackupError::Output {
-            path,
-            source,
-            left: Left::default(),
-        }
-    }
-
-    pub fn remediation(&self) -> Option<String> {
-        match self {
-            BackupError::Db(e) => Some(e.remediation()),
-            BackupError::Dump(DumpError::Db(e))
-            | BackupError::Dump(DumpError::Table { error: e, .. }) => Some(e.remediation()),
-            BackupError::Output { source, .. } if source.raw_os_error() == Some(28) => Some(
-                "The disk is full: free space, or choose a folder with more room with --output."
-                    .into(),
-            ),
-            BackupError::Output { source, .. }
-                if source.kind() == std::io::ErrorKind::AlreadyExists =>
-            {
-                Some("Choose another --name, or move the existing file away first.".into())
-            }
-            BackupError::Output { .. } => Some(
-                "Check that the folder exists, is writable, and has room (--output DIR).".into(),
-            ),
-            BackupError::External(e) => Some(e.remediation()),
-            _ => None,
-        }
-    }
-}
-
-pub use naming::default_name;
+pub use super::naming::default_name;
 
 /// A command that copies a backup and its manifest to another host, to be adapted by the
 /// operator (user, host and folder are placeholders).
@@ -157,43 +30,6 @@ pub fn copy_off_host(path: &Path, manifest_path: &Path) -> String {
         quote(path),
         quote(manifest_path)
     )
-}
-
-/// Connects and describes the source; refuses a database that is not OpenMetadata.
-pub(super) async fn describe_source(db: &Db, settings: &DbSettings) -> Result<Source, BackupError> {
-    let server = inspect::server_info(db).await?;
-    let openmetadata_version = match inspect::detect_openmetadata(db).await? {
-        Detection::OpenMetadata(info) => info.schema_version.map(|v| v.to_string()),
-        Detection::NotOpenMetadata { .. } => {
-            let postgres = settings.engine.value == Engine::Postgres;
-            return Err(BackupError::NotOpenMetadata {
-                what: if postgres {
-                    format!(
-                        "schema '{}' of database '{}'",
-                        settings.schema.value, settings.database.value
-                    )
-                } else {
-                    format!("database '{}'", settings.database.value)
-                },
-                postgres,
-            });
-        }
-    };
-    let data_bytes = inspect::table_sizes(db)
-        .await
-        .ok()
-        .map(|tables| tables.iter().map(|t| t.data_bytes).sum());
-    Ok(Source {
-        data_bytes,
-        engine: settings.engine.value,
-        product: server.product.to_string(),
-        server_version: server.version_text.clone(),
-        host: settings.host.value.clone(),
-        port: settings.port.value,
-        database: settings.database.value.clone(),
-        schema: (settings.engine.value == Engine::Postgres).then(|| settings.schema.value.clone()),
-        openmetadata_version,
-    })
 }
 
 /// Takes a backup; progress goes to `events`, `cancel` stops it (the partial file is removed).
@@ -262,36 +98,62 @@ async fn builtin_on(
         result = dump::dump(db, &plan, &mut out, &reporter, &cancel) => result,
         () = cancel.cancelled() => Err(DumpError::Cancelled),
     };
-    let dumped = match dumped {
-        Ok(d) => {
-            commit.store(true, Ordering::SeqCst);
-            d
-        }
-        Err(error) => {
-            drop(out);
-            let written = join_writer(writer, &target).await;
-            return Err(match (error, written) {
-                (DumpError::Cancelled, Err(failure)) if failure.left.is_empty() => {
-                    BackupError::Cancelled
-                }
-                (DumpError::Cancelled, Err(failure)) => BackupError::output(
-                    target,
-                    WriteFailure {
-                        source: std::io::Error::other("the backup was cancelled"),
-                        left: failure.left,
-                    },
-                ),
-                (DumpError::Cancelled, Ok(_)) => BackupError::Cancelled,
-                // The writer failed first (disk full): that is the real cause.
-                (DumpError::OutputClosed, Err(failure)) => BackupError::output(target, failure),
-                (error, _) => BackupError::Dump(error),
-            });
-        }
-    };
+    // The writer finishes the file only when told the dump is whole.
+    if dumped.is_ok() {
+        commit.store(true, Ordering::SeqCst);
+    }
     drop(out);
-    let written = join_writer(writer, &target)
-        .await
-        .map_err(|failure| BackupError::output(target.clone(), failure))?;
+    let written = join_writer(writer, &target).await;
+    let (dumped, written) = match (dumped, written) {
+        (Ok(dumped), Ok(written)) => (dumped, written),
+        (Ok(_), Err(failure)) => return Err(BackupError::output(target, failure)),
+        (Err(error), written) => return Err(dump_failed(error, written, target)),
+    };
+    let manifest = Manifest {
+        manifest_version: manifest::MANIFEST_VERSION,
+        tool: "om-upgrade".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        method: Method::Builtin,
+        format: request.format,
+        notes: notes(&dumped, request.format, &source),
+        source,
+        started_at,
+        finished_at: Utc::now(),
+        consistency: "one read-only REPEATABLE READ snapshot for every table".into(),
+        tables: dumped.tables,
+        file: file_info(&written, request.compression),
+        largest_statement_bytes: Some(dumped.largest_statement),
+        verification: None,
+        copies: Vec::new(),
+        secrets,
+    };
+    publish(written, manifest)
+}
+
+/// The error of a dump that did not finish, from what the writer left: a cancel that left
+/// nothing is only a cancel; a writer that failed first (disk full) is the real cause.
+fn dump_failed(
+    error: DumpError,
+    written: Result<Finished, WriteFailure>,
+    target: PathBuf,
+) -> BackupError {
+    match (error, written) {
+        (DumpError::Cancelled, Err(failure)) if failure.left.is_empty() => BackupError::Cancelled,
+        (DumpError::Cancelled, Err(failure)) => BackupError::output(
+            target,
+            WriteFailure {
+                source: std::io::Error::other("the backup was cancelled"),
+                left: failure.left,
+            },
+        ),
+        (DumpError::Cancelled, Ok(_)) => BackupError::Cancelled,
+        (DumpError::OutputClosed, Err(failure)) => BackupError::output(target, failure),
+        (error, _) => BackupError::Dump(error),
+    }
+}
+
+/// What the manifest says about what the built-in dump left out or how to load it.
+fn notes(dumped: &dump::Dumped, format: FileFormat, source: &Source) -> Vec<String> {
     let mut notes = Vec::new();
     if !dumped.skipped_views.is_empty() {
         notes.push(format!(
@@ -299,7 +161,7 @@ async fn builtin_on(
             dumped.skipped_views.join(", ")
         ));
     }
-    if request.format == FileFormat::OmCli {
+    if format == FileFormat::OmCli {
         notes.push(
             "om-cli format: data only, in the line format of `metadata restore` 1.1; restore into a database \
              already at the same OpenMetadata version. The migration bookkeeping tables are left out, as the \
@@ -315,65 +177,7 @@ async fn builtin_on(
             );
         }
     }
-    let manifest = Manifest {
-        manifest_version: manifest::MANIFEST_VERSION,
-        tool: "om-upgrade".into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        method: Method::Builtin,
-        format: request.format,
-        source,
-        started_at,
-        finished_at: Utc::now(),
-        consistency: "one read-only REPEATABLE READ snapshot for every table".into(),
-        tables: dumped.tables,
-        file: file_info(&written, request.compression),
-        largest_statement_bytes: Some(dumped.largest_statement),
-        notes,
-        verification: None,
-        copies: Vec::new(),
-        secrets,
-    };
-    publish(written, manifest)
-}
-
-/// What the manifest says about the stored secrets; none when they cannot be read (the backup
-/// does not depend on it).
-pub(super) async fn secret_facts(db: &Db, request: &BackupRequest) -> Option<SecretFacts> {
-    crate::secrets::manifest_facts(db, request.fernet_key.as_ref())
-        .await
-        .ok()
-}
-
-/// Writes the manifest beside the finished data file and puts both in place.
-pub(super) fn publish(written: Finished, manifest: Manifest) -> Result<Backup, BackupError> {
-    let target = written.target().to_path_buf();
-    let text = match manifest::to_json(&manifest) {
-        Ok(text) => text,
-        Err(source) => return Err(BackupError::output(target, written.discard(source))),
-    };
-    let published = written
-        .publish(&text)
-        .map_err(|failure| BackupError::output(target, failure))?;
-    Ok(Backup {
-        path: published.path,
-        manifest_path: published.manifest_path,
-        manifest,
-        removed_partials: Vec::new(),
-        completed_backups: Vec::new(),
-    })
-}
-
-pub(super) fn file_info(written: &Finished, compression: Compression) -> FileInfo {
-    FileInfo {
-        name: written
-            .target()
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        bytes: written.bytes,
-        sha256: written.sha256.clone(),
-        compression,
-    }
+    notes
 }
 
 type Writer = std::thread::JoinHandle<Result<Finished, WriteFailure>>;

@@ -221,37 +221,53 @@ fn check_content(
 ) {
     match scan::scan(reader, report.engine, reporter) {
         Err(error) => report.add(Status::Fail, format!("the file does not parse: {error}")),
-        Ok(scanned) => {
-            report.kind = Some(scanned.kind);
-            if scanned.statements == 0 {
-                report.add(
-                    Status::Fail,
-                    "the file holds no SQL statement: it is not a backup",
-                );
-            }
-            if scanned.kind == FileKind::OmUpgradeSql && !scanned.complete {
-                report.add(
-                    Status::Fail,
-                    "the end marker is missing, not last, or does not count the rows before it: \
-                     the file stops before the end of the backup (truncated?) or was altered",
-                );
-            }
-            if let Some(m) = manifest {
-                compare_tables(report, m, &scanned);
-            } else {
-                report.add(
-                    Status::Pass,
-                    format!(
-                        "parsed {}: {}, {}",
-                        humanize::plural(scanned.statements as usize, "statement", "statements"),
-                        humanize::plural(scanned.tables.len(), "table", "tables"),
-                        humanize::plural(scanned.total_rows() as usize, "row", "rows")
-                    ),
-                );
-            }
-            report.scan = Some(scanned);
-        }
+        Ok(scanned) => check_scanned(
+            report,
+            scanned,
+            manifest,
+            "the file stops before the end of the backup (truncated?)",
+        ),
     }
+}
+
+/// What a parsed file says: a backup at all, whole up to its end marker (`cut` says what a
+/// missing one means), and its tables against the manifest's (or their counts, without one).
+fn check_scanned(
+    report: &mut VerifyReport,
+    scanned: FileScan,
+    manifest: Option<&Manifest>,
+    cut: &str,
+) {
+    report.kind = Some(scanned.kind);
+    if scanned.statements == 0 {
+        report.add(
+            Status::Fail,
+            "the file holds no SQL statement: it is not a backup",
+        );
+    }
+    if scanned.kind == FileKind::OmUpgradeSql && !scanned.complete {
+        report.add(
+            Status::Fail,
+            format!(
+                "the end marker is missing, not last, or does not count the rows before it: \
+                 {cut} or was altered"
+            ),
+        );
+    }
+    if let Some(m) = manifest {
+        compare_tables(report, m, &scanned);
+    } else {
+        report.add(
+            Status::Pass,
+            format!(
+                "parsed {}: {}, {}",
+                humanize::plural(scanned.statements as usize, "statement", "statements"),
+                humanize::plural(scanned.tables.len(), "table", "tables"),
+                humanize::plural(scanned.total_rows() as usize, "row", "rows")
+            ),
+        );
+    }
+    report.scan = Some(scanned);
 }
 
 fn compare_tables(report: &mut VerifyReport, manifest: &Manifest, scanned: &FileScan) {
@@ -386,22 +402,12 @@ pub fn verify_remote(
             ),
         );
     }
-    report.kind = Some(scanned.kind);
-    if scanned.statements == 0 {
-        report.add(
-            Status::Fail,
-            "the file holds no SQL statement: it is not a backup",
-        );
-    }
-    if scanned.kind == FileKind::OmUpgradeSql && !scanned.complete {
-        report.add(
-            Status::Fail,
-            "the end marker is missing, not last, or does not count the rows before it: \
-             the stored object stops before the end of the backup or was altered",
-        );
-    }
-    compare_tables(&mut report, manifest, &scanned);
-    report.scan = Some(scanned);
+    check_scanned(
+        &mut report,
+        scanned,
+        Some(manifest),
+        "the stored object stops before the end of the backup",
+    );
     Ok(report)
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Check, CheckId, Context, Outcome};
+use crate::db::DbError;
 use crate::db::inspect::Detection;
 use crate::humanize::plural;
 use crate::knowledge::impact::{self, Impact, Measurements, Verdict};
@@ -111,22 +112,36 @@ pub fn item_checks(
         .collect()
 }
 
-/// The installed version from the database, or the outcome that says why it is unknown.
-/// A database that records no native migration (Flyway only) is 1.0.x or older. When the
-/// database cannot be read, the server image's tag in the deployment files stands in
-/// ([`image_version`]).
-pub async fn installed_from_db(ctx: &Context) -> Result<Installed, Outcome> {
+/// Why the installed version is not known: the database is another application's, or it
+/// could not be read (and no deployment file names the server image's tag).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum NotInstalled {
+    #[error("not an OpenMetadata database (see db.openmetadata)")]
+    NotOpenMetadata,
+    #[error("installed version unknown: {0}")]
+    Unreadable(DbError),
+}
+
+impl NotInstalled {
+    /// What a check that needs the installed version says without it (it skips).
+    pub fn outcome(&self) -> Outcome {
+        Outcome::skip(self.to_string())
+    }
+}
+
+/// The installed version from the database, or why it is unknown. A database that records no
+/// native migration (Flyway only) is 1.0.x or older. When the database cannot be read, the
+/// server image's tag in the deployment files stands in ([`image_version`]).
+pub async fn installed_from_db(ctx: &Context) -> Result<Installed, NotInstalled> {
     match ctx.detection().await {
         Ok(Detection::OpenMetadata(info)) => Ok(info
             .schema_version
             .clone()
             .map_or(Installed::Unrecorded, Installed::Exact)),
-        Ok(Detection::NotOpenMetadata { .. }) => Err(Outcome::skip(
-            "not an OpenMetadata database (see db.openmetadata)",
-        )),
+        Ok(Detection::NotOpenMetadata { .. }) => Err(NotInstalled::NotOpenMetadata),
         Err(error) => match image_version(ctx) {
             Some((version, _)) => Ok(Installed::Exact(version)),
-            None => Err(Outcome::skip(format!("installed version unknown: {error}"))),
+            None => Err(NotInstalled::Unreadable(error)),
         },
     }
 }
@@ -178,7 +193,7 @@ async fn measure_item(
         InstalledSource::Given(installed) => installed,
         InstalledSource::Database => match installed_from_db(ctx).await {
             Ok(installed) => installed,
-            Err(outcome) => return outcome,
+            Err(unknown) => return unknown.outcome(),
         },
     };
     if !item.applies(&installed.plan_from(), target) {
@@ -264,7 +279,7 @@ async fn path(ctx: &Context) -> Outcome {
     };
     let installed = match installed_from_db(ctx).await {
         Ok(installed) => installed,
-        Err(outcome) => return outcome,
+        Err(unknown) => return unknown.outcome(),
     };
     let plan = match catalogue.plan_for(&installed, target) {
         Ok(plan) => plan,
@@ -451,11 +466,10 @@ async fn scan_check(ctx: &Context, kind: FileKind) -> Outcome {
     // Without the installed version every item up to the target is checked.
     let (installed, note) = match installed_from_db(ctx).await {
         Ok(installed) => (Some(installed), None),
-        Err(outcome) => (
+        Err(unknown) => (
             None,
             Some(format!(
-                "{}; the items of every release from {} to {target} were checked",
-                outcome.summary,
+                "{unknown}; the items of every release from {} to {target} were checked",
                 catalogue.oldest(),
             )),
         ),

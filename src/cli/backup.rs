@@ -14,9 +14,9 @@ use crate::backup::output::Compression;
 use crate::backup::rehearse::{self, RestoreCheck};
 use crate::backup::take::{self, Backup, BackupRequest};
 use crate::config::installation::resolve_secrets_only;
-use crate::config::{self, Env, paths::Paths};
+use crate::config::{self, DbSettings, Env, paths::Paths};
 use crate::humanize;
-use crate::store::Copied;
+use crate::store::{Copied, Store};
 
 pub const LONG_ABOUT: &str = "\
 Back up the OpenMetadata metadata database before the upgrade.
@@ -113,27 +113,7 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
             "--test-restore needs the built-in method and the sql format (the default)".into(),
         ));
     }
-    let output_dir = args
-        .output
-        .clone()
-        .unwrap_or_else(|| Paths::from_env(env).backups_dir());
-    let output_dir = std::path::absolute(&output_dir).unwrap_or(output_dir);
-    let mut request = BackupRequest {
-        settings: settings.clone(),
-        output_dir,
-        name: args.name.clone(),
-        method: args.method,
-        format: args.format,
-        compression: args.compress,
-        python: args.python.clone(),
-        tuning: Tuning {
-            readers: usize::from(args.jobs),
-            ..Tuning::default()
-        },
-        fernet_key: resolve_secrets_only(env, args.connection.config.as_deref())?
-            .fernet_key
-            .map(|k| k.value),
-    };
+    let mut request = request(&args, &settings, env)?;
     // Usage errors first: before a password prompt or a connection.
     request
         .check()
@@ -156,6 +136,56 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
         hint: error.remediation(),
         message: format!("backup failed: {error}"),
     })?;
+    note_tidied(&backup);
+    let check = if args.test_restore {
+        Some(test_restore(&backup, &settings, args.json, &cancel).await?)
+    } else {
+        None
+    };
+    // A backup that failed its test restore is not worth keeping off the host.
+    let copies = if check.as_ref().is_none_or(RestoreCheck::ok) {
+        copy_off(&backup, &stores, &cancel).await?
+    } else {
+        Vec::new()
+    };
+    if args.json {
+        print_json(&backup, check.as_ref(), &copies);
+    } else {
+        print_done(&backup, check.as_ref(), &copies);
+    }
+    Ok(match &check {
+        Some(c) if !c.ok() => 1,
+        _ => 0,
+    })
+}
+
+/// The backup the flags ask for (the password is added once it is known).
+fn request(args: &BackupArgs, settings: &DbSettings, env: &Env) -> Result<BackupRequest, CliError> {
+    let output_dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| Paths::from_env(env).backups_dir());
+    let output_dir = std::path::absolute(&output_dir).unwrap_or(output_dir);
+    Ok(BackupRequest {
+        settings: settings.clone(),
+        output_dir,
+        name: args.name.clone(),
+        method: args.method,
+        format: args.format,
+        compression: args.compress,
+        python: args.python.clone(),
+        tuning: Tuning {
+            readers: usize::from(args.jobs),
+            ..Tuning::default()
+        },
+        fernet_key: resolve_secrets_only(env, args.connection.config.as_deref())?
+            .fernet_key
+            .map(|k| k.value),
+    })
+}
+
+/// Says what the backup tidied up from earlier runs before it started.
+fn note_tidied(backup: &Backup) {
     for removed in &backup.removed_partials {
         eprintln!(
             "note: removed {}, left by a backup that did not finish",
@@ -169,77 +199,82 @@ pub async fn run(args: BackupArgs, env: &Env) -> Result<i32, CliError> {
             completed.display()
         );
     }
-    let check = if args.test_restore {
-        let scratch = settings.with_database(&rehearse::scratch_name());
-        if !args.json {
-            eprintln!(
-                "Test restore into scratch database '{}'…",
-                scratch.database.value
-            );
-        }
-        let (events, drawing) = progress::start("restore");
-        let result = rehearse::check_in_scratch(
-            &backup.path,
-            &backup.manifest,
-            &scratch,
-            events,
-            cancel.clone(),
-        )
-        .await;
-        let _ = drawing.await;
-        let check = result.map_err(|error| CliError::Failed {
-            hint: error.remediation(),
-            message: format!(
-                "the backup was written ({}), but the test restore failed: {error}",
-                backup.path.display()
-            ),
-        })?;
-        let _ = rehearse::record(&backup.path, &backup.manifest, &check);
-        Some(check)
-    } else {
-        None
-    };
-    // A backup that failed its test restore is not worth keeping off the host.
-    let copies = if check.as_ref().is_none_or(RestoreCheck::ok) {
-        super::copy::copy_all(&backup.path, &stores, &cancel)
-            .await
-            .map_err(|error| match error {
-                CliError::Failed { message, hint } => CliError::Failed {
-                    message: format!(
-                        "the backup was written ({}), but copying it off this host failed: {message}",
-                        backup.path.display()
-                    ),
-                    hint,
-                },
-                other => other,
-            })?
-    } else {
-        Vec::new()
-    };
-    if args.json {
-        let result = JsonResult {
-            path: &backup.path,
-            manifest: &backup.manifest_path,
-            bytes: backup.manifest.file.bytes,
-            sha256: &backup.manifest.file.sha256,
-            tables: backup.manifest.tables.len(),
-            rows: backup.manifest.total_rows(),
-            removed_partials: &backup.removed_partials,
-            completed_backups: &backup.completed_backups,
-            test_restore: check.as_ref(),
-            copies: &copies,
-        };
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&result).unwrap_or_default()
+}
+
+/// `--test-restore`: restores the backup into a scratch database and compares; the result is
+/// recorded in the manifest.
+async fn test_restore(
+    backup: &Backup,
+    settings: &DbSettings,
+    json: bool,
+    cancel: &CancellationToken,
+) -> Result<RestoreCheck, CliError> {
+    let scratch = settings.with_database(&rehearse::scratch_name());
+    if !json {
+        eprintln!(
+            "Test restore into scratch database '{}'…",
+            scratch.database.value
         );
-    } else {
-        print_done(&backup, check.as_ref(), &copies);
     }
-    Ok(match &check {
-        Some(c) if !c.ok() => 1,
-        _ => 0,
-    })
+    let (events, drawing) = progress::start("restore");
+    let result = rehearse::check_in_scratch(
+        &backup.path,
+        &backup.manifest,
+        &scratch,
+        events,
+        cancel.clone(),
+    )
+    .await;
+    let _ = drawing.await;
+    let check = result.map_err(|error| CliError::Failed {
+        hint: error.remediation(),
+        message: format!(
+            "the backup was written ({}), but the test restore failed: {error}",
+            backup.path.display()
+        ),
+    })?;
+    let _ = rehearse::record(&backup.path, &backup.manifest, &check);
+    Ok(check)
+}
+
+/// `--copy-to`: copies the backup to every store, saying that the backup itself was written
+/// when a copy fails.
+async fn copy_off(
+    backup: &Backup,
+    stores: &[Store],
+    cancel: &CancellationToken,
+) -> Result<Vec<Copied>, CliError> {
+    super::copy::copy_all(&backup.path, stores, cancel)
+        .await
+        .map_err(|error| match error {
+            CliError::Failed { message, hint } => CliError::Failed {
+                message: format!(
+                    "the backup was written ({}), but copying it off this host failed: {message}",
+                    backup.path.display()
+                ),
+                hint,
+            },
+            other => other,
+        })
+}
+
+fn print_json(backup: &Backup, check: Option<&RestoreCheck>, copies: &[Copied]) {
+    let result = JsonResult {
+        path: &backup.path,
+        manifest: &backup.manifest_path,
+        bytes: backup.manifest.file.bytes,
+        sha256: &backup.manifest.file.sha256,
+        tables: backup.manifest.tables.len(),
+        rows: backup.manifest.total_rows(),
+        removed_partials: &backup.removed_partials,
+        completed_backups: &backup.completed_backups,
+        test_restore: check,
+        copies,
+    };
+    outln!(
+        "{}",
+        serde_json::to_string_pretty(&result).unwrap_or_default()
+    );
 }
 
 fn print_done(backup: &Backup, check: Option<&RestoreCheck>, copies: &[Copied]) {

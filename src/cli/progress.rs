@@ -9,27 +9,34 @@ use tokio::task::JoinHandle;
 use crate::backup::progress::ProgressEvent;
 use crate::humanize;
 
+/// One bar on stderr (hidden when `visible` is false): `verb`, the bar, the percentage, a
+/// message, the time taken and the time left.
+fn new_bar(verb: &'static str, visible: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(
+        None,
+        if visible {
+            ProgressDrawTarget::stderr_with_hz(8)
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {prefix} [{bar:30}] {percent:>3}% {msg} ({elapsed}, eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(verb);
+    bar
+}
+
 /// Starts drawing; returns the sender to give to the work and a handle to await at the end.
 pub fn start(verb: &'static str) -> (Option<mpsc::UnboundedSender<ProgressEvent>>, JoinHandle<()>) {
     let (tx, mut rx) = mpsc::unbounded_channel::<ProgressEvent>();
     let visible = std::io::stderr().is_terminal() && !super::globals::quiet();
     let handle = tokio::spawn(async move {
-        let bar = ProgressBar::with_draw_target(
-            None,
-            if visible {
-                ProgressDrawTarget::stderr_with_hz(8)
-            } else {
-                ProgressDrawTarget::hidden()
-            },
-        );
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {prefix} [{bar:30}] {percent:>3}% {msg} ({elapsed}, eta {eta})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar.set_prefix(verb);
+        let bar = new_bar(verb, visible);
         let mut tables = 0usize;
         let mut current = String::new();
         let mut table_index = 0usize;
@@ -91,21 +98,7 @@ pub fn start_upload() -> (
     // `-q`: no progress, as for every other bar.
     let visible = std::io::stderr().is_terminal() && !super::globals::quiet();
     let handle = tokio::spawn(async move {
-        let bar = ProgressBar::with_draw_target(
-            None,
-            if visible {
-                ProgressDrawTarget::stderr_with_hz(8)
-            } else {
-                ProgressDrawTarget::hidden()
-            },
-        );
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} copy [{bar:30}] {percent:>3}% {msg} ({elapsed}, eta {eta})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
+        let bar = new_bar("copy", visible);
         while let Some(event) = rx.recv().await {
             match event {
                 UploadEvent::Started { url, bytes } => {

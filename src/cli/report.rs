@@ -298,6 +298,7 @@ pub(crate) fn recorded(
         strict: args.strict,
         stale: Default::default(),
         files: ctx.files().clone(),
+        installation: ctx.installation.clone(),
     }
 }
 

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::deployment::{DeploymentInputs, Layered};
+use super::deployment::DeploymentInputs;
+use super::layered::Layered;
 use super::server_sections::{self, SearchSection, ServerSections};
 use super::{ConfigError, Env, Secret, SettingsWarning, Source, Sourced};
 use crate::http::Timeouts;
@@ -146,7 +147,7 @@ pub fn resolve_installation(
 ) -> Result<(InstallSettings, Vec<SettingsWarning>), ConfigError> {
     let layered = Layered::load(&inputs.deployment, env)?;
     let (mut settings, warnings) = resolve_installation_in(inputs, &layered.env)?;
-    layered.relabel_installation(&mut settings);
+    relabel_from_deployment(&layered, &mut settings);
     settings.image_tag = layered.image_tag;
     Ok((settings, warnings))
 }
@@ -522,6 +523,32 @@ fn resolve_secrets(env: &Env, file: Option<&ServerSections>) -> SecretsSettings 
     SecretsSettings {
         manager,
         fernet_key,
+    }
+}
+
+/// Values the deployment files gave are labelled with where they were written there.
+fn relabel_from_deployment(layered: &Layered, s: &mut InstallSettings) {
+    if let Configured::Yes(search) = &mut s.search {
+        layered.relabel(&mut search.url.source);
+        layered.relabel(&mut search.distribution.source);
+        for source in [
+            search.user.as_mut().map(|u| &mut u.source),
+            search.password.as_mut().map(|p| &mut p.source),
+            search.ca_file.as_mut().map(|c| &mut c.source),
+            search.unusable_truststore.as_mut().map(|t| &mut t.source),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            layered.relabel(source);
+        }
+    }
+    if let Configured::Yes(server) = &mut s.server {
+        layered.relabel(&mut server.url.source);
+    }
+    layered.relabel(&mut s.secrets.manager.source);
+    if let Some(key) = &mut s.secrets.fernet_key {
+        layered.relabel(&mut key.source);
     }
 }
 

@@ -1,6 +1,8 @@
 use std::io::Write;
 
+use super::resolve::PASSWORD_FILE_MAX;
 use super::*;
+use crate::engine::Engine;
 
 const OM_YAML: &str = r#"
 server:

@@ -13,8 +13,9 @@ mod work_names;
 
 use std::time::{Duration, Instant};
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow, MySqlSslMode};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgSslMode};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlRow, MySqlSslMode};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgRow, PgSslMode};
 use sqlx::{AssertSqlSafe, Column, Row, TypeInfo};
 
 use crate::config::{DbSettings, TlsMode};
@@ -85,33 +86,30 @@ async fn open_pool(
     timeout: Duration,
 ) -> Result<Pool, sqlx::Error> {
     match engine {
-        Engine::Mysql => MySqlPoolOptions::new()
-            .max_connections(POOL_SIZE)
-            .min_connections(0)
-            .acquire_timeout(timeout)
-            .after_connect(|_, _| {
-                Box::pin(async {
-                    nodelay::set_on_all_tcp_sockets();
-                    Ok(())
-                })
-            })
+        Engine::Mysql => pool_options(timeout)
             .connect_with(mysql_options(settings, None))
             .await
             .map(Pool::Mysql),
-        Engine::Postgres => PgPoolOptions::new()
-            .max_connections(POOL_SIZE)
-            .min_connections(0)
-            .acquire_timeout(timeout)
-            .after_connect(|_, _| {
-                Box::pin(async {
-                    nodelay::set_on_all_tcp_sockets();
-                    Ok(())
-                })
-            })
+        Engine::Postgres => pool_options(timeout)
             .connect_with(pg_options(settings, Some(&settings.database.value)))
             .await
             .map(Pool::Postgres),
     }
+}
+
+/// The pool either engine gets: [`POOL_SIZE`] connections at most, none kept open for
+/// nothing, each made within `timeout` and with Nagle's delay off.
+fn pool_options<DB: sqlx::Database>(timeout: Duration) -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(POOL_SIZE)
+        .min_connections(0)
+        .acquire_timeout(timeout)
+        .after_connect(|_, _| {
+            Box::pin(async {
+                nodelay::set_on_all_tcp_sockets();
+                Ok(())
+            })
+        })
 }
 
 /// Connections per pool: enough for the checks to run side by side, few enough for a busy server.
@@ -430,18 +428,7 @@ pub(crate) fn mysql_cells(row: &MySqlRow) -> Vec<Cell> {
                     .try_get::<Option<f64>, _>(i)
                     .map(|v| v.map(Cell::Float))
                     .ok(),
-                Kind::Text => row
-                    .try_get::<Option<String>, _>(i)
-                    .map(|v| v.map(Cell::Text))
-                    .ok(),
-                Kind::Bytes => row
-                    .try_get::<Option<Vec<u8>>, _>(i)
-                    .map(|v| v.map(Cell::Bytes))
-                    .ok(),
-                Kind::Bool => row
-                    .try_get::<Option<bool>, _>(i)
-                    .map(|v| v.map(|b| Cell::Int(b as i64)))
-                    .ok(),
+                Kind::Text | Kind::Bytes | Kind::Bool => common_cell(row, i, kind),
             })
         })
         .collect()
@@ -464,21 +451,36 @@ pub(crate) fn pg_cells(row: &PgRow) -> Vec<Cell> {
                     .or_else(|_| row.try_get::<Option<f32>, _>(i).map(|v| v.map(f64::from)))
                     .map(|v| v.map(Cell::Float))
                     .ok(),
-                Kind::Text => row
-                    .try_get::<Option<String>, _>(i)
-                    .map(|v| v.map(Cell::Text))
-                    .ok(),
-                Kind::Bytes => row
-                    .try_get::<Option<Vec<u8>>, _>(i)
-                    .map(|v| v.map(Cell::Bytes))
-                    .ok(),
-                Kind::Bool => row
-                    .try_get::<Option<bool>, _>(i)
-                    .map(|v| v.map(|b| Cell::Int(b as i64)))
-                    .ok(),
+                Kind::Text | Kind::Bytes | Kind::Bool => common_cell(row, i, kind),
             })
         })
         .collect()
+}
+
+/// Text, bytes and booleans, which both drivers decode alike.
+fn common_cell<R>(row: &R, i: usize, kind: Kind) -> Option<Option<Cell>>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    match kind {
+        Kind::Text => row
+            .try_get::<Option<String>, _>(i)
+            .map(|v| v.map(Cell::Text))
+            .ok(),
+        Kind::Bytes => row
+            .try_get::<Option<Vec<u8>>, _>(i)
+            .map(|v| v.map(Cell::Bytes))
+            .ok(),
+        Kind::Bool => row
+            .try_get::<Option<bool>, _>(i)
+            .map(|v| v.map(|b| Cell::Int(b as i64)))
+            .ok(),
+        Kind::Int | Kind::UInt | Kind::Float => None,
+    }
 }
 
 #[derive(Clone, Copy)]

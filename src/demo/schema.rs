@@ -538,99 +538,12 @@ fn generation_expr(product: Product, path: &str, ty: Ty) -> String {
 /// `CREATE TABLE` for one table on one product.
 pub fn create_table(product: Product, table: &TableDef) -> String {
     let pg = product == Product::Postgres;
-    let mariadb = product == Product::MariaDb;
-    let generated_key = |cols: &[&str]| {
-        cols.iter().any(|c| {
-            table
-                .cols
-                .iter()
-                .any(|col| col.name == *c && matches!(col.kind, ColKind::Generated { .. }))
-        })
-    };
     let mut lines: Vec<String> = table
         .cols
         .iter()
-        .map(|col| {
-            let name = quote(product, col.name);
-            match &col.kind {
-                ColKind::Json { kind, nullable } => {
-                    let ty = match (pg, kind) {
-                        (true, JsonKind::Jsonb) => "JSONB",
-                        (true, JsonKind::PlainJson) => "JSON",
-                        (false, _) => "JSON",
-                    };
-                    let null = if *nullable { "" } else { " NOT NULL" };
-                    format!("{name} {ty}{null}")
-                }
-                ColKind::Generated {
-                    path,
-                    ty,
-                    stored,
-                    not_null,
-                } => {
-                    let stored = if *stored || pg { " STORED" } else { " VIRTUAL" };
-                    let not_null = if *not_null && !mariadb {
-                        " NOT NULL"
-                    } else {
-                        ""
-                    };
-                    format!(
-                        "{name} {} GENERATED ALWAYS AS ({}){stored}{not_null}",
-                        sql_type(product, *ty),
-                        generation_expr(product, path, *ty)
-                    )
-                }
-                ColKind::Plain {
-                    ty,
-                    not_null,
-                    auto_increment,
-                } => {
-                    let ty_sql = match (pg, auto_increment) {
-                        (true, true) => "SERIAL".to_string(),
-                        _ => sql_type(product, *ty),
-                    };
-                    let nullable_here = pg && table.pg_nullable.contains(&col.name);
-                    let not_null = if *not_null && !nullable_here {
-                        " NOT NULL"
-                    } else {
-                        ""
-                    };
-                    let auto = if *auto_increment && !pg {
-                        " AUTO_INCREMENT"
-                    } else {
-                        ""
-                    };
-                    let default = match ty {
-                        Ty::Timestamp => " DEFAULT CURRENT_TIMESTAMP",
-                        _ => "",
-                    };
-                    format!("{name} {ty_sql}{not_null}{auto}{default}")
-                }
-            }
-        })
+        .map(|col| column_sql(product, table, col))
         .collect();
-    let key_list = |cols: &[&str]| {
-        cols.iter()
-            .map(|c| quote(product, c))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut uniques = table.unique.clone();
-    if !table.primary_key.is_empty() {
-        if mariadb && generated_key(&table.primary_key) {
-            uniques.insert(0, table.primary_key.clone());
-        } else {
-            lines.push(format!("PRIMARY KEY ({})", key_list(&table.primary_key)));
-        }
-    }
-    for unique in &uniques {
-        lines.push(format!("UNIQUE ({})", key_list(unique)));
-    }
-    if !pg {
-        for index in &table.indexes {
-            lines.push(format!("INDEX ({})", key_list(index)));
-        }
-    }
+    lines.extend(key_lines(product, table));
     let mut sql = format!(
         "CREATE TABLE {} (\n  {}\n)",
         table_ref(product, table),
@@ -640,6 +553,105 @@ pub fn create_table(product: Product, table: &TableDef) -> String {
         sql.push_str(" DEFAULT CHARSET=utf8mb4");
     }
     sql
+}
+
+/// One column's line of `CREATE TABLE`.
+fn column_sql(product: Product, table: &TableDef, col: &Col) -> String {
+    let pg = product == Product::Postgres;
+    let name = quote(product, col.name);
+    match &col.kind {
+        ColKind::Json { kind, nullable } => {
+            let ty = match (pg, kind) {
+                (true, JsonKind::Jsonb) => "JSONB",
+                (true, JsonKind::PlainJson) => "JSON",
+                (false, _) => "JSON",
+            };
+            let null = if *nullable { "" } else { " NOT NULL" };
+            format!("{name} {ty}{null}")
+        }
+        ColKind::Generated {
+            path,
+            ty,
+            stored,
+            not_null,
+        } => {
+            let stored = if *stored || pg { " STORED" } else { " VIRTUAL" };
+            let not_null = if *not_null && product != Product::MariaDb {
+                " NOT NULL"
+            } else {
+                ""
+            };
+            format!(
+                "{name} {} GENERATED ALWAYS AS ({}){stored}{not_null}",
+                sql_type(product, *ty),
+                generation_expr(product, path, *ty)
+            )
+        }
+        ColKind::Plain {
+            ty,
+            not_null,
+            auto_increment,
+        } => {
+            let ty_sql = match (pg, auto_increment) {
+                (true, true) => "SERIAL".to_string(),
+                _ => sql_type(product, *ty),
+            };
+            let nullable_here = pg && table.pg_nullable.contains(&col.name);
+            let not_null = if *not_null && !nullable_here {
+                " NOT NULL"
+            } else {
+                ""
+            };
+            let auto = if *auto_increment && !pg {
+                " AUTO_INCREMENT"
+            } else {
+                ""
+            };
+            let default = match ty {
+                Ty::Timestamp => " DEFAULT CURRENT_TIMESTAMP",
+                _ => "",
+            };
+            format!("{name} {ty_sql}{not_null}{auto}{default}")
+        }
+    }
+}
+
+/// The key lines of `CREATE TABLE`: the primary key, the unique keys and (not on Postgres,
+/// which creates them apart) the indexes. MariaDB cannot key a generated column as primary,
+/// so such a key becomes the first unique one.
+fn key_lines(product: Product, table: &TableDef) -> Vec<String> {
+    let generated_key = |cols: &[&str]| {
+        cols.iter().any(|c| {
+            table
+                .cols
+                .iter()
+                .any(|col| col.name == *c && matches!(col.kind, ColKind::Generated { .. }))
+        })
+    };
+    let key_list = |cols: &[&str]| {
+        cols.iter()
+            .map(|c| quote(product, c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut lines = Vec::new();
+    let mut uniques = table.unique.clone();
+    if !table.primary_key.is_empty() {
+        if product == Product::MariaDb && generated_key(&table.primary_key) {
+            uniques.insert(0, table.primary_key.clone());
+        } else {
+            lines.push(format!("PRIMARY KEY ({})", key_list(&table.primary_key)));
+        }
+    }
+    for unique in &uniques {
+        lines.push(format!("UNIQUE ({})", key_list(unique)));
+    }
+    if product != Product::Postgres {
+        for index in &table.indexes {
+            lines.push(format!("INDEX ({})", key_list(index)));
+        }
+    }
+    lines
 }
 
 /// Postgres creates indexes apart from the table.

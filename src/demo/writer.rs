@@ -98,40 +98,12 @@ impl<'a> Sink<'a> {
         }
         let rows = std::mem::take(&mut buffer.rows);
         buffer.bytes = 0;
-        let def = &self.tables[table];
-        let columns = def.insertable();
-        let pg = self.product == Product::Postgres;
-        let mut sql = format!(
-            "INSERT INTO {} ({}) VALUES ",
-            table_ref(self.product, def),
-            columns
-                .iter()
-                .map(|c| match self.product {
-                    Product::Postgres => format!("\"{}\"", column_name(self.product, c)),
-                    _ => format!("`{c}`"),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let mut n = 0;
-        for (r, _) in rows.iter().enumerate() {
-            if r > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for (c, column) in columns.iter().enumerate() {
-                if c > 0 {
-                    sql.push(',');
-                }
-                n += 1;
-                if pg {
-                    sql.push_str(&format!("CAST(${n} AS {})", pg_type(def, column)));
-                } else {
-                    sql.push('?');
-                }
-            }
-            sql.push(')');
-        }
+        let sql = insert_sql(self.product, &self.tables[table], rows.len());
+        self.execute(table, sql, rows).await
+    }
+
+    /// Runs one multi-row INSERT into `table` with the rows' values bound in order.
+    async fn execute(&self, table: &str, sql: String, rows: Vec<Vec<Val>>) -> Result<(), DbError> {
         macro_rules! bind_rows {
             ($query:expr) => {{
                 let mut q = $query;
@@ -151,22 +123,17 @@ impl<'a> Sink<'a> {
                 q
             }};
         }
+        let no_pool = || DbError::Other("no pool".into());
         let result = match self.product {
             Product::Postgres => {
-                let pool = self
-                    .db
-                    .pg_pool()
-                    .ok_or_else(|| DbError::Other("no pool".into()))?;
+                let pool = self.db.pg_pool().ok_or_else(no_pool)?;
                 bind_rows!(sqlx::query(AssertSqlSafe(sql)))
                     .execute(pool)
                     .await
                     .map(drop)
             }
             _ => {
-                let pool = self
-                    .db
-                    .mysql_pool()
-                    .ok_or_else(|| DbError::Other("no pool".into()))?;
+                let pool = self.db.mysql_pool().ok_or_else(no_pool)?;
                 bind_rows!(sqlx::query(AssertSqlSafe(sql)))
                     .execute(pool)
                     .await
@@ -187,6 +154,45 @@ impl<'a> Sink<'a> {
         }
         Ok(())
     }
+}
+
+/// `INSERT INTO table (columns) VALUES (…), (…)` with one placeholder a value, for `rows` rows
+/// (Postgres placeholders cast to the column's type).
+fn insert_sql(product: Product, def: &TableDef, rows: usize) -> String {
+    let columns = def.insertable();
+    let pg = product == Product::Postgres;
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        table_ref(product, def),
+        columns
+            .iter()
+            .map(|c| match product {
+                Product::Postgres => format!("\"{}\"", column_name(product, c)),
+                _ => format!("`{c}`"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for (c, column) in columns.iter().enumerate() {
+            if c > 0 {
+                sql.push(',');
+            }
+            n += 1;
+            if pg {
+                sql.push_str(&format!("CAST(${n} AS {})", pg_type(def, column)));
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// Postgres type to cast a bound parameter to, so NULLs and numbers land in any column type.

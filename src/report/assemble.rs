@@ -9,6 +9,7 @@ use super::model::{BackupFacts, DatabaseView, Inputs, Report, Stamp, Step, Via};
 use super::redact::Redactor;
 use super::review::ReleaseReview;
 use crate::checks::runner::CheckResult;
+use crate::config::installation::InstallSettings;
 use crate::config::{DbSettings, Source};
 use crate::knowledge::Reach;
 use crate::knowledge::scan::ScanInputs;
@@ -38,11 +39,14 @@ pub struct Recorded {
     /// The operator's files the run read (openmetadata.yaml, workflow YAMLs) and the
     /// environment.
     pub files: ScanInputs,
+    /// The rest of the installation as configured; only its secrets are used, to mask them.
+    pub installation: InstallSettings,
 }
 
 /// The report of a run, made at `stamp`, with every secret of the run masked.
 pub fn assemble(recorded: Recorded, stamp: Stamp) -> Report {
-    let redactor = redactor(&recorded.settings, &recorded.files);
+    let redactor =
+        redactor(&recorded.settings, &recorded.files).with_installation(&recorded.installation);
     Report::build(inputs(recorded, stamp), &redactor)
 }
 
@@ -72,6 +76,7 @@ fn inputs(recorded: Recorded, stamp: Stamp) -> Inputs {
         strict,
         stale,
         files: _,
+        installation: _,
     } = recorded;
     let (review, review_missing) = match review {
         Ok(review) => (Some(review), None),
@@ -111,7 +116,8 @@ fn redactor(settings: &DbSettings, files: &ScanInputs) -> Redactor {
     redactor
 }
 
-/// The openmetadata.yaml files any setting was read from.
+/// The files any setting was read from: openmetadata.yaml, compose files and Helm values (their
+/// other secret-looking keys are learnt too).
 fn config_files_of(settings: &DbSettings) -> Vec<PathBuf> {
     let sources = [
         &settings.engine.source,
@@ -126,7 +132,9 @@ fn config_files_of(settings: &DbSettings) -> Vec<PathBuf> {
         .into_iter()
         .chain(settings.password.as_ref().map(|p| &p.source))
         .filter_map(|source| match source {
-            Source::ConfigFile(path) => Some(path.clone()),
+            Source::ConfigFile(path)
+            | Source::Compose { file: path, .. }
+            | Source::HelmValues { file: path, .. } => Some(path.clone()),
             _ => None,
         })
         .collect()

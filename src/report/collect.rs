@@ -22,7 +22,7 @@ pub async fn review_of_run(
         return Err("no target version given".into());
     };
     let catalogue = ctx.catalogue().map_err(str::to_string)?;
-    let installed = installed_from_db(ctx).await.map_err(|o| o.summary)?;
+    let installed = installed_from_db(ctx).await.map_err(|e| e.to_string())?;
     let plan = catalogue
         .plan_for(&installed, target)
         .map_err(|e| e.to_string())?;

@@ -432,6 +432,19 @@ pub struct Generated {
     pub via: Via,
 }
 
+impl Generated {
+    fn of(stamp: Stamp, via: Via) -> Generated {
+        Generated {
+            at: rfc3339(stamp.at),
+            user: stamp.user,
+            host: stamp.host,
+            tool: "om-upgrade".into(),
+            tool_version: stamp.tool_version,
+            via,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upgrade {
     /// The schema version recorded in the database (the server may run a later patch of it).
@@ -590,53 +603,14 @@ fn prerequisite(
     via: Via,
 ) -> Prerequisite {
     let mine: Vec<&CheckEntry> = entries.iter().filter(|e| e.step == Some(step)).collect();
-    let effective = |e: &CheckEntry| {
-        if e.acknowledged {
-            Status::Pass
-        } else {
-            e.status
-        }
-    };
     let lead_ran = mine.iter().any(|e| e.id == lead(step).as_str());
-    let status = if mine.is_empty() {
-        StepStatus::NotRun
-    } else if mine.iter().any(|e| effective(e) == Status::Fail) {
-        StepStatus::Fail
-    } else if mine.iter().any(|e| effective(e) == Status::Warn) {
-        StepStatus::Warn
-    } else if mine.iter().any(|e| effective(e) == Status::Pass) {
-        StepStatus::Pass
-    } else {
-        StepStatus::Skip
-    };
     // A backup step is done by a backup of this database, never by the room for one alone.
     let backup_missing = step == Step::Backup && !lead_ran;
-    let status = match status {
+    let status = match step_status(&mine) {
         StepStatus::Pass | StepStatus::Skip if backup_missing => StepStatus::NotRun,
         other => other,
     };
-    let worst = [Status::Fail, Status::Warn]
-        .into_iter()
-        .find_map(|s| mine.iter().find(|e| effective(e) == s));
-    let lead = mine
-        .iter()
-        .find(|e| e.id == lead(step).as_str())
-        .or_else(|| mine.first());
-    let summary = match (status, worst, lead) {
-        (StepStatus::NotRun, _, _) if backup_missing && !mine.is_empty() => {
-            "no backup of this database checked (only the room for one was)".to_string()
-        }
-        (StepStatus::NotRun, _, _) => match via {
-            Via::Wizard => "not run in this wizard session".to_string(),
-            Via::Report => "not checked in this run".to_string(),
-        },
-        (_, _, _) if step == Step::ReleaseReview && review.is_some() => {
-            review.as_ref().map(review_summary).unwrap_or_default()
-        }
-        (_, Some(worst), _) => format!("{}: {}", worst.id, worst.summary),
-        (_, None, Some(lead)) => lead.summary.clone(),
-        (_, None, None) => String::new(),
-    };
+    let summary = step_summary(step, &mine, status, backup_missing, review, via);
     let summary = match (step, review, review_missing) {
         (Step::ReleaseReview, None, Some(why)) if status != StepStatus::NotRun => {
             format!("{summary} (items not reviewed: {why})")
@@ -660,6 +634,64 @@ fn prerequisite(
         } else {
             Vec::new()
         },
+    }
+}
+
+/// A check's status as the checklist counts it: an acknowledged one passes.
+fn effective(entry: &CheckEntry) -> Status {
+    if entry.acknowledged {
+        Status::Pass
+    } else {
+        entry.status
+    }
+}
+
+/// The worst of a step's checks (acknowledged ones pass); not run without any.
+fn step_status(mine: &[&CheckEntry]) -> StepStatus {
+    if mine.is_empty() {
+        StepStatus::NotRun
+    } else if mine.iter().any(|e| effective(e) == Status::Fail) {
+        StepStatus::Fail
+    } else if mine.iter().any(|e| effective(e) == Status::Warn) {
+        StepStatus::Warn
+    } else if mine.iter().any(|e| effective(e) == Status::Pass) {
+        StepStatus::Pass
+    } else {
+        StepStatus::Skip
+    }
+}
+
+/// The step's line: why it did not run, the release review's counts, its worst check, or
+/// what its lead check said.
+fn step_summary(
+    step: Step,
+    mine: &[&CheckEntry],
+    status: StepStatus,
+    backup_missing: bool,
+    review: &Option<ReleaseReview>,
+    via: Via,
+) -> String {
+    let worst = [Status::Fail, Status::Warn]
+        .into_iter()
+        .find_map(|s| mine.iter().find(|e| effective(e) == s));
+    let lead = mine
+        .iter()
+        .find(|e| e.id == lead(step).as_str())
+        .or_else(|| mine.first());
+    match (status, worst, lead) {
+        (StepStatus::NotRun, _, _) if backup_missing && !mine.is_empty() => {
+            "no backup of this database checked (only the room for one was)".to_string()
+        }
+        (StepStatus::NotRun, _, _) => match via {
+            Via::Wizard => "not run in this wizard session".to_string(),
+            Via::Report => "not checked in this run".to_string(),
+        },
+        (_, _, _) if step == Step::ReleaseReview && review.is_some() => {
+            review.as_ref().map(review_summary).unwrap_or_default()
+        }
+        (_, Some(worst), _) => format!("{}: {}", worst.id, worst.summary),
+        (_, None, Some(lead)) => lead.summary.clone(),
+        (_, None, None) => String::new(),
     }
 }
 
@@ -722,7 +754,7 @@ impl Report {
         let checklist: Vec<Prerequisite> = Step::ALL
             .into_iter()
             .map(|step| {
-                prerequisite(
+                let p = prerequisite(
                     step,
                     &entries,
                     &backup,
@@ -730,9 +762,7 @@ impl Report {
                     &review_missing,
                     &commands,
                     via,
-                )
-            })
-            .map(|p| {
+                );
                 if stale.contains(&p.step) {
                     p.stale()
                 } else {
@@ -757,14 +787,7 @@ impl Report {
             .or_else(|| installed_from(&results));
         let mut report = Report {
             schema_version: SCHEMA_VERSION,
-            generated: Generated {
-                at: rfc3339(stamp.at),
-                user: stamp.user,
-                host: stamp.host,
-                tool: "om-upgrade".into(),
-                tool_version: stamp.tool_version,
-                via,
-            },
+            generated: Generated::of(stamp, via),
             openmetadata: Upgrade {
                 installed,
                 target: target.map(|t| t.to_string()),

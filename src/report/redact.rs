@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
 
+use crate::config::installation::{Configured, InstallSettings};
 use crate::config::substitute::substitute;
 use crate::config::{DbSettings, Env};
 use crate::yaml::{self, Value};
@@ -111,6 +112,25 @@ impl Redactor {
     pub fn with_settings(mut self, settings: &DbSettings) -> Redactor {
         if let Some(password) = &settings.password {
             self.secret(password.value.expose());
+        }
+        self
+    }
+
+    /// The secrets of the rest of the installation, wherever they were read from
+    /// (openmetadata.yaml, the environment, a compose file, Helm values, a Kubernetes Secret):
+    /// the search engine's password and the Fernet keys, each key of a rotation list too.
+    pub fn with_installation(mut self, installation: &InstallSettings) -> Redactor {
+        if let Configured::Yes(search) = &installation.search
+            && let Some(password) = &search.password
+        {
+            self.secret(password.value.expose());
+        }
+        if let Some(keys) = &installation.secrets.fernet_key {
+            let keys = keys.value.expose();
+            self.secret(keys);
+            for key in keys.split(',') {
+                self.secret(key);
+            }
         }
         self
     }

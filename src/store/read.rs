@@ -14,10 +14,10 @@ use tokio_util::io::StreamReader;
 
 use std::sync::Arc;
 
-use object_store::GetOptions;
+use object_store::{GetOptions, GetResult};
 use tokio_util::io::SyncIoBridge;
 
-use super::{Store, StoreError, StoredManifest};
+use super::{Redactor, Store, StoreError, StoredManifest};
 use crate::backup::manifest::MANIFEST_SUFFIX;
 use crate::backup::output::hex;
 use crate::backup::remote::{Opener, RemoteBackup};
@@ -60,20 +60,9 @@ impl Store {
         let result = self
             .with_timeout(&url, self.inner.get(&self.destination.key(name)))
             .await?;
-        let size = result.meta.size;
-        let redactor = self.redactor.clone();
-        let stream = result
-            .into_stream()
-            .map_err(move |e| {
-                std::io::Error::other(format!(
-                    "reading {url}: {}",
-                    redactor.redact(&e.to_string())
-                ))
-            })
-            .boxed();
         Ok(StoredReader {
-            size,
-            inner: StreamReader::new(stream),
+            size: result.meta.size,
+            inner: StreamReader::new(redacted_stream(result, url, self.redactor.clone())),
         })
     }
 
@@ -107,6 +96,23 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// An object's bytes as they arrive; a read error names the URL, never a credential.
+fn redacted_stream(
+    result: GetResult,
+    url: String,
+    redactor: Redactor,
+) -> BoxStream<'static, std::io::Result<Bytes>> {
+    result
+        .into_stream()
+        .map_err(move |e| {
+            std::io::Error::other(format!(
+                "reading {url}: {}",
+                redactor.redact(&e.to_string())
+            ))
+        })
+        .boxed()
 }
 
 /// A URL that names one stored backup (`s3://bucket/prefix/NAME.sql`): the store of its
@@ -175,17 +181,7 @@ impl Store {
                     };
                     std::io::Error::other(format!("reading {context_url}: {text}"))
                 })?;
-            let redactor = redactor.clone();
-            let url = context_url.clone();
-            let stream = result
-                .into_stream()
-                .map_err(move |e| {
-                    std::io::Error::other(format!(
-                        "reading {url}: {}",
-                        redactor.redact(&e.to_string())
-                    ))
-                })
-                .boxed();
+            let stream = redacted_stream(result, context_url.clone(), redactor.clone());
             let reader = StreamReader::new(stream);
             Ok(
                 Box::new(SyncIoBridge::new_with_handle(reader, handle.clone()))

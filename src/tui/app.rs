@@ -524,6 +524,7 @@ impl App {
             strict: false,
             stale,
             files: self.releases.files(),
+            installation: self.database.installation().clone(),
         }
     }
 

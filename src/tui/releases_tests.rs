@@ -14,10 +14,11 @@ use super::screens::RunId;
 use super::screens::ScreenId;
 use super::screens::releases::{Finished, ReviewError, Work, WorkEvent};
 use super::test_support::*;
+use crate::checks::release::NotInstalled;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::checks::{CheckId, Outcome};
-use crate::db::Engine;
 use crate::db::inspect::{Product, ServerInfo};
+use crate::db::{DbError, Engine};
 use crate::knowledge::probes::{self, ProbeOutcome, ProbeResult};
 use crate::knowledge::scan::ScanReport;
 use crate::knowledge::{self, Installed, review::Database};
@@ -378,9 +379,11 @@ fn snapshots_a_review_that_could_not_run() {
     let run = on_releases(&mut app);
     app.handle(Event::Releases(WorkEvent::Reviewed {
         run,
-        result: Box::new(Err(ReviewError::Installed(
-            "installed version unknown: connection refused by db.internal:5432".into(),
-        ))),
+        result: Box::new(Err(ReviewError::Installed(NotInstalled::Unreadable(
+            DbError::Refused {
+                addr: "db.internal:5432".into(),
+            },
+        )))),
     }));
     assert_eq!(app.current().status(), StepStatus::Fail);
     snapshot("releases_error", &app);

@@ -7,7 +7,9 @@
 //! cannot say.
 
 mod dotenv;
+mod error;
 pub mod interpolate;
+mod located;
 mod ports;
 
 use std::collections::BTreeMap;
@@ -16,82 +18,12 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 use super::deployment::{Deployment, image_tag};
-use super::{Env, SettingsWarning, Source, Sourced};
+use super::{Env, SettingsWarning, Sourced};
 use crate::yaml::{self, ErrorKind, Node, NodeKind, YamlError};
-use interpolate::{InterpolateError, interpolate};
-
-/// A value and the line it is written on; `via` names the `.env` lines its `${VAR}`s used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located {
-    pub text: String,
-    pub file: PathBuf,
-    pub line: usize,
-    pub via: Option<String>,
-}
-
-impl Located {
-    fn source(&self, note: Option<String>) -> Source {
-        let note = match (&self.via, note) {
-            (Some(via), Some(note)) => Some(format!("{via}; {note}")),
-            (via, note) => note.or(via.clone()),
-        };
-        Source::Compose {
-            file: self.file.clone(),
-            line: self.line,
-            note,
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ComposeError {
-    #[error("{} does not exist: give the docker-compose.yml the installation was started with", path.display())]
-    Missing { path: PathBuf },
-    #[error("{}: {error}; fix the file or give the settings with flags", path.display())]
-    Yaml { path: PathBuf, error: YamlError },
-    #[error("{} is not a docker compose file: {reason}", path.display())]
-    NotCompose { path: PathBuf, reason: String },
-    #[error(
-        "{} has no OpenMetadata server service (one whose image is openmetadata/server); its services: {}",
-        path.display(),
-        if services.is_empty() { "none".to_string() } else { services.join(", ") }
-    )]
-    NoServer {
-        path: PathBuf,
-        services: Vec<String>,
-    },
-    #[error("cannot read the env file {}: {reason}", path.display())]
-    EnvFile { path: PathBuf, reason: String },
-    #[error("{} line {line}: {reason}; fix the file or give the settings with flags", path.display())]
-    EnvLine {
-        path: PathBuf,
-        line: usize,
-        reason: String,
-    },
-    #[error(
-        "the values of {} grow past {} once their ${{VAR}}s are replaced (are variables repeated on purpose?)",
-        path.display(),
-        crate::humanize::bytes(VALUES_MAX as u64)
-    )]
-    Overgrown { path: PathBuf },
-    #[error("{} line {line}: {error}", path.display())]
-    Interpolate {
-        path: PathBuf,
-        line: usize,
-        error: InterpolateError,
-    },
-    #[error(
-        "{} line {line} uses ${{{variable}}}, which is not set and has no default: set it in {} or export it",
-        path.display(),
-        dotenv.display()
-    )]
-    Unresolved {
-        path: PathBuf,
-        line: usize,
-        variable: String,
-        dotenv: PathBuf,
-    },
-}
+pub use error::ComposeError;
+use error::VALUES_MAX;
+use interpolate::interpolate;
+pub use located::Located;
 
 /// What `${VAR}` reads: the shell first, then the project's `.env`.
 struct Project<'a> {
@@ -103,10 +35,6 @@ struct Project<'a> {
     /// Bytes the file's values have grown to, against [`VALUES_MAX`].
     expanded: std::cell::Cell<usize>,
 }
-
-/// The most the values read from a compose file may hold once interpolated: each reference
-/// may repeat a long variable.
-const VALUES_MAX: usize = 8 << 20;
 
 impl Project<'_> {
     fn lookup(&self, name: &str) -> Option<String> {

@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::config::Source;
 
 /// Shaped like the upstream quickstart file: a database, a search engine, the one-shot
 /// migration service and the server, most values `${VAR:-default}`.

@@ -388,6 +388,11 @@ impl Database {
         config::parse_port(&self.port.text).ok()
     }
 
+    /// The search engine, the running server and the secrets key, as found at start.
+    pub fn installation(&self) -> &InstallSettings {
+        &self.installation
+    }
+
     /// The settings as the form stands, or as found at start when the form is not valid.
     pub fn tested_settings(&self) -> DbSettings {
         self.settings().unwrap_or_else(|_| self.base.clone())

@@ -46,7 +46,7 @@ async fn probe_and_review(
     let run = job.run;
     let installed = release::installed_from_db(ctx)
         .await
-        .map_err(|outcome| ReviewError::Installed(outcome.summary))?;
+        .map_err(ReviewError::Installed)?;
     let plan = job
         .catalogue
         .plan_for(&installed, &job.target)

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::{Backup, Chosen, Ended, Field, Focus, Running, Task};
+use crate::backup::locate::FoundBackup;
 use crate::backup::manifest::{FileFormat, Method};
 use crate::backup::output::Compression;
 use crate::backup::source::{self, SourceMatch};
@@ -154,30 +155,12 @@ impl Backup {
 
     fn running_lines(&self, running: &Running, width: u16, look: Look) -> Vec<Line<'static>> {
         let theme = look.theme;
-        let verb = match running.task {
-            Task::Backup => format!(
-                "Backing up into {} ({}, {}{})",
-                running.on.display(),
-                method_name(running.method),
-                format_name(self.format),
-                match self.compression {
-                    Compression::None => String::new(),
-                    other => format!(", {}", compression_name(other)),
-                }
-            ),
-            Task::Verify => format!("Verifying {}", running.on.display()),
-            Task::Copy => format!("Copying the backup to {}", running.on.display()),
-            Task::TestRestore => format!(
-                "Test restore of {} into a scratch database on the same server",
-                running.on.display()
-            ),
-        };
         let mut lines = vec![Line::from(vec![
             Span::styled(
                 format!("{} ", crate::tui::theme::spinner(look.tick)),
                 theme.step(StepStatus::Running),
             ),
-            Span::styled(verb, theme.title()),
+            Span::styled(self.running_verb(running), theme.title()),
         ])];
         let reports_progress = running.task != Task::Backup || running.method == Method::Builtin;
         if running.task == Task::Copy {
@@ -199,39 +182,30 @@ impl Backup {
             ));
         }
         lines.push(Line::raw(""));
-        let stop = if running.cancelling {
-            Line::styled("Cancelling…", theme.notice())
-        } else {
-            match running.task {
-                Task::Backup => Line::styled(
-                    format!(
-                        "{} cancels: the partial file is removed and nothing is kept.",
-                        keys::CLOSE[0].hint()
-                    ),
-                    theme.dim(),
-                ),
-                Task::TestRestore => Line::styled(
-                    format!(
-                        "{} cancels: the scratch database is dropped again.",
-                        keys::CLOSE[0].hint()
-                    ),
-                    theme.dim(),
-                ),
-                Task::Verify => Line::styled(
-                    "Verify only reads the file; it runs to the end.",
-                    theme.dim(),
-                ),
-                Task::Copy => Line::styled(
-                    format!(
-                        "{} cancels: the unfinished upload is aborted, nothing is stored.",
-                        keys::CLOSE[0].hint()
-                    ),
-                    theme.dim(),
-                ),
-            }
-        };
-        lines.push(stop);
+        lines.push(stop_line(running, look));
         lines
+    }
+
+    /// What the running task does, on what.
+    fn running_verb(&self, running: &Running) -> String {
+        match running.task {
+            Task::Backup => format!(
+                "Backing up into {} ({}, {}{})",
+                running.on.display(),
+                method_name(running.method),
+                format_name(self.format),
+                match self.compression {
+                    Compression::None => String::new(),
+                    other => format!(", {}", compression_name(other)),
+                }
+            ),
+            Task::Verify => format!("Verifying {}", running.on.display()),
+            Task::Copy => format!("Copying the backup to {}", running.on.display()),
+            Task::TestRestore => format!(
+                "Test restore of {} into a scratch database on the same server",
+                running.on.display()
+            ),
+        }
     }
 
     fn ended_lines(&self, ended: &Ended, look: Look) -> Vec<Line<'static>> {
@@ -518,63 +492,7 @@ impl Backup {
         let offset = scroll_offset(self.selected, rows, found.len());
         for (i, f) in found.iter().enumerate().skip(offset).take(rows) {
             let selected = self.focus == Focus::List && i == self.selected;
-            let marker = if selected { "›" } else { " " };
-            let (glyph, style, verified) = match (f.verified(), &f.manifest) {
-                (Some(true), _) => ("✔", theme.status(Status::Pass), "verified"),
-                (Some(false), _) => ("✘", theme.status(Status::Fail), "FAILED"),
-                (None, Some(_)) => ("·", theme.dim(), "unverified"),
-                (None, None) => ("·", theme.dim(), "no manifest"),
-            };
-            let chosen = self.chosen.as_ref().is_some_and(|c| c.path == f.path);
-            let name = f
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            // The name carries the time for default names; wide screens add the rest.
-            let more = if width >= 100 {
-                format!(
-                    "  {}  OM {:<7} ",
-                    f.taken_at.format("%Y-%m-%d %H:%M"),
-                    f.openmetadata_version().unwrap_or("?")
-                )
-            } else {
-                String::new()
-            };
-            let head = format!(" {name:<36} {:>8}{more} ", humanize::bytes(f.bytes));
-            // Which database it is of (the same name pattern serves every database). Narrow
-            // screens say it instead of "verified", which the glyph already shows.
-            let wide = width >= 100;
-            let verified = if wide || verified == "FAILED" {
-                verified
-            } else {
-                ""
-            };
-            let used = 3 + head.chars().count() + verified.chars().count();
-            let chosen_note = if chosen && wide { " (chosen)" } else { "" };
-            let room = usize::from(width).saturating_sub(used + 3 + chosen_note.len());
-            let (of, of_style) = match self.is_this_database(f) {
-                Some(SourceMatch::Same) => ("this db".to_string(), theme.dim()),
-                Some(SourceMatch::Other(key)) => (format!("OTHER: {key}"), theme.error()),
-                Some(SourceMatch::Unknown) => ("no source".to_string(), theme.notice()),
-                None => (source::label(f), theme.dim()),
-            };
-            let line = Line::from(vec![
-                Span::raw(format!("{marker} ")),
-                Span::styled(glyph, style),
-                Span::raw(head),
-                Span::styled(verified, style),
-                Span::styled(
-                    format!(
-                        "{}{}",
-                        if verified.is_empty() { "" } else { "  " },
-                        ellipsize(&of, room)
-                    ),
-                    of_style,
-                ),
-                // The chosen one is also the card above: said where there is room.
-                Span::styled(chosen_note, theme.dim()),
-            ]);
+            let line = self.found_line(f, selected, width, look);
             lines.push(if selected {
                 line.style(theme.selected())
             } else {
@@ -582,6 +500,105 @@ impl Backup {
             });
         }
         lines
+    }
+
+    /// One backup of the list: verified or not, name, size, (wide) time and version, and
+    /// which database it is of.
+    fn found_line(&self, f: &FoundBackup, selected: bool, width: u16, look: Look) -> Line<'static> {
+        let theme = look.theme;
+        let marker = if selected { "›" } else { " " };
+        let (glyph, style, verified) = match (f.verified(), &f.manifest) {
+            (Some(true), _) => ("✔", theme.status(Status::Pass), "verified"),
+            (Some(false), _) => ("✘", theme.status(Status::Fail), "FAILED"),
+            (None, Some(_)) => ("·", theme.dim(), "unverified"),
+            (None, None) => ("·", theme.dim(), "no manifest"),
+        };
+        let chosen = self.chosen.as_ref().is_some_and(|c| c.path == f.path);
+        let name = f
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // The name carries the time for default names; wide screens add the rest.
+        let more = if width >= 100 {
+            format!(
+                "  {}  OM {:<7} ",
+                f.taken_at.format("%Y-%m-%d %H:%M"),
+                f.openmetadata_version().unwrap_or("?")
+            )
+        } else {
+            String::new()
+        };
+        let head = format!(" {name:<36} {:>8}{more} ", humanize::bytes(f.bytes));
+        // Which database it is of (the same name pattern serves every database). Narrow
+        // screens say it instead of "verified", which the glyph already shows.
+        let wide = width >= 100;
+        let verified = if wide || verified == "FAILED" {
+            verified
+        } else {
+            ""
+        };
+        let used = 3 + head.chars().count() + verified.chars().count();
+        let chosen_note = if chosen && wide { " (chosen)" } else { "" };
+        let room = usize::from(width).saturating_sub(used + 3 + chosen_note.len());
+        let (of, of_style) = match self.is_this_database(f) {
+            Some(SourceMatch::Same) => ("this db".to_string(), theme.dim()),
+            Some(SourceMatch::Other(key)) => (format!("OTHER: {key}"), theme.error()),
+            Some(SourceMatch::Unknown) => ("no source".to_string(), theme.notice()),
+            None => (source::label(f), theme.dim()),
+        };
+        Line::from(vec![
+            Span::raw(format!("{marker} ")),
+            Span::styled(glyph, style),
+            Span::raw(head),
+            Span::styled(verified, style),
+            Span::styled(
+                format!(
+                    "{}{}",
+                    if verified.is_empty() { "" } else { "  " },
+                    ellipsize(&of, room)
+                ),
+                of_style,
+            ),
+            // The chosen one is also the card above: said where there is room.
+            Span::styled(chosen_note, theme.dim()),
+        ])
+    }
+}
+
+/// How the running task can be stopped, or that it is stopping.
+fn stop_line(running: &Running, look: Look) -> Line<'static> {
+    let theme = look.theme;
+    if running.cancelling {
+        Line::styled("Cancelling…", theme.notice())
+    } else {
+        match running.task {
+            Task::Backup => Line::styled(
+                format!(
+                    "{} cancels: the partial file is removed and nothing is kept.",
+                    keys::CLOSE[0].hint()
+                ),
+                theme.dim(),
+            ),
+            Task::TestRestore => Line::styled(
+                format!(
+                    "{} cancels: the scratch database is dropped again.",
+                    keys::CLOSE[0].hint()
+                ),
+                theme.dim(),
+            ),
+            Task::Verify => Line::styled(
+                "Verify only reads the file; it runs to the end.",
+                theme.dim(),
+            ),
+            Task::Copy => Line::styled(
+                format!(
+                    "{} cancels: the unfinished upload is aborted, nothing is stored.",
+                    keys::CLOSE[0].hint()
+                ),
+                theme.dim(),
+            ),
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use ratatui::layout::Rect;
 use super::database::FormError;
 use super::{Keys, RunId, Screen};
 use crate::checks::CheckId;
+use crate::checks::release::NotInstalled;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::config::DbSettings;
 use crate::knowledge::impact::Verdict;
@@ -90,9 +91,9 @@ pub enum ReviewError {
     Catalogue(Arc<KnowledgeError>),
     #[error("the connection is not usable: {0}")]
     Connection(FormError),
-    /// The installed version could not be read: what the release path check said.
+    /// The installed version is not known: not an OpenMetadata database, or not readable.
     #[error("cannot tell what is installed: {0}")]
-    Installed(String),
+    Installed(NotInstalled),
     /// No upgrade from the installed version to the target (a downgrade, an unknown release).
     #[error("{0}")]
     Plan(Arc<KnowledgeError>),

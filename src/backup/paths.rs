@@ -1,0 +1,28 @@
+//! The names of the files of one backup: the data `NAME`, its manifest `NAME.manifest.json`,
+//! and `NAME.partial` for either while it is being written.
+
+use std::path::{Path, PathBuf};
+
+pub const PARTIAL_SUFFIX: &str = ".partial";
+
+pub const MANIFEST_SUFFIX: &str = ".manifest.json";
+
+/// `NAME.partial` for `NAME`.
+pub fn partial_of(path: &Path) -> PathBuf {
+    with_suffix(path, PARTIAL_SUFFIX)
+}
+
+/// Where the manifest of a backup file lives.
+pub fn manifest_of(backup: &Path) -> PathBuf {
+    with_suffix(backup, MANIFEST_SUFFIX)
+}
+
+/// The file beside `path` whose name is `path`'s with `suffix` added.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(suffix);
+    path.with_file_name(name)
+}
