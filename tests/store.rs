@@ -589,3 +589,75 @@ async fn an_object_replaced_after_it_was_opened_is_not_read() {
         assert!(error.to_string().contains("replaced"), "{kind:?}: {error}");
     }
 }
+
+#[tokio::test]
+async fn a_copy_cancelled_while_it_is_read_back_keeps_nothing() {
+    let bucket = Bucket::new(Kind::Azure);
+    let store = bucket.store("om");
+    let dir = tempfile::tempdir().unwrap();
+    let backup = backup_with_manifest(dir.path(), "b.sql", 24 << 20, None);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // Ctrl-C as soon as the read-back of the whole stored object starts.
+    let interrupt = async {
+        while let Some(event) = rx.recv().await {
+            if matches!(event, UploadEvent::Verifying { .. }) {
+                cancel.cancel();
+            }
+        }
+    };
+    let upload = store.upload_backup_until(&backup, Some(tx), &cancel);
+    let (result, ()) = tokio::join!(upload, interrupt);
+    assert!(
+        matches!(result, Err(StoreError::Cancelled { .. })),
+        "{result:?}"
+    );
+    assert!(
+        !store.exists("b.sql").await.unwrap(),
+        "an unverified object was left"
+    );
+    assert!(!store.exists("b.sql.manifest.json").await.unwrap());
+}
+
+#[tokio::test]
+async fn copying_again_completes_a_copy_killed_before_its_manifest_and_never_replaces() {
+    for kind in [Kind::S3, Kind::Azure] {
+        let bucket = Bucket::new(kind);
+        let store = bucket.store("om");
+        let dir = tempfile::tempdir().unwrap();
+        let backup = backup_with_manifest(dir.path(), "b.sql", 6 << 20, None);
+        // What a copy killed after its data and before its manifest leaves.
+        store.upload_file(&backup, "b.sql", None).await.unwrap();
+        let copy = store
+            .upload_backup(&backup, None)
+            .await
+            .expect("the same backup completes the copy");
+        assert_eq!(copy.data.verified_by, VerifiedBy::ReadBack);
+        let listed = store.list_backups().await.unwrap();
+        assert!(
+            matches!(listed[0].manifest, StoredManifest::Present(_)),
+            "{listed:?}"
+        );
+        // Both there (killed before the local manifest recorded it): recorded now.
+        let copied = store
+            .copy_backup(&backup, None, &Default::default())
+            .await
+            .expect("an identical stored copy is recorded");
+        let local = std::fs::read_to_string(dir.path().join("b.sql.manifest.json")).unwrap();
+        assert!(local.contains(&copied.record.url), "{local}");
+        // Another backup of the same name is refused, and the stored one is not touched.
+        let other_dir = tempfile::tempdir().unwrap();
+        let other = backup_with_manifest(other_dir.path(), "b.sql", 1 << 20, None);
+        let refused = store.upload_backup(&other, None).await;
+        assert!(
+            matches!(refused, Err(StoreError::ObjectExists { .. })),
+            "{refused:?}"
+        );
+        let remote = store.remote_backup("b.sql").await.unwrap();
+        let hashed = tokio::task::spawn_blocking(move || remote.hash())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(hashed.sha256, copy.data.sha256, "{kind:?}");
+    }
+}

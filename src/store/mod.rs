@@ -3,6 +3,7 @@
 //! over the `object_store` crate. Credentials come only from each cloud's standard chain and
 //! never appear in an error, a log line or a Debug output.
 
+mod adopt;
 mod aws_profile;
 mod connect;
 mod copy;
