@@ -564,3 +564,60 @@ async fn children_of_a_backup_with_copy_to_inherit_no_store_credential() {
     }
     assert!(!seen.contains(common::stores::AZURITE_KEY));
 }
+
+#[tokio::test]
+async fn verify_url_records_its_result_in_the_local_manifest_that_lists_the_copy() {
+    let bucket = Bucket::new(Kind::S3);
+    let data = tempfile::tempdir().unwrap();
+    let folder = data.path().join("backups");
+    std::fs::create_dir(&folder).unwrap();
+    let file = big_backup(&folder, 4096);
+    let env = [
+        bucket.env.clone(),
+        vec![(
+            "OM_UPGRADE_DATA_DIR".into(),
+            data.path().to_str().unwrap().into(),
+        )],
+    ]
+    .concat();
+    let url = bucket.url("om");
+    assert_ok(
+        &run_with(&["copy", file.to_str().unwrap(), &url], &env),
+        "copy",
+    );
+    // Random bytes are no SQL: the stored copy fails, and that is what gets recorded.
+    let out = run_with(&["verify", &format!("{url}/big.sql"), "--json"], &env);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("recorded in"), "{}", stderr(&out));
+    let local: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(folder.join("big.sql.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let checked = &local["copies"][0]["checked"];
+    assert_eq!(checked["ok"], false, "{local}");
+    assert!(checked["summary"].is_string(), "{local}");
+    let out = run_with(&["backups"], &env);
+    assert!(
+        stdout(&out).contains("FAILED") && stdout(&out).contains("checked"),
+        "{}",
+        stdout(&out)
+    );
+    // The stored manifest is as it was stored.
+    let listed = json_of(&run_with(&["backups", &url, "--json"], &env));
+    assert!(
+        !listed[0]["manifest"].to_string().contains("checked"),
+        "{listed}"
+    );
+    // A copy no local manifest lists: said so, nothing written.
+    let other = tempfile::tempdir().unwrap();
+    let alone = [
+        bucket.env.clone(),
+        vec![(
+            "OM_UPGRADE_DATA_DIR".into(),
+            other.path().to_str().unwrap().into(),
+        )],
+    ]
+    .concat();
+    let out = run_with(&["verify", &format!("{url}/big.sql")], &alone);
+    assert!(stderr(&out).contains("not recorded"), "{}", stderr(&out));
+}

@@ -226,11 +226,19 @@ fn print_text(found: &[FoundBackup], dirs: &[PathBuf]) {
         }
         outln!("{:<29}of {}", "", source::label(f));
         for copy in f.manifest.iter().flat_map(|m| &m.copies) {
+            let checked = copy.checked.as_ref().map(|c| {
+                format!(
+                    "; checked {} {}",
+                    c.at.format("%Y-%m-%d %H:%M"),
+                    if c.ok { "OK" } else { "FAILED" }
+                )
+            });
             outln!(
-                "{:<29}copy {} (verified {})",
+                "{:<29}copy {} (verified {}{})",
                 "",
                 copy.url,
-                copy.at.format("%Y-%m-%d %H:%M")
+                copy.at.format("%Y-%m-%d %H:%M"),
+                checked.unwrap_or_default()
             );
         }
     }

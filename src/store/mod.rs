@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use object_store::{ObjectStore, ObjectStoreExt as _};
 
-pub use copy::{Copied, record_copy};
+pub use copy::{Copied, record_check, record_copy};
 pub use destination::{Destination, StoreKind};
 pub use error::StoreError;
 pub use list::{StoredBackup, StoredManifest};
