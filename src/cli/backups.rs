@@ -62,7 +62,8 @@ struct JsonEntry<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     secrets: Option<&'a crate::secrets::SecretFacts>,
     /// `complete` (with a manifest), `no-manifest` (another tool's file), or how it is unfinished:
-    /// `being-written`, `partial`, `manifest-not-in-place`, `no-manifest-ours`.
+    /// `being-written`, `partial`, `manifest-not-in-place`, `no-manifest-ours`, `copy-temporary`
+    /// (a killed copy's temporary file in a share).
     state: &'static str,
     /// Verified copies off this host.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -75,6 +76,7 @@ fn state_name(state: UnfinishedState) -> &'static str {
         UnfinishedState::Partial => "partial",
         UnfinishedState::ManifestNotInPlace => "manifest-not-in-place",
         UnfinishedState::NoManifest => "no-manifest-ours",
+        UnfinishedState::CopyTemporary => "copy-temporary",
     }
 }
 

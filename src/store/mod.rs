@@ -29,9 +29,9 @@ pub use read::{StoredReader, split_object_url};
 pub use redact::Redactor;
 pub use upload::{StoredCopy, StoredObject, VerifiedBy};
 
-/// Infix of the temporary names uploads use where the store needs one (a folder); listings skip
-/// them.
-pub const UPLOAD_TEMP_INFIX: &str = ".omu-upload-";
+/// Infix of the temporary names uploads use where the store needs one (a folder); listings show
+/// them as unfinished uploads.
+pub use crate::backup::paths::UPLOAD_TEMP_INFIX;
 
 /// Settings for talking to a destination. None of them is a credential.
 #[derive(Debug, Clone)]
