@@ -13,7 +13,7 @@ use crate::backup::manifest::Verification;
 use crate::backup::progress::Reporter;
 use crate::backup::rehearse::{self, RestoreCheck};
 use crate::backup::remote::RemoteBackup;
-use crate::backup::verify::{self, VerifyReport};
+use crate::backup::verify::{self, VerifyError, VerifyReport};
 use crate::config::paths::Paths;
 use crate::config::{self, DbInputs, Env};
 use crate::db::Engine;
@@ -86,23 +86,9 @@ pub async fn run(mut args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
             args.file.display()
         )));
     }
-    let (events, drawing) = progress::start("verify");
     let file = args.file.clone();
     let engine = args.engine;
-    let report = tokio::task::spawn_blocking(move || {
-        let reporter = Reporter::new(events);
-        verify::verify(&file, engine, &reporter)
-    })
-    .await
-    .map_err(|e| CliError::Failed {
-        message: format!("verify stopped: {e}"),
-        hint: None,
-    })?
-    .map_err(|e| CliError::Failed {
-        message: e.to_string(),
-        hint: None,
-    })?;
-    let _ = drawing.await;
+    let report = with_progress(move |reporter| verify::verify(&file, engine, reporter)).await?;
     let mut restore = None;
     if let Some(url) = &args.restore_into {
         let Some(manifest) = &report.manifest else {
@@ -130,6 +116,26 @@ pub async fn run(mut args: VerifyArgs, env: &Env) -> Result<i32, CliError> {
     }
     let _ = verify::record(&report, restore.as_ref().is_some_and(RestoreCheck::ok));
     Ok(print_outcome(args.format, &report, restore.as_ref(), env))
+}
+
+/// Runs a verification (blocking: it reads the whole file) off the runtime, its progress on
+/// the bar.
+async fn with_progress(
+    verify: impl FnOnce(&Reporter) -> Result<VerifyReport, VerifyError> + Send + 'static,
+) -> Result<VerifyReport, CliError> {
+    let (events, drawing) = progress::start("verify");
+    let report = tokio::task::spawn_blocking(move || verify(&Reporter::new(events)))
+        .await
+        .map_err(|e| CliError::Failed {
+            message: format!("verify stopped: {e}"),
+            hint: None,
+        })?
+        .map_err(|e| CliError::Failed {
+            message: e.to_string(),
+            hint: None,
+        })?;
+    let _ = drawing.await;
+    Ok(report)
 }
 
 fn print_text(report: &VerifyReport, restore: Option<&RestoreCheck>, paint: &Painter) {
@@ -193,26 +199,13 @@ pub(super) async fn open_remote(
 }
 
 /// `verify URL`: one streaming pass over the stored object (and `--restore-into` streams it
-/// again). Nothing is recorded: the stored manifest is never rewritten.
+/// again). The result is recorded in the local manifest that lists the copy, never in the
+/// stored one.
 async fn run_remote(url: String, args: &VerifyArgs, env: &Env) -> Result<i32, CliError> {
     let remote = open_remote(&url, &args.store, env).await?;
     let (stored_url, sha256) = (remote.url.clone(), remote.manifest.file.sha256.clone());
-    let (events, drawing) = progress::start("verify");
     let reading = remote.clone();
-    let report = tokio::task::spawn_blocking(move || {
-        let reporter = Reporter::new(events);
-        verify::verify_remote(&reading, &reporter)
-    })
-    .await
-    .map_err(|e| CliError::Failed {
-        message: format!("verify stopped: {e}"),
-        hint: None,
-    })?
-    .map_err(|e| CliError::Failed {
-        message: e.to_string(),
-        hint: None,
-    })?;
-    let _ = drawing.await;
+    let report = with_progress(move |reporter| verify::verify_remote(&reading, reporter)).await?;
     let mut restore = None;
     if let Some(target_url) = &args.restore_into
         && report.ok()
