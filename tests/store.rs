@@ -662,3 +662,24 @@ async fn copying_again_completes_a_copy_killed_before_its_manifest_and_never_rep
         assert_eq!(hashed.sha256, copy.data.sha256, "{kind:?}");
     }
 }
+
+#[tokio::test]
+async fn a_copy_into_the_backups_own_folder_is_no_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = backup_with_manifest(dir.path(), "b.sql", 4096, None);
+    let store = Store::open(
+        dir.path().to_str().unwrap(),
+        &small_parts(),
+        &Env::default(),
+    )
+    .unwrap();
+    let result = store.copy_backup(&backup, None, &Default::default()).await;
+    assert!(
+        result
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("the backup itself")),
+        "{result:?}"
+    );
+    let local = std::fs::read_to_string(dir.path().join("b.sql.manifest.json")).unwrap();
+    assert!(!local.contains("\"copies\""), "{local}");
+}

@@ -32,6 +32,14 @@ impl Store {
         let manifest_name = format!("{name}{MANIFEST_SUFFIX}");
         let url = self.url_of(&name);
         let other = |url: String| StoreError::ObjectExists { url };
+        if self.is_the_backup_itself(backup, &name) {
+            return Err(StoreError::Other {
+                url,
+                detail: "this is the backup itself, not a copy: copy it to another folder or \
+                         store"
+                    .into(),
+            });
+        }
         if !self.exists(&name).await? {
             // A manifest without its data is not this tool's leftover.
             return Err(other(self.url_of(&manifest_name)));
@@ -73,6 +81,22 @@ impl Store {
         };
         reporter.verified();
         Ok(StoredCopy { data, manifest })
+    }
+
+    /// Whether the destination is a folder where `name` is the very file `backup` (the backup's
+    /// own folder, or a path to it): reading it back would "verify" the original.
+    fn is_the_backup_itself(&self, backup: &Path, name: &str) -> bool {
+        use std::os::unix::fs::MetadataExt as _;
+        let Some(folder) = &self.destination.folder else {
+            return false;
+        };
+        match (
+            std::fs::metadata(folder.join(name)),
+            std::fs::metadata(backup),
+        ) {
+            (Ok(stored), Ok(local)) => stored.dev() == local.dev() && stored.ino() == local.ino(),
+            _ => false,
+        }
     }
 
     /// The stored manifest `name`, when it describes the same file as `manifest` (its list of
