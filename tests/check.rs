@@ -618,3 +618,37 @@ async fn an_unknown_or_unrecorded_installed_version_is_said_so_never_shown_as_0_
     );
     assert!(!shows_0_0_0(&text), "{text}");
 }
+
+/// A server that takes the connection and never answers: `db.connect` fails once the connect
+/// timeout is over and reports the time the attempt took, not 0.
+#[test]
+fn a_failed_connection_reports_how_long_it_tried() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a local port");
+    let port = silent.local_addr().expect("its address").port().to_string();
+    let out = run(
+        &[
+            "check",
+            "--engine",
+            "postgres",
+            "-H",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "-u",
+            "om",
+            "-d",
+            "x",
+            "--connect-timeout",
+            "1",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    drop(silent);
+    let report = check_json(&out);
+    let connect = check_by_id(&report, "db.connect");
+    assert_eq!(connect["status"], "fail", "{connect}");
+    let millis = connect["duration_ms"].as_u64().expect("a duration");
+    assert!(millis >= 1000, "the attempt took the timeout: {connect}");
+}

@@ -406,7 +406,8 @@ async fn client_advice_on_an_unsupported_python_points_to_the_new_venv() {
         python: Some(Range::new(Some(v("3.8")), Some(v("3.10")))),
         airflow: None,
     };
-    let results = om_upgrade::checks::clients::results(&inventory, &policy);
+    let results =
+        om_upgrade::checks::clients::results(&inventory, &policy, std::time::Duration::ZERO);
     let by_id = |id: &str| results.iter().find(|r| r.id.as_str() == id).unwrap();
     assert_eq!(by_id("clients.python").outcome.status, Status::Fail);
     let new_python = venv.root.with_file_name("venv-om-1.3.0").join("bin/python");

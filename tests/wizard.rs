@@ -583,7 +583,11 @@ async fn wizard_walks_every_step_on_a_demo_database() {
         screen.contains("✔ Backup"),
         "verified: the sidebar says so:\n{screen}"
     );
+    // A test restore asks first, naming the scratch database it creates on the live server.
     pane.keys(&["t"]);
+    let screen = pane.wait_for("Test restore?", Duration::from_secs(5));
+    assert!(screen.contains("omu_restore_check_"), "{screen}");
+    pane.keys(&["y"]);
     let screen = pane.wait_for("scratch database dropped", Duration::from_secs(60));
     assert!(screen.contains("tables restored into"), "{screen}");
 
@@ -1044,4 +1048,39 @@ async fn e2e_enter_keeps_the_flag_given_engine() {
     pane.keys(&["q"]);
     pane.keys(&["y"]);
     pane.exit_code();
+}
+
+/// Ctrl-C while the connection test hangs (a port that takes the connection and never answers,
+/// with a connect timeout of a minute): the wizard does not ask, stops the attempt and exits,
+/// long before the attempt would have ended, with the terminal given back.
+#[test]
+fn ctrl_c_during_a_hanging_connection_attempt_quits() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a local port");
+    let port = silent.local_addr().expect("its address").port().to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = [
+        "--engine",
+        "postgres",
+        "-H",
+        "127.0.0.1",
+        "--port",
+        port.as_str(),
+        "-u",
+        "om",
+        "-d",
+        "openmetadata_db",
+        "--connect-timeout",
+        "60",
+    ];
+    let pane = Pane::start(dir.path(), (80, 24), &args, &[]);
+    pane.wait_for(WELCOME, Duration::from_secs(10));
+    pane.keys(&["Enter"]);
+    pane.wait_for("Connection test  not run yet", Duration::from_secs(5));
+    pane.keys(&["t"]);
+    pane.wait_for("running", Duration::from_secs(5));
+    pane.keys(&["C-c"]);
+    // exit_code waits 10 s at most: far less than the attempt's minute.
+    assert_eq!(pane.exit_code(), 0);
+    pane.assert_terminal_restored();
+    drop(silent);
 }

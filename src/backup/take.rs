@@ -21,15 +21,41 @@ use crate::db::Db;
 
 pub use super::naming::default_name;
 
+/// Where the copy-by-hand commands send a backup: placeholders for the operator to fill.
+const COPY_DESTINATION: &str = "USER@BACKUP-HOST:/srv/backups/openmetadata/";
+
 /// A command that copies a backup and its manifest to another host, to be adapted by the
 /// operator (user, host and folder are placeholders).
 pub fn copy_off_host(path: &Path, manifest_path: &Path) -> String {
     let quote = |p: &Path| crate::shell::quote(&p.display().to_string());
     format!(
-        "rsync -av --progress {} {} USER@BACKUP-HOST:/srv/backups/openmetadata/",
+        "rsync -av --progress {} {} {COPY_DESTINATION}",
         quote(path),
         quote(manifest_path)
     )
+}
+
+/// The same copy as [`copy_off_host`] in two shorter commands, each as its words quoted for
+/// the shell (for a narrow screen, where whole paths do not fit a row): `cd` into the
+/// backup's folder, then `rsync` of the backup and its manifest by name.
+pub fn copy_off_host_from_folder(path: &Path, manifest_path: &Path) -> [Vec<String>; 2] {
+    let quote = |p: &Path| crate::shell::quote(&p.display().to_string());
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let name = |p: &Path| {
+        p.file_name()
+            .map_or_else(|| quote(p), |n| quote(Path::new(n)))
+    };
+    [
+        vec!["cd".into(), quote(folder)],
+        vec![
+            "rsync".into(),
+            "-av".into(),
+            "--progress".into(),
+            name(path),
+            name(manifest_path),
+            COPY_DESTINATION.into(),
+        ],
+    ]
 }
 
 /// Takes a backup; progress goes to `events`, `cancel` stops it (the partial file is removed).

@@ -13,6 +13,7 @@ use crate::backup::locate::{self, FoundBackup};
 use crate::backup::space;
 use crate::config::DbSettings;
 use crate::config::command_line::connection_flags;
+use crate::config::naming::Setting;
 use crate::db::Engine;
 use crate::humanize;
 use crate::secrets::ScrubEnv;
@@ -67,7 +68,10 @@ async fn disk_space(ctx: &Arc<Context>) -> Outcome {
                 "cannot tell the free space for {}: {e}",
                 folder.display()
             ))
-            .fix("Choose a backup folder on a mounted, writable file system with --output.");
+            .fix(format!(
+                "Choose a backup folder on a mounted, writable file system ({}).",
+                ctx.naming.name(Setting::BackupFolder)
+            ));
         }
     };
     let s = &ctx.settings;
@@ -75,41 +79,33 @@ async fn disk_space(ctx: &Arc<Context>) -> Outcome {
     let earlier: Vec<&FoundBackup> = found.iter().filter(|b| b.is_of(s)).collect();
     let estimate = space::estimate(data, &earlier);
     let fits = |bytes: u64, factor: f64| free.available as f64 >= bytes as f64 * factor;
-    let size = if estimate.possible > estimate.likely {
-        format!(
-            "about {}, possibly up to {}",
-            humanize::bytes(estimate.likely),
-            humanize::bytes(estimate.possible)
-        )
-    } else {
-        format!("about {}", humanize::bytes(estimate.likely))
-    };
-    let summary = format!(
-        "{} free in {} for a backup of {size}",
-        humanize::bytes(free.available),
-        free.measured_at.display(),
-    );
+    let summary = space_summary(&free, &estimate);
     let with_margin = |bytes: u64| humanize::bytes((bytes as f64 * space::MARGIN) as u64);
     let outcome = if !fits(estimate.likely, space::MARGIN) {
         Outcome::fail(summary).fix(format!(
             "The backup needs about {} with headroom and {} is free: choose a folder with more \
-             room (--output DIR), free space first, or compress it (--compress zstd).",
+             room ({}), free space first, or compress it ({}).",
             with_margin(estimate.likely),
-            humanize::bytes(free.available)
+            humanize::bytes(free.available),
+            ctx.naming.name(Setting::BackupFolder),
+            ctx.naming.name(Setting::Compression)
         ))
     } else if !fits(estimate.possible, space::MARGIN) {
         Outcome::warn(summary).fix(format!(
             "It may not fit: SQL backups of databases with large JSON documents reach {}x their \
-             table data. Make room for {} (or choose another folder with --output, or use \
-             --compress zstd); once a backup of this database is in the folder, the estimate \
-             uses its real size.",
+             table data. Make room for {} (or choose another folder ({}), or compress it \
+             ({})); once a backup of this database is in the folder, the estimate uses its \
+             real size.",
             space::LARGEST_RATIO,
-            with_margin(estimate.possible)
+            with_margin(estimate.possible),
+            ctx.naming.name(Setting::BackupFolder),
+            ctx.naming.name(Setting::Compression)
         ))
     } else if !fits(estimate.likely, COMFORT_FACTOR) {
-        Outcome::warn(summary).fix(
-            "Space is tight: free some space or choose another folder with --output before backing up.",
-        )
+        Outcome::warn(summary).fix(format!(
+            "Space is tight: free some space or choose another folder ({}) before backing up.",
+            ctx.naming.name(Setting::BackupFolder)
+        ))
     } else {
         Outcome::pass(summary)
     };
@@ -125,6 +121,24 @@ async fn disk_space(ctx: &Arc<Context>) -> Outcome {
                 COMFORT_FACTOR
             ),
         )
+}
+
+/// "12 GiB free in /backups for a backup of about 2 GiB, possibly up to 5 GiB".
+fn space_summary(free: &space::FreeSpace, estimate: &space::SizeEstimate) -> String {
+    let size = if estimate.possible > estimate.likely {
+        format!(
+            "about {}, possibly up to {}",
+            humanize::bytes(estimate.likely),
+            humanize::bytes(estimate.possible)
+        )
+    } else {
+        format!("about {}", humanize::bytes(estimate.likely))
+    };
+    format!(
+        "{} free in {} for a backup of {size}",
+        humanize::bytes(free.available),
+        free.measured_at.display(),
+    )
 }
 
 fn recent(ctx: &Arc<Context>) -> Outcome {

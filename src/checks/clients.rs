@@ -95,8 +95,12 @@ fn aspect_outcome(aspect: Aspect, inventory: &Inventory, policy: &Policy) -> Out
 }
 
 /// The four client checks' results for interpreters already found (the wizard's Clients step
-/// holds them), as `om-upgrade check` would report them.
-pub fn results(inventory: &Inventory, policy: &Policy) -> Vec<super::runner::CheckResult> {
+/// holds them), as `om-upgrade check` would report them; `took` is how long finding them took.
+pub fn results(
+    inventory: &Inventory,
+    policy: &Policy,
+    took: Duration,
+) -> Vec<super::runner::CheckResult> {
     ASPECTS
         .into_iter()
         .map(|(id, title, aspect)| super::runner::CheckResult {
@@ -104,7 +108,7 @@ pub fn results(inventory: &Inventory, policy: &Policy) -> Vec<super::runner::Che
             title: title.to_string(),
             step: Some(STEP),
             outcome: aspect_outcome(aspect, inventory, policy),
-            duration: Duration::ZERO,
+            duration: took,
         })
         .collect()
 }

@@ -12,6 +12,7 @@ use tokio::sync::OnceCell;
 use crate::clients;
 use crate::config::DbSettings;
 use crate::config::installation::InstallSettings;
+use crate::config::naming::Naming;
 use crate::db::inspect::{self, Detection, ServerInfo, TableInfo};
 use crate::db::{Db, DbError};
 use crate::knowledge::probes::{ProbeResult, ProbeSession};
@@ -33,6 +34,8 @@ pub struct Context {
     pub clients: clients::Lookup,
     /// The search engine, the running server and the secrets key.
     pub installation: InstallSettings,
+    /// How advice names the settings (flags, or the wizard's form).
+    pub naming: Naming,
     db: OnceCell<Result<Db, DbError>>,
     server: OnceCell<Result<ServerInfo, DbError>>,
     detection: OnceCell<Result<Detection, DbError>>,
@@ -52,6 +55,7 @@ impl Context {
             backup_dir,
             clients: clients::Lookup::default(),
             installation: InstallSettings::default(),
+            naming: Naming::default(),
             db: OnceCell::new(),
             server: OnceCell::new(),
             detection: OnceCell::new(),
@@ -67,6 +71,12 @@ impl Context {
     /// Uses this release catalogue (e.g. from --releases-dir) instead of the built-in one.
     pub fn with_catalogue(self, catalogue: Arc<Catalogue>) -> Self {
         let _ = self.catalogue.set(Ok(catalogue));
+        self
+    }
+
+    /// Advice names the settings as `naming`'s reader finds them.
+    pub fn with_naming(mut self, naming: Naming) -> Self {
+        self.naming = naming;
         self
     }
 

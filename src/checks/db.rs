@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Check, CheckId, Context, Outcome};
+use crate::config::naming::Setting;
 use crate::config::{DbSettings, Source};
 use crate::db::inspect::{Detection, Era, OmInfo, Product, RowCount};
 use crate::db::{DbError, Engine, admin};
@@ -71,8 +72,8 @@ fn no_connection(error: DbError) -> Outcome {
     Outcome::skip(format!("no database connection: {error}"))
 }
 
-fn query_failed(what: &str, error: DbError) -> Outcome {
-    Outcome::fail(format!("could not {what}: {error}")).fix(error.remediation())
+fn query_failed(ctx: &Context, what: &str, error: DbError) -> Outcome {
+    Outcome::fail(format!("could not {what}: {error}")).fix(error.remediation_named(ctx.naming))
 }
 
 async fn connect(ctx: &Arc<Context>) -> Outcome {
@@ -81,7 +82,7 @@ async fn connect(ctx: &Arc<Context>) -> Outcome {
         Ok(db) => db,
         Err(error) => {
             let outcome = Outcome::fail(error.to_string()).detail("tried", url);
-            return with_sources(outcome, &ctx.settings).fix(error.remediation());
+            return with_sources(outcome, &ctx.settings).fix(error.remediation_named(ctx.naming));
         }
     };
     let tls = match crate::db::inspect::tls_in_use(db).await {
@@ -168,7 +169,8 @@ async fn server_version(ctx: &Arc<Context>) -> Outcome {
     }
     let Some((range, whom)) = documented_range(ctx, info.product).await else {
         return Outcome::pass(format!(
-            "{shown} (give --target to compare it with what OpenMetadata documents)"
+            "{shown} (give a target ({}) to compare it with what OpenMetadata documents)",
+            ctx.naming.name(Setting::Target)
         ));
     };
     let Some(version) = &info.version else {
@@ -198,7 +200,9 @@ async fn server_version(ctx: &Arc<Context>) -> Outcome {
 async fn openmetadata(ctx: &Arc<Context>) -> Outcome {
     let detection = match ctx.detection().await {
         Ok(d) => d,
-        Err(e @ DbError::PermissionDenied { .. }) => return query_failed("list the tables", e),
+        Err(e @ DbError::PermissionDenied { .. }) => {
+            return query_failed(ctx, "list the tables", e);
+        }
         Err(e) => return no_connection(e),
     };
     let database = &ctx.settings.database.value;
@@ -223,11 +227,13 @@ async fn openmetadata(ctx: &Arc<Context>) -> Outcome {
                     missing.join(", ")
                 )
             };
-            Outcome::fail(format!("{where_} is not an OpenMetadata database: {why}")).fix(
-                "Point -d/--database (OM_DATABASE) at the database the OpenMetadata server uses \
-                      (default openmetadata_db); on Postgres also check -s/--schema. \
-                      To rehearse, create a sample with `om-upgrade demo`.",
-            )
+            Outcome::fail(format!("{where_} is not an OpenMetadata database: {why}")).fix(format!(
+                "Point the database ({}) at the one the OpenMetadata server uses (default \
+                 openmetadata_db); on Postgres also check the schema ({}). To rehearse, create \
+                 a sample with `om-upgrade demo`.",
+                ctx.naming.name(Setting::Database),
+                ctx.naming.name(Setting::Schema)
+            ))
         }
         Detection::OpenMetadata(info)
             if info
@@ -299,7 +305,7 @@ async fn privileges(ctx: &Arc<Context>) -> Outcome {
     };
     let report = match crate::db::inspect::privileges(db).await {
         Ok(r) => r,
-        Err(e) => return query_failed("check the privileges", e),
+        Err(e) => return query_failed(ctx, "check the privileges", e),
     };
     let user = &ctx.settings.user.value;
     if let Some(error) = &report.snapshot_error {
@@ -350,7 +356,9 @@ async fn privileges(ctx: &Arc<Context>) -> Outcome {
 async fn size(ctx: &Arc<Context>) -> Outcome {
     let tables = match ctx.tables().await {
         Ok(t) => t,
-        Err(e @ DbError::PermissionDenied { .. }) => return query_failed("measure the tables", e),
+        Err(e @ DbError::PermissionDenied { .. }) => {
+            return query_failed(ctx, "measure the tables", e);
+        }
         Err(e) => return no_connection(e),
     };
     let data: u64 = tables.iter().map(|t| t.data_bytes).sum();
@@ -398,7 +406,7 @@ async fn sort_memory(ctx: &Arc<Context>) -> Outcome {
     };
     let bytes = match crate::db::inspect::sort_memory_bytes(db).await {
         Ok(b) => b,
-        Err(e) => return query_failed("read the sort memory setting", e),
+        Err(e) => return query_failed(ctx, "read the sort memory setting", e),
     };
     let (name, fix) = match db.engine() {
         Engine::Mysql => (

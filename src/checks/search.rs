@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::{Check, CheckId, Context, Outcome};
 use crate::config::Source;
 use crate::config::installation::{Configured, SearchSettings};
+use crate::config::naming::Setting;
 use crate::db::inspect::Detection;
 use crate::http::Reply;
 use crate::search::{self, EngineInfo, HealthStatus, Verdict};
@@ -43,16 +44,20 @@ pub fn checks(ctx: &Context) -> Vec<Check> {
 fn settings(ctx: &Context) -> Result<&SearchSettings, Outcome> {
     match &ctx.installation.search {
         Configured::Yes(s) => Ok(s),
-        Configured::No => Err(Outcome::skip(
-            "no search engine named: give --search-url, the server's ELASTICSEARCH_HOST, or \
-             --config openmetadata.yaml",
-        )),
-        Configured::Bad(why) => Err(Outcome::fail(why.clone())
-            .fix("Fix the value, or give the search engine with --search-url URL.")),
+        Configured::No => Err(Outcome::skip(format!(
+            "no search engine named: give its URL ({}), the server's ELASTICSEARCH_HOST, or \
+             its openmetadata.yaml ({})",
+            ctx.naming.name(Setting::SearchUrl),
+            ctx.naming.name(Setting::ServerConfig)
+        ))),
+        Configured::Bad(why) => Err(Outcome::fail(why.clone()).fix(format!(
+            "Fix the value, or give the search engine's URL ({}).",
+            ctx.naming.name(Setting::SearchUrl)
+        ))),
     }
 }
 
-fn with_sources(outcome: Outcome, s: &SearchSettings) -> Outcome {
+fn with_sources(ctx: &Context, outcome: Outcome, s: &SearchSettings) -> Outcome {
     let mut outcome = outcome.detail("url from", s.url.source.to_string());
     if let Some(user) = &s.user {
         outcome = outcome.detail("user", format!("{} (from {})", user.value, user.source));
@@ -65,17 +70,17 @@ fn with_sources(outcome: Outcome, s: &SearchSettings) -> Outcome {
     }
     if let Some(store) = &s.unusable_truststore {
         outcome = outcome.line(format!(
-            "{} (from {}) is a Java truststore om-upgrade cannot read: give its CA as PEM with \
-             --search-ca",
+            "{} (from {}) is a Java truststore om-upgrade cannot read: give its CA as PEM ({})",
             store.value.display(),
-            store.source
+            store.source,
+            ctx.naming.name(Setting::SearchCa)
         ));
     }
     outcome
 }
 
 /// GET `path`; a failure or a non-2xx status becomes the outcome.
-async fn ask(s: &SearchSettings, path: &str) -> Result<Reply, Outcome> {
+async fn ask(ctx: &Context, s: &SearchSettings, path: &str) -> Result<Reply, Outcome> {
     let endpoint = search::endpoint(s);
     let url = format!("{endpoint}{path}");
     let reply = endpoint
@@ -92,10 +97,11 @@ async fn ask(s: &SearchSettings, path: &str) -> Result<Reply, Outcome> {
                 None => " without credentials".into(),
             }
         ))
-        .fix(
+        .fix(format!(
             "Give the user the server uses: ELASTICSEARCH_USER and ELASTICSEARCH_PASSWORD in the \
-             environment, or --config openmetadata.yaml (elasticsearch.username/password).",
-        )),
+             environment, or its openmetadata.yaml (elasticsearch.username/password; {}).",
+            ctx.naming.name(Setting::ServerConfig)
+        ))),
         status => Err(Outcome::fail(format!(
             "{url} answered HTTP {status}: {}",
             reply.excerpt(100)
@@ -127,15 +133,16 @@ async fn version(ctx: &Arc<Context>) -> Outcome {
         Ok(s) => s,
         Err(outcome) => return outcome,
     };
-    let reply = match ask(s, "/").await {
+    let reply = match ask(ctx, s, "/").await {
         Ok(r) => r,
-        Err(outcome) => return with_sources(outcome, s),
+        Err(outcome) => return with_sources(ctx, outcome, s),
     };
     let url = crate::http::display_url(&s.url.value);
     let found = match search::parse_root(&reply.body) {
         Ok(found) => found,
         Err(e) => {
             return with_sources(
+                ctx,
                 Outcome::fail(format!("{url} answered, but not like a search engine: {e}"))
                     .fix("Check that the url is the Elasticsearch / OpenSearch endpoint."),
                 s,
@@ -144,6 +151,7 @@ async fn version(ctx: &Arc<Context>) -> Outcome {
     };
     if s.distribution.source != Source::Default && s.distribution.value != found.distribution {
         return with_sources(
+            ctx,
             Outcome::fail(format!(
                 "the server is set up for {} (search type from {}), but {url} runs {found}",
                 s.distribution.value, s.distribution.source
@@ -158,6 +166,7 @@ async fn version(ctx: &Arc<Context>) -> Outcome {
     }
     let Some((release, whom, is_target)) = release_to_compare(ctx).await else {
         return with_sources(
+            ctx,
             Outcome::pass(format!(
                 "{found} at {url} (give --target to compare it with what OpenMetadata supports)"
             )),
@@ -165,7 +174,7 @@ async fn version(ctx: &Arc<Context>) -> Outcome {
         );
     };
     let outcome = judge(&found, &url, ctx, &release, &whom, is_target);
-    let mut outcome = with_sources(outcome, s);
+    let mut outcome = with_sources(ctx, outcome, s);
     if let Some(cluster) = &found.cluster_name {
         outcome = outcome.detail("cluster", cluster.clone());
     }
@@ -238,15 +247,16 @@ async fn health(ctx: &Arc<Context>) -> Outcome {
         Ok(s) => s,
         Err(outcome) => return outcome,
     };
-    let reply = match ask(s, "/_cluster/health").await {
+    let reply = match ask(ctx, s, "/_cluster/health").await {
         Ok(r) => r,
-        Err(outcome) => return with_sources(outcome, s),
+        Err(outcome) => return with_sources(ctx, outcome, s),
     };
     let url = crate::http::display_url(&s.url.value);
     let health = match search::parse_health(&reply.body) {
         Ok(h) => h,
         Err(e) => {
             return with_sources(
+                ctx,
                 Outcome::fail(format!(
                     "{url}/_cluster/health answered, but not like a search engine: {e}"
                 )),
@@ -278,5 +288,5 @@ async fn health(ctx: &Arc<Context>) -> Outcome {
     if let Some(unassigned) = health.unassigned_shards.filter(|n| *n > 0) {
         outcome = outcome.detail("unassigned shards", unassigned.to_string());
     }
-    with_sources(outcome, s)
+    with_sources(ctx, outcome, s)
 }

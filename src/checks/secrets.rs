@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::db::CONNECT;
 use super::{Check, CheckId, Context, Outcome};
 use crate::config::installation::SecretsSettings;
+use crate::config::naming::Setting;
 use crate::humanize::plural;
 use crate::secrets::fernet::{self, KeyRing};
 use crate::secrets::{self, Manager, StoredSecrets};
@@ -80,7 +81,7 @@ async fn fernet_check(ctx: &Arc<Context>) -> Outcome {
     let context = |outcome| with_context(outcome, settings, &stored);
 
     let Some(key) = &settings.fernet_key else {
-        return context(without_key(encrypted, external_note.as_deref()));
+        return context(without_key(ctx, encrypted, external_note.as_deref()));
     };
     if key.value.expose().trim() == fernet::NO_ENCRYPTION {
         return context(encryption_off(encrypted));
@@ -133,18 +134,18 @@ fn with_context(outcome: Outcome, settings: &SecretsSettings, stored: &StoredSec
 }
 
 /// No key was given: fine unless something is encrypted.
-fn without_key(encrypted: i64, external_note: Option<&str>) -> Outcome {
+fn without_key(ctx: &Context, encrypted: i64, external_note: Option<&str>) -> Outcome {
     if encrypted > 0 {
         Outcome::warn(format!(
             "{} hold Fernet-encrypted secrets, but the server's key is not known here",
             plural(encrypted as usize, "row", "rows")
         ))
-        .fix(
-            "Give the server's key as FERNET_KEY (its environment) or --config \
-             openmetadata.yaml (fernetConfiguration.fernetKey), so om-upgrade can check \
-             that it opens them; without the same key after the upgrade every connection \
-             breaks.",
-        )
+        .fix(format!(
+            "Give the server's key as FERNET_KEY (its environment) or in its openmetadata.yaml \
+             (fernetConfiguration.fernetKey; {}), so om-upgrade can check that it opens them; \
+             without the same key after the upgrade every connection breaks.",
+            ctx.naming.name(Setting::ServerConfig)
+        ))
     } else {
         match external_note {
             Some(note) => Outcome::pass(note),

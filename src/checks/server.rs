@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::{Check, CheckId, Context, Outcome};
 use crate::config::installation::Configured;
+use crate::config::naming::Setting;
 use crate::db::inspect::Detection;
 use crate::server;
 
@@ -35,13 +36,18 @@ async fn version(ctx: &Arc<Context>) -> Outcome {
     let s = match &ctx.installation.server {
         Configured::Yes(s) => s,
         Configured::No => {
-            return Outcome::skip(
-                "no server address: give --server-url URL (or SERVER_HOST_API_URL, or --config \
-                 openmetadata.yaml)",
-            );
+            return Outcome::skip(format!(
+                "no server address: give it ({}), or SERVER_HOST_API_URL, or the server's \
+                 openmetadata.yaml ({})",
+                ctx.naming.name(Setting::ServerUrl),
+                ctx.naming.name(Setting::ServerConfig)
+            ));
         }
         Configured::Bad(why) => {
-            return Outcome::fail(why.clone()).fix("Give the server's address with --server-url.");
+            return Outcome::fail(why.clone()).fix(format!(
+                "Give the server's address ({}).",
+                ctx.naming.name(Setting::ServerUrl)
+            ));
         }
     };
     let endpoint = server::endpoint(s);

@@ -2,6 +2,7 @@
 //! one and none was given, and only on a terminal.
 
 use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
 fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
@@ -13,8 +14,16 @@ use crate::db::{Db, DbError};
 /// Connects; on an authentication failure without a password, prompts once on the terminal.
 /// On success `settings` holds the password that worked.
 pub async fn connect(settings: &mut DbSettings) -> Result<Db, DbError> {
+    connect_timed(settings).await.0
+}
+
+/// [`connect`], with how long the connection attempt that decided took (the last one: the
+/// time a person spends typing the password is not the database's).
+pub async fn connect_timed(settings: &mut DbSettings) -> (Result<Db, DbError>, Duration) {
+    let started = Instant::now();
     let first = Db::connect(settings).await;
-    match first {
+    let first_took = started.elapsed();
+    let result = match first {
         Err(error) if error.is_auth_failure() && settings.password.is_none() && interactive() => {
             let prompt = format!(
                 "Password for {}@{}:{}: ",
@@ -25,13 +34,16 @@ pub async fn connect(settings: &mut DbSettings) -> Result<Db, DbError> {
                     .await
                     .unwrap_or_else(|e| Err(std::io::Error::other(e)))
             else {
-                return Err(error);
+                return (Err(error), first_took);
             };
             settings.set_password(Secret::new(password), Source::Prompt);
-            Db::connect(settings).await
+            let started = Instant::now();
+            let second = Db::connect(settings).await;
+            return (second, started.elapsed());
         }
         other => other,
-    }
+    };
+    (result, first_took)
 }
 
 /// For commands that connect later (backup, restore): when no password is set and a person is

@@ -12,6 +12,7 @@ pub mod helm;
 pub mod installation;
 mod kubectl;
 mod layered;
+pub mod naming;
 pub mod paths;
 mod resolve;
 mod server_sections;

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use sqlx::error::DatabaseError;
 
+use crate::config::naming::{Naming, Setting};
+
 /// Why talking to the metadata database failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DbError {
@@ -57,64 +59,48 @@ pub enum DbError {
 }
 
 impl DbError {
-    /// What the operator should try next.
+    /// What the operator should try next, naming settings as on the command line.
     pub fn remediation(&self) -> String {
+        self.remediation_named(Naming::CommandLine)
+    }
+
+    /// What the operator should try next, naming the settings as `naming`'s reader finds them
+    /// (flags, or the wizard's form fields).
+    pub fn remediation_named(&self, naming: Naming) -> String {
+        let n = |setting| naming.name(setting);
         match self {
-            DbError::Dns { host } => format!(
-                "Check the host name '{host}' for typos and that this host's DNS can resolve it \
-                 (`getent hosts {host}`); or give the IP address with -H."
-            ),
-            DbError::Refused { addr } => format!(
-                "Nothing listens on {addr}. Check host and port (--port), that the database \
-                 server is running, and that it listens on the network (MySQL bind-address, \
-                 Postgres listen_addresses)."
-            ),
-            DbError::Unreachable { addr, .. } => format!(
-                "There is no route to {addr}. Check the address, VPN and firewall between this \
-                 host and the database."
-            ),
-            DbError::Timeout { addr, .. } => format!(
-                "Packets to {addr} get no answer: a firewall or security group probably drops \
-                 them. Check the address and the network path, or raise --connect-timeout for a \
-                 slow link."
-            ),
-            DbError::NoHandshake { engine, .. } => format!(
-                "Something listens there but does not answer as {engine}. Check --engine and \
-                 --port (MySQL usually 3306, Postgres 5432); behind a TLS-only proxy try \
-                 --ssl-mode require; or raise --connect-timeout for a slow server."
-            ),
-            DbError::Tls { .. } => "Check the TLS settings: --ssl-mode (disable, prefer, require, \
-                 verify-ca, verify-full) and --ssl-ca with the CA that signed the server's \
-                 certificate; DB_PARAMS useSSL / sslmode say what the server uses."
-                .to_string(),
-            DbError::WrongProtocol { engine, .. } => format!(
-                "The port answers, but not as {engine}. Check --engine and --port (MySQL \
-                 usually 3306, Postgres 5432)."
-            ),
+            DbError::Dns { .. }
+            | DbError::Refused { .. }
+            | DbError::Unreachable { .. }
+            | DbError::Timeout { .. }
+            | DbError::NoHandshake { .. }
+            | DbError::Tls { .. }
+            | DbError::WrongProtocol { .. } => self.reaching_remediation(naming),
             DbError::AuthFailed {
                 password_given: false,
                 ..
-            } => "Give the password with DB_USER_PASSWORD, --password-file FILE, or run on a \
-                  terminal to be asked for it."
-                .to_string(),
+            } => format!("Give the password ({}).", n(Setting::Password)),
             DbError::AuthFailed { user, .. } => format!(
-                "Check the user name and password. The OpenMetadata server uses DB_USER and \
-                 DB_USER_PASSWORD (or database.user/password in openmetadata.yaml); use the same \
-                 account as the server, or one that can read all its tables. User: '{user}'."
+                "Check the user name ({}) and password ({}). The OpenMetadata server uses \
+                 DB_USER and DB_USER_PASSWORD (or database.user/password in openmetadata.yaml); \
+                 use the same account as the server, or one that can read all its tables. \
+                 User: '{user}'.",
+                n(Setting::User),
+                n(Setting::Password)
             ),
             DbError::HostNotAllowed { user, .. } => format!(
                 "Allow '{user}' to connect from this host (MySQL: a grant for '{user}'@'<this \
                  host>'; Postgres: a pg_hba.conf line), or run om-upgrade from a host that is \
                  allowed, such as the OpenMetadata server's."
             ),
-            DbError::UnknownDatabase { .. } => "Check the database name (-d, OM_DATABASE, or the \
-                 url in openmetadata.yaml). OpenMetadata's default is openmetadata_db."
-                .to_string(),
-            DbError::UnknownSchema { .. } => {
-                "Give the schema holding the OpenMetadata tables with \
-                 -s (usually public)."
-                    .to_string()
-            }
+            DbError::UnknownDatabase { .. } => format!(
+                "Check the database name ({}). OpenMetadata's default is openmetadata_db.",
+                n(Setting::Database)
+            ),
+            DbError::UnknownSchema { .. } => format!(
+                "Give the schema holding the OpenMetadata tables ({}; usually public).",
+                n(Setting::Schema)
+            ),
             DbError::PermissionDenied { .. } => "Use the OpenMetadata server's own database user, \
                  or grant this user SELECT on every table of the metadata database."
                 .to_string(),
@@ -126,13 +112,68 @@ impl DbError {
                 // In a MySQL grant `_` is a wildcard too.
                 super::work_names::WORK_PREFIX.replace('_', "\\_")
             ),
-            DbError::ConnectionLost { .. } => "The server closed the connection. If it requires \
-                 TLS, try --ssl-mode require; check the server's log for why it hung up."
-                .to_string(),
+            DbError::ConnectionLost { .. } => format!(
+                "The server closed the connection. If it requires TLS, try TLS mode require \
+                 ({}); check the server's log for why it hung up.",
+                n(Setting::SslMode)
+            ),
             DbError::Server { .. } | DbError::Other(_) => {
                 "See the server's message above; run again with RUST_LOG=debug for more detail."
                     .to_string()
             }
+        }
+    }
+
+    /// What to try when the server could not be reached or spoken to.
+    fn reaching_remediation(&self, naming: Naming) -> String {
+        let n = |setting| naming.name(setting);
+        match self {
+            DbError::Dns { host } => format!(
+                "Check the host name '{host}' for typos and that this host's DNS can resolve it \
+                 (`getent hosts {host}`); or give the IP address ({}).",
+                n(Setting::Host)
+            ),
+            DbError::Refused { addr } => format!(
+                "Nothing listens on {addr}. Check the host ({}) and port ({}), that the database \
+                 server is running, and that it listens on the network (MySQL bind-address, \
+                 Postgres listen_addresses).",
+                n(Setting::Host),
+                n(Setting::Port)
+            ),
+            DbError::Unreachable { addr, .. } => format!(
+                "There is no route to {addr}. Check the address, VPN and firewall between this \
+                 host and the database."
+            ),
+            DbError::Timeout { addr, .. } => format!(
+                "Packets to {addr} get no answer: a firewall or security group probably drops \
+                 them. Check the address and the network path, or raise the connect timeout \
+                 ({}) for a slow link.",
+                n(Setting::ConnectTimeout)
+            ),
+            DbError::NoHandshake { engine, .. } => format!(
+                "Something listens there but does not answer as {engine}. Check the engine ({}) \
+                 and port ({}; MySQL usually 3306, Postgres 5432); behind a TLS-only proxy try \
+                 TLS mode require ({}); or raise the connect timeout ({}) for a slow server.",
+                n(Setting::Engine),
+                n(Setting::Port),
+                n(Setting::SslMode),
+                n(Setting::ConnectTimeout)
+            ),
+            DbError::Tls { .. } => format!(
+                "Check the TLS settings: the TLS mode ({}: disable, prefer, require, verify-ca, \
+                 verify-full) and the CA that signed the server's certificate ({}); DB_PARAMS \
+                 useSSL / sslmode say what the server uses.",
+                n(Setting::SslMode),
+                n(Setting::SslCa)
+            ),
+            DbError::WrongProtocol { engine, .. } => format!(
+                "The port answers, but not as {engine}. Check the engine ({}) and port ({}; \
+                 MySQL usually 3306, Postgres 5432).",
+                n(Setting::Engine),
+                n(Setting::Port)
+            ),
+            // Only the variants above are passed here (`remediation_named`).
+            _ => String::new(),
         }
     }
 
@@ -308,6 +349,104 @@ fn classify_database(db: &dyn DatabaseError, attempt: &Attempt<'_>) -> DbError {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::db::Engine;
+
+    fn every_error() -> Vec<DbError> {
+        let (addr, user, detail) = ("db:5432".to_string(), "om".to_string(), "x".to_string());
+        let after = Duration::from_secs(5);
+        vec![
+            DbError::Dns { host: "db".into() },
+            DbError::Refused { addr: addr.clone() },
+            DbError::Unreachable {
+                addr: addr.clone(),
+                detail: detail.clone(),
+            },
+            DbError::Timeout {
+                addr: addr.clone(),
+                after,
+            },
+            DbError::NoHandshake {
+                addr: addr.clone(),
+                engine: Engine::Postgres,
+                after,
+            },
+            DbError::Tls {
+                addr: addr.clone(),
+                detail: detail.clone(),
+            },
+            DbError::WrongProtocol {
+                addr: addr.clone(),
+                engine: Engine::Mysql,
+                detail: detail.clone(),
+            },
+            DbError::AuthFailed {
+                user: user.clone(),
+                password_given: false,
+                detail: detail.clone(),
+            },
+            DbError::AuthFailed {
+                user: user.clone(),
+                password_given: true,
+                detail: detail.clone(),
+            },
+            DbError::HostNotAllowed {
+                user: user.clone(),
+                detail: detail.clone(),
+            },
+            DbError::UnknownDatabase {
+                database: "om".into(),
+                addr: addr.clone(),
+            },
+            DbError::UnknownSchema {
+                schema: "om".into(),
+                database: "om".into(),
+            },
+            DbError::PermissionDenied {
+                detail: detail.clone(),
+            },
+            DbError::ConnectionLost {
+                addr,
+                detail: detail.clone(),
+            },
+            DbError::Server { code: None, detail },
+        ]
+    }
+
+    /// Beside the wizard's form, advice names its fields; a setting the form does not have is
+    /// named only as the option to start the wizard with, and said to be one.
+    #[test]
+    fn advice_for_the_form_names_only_its_fields() {
+        for error in every_error() {
+            let text = error.remediation_named(Naming::Form);
+            let options: Vec<&str> = text
+                .split_whitespace()
+                .map(|w| w.trim_start_matches('('))
+                .filter(|w| w.starts_with('-') && w.len() > 1)
+                .collect();
+            let introduced = text
+                .matches(": an option to start om-upgrade with, not on the form")
+                .count();
+            assert_eq!(options.len(), introduced, "{error:?}: {text}");
+            assert!(
+                !text.contains("OM_DATABASE") && !text.contains("--password-file"),
+                "{text}"
+            );
+        }
+        let refused = DbError::Refused {
+            addr: "db:5432".into(),
+        };
+        assert!(
+            refused
+                .remediation_named(Naming::Form)
+                .contains("the host field")
+        );
+        assert!(
+            refused.remediation().contains("--port"),
+            "the command line keeps its flags"
+        );
+    }
+
     #[test]
     fn driver_source_locations_are_left_out() {
         assert_eq!(

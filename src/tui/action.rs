@@ -13,6 +13,9 @@ pub enum Action {
     Quit,
     /// Quit without asking (the answer to "quit anyway?").
     QuitNow,
+    /// Ctrl-C: quit now, without asking, stopping whatever runs (the loop says "quitting…"
+    /// while the work winds down).
+    Interrupt,
     ToggleHelp,
     /// Close the open overlay (help, question).
     CloseOverlay,

@@ -98,7 +98,7 @@ pub struct App {
     pub(super) overlay: Option<Overlay>,
     pub(super) welcome: Welcome,
     pub(super) database: Database,
-    backup: Backup,
+    pub(super) backup: Backup,
     releases: Releases,
     clients: Clients,
     pub(super) summary: Summary,
@@ -200,6 +200,11 @@ impl App {
         self.exit.as_ref()
     }
 
+    /// Quitting, with work still winding down: the last frame says so.
+    pub fn is_quitting(&self) -> bool {
+        self.exit == Some(Exit::Quit) && self.is_busy()
+    }
+
     /// Work is running somewhere: the tick runs and quitting asks first.
     pub fn is_busy(&self) -> bool {
         ScreenId::ALL.iter().any(|id| self.screen_of(*id).is_busy())
@@ -262,7 +267,8 @@ impl App {
                 .enabled(!self.screen.is_last()),
             Binding::new(keys::PREV_STEP, "back", Action::PrevStep)
                 .enabled(!self.screen.is_first()),
-            Binding::new(keys::QUIT, "quit", Action::Quit),
+            Binding::new(keys::INTERRUPT, "quit without asking", Action::Interrupt).help_only(),
+            Binding::new(keys::QUIT, "quit", Action::Quit).pinned(),
             Binding::new(keys::HELP, "help", Action::ToggleHelp).pinned(),
         ]
     }
@@ -273,22 +279,24 @@ impl App {
         match &self.overlay {
             Some(Overlay::Help) => vec![
                 Binding::new(keys::CLOSE_HELP, "close", Action::CloseOverlay),
-                Binding::new(keys::INTERRUPT, "quit", Action::Quit).help_only(),
+                Binding::new(keys::INTERRUPT, "quit", Action::Interrupt).help_only(),
             ],
             Some(Overlay::ConfirmQuit) => vec![
                 Binding::new(keys::YES, "quit anyway", Action::QuitNow),
                 Binding::new(keys::NO, "keep going", Action::CloseOverlay),
-                Binding::new(keys::INTERRUPT, "quit anyway", Action::QuitNow).help_only(),
+                Binding::new(keys::INTERRUPT, "quit anyway", Action::Interrupt).help_only(),
             ],
             Some(Overlay::Resume(_)) => vec![
                 Binding::new(keys::ACCEPT, "resume", Action::Resume),
                 Binding::new(keys::NO, "start fresh", Action::StartFresh),
-                Binding::new(keys::INTERRUPT, "quit", Action::Quit).help_only(),
+                // Other keys go to the question (q too): Ctrl-C is how to quit from it.
+                Binding::new(keys::INTERRUPT, "quit", Action::Interrupt).pinned(),
             ],
             None => {
                 let mut bindings = self.keys_of(self.screen).bindings();
                 if self.current().is_editing() {
-                    bindings.push(Binding::new(keys::INTERRUPT, "quit", Action::Quit));
+                    bindings
+                        .push(Binding::new(keys::INTERRUPT, "quit", Action::Interrupt).pinned());
                 } else {
                     bindings.extend(self.global_bindings());
                 }
@@ -357,7 +365,8 @@ impl App {
                 self.overlay = Some(Overlay::ConfirmQuit);
                 Vec::new()
             }
-            Action::Quit | Action::QuitNow => {
+            Action::Quit | Action::QuitNow | Action::Interrupt => {
+                self.overlay = None;
                 self.exit = Some(Exit::Quit);
                 Vec::new()
             }

@@ -224,8 +224,7 @@ fn quitting_while_checks_run_asks_first() {
         "n answered the question, not 'next'"
     );
     app.handle(ctrl('c'));
-    app.handle(ctrl('c'));
-    assert_eq!(app.exit(), Some(&Exit::Quit), "a second Ctrl-C quits");
+    assert_eq!(app.exit(), Some(&Exit::Quit), "Ctrl-C quits without asking");
 
     let mut app = self::app();
     database_test_running(&mut app);
@@ -268,6 +267,60 @@ fn an_unreachable_database_fails_with_its_remediation() {
     );
     assert!(
         screen.contains("Nothing listens on db.internal:5432"),
+        "{screen}"
+    );
+}
+
+/// Ctrl-C during a connection attempt that hangs: no question, the wizard quits at once and
+/// its last frame says "quitting…" while the attempt is stopped (the loop then cancels it).
+#[test]
+fn ctrl_c_while_a_connection_hangs_quits_at_once_saying_so() {
+    let mut app = app();
+    database_test_running(&mut app);
+    assert!(app.is_busy());
+    app.handle(ctrl('c'));
+    assert!(app.overlay().is_none(), "no question asked");
+    assert_eq!(app.exit(), Some(&Exit::Quit));
+    assert!(app.is_quitting());
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("quitting…"), "{screen}");
+    assert!(
+        screen.contains("Work is still running: Database."),
+        "{screen}"
+    );
+    // The same from the quit question.
+    let mut app = self::app();
+    database_test_running(&mut app);
+    type_keys(&mut app, "q");
+    app.handle(ctrl('c'));
+    assert_eq!(app.exit(), Some(&Exit::Quit));
+    assert!(draw(&app, 80, 24).contains("quitting…"));
+}
+
+/// `q quit` (Ctrl-C while a field is edited) shows in the footer of every step at 80x24,
+/// whatever else has to give way.
+#[test]
+fn every_footer_says_how_to_quit() {
+    let mut app = app();
+    for _ in ScreenId::ALL {
+        let screen = draw(&app, 80, 24);
+        let footer = screen.lines().last().unwrap_or_default();
+        assert!(footer.contains("q quit"), "{:?}: {footer}", app.screen());
+        assert!(footer.contains("? help"), "{:?}: {footer}", app.screen());
+        type_keys(&mut app, "n");
+    }
+    let mut app = self::app();
+    press(&mut app, KeyCode::Enter);
+    type_keys(&mut app, "j");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.current().is_editing());
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .contains("Ctrl-C quit"),
         "{screen}"
     );
 }
@@ -530,7 +583,7 @@ fn help_lists_every_key_and_closes_with_esc() {
         .iter()
         .flat_map(|(_, b)| b.iter().map(Binding::hint))
         .collect();
-    for expected in ["Enter", "t", "q/Ctrl-C", "?", "→/n", "←/p"] {
+    for expected in ["Enter", "t", "q", "Ctrl-C", "?", "→/n", "←/p"] {
         assert!(
             hints.iter().any(|h| h == expected),
             "{expected} in {hints:?}"

@@ -423,16 +423,68 @@ fn a_test_restore_goes_to_the_database_step_s_server() {
             result: Box::new(Ok(taken())),
         },
     );
-    let effects = type_keys(&mut app, "t");
-    let [Work::TestRestore { path, server, .. }] = work(&effects).as_slice() else {
-        panic!("t starts a test restore");
+    app.backup.name_scratch_with(|| SCRATCH.into());
+    // t asks first, naming the scratch database and its server; y starts it.
+    assert!(work(&type_keys(&mut app, "t")).is_empty(), "nothing yet");
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains(SCRATCH), "{screen}");
+    assert!(
+        screen.contains("postgres://om@db.internal:5432"),
+        "{screen}"
+    );
+    snapshot("backup_confirm_test_restore", &app);
+    let effects = type_keys(&mut app, "y");
+    let [
+        Work::TestRestore {
+            path,
+            server,
+            scratch,
+            ..
+        },
+    ] = work(&effects).as_slice()
+    else {
+        panic!("y starts the test restore");
     };
     assert_eq!(path, &PathBuf::from(FILE));
     assert_eq!(server.host.value, "db.internal");
+    assert_eq!(scratch, SCRATCH, "the database named is the one made");
     assert!(
         app.current()
             .quit_warning()
             .is_some_and(|w| w.contains("scratch database"))
+    );
+}
+
+const SCRATCH: &str = "omu_restore_check_20261126100500_4242";
+
+#[test]
+fn esc_at_the_test_restore_question_creates_nothing() {
+    let mut app = on_backup();
+    let run = start(&mut app);
+    backup_event(
+        &mut app,
+        WorkEvent::Taken {
+            run,
+            result: Box::new(Ok(taken())),
+        },
+    );
+    app.backup.name_scratch_with(|| SCRATCH.into());
+    assert!(work(&type_keys(&mut app, "t")).is_empty());
+    assert!(draw(&app, 120, 40).contains(SCRATCH));
+    let effects = press(&mut app, KeyCode::Esc);
+    assert!(
+        work(&effects).is_empty(),
+        "Esc creates nothing: {effects:?}"
+    );
+    assert!(!app.is_busy());
+    assert!(
+        !draw(&app, 120, 40).contains(SCRATCH),
+        "the question is gone"
+    );
+    assert_eq!(
+        app.screen(),
+        ScreenId::Backup,
+        "Esc answered the question only"
     );
 }
 
@@ -529,6 +581,46 @@ fn snapshots_options_and_backups_found() {
     snapshot("backup_options_found", &app);
 }
 
+/// At 80x24 nothing an operator copies wraps in the middle: the path is split into its folder
+/// and name, the sha256 is whole on its row or cut with a marker, and the copy command is `cd`
+/// then `rsync` by name, broken only between words with ` \` continuations.
+fn copyables_do_not_wrap_mid_token(screen: &str) {
+    let rows: Vec<&str> = screen
+        .lines()
+        .map(|l| l.trim_end_matches([' ', '"']))
+        .collect();
+    let has = |text: &str| rows.iter().any(|r| r.ends_with(text));
+    assert!(
+        has("folder /home/operator/.local/share/om-upgrade/backups"),
+        "{screen}"
+    );
+    assert!(
+        has("file   openmetadata_202611261000_backup.sql"),
+        "{screen}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(&SHA[..20]) && (r.contains(SHA) || r.contains('…'))),
+        "{screen}"
+    );
+    assert!(
+        has("cd /home/operator/.local/share/om-upgrade/backups"),
+        "{screen}"
+    );
+    assert!(
+        has("rsync -av --progress openmetadata_202611261000_backup.sql \\"),
+        "{screen}"
+    );
+    assert!(
+        has("  openmetadata_202611261000_backup.sql.manifest.json \\"),
+        "{screen}"
+    );
+    assert!(
+        has("  USER@BACKUP-HOST:/srv/backups/openmetadata/"),
+        "{screen}"
+    );
+}
+
 #[test]
 fn snapshots_running_with_progress() {
     let mut app = on_backup();
@@ -551,6 +643,7 @@ fn snapshots_done_then_verified_and_test_restored() {
     );
     backup_event(&mut app, WorkEvent::Found(found()));
     snapshot("backup_done", &app);
+    copyables_do_not_wrap_mid_token(&draw(&app, 80, 24));
 
     let effects = type_keys(&mut app, "v");
     let run = match work(&effects).as_slice() {
@@ -591,7 +684,7 @@ fn snapshots_done_then_verified_and_test_restored() {
             result: Box::new(Ok(report)),
         },
     );
-    let effects = type_keys(&mut app, "t");
+    let effects = type_keys(&mut app, "ty");
     let run = match work(&effects).as_slice() {
         [Work::TestRestore { run, .. }] => *run,
         other => panic!("{other:?}"),

@@ -105,6 +105,7 @@ fn found(app: &mut App, run: RunId, result: Result<Inventory, ClientsError>) -> 
     app.handle(Event::Clients(WorkEvent::Found {
         run,
         result: Box::new(result),
+        took: std::time::Duration::from_millis(700),
     }))
 }
 
@@ -179,6 +180,66 @@ fn snapshots_interpreters_judged_against_the_target() {
         "flush left over the whole width, nothing else: {plain}"
     );
     snapshot("clients_plain_commands", &app);
+    // At 80 columns a command longer than the screen breaks between words, continued with a
+    // backslash: the rows paste as the one command, none is cut in the middle of a word.
+    let narrow = draw(&app, 80, 24);
+    let rows: Vec<&str> = narrow
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let l = l.strip_prefix('"').unwrap_or(l);
+            l.strip_suffix('"').unwrap_or(l).trim_end()
+        })
+        .filter(|l| !l.is_empty())
+        .take_while(|l| !l.contains("c back"))
+        .collect();
+    let pasted = rows.join("\n").replace(" \\\n  ", " ");
+    assert!(
+        pasted.contains(&format!(
+            "{VENV} -m pip install \"openmetadata-ingestion[mysql]==1.2.0.*\" \
+             \"openmetadata-managed-apis==1.2.0.*\""
+        )),
+        "{narrow}"
+    );
+}
+
+/// The footer offers `a apply` only where there are commands to run in place, and names what
+/// `c` does: it shows the commands alone (to select and copy), it copies nothing itself.
+#[test]
+fn apply_is_offered_only_with_something_to_apply() {
+    let mut app = with_python_flag();
+    let run = on_clients(&mut app);
+    found(&mut app, run, Ok(inventory()));
+    let results = app.screen_of(ScreenId::Clients).results();
+    assert!(
+        !results.is_empty()
+            && results
+                .iter()
+                .all(|r| r.duration == std::time::Duration::from_millis(700)),
+        "the client checks take the search's time: {results:?}"
+    );
+    let footer = |app: &App| {
+        draw(app, 120, 40)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(footer(&app).contains("a apply"), "{}", footer(&app));
+    assert!(
+        footer(&app).contains("c commands alone"),
+        "{}",
+        footer(&app)
+    );
+    assert!(!footer(&app).contains("copy as text"));
+    // The second interpreter needs a new environment: nothing to apply in place.
+    press(&mut app, KeyCode::Down);
+    assert!(!footer(&app).contains("a apply"), "{}", footer(&app));
+    let mut app = with_python_flag();
+    let run = on_clients(&mut app);
+    found(&mut app, run, Ok(Default::default()));
+    assert!(!footer(&app).contains("a apply"), "{}", footer(&app));
+    assert!(!footer(&app).contains("commands alone"), "{}", footer(&app));
 }
 
 #[test]

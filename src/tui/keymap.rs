@@ -80,7 +80,9 @@ pub mod keys {
     use crossterm::event::KeyCode;
 
     pub const HELP: &[Key] = &[Key::char('?')];
-    pub const QUIT: &[Key] = &[Key::char('q'), Key::ctrl('c')];
+    /// Quit (asks first while work runs).
+    pub const QUIT: &[Key] = &[Key::char('q')];
+    /// Quit now, stopping whatever runs (it only asks nothing).
     pub const INTERRUPT: &[Key] = &[Key::ctrl('c')];
     pub const NEXT_STEP: &[Key] = &[Key::plain(KeyCode::Right), Key::char('n')];
     pub const PREV_STEP: &[Key] = &[Key::plain(KeyCode::Left), Key::char('p')];
@@ -113,6 +115,11 @@ pub mod keys {
     pub const RERUN: &[Key] = &[Key::char('r')];
     pub const FILTER: &[Key] = &[Key::char('f')];
     pub const ACKNOWLEDGE: &[Key] = &[Key::char(' ')];
+    /// The Releases step: mark items to acknowledge together, show the "unknown" ones too,
+    /// give the details the whole step.
+    pub const MARK: &[Key] = &[Key::char('m')];
+    pub const SHOW_UNKNOWN: &[Key] = &[Key::char('u')];
+    pub const DETAILS: &[Key] = &[Key::plain(KeyCode::Enter)];
     pub const WORKFLOWS: &[Key] = &[Key::char('w')];
     pub const SERVER_CONFIG: &[Key] = &[Key::char('c')];
     pub const APPLY: &[Key] = &[Key::char('a')];
@@ -248,9 +255,9 @@ mod tests {
 
     #[test]
     fn hints_are_derived_from_keys() {
-        let b = Binding::new(keys::QUIT, "quit", Action::Quit);
-        assert_eq!(b.hint(), "q/Ctrl-C");
-        assert_eq!(b.short_hint(), "q");
+        let b = Binding::new(keys::CURSOR_HOME, "start", Action::Quit);
+        assert_eq!(b.hint(), "Home/Ctrl-A");
+        assert_eq!(b.short_hint(), "Home");
         let b = Binding::new(keys::PREV_STEP, "back", Action::PrevStep);
         assert_eq!(b.hint(), "←/p");
     }

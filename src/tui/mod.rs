@@ -145,8 +145,12 @@ pub async fn run(setup: Setup, state_dir: std::path::PathBuf) -> Result<Ended, T
             break exit.clone();
         }
     };
-    drop(tui);
+    // Work still running is stopped with the screen still up, saying "quitting…".
+    if app.is_quitting() {
+        let _ = tui.draw(|frame| frame.render_widget(&app, frame.area()));
+    }
     let session_saved = jobs.finish().await;
+    drop(tui);
     Ok(Ended {
         exit,
         session_saved,

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crossterm::event::KeyCode;
 
@@ -122,6 +123,7 @@ fn reviewed(app: &mut App, run: RunId, review: Finished) {
     app.handle(Event::Releases(WorkEvent::Reviewed {
         run,
         result: Box::new(Ok(review)),
+        took: Duration::from_millis(1200),
     }));
 }
 
@@ -384,6 +386,7 @@ fn snapshots_a_review_that_could_not_run() {
                 addr: "db.internal:5432".into(),
             },
         )))),
+        took: Duration::from_millis(1200),
     }));
     assert_eq!(app.current().status(), StepStatus::Fail);
     snapshot("releases_error", &app);
@@ -405,9 +408,15 @@ fn a_downgrade_target_is_a_blocker_in_the_summary() {
                 to: v("1.2.0"),
             },
         )))),
+        took: Duration::from_millis(1200),
     }));
     let results = app.screen_of(ScreenId::Releases).results();
     assert_eq!(results.len(), 1);
+    assert_eq!(
+        results[0].duration,
+        Duration::from_millis(1200),
+        "the failed review reports how long it took"
+    );
     assert_eq!(results[0].id.as_str(), "release.path");
     assert_eq!(results[0].outcome.status, crate::checks::Status::Fail);
     type_keys(&mut app, "nn");
@@ -463,4 +472,96 @@ fn the_target_list_marks_and_refuses_downgrades_and_jumps_to_typed_versions() {
         app.target().map(ToString::to_string).as_deref(),
         Some("1.2.5")
     );
+}
+
+/// At 80x24 the details of an item do not fit under the list: a last row says what is cut,
+/// PgDn scrolls them until "What to do" shows, and Enter gives them the whole step.
+#[test]
+fn the_details_scroll_at_80x24_so_what_to_do_is_reached() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    reviewed(&mut app, run, review(true));
+    let screen = draw(&app, 80, 24);
+    assert!(!screen.contains("What to do"), "cut at first: {screen}");
+    assert!(screen.contains("more rows: PgDn scrolls"), "{screen}");
+    let mut reached = false;
+    for _ in 0..10 {
+        press(&mut app, KeyCode::PageDown);
+        if draw(&app, 80, 24).contains("What to do:") {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "PgDn reaches What to do: {}", draw(&app, 80, 24));
+    snapshot("releases_details_scrolled", &app);
+    for _ in 0..10 {
+        press(&mut app, KeyCode::PageUp);
+    }
+    assert!(draw(&app, 80, 24).contains("Query entity now requires"));
+    // Enter: the details alone, the list hidden; Enter again brings it back.
+    press(&mut app, KeyCode::Enter);
+    let alone = draw(&app, 80, 24);
+    assert!(!alone.contains("Breaking changes"), "{alone}");
+    assert!(alone.contains("What changes:"), "{alone}");
+    press(&mut app, KeyCode::Enter);
+    assert!(draw(&app, 80, 24).contains("Breaking changes"));
+    // Moving to another item and back starts the details at the top again.
+    press(&mut app, KeyCode::PageDown);
+    assert!(!draw(&app, 80, 24).contains("unlinked queries"));
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Up);
+    assert!(draw(&app, 80, 24).contains("unlinked queries"));
+}
+
+/// m marks breaking items; Space then acknowledges all the marked ones at once.
+#[test]
+fn marked_items_are_acknowledged_together() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    reviewed(&mut app, run, review(true));
+    type_keys(&mut app, "m");
+    select(&mut app, GLOSSARY);
+    type_keys(&mut app, "m");
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("[*]"), "{screen}");
+    assert!(screen.contains("Space acknowledge 2 marked"), "{screen}");
+    assert!(
+        app.session().acknowledged.is_empty(),
+        "marking acknowledges nothing"
+    );
+    type_keys(&mut app, " ");
+    let acknowledged = app.session().acknowledged;
+    assert!(acknowledged.contains(QUERIES), "{acknowledged:?}");
+    assert!(
+        acknowledged.contains(&format!("1.2/{GLOSSARY}")),
+        "{acknowledged:?}"
+    );
+    assert_eq!(acknowledged.len(), 2);
+    assert!(
+        !draw(&app, 120, 40).contains("[*]"),
+        "the marks are used up"
+    );
+    // With nothing marked, Space is about the selected item again.
+    type_keys(&mut app, " ");
+    assert_eq!(app.session().acknowledged.len(), 1);
+}
+
+/// "affecting me" shows what affects this installation; the items that cannot be told are
+/// hidden (the headline counts them) until u shows them.
+#[test]
+fn affecting_me_hides_the_unknown_unless_asked() {
+    let mut app = app();
+    let run = on_releases(&mut app);
+    reviewed(&mut app, run, review(true));
+    type_keys(&mut app, "f");
+    let screen = draw(&app, 120, 40);
+    assert!(!screen.contains("! unknown "), "{screen}");
+    assert!(screen.contains("unknown hidden: u shows them"), "{screen}");
+    assert!(screen.contains("✘ affects you"), "{screen}");
+    type_keys(&mut app, "u");
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("! unknown "), "{screen}");
+    assert!(!screen.contains("✔ not you"), "{screen}");
+    type_keys(&mut app, "u");
+    assert!(!draw(&app, 120, 40).contains("! unknown "));
 }

@@ -108,6 +108,16 @@ fn summary_before_anything_ran() {
     type_keys(&mut app, "nnnnn");
     assert_eq!(app.screen(), ScreenId::Summary);
     snapshot("summary_fresh", &app);
+    // At 80x24 the report's path does not fit a row: folder and file each whole on their own.
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("folder  /var/lib/om-upgrade/reports "),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("file    om-upgrade-report-20261126-100005.md "),
+        "{screen}"
+    );
 }
 
 #[test]

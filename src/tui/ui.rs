@@ -10,7 +10,7 @@ use super::app::{App, Overlay};
 use super::keymap::keys;
 use super::screens::ScreenId;
 use super::widgets::key_hints::{Footer, HelpOverlay};
-use super::widgets::{centered, ellipsize};
+use super::widgets::{centered, ellipsize, wrapped_height};
 use crate::session::Saved;
 
 /// The smallest terminal the wizard draws in.
@@ -52,12 +52,35 @@ impl Widget for &App {
             theme: self.look.theme,
         }
         .render(footer, buf);
-        render_overlay(self, middle, buf);
+        // The help may use the header's row too, so that it fits one column at 80x24.
+        let help_area = Rect {
+            y: header.y,
+            height: header.height + middle.height,
+            ..middle
+        };
+        render_overlay(self, middle, help_area, buf);
+        if self.is_quitting() {
+            render_quitting(self, middle, buf);
+        }
     }
 }
 
+/// The last frame when quitting stops running work: says so, and what it does to that work,
+/// while it winds down.
+fn render_quitting(app: &App, area: Rect, buf: &mut Buffer) {
+    let mut lines = vec![Line::styled("quitting…", app.look.theme.title())];
+    lines.extend(quit_lines(app));
+    let height = wrapped_height(&lines, 74).saturating_add(2);
+    let popup = centered(area, 76, height);
+    Clear.render(popup, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(Block::bordered().border_style(app.look.theme.focused_border()))
+        .render(popup, buf);
+}
+
 /// The box over the step, if one is open: the help, or a question.
-fn render_overlay(app: &App, area: Rect, buf: &mut Buffer) {
+fn render_overlay(app: &App, area: Rect, help_area: Rect, buf: &mut Buffer) {
     match app.overlay() {
         None => {}
         Some(Overlay::Help) => {
@@ -66,7 +89,7 @@ fn render_overlay(app: &App, area: Rect, buf: &mut Buffer) {
                 sections: &sections,
                 theme: app.look.theme,
             }
-            .render(area, buf);
+            .render(help_area, buf);
         }
         Some(Overlay::ConfirmQuit) => {
             render_question(app, area, buf, " Quit? ", quit_lines(app));
@@ -203,6 +226,7 @@ fn render_too_small(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.look.theme;
     let quit = keys::QUIT
         .iter()
+        .chain(keys::INTERRUPT)
         .map(|k| k.hint())
         .collect::<Vec<_>>()
         .join(" or ");

@@ -304,3 +304,64 @@ fn too_small() {
     }
     insta::assert_snapshot!("too_small_60x20", draw(&app, 60, 20));
 }
+
+/// A server that takes the connection and never answers (the port listens, nothing accepts):
+/// `db.connect` fails once the connect timeout is over and says how long it tried, not 0; at
+/// 80x24 the card still shows what to do, naming the settings as the form's fields.
+#[tokio::test]
+async fn a_connection_that_gets_no_answer_reports_how_long_it_tried() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a local port");
+    let port = silent.local_addr().expect("its address").port();
+    let mut setup = setup();
+    setup.settings.host.value = "127.0.0.1".into();
+    setup.settings.port.value = port;
+    setup.settings.connect_timeout = Duration::from_millis(300);
+    let mut app = App::new(setup);
+    on_database(&mut app);
+    let effects = type_keys(&mut app, "t");
+    let Some(Effect::Database(database::Work::Test(job))) = effects
+        .into_iter()
+        .find(|e| matches!(e, Effect::Database(_)))
+    else {
+        panic!("t starts the checks");
+    };
+    let job = TestJob {
+        backup_dir: std::env::temp_dir(),
+        ..*job
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let reply = super::workers::Reply::new(move |event| tx.send(event).is_ok());
+    super::workers::database::test(job, &reply).await;
+    drop(silent);
+    let mut connect = None;
+    while let Ok(event) = rx.try_recv() {
+        if let database::WorkEvent::Check {
+            event: CheckEvent::Finished(result),
+            ..
+        } = &event
+            && result.id.as_str() == "db.connect"
+        {
+            connect = Some(result.clone());
+        }
+        app.handle(Event::Database(event));
+    }
+    let connect = connect.expect("db.connect finished");
+    assert_eq!(connect.outcome.status, crate::checks::Status::Fail);
+    assert!(
+        connect.duration >= Duration::from_millis(300),
+        "it tried for the connect timeout, and says so: {:?}",
+        connect.duration
+    );
+    let fix = connect.outcome.remediation.clone().unwrap_or_default();
+    assert!(
+        fix.contains("the engine field") && fix.contains("the port field"),
+        "{fix}"
+    );
+    assert!(
+        !fix.contains("--port") && !fix.contains("--engine"),
+        "{fix}"
+    );
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("What to do"), "{screen}");
+    assert!(!screen.contains("(0.0 s)"), "{screen}");
+}

@@ -21,6 +21,7 @@ use crate::tui::keymap::{Binding, keys};
 use crate::tui::theme::Look;
 use crate::tui::widgets::check_list::{CheckDetail, CheckList, CheckRow, CheckState};
 use crate::tui::widgets::text_field::{self, TextEdit, TextField, field_spans};
+use crate::tui::widgets::wrapped_height;
 use crate::version::Version;
 
 /// Columns for a form value before its origin.
@@ -820,12 +821,31 @@ impl Database {
         }
     }
 
+    /// The form in one line, the checks and the selected one's details. The details get the
+    /// rows they need (so "What to do" shows) and the list the rest, scrolled to the selected
+    /// check, with a row saying how many are out of sight.
     fn render_results_focus(&self, test: &TestRun, area: Rect, buf: &mut Buffer, look: Look) {
+        let detail = test
+            .rows
+            .get(self.selected_check)
+            .map(|row| CheckDetail { row, look });
+        let detail_lines = detail.as_ref().map(CheckDetail::lines).unwrap_or_default();
         let rows = u16::try_from(test.rows.len().max(1)).unwrap_or(u16::MAX);
-        let [summary_area, heading_area, list_area, _, detail_area] = Layout::vertical([
+        // Summary, heading and the gap; the list keeps at least three rows.
+        let room = area.height.saturating_sub(3);
+        let wanted = wrapped_height(&detail_lines, area.width);
+        let list_rows = rows.min(room.saturating_sub(wanted).max(3));
+        let cut = list_rows < rows;
+        let [
+            summary_area,
+            heading_area,
+            list_area,
+            more_area,
+            detail_area,
+        ] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(1),
-            Constraint::Length(rows),
+            Constraint::Length(list_rows.saturating_sub(u16::from(cut))),
             Constraint::Length(1),
             Constraint::Fill(1),
         ])
@@ -838,9 +858,23 @@ impl Database {
             look,
         }
         .render(list_area, buf);
-        if let Some(row) = test.rows.get(self.selected_check) {
-            CheckDetail { row, look }.render(detail_area, buf);
+        if cut {
+            let shown = usize::from(list_area.height);
+            Line::styled(
+                format!(
+                    "  {} of {} checks shown: {}/{} moves through them",
+                    shown,
+                    test.rows.len(),
+                    keys::UP[0].hint(),
+                    keys::DOWN[0].hint()
+                ),
+                look.theme.dim(),
+            )
+            .render(more_area, buf);
         }
+        Paragraph::new(detail_lines)
+            .wrap(Wrap { trim: false })
+            .render(detail_area, buf);
     }
 }
 

@@ -19,9 +19,9 @@ use crate::report::{Format, WriteError};
 use crate::report::{Recorded, StepStatus};
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::theme::Look;
-use crate::tui::widgets::ellipsize;
 use crate::tui::widgets::text_field::field_spans;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
+use crate::tui::widgets::{copyable, ellipsize};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -458,15 +458,18 @@ impl Summary {
             format!("({} switches)", key_hint(keys::FORMAT)),
             theme.dim(),
         ));
-        let file = match &self.editing {
-            Some(field) => field_spans(field, look),
-            None => vec![Span::styled(self.path.clone(), theme.text())],
-        };
         let mut lines = vec![
             Line::styled("Export the report", theme.title()),
             Line::from(formats),
         ];
-        lines.extend(cut_into_lines("  file    ", file, width));
+        match &self.editing {
+            Some(field) => lines.extend(cut_into_lines(
+                "  file    ",
+                field_spans(field, look),
+                width,
+            )),
+            None => lines.extend(path_rows(&self.path, width, look)),
+        }
         lines
     }
 
@@ -537,6 +540,28 @@ impl Summary {
 
 /// Spans laid out after `prefix`, cut at `width` characters whatever they hold; the following
 /// lines are indented like the first.
+/// The report's path on one row; where it does not fit, its folder and its file name on a row
+/// each (cut with "…" only when one alone does not fit), so that neither wraps in the middle
+/// and each copies whole.
+fn path_rows(path: &str, width: usize, look: Look) -> Vec<Line<'static>> {
+    const LABEL: usize = 10;
+    let row = |label: &str, text: &str| {
+        Line::from(vec![
+            Span::raw(format!("  {label:<8}")),
+            Span::styled(
+                copyable::fit(text, width.saturating_sub(LABEL)),
+                look.theme.text(),
+            ),
+        ])
+    };
+    match path.rsplit_once('/') {
+        Some((folder, name)) if LABEL + path.chars().count() > width && !folder.is_empty() => {
+            vec![row("folder", folder), row("file", name)]
+        }
+        _ => vec![row("file", path)],
+    }
+}
+
 fn cut_into_lines(prefix: &str, spans: Vec<Span<'static>>, width: usize) -> Vec<Line<'static>> {
     let indent = prefix.chars().count();
     let room = width.saturating_sub(indent).max(1);

@@ -101,8 +101,10 @@ pub struct CheckDetail<'a> {
     pub look: Look,
 }
 
+/// How long the check took, to the millisecond under a second (a refused connection takes a
+/// few: "0.0 s" would read as not measured).
 fn took(duration: Duration) -> String {
-    format!("{:.1} s", duration.as_secs_f64())
+    crate::humanize::duration(duration)
 }
 
 impl CheckDetail<'_> {

@@ -26,7 +26,7 @@ fn width<A>(binding: &Binding<A>) -> usize {
 }
 
 /// One line of key hints, each with its first key. When they do not all fit, the later ones give
-/// way, but the help key always shows, since the help lists everything.
+/// way, but the pinned ones (quit and help) always show, last and in their order.
 pub struct Footer<'a, A> {
     pub bindings: &'a [Binding<A>],
     pub theme: Theme,
@@ -36,9 +36,9 @@ impl<A> Widget for Footer<'_, A> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         const GAP: usize = 2;
         let shown: Vec<&Binding<A>> = self.bindings.iter().filter(|b| b.in_footer).collect();
-        let help = shown.iter().find(|b| b.pinned).copied();
+        let pinned: Vec<&Binding<A>> = shown.iter().filter(|b| b.pinned).copied().collect();
         let budget = usize::from(area.width).saturating_sub(1);
-        let reserve = help.map_or(0, |h| width(h) + GAP);
+        let reserve: usize = pinned.iter().map(|b| width(b) + GAP).sum();
         let mut used = 0;
         let mut spans = vec![Span::raw(" ")];
         for binding in shown.iter().filter(|b| !b.pinned) {
@@ -50,8 +50,11 @@ impl<A> Widget for Footer<'_, A> {
             spans.push(Span::raw(" ".repeat(GAP)));
             used += need;
         }
-        if let Some(help) = help {
-            spans.extend(pair(help.short_hint(), help, self.theme));
+        for (i, binding) in pinned.iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::raw(" ".repeat(GAP)));
+            }
+            spans.extend(pair(binding.short_hint(), binding, self.theme));
         }
         Line::from(spans).render(area, buf);
     }

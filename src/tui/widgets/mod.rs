@@ -1,6 +1,7 @@
 //! Pieces the screens share.
 
 pub mod check_list;
+pub mod copyable;
 pub mod key_hints;
 pub mod progress;
 pub mod text_field;

@@ -62,8 +62,9 @@ pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken)
             path,
             manifest,
             server,
+            scratch,
         } => {
-            let scratch = server.with_database(&rehearse::scratch_name());
+            let scratch = server.with_database(&scratch);
             let (progress, forward) = forward_progress(run, reply.clone());
             let result =
                 rehearse::check_in_scratch(&path, &manifest, &scratch, Some(progress), cancel)

@@ -16,6 +16,7 @@ pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken)
     };
     match work {
         Work::Find { run, request } => {
+            let started = std::time::Instant::now();
             let result = tokio::select! {
                 result = clients::discover(&request) => result,
                 () = cancel.cancelled() => return,
@@ -23,6 +24,7 @@ pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken)
             send(WorkEvent::Found {
                 run,
                 result: Box::new(result),
+                took: started.elapsed(),
             });
         }
         Work::Pip { run, commands } => {

@@ -1,7 +1,8 @@
 //! The Database step's connection test: the database checks, the rest of the installation
 //! (search engine, running server, secrets key) and the room for a backup, run by the shared
-//! runner with each check reported as it starts and ends. It connects first itself,
-//! to learn from the typed error whether the server wants a password the form does not have.
+//! runner with each check reported as it starts and ends. The connection attempt is
+//! `db.connect`'s own (so it reports the attempt's duration); its typed error, kept by the
+//! context, tells whether the server wants a password the form does not have.
 
 use std::sync::Arc;
 
@@ -9,9 +10,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Reply;
-use crate::checks::runner::{self, CheckEvent};
+use crate::checks::runner;
 use crate::checks::{self, Check, Context, Step};
-use crate::db::Db;
+use crate::config::naming::Naming;
 use crate::tui::screens::database::{TestJob, Work, WorkEvent};
 
 pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken) {
@@ -36,9 +37,12 @@ pub(crate) fn connection_checks(ctx: &Context) -> Vec<Check> {
 pub(crate) async fn test(job: TestJob, reply: &Reply<WorkEvent>) {
     let run = job.run;
     let no_password = job.settings.password.is_none();
-    let settings = job.settings.clone();
-    let ctx =
-        Context::new(job.settings, job.target, job.backup_dir).with_installation(job.installation);
+    let ctx = Arc::new(
+        Context::new(job.settings, job.target, job.backup_dir)
+            .with_installation(job.installation)
+            // The operator reads the advice beside the connection form: named as its fields.
+            .with_naming(Naming::Form),
+    );
     let selected = connection_checks(&ctx);
     let planned = selected
         .iter()
@@ -48,17 +52,6 @@ pub(crate) async fn test(job: TestJob, reply: &Reply<WorkEvent>) {
         run,
         checks: planned,
     });
-    // Connect here rather than inside db.connect, to learn from the typed error whether the
-    // server wants a password; the check then reports on this same attempt.
-    reply.send(WorkEvent::Check {
-        run,
-        event: CheckEvent::Started(checks::db::CONNECT),
-    });
-    let connection = Db::connect(&settings).await;
-    if no_password && matches!(&connection, Err(e) if e.is_auth_failure()) {
-        reply.send(WorkEvent::PasswordNeeded { run });
-    }
-    let ctx = Arc::new(ctx.with_connection(connection));
     let (tx, mut rx) = mpsc::unbounded_channel();
     let forward_to = reply.clone();
     let forward = tokio::spawn(async move {
@@ -66,9 +59,15 @@ pub(crate) async fn test(job: TestJob, reply: &Reply<WorkEvent>) {
             forward_to.send(WorkEvent::Check { run, event });
         }
     });
+    // db.connect makes the connection attempt itself, so its duration is the attempt's.
     runner::run(selected, ctx.clone(), Some(tx)).await;
-    ctx.close().await;
     // The runner dropped its sender: the forwarder drains what is left and ends.
     let _ = forward.await;
+    // The attempt's typed error (kept by the context, not tried again) tells whether the
+    // server wants a password the form does not have.
+    if no_password && matches!(ctx.db().await, Err(e) if e.is_auth_failure()) {
+        reply.send(WorkEvent::PasswordNeeded { run });
+    }
+    ctx.close().await;
     reply.send(WorkEvent::Done { run });
 }

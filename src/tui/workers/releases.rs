@@ -17,6 +17,7 @@ use crate::tui::screens::releases::{Finished, ReviewError, ReviewJob, Work, Work
 pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken) {
     let Work::Review(job) = work;
     let run = job.run;
+    let started = std::time::Instant::now();
     let ctx = Arc::new(
         Context::new(
             job.settings.clone(),
@@ -35,6 +36,7 @@ pub async fn run(work: Work, reply: Reply<WorkEvent>, cancel: CancellationToken)
     reply.send(WorkEvent::Reviewed {
         run,
         result: Box::new(result),
+        took: started.elapsed(),
     });
 }
 

@@ -50,7 +50,11 @@ pub enum Action {
     /// Show the options instead of the chosen backup, or back.
     ToggleOptions,
     Verify,
+    /// Ask before a test restore: it creates a scratch database on the live server.
     TestRestore,
+    /// The answer to that question: go ahead, or cancel with nothing created.
+    ConfirmRestore,
+    CancelRestore,
     /// Make the selected backup of the list the one to keep and check.
     Use,
     /// Copy the chosen backup off this host, to the destination of the options.
@@ -68,12 +72,14 @@ pub enum Work {
         run: RunId,
         path: PathBuf,
     },
-    /// Restore into a scratch database on `server` (a new name is made there) and compare.
+    /// Restore into the scratch database `scratch` (made on `server`, then dropped) and
+    /// compare.
     TestRestore {
         run: RunId,
         path: PathBuf,
         manifest: Box<Manifest>,
         server: Box<DbSettings>,
+        scratch: String,
     },
     /// Copy the backup and its manifest to `url` (an off-host store), verified.
     Copy {
@@ -331,6 +337,19 @@ pub struct Backup {
     database: Option<SourceKey>,
     /// A backup of another source the operator picked once: picking it again uses it anyway.
     refused: Option<Refused>,
+    /// The test restore asked about: nothing is created before the operator says yes.
+    restore_question: Option<RestoreQuestion>,
+    /// Makes the name of a scratch database (unique on its server).
+    scratch_names: fn() -> String,
+}
+
+/// A test restore asked about and not answered yet: what it will create, where.
+#[derive(Debug, Clone)]
+struct RestoreQuestion {
+    path: PathBuf,
+    manifest: Manifest,
+    server: DbSettings,
+    scratch: String,
 }
 
 /// A pick refused because the backup is not of this database.
@@ -384,7 +403,14 @@ impl Backup {
             copy_to: String::new(),
             database: None,
             refused: None,
+            restore_question: None,
+            scratch_names: crate::backup::rehearse::scratch_name,
         }
+    }
+
+    /// Scratch databases named by `names` (tests name them predictably).
+    pub fn name_scratch_with(&mut self, names: fn() -> String) {
+        self.scratch_names = names;
     }
 
     /// The destination of copies off this host, for the session.
@@ -530,7 +556,9 @@ impl Backup {
                     return vec![Work::Verify { run, path }];
                 }
             }
-            Action::TestRestore => return self.test_restore(connection).into_iter().collect(),
+            Action::TestRestore => self.ask_test_restore(connection),
+            Action::ConfirmRestore => return self.test_restore().into_iter().collect(),
+            Action::CancelRestore => self.restore_question = None,
             Action::CopyOff => return self.copy_off().into_iter().collect(),
             Action::Use => self.use_selected(),
         }
@@ -709,31 +737,96 @@ impl Backup {
         Some(Work::Copy { run, path, url })
     }
 
-    fn test_restore(&mut self, connection: Result<DbSettings, FormError>) -> Option<Work> {
+    /// Asks before a test restore, naming the scratch database it would create on the live
+    /// server; nothing is created until the answer is yes.
+    fn ask_test_restore(&mut self, connection: Result<DbSettings, FormError>) {
         if self.is_running() {
-            return None;
+            return;
         }
-        let chosen = self.chosen.as_ref()?;
-        let manifest = chosen.restorable().ok()?.clone();
-        let path = chosen.path.clone();
-        let server = match connection {
-            Ok(settings) => settings,
+        let Some(chosen) = self.chosen.as_ref() else {
+            return;
+        };
+        let Ok(manifest) = chosen.restorable() else {
+            return;
+        };
+        let (manifest, path) = (manifest.clone(), chosen.path.clone());
+        match connection {
+            Ok(server) => {
+                self.restore_question = Some(RestoreQuestion {
+                    path,
+                    manifest,
+                    server,
+                    scratch: (self.scratch_names)(),
+                });
+            }
             Err(problem) => {
                 self.ended = Some(Ended::Failed {
                     task: Task::TestRestore,
                     message: format!("the connection is not usable: {problem}"),
                     hint: Some("Fix it on the Database step, then come back.".into()),
                 });
-                return None;
             }
-        };
-        let run = self.begin(Task::TestRestore, path.clone());
+        }
+    }
+
+    /// The test restore the operator said yes to.
+    fn test_restore(&mut self) -> Option<Work> {
+        if self.is_running() {
+            return None;
+        }
+        let question = self.restore_question.take()?;
+        let run = self.begin(Task::TestRestore, question.path.clone());
         Some(Work::TestRestore {
             run,
-            path,
-            manifest: Box::new(manifest),
-            server: Box::new(server),
+            path: question.path,
+            manifest: Box::new(question.manifest),
+            server: Box::new(question.server),
+            scratch: question.scratch,
         })
+    }
+
+    /// The question before a test restore, drawn over the step while it is open: the scratch
+    /// database by name, and the server it goes on.
+    fn render_restore_question(&self, area: Rect, buf: &mut Buffer, look: Look) {
+        use ratatui::text::Line;
+        use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
+        let Some(question) = &self.restore_question else {
+            return;
+        };
+        let s = &question.server;
+        let server = format!(
+            "{}://{}@{}:{}",
+            s.engine.value, s.user.value, s.host.value, s.port.value
+        );
+        let theme = look.theme;
+        let lines = vec![
+            Line::raw("A test restore creates a scratch database on the live server:"),
+            Line::styled(format!("  {}", question.scratch), theme.title()),
+            Line::raw(format!("  on {server}")),
+            Line::raw(
+                "It restores the backup into it, compares every table with the manifest, and \
+                 drops it. Your OpenMetadata database is only read.",
+            ),
+            Line::raw(""),
+            Line::styled(
+                format!(
+                    "{} creates it and tests · {} cancels, creating nothing",
+                    keys::YES[0].hint(),
+                    keys::NO[1].hint()
+                ),
+                theme.notice(),
+            ),
+        ];
+        let popup = crate::tui::widgets::centered(area, area.width, 10);
+        Clear.render(popup, buf);
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(
+                Block::bordered()
+                    .title(" Test restore? ")
+                    .border_style(theme.focused_border()),
+            )
+            .render(popup, buf);
     }
 
     /// Takes what the worker reports; returns more work (a fresh look at the folder).
@@ -962,6 +1055,12 @@ impl Keys for Backup {
             b.extend(text_field::edit_bindings(Action::EditText));
             return b;
         }
+        if self.restore_question.is_some() {
+            return vec![
+                Binding::new(keys::YES, "create it and test", Action::ConfirmRestore),
+                Binding::new(keys::NO, "cancel", Action::CancelRestore),
+            ];
+        }
         if let Some(running) = &self.running {
             let label = format!("cancel {}", running.task.noun());
             return vec![
@@ -1094,5 +1193,6 @@ impl Screen for Backup {
 
     fn render(&self, area: Rect, buf: &mut Buffer, look: Look) {
         self.draw(area, buf, look);
+        self.render_restore_question(area, buf, look);
     }
 }

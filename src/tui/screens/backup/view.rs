@@ -18,7 +18,7 @@ use crate::report::StepStatus;
 use crate::tui::keymap::keys;
 use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::field_spans;
-use crate::tui::widgets::{ellipsize, scroll_offset, wrapped_height};
+use crate::tui::widgets::{copyable, ellipsize, scroll_offset, wrapped_height};
 
 impl Backup {
     /// Draws the step (read-only).
@@ -245,10 +245,8 @@ impl Backup {
         } else {
             theme.title()
         };
-        let mut lines = vec![
-            Line::styled(headline(chosen), style),
-            Line::raw(chosen.path.display().to_string()),
-        ];
+        let mut lines = vec![Line::styled(headline(chosen), style)];
+        lines.extend(path_lines(&chosen.path, width, look));
         let of = match &chosen.manifest {
             Some(m) => crate::backup::source::SourceKey::of_manifest(m).to_string(),
             None => source::UNKNOWN.to_string(),
@@ -291,7 +289,7 @@ impl Backup {
                 theme.dim(),
             ));
         }
-        lines.extend(self.copy_lines(chosen, look));
+        lines.extend(self.copy_lines(chosen, width, look));
         lines.push(self.verify_line(chosen, look));
         lines.push(self.restore_line(chosen, look));
         if let Some(Err(error)) = &chosen.restore
@@ -306,7 +304,7 @@ impl Backup {
     }
 
     /// The verified copies off this host, or the offer to make one.
-    fn copy_lines(&self, chosen: &Chosen, look: Look) -> Vec<Line<'static>> {
+    fn copy_lines(&self, chosen: &Chosen, width: u16, look: Look) -> Vec<Line<'static>> {
         let theme = look.theme;
         let copies = chosen.manifest.as_ref().map_or(&[][..], |m| &m.copies[..]);
         if copies.is_empty() {
@@ -324,10 +322,7 @@ impl Backup {
                 theme.notice(),
             )];
             if self.copy_to().is_none() {
-                lines.push(Line::raw(take::copy_off_host(
-                    &chosen.path,
-                    &chosen.manifest_path(),
-                )));
+                lines.extend(copy_by_hand(chosen, width));
             }
             return lines;
         }
@@ -672,12 +667,60 @@ fn sha_lines(chosen: &Chosen, width: u16, look: Look) -> Vec<Line<'static>> {
             _ => None,
         })
         .unwrap_or_else(|| "not known yet: verify computes it".into());
-    if usize::from(width) >= "sha256 ".len() + sha.len() {
+    let width = usize::from(width);
+    if width >= "sha256 ".len() + sha.chars().count() {
         vec![Line::from(vec![
             Span::styled("sha256 ", theme.dim()),
             Span::raw(sha),
         ])]
-    } else {
+    } else if width >= sha.chars().count() {
         vec![Line::styled("sha256", theme.dim()), Line::raw(sha)]
+    } else {
+        // Cut, said so, never wrapped: a wrapped checksum copies as two.
+        vec![
+            Line::styled(
+                "sha256 (cut to fit: the manifest has it whole)",
+                theme.dim(),
+            ),
+            Line::raw(copyable::fit(&sha, width)),
+        ]
     }
+}
+
+/// The backup's path on a row of its own; where it does not fit, its folder and its name on
+/// a row each, so that neither wraps in the middle.
+fn path_lines(path: &std::path::Path, width: u16, look: Look) -> Vec<Line<'static>> {
+    let width = usize::from(width);
+    let whole = path.display().to_string();
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+        return vec![Line::raw(copyable::fit(&whole, width))];
+    };
+    if whole.chars().count() <= width {
+        return vec![Line::raw(whole)];
+    }
+    let row = |label: &str, text: String| {
+        Line::from(vec![
+            Span::styled(format!("{label:<7}"), look.theme.dim()),
+            Span::raw(copyable::fit(&text, width.saturating_sub(7))),
+        ])
+    };
+    vec![
+        row("folder", folder.display().to_string()),
+        row("file", name.to_string_lossy().into_owned()),
+    ]
+}
+
+/// How to copy the backup off this host by hand, as rows that paste as they are: one command
+/// when it fits, else `cd` into its folder and `rsync` by name, broken only between words.
+fn copy_by_hand(chosen: &Chosen, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width);
+    let whole = take::copy_off_host(&chosen.path, &chosen.manifest_path());
+    if whole.chars().count() <= width {
+        return vec![Line::raw(whole)];
+    }
+    take::copy_off_host_from_folder(&chosen.path, &chosen.manifest_path())
+        .iter()
+        .flat_map(|words| copyable::shell_rows(words, width).0)
+        .map(Line::raw)
+        .collect()
 }

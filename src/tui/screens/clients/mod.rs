@@ -40,7 +40,8 @@ pub enum Action {
     /// The answer to the question.
     Confirm,
     Decline,
-    /// The commands alone, as plain text to select and copy.
+    /// The commands alone, over the whole screen and flush left, to select and copy with the
+    /// mouse (nothing is put on a clipboard).
     TogglePlain,
     /// pip's output of the last run, or back.
     ToggleOutput,
@@ -79,6 +80,8 @@ pub enum WorkEvent {
     Found {
         run: RunId,
         result: Box<Result<Inventory, ClientsError>>,
+        /// How long looking took (the client checks report it).
+        took: std::time::Duration,
     },
     PipStarted {
         run: RunId,
@@ -173,6 +176,8 @@ pub struct Clients {
     /// The places the shown results were found with.
     asked: Vec<Place>,
     phase: Option<Phase>,
+    /// How long the last look for interpreters took.
+    took: std::time::Duration,
     policy: Option<Policy>,
     focus: Focus,
     interpreter: usize,
@@ -216,6 +221,7 @@ impl Clients {
             asked: places.clone(),
             places,
             phase: None,
+            took: std::time::Duration::ZERO,
             policy: None,
             focus: Focus::Interpreters,
             interpreter: 0,
@@ -436,8 +442,9 @@ impl Clients {
 
     pub fn on_event(&mut self, event: WorkEvent) -> Vec<Work> {
         match event {
-            WorkEvent::Found { run, result } => {
+            WorkEvent::Found { run, result, took } => {
                 if matches!(self.phase, Some(Phase::Finding { run: r }) if r == run) {
+                    self.took = took;
                     self.phase = Some(match *result {
                         Ok(inventory) => Phase::Found(inventory),
                         Err(error) => Phase::Failed(error),
@@ -521,13 +528,19 @@ impl Keys for Clients {
             return vec![Binding::new(keys::PLAIN_TEXT, "back", Action::TogglePlain)];
         }
         let busy = self.finding() || self.pip_running();
-        let mut b = vec![
-            Binding::new(keys::APPLY, "apply", Action::Apply)
-                .enabled(!busy && self.apply_target().is_some()),
-            Binding::new(keys::PLAIN_TEXT, "copy as text", Action::TogglePlain)
-                .enabled(!self.commands().is_empty()),
-            Binding::new(keys::RERUN, "check again", Action::Recheck).enabled(!busy),
-        ];
+        let mut b = Vec::new();
+        // Offered only when the selection has pip commands to run in place.
+        if self.apply_target().is_some() {
+            b.push(Binding::new(keys::APPLY, "apply", Action::Apply).enabled(!busy));
+        }
+        if !self.commands().is_empty() {
+            b.push(Binding::new(
+                keys::PLAIN_TEXT,
+                "commands alone",
+                Action::TogglePlain,
+            ));
+        }
+        b.push(Binding::new(keys::RERUN, "check again", Action::Recheck).enabled(!busy));
         if self.pip.is_some() {
             let label = if self.show_output {
                 "hide pip output"
@@ -594,7 +607,7 @@ impl Screen for Clients {
     fn results(&self) -> Vec<crate::checks::runner::CheckResult> {
         match (&self.phase, &self.policy) {
             (Some(Phase::Found(inventory)), Some(policy)) => {
-                crate::checks::clients::results(inventory, policy)
+                crate::checks::clients::results(inventory, policy, self.took)
             }
             _ => Vec::new(),
         }

@@ -10,10 +10,12 @@ use super::{Clients, Editing, Focus, Phase, PipRun, Place, judged};
 use crate::checks::Status;
 use crate::clients::{Assessment, Fix, Interpreter, Inventory};
 use crate::report::StepStatus;
+use crate::shell;
 use crate::tui::keymap::keys;
 use crate::tui::theme::Look;
+use crate::tui::widgets::copyable;
 use crate::tui::widgets::text_field::field_spans;
-use crate::tui::widgets::{centered, scroll_offset, wrapped_height};
+use crate::tui::widgets::{centered, ellipsize, scroll_offset, wrapped_height};
 
 impl Clients {
     /// Draws the step (read-only).
@@ -58,22 +60,30 @@ impl Clients {
                 .wrap(Wrap { trim: false })
                 .render(area, buf);
         }
-        Paragraph::new(self.command_lines(usize::from(commands_area.height), look))
-            .render(commands_area, buf);
+        Paragraph::new(self.command_lines(
+            usize::from(commands_area.height),
+            usize::from(commands_area.width),
+            look,
+        ))
+        .render(commands_area, buf);
         Paragraph::new(places).render(places_area, buf);
         self.render_confirm(area, buf, look);
     }
 
-    /// Nothing but the commands, flush left, so a mouse selection copies them as they are.
+    /// Nothing but the commands, flush left, so a mouse selection copies them as they are: a
+    /// command longer than the screen breaks only between its words, with ` \` continuations,
+    /// so the copied rows paste as the one command.
     fn draw_plain(&self, area: Rect, buf: &mut Buffer) {
         let lines: Vec<Line> = self
             .commands()
             .into_iter()
-            .map(|(_, c, _)| Line::raw(c.to_string()))
+            .flat_map(|(_, command, _)| {
+                let words: Vec<String> = command.argv.iter().map(|a| shell::quote(a)).collect();
+                copyable::shell_rows(&words, usize::from(area.width)).0
+            })
+            .map(Line::raw)
             .collect();
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .render(area, buf);
+        Paragraph::new(lines).render(area, buf);
     }
 
     /// The title, and how the search goes while there is nothing found to show.
@@ -247,7 +257,7 @@ impl Clients {
     }
 
     /// The commands, under a heading per interpreter, scrolled to the selected one.
-    fn command_lines(&self, height: usize, look: Look) -> Vec<Line<'static>> {
+    fn command_lines(&self, height: usize, width: usize, look: Look) -> Vec<Line<'static>> {
         let theme = look.theme;
         let commands = self.commands();
         if commands.is_empty() {
@@ -269,7 +279,10 @@ impl Clients {
                 theme.title(),
             ),
             Span::styled(
-                format!("  {} shows them as plain text", keys::PLAIN_TEXT[0].hint()),
+                format!(
+                    "  {} shows them alone, to select and copy",
+                    keys::PLAIN_TEXT[0].hint()
+                ),
                 theme.dim(),
             ),
         ]);
@@ -286,13 +299,17 @@ impl Clients {
                 rows.push((
                     None,
                     Line::styled(
-                        format!(" for {} ({how})", interpreter.display()),
+                        ellipsize(&format!(" for {} ({how})", interpreter.display()), width),
                         theme.dim(),
                     ),
                 ));
             }
             let selected = self.focus == Focus::Commands && i == self.command;
-            let line = Line::raw(format!("{} {command}", if selected { "›" } else { " " }));
+            // Cut with a marker rather than at the edge: the whole command is in the plain view.
+            let line = Line::raw(ellipsize(
+                &format!("{} {command}", if selected { "›" } else { " " }),
+                width,
+            ));
             rows.push((
                 Some(i),
                 if selected {

@@ -30,18 +30,26 @@ use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
 use crate::version::Version;
 
-/// Rows a page key moves.
-const PAGE: isize = 8;
+/// Rows a page key scrolls the details by.
+const DETAIL_PAGE: u16 = 5;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Up,
     Down,
+    /// Scroll the selected item's details.
     PageUp,
     PageDown,
-    /// Show only what affects this installation (and what cannot be told), or everything.
+    /// The details take the whole step (the list is hidden), or share it again.
+    ToggleDetails,
+    /// Show only what affects this installation, or everything.
     ToggleFilter,
-    /// Acknowledge the selected breaking item, or take the acknowledgement back.
+    /// With the filter on, show the items that cannot be told ("unknown") too, or hide them.
+    ToggleUnknown,
+    /// Mark the selected breaking item to acknowledge it with the others marked, or unmark it.
+    Mark,
+    /// Acknowledge the marked items; with none marked, acknowledge the selected breaking item
+    /// or take its acknowledgement back.
     Acknowledge,
     Rerun,
     EditWorkflows,
@@ -132,6 +140,8 @@ pub enum WorkEvent {
     Reviewed {
         run: RunId,
         result: Box<Result<Finished, ReviewError>>,
+        /// How long the review took (a failed one reports it too).
+        took: std::time::Duration,
     },
     Crashed {
         run: RunId,
@@ -171,6 +181,8 @@ enum Phase {
 struct State {
     asked: For,
     phase: Phase,
+    /// How long the review took, once it ended.
+    took: std::time::Duration,
 }
 
 /// What the review needs from the rest of the wizard.
@@ -202,7 +214,15 @@ pub struct Releases {
     state: Option<State>,
     /// Keys (`1.2/query-service-required`) of the acknowledged breaking items.
     acknowledged: BTreeSet<String>,
+    /// Keys of the breaking items marked to acknowledge together.
+    marked: BTreeSet<String>,
     affecting_only: bool,
+    /// With `affecting_only`: the "unknown" items are shown too.
+    show_unknown: bool,
+    /// The details have the whole step.
+    details_only: bool,
+    /// Rows the details are scrolled by (back to the top when the selection moves).
+    detail_scroll: u16,
     /// Index into the review's items.
     selected: usize,
     config: String,
@@ -232,7 +252,11 @@ impl Releases {
         Releases {
             state: None,
             acknowledged: BTreeSet::new(),
+            marked: BTreeSet::new(),
             affecting_only: false,
+            show_unknown: false,
+            details_only: false,
+            detail_scroll: 0,
             selected: 0,
             config: path_text(files.server_config.as_ref()),
             workflows: path_text(files.workflows.as_ref()),
@@ -330,12 +354,20 @@ impl Releases {
             (Ok(catalogue), Ok(settings)) => (catalogue.clone(), settings.clone()),
             (Err(error), _) => {
                 let phase = Phase::Failed(ReviewError::Catalogue(error.clone()));
-                self.state = Some(State { asked, phase });
+                self.state = Some(State {
+                    asked,
+                    phase,
+                    took: std::time::Duration::ZERO,
+                });
                 return None;
             }
             (_, Err(problem)) => {
                 let phase = Phase::Failed(ReviewError::Connection(problem.clone()));
-                self.state = Some(State { asked, phase });
+                self.state = Some(State {
+                    asked,
+                    phase,
+                    took: std::time::Duration::ZERO,
+                });
                 return None;
             }
         };
@@ -351,6 +383,7 @@ impl Releases {
                 done: 0,
                 current: None,
             }),
+            took: std::time::Duration::ZERO,
         });
         Some(Work::Review(Box::new(ReviewJob {
             run,
@@ -366,22 +399,30 @@ impl Releases {
         match action {
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
-            Action::PageUp => self.move_by(-PAGE),
-            Action::PageDown => self.move_by(PAGE),
+            Action::PageUp => self.detail_scroll = self.detail_scroll.saturating_sub(DETAIL_PAGE),
+            Action::PageDown => {
+                let most = self
+                    .selected_item()
+                    .map_or(0, |r| self.detail_rows_at_most(r));
+                self.detail_scroll = (self.detail_scroll + DETAIL_PAGE).min(most);
+            }
+            Action::ToggleDetails => self.details_only = !self.details_only,
             Action::ToggleFilter => {
                 self.affecting_only = !self.affecting_only;
                 self.keep_selection_visible();
             }
-            Action::Acknowledge => {
-                if let Some(reviewed) = self.selected_item()
-                    && reviewed.item.kind == Kind::Breaking
+            Action::ToggleUnknown => {
+                self.show_unknown = !self.show_unknown;
+                self.keep_selection_visible();
+            }
+            Action::Mark => {
+                if let Some(key) = self.selected_breaking()
+                    && !self.marked.remove(&key)
                 {
-                    let key = reviewed.item.key();
-                    if !self.acknowledged.remove(&key) {
-                        self.acknowledged.insert(key);
-                    }
+                    self.marked.insert(key);
                 }
             }
+            Action::Acknowledge => self.acknowledge(),
             Action::Rerun => return self.start(inputs).into_iter().collect(),
             Action::EditWorkflows => {
                 self.editing = Some((Input::Workflows, TextField::new(self.workflows.clone())));
@@ -413,6 +454,37 @@ impl Releases {
         Vec::new()
     }
 
+    /// The key of the selected item, when it is a breaking one (only those are acknowledged).
+    fn selected_breaking(&self) -> Option<String> {
+        self.selected_item()
+            .filter(|r| r.item.kind == Kind::Breaking)
+            .map(|r| r.item.key())
+    }
+
+    /// Acknowledges every marked item at once; with none marked, the selected one (or takes
+    /// its acknowledgement back).
+    fn acknowledge(&mut self) {
+        if !self.marked.is_empty() {
+            self.acknowledged.append(&mut self.marked);
+            return;
+        }
+        if let Some(key) = self.selected_breaking()
+            && !self.acknowledged.remove(&key)
+        {
+            self.acknowledged.insert(key);
+        }
+    }
+
+    /// Whether the filter shows an item of this verdict.
+    fn shown(&self, verdict: Verdict) -> bool {
+        match verdict {
+            _ if !self.affecting_only => true,
+            Verdict::Affects => true,
+            Verdict::Unknown => self.show_unknown,
+            Verdict::NotAffected => false,
+        }
+    }
+
     /// The rows of the list, as the filter shows them.
     fn rows(&self) -> Vec<Row> {
         let Some(review) = self.review() else {
@@ -427,7 +499,7 @@ impl Releases {
                     if reviewed.item.release != release.version || reviewed.item.kind != kind {
                         continue;
                     }
-                    if self.affecting_only && reviewed.impact.verdict == Verdict::NotAffected {
+                    if !self.shown(reviewed.impact.verdict) {
                         continue;
                     }
                     if !heading {
@@ -461,14 +533,18 @@ impl Releases {
         let at = at
             .saturating_add_signed(delta)
             .min(items.len().saturating_sub(1));
-        if let Some(i) = items.get(at) {
+        if let Some(i) = items.get(at)
+            && *i != self.selected
+        {
             self.selected = *i;
+            self.detail_scroll = 0;
         }
     }
 
     fn keep_selection_visible(&mut self) {
         let items = self.visible_items();
         if !items.contains(&self.selected) {
+            self.detail_scroll = 0;
             self.selected = items
                 .iter()
                 .copied()
@@ -516,12 +592,15 @@ impl Releases {
                 }
                 CheckEvent::Finished(_) => probing.done += 1,
             },
-            WorkEvent::Reviewed { result, .. } => {
+            WorkEvent::Reviewed { result, took, .. } => {
+                state.took = took;
                 state.phase = match *result {
                     Ok(finished) => Phase::Done(Box::new(finished)),
                     Err(error) => Phase::Failed(error),
                 };
-                // Start on the first thing to look at.
+                // Start on the first thing to look at, with nothing marked.
+                self.marked.clear();
+                self.detail_scroll = 0;
                 self.selected = self
                     .review()
                     .and_then(|r| r.items.iter().position(pending))
@@ -549,19 +628,48 @@ impl Keys for Releases {
         }
         let mut b = Vec::new();
         if self.review().is_some() {
-            let breaking = self
-                .selected_item()
-                .is_some_and(|r| r.item.kind == Kind::Breaking);
+            let breaking = self.selected_breaking().is_some();
+            let acknowledge = match self.marked.len() {
+                0 => "acknowledge".to_string(),
+                n => format!("acknowledge {n} marked"),
+            };
             b.push(
-                Binding::new(keys::ACKNOWLEDGE, "acknowledge", Action::Acknowledge)
-                    .enabled(breaking),
+                Binding::new(keys::ACKNOWLEDGE, acknowledge, Action::Acknowledge)
+                    .enabled(breaking || !self.marked.is_empty()),
             );
+            let marked = self
+                .selected_breaking()
+                .is_some_and(|key| self.marked.contains(&key));
+            let mark = if marked { "unmark" } else { "mark" };
+            b.push(Binding::new(keys::MARK, mark, Action::Mark).enabled(breaking));
             let filter = if self.affecting_only {
                 "show all"
             } else {
                 "affecting me"
             };
             b.push(Binding::new(keys::FILTER, filter, Action::ToggleFilter));
+            if self.affecting_only {
+                let unknown = if self.show_unknown {
+                    "hide unknown"
+                } else {
+                    "show unknown"
+                };
+                b.push(Binding::new(
+                    keys::SHOW_UNKNOWN,
+                    unknown,
+                    Action::ToggleUnknown,
+                ));
+            }
+            let details = if self.details_only {
+                "list and details"
+            } else {
+                "details only"
+            };
+            b.push(Binding::new(keys::DETAILS, details, Action::ToggleDetails).help_only());
+            b.push(
+                Binding::new(keys::PAGE_DOWN, "scroll details down", Action::PageDown).help_only(),
+            );
+            b.push(Binding::new(keys::PAGE_UP, "scroll details up", Action::PageUp).help_only());
         }
         b.push(Binding::new(keys::RERUN, "review again", Action::Rerun).enabled(!self.running()));
         b.push(
@@ -574,8 +682,6 @@ impl Keys for Releases {
         );
         b.push(Binding::new(keys::UP, "previous item", Action::Up).help_only());
         b.push(Binding::new(keys::DOWN, "next item", Action::Down).help_only());
-        b.push(Binding::new(keys::PAGE_UP, "page up", Action::PageUp).help_only());
-        b.push(Binding::new(keys::PAGE_DOWN, "page down", Action::PageDown).help_only());
         b
     }
 
@@ -619,13 +725,14 @@ impl Screen for Releases {
             }) => finished.results.clone(),
             Some(State {
                 phase: Phase::Failed(error),
+                took,
                 ..
             }) => vec![CheckResult {
                 id: crate::checks::release::PATH,
                 title: "Upgrade path to the target release".into(),
                 step: Some(crate::checks::release::STEP),
                 outcome: crate::checks::Outcome::fail(error.to_string()).fix(error.hint()),
-                duration: std::time::Duration::ZERO,
+                duration: *took,
             }],
             _ => Vec::new(),
         }

@@ -16,7 +16,7 @@ use crate::tui::keymap::keys;
 use crate::tui::theme::Look;
 use crate::tui::widgets::progress::{bar, fraction};
 use crate::tui::widgets::text_field::field_spans;
-use crate::tui::widgets::{scroll_offset, wrapped_height};
+use crate::tui::widgets::{ellipsize, scroll_offset, wrapped_height};
 
 impl Releases {
     /// Draws the step (read-only).
@@ -76,11 +76,7 @@ impl Releases {
                 count(Verdict::Unknown),
                 count(Verdict::NotAffected),
                 breaking.len(),
-                if self.affecting_only {
-                    " · showing what affects you"
-                } else {
-                    ""
-                }
+                self.filter_note(count(Verdict::Unknown))
             )),
         ];
         for stop in &review.stops {
@@ -95,6 +91,19 @@ impl Releases {
             ));
         }
         lines
+    }
+
+    /// What the filter hides, said in the headline.
+    fn filter_note(&self, unknown: usize) -> String {
+        match (self.affecting_only, self.show_unknown) {
+            (false, _) => String::new(),
+            (true, true) => " · showing what affects you and the unknown".into(),
+            (true, false) if unknown == 0 => " · showing what affects you".into(),
+            (true, false) => format!(
+                " · showing what affects you ({unknown} unknown hidden: {} shows them)",
+                keys::SHOW_UNKNOWN[0].hint()
+            ),
+        }
     }
 
     fn inputs_line(&self, look: Look) -> Line<'static> {
@@ -144,8 +153,8 @@ impl Releases {
             let text = if review.items.is_empty() {
                 "Nothing to review between these versions."
             } else {
-                "Nothing affects you or is unknown: every item was measured as not affecting \
-                 this installation."
+                "Nothing shown affects you: the other items were measured as not affecting \
+                 this installation, or cannot be told (hidden unless asked)."
             };
             return vec![Line::styled(text, theme.dim())];
         }
@@ -176,8 +185,10 @@ impl Releases {
                 Row::Item(i) => {
                     let reviewed = &review.items[*i];
                     let (label, status) = mark(reviewed.impact.verdict);
+                    let key = reviewed.item.key();
                     let ack = match reviewed.item.kind {
-                        Kind::Breaking if self.acknowledged.contains(&reviewed.item.key()) => "[x]",
+                        Kind::Breaking if self.acknowledged.contains(&key) => "[x]",
+                        Kind::Breaking if self.marked.contains(&key) => "[*]",
                         Kind::Breaking => "[ ]",
                         _ => "   ",
                     };
@@ -249,26 +260,45 @@ impl Releases {
         lines.push(section("What to do", &item.action));
         lines.push(section("Source", &item.source));
         if item.kind == Kind::Breaking {
-            let acked = self.acknowledged.contains(&item.key());
-            lines.push(if acked {
-                Line::styled(
-                    format!(
-                        "[x] acknowledged ({} takes it back)",
-                        keys::ACKNOWLEDGE[0].hint()
-                    ),
-                    theme.status(Status::Pass),
-                )
-            } else {
-                Line::styled(
-                    format!(
-                        "[ ] not acknowledged: {} acknowledges that you have read it and will act",
-                        keys::ACKNOWLEDGE[0].hint()
-                    ),
-                    theme.notice(),
-                )
-            });
+            lines.push(self.acknowledgement_line(&item.key(), look));
         }
         lines
+    }
+
+    /// Whether a breaking item is acknowledged (or marked to be), and which key changes it.
+    fn acknowledgement_line(&self, key: &str, look: Look) -> Line<'static> {
+        let theme = look.theme;
+        let acked = self.acknowledged.contains(key);
+        let marked = self.marked.contains(key);
+        if marked && !acked {
+            Line::styled(
+                format!(
+                    "[*] marked: {} acknowledges the {} marked ({} unmarks)",
+                    keys::ACKNOWLEDGE[0].hint(),
+                    self.marked.len(),
+                    keys::MARK[0].hint()
+                ),
+                theme.notice(),
+            )
+        } else if acked {
+            Line::styled(
+                format!(
+                    "[x] acknowledged ({} takes it back)",
+                    keys::ACKNOWLEDGE[0].hint()
+                ),
+                theme.status(Status::Pass),
+            )
+        } else {
+            Line::styled(
+                format!(
+                    "[ ] not acknowledged: {} acknowledges that you have read it and will act \
+                     ({} marks it to acknowledge with others)",
+                    keys::ACKNOWLEDGE[0].hint(),
+                    keys::MARK[0].hint()
+                ),
+                theme.notice(),
+            )
+        }
     }
 
     fn render_running(&self, probing: &Probing, area: Rect, buf: &mut Buffer, look: Look) {
@@ -343,6 +373,12 @@ impl Releases {
         Paragraph::new(head)
             .wrap(Wrap { trim: false })
             .render(head_area, buf);
+        if self.details_only {
+            if let Some(reviewed) = self.selected_item() {
+                self.render_details(reviewed, body, buf, look);
+            }
+            return;
+        }
         let wide = body.width >= 100;
         let (list_area, detail_area) = if wide {
             let [list, detail] =
@@ -365,10 +401,58 @@ impl Releases {
             inner
         };
         if let Some(reviewed) = self.selected_item() {
-            Paragraph::new(self.detail_lines(reviewed, look))
-                .wrap(Wrap { trim: false })
-                .render(inner, buf);
+            self.render_details(reviewed, inner, buf, look);
         }
+    }
+
+    /// The selected item's details, scrolled as asked; a last row says what is cut and which
+    /// keys show it, so "What to do" is never silently out of sight.
+    fn render_details(&self, reviewed: &Reviewed, area: Rect, buf: &mut Buffer, look: Look) {
+        let lines = self.detail_lines(reviewed, look);
+        let total = wrapped_height(&lines, area.width);
+        let fits = total <= area.height;
+        let room = if fits {
+            area.height
+        } else {
+            area.height.saturating_sub(1)
+        };
+        let scroll = self.detail_scroll.min(total.saturating_sub(room));
+        let [text_area, more_area] =
+            Layout::vertical([Constraint::Length(room), Constraint::Fill(1)]).areas(area);
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
+            .render(text_area, buf);
+        if fits {
+            return;
+        }
+        let below = total - scroll - room;
+        let text = match (scroll > 0, below > 0) {
+            (_, true) => format!(
+                "↓ {below} more row{}: {} scrolls, {} shows the details alone",
+                if below == 1 { "" } else { "s" },
+                keys::PAGE_DOWN[0].hint(),
+                keys::DETAILS[0].hint()
+            ),
+            (true, false) => format!("↑ {} scrolls back up", keys::PAGE_UP[0].hint()),
+            (false, false) => String::new(),
+        };
+        Line::styled(
+            ellipsize(&text, usize::from(more_area.width)),
+            look.theme.notice(),
+        )
+        .render(more_area, buf);
+    }
+
+    /// At most how many rows the item's details take (wrapped at the narrowest detail pane),
+    /// which bounds how far they scroll.
+    pub(super) fn detail_rows_at_most(&self, reviewed: &Reviewed) -> u16 {
+        const NARROWEST: u16 = 40;
+        let look = Look {
+            theme: crate::tui::theme::Theme::monochrome(),
+            tick: 0,
+        };
+        wrapped_height(&self.detail_lines(reviewed, look), NARROWEST)
     }
 }
 
