@@ -337,6 +337,7 @@ fn every_verified_copy_off_the_host_is_listed() {
         verified_by: by,
         bytes: 2_201_344,
         sha256: "9f2c".into(),
+        checked: None,
     };
     use crate::backup::manifest::VerifiedBy;
     if let Some(b) = inputs.backup.as_mut() {

@@ -880,6 +880,7 @@ fn copy_off_this_host_asks_for_a_destination_remembers_it_and_shows_the_verified
         verified_by: crate::backup::manifest::VerifiedBy::StoreChecksum,
         bytes: 4_500_000,
         sha256: "ab".into(),
+        checked: None,
     };
     let object = |name: &str| crate::store::StoredObject {
         name: name.into(),
