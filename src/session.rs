@@ -171,7 +171,9 @@ pub fn fingerprints(path: &Path) -> Vec<Fingerprint> {
 }
 
 /// Whether the files of `kept` are no longer as they were (changed, gone, or new in a
-/// folder). The paths fingerprinted are those no other entry lists as its folder.
+/// folder). The paths fingerprinted are those no other entry lists as its folder; a file
+/// given on its own and also found in a given folder (openmetadata.yaml among the workflow
+/// files) counts once on both sides.
 fn files_changed(kept: &[Fingerprint]) -> bool {
     let listed_in_folder = |p: &Fingerprint| {
         kept.iter()
@@ -182,7 +184,12 @@ fn files_changed(kept: &[Fingerprint]) -> bool {
         .filter(|p| !listed_in_folder(p))
         .flat_map(|p| fingerprints(&p.path))
         .collect();
-    now != kept
+    let each_once = |mut list: Vec<Fingerprint>| {
+        list.sort_by(|a, b| a.path.cmp(&b.path));
+        list.dedup();
+        list
+    };
+    each_once(now) != each_once(kept.to_vec())
 }
 
 /// The connection form as typed; no password field exists, so none can be written.
@@ -621,6 +628,19 @@ mod tests {
         let back = load(dir.path()).unwrap().unwrap().session;
         assert!(back.results.of(ScreenId::Releases).unwrap().files_changed);
         assert!(!back.results.of(ScreenId::Database).unwrap().files_changed);
+    }
+
+    #[test]
+    fn a_config_file_inside_the_workflows_folder_is_not_always_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("openmetadata.yaml");
+        fs::write(&config, "database: {}\n").unwrap();
+        fs::write(dir.path().join("workflow.yaml"), "source: {}\n").unwrap();
+        let mut files = fingerprints(&config);
+        files.extend(fingerprints(dir.path()));
+        assert!(!files_changed(&files));
+        fs::write(dir.path().join("workflow.yaml"), "source: {type: mysql}\n").unwrap();
+        assert!(files_changed(&files));
     }
 
     #[test]
