@@ -1,6 +1,8 @@
-//! Numbers for people: sizes, counts, durations.
+//! Numbers for people: sizes, counts, durations, times.
 
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 /// `1536` → `1.5 KiB`.
 pub fn bytes(n: u64) -> String {
@@ -59,9 +61,43 @@ pub fn duration(d: Duration) -> String {
     }
 }
 
+/// How long before `now` something happened, in the largest whole unit: `just now`,
+/// `45 s ago`, `12 min ago`, `3 h ago`, `2 days ago`; `in the future` for a clock ahead.
+pub fn age(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - at).num_seconds();
+    match secs {
+        s if s < -60 => "in the future".to_string(),
+        s if s < 5 => "just now".to_string(),
+        s if s < 60 => format!("{s} s ago"),
+        s if s < 3_600 => format!("{} min ago", s / 60),
+        s if s < 2 * 86_400 => format!("{} h ago", s / 3_600),
+        s => format!("{} days ago", s / 86_400),
+    }
+}
+
+/// A time for people, absolute with its age beside it: `2026-12-07 20:31 UTC (12 min ago)`.
+pub fn at_with_age(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    format!("{} ({})", at.format("%Y-%m-%d %H:%M UTC"), age(at, now))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_absolute_with_their_age() {
+        let now: DateTime<Utc> = "2026-12-07T20:43:10Z".parse().unwrap();
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            at_with_age(at("2026-12-07T20:31:00Z"), now),
+            "2026-12-07 20:31 UTC (12 min ago)"
+        );
+        assert_eq!(age(at("2026-12-07T20:43:08Z"), now), "just now");
+        assert_eq!(age(at("2026-12-07T20:42:20Z"), now), "50 s ago");
+        assert_eq!(age(at("2026-12-07T17:40:00Z"), now), "3 h ago");
+        assert_eq!(age(at("2026-12-04T20:00:00Z"), now), "3 days ago");
+        assert_eq!(age(at("2026-12-07T21:00:00Z"), now), "in the future");
+    }
 
     #[test]
     fn formats() {

@@ -1,8 +1,10 @@
 //! The wizard's session: its answers, kept between runs (the step, the target, the connection
-//! form, the acknowledged release items and the last backup — never the password), written by
-//! the wizard and read by the wizard and by `om-upgrade report`. One file per database
-//! (engine, host, port, name), so that one database's answers are never offered or applied to
-//! another. Written atomically (temp file, fsync, rename), readable by the owner only.
+//! form, the acknowledged release items and the last backup — never the password), and what
+//! its steps found ([`StepResults`]: the outcomes, when they were computed and the [`ResultKey`]
+//! they were computed for), written by the wizard and read by the wizard and by
+//! `om-upgrade report`. One file per database (engine, host, port, name), so that one
+//! database's answers are never offered or applied to another. Written atomically (temp file,
+//! fsync, rename), readable by the owner only.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -12,8 +14,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::checks::runner::CheckResult;
 use crate::config::DbSettings;
 use crate::db::Engine;
+use crate::report::ReleaseReview;
 use crate::small_file::{self, Accept, ReadError};
 
 /// The one session file of earlier versions (for every database); still read when it is for
@@ -24,7 +28,10 @@ pub const FILE_NAME: &str = "wizard-session.json";
 const FILE_PREFIX: &str = "wizard-session-";
 
 /// Bumped when the file's shape changes; files of unknown formats are not guessed at.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
+
+/// Format 2 kept no results: its steps come back "not run".
+const FORMAT_WITHOUT_RESULTS: u32 = 2;
 
 /// Format 1 wrote the port as the text of the form (`"5432"`); it is still read.
 const FORMAT_PORT_AS_TEXT: u32 = 1;
@@ -49,6 +56,140 @@ pub struct Session {
     /// credential: URLs that carry one are refused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy_to: Option<String>,
+    /// What the steps found, each with when and for what.
+    #[serde(default)]
+    pub results: SavedResults,
+}
+
+/// What the steps that check something found, when it was kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedResults {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<Box<StepResults>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub releases: Option<Box<StepResults>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<Box<StepResults>>,
+}
+
+impl SavedResults {
+    pub fn of(&self, step: ScreenId) -> Option<&StepResults> {
+        match step {
+            ScreenId::Database => self.database.as_deref(),
+            ScreenId::Releases => self.releases.as_deref(),
+            ScreenId::Clients => self.clients.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn slot(&mut self, step: ScreenId) -> Option<&mut Option<Box<StepResults>>> {
+        match step {
+            ScreenId::Database => Some(&mut self.database),
+            ScreenId::Releases => Some(&mut self.releases),
+            ScreenId::Clients => Some(&mut self.clients),
+            _ => None,
+        }
+    }
+}
+
+/// One step's results: the check outcomes (and the release review, without acknowledgements,
+/// which the session keeps apart), when they were computed and what for. Free text as the
+/// checks said it; the password is never in it (the wizard masks it before saving).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepResults {
+    pub computed_at: DateTime<Utc>,
+    pub key: ResultKey,
+    pub checks: Vec<CheckResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReleaseReview>,
+    /// Set when read back: an input file changed (or went) since.
+    #[serde(skip)]
+    pub files_changed: bool,
+}
+
+/// What results were computed for: the database (no secret), the target, the other inputs as
+/// typed (paths, interpreters) and the input files as they were then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultKey {
+    pub connection: SavedConnection,
+    pub target: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<Fingerprint>,
+}
+
+impl ResultKey {
+    /// The same database, target and inputs (the files are compared when read back).
+    pub fn same_inputs(&self, other: &ResultKey) -> bool {
+        self.connection == other.connection
+            && self.target == other.target
+            && self.inputs == other.inputs
+    }
+}
+
+/// A file as it was: its size and time of last change, or that it was not there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub path: PathBuf,
+    pub size: Option<u64>,
+    pub modified: Option<DateTime<Utc>>,
+}
+
+/// Files read in one folder at most: a fingerprint is a few hundred bytes each.
+const MAX_FINGERPRINTS: usize = 500;
+
+/// The fingerprints of `path`: the file, or the files of the folder (not below), by name.
+pub fn fingerprints(path: &Path) -> Vec<Fingerprint> {
+    let one = |path: PathBuf| {
+        let meta = fs::metadata(&path).ok();
+        Fingerprint {
+            size: meta.as_ref().map(fs::Metadata::len),
+            modified: meta
+                .and_then(|m| m.modified().ok())
+                .map(DateTime::<Utc>::from),
+            path,
+        }
+    };
+    if !path.is_dir() {
+        return vec![one(path.to_path_buf())];
+    }
+    let mut files: Vec<PathBuf> = fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files.truncate(MAX_FINGERPRINTS);
+    let mut all = vec![one(path.to_path_buf())];
+    all.extend(files.into_iter().map(one));
+    all
+}
+
+/// Whether the files of `kept` are no longer as they were (changed, gone, or new in a
+/// folder). The paths fingerprinted are those no other entry lists as its folder; a file
+/// given on its own and also found in a given folder (openmetadata.yaml among the workflow
+/// files) counts once on both sides.
+fn files_changed(kept: &[Fingerprint]) -> bool {
+    let listed_in_folder = |p: &Fingerprint| {
+        kept.iter()
+            .any(|q| Some(q.path.as_path()) == p.path.parent())
+    };
+    let now: Vec<Fingerprint> = kept
+        .iter()
+        .filter(|p| !listed_in_folder(p))
+        .flat_map(|p| fingerprints(&p.path))
+        .collect();
+    let each_once = |mut list: Vec<Fingerprint>| {
+        list.sort_by(|a, b| a.path.cmp(&b.path));
+        list.dedup();
+        list
+    };
+    each_once(now) != each_once(kept.to_vec())
 }
 
 /// The connection form as typed; no password field exists, so none can be written.
@@ -277,7 +418,10 @@ pub fn load_file(path: &Path) -> Result<Option<Saved>, SessionError> {
     let raw: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| malformed(e.to_string()))?;
     match raw.get("format").and_then(serde_json::Value::as_u64) {
-        Some(f) if f == u64::from(FORMAT) || f == u64::from(FORMAT_PORT_AS_TEXT) => {}
+        Some(f)
+            if [FORMAT, FORMAT_WITHOUT_RESULTS, FORMAT_PORT_AS_TEXT]
+                .iter()
+                .any(|known| f == u64::from(*known)) => {}
         Some(found) => {
             return Err(SessionError::OtherFormat {
                 path,
@@ -286,7 +430,13 @@ pub fn load_file(path: &Path) -> Result<Option<Saved>, SessionError> {
         }
         None => return Err(malformed("no format number".into())),
     }
-    let file: SessionFile = serde_json::from_value(raw).map_err(|e| malformed(e.to_string()))?;
+    let mut file: SessionFile =
+        serde_json::from_value(raw).map_err(|e| malformed(e.to_string()))?;
+    for step in ScreenId::ALL {
+        if let Some(Some(results)) = file.session.results.slot(step) {
+            results.files_changed = files_changed(&results.key.files);
+        }
+    }
     Ok(Some(Saved {
         path,
         saved_at: file.saved_at,
@@ -360,6 +510,7 @@ mod tests {
             acknowledged: Default::default(),
             last_backup: None,
             copy_to: None,
+            results: Default::default(),
         }
     }
 
@@ -433,6 +584,80 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("will be replaced"), "{err}");
+    }
+
+    fn kept_results(files: Vec<Fingerprint>) -> StepResults {
+        StepResults {
+            computed_at: at("2026-12-07T20:31:00Z"),
+            key: ResultKey {
+                connection: session().connection,
+                target: Some("1.2.0".into()),
+                inputs: vec!["openmetadata.yaml=".into()],
+                files,
+            },
+            checks: vec![CheckResult {
+                id: crate::checks::CheckId::new("db.connect"),
+                title: "Connect".into(),
+                step: Some(crate::checks::Step::Database),
+                outcome: crate::checks::Outcome::pass("connected to PostgreSQL 15.4")
+                    .detail("server", "PostgreSQL 15.4"),
+                duration: std::time::Duration::from_millis(42),
+            }],
+            review: None,
+            files_changed: false,
+        }
+    }
+
+    #[test]
+    fn results_come_back_with_their_time_key_and_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("openmetadata.yaml");
+        fs::write(&config, "database: {}\n").unwrap();
+        let mut kept = session();
+        kept.results.database = Some(Box::new(kept_results(Vec::new())));
+        kept.results.releases = Some(Box::new(kept_results(fingerprints(&config))));
+        save(dir.path(), &kept, at("2026-12-07T20:32:00Z")).unwrap();
+        let back = load(dir.path()).unwrap().unwrap().session;
+        assert_eq!(back, kept);
+        let releases = back.results.of(ScreenId::Releases).unwrap();
+        assert!(!releases.files_changed);
+        assert_eq!(releases.computed_at, at("2026-12-07T20:31:00Z"));
+
+        // The file the results were computed from changed: read back, they say so.
+        fs::write(&config, "database: {host: other}\n").unwrap();
+        let back = load(dir.path()).unwrap().unwrap().session;
+        assert!(back.results.of(ScreenId::Releases).unwrap().files_changed);
+        assert!(!back.results.of(ScreenId::Database).unwrap().files_changed);
+    }
+
+    #[test]
+    fn a_config_file_inside_the_workflows_folder_is_not_always_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("openmetadata.yaml");
+        fs::write(&config, "database: {}\n").unwrap();
+        fs::write(dir.path().join("workflow.yaml"), "source: {}\n").unwrap();
+        let mut files = fingerprints(&config);
+        files.extend(fingerprints(dir.path()));
+        assert!(!files_changed(&files));
+        fs::write(dir.path().join("workflow.yaml"), "source: {type: mysql}\n").unwrap();
+        assert!(files_changed(&files));
+    }
+
+    #[test]
+    fn a_format_2_session_loads_with_no_results() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = serde_json::to_value(SessionFile {
+            format: FORMAT,
+            saved_at: at("2026-11-26T10:00:00Z"),
+            session: session(),
+        })
+        .unwrap();
+        file["format"] = 2.into();
+        file.as_object_mut().unwrap().remove("results");
+        fs::write(mine(dir.path()), file.to_string()).unwrap();
+        let back = load(dir.path()).unwrap().unwrap().session;
+        assert_eq!(back, session());
+        assert_eq!(back.results, SavedResults::default());
     }
 
     #[test]

@@ -428,6 +428,200 @@ async fn wrong_credentials_fail_clearly_with_exit_1_and_are_never_echoed() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
+// ---- Red-team regressions (notes/17-redteam.md) ----
+
+/// Runs the binary on a pseudo-terminal (`script` from util-linux), so that progress bars are
+/// drawn; returns everything the terminal showed.
+fn run_on_a_terminal(args: &[&str], env: &[(String, String)]) -> (bool, String) {
+    let command = std::iter::once(env!("CARGO_BIN_EXE_om-upgrade"))
+        .chain(args.iter().copied())
+        .map(om_upgrade::shell::quote)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    (
+        out.status.success(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
+}
+
+#[tokio::test]
+async fn quiet_copy_draws_no_progress_bar_on_a_terminal() {
+    let bucket = Bucket::new(Kind::S3);
+    let dir = tempfile::tempdir().unwrap();
+    let file = big_backup(dir.path(), 13 << 20);
+    let file = file.to_str().unwrap();
+    // Without -q the bar is drawn (so the terminal is one), with -q it is not.
+    let (ok, shown) = run_on_a_terminal(&["copy", file, &bucket.url("loud")], &bucket.env);
+    assert!(ok, "{shown}");
+    assert!(shown.contains("copy ["), "no bar without -q: {shown}");
+    let (ok, shown) = run_on_a_terminal(&["-q", "copy", file, &bucket.url("quiet")], &bucket.env);
+    assert!(ok, "{shown}");
+    assert!(!shown.contains("copy ["), "a bar despite -q: {shown}");
+    assert!(shown.contains("Copied and verified"), "{shown}");
+}
+
+#[tokio::test]
+async fn backups_lists_folders_as_folders_and_urls_as_stores_when_both_are_given() {
+    let bucket = Bucket::new(Kind::S3);
+    let here = tempfile::tempdir().unwrap();
+    let file = big_backup(here.path(), 4096);
+    let url = bucket.url("om");
+    assert_ok(
+        &run_with(&["copy", file.to_str().unwrap(), &url], &bucket.env),
+        "copy",
+    );
+    let folder = here.path().to_str().unwrap();
+    for args in [vec![folder, url.as_str()], vec![url.as_str(), folder]] {
+        let out = run_with(
+            &[&["backups", "--json"][..], &args[..]].concat(),
+            &bucket.env,
+        );
+        assert_ok(&out, "backups DIR URL");
+        let entries = json_of(&out);
+        let entries = entries.as_array().unwrap();
+        let local: Vec<_> = entries
+            .iter()
+            .filter(|e| e["path"].as_str().is_some_and(|p| p.starts_with(folder)))
+            .collect();
+        let stored: Vec<_> = entries.iter().filter(|e| e.get("url").is_some()).collect();
+        assert_eq!(
+            local.len(),
+            1,
+            "the folder is listed as a folder: {entries:?}"
+        );
+        assert_eq!(local[0]["path"], file.to_str().unwrap());
+        assert_eq!(local[0]["state"], "complete");
+        assert_eq!(stored.len(), 1, "the URL is listed as a store: {entries:?}");
+        assert_eq!(stored[0]["url"], format!("{url}/big.sql"));
+        assert_eq!(stored[0]["state"], "verified-copy");
+    }
+}
+
+#[tokio::test]
+async fn children_of_a_backup_with_copy_to_inherit_no_store_credential() {
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let az = Bucket::new(Kind::Azure);
+    let s3 = Bucket::new(Kind::S3);
+    let env = env_pairs(&[&az, &s3]);
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("env.log");
+    let real = om_upgrade::backup::external::find_on_path("pg_dump").expect("pg_dump");
+    let pg_dump = bin.path().join("pg_dump");
+    std::fs::write(
+        &pg_dump,
+        format!(
+            "#!/bin/sh\nenv >> {}\nexec {} \"$@\"\n",
+            log.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &pg_dump,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_with(
+        &[
+            "backup",
+            "--db-url",
+            &source.url,
+            "-o",
+            dir.path().to_str().unwrap(),
+            "--method",
+            "native",
+            "--copy-to",
+            &az.url("om"),
+            "--copy-to",
+            &s3.url("om"),
+        ],
+        &[env.clone(), vec![("PATH".into(), path)]].concat(),
+    );
+    assert_ok(&out, "backup --method native --copy-to");
+    let seen = std::fs::read_to_string(&log).unwrap();
+    assert!(seen.contains("PATH="), "pg_dump did not run: {seen}");
+    for (name, value) in &env {
+        if name == "HOME" || name == "AWS_REGION" || name == "AWS_ENDPOINT_URL" {
+            continue;
+        }
+        assert!(
+            !seen.contains(&format!("{name}=")) && !seen.contains(value.as_str()),
+            "pg_dump inherited {name}"
+        );
+    }
+    assert!(!seen.contains(common::stores::AZURITE_KEY));
+}
+
+#[tokio::test]
+async fn verify_url_records_its_result_in_the_local_manifest_that_lists_the_copy() {
+    let bucket = Bucket::new(Kind::S3);
+    let data = tempfile::tempdir().unwrap();
+    let folder = data.path().join("backups");
+    std::fs::create_dir(&folder).unwrap();
+    let file = big_backup(&folder, 4096);
+    let env = [
+        bucket.env.clone(),
+        vec![(
+            "OM_UPGRADE_DATA_DIR".into(),
+            data.path().to_str().unwrap().into(),
+        )],
+    ]
+    .concat();
+    let url = bucket.url("om");
+    assert_ok(
+        &run_with(&["copy", file.to_str().unwrap(), &url], &env),
+        "copy",
+    );
+    // Random bytes are no SQL: the stored copy fails, and that is what gets recorded.
+    let out = run_with(&["verify", &format!("{url}/big.sql"), "--json"], &env);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("recorded in"), "{}", stderr(&out));
+    let local: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(folder.join("big.sql.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let checked = &local["copies"][0]["checked"];
+    assert_eq!(checked["ok"], false, "{local}");
+    assert!(checked["summary"].is_string(), "{local}");
+    let out = run_with(&["backups"], &env);
+    assert!(
+        stdout(&out).contains("FAILED") && stdout(&out).contains("checked"),
+        "{}",
+        stdout(&out)
+    );
+    // The stored manifest is as it was stored.
+    let listed = json_of(&run_with(&["backups", &url, "--json"], &env));
+    assert!(
+        !listed[0]["manifest"].to_string().contains("checked"),
+        "{listed}"
+    );
+    // A copy no local manifest lists: said so, nothing written.
+    let other = tempfile::tempdir().unwrap();
+    let alone = [
+        bucket.env.clone(),
+        vec![(
+            "OM_UPGRADE_DATA_DIR".into(),
+            other.path().to_str().unwrap().into(),
+        )],
+    ]
+    .concat();
+    let out = run_with(&["verify", &format!("{url}/big.sql")], &alone);
+    assert!(stderr(&out).contains("not recorded"), "{}", stderr(&out));
+}
+
 /// A stored PostgreSQL backup is read once by `restore URL`: its SHA-256 is computed while it
 /// loads, and an object that no longer matches its manifest is rolled back before the commit.
 #[tokio::test]

@@ -386,6 +386,28 @@ async fn probes_report_the_demo_numbers_on_both_engines_and_zero_once_fixed() {
             // Nothing is deleted on PostgreSQL; what it does instead is background.
             assert_eq!(query["impact"]["verdict"], "not_affected", "{query}");
         }
+        // Measured elsewhere: the sort-memory items take `db.sort_memory`'s outcome.
+        let sort = item(&report, "raise-sort-memory-before-migration");
+        assert_ne!(sort["impact"]["verdict"], "unknown", "{engine}: {sort}");
+        assert!(
+            sort["impact"]["summary"]
+                .as_str()
+                .is_some_and(|s| s.contains("db.sort_memory: ")),
+            "{engine}: {sort}"
+        );
+        // An item of one engine is "not you" on the other.
+        let schema = item(&report, "mysql-migration-hardcodes-schema-name");
+        let other_engine = schema["impact"]["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("applies to MySQL/MariaDB only"));
+        assert_eq!(
+            other_engine,
+            engine == Engine::Postgres,
+            "{engine}: {schema}"
+        );
+        if engine == Engine::Postgres {
+            assert_eq!(schema["impact"]["verdict"], "not_affected", "{schema}");
+        }
         let missing = item(&report, "mcp-apps-retired");
         assert_eq!(missing["impact"]["verdict"], "unknown");
         assert_eq!(

@@ -87,6 +87,7 @@ async fn a_demo_database_with_a_verified_backup_shows_the_three_prerequisites() 
                 acknowledged: ["1.2/query-service-required".to_string()].into(),
                 last_backup: Some(file.clone()),
                 copy_to: None,
+                results: Default::default(),
             },
             chrono::Utc::now(),
         )
@@ -589,6 +590,7 @@ async fn a_session_for_another_database_is_not_used() {
             acknowledged: ["1.2/query-service-required".to_string()].into(),
             last_backup: None,
             copy_to: None,
+            results: Default::default(),
         },
         chrono::Utc::now(),
     )

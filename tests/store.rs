@@ -170,12 +170,13 @@ async fn round_trip(kind: Kind, expected_verification: VerifiedBy) {
         "{wrong:?}"
     );
 
-    // Never over an existing copy, and the existing one is untouched.
-    let again = store.upload_backup(&backup, None).await;
-    assert!(
-        matches!(again, Err(StoreError::ObjectExists { .. })),
-        "{again:?}"
-    );
+    // The same backup again is recognised by reading it back, not uploaded over (another file
+    // of the same name is refused: `copying_again_completes_…`); the stored one is untouched.
+    let again = store
+        .upload_backup(&backup, None)
+        .await
+        .expect("the same backup is recognised");
+    assert_eq!(again.data.verified_by, VerifiedBy::ReadBack);
     store
         .verify_object("om-2026.sql", copy.data.bytes, &copy.data.sha256)
         .await
@@ -452,4 +453,233 @@ async fn unreachable_endpoints_fail_within_the_timeout() {
             assert_no_secret(&err, &[&keys.secret_access_key, AZURITE_KEY]);
         }
     }
+}
+
+// ---- Red-team regressions (notes/17-redteam.md) ----
+
+/// A name with non-ASCII letters and characters the crate would percent-encode.
+const ODD_NAME: &str = "bäckup€ [1] 50%.sql";
+
+async fn odd_names_round_trip(store: &Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = backup_with_manifest(dir.path(), ODD_NAME, 4096, None);
+    let copy = store.upload_backup(&backup, None).await.expect("upload");
+    assert!(
+        copy.data.url.ends_with(&format!("/{ODD_NAME}")),
+        "{}",
+        copy.data.url
+    );
+    let listed = store
+        .list_backups()
+        .await
+        .expect("the listing reads back what was stored");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].name, ODD_NAME);
+    assert!(
+        matches!(listed[0].manifest, StoredManifest::Present(_)),
+        "{listed:?}"
+    );
+    let remote = store
+        .remote_backup(ODD_NAME)
+        .await
+        .expect("opened by its name");
+    let hashed = tokio::task::spawn_blocking(move || remote.hash())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hashed.sha256, copy.data.sha256);
+}
+
+#[tokio::test]
+async fn names_are_stored_as_they_are_and_listed_back_in_every_store() {
+    for kind in [Kind::S3, Kind::Azure] {
+        let bucket = Bucket::new(kind);
+        odd_names_round_trip(&bucket.store("prëfix")).await;
+        // Another tool finds the object under the name om-upgrade printed.
+        put_raw(kind, &bucket.name, &format!("prëfix/{ODD_NAME}.txt"), None);
+        let names: Vec<String> = bucket
+            .store("prëfix")
+            .list_backups()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|b| b.name)
+            .collect();
+        assert!(names.contains(&format!("{ODD_NAME}.txt")), "{names:?}");
+    }
+    let share = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        share.path().to_str().unwrap(),
+        &small_parts(),
+        &Env::default(),
+    )
+    .unwrap();
+    odd_names_round_trip(&store).await;
+    assert!(
+        share.path().join(ODD_NAME).is_file(),
+        "the file on the share has the name shown"
+    );
+}
+
+#[tokio::test]
+async fn a_key_the_client_cannot_list_is_named_instead_of_a_crate_error() {
+    let bucket = Bucket::new(Kind::S3);
+    put_raw(Kind::S3, &bucket.name, "om/..", None);
+    let error = bucket.store("om").list_backups().await.unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("an object under this prefix has a name") && text.contains("\"..\""),
+        "{text}"
+    );
+    // A control character in the name is not echoed raw to the terminal.
+    let bucket = Bucket::new(Kind::S3);
+    put_raw(Kind::S3, &bucket.name, "om/a\u{1b}[2Jb", None);
+    let text = bucket
+        .store("om")
+        .list_backups()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("\\u{1b}"), "{text:?}");
+}
+
+#[tokio::test]
+async fn a_killed_copy_into_a_folder_is_listed_as_an_unfinished_upload() {
+    let share = tempfile::tempdir().unwrap();
+    // What `kill -9` of a folder copy leaves: the crate's part file of the temporary name.
+    let left = "b.sql.omu-upload-4242-18ef128fc82da35f#1";
+    std::fs::write(share.path().join(left), vec![7u8; 1000]).unwrap();
+    let store = Store::open(
+        share.path().to_str().unwrap(),
+        &small_parts(),
+        &Env::default(),
+    )
+    .unwrap();
+    let listed = store.list_backups().await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].name, left);
+    assert_eq!(listed[0].bytes, 1000);
+    assert_eq!(listed[0].manifest, StoredManifest::UnfinishedUpload);
+    // Never taken for a backup.
+    assert!(store.remote_backup(left).await.is_err());
+}
+
+#[tokio::test]
+async fn an_object_replaced_after_it_was_opened_is_not_read() {
+    for kind in [Kind::S3, Kind::Azure] {
+        let bucket = Bucket::new(kind);
+        let store = bucket.store("om");
+        let dir = tempfile::tempdir().unwrap();
+        let backup = backup_with_manifest(dir.path(), "b.sql", 4096, None);
+        store.upload_backup(&backup, None).await.unwrap();
+        // Checked (as restore checks it), then replaced by another tool, then loaded.
+        let remote = store.remote_backup("b.sql").await.unwrap();
+        let first = remote.clone();
+        let hashed = tokio::task::spawn_blocking(move || first.hash())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(remote.matches(&hashed));
+        let other = random_file(dir.path(), "other.sql", 4096);
+        put_raw(kind, &bucket.name, "om/b.sql", Some(&other));
+        let error = tokio::task::spawn_blocking(move || remote.open().map(drop))
+            .await
+            .unwrap()
+            .expect_err("a replaced object is refused");
+        assert!(error.to_string().contains("replaced"), "{kind:?}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn a_copy_cancelled_while_it_is_read_back_keeps_nothing() {
+    let bucket = Bucket::new(Kind::Azure);
+    let store = bucket.store("om");
+    let dir = tempfile::tempdir().unwrap();
+    let backup = backup_with_manifest(dir.path(), "b.sql", 24 << 20, None);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // Ctrl-C as soon as the read-back of the whole stored object starts.
+    let interrupt = async {
+        while let Some(event) = rx.recv().await {
+            if matches!(event, UploadEvent::Verifying { .. }) {
+                cancel.cancel();
+            }
+        }
+    };
+    let upload = store.upload_backup_until(&backup, Some(tx), &cancel);
+    let (result, ()) = tokio::join!(upload, interrupt);
+    assert!(
+        matches!(result, Err(StoreError::Cancelled { .. })),
+        "{result:?}"
+    );
+    assert!(
+        !store.exists("b.sql").await.unwrap(),
+        "an unverified object was left"
+    );
+    assert!(!store.exists("b.sql.manifest.json").await.unwrap());
+}
+
+#[tokio::test]
+async fn copying_again_completes_a_copy_killed_before_its_manifest_and_never_replaces() {
+    for kind in [Kind::S3, Kind::Azure] {
+        let bucket = Bucket::new(kind);
+        let store = bucket.store("om");
+        let dir = tempfile::tempdir().unwrap();
+        let backup = backup_with_manifest(dir.path(), "b.sql", 6 << 20, None);
+        // What a copy killed after its data and before its manifest leaves.
+        store.upload_file(&backup, "b.sql", None).await.unwrap();
+        let copy = store
+            .upload_backup(&backup, None)
+            .await
+            .expect("the same backup completes the copy");
+        assert_eq!(copy.data.verified_by, VerifiedBy::ReadBack);
+        let listed = store.list_backups().await.unwrap();
+        assert!(
+            matches!(listed[0].manifest, StoredManifest::Present(_)),
+            "{listed:?}"
+        );
+        // Both there (killed before the local manifest recorded it): recorded now.
+        let copied = store
+            .copy_backup(&backup, None, &Default::default())
+            .await
+            .expect("an identical stored copy is recorded");
+        let local = std::fs::read_to_string(dir.path().join("b.sql.manifest.json")).unwrap();
+        assert!(local.contains(&copied.record.url), "{local}");
+        // Another backup of the same name is refused, and the stored one is not touched.
+        let other_dir = tempfile::tempdir().unwrap();
+        let other = backup_with_manifest(other_dir.path(), "b.sql", 1 << 20, None);
+        let refused = store.upload_backup(&other, None).await;
+        assert!(
+            matches!(refused, Err(StoreError::ObjectExists { .. })),
+            "{refused:?}"
+        );
+        let remote = store.remote_backup("b.sql").await.unwrap();
+        let hashed = tokio::task::spawn_blocking(move || remote.hash())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(hashed.sha256, copy.data.sha256, "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_copy_into_the_backups_own_folder_is_no_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = backup_with_manifest(dir.path(), "b.sql", 4096, None);
+    let store = Store::open(
+        dir.path().to_str().unwrap(),
+        &small_parts(),
+        &Env::default(),
+    )
+    .unwrap();
+    let result = store.copy_backup(&backup, None, &Default::default()).await;
+    assert!(
+        result
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("the backup itself")),
+        "{result:?}"
+    );
+    let local = std::fs::read_to_string(dir.path().join("b.sql.manifest.json")).unwrap();
+    assert!(!local.contains("\"copies\""), "{local}");
 }

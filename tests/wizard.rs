@@ -299,11 +299,13 @@ async fn wizard_walks_to_a_passing_database_test_then_quits_and_resumes() {
     assert!(session.contains("\"screen\": \"database\""), "{session}");
     assert!(!session.contains("e2e-never-saved"), "{session}");
 
-    // The next start offers the session; resuming lands on the Database step.
+    // The next start offers the session; resuming lands on the Database step, with the test
+    // it kept and when it ran.
     let pane = Pane::start(dir.path(), (80, 24), &args, &[]);
     pane.wait_for("Resume?", Duration::from_secs(10));
     pane.keys(&["Enter"]);
-    pane.wait_for("Connection test  not run yet", Duration::from_secs(5));
+    let screen = pane.wait_for("Connection test  kept from ", Duration::from_secs(5));
+    assert!(screen.contains(" UTC ("), "{screen}");
     pane.keys(&["q"]);
     assert_eq!(pane.exit_code(), 0);
 
@@ -861,8 +863,9 @@ async fn e2e_a_downgrade_target_is_a_blocker_with_the_exit_code_of_report() {
     pane.exit_code();
 }
 
-/// 3. Quit and resume (PostgreSQL): the verified backup comes back with its real facts; the
-/// connection test, not kept, is "not run" in the report, never half a result.
+/// 3. Quit and resume (PostgreSQL): the verified backup comes back with its real facts, the
+/// connection test with its results; the steps that never ran are "not run" in the report,
+/// never half a result.
 #[tokio::test]
 async fn e2e_resume_restores_the_backup_and_marks_what_is_not_kept_not_run() {
     let (db, _) = TestDb::demo(Engine::Postgres, 1).await;
@@ -891,12 +894,120 @@ async fn e2e_resume_restores_the_backup_and_marks_what_is_not_kept_not_run() {
     let report = export_json(&pane, dir.path());
     let database = &report["checklist"][0];
     let backup = &report["checklist"][1];
-    assert_eq!(database["status"], "not_run", "{database}");
+    // The connection test is kept with the session (its results and their time).
+    assert_eq!(database["status"], "warn", "{database}");
+    assert_eq!(report["checklist"][2]["status"], "not_run");
+    assert_ne!(report["openmetadata"]["installed"], serde_json::Value::Null);
     assert_eq!(backup["status"], "pass", "{backup}");
     assert_eq!(backup["backup"]["verified"], "passed", "{backup}");
     assert!(backup["backup"]["bytes"].as_u64().unwrap() > 0, "{backup}");
     assert_eq!(report["overall"]["readiness"], "incomplete");
     assert_eq!(report["overall"]["exit_code"], 1);
+    pane.keys(&["q"]);
+    pane.keys(&["y"]);
+    pane.exit_code();
+}
+
+/// 3b. Quit and resume after every step ran (PostgreSQL, a password in the URL): the session
+/// keeps each step's results with their time and key (never the password); on resume the
+/// Summary and the Database step show them with their time, the export agrees with itself and
+/// with the one made before quitting, and `om-upgrade report` gives the same verdict.
+#[tokio::test]
+async fn e2e_resume_restores_every_steps_results_with_their_time() {
+    let (db, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    const PASSWORD: &str = "Kept-Out-Of-The-Session-42";
+    let url = db
+        .url
+        .replacen("postgres@", &format!("postgres:{PASSWORD}@"), 1);
+    assert_ne!(url, db.url, "the test URL names the user postgres");
+    let args = ["--db-url", url.as_str(), "--target", "1.2.5"];
+    let pane = Pane::start(dir.path(), (120, 40), &args, &[]);
+    pane.wait_for(WELCOME, Duration::from_secs(10));
+    pane.keys(&["Enter"]);
+    test_connection(&pane);
+    pane.keys(&["n"]);
+    pane.wait_for("Backup options", Duration::from_secs(5));
+    pane.keys(&["b"]);
+    pane.wait_for("Backup complete", Duration::from_secs(60));
+    pane.keys(&["v"]);
+    pane.wait_for("✔ Backup", Duration::from_secs(30));
+    pane.keys(&["n"]);
+    pane.wait_for("breaking acknowledged", Duration::from_secs(60));
+    pane.keys(&["n", "n"]);
+    pane.wait_until("every step to finish", Duration::from_secs(120), |s| {
+        s.contains("Export the report") && !s.contains("running…")
+    });
+    let before = export_json(&pane, dir.path());
+    std::fs::rename(dir.path().join("data/reports"), dir.path().join("before")).unwrap();
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+
+    let session = session_of(dir.path());
+    assert!(!session.contains(PASSWORD), "{session}");
+    let saved: serde_json::Value = serde_json::from_str(&session).unwrap();
+    for step in ["database", "releases", "clients"] {
+        let kept = &saved["results"][step];
+        assert!(kept["computed_at"].is_string(), "{step}: {kept}");
+        assert_eq!(kept["key"]["target"], "1.2.5", "{step}");
+        assert_eq!(kept["key"]["connection"]["database"], db.name.as_str());
+    }
+
+    let pane = Pane::start(dir.path(), (120, 40), &args, &[]);
+    pane.wait_for("Resume?", Duration::from_secs(10));
+    pane.keys(&["Enter"]);
+    let screen = pane.wait_for("Export the report", Duration::from_secs(10));
+    assert!(screen.contains("kept from"), "{screen}");
+    assert!(!screen.contains("not run yet"), "{screen}");
+    let after = export_json(&pane, dir.path());
+    for (i, step) in before["checklist"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(
+            after["checklist"][i]["status"], step["status"],
+            "{}",
+            after["checklist"][i]
+        );
+    }
+    assert_eq!(after["overall"], before["overall"]);
+    assert_eq!(
+        after["openmetadata"]["installed"], "1.1.5",
+        "{}",
+        after["openmetadata"]
+    );
+    assert_eq!(after["checklist"][1]["backup"]["verified"], "passed");
+    assert_eq!(after["blockers"], before["blockers"]);
+    assert_eq!(after["open_actions"], before["open_actions"]);
+
+    // `om-upgrade report` for the same state: the same verdict and exit code.
+    let data = dir.path().join("data").display().to_string();
+    let state = dir.path().join("state").display().to_string();
+    let cli = run(
+        &[
+            "report", "--db-url", &url, "--target", "1.2.5", "--format", "json", "--output", "-",
+        ],
+        &[
+            ("OM_UPGRADE_DATA_DIR", data.as_str()),
+            ("OM_UPGRADE_STATE_DIR", state.as_str()),
+        ],
+    );
+    let cli_report: serde_json::Value = serde_json::from_str(&stdout(&cli)).expect("json");
+    assert_eq!(
+        cli_report["overall"]["readiness"], after["overall"]["readiness"],
+        "report: {}\nwizard: {}",
+        cli_report["overall"], after["overall"]
+    );
+    assert_eq!(
+        cli_report["overall"]["exit_code"],
+        after["overall"]["exit_code"]
+    );
+    assert_eq!(
+        cli.status.code(),
+        after["overall"]["exit_code"].as_i64().map(|c| c as i32)
+    );
+
+    // The Database step shows the kept test with its time (going back re-runs nothing there).
+    pane.keys(&["p", "p", "p", "p"]);
+    let screen = pane.wait_for("kept from", Duration::from_secs(10));
+    assert!(screen.contains("Connection test"), "{screen}");
     pane.keys(&["q"]);
     pane.keys(&["y"]);
     pane.exit_code();

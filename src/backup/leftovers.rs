@@ -59,6 +59,8 @@ pub enum UnfinishedState {
     ManifestNotInPlace,
     /// An om-upgrade backup without a manifest.
     NoManifest,
+    /// The temporary file of a copy into this folder (a share) that was killed.
+    CopyTemporary,
 }
 
 impl UnfinishedState {
@@ -75,6 +77,10 @@ impl UnfinishedState {
             }
             UnfinishedState::NoManifest => {
                 "an om-upgrade backup without its manifest: it cannot be checked; take a new backup"
+            }
+            UnfinishedState::CopyTemporary => {
+                "the temporary file of a copy into this folder that was killed (or runs now): not \
+                 a backup; remove it, then copy the backup again"
             }
         }
     }
@@ -250,6 +256,9 @@ pub(super) fn unfinished_state(path: &Path) -> Option<UnfinishedState> {
     if name.ends_with(&manifest_partial_suffix()) || name.starts_with('.') {
         return None;
     }
+    if name.contains(super::paths::UPLOAD_TEMP_INFIX) {
+        return Some(UnfinishedState::CopyTemporary);
+    }
     if let Some(base) = name.strip_suffix(PARTIAL_SUFFIX) {
         let file = File::open(path).ok()?;
         if base.is_empty() || !is_backup_partial(path, &file) {
@@ -320,6 +329,19 @@ mod tests {
     use super::*;
     use crate::backup::output::{BackupFile, Compression};
     use std::io::Write;
+
+    #[test]
+    fn a_killed_copys_temporary_file_is_listed_and_never_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let left = dir.path().join("b.sql.omu-upload-4242-18ef128fc82da35f#1");
+        std::fs::write(&left, b"part of a copy").unwrap();
+        let found = unfinished(&[dir.path().to_path_buf()]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].state, UnfinishedState::CopyTemporary);
+        // Another tool's file in a share: a backup's tidy-up leaves it alone.
+        tidy(dir.path());
+        assert!(left.is_file());
+    }
 
     #[test]
     fn stale_partials_are_removed_but_not_live_ones() {

@@ -154,11 +154,17 @@ pub struct CopyRecord {
     /// Size and SHA-256 of the stored object, equal to the manifest's `file`.
     pub bytes: u64,
     pub sha256: String,
+    /// The last `om-upgrade verify URL` of the stored copy (read from the store and parsed,
+    /// maybe restored into a scratch database). Recorded here: the stored manifest is written
+    /// once and never replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<Verification>,
 }
 
 impl Manifest {
     /// Records a verified copy (replacing an earlier record of the same URL).
     pub fn add_copy(&mut self, copy: CopyRecord) {
+        // A new copy at the same URL has not been checked since it was made.
         self.copies.retain(|c| c.url != copy.url);
         self.copies.push(copy);
     }

@@ -7,6 +7,11 @@ pub const PARTIAL_SUFFIX: &str = ".partial";
 
 pub const MANIFEST_SUFFIX: &str = ".manifest.json";
 
+/// Infix of the temporary name a copy into a folder writes before it is verified
+/// (`NAME.omu-upload-PID-TIME`, and the store client's `…#N` part files of it): what a killed
+/// copy leaves in a share.
+pub const UPLOAD_TEMP_INFIX: &str = ".omu-upload-";
+
 /// `NAME.partial` for `NAME`.
 pub fn partial_of(path: &Path) -> PathBuf {
     with_suffix(path, PARTIAL_SUFFIX)

@@ -192,13 +192,16 @@ fn take_one(settings: &DbSettings, folder: &Path) -> String {
 /// What a backup of this database is worth before the upgrade: recent (24 h), and verified.
 /// `take_one` is the advice when it is too old.
 pub fn judge(backup: &FoundBackup, take_one: &str) -> Outcome {
-    let age = Utc::now() - backup.taken_at;
+    let now = Utc::now();
+    let age = now - backup.taken_at;
     let age_text = humanize::duration(age.to_std().unwrap_or_default());
+    // Absolute, with the age beside it: a report read tomorrow still says when.
+    let taken = humanize::at_with_age(backup.taken_at, now);
     let path = backup.path.display().to_string();
     // A backup that failed its verification fails, however old it is.
     if age.num_hours() >= RECENT_HOURS && backup.verified() != Some(false) {
         return Outcome::warn(format!(
-            "the newest backup of this database is {age_text} old"
+            "the newest backup of this database is {age_text} old (taken {taken})"
         ))
         .detail("newest", path)
         .fix(take_one);
@@ -213,9 +216,7 @@ pub fn judge(backup: &FoundBackup, take_one: &str) -> Outcome {
         }
     };
     match backup.verified() {
-        Some(true) => with_file(Outcome::pass(format!(
-            "verified backup taken {age_text} ago"
-        ))),
+        Some(true) => with_file(Outcome::pass(format!("verified backup taken {taken}"))),
         Some(false) => with_file(Outcome::fail(format!(
             "the backup ({age_text} old) FAILED verification"
         )))
@@ -223,7 +224,7 @@ pub fn judge(backup: &FoundBackup, take_one: &str) -> Outcome {
             "Run `om-upgrade verify {path}` to see why, and take a new backup."
         )),
         None => with_file(Outcome::warn(format!(
-            "backup taken {age_text} ago, not verified yet"
+            "backup taken {taken}, not verified yet"
         )))
         .fix(format!("Run: om-upgrade verify {path}")),
     }

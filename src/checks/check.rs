@@ -7,14 +7,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::context::Context;
 use super::step::Step;
 use crate::status::Status;
 
 /// A stable check id such as `db.connect`: the contract with scripts, reports and the wizard.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CheckId(Cow<'static, str>);
 
@@ -39,7 +39,7 @@ impl fmt::Display for CheckId {
 }
 
 /// One line of a check's details: free text, or a labelled value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Detail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -47,7 +47,7 @@ pub struct Detail {
 }
 
 /// What a check found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     pub status: Status,
     /// One line.

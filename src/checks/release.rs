@@ -223,6 +223,8 @@ async fn measure_item(
         no_database: "",
         scan: ctx.scan(),
         server: ctx.server_info().await.ok(),
+        // The other checks run beside this one: the review uses their outcomes.
+        elsewhere: &impact::Elsewhere::new(),
     };
     item_outcome(item, &results, &impact::assess(item, &measured))
 }

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 
 use super::{Check, CheckId, Context, Outcome, Status, Step};
 use crate::humanize;
 
 /// A finished check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckResult {
     pub id: CheckId,
     pub title: String,
@@ -20,12 +20,37 @@ pub struct CheckResult {
     pub step: Option<Step>,
     #[serde(flatten)]
     pub outcome: Outcome,
-    #[serde(rename = "duration_ms", serialize_with = "as_millis")]
+    #[serde(
+        rename = "duration_ms",
+        serialize_with = "as_millis",
+        deserialize_with = "from_millis"
+    )]
     pub duration: Duration,
 }
 
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(d.as_millis() as u64)
+}
+
+fn from_millis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    u64::deserialize(d).map(Duration::from_millis)
+}
+
+/// The outcomes of `results` by check id, for the release items they measure
+/// (`measured_by: db.sort_memory`).
+pub fn elsewhere(results: &[CheckResult]) -> crate::knowledge::impact::Elsewhere {
+    results
+        .iter()
+        .map(|r| {
+            (
+                r.id.to_string(),
+                crate::knowledge::impact::Measured {
+                    status: r.outcome.status,
+                    summary: r.outcome.summary.clone(),
+                },
+            )
+        })
+        .collect()
 }
 
 /// Progress of a run, for views that show checks as they go.

@@ -24,7 +24,8 @@ and the folders given. Shows size, OpenMetadata version, the database it was tak
 put in place because the backup was killed) are listed apart, as not usable.
 
 Given store URLs (s3://bucket/prefix, az://container/prefix, gs://bucket/prefix), it lists the \
-backups stored under each prefix instead, with their manifests: a backup with its manifest \
+backups stored under each prefix instead (folders given beside them are still listed as folders \
+of this host, with the default ones), with their manifests: a backup with its manifest \
 beside it is a verified copy (`om-upgrade copy` stores the manifest only after the data was \
 verified); one without is an upload that did not finish or a file copied by other means. \
 Credentials come from each cloud's standard chain, never from an option.";
@@ -61,7 +62,8 @@ struct JsonEntry<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     secrets: Option<&'a crate::secrets::SecretFacts>,
     /// `complete` (with a manifest), `no-manifest` (another tool's file), or how it is unfinished:
-    /// `being-written`, `partial`, `manifest-not-in-place`, `no-manifest-ours`.
+    /// `being-written`, `partial`, `manifest-not-in-place`, `no-manifest-ours`, `copy-temporary`
+    /// (a killed copy's temporary file in a share).
     state: &'static str,
     /// Verified copies off this host.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -74,19 +76,17 @@ fn state_name(state: UnfinishedState) -> &'static str {
         UnfinishedState::Partial => "partial",
         UnfinishedState::ManifestNotInPlace => "manifest-not-in-place",
         UnfinishedState::NoManifest => "no-manifest-ours",
+        UnfinishedState::CopyTemporary => "copy-temporary",
     }
 }
 
 pub async fn run(mut args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
     args.format = args.json.or(args.format, Format::Json);
-    if args.dirs.iter().any(|d| is_store_url(d)) {
-        return run_stored(&args, env).await;
-    }
-    let mut dirs = vec![Paths::from_env(env).backups_dir()];
-    if let Ok(cwd) = std::env::current_dir() {
-        dirs.push(cwd);
-    }
-    for dir in &args.dirs {
+    // Folders are listed as folders on this host, URLs as store prefixes: both when both are
+    // given (a folder is never taken for a store because a URL stands beside it).
+    let (urls, folders): (Vec<PathBuf>, Vec<PathBuf>) =
+        args.dirs.iter().cloned().partition(|d| is_store_url(d));
+    for dir in &folders {
         if !dir.is_dir() {
             return Err(CliError::Usage(format!(
                 "{} is not a folder",
@@ -94,44 +94,32 @@ pub async fn run(mut args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
             )));
         }
     }
-    dirs.extend(args.dirs.iter().cloned());
+    let stored = list_stored(&urls, &args.store, env).await?;
+    if !urls.is_empty() && folders.is_empty() {
+        print_stored_listings(args.format, &stored);
+        return Ok(0);
+    }
+    let mut dirs = vec![Paths::from_env(env).backups_dir()];
+    if let Ok(cwd) = std::env::current_dir() {
+        dirs.push(cwd);
+    }
+    dirs.extend(folders);
     let found = locate::find(&dirs);
     let unfinished = leftovers::unfinished(&dirs);
     match args.format {
         Format::Json => {
-            let mut entries: Vec<JsonEntry> = found
-                .iter()
-                .map(|f| JsonEntry {
-                    path: &f.path,
-                    bytes: f.bytes,
-                    taken_at: f.taken_at.to_rfc3339(),
-                    openmetadata_version: f.openmetadata_version(),
-                    database: f.manifest.as_ref().map(|m| m.source.database.as_str()),
-                    source: SourceKey::of_backup(f),
-                    verified: f.verified(),
-                    method: f.manifest.as_ref().map(|m| m.method),
-                    secrets: f.manifest.as_ref().and_then(|m| m.secrets.as_ref()),
-                    state: if f.manifest.is_some() {
-                        "complete"
-                    } else {
-                        "no-manifest"
-                    },
-                    copies: f.manifest.as_ref().map_or(&[], |m| m.copies.as_slice()),
-                })
-                .collect();
-            entries.extend(unfinished.iter().map(|u| JsonEntry {
-                path: &u.path,
-                bytes: u.bytes,
-                taken_at: u.modified.to_rfc3339(),
-                openmetadata_version: None,
-                database: None,
-                source: None,
-                verified: None,
-                method: None,
-                secrets: None,
-                state: state_name(u.state),
-                copies: &[],
-            }));
+            // One array: entries on this host have a `path`, stored ones a `url`.
+            let mut entries = serde_json::to_value(local_entries(&found, &unfinished))
+                .unwrap_or_default()
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if let Some(more) = serde_json::to_value(stored_entries(&stored))
+                .unwrap_or_default()
+                .as_array()
+            {
+                entries.extend(more.iter().cloned());
+            }
             outln!(
                 "{}",
                 serde_json::to_string_pretty(&entries).unwrap_or_default()
@@ -140,9 +128,51 @@ pub async fn run(mut args: BackupsArgs, env: &Env) -> Result<i32, CliError> {
         Format::Text => {
             print_text(&found, &dirs);
             print_unfinished(&unfinished);
+            for (url, backups) in &stored {
+                outln!();
+                print_stored(url, backups);
+            }
         }
     }
     Ok(0)
+}
+
+/// The backups on this host, and the unfinished ones, as JSON entries.
+fn local_entries<'a>(found: &'a [FoundBackup], unfinished: &'a [Unfinished]) -> Vec<JsonEntry<'a>> {
+    let mut entries: Vec<JsonEntry> = found
+        .iter()
+        .map(|f| JsonEntry {
+            path: &f.path,
+            bytes: f.bytes,
+            taken_at: f.taken_at.to_rfc3339(),
+            openmetadata_version: f.openmetadata_version(),
+            database: f.manifest.as_ref().map(|m| m.source.database.as_str()),
+            source: SourceKey::of_backup(f),
+            verified: f.verified(),
+            method: f.manifest.as_ref().map(|m| m.method),
+            secrets: f.manifest.as_ref().and_then(|m| m.secrets.as_ref()),
+            state: if f.manifest.is_some() {
+                "complete"
+            } else {
+                "no-manifest"
+            },
+            copies: f.manifest.as_ref().map_or(&[], |m| m.copies.as_slice()),
+        })
+        .collect();
+    entries.extend(unfinished.iter().map(|u| JsonEntry {
+        path: &u.path,
+        bytes: u.bytes,
+        taken_at: u.modified.to_rfc3339(),
+        openmetadata_version: None,
+        database: None,
+        source: None,
+        verified: None,
+        method: None,
+        secrets: None,
+        state: state_name(u.state),
+        copies: &[],
+    }));
+    entries
 }
 
 fn print_unfinished(unfinished: &[Unfinished]) {
@@ -198,11 +228,19 @@ fn print_text(found: &[FoundBackup], dirs: &[PathBuf]) {
         }
         outln!("{:<29}of {}", "", source::label(f));
         for copy in f.manifest.iter().flat_map(|m| &m.copies) {
+            let checked = copy.checked.as_ref().map(|c| {
+                format!(
+                    "; checked {} {}",
+                    c.at.format("%Y-%m-%d %H:%M"),
+                    if c.ok { "OK" } else { "FAILED" }
+                )
+            });
             outln!(
-                "{:<29}copy {} (verified {})",
+                "{:<29}copy {} (verified {}{})",
                 "",
                 copy.url,
-                copy.at.format("%Y-%m-%d %H:%M")
+                copy.at.format("%Y-%m-%d %H:%M"),
+                checked.unwrap_or_default()
             );
         }
     }
@@ -218,7 +256,8 @@ struct StoredEntry<'a> {
     bytes: u64,
     last_modified: String,
     /// `verified-copy` (its manifest is beside it and its size matches), `size-differs`,
-    /// `no-manifest` or `invalid-manifest`.
+    /// `no-manifest`, `invalid-manifest`, or `unfinished-upload` (a killed copy's temporary
+    /// file in a folder, not a backup).
     state: &'static str,
     openmetadata_version: Option<&'a str>,
     manifest: Option<&'a Manifest>,
@@ -232,63 +271,69 @@ fn stored_state(backup: &StoredBackup) -> &'static str {
         StoredManifest::Present(_) => "size-differs",
         StoredManifest::Missing => "no-manifest",
         StoredManifest::Invalid(_) => "invalid-manifest",
+        StoredManifest::UnfinishedUpload => "unfinished-upload",
     }
 }
 
-/// `backups URL…`: the backups under each store prefix (every argument is a destination).
-async fn run_stored(args: &BackupsArgs, env: &Env) -> Result<i32, CliError> {
-    let urls: Vec<String> = args
-        .dirs
-        .iter()
-        .map(|d| d.to_string_lossy().into_owned())
-        .collect();
-    let options = args.store.to_options();
+/// The backups under each store prefix, by the prefix's URL.
+async fn list_stored(
+    urls: &[PathBuf],
+    store: &super::args::StoreArgs,
+    env: &Env,
+) -> Result<Vec<(String, Vec<StoredBackup>)>, CliError> {
+    let options = store.to_options();
     let mut listings = Vec::new();
-    for url in &urls {
-        let store = Store::open(url, &options, env).map_err(super::copy::store_error)?;
+    for url in urls {
+        let url = url.to_string_lossy();
+        let store = Store::open(&url, &options, env).map_err(super::copy::store_error)?;
         let backups = store
             .list_backups()
             .await
             .map_err(super::copy::store_error)?;
         listings.push((store.destination().to_string(), backups));
     }
-    match args.format {
-        Format::Json => {
-            let entries: Vec<StoredEntry> = listings
-                .iter()
-                .flat_map(|(_, backups)| backups)
-                .map(|b| {
-                    let manifest = match &b.manifest {
-                        StoredManifest::Present(m) => Some(m.as_ref()),
-                        _ => None,
-                    };
-                    StoredEntry {
-                        url: &b.url,
-                        bytes: b.bytes,
-                        last_modified: b.last_modified.to_rfc3339(),
-                        state: stored_state(b),
-                        openmetadata_version: manifest
-                            .and_then(|m| m.source.openmetadata_version.as_deref()),
-                        manifest,
-                        problem: match &b.manifest {
-                            StoredManifest::Invalid(why) => Some(why),
-                            _ => None,
-                        },
-                    }
-                })
-                .collect();
-            outln!(
-                "{}",
-                serde_json::to_string_pretty(&entries).unwrap_or_default()
-            );
-        }
+    Ok(listings)
+}
+
+fn stored_entries(listings: &[(String, Vec<StoredBackup>)]) -> Vec<StoredEntry<'_>> {
+    listings
+        .iter()
+        .flat_map(|(_, backups)| backups)
+        .map(|b| {
+            let manifest = match &b.manifest {
+                StoredManifest::Present(m) => Some(m.as_ref()),
+                _ => None,
+            };
+            StoredEntry {
+                url: &b.url,
+                bytes: b.bytes,
+                last_modified: b.last_modified.to_rfc3339(),
+                state: stored_state(b),
+                openmetadata_version: manifest
+                    .and_then(|m| m.source.openmetadata_version.as_deref()),
+                manifest,
+                problem: match &b.manifest {
+                    StoredManifest::Invalid(why) => Some(why),
+                    _ => None,
+                },
+            }
+        })
+        .collect()
+}
+
+/// `backups URL…`: only store prefixes were given.
+fn print_stored_listings(format: Format, listings: &[(String, Vec<StoredBackup>)]) {
+    match format {
+        Format::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&stored_entries(listings)).unwrap_or_default()
+        ),
         Format::Text => {
-            for (url, backups) in &listings {
+            for (url, backups) in listings {
                 print_stored(url, backups);
             }
         }
     }
-    Ok(0)
 }
 
 fn print_stored(url: &str, backups: &[StoredBackup]) {
@@ -321,8 +366,13 @@ fn print_stored(url: &str, backups: &[StoredBackup]) {
             stored_state(b),
             b.name
         );
-        if let StoredManifest::Invalid(why) = &b.manifest {
-            outln!("{:<29}manifest not readable: {why}", "");
+        match &b.manifest {
+            StoredManifest::Invalid(why) => outln!("{:<29}manifest not readable: {why}", ""),
+            StoredManifest::UnfinishedUpload => outln!(
+                "{:<29}a copy's temporary file: not a backup (remove it unless a copy runs now)",
+                ""
+            ),
+            _ => {}
         }
     }
 }

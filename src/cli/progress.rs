@@ -95,7 +95,8 @@ pub fn start_upload() -> (
 ) {
     use crate::store::UploadEvent;
     let (tx, mut rx) = mpsc::unbounded_channel::<UploadEvent>();
-    let visible = std::io::stderr().is_terminal();
+    // `-q`: no progress, as for every other bar.
+    let visible = std::io::stderr().is_terminal() && !super::globals::quiet();
     let handle = tokio::spawn(async move {
         let bar = new_bar("copy", visible);
         while let Some(event) = rx.recv().await {

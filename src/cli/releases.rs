@@ -1,7 +1,7 @@
 //! `om-upgrade releases`: every item between two releases, and what it does to this
 //! installation (probes in the database, hits in openmetadata.yaml and workflow files).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +17,7 @@ use crate::config::{self, DbSettings, Env, Source, Sourced, paths::Paths};
 use crate::db::inspect::{self, Detection};
 use crate::db::{Db, DbError, Engine};
 use crate::humanize::plural;
-use crate::knowledge::impact::{Impact, Verdict};
+use crate::knowledge::impact::{Elsewhere, Impact, Verdict};
 use crate::knowledge::review::{Counts, Database, Review};
 use crate::knowledge::scan::{ScanInputs, ScanReport};
 use crate::knowledge::{self, Catalogue, Installed, Item, Kind, Plan, Stop, VersionRole};
@@ -209,8 +209,8 @@ pub async fn run(mut args: ReleasesArgs, env: &Env) -> Result<i32, CliError> {
         env: env.clone(),
     };
     let scan = files.scan(&plan.items);
-    let (mut view, database) = measure(connection, &catalogue, &plan, env).await;
-    let review = knowledge::review::review(&catalogue, &plan, database, scan);
+    let (mut view, database, measured) = measure(connection, &catalogue, &plan, env).await;
+    let review = knowledge::review::review(&catalogue, &plan, database, scan, &measured);
     view.server = review.server();
     if let Some(warning) = &review.missing_warning {
         note!("warning: {warning}");
@@ -323,7 +323,7 @@ async fn measure(
     catalogue: &Arc<Catalogue>,
     plan: &Plan<'_>,
     env: &Env,
-) -> (DatabaseView, Database) {
+) -> (DatabaseView, Database, Elsewhere) {
     let Some(connection) = connection else {
         let view = DatabaseView {
             status: "not used",
@@ -332,7 +332,11 @@ async fn measure(
             error: None,
         };
         let why = "no database setting given (--db-url, -H/--host, --config, DB_* variables)";
-        return (view, Database::NotMeasured(why.to_string()));
+        return (
+            view,
+            Database::NotMeasured(why.to_string()),
+            Elsewhere::new(),
+        );
     };
     let url = connection.url();
     match connection.result {
@@ -344,10 +348,10 @@ async fn measure(
                 error: Some(error.to_string()),
             };
             let why = format!("the database could not be reached: {error}");
-            (view, Database::NotMeasured(why))
+            (view, Database::NotMeasured(why), Elsewhere::new())
         }
         Ok(db) => {
-            let database = probe(&db, &connection.settings, catalogue, plan, env).await;
+            let (database, measured) = probe(&db, &connection.settings, catalogue, plan, env).await;
             db.close().await;
             let view = DatabaseView {
                 status: "probed",
@@ -356,7 +360,7 @@ async fn measure(
                 server: None,
                 error: None,
             };
-            (view, database)
+            (view, database, measured)
         }
     }
 }
@@ -435,7 +439,7 @@ async fn probe(
     catalogue: &Arc<Catalogue>,
     plan: &Plan<'_>,
     env: &Env,
-) -> Database {
+) -> (Database, Elsewhere) {
     let ctx = Arc::new(
         Context::new(
             settings.clone(),
@@ -449,9 +453,29 @@ async fn probe(
     let server = release::probe_items(ctx.clone(), plan, &board, None)
         .await
         .0;
+    let measured = measured_elsewhere(&ctx, plan).await;
     ctx.close().await;
     let probes = board.lock().map(|b| b.clone()).unwrap_or_default();
-    Database::Probed { probes, server }
+    (Database::Probed { probes, server }, measured)
+}
+
+/// The database checks the plan's items are measured by (`measured_by: db.sort_memory`), run
+/// as `check` runs them; the Python clients are not looked at here (`report` does).
+async fn measured_elsewhere(ctx: &Arc<Context>, plan: &Plan<'_>) -> Elsewhere {
+    let wanted: BTreeSet<&str> = plan
+        .items
+        .iter()
+        .filter_map(|i| i.measured_by.as_deref())
+        .collect();
+    let checks: Vec<_> = crate::checks::db::checks(ctx)
+        .into_iter()
+        .filter(|c| c.id == crate::checks::db::CONNECT || wanted.contains(c.id.as_str()))
+        .collect();
+    if checks.len() < 2 {
+        return Elsewhere::new();
+    }
+    let results = crate::checks::runner::run(checks, ctx.clone(), None).await;
+    crate::checks::runner::elsewhere(&results)
 }
 
 fn mark(verdict: Verdict) -> &'static str {

@@ -189,7 +189,7 @@ pub async fn run(mut args: ReportArgs, env: &Env) -> Result<i32, CliError> {
         env,
     )
     .await;
-    let review = collect::review_of_run(&ctx, &acknowledged).await;
+    let review = collect::review_of_run(&ctx, &results, &acknowledged).await;
     let backup = collect::newest_backup(&ctx);
     ctx.close().await;
     let recorded = recorded(&args, &ctx, results, review, backup, acknowledged);

@@ -9,10 +9,12 @@ use tokio_util::sync::CancellationToken;
 use super::args::{Format, StoreArgs};
 use super::style::Painter;
 use super::{CliError, progress};
+use crate::backup::manifest::Verification;
 use crate::backup::progress::Reporter;
 use crate::backup::rehearse::{self, RestoreCheck};
 use crate::backup::remote::RemoteBackup;
 use crate::backup::verify::{self, VerifyError, VerifyReport};
+use crate::config::paths::Paths;
 use crate::config::{self, DbInputs, Env};
 use crate::db::Engine;
 use crate::store::{Store, split_object_url};
@@ -35,7 +37,9 @@ The result is recorded in the manifest, so `om-upgrade backups` shows which back
 
 A stored backup (s3://bucket/prefix/NAME.sql, az://…, gs://…) is verified straight from the store \
 in one streaming pass, without a local copy, against the manifest stored beside it; \
---restore-into then streams it again into the database.";
+--restore-into then streams it again into the database. Its result is recorded in the local \
+manifest that lists the copy (in the default backup folder or the current one), not in the \
+stored manifest, which is written once and never replaced (a verify needs only read rights).";
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -195,9 +199,11 @@ pub(super) async fn open_remote(
 }
 
 /// `verify URL`: one streaming pass over the stored object (and `--restore-into` streams it
-/// again). Nothing is recorded: the stored manifest is never rewritten.
+/// again). The result is recorded in the local manifest that lists the copy, never in the
+/// stored one.
 async fn run_remote(url: String, args: &VerifyArgs, env: &Env) -> Result<i32, CliError> {
     let remote = open_remote(&url, &args.store, env).await?;
+    let (stored_url, sha256) = (remote.url.clone(), remote.manifest.file.sha256.clone());
     let reading = remote.clone();
     let report = with_progress(move |reporter| verify::verify_remote(&reading, reporter)).await?;
     let mut restore = None;
@@ -222,7 +228,44 @@ async fn run_remote(url: String, args: &VerifyArgs, env: &Env) -> Result<i32, Cl
             message: format!("test restore failed: {error}"),
         })?);
     }
+    record_remote_check(&stored_url, &sha256, &report, restore.as_ref(), env);
     Ok(print_outcome(args.format, &report, restore.as_ref(), env))
+}
+
+/// Records the outcome of `verify URL` in the local manifests that list this copy (the default
+/// backup folder and the current one): `backups`, the wizard and the report then show when the
+/// stored copy was last checked. The stored manifest is never rewritten (see `record_check`).
+fn record_remote_check(
+    url: &str,
+    sha256: &str,
+    report: &VerifyReport,
+    restore: Option<&RestoreCheck>,
+    env: &Env,
+) {
+    let check = Verification {
+        at: chrono::Utc::now(),
+        ok: report.ok(),
+        summary: report.summary(),
+        restored: restore.is_some_and(RestoreCheck::ok),
+    };
+    let mut dirs = vec![Paths::from_env(env).backups_dir()];
+    if let Ok(cwd) = std::env::current_dir() {
+        dirs.push(cwd);
+    }
+    let written = crate::store::record_check(&dirs, url, sha256, &check);
+    if written.is_empty() {
+        note!(
+            "note: not recorded: no backup in {} lists this copy (the stored manifest is never \
+             rewritten)",
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for path in written {
+        note!("note: recorded in {}", path.display());
+    }
 }
 
 /// Prints a verification (and its test restore) as text or JSON; the exit code it earns.

@@ -152,7 +152,7 @@ pub(crate) fn setup(args: WizardArgs, env: &Env) -> Result<Setup, CliError> {
         }
     } else {
         match session::load_for(&paths.state_dir, &resolved.settings) {
-            Ok(Some(saved)) => SessionStart::Offer(saved),
+            Ok(Some(saved)) => SessionStart::Offer(Box::new(saved)),
             Ok(None) => SessionStart::None,
             Err(error) => SessionStart::Unreadable(error),
         }

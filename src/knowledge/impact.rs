@@ -2,6 +2,7 @@
 //! the database server's version, turned into "affects you", "does not affect you" or
 //! "unknown", with the evidence.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,21 @@ use super::model::{Effect, FileKind, Item, Range};
 use super::probes::{ProbeOutcome, ProbeResult};
 use super::scan::ScanReport;
 use crate::db::inspect::{Product, ServerInfo};
+use crate::engine::Engine;
+use crate::status::Status;
 use crate::version::Version;
+
+/// What a check of the run measured, for the items it measures (`measured_by`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Measured {
+    pub status: Status,
+    /// Its one line.
+    pub summary: String,
+}
+
+/// The outcomes of the run's checks by check id (`db.sort_memory`), for the items measured
+/// elsewhere; empty when a view has none.
+pub type Elsewhere = BTreeMap<String, Measured>;
 
 /// What an item does to this installation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,15 +96,56 @@ pub struct Measurements<'a> {
     pub scan: &'a ScanReport,
     /// The metadata database's server, for requirement items.
     pub server: Option<&'a ServerInfo>,
+    /// What the run's other checks measured (`db.sort_memory`, `clients.python`).
+    pub elsewhere: &'a Elsewhere,
 }
 
 /// Judges one item.
 pub fn assess(item: &Item, m: &Measurements<'_>) -> Impact {
     let mut found = Found::default();
+    let measured_elsewhere = found.elsewhere(item, m);
     found.probes(item, m);
     found.config(item, m);
-    found.requirements(item, m);
-    found.into_impact()
+    found.requirements(item, m, measured_elsewhere);
+    let impact = found.into_impact();
+    match other_engine(item, m.server) {
+        // What was measured stays as background.
+        Some(text) => {
+            let mut evidence = vec![Evidence::text(&text)];
+            evidence.extend(impact.evidence);
+            Impact {
+                verdict: Verdict::NotAffected,
+                summary: format!("does not affect you: {text}"),
+                evidence,
+            }
+        }
+        None => impact,
+    }
+}
+
+/// Why an item about other engines than the metadata database's does not affect it.
+fn other_engine(item: &Item, server: Option<&ServerInfo>) -> Option<String> {
+    let server = server?;
+    let engine = match server.product {
+        Product::Mysql | Product::MariaDb => Engine::Mysql,
+        Product::Postgres => Engine::Postgres,
+    };
+    if item.engines.is_empty() || item.engines.contains(&engine) {
+        return None;
+    }
+    let names: Vec<&str> = item
+        .engines
+        .iter()
+        .map(|e| match e {
+            Engine::Mysql => "MySQL/MariaDB",
+            Engine::Postgres => "PostgreSQL",
+        })
+        .collect();
+    Some(format!(
+        "applies to {} only; this database is {}",
+        names.join(" and "),
+        server.product
+    ))
 }
 
 /// The evidence about one item, sorted by what it says.
@@ -102,6 +158,24 @@ struct Found {
 }
 
 impl Found {
+    /// What the check named by `measured_by` found, when the run has its outcome; whether it
+    /// did.
+    fn elsewhere(&mut self, item: &Item, m: &Measurements<'_>) -> bool {
+        let Some(check) = &item.measured_by else {
+            return false;
+        };
+        let Some(measured) = m.elsewhere.get(check) else {
+            return false;
+        };
+        let evidence = Evidence::text(format!("{check}: {}", measured.summary));
+        match measured.status {
+            Status::Pass => self.clear.push(evidence),
+            Status::Warn | Status::Fail => self.affects.push(evidence),
+            Status::Skip => self.unknown.push(evidence),
+        }
+        true
+    }
+
     /// What the item's probes found in the database.
     fn probes(&mut self, item: &Item, m: &Measurements<'_>) {
         if !item.probes.is_empty() {
@@ -200,7 +274,7 @@ impl Found {
 
     /// The database server's version against the item's requirements; the requirements this
     /// tool cannot measure are listed as unknown.
-    fn requirements(&mut self, item: &Item, m: &Measurements<'_>) {
+    fn requirements(&mut self, item: &Item, m: &Measurements<'_>, measured_elsewhere: bool) {
         if let Some(requires) = &item.requires {
             let db_range = |product| match product {
                 Product::Mysql => requires.mysql.as_ref(),
@@ -235,7 +309,8 @@ impl Found {
                     .into_iter()
                     .filter_map(|key| requires.get(key).map(|r| format!("{key} {r}")))
                     .collect();
-            if !unmeasured.is_empty() {
+            // What another check measured stands for what this one cannot.
+            if !unmeasured.is_empty() && !measured_elsewhere {
                 self.unknown.push(Evidence::text(format!(
                     "not measured here: {}",
                     unmeasured.join(", ")

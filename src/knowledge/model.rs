@@ -466,6 +466,14 @@ pub struct Item {
     pub unverified: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requires: Option<Requirements>,
+    /// The database engines the item is about (`engines: [mysql]`); empty: every engine. On
+    /// another engine the item does not affect the installation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub engines: Vec<crate::engine::Engine>,
+    /// The check that already measures what the item is about (`measured_by: db.sort_memory`):
+    /// its outcome, when a run has one, is the item's evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured_by: Option<String>,
     #[serde(skip)]
     pub config_rules: Vec<ConfigRule>,
     #[serde(skip)]

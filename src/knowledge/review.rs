@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::impact::{self, Impact, Measurements, Verdict};
+use super::impact::{self, Elsewhere, Impact, Measurements, Verdict};
 use super::probes::ProbeResult;
 use super::scan::ScanReport;
 use super::{Catalogue, Installed, Item, Plan, Stop};
@@ -79,13 +79,14 @@ pub struct Review {
 }
 
 /// Judges every item of `plan` with what was measured: `database` (the probes of the plan's
-/// items and the server) and `scan` (the operator's files, scanned against at least the
-/// plan's items).
+/// items and the server), `scan` (the operator's files, scanned against at least the plan's
+/// items) and `elsewhere` (the run's checks that measure items, such as `db.sort_memory`).
 pub fn review(
     catalogue: &Catalogue,
     plan: &Plan<'_>,
     database: Database,
     scan: ScanReport,
+    elsewhere: &Elsewhere,
 ) -> Review {
     let (probes, no_database, server) = match &database {
         Database::Probed { probes, server } => (Some(probes), "", server.as_ref()),
@@ -96,6 +97,7 @@ pub fn review(
         no_database,
         scan: &scan,
         server,
+        elsewhere,
     };
     let items: Vec<Reviewed> = plan
         .items
@@ -218,6 +220,7 @@ mod tests {
                 server: None,
             },
             ScanReport::default(),
+            &Default::default(),
         );
 
         assert_eq!(review.items.len(), plan.items.len());
@@ -249,6 +252,7 @@ mod tests {
             &plan,
             Database::NotMeasured("the database could not be reached: refused".into()),
             ScanReport::default(),
+            &Default::default(),
         );
         let probed: Vec<&Reviewed> = review
             .items

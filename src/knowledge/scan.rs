@@ -307,6 +307,8 @@ mod tests {
             source: "https://x".into(),
             unverified: false,
             requires: None::<Requirements>,
+            engines: Vec::new(),
+            measured_by: None,
             config_rules: rules,
             probes: Vec::new(),
             file: "1.2.yaml".into(),

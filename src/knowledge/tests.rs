@@ -665,3 +665,159 @@ fn platform_minimums_never_fall_from_one_release_to_the_next() {
         }
     }
 }
+
+/// The review of `from → to` on a database of `product`, probed with nothing found, with
+/// `elsewhere` as what the run's other checks measured.
+fn reviewed_on(
+    product: crate::db::inspect::Product,
+    from: &str,
+    to: &str,
+    elsewhere: &impact::Elsewhere,
+) -> review::Review {
+    let catalogue = embedded();
+    let plan = catalogue.plan(&v(from), &v(to)).unwrap();
+    let server = crate::db::inspect::ServerInfo {
+        product,
+        version_text: "8.0.36".into(),
+        version: Some(semver::Version::new(8, 0, 36)),
+    };
+    review::review(
+        &catalogue,
+        &plan,
+        review::Database::Probed {
+            probes: Default::default(),
+            server: Some(server),
+        },
+        scan::ScanReport::default(),
+        elsewhere,
+    )
+}
+
+fn verdict_of(review: &review::Review, key: &str) -> impact::Impact {
+    review
+        .items
+        .iter()
+        .find(|r| r.item.key() == key)
+        .unwrap_or_else(|| panic!("{key} is in the review"))
+        .impact
+        .clone()
+}
+
+#[test]
+fn an_item_of_one_engine_does_not_affect_the_other() {
+    use crate::db::inspect::Product;
+    let key = "1.3/mysql-migration-hardcodes-schema-name";
+    let none = impact::Elsewhere::new();
+    let on_postgres = verdict_of(
+        &reviewed_on(Product::Postgres, "1.2.5", "1.3.0", &none),
+        key,
+    );
+    assert_eq!(on_postgres.verdict, impact::Verdict::NotAffected);
+    assert!(
+        on_postgres.summary.contains("MySQL/MariaDB only"),
+        "{on_postgres:?}"
+    );
+    for product in [Product::Mysql, Product::MariaDb] {
+        let on_mysql = verdict_of(&reviewed_on(product, "1.2.5", "1.3.0", &none), key);
+        assert!(
+            !on_mysql.summary.contains("only; this database is"),
+            "{on_mysql:?}"
+        );
+    }
+    // And the other way round.
+    let key = "1.2/postgres-md5-function-required";
+    let on_mysql = verdict_of(&reviewed_on(Product::Mysql, "1.1.5", "1.2.0", &none), key);
+    assert_eq!(on_mysql.verdict, impact::Verdict::NotAffected);
+}
+
+#[test]
+fn items_measured_by_a_check_take_its_outcome_on_both_engines() {
+    use crate::db::inspect::Product;
+    use crate::status::Status;
+    let measured = |check: &str, status: Status, summary: &str| {
+        impact::Elsewhere::from([(
+            check.to_string(),
+            impact::Measured {
+                status,
+                summary: summary.into(),
+            },
+        )])
+    };
+    let sort = "1.2/raise-sort-memory-before-migration";
+    let python = "1.2/python-3-8-to-3-10";
+    for (product, setting) in [
+        (Product::Postgres, "work_mem"),
+        (Product::Mysql, "sort_buffer_size"),
+    ] {
+        let none = impact::Elsewhere::new();
+        let unmeasured = reviewed_on(product, "1.1.5", "1.2.0", &none);
+        assert_eq!(
+            verdict_of(&unmeasured, sort).verdict,
+            impact::Verdict::Unknown
+        );
+        assert_eq!(
+            verdict_of(&unmeasured, python).verdict,
+            impact::Verdict::Unknown
+        );
+
+        let enough = measured(
+            "db.sort_memory",
+            Status::Pass,
+            &format!("{setting} is 64 MiB"),
+        );
+        let impact = verdict_of(&reviewed_on(product, "1.1.5", "1.2.0", &enough), sort);
+        assert_eq!(impact.verdict, impact::Verdict::NotAffected, "{impact:?}");
+        assert!(
+            impact
+                .summary
+                .contains(&format!("db.sort_memory: {setting} is 64 MiB"))
+        );
+
+        let low = measured(
+            "db.sort_memory",
+            Status::Warn,
+            &format!("{setting} is 4 MiB"),
+        );
+        let impact = verdict_of(&reviewed_on(product, "1.1.5", "1.2.0", &low), sort);
+        assert_eq!(impact.verdict, impact::Verdict::Affects, "{impact:?}");
+
+        let fits = measured(
+            "clients.python",
+            Status::Pass,
+            "Python 3.9.18 fits 3.8-3.10",
+        );
+        let impact = verdict_of(&reviewed_on(product, "1.1.5", "1.2.0", &fits), python);
+        assert_eq!(impact.verdict, impact::Verdict::NotAffected, "{impact:?}");
+        let too_new = measured(
+            "clients.python",
+            Status::Fail,
+            "Python 3.12 is not supported",
+        );
+        let impact = verdict_of(&reviewed_on(product, "1.1.5", "1.2.0", &too_new), python);
+        assert_eq!(impact.verdict, impact::Verdict::Affects, "{impact:?}");
+    }
+}
+
+#[test]
+fn every_measured_by_names_a_check_and_every_engine_item_names_an_engine() {
+    let catalogue = embedded();
+    let items: Vec<&Item> = catalogue.releases().iter().flat_map(|r| &r.items).collect();
+    let measured: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i.measured_by.as_deref())
+        .collect();
+    assert!(measured.contains(&"db.sort_memory") && measured.contains(&"clients.python"));
+    // The wizard hands the review the Database and Clients steps' checks; `report` all.
+    let known = [
+        crate::checks::db::SORT_MEMORY.to_string(),
+        crate::checks::clients::PYTHON.to_string(),
+    ];
+    for check in measured {
+        assert!(
+            known.iter().any(|k| k == check),
+            "{check} is not a known check"
+        );
+    }
+    assert!(items.iter().any(|i| i.engines == [Engine::Mysql]));
+    assert!(items.iter().any(|i| i.engines == [Engine::Postgres]));
+}

@@ -10,12 +10,15 @@ use super::review::ReleaseReview;
 use crate::backup::locate;
 use crate::checks::Context;
 use crate::checks::release::installed_from_db;
+use crate::checks::runner::CheckResult;
 use crate::knowledge::{self, review::Database};
 
 /// The review of a run whose checks are done (the item checks left their probe results on the
-/// context's board); `Err` says why there is none (no target, not an OpenMetadata database, …).
+/// context's board; `results` measure the items measured elsewhere); `Err` says why there is
+/// none (no target, not an OpenMetadata database, …).
 pub async fn review_of_run(
     ctx: &Context,
+    results: &[CheckResult],
     acknowledged: &BTreeSet<String>,
 ) -> Result<ReleaseReview, String> {
     let Some(target) = &ctx.target else {
@@ -37,7 +40,13 @@ pub async fn review_of_run(
         },
         Err(error) => Database::NotMeasured(format!("the database could not be reached: {error}")),
     };
-    let review = knowledge::review::review(catalogue, &plan, database, ctx.scan().clone());
+    let review = knowledge::review::review(
+        catalogue,
+        &plan,
+        database,
+        ctx.scan().clone(),
+        &crate::checks::runner::elsewhere(results),
+    );
     Ok(ReleaseReview::of(&review, acknowledged))
 }
 

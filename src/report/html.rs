@@ -401,7 +401,7 @@ fn section_body(report: &Report, step: &Prerequisite, out: &mut String) {
         rich(&step.summary)
     );
     match step.step {
-        Step::Backup => backup(step, out),
+        Step::Backup => backup(step, &report.generated.at, out),
         Step::ReleaseReview => {
             if let Some(review) = &step.release_review {
                 release_review(review, out);
@@ -458,7 +458,7 @@ fn section_body(report: &Report, step: &Prerequisite, out: &mut String) {
     out.push_str("</table>\n");
 }
 
-fn backup(step: &Prerequisite, out: &mut String) {
+fn backup(step: &Prerequisite, now: &str, out: &mut String) {
     let Some(b) = &step.backup else {
         if step.status != StepStatus::NotRun {
             out.push_str(
@@ -477,8 +477,8 @@ fn backup(step: &Prerequisite, out: &mut String) {
                 .as_deref()
                 .map_or_else(|| esc("unknown (no manifest beside the file)"), code),
         ),
-        ("Verified", esc(&view::verified(b))),
-        ("Taken", esc(&view::taken(b))),
+        ("Verified", esc(&view::verified(b, now))),
+        ("Taken", esc(&view::taken(b, now))),
     ]
     .into_iter()
     .chain(b.secrets.as_deref().map(|s| ("Secrets", esc(s))));
@@ -486,7 +486,7 @@ fn backup(step: &Prerequisite, out: &mut String) {
     for (name, value) in rows {
         let _ = writeln!(out, "<tr><th>{name}</th><td>{value}</td></tr>");
     }
-    let copies = view::copies(b);
+    let copies = view::copies(b, now);
     if !copies.is_empty() {
         let list: Vec<String> = copies.iter().map(|c| esc(c)).collect();
         let _ = writeln!(

@@ -295,7 +295,7 @@ fn section(report: &Report, step: &Prerequisite, out: &mut String) {
         rich(&step.summary, false)
     );
     match step.step {
-        Step::Backup => backup(step, out),
+        Step::Backup => backup(step, &report.generated.at, out),
         Step::ReleaseReview => {
             if let Some(review) = &step.release_review {
                 release_review(review, out);
@@ -361,7 +361,7 @@ fn section(report: &Report, step: &Prerequisite, out: &mut String) {
     out.push('\n');
 }
 
-fn backup(step: &Prerequisite, out: &mut String) {
+fn backup(step: &Prerequisite, now: &str, out: &mut String) {
     let Some(b) = &step.backup else {
         if step.status != StepStatus::NotRun {
             out.push_str("No backup of this database was found in the backup folder.\n\n");
@@ -379,8 +379,8 @@ fn backup(step: &Prerequisite, out: &mut String) {
                 |s| code(s, true),
             ),
         ),
-        ("Verified", esc(&view::verified(b))),
-        ("Taken", esc(&view::taken(b))),
+        ("Verified", esc(&view::verified(b, now))),
+        ("Taken", esc(&view::taken(b, now))),
     ]
     .into_iter()
     .chain(b.secrets.as_deref().map(|s| ("Secrets", esc(s))));
@@ -388,7 +388,7 @@ fn backup(step: &Prerequisite, out: &mut String) {
     for (name, value) in rows {
         let _ = writeln!(out, "| {name} | {value} |");
     }
-    let copies = view::copies(b);
+    let copies = view::copies(b, now);
     if !copies.is_empty() {
         let list: Vec<String> = copies.iter().map(|c| esc(c)).collect();
         let _ = writeln!(out, "| Off-host copies | {} |", list.join("; "));

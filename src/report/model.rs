@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::backup::manifest::CopyRecord;
 
 use super::redact::{MASK, Redactor, Scrub, is_secret_key};
-use super::review::{FoundIn, ReleaseReview};
+use super::review::{FoundIn, ReleaseReview, Verdict};
 use crate::backup::locate::{self, FoundBackup};
 use crate::checks::runner::CheckResult;
 use crate::checks::{self, Status};
@@ -312,7 +312,62 @@ impl Prerequisite {
     }
 }
 
-/// A blocker (a failed check) or an open action (a warning not acknowledged).
+impl Prerequisite {
+    /// Stale when its step's results were for other inputs; a release review with breaking
+    /// items nobody measured or acknowledged (`open_items`) is not done.
+    fn judged(self, stale: &BTreeSet<Step>, open_items: bool) -> Prerequisite {
+        match self.step {
+            step if stale.contains(&step) => self.stale(),
+            Step::ReleaseReview if open_items => self.with_open_items(),
+            _ => self,
+        }
+    }
+
+    fn with_open_items(self) -> Prerequisite {
+        match self.status {
+            StepStatus::Pass | StepStatus::Skip => Prerequisite {
+                status: StepStatus::Warn,
+                done: false,
+                ..self
+            },
+            _ => self,
+        }
+    }
+}
+
+/// The breaking items that neither a measurement settles nor the operator acknowledged: an
+/// open action each (the ones measured to affect this installation are already open actions
+/// through the check that measured them).
+fn unreviewed_breaking<'a>(
+    review: &ReleaseReview,
+    findings: impl Iterator<Item = &'a Finding>,
+) -> Vec<Finding> {
+    // An item whose own check could not tell (a probe failed) is open through that check.
+    let open: BTreeSet<&str> = findings.map(|f| f.check.as_str()).collect();
+    review
+        .items
+        .iter()
+        .filter(|i| {
+            i.kind == crate::knowledge::Kind::Breaking.as_str()
+                && i.verdict == Verdict::Unknown
+                && !i.acknowledged
+                && !open.contains(format!("release.{}", i.id.replace('-', "_")).as_str())
+        })
+        .map(|i| Finding {
+            check: i.key.clone(),
+            title: i.title.clone(),
+            step: Some(Step::ReleaseReview),
+            summary: format!(
+                "breaking change, neither measured nor acknowledged: {}",
+                i.summary
+            ),
+            remediation: Some(i.action.clone()),
+        })
+        .collect()
+}
+
+/// A blocker (a failed check) or an open action (a warning not acknowledged, or a breaking
+/// release item neither measured nor acknowledged, named by its key `1.3/<item id>`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub check: String,
@@ -749,7 +804,11 @@ impl Report {
         let entries: Vec<CheckEntry> = results.iter().map(|r| entry(r, settled(r))).collect();
         let (blockers, open) = triage(&results, &acknowledged, review.as_ref());
         let blockers: Vec<Finding> = blockers.into_iter().map(finding).collect();
-        let open_actions: Vec<Finding> = open.into_iter().map(finding).collect();
+        let mut open_actions: Vec<Finding> = open.into_iter().map(finding).collect();
+        let unreviewed = review
+            .as_ref()
+            .map(|r| unreviewed_breaking(r, blockers.iter().chain(&open_actions)))
+            .unwrap_or_default();
         let commands = checks::clients::commands(&results);
         let checklist: Vec<Prerequisite> = Step::ALL
             .into_iter()
@@ -763,13 +822,12 @@ impl Report {
                     &commands,
                     via,
                 );
-                if stale.contains(&p.step) {
-                    p.stale()
-                } else {
-                    p
-                }
+                p.judged(&stale, !unreviewed.is_empty())
             })
             .collect();
+        if !stale.contains(&Step::ReleaseReview) {
+            open_actions.extend(unreviewed);
+        }
         let incomplete = checklist
             .iter()
             .filter(|p| matches!(p.status, StepStatus::NotRun | StepStatus::Stale))

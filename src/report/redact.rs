@@ -277,6 +277,28 @@ impl Scrub for String {
     }
 }
 
+/// A check's outcome kept outside a report (the wizard's session): its free text scrubbed, a
+/// labelled secret (`password: …`) masked whole.
+impl Scrub for crate::checks::runner::CheckResult {
+    fn scrub(&mut self, r: &Redactor) {
+        let crate::checks::Outcome {
+            status: _,
+            summary,
+            details,
+            remediation,
+        } = &mut self.outcome;
+        summary.scrub(r);
+        remediation.scrub(r);
+        for detail in details {
+            if detail.label.as_deref().is_some_and(is_secret_key) {
+                detail.text = MASK.to_string();
+            } else {
+                detail.text.scrub(r);
+            }
+        }
+    }
+}
+
 impl<T: Scrub> Scrub for Option<T> {
     fn scrub(&mut self, redactor: &Redactor) {
         if let Some(value) = self {

@@ -122,6 +122,16 @@ impl ReleaseReview {
         }
     }
 
+    /// The same review with these acknowledgements instead (the wizard's session keeps a
+    /// review without them, and the acknowledgements apart).
+    pub fn acknowledged_as(mut self, acknowledged: &BTreeSet<String>) -> ReleaseReview {
+        for item in &mut self.items {
+            item.acknowledged = acknowledged.contains(&item.key);
+        }
+        self.counts.acknowledged = self.items.iter().filter(|i| i.acknowledged).count();
+        self
+    }
+
     /// The items the operator still has to deal with: affecting and not acknowledged.
     pub fn unacknowledged_affecting(&self) -> impl Iterator<Item = &ReviewItem> {
         self.items
@@ -310,6 +320,7 @@ mod tests {
                 server: None,
             },
             scan,
+            &Default::default(),
         );
         let acknowledged = BTreeSet::from([queries.key()]);
         let review = ReleaseReview::of(&measured, &acknowledged);

@@ -337,6 +337,7 @@ fn every_verified_copy_off_the_host_is_listed() {
         verified_by: by,
         bytes: 2_201_344,
         sha256: "9f2c".into(),
+        checked: None,
     };
     use crate::backup::manifest::VerifiedBy;
     if let Some(b) = inputs.backup.as_mut() {
@@ -424,7 +425,11 @@ fn the_checklist_follows_the_prerequisites_with_their_facts() {
         .iter()
         .map(|f| f.check.as_str())
         .collect();
-    assert_eq!(open, vec!["db.sort_memory", "release.workflows"]);
+    // The reindex item is breaking, cannot be measured and is not acknowledged: open too.
+    assert_eq!(
+        open,
+        vec!["db.sort_memory", "release.workflows", "1.2/search-reindex"]
+    );
     assert!(
         report
             .check("release.query_service_required")
@@ -445,6 +450,7 @@ fn acknowledging_everything_leaves_only_real_warnings_and_strict_counts_them() {
     inputs.acknowledged = BTreeSet::from([
         "1.2/query-service-required".to_string(),
         "1.2/domo-sandbox-domain-renamed".to_string(),
+        "1.2/search-reindex".to_string(),
     ]);
     inputs.review = Some(review(&inputs.acknowledged));
     let report = Report::build(inputs.clone(), &Redactor::new());
@@ -455,6 +461,72 @@ fn acknowledging_everything_leaves_only_real_warnings_and_strict_counts_them() {
     inputs.strict = true;
     let strict = Report::build(inputs, &Redactor::new());
     assert_eq!(strict.overall.exit_code, 1);
+}
+
+/// A breaking item nobody measured is an open action until it is acknowledged, and keeps the
+/// release review from being done; one measured not to affect you, or not breaking, is not.
+#[test]
+fn an_unmeasured_breaking_item_is_open_until_acknowledged() {
+    let mut inputs = inputs();
+    inputs.results.retain(|r| {
+        !matches!(
+            r.id.as_str(),
+            "clients.ingestion" | "db.sort_memory" | "release.workflows"
+        )
+    });
+    inputs.acknowledged = BTreeSet::from([
+        "1.2/query-service-required".to_string(),
+        "1.2/domo-sandbox-domain-renamed".to_string(),
+    ]);
+    inputs.review = Some(review(&inputs.acknowledged));
+    let report = Report::build(inputs.clone(), &Redactor::new());
+    let open: Vec<(&str, &str)> = report
+        .open_actions
+        .iter()
+        .map(|f| (f.check.as_str(), f.title.as_str()))
+        .collect();
+    assert_eq!(
+        open,
+        vec![("1.2/search-reindex", "Reindex search after the upgrade")]
+    );
+    let finding = &report.open_actions[0];
+    assert_eq!(finding.step, Some(crate::checks::Step::ReleaseReview));
+    assert!(
+        finding
+            .summary
+            .contains("neither measured nor acknowledged"),
+        "{finding:?}"
+    );
+    assert_eq!(
+        finding.remediation.as_deref(),
+        Some("Read the upgrade notes.")
+    );
+    assert_eq!(report.checklist[2].status, StepStatus::Warn);
+    assert!(!report.checklist[2].done);
+    assert_eq!(report.overall.readiness, Readiness::ActionsOpen);
+    let markdown = crate::report::markdown::render(&report);
+    assert!(markdown.contains("1.2/search-reindex"), "{markdown}");
+
+    // Its own check could not tell (a probe failed): open once, through that check.
+    let mut failed_probe = inputs.clone();
+    failed_probe.results.push(result(
+        "release.search_reindex",
+        "Reindex search after the upgrade",
+        Outcome::warn("cannot tell: permission denied for table search_index"),
+    ));
+    let report = Report::build(failed_probe, &Redactor::new());
+    let open: Vec<&str> = report
+        .open_actions
+        .iter()
+        .map(|f| f.check.as_str())
+        .collect();
+    assert_eq!(open, vec!["release.search_reindex"]);
+
+    inputs.acknowledged.insert("1.2/search-reindex".to_string());
+    inputs.review = Some(review(&inputs.acknowledged));
+    let report = Report::build(inputs, &Redactor::new());
+    assert!(report.open_actions.is_empty(), "{:?}", report.open_actions);
+    assert_eq!(report.checklist[2].status, StepStatus::Pass);
 }
 
 /// Each check counts towards the step the registry declares for it: a failed search engine

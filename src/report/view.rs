@@ -1,6 +1,6 @@
 //! Words and groupings the Markdown and HTML forms share, so that both say the same thing.
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 
 use super::model::{BackupFacts, CheckEntry, Counts, Upgrade, Verified, Via};
 use super::review::{FoundIn, ReviewItem, Verdict};
@@ -28,6 +28,19 @@ pub fn when(rfc3339: &str) -> String {
     DateTime::parse_from_rfc3339(rfc3339)
         .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
         .unwrap_or_else(|_| rfc3339.to_string())
+}
+
+/// An RFC 3339 time as `2026-11-26 10:00 UTC (12 min ago)`, its age counted to `now` (the
+/// report's own time, so that a report reads the same whenever it is opened).
+pub fn when_aged(rfc3339: &str, now: &str) -> String {
+    let parse = |t: &str| DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc));
+    match (parse(rfc3339), parse(now)) {
+        (Ok(at), Ok(now)) => {
+            humanize::at_with_age(at, now).replace(" ago)", " before this report)")
+        }
+        (Ok(at), Err(_)) => at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        _ => rfc3339.to_string(),
+    }
 }
 
 pub fn counts(c: &Counts) -> String {
@@ -60,7 +73,7 @@ pub fn size(bytes: u64) -> String {
     )
 }
 
-pub fn verified(b: &BackupFacts) -> String {
+pub fn verified(b: &BackupFacts, now: &str) -> String {
     let how = if b.restored {
         "restored into a scratch database and compared"
     } else {
@@ -69,7 +82,7 @@ pub fn verified(b: &BackupFacts) -> String {
     let at = b
         .verified_at
         .as_deref()
-        .map(|t| format!(" on {}", when(t)))
+        .map(|t| format!(" on {}", when_aged(t, now)))
         .unwrap_or_default();
     let said = b
         .verification
@@ -95,8 +108,8 @@ pub fn source(b: &BackupFacts) -> String {
     }
 }
 
-pub fn taken(b: &BackupFacts) -> String {
-    let mut parts = vec![when(&b.taken_at)];
+pub fn taken(b: &BackupFacts, now: &str) -> String {
+    let mut parts = vec![when_aged(&b.taken_at, now)];
     if let Some(method) = &b.method {
         parts.push(format!("method {method}"));
     }
@@ -107,7 +120,7 @@ pub fn taken(b: &BackupFacts) -> String {
 }
 
 /// The verified copies off this host, one line each; none when there are none.
-pub fn copies(b: &BackupFacts) -> Vec<String> {
+pub fn copies(b: &BackupFacts, now: &str) -> Vec<String> {
     b.copies
         .iter()
         .map(|c| {
@@ -115,7 +128,7 @@ pub fn copies(b: &BackupFacts) -> Vec<String> {
                 "{} (verified by {} on {})",
                 c.url,
                 c.verified_by,
-                c.at.format("%Y-%m-%d %H:%M UTC")
+                when_aged(&c.at.to_rfc3339(), now)
             )
         })
         .collect()

@@ -52,8 +52,15 @@ pub fn is_secret_key(name: &str) -> bool {
 /// Variables the settings are read from that hold a secret or may embed one (JDBC parameters
 /// can carry `password=`), and those the database clients would read a password from, whatever
 /// [`is_secret_key`] says of their names.
-pub const SECRET_VARIABLES: [&str; 4] =
-    ["DB_USER_PASSWORD", "DB_PARAMS", "PGPASSWORD", "MYSQL_PWD"];
+/// `AZURE_STORAGE_CONNECTION_STRING` carries the storage account key (`AccountKey=…`) or a SAS
+/// (`SharedAccessSignature=…`) under a name that says neither.
+pub const SECRET_VARIABLES: [&str; 5] = [
+    "DB_USER_PASSWORD",
+    "DB_PARAMS",
+    "PGPASSWORD",
+    "MYSQL_PWD",
+    "AZURE_STORAGE_CONNECTION_STRING",
+];
 
 /// A secret shorter than this is not looked for inside other variables' values: it would match
 /// by chance (and a child without PATH or HOME fails).

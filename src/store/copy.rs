@@ -1,14 +1,14 @@
 //! A backup copied off this host: uploaded with its manifest, verified, and recorded in the
 //! local manifest so `backups`, the wizard and the report can show where the copies are.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::{Store, StoreError, StoredCopy, UploadEvent};
-use crate::backup::manifest::{self, CopyRecord};
+use crate::backup::manifest::{self, CopyRecord, Verification};
 
 /// A verified copy, and whether it could be written down in the local manifest.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -37,6 +37,7 @@ impl Store {
             verified_by: stored.data.verified_by,
             bytes: stored.data.bytes,
             sha256: stored.data.sha256.clone(),
+            checked: None,
         };
         let not_recorded = record_copy(backup, &record).err();
         Ok(Copied {
@@ -45,6 +46,36 @@ impl Store {
             not_recorded,
         })
     }
+}
+
+/// Records the outcome of `verify URL` of a stored copy in the local manifests (in `dirs`) that
+/// list a copy at `url` of the same file (`sha256`); returns the manifests written. The stored
+/// manifest is never rewritten: it is written once, may be write-protected (object lock), and
+/// a verify needs only the right to read.
+pub fn record_check(
+    dirs: &[PathBuf],
+    url: &str,
+    sha256: &str,
+    check: &Verification,
+) -> Vec<PathBuf> {
+    let mut written = Vec::new();
+    for found in crate::backup::locate::find(dirs) {
+        let Some(mut manifest) = found.manifest else {
+            continue;
+        };
+        let Some(copy) = manifest
+            .copies
+            .iter_mut()
+            .find(|c| c.url == url && c.sha256.eq_ignore_ascii_case(sha256))
+        else {
+            continue;
+        };
+        copy.checked = Some(check.clone());
+        if let Ok(path) = manifest::write(&found.path, &manifest) {
+            written.push(path);
+        }
+    }
+    written
 }
 
 /// Adds the copy to the manifest beside the backup (atomically replaced); the error says why

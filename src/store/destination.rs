@@ -119,17 +119,19 @@ impl Destination {
         }
     }
 
-    /// The key of an object under the prefix.
+    /// The key of an object under the prefix: the name as it is (unicode, spaces, `[`, `%`),
+    /// so that the stored key is the name the URL shows and a listing gives back.
     pub(crate) fn key(&self, name: &str) -> object_store::path::Path {
-        if self.prefix.is_empty() {
-            object_store::path::Path::from(name)
-        } else {
-            object_store::path::Path::from(format!("{}/{name}", self.prefix))
+        use object_store::path::{Path, PathPart};
+        let part = PathPart::parse(name).unwrap_or_else(|_| PathPart::from(name));
+        match self.prefix_path() {
+            Some(prefix) => prefix.join(part),
+            None => Path::from_iter([part]),
         }
     }
 
     pub(crate) fn prefix_path(&self) -> Option<object_store::path::Path> {
-        (!self.prefix.is_empty()).then(|| object_store::path::Path::from(self.prefix.as_str()))
+        (!self.prefix.is_empty()).then(|| as_key(&self.prefix))
     }
 }
 
@@ -150,6 +152,15 @@ impl fmt::Display for Destination {
             write!(f, "{scheme}://{}/{}", self.bucket, self.prefix)
         }
     }
+}
+
+/// `text` (a prefix, `/`-separated) as an object key, unchanged. The crate's `Path::from` would percent-encode every
+/// non-ASCII byte and `%`, `[`, `#`, … into the key itself: `bäckup.sql` would be stored as
+/// `b%C3%A4ckup.sql`, a key no other tool finds under the name om-upgrade printed, and which
+/// the listing would then fail to map back. Only what a key cannot hold as it is (a control
+/// character, a `.` or `..` segment) is still encoded.
+fn as_key(text: &str) -> object_store::path::Path {
+    object_store::path::Path::parse(text).unwrap_or_else(|_| object_store::path::Path::from(text))
 }
 
 /// A refused URL is echoed without what looks like credentials (`user:secret@`, a query).
@@ -188,6 +199,15 @@ mod tests {
         let d = Destination::parse("az://container").unwrap();
         assert_eq!((d.kind, d.prefix.as_str()), (StoreKind::Azure, ""));
         assert_eq!(d.key("b.sql").as_ref(), "b.sql");
+        // Names are stored as they are, not percent-encoded; `..` and control characters are.
+        let d = Destination::parse("s3://b/prëfix").unwrap();
+        assert_eq!(
+            d.key("bäckup€ [1] 50%.sql").as_ref(),
+            "prëfix/bäckup€ [1] 50%.sql"
+        );
+        assert_eq!(d.prefix_path().unwrap().as_ref(), "prëfix");
+        assert_eq!(d.key("..").as_ref(), "prëfix/%2E%2E");
+        assert_eq!(d.key("a\u{1}b").as_ref(), "prëfix/a%01b");
         assert_eq!(Destination::parse("gs://b/p").unwrap().kind, StoreKind::Gcs);
         let d = Destination::parse("/mnt/share/om").unwrap();
         assert_eq!(d.kind, StoreKind::Folder);

@@ -131,6 +131,22 @@ impl Context<'_> {
                 detail,
             };
         }
+        // No credentials in the environment: the crate asked the instance's metadata service
+        // (AWS IMDS, Azure managed identity), which is not there or refused. Its 403 or timeout is
+        // no verdict of the store on credentials it accepted.
+        if has(&[
+            "169.254.169.254",
+            "/latest/api/token",
+            "/iam/security-credentials",
+            "/metadata/identity/oauth2/token",
+            "Error performing token request",
+        ]) {
+            return StoreError::NoCredentials {
+                url,
+                detail,
+                hint: self.chain.hint(),
+            };
+        }
         if has(&[
             "InvalidAccessKeyId",
             "SignatureDoesNotMatch",
@@ -243,6 +259,30 @@ fn first_line(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_metadata_service_that_refuses_is_no_credentials_not_a_permission() {
+        let redactor = Redactor::default();
+        let context = Context {
+            url: "s3://b/p",
+            chain: Chain::Aws,
+            bucket_word: "bucket",
+            timeout: Duration::from_secs(5),
+            redactor: &redactor,
+        };
+        let error = object_store::Error::Generic {
+            store: "S3",
+            source: "HTTP error: Client error with status 403 Forbidden: denied destination \
+                     (PUT http://169.254.169.254/latest/api/token)"
+                .into(),
+        };
+        let classified = context.classify(error);
+        assert!(
+            matches!(classified, StoreError::NoCredentials { .. }),
+            "{classified:?}"
+        );
+        assert!(classified.to_string().contains("AWS_ACCESS_KEY_ID"));
+    }
 
     #[test]
     fn detail_prefers_the_stores_code_and_message() {

@@ -3,6 +3,7 @@
 //! over the `object_store` crate. Credentials come only from each cloud's standard chain and
 //! never appear in an error, a log line or a Debug output.
 
+mod adopt;
 mod aws_profile;
 mod connect;
 mod copy;
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use object_store::{ObjectStore, ObjectStoreExt as _};
 
-pub use copy::{Copied, record_copy};
+pub use copy::{Copied, record_check, record_copy};
 pub use destination::{Destination, StoreKind};
 pub use error::StoreError;
 pub use list::{StoredBackup, StoredManifest};
@@ -28,9 +29,9 @@ pub use read::{StoredReader, split_object_url};
 pub use redact::Redactor;
 pub use upload::{StoredCopy, StoredObject, VerifiedBy};
 
-/// Infix of the temporary names uploads use where the store needs one (a folder); listings skip
-/// them.
-pub const UPLOAD_TEMP_INFIX: &str = ".omu-upload-";
+/// Infix of the temporary names uploads use where the store needs one (a folder); listings show
+/// them as unfinished uploads.
+pub use crate::backup::paths::UPLOAD_TEMP_INFIX;
 
 /// Settings for talking to a destination. None of them is a credential.
 #[derive(Debug, Clone)]

@@ -149,7 +149,8 @@ impl Store {
                     detail: format!("the manifest is not valid: {why}"),
                 });
             }
-            Ok(StoredManifest::Missing) | Err(StoreError::NotFound { .. }) => {
+            Ok(StoredManifest::Missing | StoredManifest::UnfinishedUpload)
+            | Err(StoreError::NotFound { .. }) => {
                 return Err(StoreError::NoManifest { url });
             }
             Err(other) => return Err(other),

@@ -100,12 +100,10 @@ impl Store {
         let manifest = manifest::read(backup)?;
         let name = file_name(backup)?;
         let manifest_name = format!("{name}{MANIFEST_SUFFIX}");
-        for taken in [&name, &manifest_name] {
-            if self.exists(taken).await? {
-                return Err(StoreError::ObjectExists {
-                    url: self.url_of(taken),
-                });
-            }
+        if self.exists(&name).await? || self.exists(&manifest_name).await? {
+            // A copy of this backup killed before it finished (or before it was recorded):
+            // completed when what is stored is this backup, else refused, never replaced.
+            return self.adopt_existing(backup, &manifest, events, cancel).await;
         }
         let data = self
             .upload_file_until(backup, &name, events.clone(), cancel)
@@ -121,11 +119,12 @@ impl Store {
                 ),
             });
         }
-        let manifest_path = manifest::path_for(backup);
-        let text = std::fs::read(&manifest_path).map_err(|source| StoreError::Local {
-            path: manifest_path,
-            source,
-        })?;
+        if cancel.is_cancelled() {
+            // Interrupted after the data was stored: without its manifest it is no copy.
+            let _ = self.delete(&name).await;
+            return Err(StoreError::Cancelled { url: data.url });
+        }
+        let text = read_manifest_text(backup)?;
         match self.put_small(&manifest_name, Bytes::from(text)).await {
             Ok(manifest) => Ok(StoredCopy { data, manifest }),
             Err(error) => {
@@ -202,26 +201,9 @@ impl Store {
             return Err(error);
         }
 
-        let verified_by = match self.verify_sent(&target_name, &sent, &reporter).await {
-            Ok(by) => by,
-            Err(error) => {
-                let _ = self.delete(&target_name).await;
-                return Err(error);
-            }
-        };
-        if folder {
-            let moved = self
-                .with_timeout(
-                    &url,
-                    self.inner
-                        .rename_if_not_exists(&target, &self.destination.key(name)),
-                )
-                .await;
-            if let Err(error) = moved {
-                let _ = self.delete(&target_name).await;
-                return Err(error);
-            }
-        }
+        let verified_by = self
+            .verify_and_place(&target_name, name, &sent, &reporter, cancel)
+            .await?;
         reporter.verified();
         Ok(StoredObject {
             name: name.to_string(),
@@ -313,6 +295,46 @@ impl Store {
         Ok(sent)
     }
 
+    /// Checks the completed object under `target_name` against what was sent and, in a folder,
+    /// gives it its final name. `cancel` (Ctrl-C, SIGTERM) stops a read-back, which takes
+    /// minutes for a large backup: the object, not verified, is removed.
+    async fn verify_and_place(
+        &self,
+        target_name: &str,
+        name: &str,
+        sent: &Sent,
+        reporter: &UploadReporter,
+        cancel: &CancellationToken,
+    ) -> Result<VerifiedBy, StoreError> {
+        let url = self.url_of(name);
+        let verified = tokio::select! {
+            verified = self.verify_sent(target_name, sent, reporter) => verified,
+            () = cancel.cancelled() => Err(StoreError::Cancelled { url: url.clone() }),
+        };
+        let verified_by = match verified {
+            Ok(by) => by,
+            Err(error) => {
+                let _ = self.delete(target_name).await;
+                return Err(error);
+            }
+        };
+        if self.destination.kind == StoreKind::Folder {
+            let target = self.destination.key(target_name);
+            let moved = self
+                .with_timeout(
+                    &url,
+                    self.inner
+                        .rename_if_not_exists(&target, &self.destination.key(name)),
+                )
+                .await;
+            if let Err(error) = moved {
+                let _ = self.delete(target_name).await;
+                return Err(error);
+            }
+        }
+        Ok(verified_by)
+    }
+
     /// Checks the completed object against what was sent.
     async fn verify_sent(
         &self,
@@ -354,7 +376,11 @@ impl Store {
     }
 
     /// A small object (a manifest) in one conditional put, read back and compared.
-    async fn put_small(&self, name: &str, contents: Bytes) -> Result<StoredObject, StoreError> {
+    pub(super) async fn put_small(
+        &self,
+        name: &str,
+        contents: Bytes,
+    ) -> Result<StoredObject, StoreError> {
         let url = self.url_of(name);
         let key = self.destination.key(name);
         let options = PutOptions {
@@ -387,7 +413,13 @@ impl Store {
     }
 }
 
-fn file_name(path: &Path) -> Result<String, StoreError> {
+/// The text of the manifest beside `backup`, as it is stored beside the copy.
+pub(super) fn read_manifest_text(backup: &Path) -> Result<Vec<u8>, StoreError> {
+    let path = manifest::path_for(backup);
+    std::fs::read(&path).map_err(|source| StoreError::Local { path, source })
+}
+
+pub(super) fn file_name(path: &Path) -> Result<String, StoreError> {
     path.file_name()
         .and_then(|n| n.to_str())
         .map(str::to_string)

@@ -25,11 +25,13 @@ use crate::checks::runner::CheckResult;
 use crate::clients::Request;
 use crate::config::installation::InstallSettings;
 use crate::config::{DbSettings, SettingsWarning};
+use crate::knowledge::impact::Elsewhere;
 use crate::knowledge::scan::ScanInputs;
 use crate::knowledge::{Catalogue, KnowledgeError};
 use crate::report::model::Step;
+use crate::report::redact::{Redactor, Scrub};
 use crate::report::{Recorded, StepStatus, Via};
-use crate::session::{Saved, Session, SessionError};
+use crate::session::{ResultKey, Saved, Session, SessionError, StepResults};
 use crate::version::Version;
 
 /// What the wizard starts from.
@@ -61,7 +63,7 @@ pub enum SessionStart {
     /// None on disk, or `--fresh`.
     None,
     /// Offered for resume.
-    Offer(Saved),
+    Offer(Box<Saved>),
     /// There, but unreadable: said once, then replaced by the next save.
     Unreadable(SessionError),
 }
@@ -110,6 +112,8 @@ pub struct App {
     exit: Option<Exit>,
     /// The session last handed to the writer (or found at start): saved again only on change.
     saved: Session,
+    /// Results brought back from the saved session, each until its step runs again.
+    kept: Vec<(ScreenId, StepResults)>,
 }
 
 impl App {
@@ -140,7 +144,7 @@ impl App {
         clients.set_target(welcome.target(), catalogue.as_deref().ok());
         let (overlay, notice) = match setup.session {
             SessionStart::None => (None, None),
-            SessionStart::Offer(saved) => (Some(Overlay::Resume(Box::new(saved))), None),
+            SessionStart::Offer(saved) => (Some(Overlay::Resume(saved)), None),
             SessionStart::Unreadable(error) => (None, Some(error.to_string())),
         };
         // Starting is not a change: only what the operator does is saved.
@@ -151,6 +155,7 @@ impl App {
             acknowledged: Default::default(),
             last_backup: None,
             copy_to: None,
+            results: Default::default(),
         };
         App {
             screen: ScreenId::Welcome,
@@ -170,6 +175,7 @@ impl App {
             notice,
             exit: None,
             saved,
+            kept: Vec::new(),
         }
     }
 
@@ -223,6 +229,130 @@ impl App {
             acknowledged: self.releases.acknowledged().clone(),
             last_backup: self.backup.last_backup().map(Path::to_path_buf),
             copy_to: self.backup.copy_to().map(str::to_string),
+            results: self.results_to_keep(),
+        }
+    }
+
+    /// What the steps found, as the session keeps it.
+    fn results_to_keep(&self) -> crate::session::SavedResults {
+        let now = chrono::Utc::now();
+        let mut results = crate::session::SavedResults::default();
+        for id in [ScreenId::Database, ScreenId::Releases, ScreenId::Clients] {
+            if let Some(slot) = results.slot(id) {
+                *slot = self.step_results(id, now).map(Box::new);
+            }
+        }
+        results
+    }
+
+    /// A step's finished, current results with the key they were computed for and when (the
+    /// time they first appeared); none while it runs or when they are stale. Free text is
+    /// masked with the password.
+    fn step_results(
+        &self,
+        id: ScreenId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<StepResults> {
+        if let Some((kept, stale)) = self.kept_of(id) {
+            return (!stale).then(|| kept.clone());
+        }
+        let screen = self.screen_of(id);
+        if screen.is_busy() || screen.is_stale() {
+            return None;
+        }
+        let mut checks = screen.results();
+        let mut review = screen
+            .release_review()
+            .map(|r| r.acknowledged_as(&Default::default()));
+        if checks.is_empty() && review.is_none() {
+            return None;
+        }
+        let key = self.result_key(id);
+        let unchanged = |before: &StepResults, checks: &[CheckResult], review: &Option<_>| {
+            before.key == key && before.checks == checks && before.review == *review
+        };
+        // Saved already (the common case, on every event): nothing to mask again.
+        let before = self.saved.results.of(id);
+        if let Some(before) = before.filter(|b| unchanged(b, &checks, &review)) {
+            return Some(before.clone());
+        }
+        let redactor = Redactor::new().with_settings(&self.database.tested_settings());
+        checks.scrub(&redactor);
+        review.scrub(&redactor);
+        let computed_at = match before {
+            Some(before) if unchanged(before, &checks, &review) => before.computed_at,
+            _ => now,
+        };
+        Some(StepResults {
+            computed_at,
+            key,
+            checks,
+            review,
+            files_changed: false,
+        })
+    }
+
+    /// What results of a step would be computed for now: this database, this target and the
+    /// step's other inputs (and the files its shown results read).
+    fn result_key(&self, id: ScreenId) -> ResultKey {
+        let (inputs, files) = match id {
+            ScreenId::Releases => (self.releases.key_inputs(), self.releases.fingerprints()),
+            ScreenId::Clients => (self.clients.key_inputs(), Vec::new()),
+            _ => (Vec::new(), Vec::new()),
+        };
+        ResultKey {
+            connection: self.database.saved(),
+            target: self.target().map(ToString::to_string),
+            inputs,
+            files,
+        }
+    }
+
+    /// The results a step has from the saved session while it has none of its own (the
+    /// Database step shows them as its own), and whether they are stale: computed for another
+    /// database, target or inputs, or their files changed since.
+    fn kept_of(&self, id: ScreenId) -> Option<(&StepResults, bool)> {
+        let (_, kept) = self.kept.iter().find(|(step, _)| *step == id)?;
+        let screen = self.screen_of(id);
+        let results = screen.results();
+        if id == ScreenId::Database {
+            return (results == kept.checks).then_some((kept, false));
+        }
+        let own = screen.is_busy()
+            || screen.is_stale()
+            || !results.is_empty()
+            || screen.release_review().is_some();
+        if own {
+            return None;
+        }
+        let stale = kept.files_changed || !kept.key.same_inputs(&self.result_key(id));
+        Some((kept, stale))
+    }
+
+    /// "2026-12-07 20:31 UTC (12 min ago)" for a step showing kept results.
+    fn kept_note(&self, id: ScreenId) -> Option<String> {
+        let (kept, stale) = self.kept_of(id)?;
+        (!stale).then(|| crate::humanize::at_with_age(kept.computed_at, chrono::Utc::now()))
+    }
+
+    /// Brings back the results of the saved session: the Database step shows its test (stale
+    /// when it was for another connection or target), the other steps' results stand in the
+    /// Summary and the report until the step runs again.
+    fn restore_results(&mut self, saved: &crate::session::SavedResults) {
+        self.saved.results = saved.clone();
+        self.kept = [ScreenId::Database, ScreenId::Releases, ScreenId::Clients]
+            .into_iter()
+            .filter_map(|id| saved.of(id).map(|r| (id, r.clone())))
+            .collect();
+        if let Some(test) = saved.of(ScreenId::Database) {
+            let stale =
+                test.files_changed || !test.key.same_inputs(&self.result_key(ScreenId::Database));
+            self.database.restore(
+                test.checks.clone(),
+                test.key.target.as_deref().and_then(|t| t.parse().ok()),
+                stale,
+                crate::humanize::at_with_age(test.computed_at, chrono::Utc::now()),
+            );
         }
     }
 
@@ -241,6 +371,7 @@ impl App {
                     &self.database,
                     &self.catalogue,
                     &self.backup_dir,
+                    self.elsewhere(),
                 );
                 wrap(self.releases.on_enter(&inputs), Effect::Releases)
             }
@@ -326,6 +457,11 @@ impl App {
     /// Takes one event; returns the work to start.
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
         let mut effects = Vec::new();
+        let event_kind = if matches!(event, Event::Tick | Event::Resize) {
+            EventKind::Tick
+        } else {
+            EventKind::Other
+        };
         match event {
             Event::Key(key) => {
                 if let Some(action) = self.on_key(&key) {
@@ -333,10 +469,7 @@ impl App {
                 }
             }
             Event::Database(event) => self.database.on_event(event),
-            Event::Backup(event) => {
-                effects = wrap(self.backup.on_event(event), Effect::Backup);
-                self.save_if_changed(&mut effects);
-            }
+            Event::Backup(event) => effects = wrap(self.backup.on_event(event), Effect::Backup),
             Event::Releases(event) => self.releases.on_event(event),
             Event::Clients(event) => effects = wrap(self.clients.on_event(event), Effect::Clients),
             Event::Summary(event) => self.summary.on_event(event),
@@ -355,6 +488,10 @@ impl App {
             self.exit = Some(Exit::Quit);
         }
         self.refresh_summary();
+        // What a step found is kept as soon as it is done (ticks change nothing worth saving).
+        if !matches!(event_kind, EventKind::Tick) {
+            self.save_if_changed(&mut effects);
+        }
         effects
     }
 
@@ -388,15 +525,8 @@ impl App {
             Action::Resume => self.resume(),
             step => self.update_step(step),
         };
-        let inputs = review_inputs(
-            &self.welcome,
-            &self.database,
-            &self.catalogue,
-            &self.backup_dir,
-        );
-        self.releases.observe(&inputs);
-        self.save_if_changed(&mut effects);
         self.refresh_summary();
+        self.save_if_changed(&mut effects);
         effects
     }
 
@@ -430,9 +560,15 @@ impl App {
         }
         self.backup.resume(session.last_backup.as_deref());
         self.backup.resume_copy_to(session.copy_to.as_deref());
+        self.restore_results(&session.results);
         self.screen = session.screen;
         self.target_changed();
-        self.enter()
+        let mut effects = self.enter();
+        // The kept backup's facts come from its manifest, whichever step the session was on.
+        if self.screen != ScreenId::Backup && session.last_backup.is_some() {
+            effects.push(Effect::Backup(self.backup.refresh()));
+        }
+        effects
     }
 
     /// A step's own action, with what it needs from the other steps; its work as effects.
@@ -463,6 +599,7 @@ impl App {
                     &self.database,
                     &self.catalogue,
                     &self.backup_dir,
+                    self.elsewhere(),
                 );
                 wrap(self.releases.update(action, &inputs), Effect::Releases)
             }
@@ -491,7 +628,13 @@ impl App {
     fn results_by_step(&self) -> Vec<(ScreenId, CheckResult)> {
         let mut all: Vec<(ScreenId, CheckResult)> = Vec::new();
         for id in ScreenId::ALL {
-            for result in self.screen_of(id).results() {
+            let mut results = self.screen_of(id).results();
+            if results.is_empty()
+                && let Some((kept, false)) = self.kept_of(id)
+            {
+                results = kept.checks.clone();
+            }
+            for result in results {
                 match all.iter_mut().find(|(_, r)| r.id == result.id) {
                     Some(slot) => *slot = (id, result),
                     None => all.push((id, result)),
@@ -499,6 +642,18 @@ impl App {
             }
         }
         all
+    }
+
+    /// What the other steps' checks measured (or kept from the session), for the release
+    /// items they measure (`db.sort_memory`, `clients.python`).
+    fn elsewhere(&self) -> Elsewhere {
+        let results: Vec<CheckResult> = self
+            .results_by_step()
+            .into_iter()
+            .filter(|(id, _)| matches!(id, ScreenId::Database | ScreenId::Clients))
+            .map(|(_, result)| result)
+            .collect();
+        crate::checks::runner::elsewhere(&results)
     }
 
     /// The wizard's steps and the report's prerequisites they fill.
@@ -512,13 +667,23 @@ impl App {
     /// What the steps hold now, as a report records it. The Summary's verdict and the exported
     /// report are both made from this, by the report's own assembly.
     fn recorded(&self) -> Recorded {
+        let kept_review = || match self.kept_of(ScreenId::Releases) {
+            Some((kept, false)) => kept
+                .review
+                .clone()
+                .map(|r| r.acknowledged_as(self.releases.acknowledged())),
+            _ => None,
+        };
         let review = self
             .screen_of(ScreenId::Releases)
             .release_review()
+            .or_else(kept_review)
             .ok_or_else(|| "the release review was not done in this wizard session".to_string());
         let stale = Self::STEPS
             .into_iter()
-            .filter(|(id, _)| self.screen_of(*id).is_stale())
+            .filter(|(id, _)| {
+                self.screen_of(*id).is_stale() || matches!(self.kept_of(*id), Some((_, true)))
+            })
             .map(|(_, step)| step)
             .collect();
         Recorded {
@@ -540,6 +705,16 @@ impl App {
     /// Hands the Summary the verdict `report` gives the same state: each step's status (or
     /// that it is running), the blockers and open actions, and the exit code.
     fn refresh_summary(&mut self) {
+        // The review follows the other steps: stale when its inputs changed, judged again
+        // when what they measured for its items did.
+        let inputs = review_inputs(
+            &self.welcome,
+            &self.database,
+            &self.catalogue,
+            &self.backup_dir,
+            self.elsewhere(),
+        );
+        self.releases.observe(&inputs);
         let database = self.connection().ok().map(|s| SourceKey::of_settings(&s));
         self.backup.set_database(database);
         let report = crate::report::assemble::verdict(self.recorded());
@@ -574,26 +749,46 @@ impl App {
                             .collect()
                     })
                     .unwrap_or_default();
-                StepLine { id, status, checks }
+                StepLine {
+                    id,
+                    status,
+                    checks,
+                    kept: self.kept_note(id),
+                }
             })
             .collect();
-        let tagged = self.results_by_step();
-        let findings = report
-            .blockers
-            .iter()
-            .chain(&report.open_actions)
-            .filter_map(|finding| {
-                tagged
-                    .iter()
-                    .find(|(_, r)| r.id.as_str() == finding.check)
-                    .map(|(step, result)| Finding::of(*step, result))
-            })
-            .collect();
+        let findings = self.findings_of(&report);
         self.summary.refresh(Overview {
             steps,
             findings,
             overall: Some(report.overall),
         });
+    }
+
+    /// The report's blockers and open actions, each with the step that found it.
+    fn findings_of(&self, report: &crate::report::Report) -> Vec<Finding> {
+        let tagged = self.results_by_step();
+        report
+            .blockers
+            .iter()
+            .chain(&report.open_actions)
+            .map(|finding| {
+                match tagged.iter().find(|(_, r)| r.id.as_str() == finding.check) {
+                    Some((step, result)) => Finding::of(*step, result),
+                    // A release item nobody measured or acknowledged.
+                    None => Finding {
+                        step: Self::STEPS
+                            .into_iter()
+                            .find(|(_, step)| Some(*step) == finding.step)
+                            .map_or(ScreenId::Releases, |(id, _)| id),
+                        id: crate::checks::CheckId::owned(finding.check.clone()),
+                        status: Status::Warn,
+                        summary: finding.summary.clone(),
+                        remediation: finding.remediation.clone(),
+                    },
+                }
+            })
+            .collect()
     }
 
     /// The report export the Summary asked for, with what the steps hold.
@@ -617,6 +812,12 @@ impl App {
             effects.push(Effect::SaveSession(now));
         }
     }
+}
+
+/// Whether an event can change what is saved.
+enum EventKind {
+    Tick,
+    Other,
 }
 
 /// A step's work, as the App's effects.
@@ -660,6 +861,7 @@ fn review_inputs<'a>(
     database: &'a Database,
     catalogue: &'a Result<Arc<Catalogue>, Arc<KnowledgeError>>,
     backup_dir: &'a Path,
+    elsewhere: Elsewhere,
 ) -> releases::Inputs<'a> {
     releases::Inputs {
         target: welcome.target(),
@@ -667,6 +869,7 @@ fn review_inputs<'a>(
         url: database.display_url(),
         catalogue: catalogue.as_ref(),
         backup_dir,
+        elsewhere,
     }
 }
 

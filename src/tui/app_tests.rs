@@ -459,7 +459,7 @@ fn sessions_are_saved_on_change_only() {
 
 fn offered(connection: SavedConnection, target: Option<&str>) -> Setup {
     Setup {
-        session: SessionStart::Offer(session::Saved {
+        session: SessionStart::Offer(Box::new(session::Saved {
             path: "/state/wizard-session.json".into(),
             saved_at: "2026-11-20T09:30:00Z".parse().unwrap(),
             session: Session {
@@ -469,8 +469,9 @@ fn offered(connection: SavedConnection, target: Option<&str>) -> Setup {
                 acknowledged: Default::default(),
                 last_backup: None,
                 copy_to: None,
+                results: Default::default(),
             },
-        }),
+        })),
         ..setup()
     }
 }
@@ -546,6 +547,96 @@ fn acknowledgements_come_back_only_for_their_target() {
     let screen = draw(&other, 120, 40);
     assert!(
         screen.contains("made for the target 1.3.1, not 1.2.0: not applied"),
+        "{screen}"
+    );
+}
+
+/// Results kept in the session come back with their time when their key still matches (the
+/// Database step shows them, the Summary and the report count them), and are "stale" for
+/// another target, never reused.
+#[test]
+fn kept_results_come_back_for_their_key_and_are_stale_for_another_target() {
+    let connection = {
+        let mut app = App::new(offered(saved_connection(), Some("1.3.1")));
+        press(&mut app, KeyCode::Enter);
+        app.session().connection
+    };
+    let resumed = |target_flag: Option<&str>| {
+        let mut setup = offered(saved_connection(), Some("1.3.1"));
+        if let SessionStart::Offer(saved) = &mut setup.session {
+            saved.session.results.database = Some(Box::new(StepResults {
+                computed_at: "2026-11-20T09:00:00Z".parse().unwrap(),
+                key: ResultKey {
+                    connection: connection.clone(),
+                    target: Some("1.3.1".into()),
+                    inputs: Vec::new(),
+                    files: Vec::new(),
+                },
+                checks: vec![result(
+                    "db.connect",
+                    "Database reachable, login works",
+                    Outcome::pass("connected as om"),
+                )],
+                review: None,
+                files_changed: false,
+            }));
+        }
+        setup.target = target_flag.map(|t| t.parse().unwrap());
+        let mut app = App::new(setup);
+        press(&mut app, KeyCode::Enter);
+        app
+    };
+
+    let same = resumed(None);
+    let recorded = same.recorded();
+    assert!(
+        recorded
+            .results
+            .iter()
+            .any(|r| r.id.as_str() == "db.connect")
+    );
+    assert!(recorded.stale.is_empty(), "{:?}", recorded.stale);
+    for (width, height) in [(80, 24), (120, 40)] {
+        let screen = draw(&same, width, height);
+        assert!(
+            screen.contains("kept from 2026-11-20 09:00 UTC ("),
+            "{screen}"
+        );
+    }
+    let mut on_summary = resumed(None);
+    type_keys(&mut on_summary, "nnnn");
+    assert_eq!(on_summary.screen(), ScreenId::Summary);
+    let screen = draw(&on_summary, 80, 24);
+    assert!(
+        screen.contains("Steps  results kept from 2026-11-20 09:00 UTC ("),
+        "{screen}"
+    );
+    assert!(screen.contains("· kept"), "{screen}");
+    let kept = same.session().results.database.expect("still kept");
+    assert_eq!(
+        kept.computed_at,
+        "2026-11-20T09:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+    );
+
+    let other = resumed(Some("1.2.0"));
+    let recorded = other.recorded();
+    assert!(
+        !recorded
+            .results
+            .iter()
+            .any(|r| r.id.as_str() == "db.connect")
+    );
+    assert!(recorded.stale.contains(&Step::Database));
+    assert_eq!(
+        other.session().results.database,
+        None,
+        "stale results are not kept"
+    );
+    let screen = draw(&other, 120, 40);
+    assert!(
+        screen.contains("stale — kept for another target or connection"),
         "{screen}"
     );
 }

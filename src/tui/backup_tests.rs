@@ -523,7 +523,7 @@ fn a_picked_backup_without_a_manifest_can_be_verified_but_not_test_restored() {
 #[test]
 fn resuming_brings_the_last_backup_back() {
     let app = App::new(Setup {
-        session: SessionStart::Offer(Saved {
+        session: SessionStart::Offer(Box::new(Saved {
             path: "/state/wizard-session.json".into(),
             saved_at: at("2026-11-26T11:00:00Z"),
             session: Session {
@@ -540,8 +540,9 @@ fn resuming_brings_the_last_backup_back() {
                 acknowledged: Default::default(),
                 last_backup: Some(FILE.into()),
                 copy_to: None,
+                results: Default::default(),
             },
-        }),
+        })),
         ..setup()
     });
     let mut app = app;
@@ -879,6 +880,7 @@ fn copy_off_this_host_asks_for_a_destination_remembers_it_and_shows_the_verified
         verified_by: crate::backup::manifest::VerifiedBy::StoreChecksum,
         bytes: 4_500_000,
         sha256: "ab".into(),
+        checked: None,
     };
     let object = |name: &str| crate::store::StoredObject {
         name: name.into(),

@@ -92,8 +92,11 @@ fn review(domo: bool) -> Finished {
                 server: Some(server),
             },
             ScanReport::default(),
+            &Default::default(),
         ),
         results: Vec::new(),
+        elsewhere: Default::default(),
+        files: Vec::new(),
     }
 }
 
@@ -306,7 +309,7 @@ fn acknowledgements_come_back_with_the_session() {
     let mut acknowledged = std::collections::BTreeSet::new();
     acknowledged.insert(QUERIES.to_string());
     let mut app = App::new(Setup {
-        session: SessionStart::Offer(Saved {
+        session: SessionStart::Offer(Box::new(Saved {
             path: "/state/wizard-session.json".into(),
             saved_at: "2026-11-26T11:00:00Z".parse().unwrap(),
             session: Session {
@@ -323,8 +326,9 @@ fn acknowledgements_come_back_with_the_session() {
                 acknowledged,
                 last_backup: None,
                 copy_to: None,
+                results: Default::default(),
             },
-        }),
+        })),
         ..setup()
     });
     let effects = press(&mut app, KeyCode::Enter);
@@ -564,4 +568,59 @@ fn affecting_me_hides_the_unknown_unless_asked() {
     assert!(!screen.contains("✔ not you"), "{screen}");
     type_keys(&mut app, "u");
     assert!(!draw(&app, 120, 40).contains("! unknown "));
+}
+
+/// The sort-memory item is judged by the Database step's `db.sort_memory`: unknown until that
+/// ran, then its outcome, without probing again.
+#[test]
+fn the_sort_memory_item_takes_the_database_steps_measurement() {
+    const SORT: &str = "1.2/raise-sort-memory-before-migration";
+    let verdict = |app: &App| {
+        app.screen_of(ScreenId::Releases)
+            .release_review()
+            .expect("a review")
+            .items
+            .into_iter()
+            .find(|i| i.key == SORT)
+            .expect("the sort-memory item")
+            .verdict
+    };
+    let mut app = app();
+    let run = on_releases(&mut app);
+    reviewed(&mut app, run, review(false));
+    assert_eq!(verdict(&app), knowledge::impact::Verdict::Unknown);
+
+    type_keys(&mut app, "pp");
+    assert_eq!(app.screen(), ScreenId::Database);
+    let effects = type_keys(&mut app, "t");
+    let run = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Database(crate::tui::screens::database::Work::Test(job)) => Some(job.run),
+            _ => None,
+        })
+        .expect("t starts the checks");
+    planned(&mut app, run);
+    finished(
+        &mut app,
+        run,
+        result(
+            "db.sort_memory",
+            "Sort memory for the migration",
+            Outcome::warn("work_mem is 4.0 MiB; migrations on large query tables can fail"),
+        ),
+    );
+    assert_eq!(verdict(&app), knowledge::impact::Verdict::Affects);
+    finished(
+        &mut app,
+        run,
+        result(
+            "db.sort_memory",
+            "Sort memory for the migration",
+            Outcome::pass("work_mem is 64 MiB (OpenMetadata asks for about 20 MB)"),
+        ),
+    );
+    assert_eq!(verdict(&app), knowledge::impact::Verdict::NotAffected);
+    // Judged again, not reviewed again.
+    assert!(reviews(&type_keys(&mut app, "nn")).is_empty());
 }

@@ -264,7 +264,7 @@ fn confirm_quit_overlay() {
 #[test]
 fn resume_overlay() {
     let app = App::new(Setup {
-        session: SessionStart::Offer(Saved {
+        session: SessionStart::Offer(Box::new(Saved {
             path: "/state/wizard-session.json".into(),
             saved_at: "2026-11-20T09:30:00Z".parse().unwrap(),
             session: Session {
@@ -281,8 +281,9 @@ fn resume_overlay() {
                 acknowledged: Default::default(),
                 last_backup: None,
                 copy_to: None,
+                results: Default::default(),
             },
-        }),
+        })),
         ..setup()
     });
     snapshot("resume", &app);

@@ -148,6 +148,18 @@ impl Drop for Bucket {
 }
 
 pub fn fixture(kind: Kind, verb: &str, name: &str) -> String {
+    fixture_with(kind, verb, &[name])
+}
+
+/// Stores `file` (or the bytes "x") under `key` exactly as given, as another tool would.
+#[allow(dead_code)]
+pub fn put_raw(kind: Kind, bucket: &str, key: &str, file: Option<&Path>) {
+    let file = file.map(|f| f.to_str().unwrap());
+    fixture_with(kind, "put", &[&[bucket, key][..], file.as_slice()].concat());
+}
+
+fn fixture_with(kind: Kind, verb: &str, args: &[&str]) -> String {
+    let name = args[0];
     let command = match kind {
         Kind::S3 => format!("s3-{verb}"),
         Kind::Azure => format!("az-{verb}"),
@@ -155,7 +167,8 @@ pub fn fixture(kind: Kind, verb: &str, name: &str) -> String {
     let python = Path::new(ROOT).join(".services/venv/bin/python");
     let out = Command::new(&python)
         .arg(Path::new(ROOT).join("scripts/store-test-fixture"))
-        .args([&command, name])
+        .arg(&command)
+        .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}; {HOW_TO_START}", python.display()));
     if !out.status.success() && !std::thread::panicking() {

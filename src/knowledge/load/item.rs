@@ -3,7 +3,7 @@
 
 use super::probe::parse_probe;
 use super::reader::{Ctx, Map, is_kebab};
-use super::reader::{minor_line, patch_version};
+use super::reader::{minor_line, parse_engines, patch_version};
 use super::rules::parse_rule;
 use crate::knowledge::model::{Component, Item, Kind, Probe, Range, Requirements};
 use crate::version::Version;
@@ -12,7 +12,7 @@ use crate::yaml::{Node, NodeKind};
 /// Longest title shown on one line.
 const TITLE_MAX: usize = 90;
 
-const ITEM_KEYS: [&str; 14] = [
+const ITEM_KEYS: [&str; 16] = [
     "id",
     "patch",
     "until",
@@ -25,6 +25,8 @@ const ITEM_KEYS: [&str; 14] = [
     "source",
     "unverified",
     "requires",
+    "engines",
+    "measured_by",
     "config_rules",
     "probes",
 ];
@@ -56,6 +58,8 @@ pub(super) fn parse_item(
     let until = parse_until(ctx, &map, line, patch.as_ref());
     let unverified = parse_unverified(ctx, &map);
     let requires = parse_item_requires(ctx, &map, kind);
+    let engines = parse_engines(ctx, &map);
+    let measured_by = parse_measured_by(ctx, &map);
     let config_rules = match map.get("config_rules") {
         None => Vec::new(),
         Some(node) => ctx
@@ -81,6 +85,8 @@ pub(super) fn parse_item(
         source: source?,
         unverified,
         requires,
+        engines,
+        measured_by,
         config_rules,
         probes,
         file: ctx.file.to_string(),
@@ -222,6 +228,27 @@ fn parse_until(
             None
         }
     }
+}
+
+/// `measured_by: db.sort_memory`: the id of a check (`<group>.<name>`, lower case).
+fn parse_measured_by(ctx: &mut Ctx<'_>, map: &Map<'_>) -> Option<String> {
+    let id = map.text(ctx, "measured_by", false)?;
+    let well_formed = id.split_once('.').is_some_and(|(group, name)| {
+        [group, name].iter().all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        })
+    });
+    if !well_formed {
+        ctx.problem(
+            map.line_of("measured_by"),
+            &format!("measured_by '{id}' must be a check id such as db.sort_memory"),
+        );
+        return None;
+    }
+    Some(id)
 }
 
 fn parse_unverified(ctx: &mut Ctx<'_>, map: &Map<'_>) -> bool {

@@ -11,9 +11,8 @@ use std::collections::BTreeSet;
 
 use self::item::{Line, parse_item};
 pub use self::reader::Problem;
-use self::reader::{Ctx, Map, minor_line, patch_version};
+use self::reader::{Ctx, Map, minor_line, parse_engines, patch_version};
 use super::model::{Item, KnownBad, Release};
-use crate::db::Engine;
 use crate::version::Version;
 use crate::yaml::{self, Node};
 
@@ -227,33 +226,6 @@ fn parse_known_bad_entry(ctx: &mut Ctx<'_>, node: &Node, patches: &[Version]) ->
         source: source?,
         engines,
     })
-}
-
-/// `engines: [postgres]`: the engines a known-bad release goes wrong on (absent: every one).
-fn parse_engines(ctx: &mut Ctx<'_>, map: &Map<'_>) -> Vec<Engine> {
-    let Some(node) = map.get("engines") else {
-        return Vec::new();
-    };
-    let list = ctx.sequence(node, "engines").unwrap_or_default();
-    if list.is_empty() {
-        ctx.problem(
-            node.line,
-            "engines must name mysql or postgres (or be left out)",
-        );
-    }
-    let mut engines = Vec::new();
-    for name in list {
-        match name.as_scalar() {
-            Some("mysql") => engines.push(Engine::Mysql),
-            Some("postgres") => engines.push(Engine::Postgres),
-            other => ctx.problem(
-                name.line,
-                &format!("engine '{}' is not mysql or postgres", other.unwrap_or("?")),
-            ),
-        }
-    }
-    engines.dedup();
-    engines
 }
 
 fn parse_items(ctx: &mut Ctx<'_>, top: &Map<'_>, line: &Line<'_>) -> Vec<Item> {

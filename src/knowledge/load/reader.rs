@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use crate::engine::Engine;
 use crate::version::Version;
 use crate::yaml::{Entry, Node, NodeKind};
 
@@ -178,4 +179,32 @@ pub(super) fn patch_version(text: &str, major: u64, minor: u64) -> Option<Versio
     let v: Version = text.parse().ok()?;
     let exact = text.split('.').count() == 3 && !v.is_prerelease();
     (exact && v.major() == major && v.minor() == minor).then_some(v)
+}
+
+/// `engines: [postgres]`: the engines a known-bad release goes wrong on, or an item is about
+/// (absent: every one).
+pub(super) fn parse_engines(ctx: &mut Ctx<'_>, map: &Map<'_>) -> Vec<Engine> {
+    let Some(node) = map.get("engines") else {
+        return Vec::new();
+    };
+    let list = ctx.sequence(node, "engines").unwrap_or_default();
+    if list.is_empty() {
+        ctx.problem(
+            node.line,
+            "engines must name mysql or postgres (or be left out)",
+        );
+    }
+    let mut engines = Vec::new();
+    for name in list {
+        match name.as_scalar() {
+            Some("mysql") => engines.push(Engine::Mysql),
+            Some("postgres") => engines.push(Engine::Postgres),
+            other => ctx.problem(
+                name.line,
+                &format!("engine '{}' is not mysql or postgres", other.unwrap_or("?")),
+            ),
+        }
+    }
+    engines.dedup();
+    engines
 }

@@ -246,6 +246,9 @@ struct TestRun {
     password_needed: bool,
     /// The target the test judged the installed version against (a downgrade fails).
     target: Option<Version>,
+    /// Brought back from the saved session: when it was computed ("2026-12-07 20:31 UTC
+    /// (12 min ago)").
+    restored: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -441,6 +444,35 @@ impl Database {
             .is_some_and(|t| t.phase == Phase::Running)
     }
 
+    /// Shows the results of a test kept in the saved session, computed `when` for `target`;
+    /// `stale` when they were for another connection or target than the form's now.
+    pub fn restore(
+        &mut self,
+        results: Vec<CheckResult>,
+        target: Option<Version>,
+        stale: bool,
+        when: String,
+    ) {
+        let rows = results
+            .into_iter()
+            .map(|result| CheckRow {
+                id: result.id.clone(),
+                title: result.title.clone(),
+                state: CheckState::Done(result),
+            })
+            .collect();
+        self.last_run += 1;
+        self.test = Some(TestRun {
+            run: RunId(self.last_run),
+            rows,
+            phase: Phase::Finished,
+            stale,
+            password_needed: false,
+            target,
+            restored: Some(when),
+        });
+    }
+
     /// The target changed: a test judged against another target no longer describes it.
     pub fn observe_target(&mut self, target: Option<&Version>) {
         if let Some(test) = &mut self.test
@@ -569,6 +601,7 @@ impl Database {
             stale: false,
             password_needed: false,
             target: target.cloned(),
+            restored: None,
         });
         self.focus = Focus::Results;
         self.selected_check = 0;
@@ -769,7 +802,12 @@ impl Database {
         let state = match &test.phase {
             _ if test.stale => Span::styled(
                 format!(
-                    "for the settings before your edit: {} tests again",
+                    "{}: {} tests again",
+                    if test.restored.is_some() {
+                        "stale — kept for another target or connection"
+                    } else {
+                        "for the settings before your edit"
+                    },
                     keys::TEST[0].hint()
                 ),
                 theme.notice(),
@@ -781,7 +819,11 @@ impl Database {
                     theme.dim(),
                 )
             }
-            Phase::Finished => Span::raw(tally),
+            // The list shows how each check went; the footer says how to test again.
+            Phase::Finished => match &test.restored {
+                Some(when) => Span::raw(format!("kept from {when}")),
+                None => Span::raw(tally),
+            },
             Phase::Crashed(reason) => Span::styled(
                 format!("stopped by an internal error: {reason}"),
                 theme.error(),

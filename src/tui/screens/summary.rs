@@ -84,6 +84,9 @@ pub struct StepLine {
     pub status: StepStatus,
     /// Statuses of the checks it ran.
     pub checks: Vec<Status>,
+    /// Its results are the saved session's: when they were computed
+    /// ("2026-12-07 20:31 UTC (12 min ago)").
+    pub kept: Option<String>,
 }
 
 /// A failed check (blocker) or a warning still open, with the step that ran it.
@@ -321,7 +324,15 @@ impl Summary {
         };
         let mut steps: Vec<&StepLine> = self.overview.steps.iter().collect();
         steps.sort_by_key(|s| severity(s.status));
-        let mut lines = vec![Line::styled("Steps", theme.title())];
+        // Kept results say so, and the heading says from when (the oldest), in one line.
+        let oldest = steps.iter().filter_map(|s| s.kept.as_deref()).min();
+        let mut lines = vec![match oldest {
+            Some(when) => Line::from(vec![
+                Span::styled("Steps", theme.title()),
+                Span::styled(format!("  results kept from {when}"), theme.dim()),
+            ]),
+            None => Line::styled("Steps", theme.title()),
+        }];
         for step in steps {
             let text = match step.status {
                 StepStatus::Running => "running…".to_string(),
@@ -331,6 +342,10 @@ impl Summary {
                 }
                 _ if step.checks.is_empty() => "not run yet".to_string(),
                 _ => crate::checks::tally(&step.checks),
+            };
+            let text = match &step.kept {
+                Some(_) if !step.checks.is_empty() => format!("{text} · kept"),
+                _ => text,
             };
             lines.push(Line::from(vec![
                 Span::raw("  "),

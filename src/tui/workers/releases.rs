@@ -86,8 +86,15 @@ async fn probe_and_review(
         probes: board.lock().map(|b| b.clone()).unwrap_or_default(),
         server,
     };
+    let files = [&job.files.server_config, &job.files.workflows]
+        .into_iter()
+        .flatten()
+        .flat_map(|path| crate::session::fingerprints(path))
+        .collect();
     Ok(Finished {
-        review: knowledge::review::review(&job.catalogue, &plan, database, scan),
+        review: knowledge::review::review(&job.catalogue, &plan, database, scan, &job.elsewhere),
         results,
+        elsewhere: job.elsewhere.clone(),
+        files,
     })
 }

@@ -245,6 +245,17 @@ impl Clients {
         self.clamp();
     }
 
+    /// Where the step looks for interpreters, for the session's key.
+    pub fn key_inputs(&self) -> Vec<String> {
+        self.places
+            .iter()
+            .map(|place| match place {
+                Place::Python(p) => format!("python={p}"),
+                Place::Folder(f) => format!("search={f}"),
+            })
+            .collect()
+    }
+
     fn request(&self) -> Request {
         let mut request = self.base.clone();
         request.pythons = Vec::new();

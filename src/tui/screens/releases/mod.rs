@@ -20,11 +20,12 @@ use crate::checks::CheckId;
 use crate::checks::release::NotInstalled;
 use crate::checks::runner::{CheckEvent, CheckResult};
 use crate::config::DbSettings;
-use crate::knowledge::impact::Verdict;
+use crate::knowledge::impact::{Elsewhere, Verdict};
 use crate::knowledge::review::{Review, Reviewed};
 use crate::knowledge::scan::ScanInputs;
 use crate::knowledge::{Catalogue, Installed, Kind, KnowledgeError};
 use crate::report::StepStatus;
+use crate::session::Fingerprint;
 use crate::tui::keymap::{Binding, keys};
 use crate::tui::theme::Look;
 use crate::tui::widgets::text_field::{self, TextEdit, TextField};
@@ -68,6 +69,8 @@ pub struct ReviewJob {
     pub catalogue: Arc<Catalogue>,
     pub files: ScanInputs,
     pub backup_dir: PathBuf,
+    /// What the other steps measured, for the items measured by their checks.
+    pub elsewhere: Elsewhere,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +92,40 @@ impl Work {
 pub struct Finished {
     pub review: Review,
     pub results: Vec<CheckResult>,
+    /// What the other steps had measured when it was judged.
+    pub elsewhere: Elsewhere,
+    /// The files it read, as they were.
+    pub files: Vec<Fingerprint>,
+}
+
+impl Finished {
+    /// Judges the items again with what the other steps measured now, when that changed for an
+    /// item measured by another step's check (nothing is probed again).
+    fn rejudge(&mut self, catalogue: &Catalogue, elsewhere: &Elsewhere) {
+        let checks: BTreeSet<&str> = self
+            .review
+            .items
+            .iter()
+            .filter_map(|r| r.item.measured_by.as_deref())
+            .collect();
+        let changed = checks
+            .iter()
+            .any(|id| self.elsewhere.get(*id) != elsewhere.get(*id));
+        if !changed {
+            return;
+        }
+        let Ok(plan) = catalogue.plan_for(&self.review.installed, &self.review.to) else {
+            return;
+        };
+        self.review = crate::knowledge::review::review(
+            catalogue,
+            &plan,
+            self.review.database.clone(),
+            self.review.scan.clone(),
+            elsewhere,
+        );
+        self.elsewhere = elsewhere.clone();
+    }
 }
 
 /// Why there is no review.
@@ -193,6 +230,8 @@ pub struct Inputs<'a> {
     pub url: String,
     pub catalogue: Result<&'a Arc<Catalogue>, &'a Arc<KnowledgeError>>,
     pub backup_dir: &'a Path,
+    /// What the other steps' checks measured (`db.sort_memory`, `clients.python`).
+    pub elsewhere: Elsewhere,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,6 +320,19 @@ impl Releases {
         }
     }
 
+    /// The review's inputs besides the database and the target, for the session's key.
+    pub fn key_inputs(&self) -> Vec<String> {
+        vec![
+            format!("openmetadata.yaml={}", self.config.trim()),
+            format!("workflows={}", self.workflows.trim()),
+        ]
+    }
+
+    /// The files the shown review read, as they were then.
+    pub fn fingerprints(&self) -> Vec<Fingerprint> {
+        self.finished().map(|f| f.files.clone()).unwrap_or_default()
+    }
+
     pub fn acknowledged(&self) -> &BTreeSet<String> {
         &self.acknowledged
     }
@@ -322,13 +374,24 @@ impl Releases {
         })
     }
 
-    /// Marks the review stale when the target, the connection or the files changed since.
+    /// Marks the review stale when the target, the connection or the files changed since;
+    /// judges its items again when what the other steps measured for them changed.
     pub fn observe(&mut self, inputs: &Inputs) {
         let wanted = self.wanted(inputs);
         self.stale = match &self.state {
             Some(state) => wanted.as_ref() != Some(&state.asked),
             None => false,
         };
+        if let (
+            Some(State {
+                phase: Phase::Done(finished),
+                ..
+            }),
+            Ok(catalogue),
+        ) = (&mut self.state, inputs.catalogue)
+        {
+            finished.rejudge(catalogue, &inputs.elsewhere);
+        }
     }
 
     /// On entering the step: review when there is none yet or it is stale.
@@ -392,6 +455,7 @@ impl Releases {
             catalogue,
             files,
             backup_dir: inputs.backup_dir.to_path_buf(),
+            elsewhere: inputs.elsewhere.clone(),
         })))
     }
 
