@@ -1237,3 +1237,42 @@ async fn a_postgres_file_changed_after_its_manifest_is_refused_before_the_commit
         );
     }
 }
+
+#[tokio::test]
+async fn a_restore_over_a_table_another_session_locks_fails_naming_it_instead_of_waiting() {
+    use sqlx::Connection;
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_of(&source, dir.path(), FileFormat::Sql).await;
+    change_rows(&source).await;
+    let before = fingerprints(&source).await;
+    // A session (a server's open transaction) holding a lock on a table the restore replaces:
+    // the restore used to wait for it for ever, unseen (with --jobs 2, after the whole load).
+    let mut holder = sqlx::PgConnection::connect(&source.url).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE user_entity IN ACCESS SHARE MODE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    for jobs in ["1", "2"] {
+        let (out, pid) =
+            restore_cli_traced(&made.path, &source.url, &["--force", "--yes", "-j", jobs]);
+        assert_eq!(out.status.code(), Some(1), "-j {jobs}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("other sessions hold locks on tables the restore replaces")
+                && stderr(&out).contains("on user_entity"),
+            "-j {jobs}: {}",
+            stderr(&out)
+        );
+        assert!(pg_stagings(&source.url, Some(pid)).await.is_empty());
+    }
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    assert_eq!(before, fingerprints(&source).await);
+    // The lock gone, the same restore goes through.
+    let out = restore_cli(&made.path, &source.url, &["--force", "--yes", "-j", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(pg_stagings(&source.url, None).await.is_empty());
+    holder.close().await.unwrap();
+}

@@ -526,6 +526,8 @@ impl Stage<'_> {
         let sql = format!("SET LOCAL search_path = {target}, pg_catalog");
         pg_load::execute(db, conn, &sql, 0).await?;
         if !self.accepted.replaces.is_empty() {
+            let (replaces, what) = (&self.accepted.replaces, self.accepted.what());
+            pg_load::lock_replaced(db, conn, replaces, &what, self.cancel).await?;
             let sql = admin::drop_tables_sql(Engine::Postgres, &self.accepted.replaces);
             pg_load::execute(db, conn, &sql, 0).await?;
         }

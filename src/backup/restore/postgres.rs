@@ -148,6 +148,8 @@ async fn load_in_transaction(
 ) -> Result<Done, RestoreError> {
     if !accepted.replaces.is_empty() {
         // Inside the restore's transaction: a failed restore keeps the old tables.
+        let (replaces, what) = (&accepted.replaces, accepted.what());
+        pg_load::lock_replaced(db, conn, replaces, &what, cancel).await?;
         let sql = admin::drop_tables_sql(Engine::Postgres, &accepted.replaces);
         pg_load::execute(db, conn, &sql, 0).await?;
     }
