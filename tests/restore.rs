@@ -1199,9 +1199,23 @@ async fn a_killed_parallel_postgres_restore_leaves_the_target_as_it_was() {
     })
     .await;
     assert_eq!(before, fingerprints(&source).await, "the target changed");
-    // What the kill left: the staging schema, named after the killed process; the next
-    // restore names it.
-    assert_eq!(pg_stagings(&source.url, Some(pid)).await.len(), 1);
+    // What the kill left: the staging schema, named after the killed process; `check` names
+    // it (it used to pass the database without a word), and so does the next restore.
+    let left = pg_stagings(&source.url, Some(pid)).await;
+    assert_eq!(left.len(), 1);
+    let check = check_json(&run(
+        &["check", "--db-url", &source.url, "--format", "json"],
+        &[],
+    ));
+    let found = check_by_id(&check, "db.openmetadata");
+    assert_eq!(found["status"], "warn", "{found}");
+    assert!(
+        found["summary"].as_str().unwrap().contains(&left[0]),
+        "{found}"
+    );
+    let out = restore_cli(&made.path, &source.url, &["--force", "--yes", "-j", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&left[0]), "{}", stdout(&out));
 }
 
 #[tokio::test]
