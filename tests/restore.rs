@@ -1290,3 +1290,73 @@ async fn a_restore_over_a_table_another_session_locks_fails_naming_it_instead_of
     assert!(pg_stagings(&source.url, None).await.is_empty());
     holder.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_restore_stopped_while_it_waits_for_a_lock_changes_nothing() {
+    use sqlx::Connection;
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_of(&source, dir.path(), FileFormat::Sql).await;
+    change_rows(&source).await;
+    let before = fingerprints(&source).await;
+    let mut holder = sqlx::PgConnection::connect(&source.url).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE tag_usage IN ACCESS SHARE MODE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let child = spawn_restore(
+        &[
+            made.path.to_str().unwrap(),
+            "--db-url",
+            &source.url,
+            "--force",
+            "--yes",
+            "-j",
+            "2",
+        ],
+        &[],
+    );
+    let pid = child.id();
+    // The switch is trying to take the locks (after the whole load): SIGTERM, as Ctrl-C. The
+    // switch used to go on waiting and commit once the lock was released.
+    let admin = admin(Engine::Postgres).await;
+    let started = Instant::now();
+    loop {
+        let n = admin
+            .fetch_i64(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1 \
+                 AND query LIKE 'SAVEPOINT omu_lock%'",
+                &[&source.name],
+            )
+            .await
+            .unwrap();
+        if n > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the switch never tried to take the locks"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    admin.close().await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    holder.close().await.unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cancelled"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(before, fingerprints(&source).await, "the target changed");
+    assert!(pg_stagings(&source.url, Some(pid)).await.is_empty());
+}

@@ -539,6 +539,10 @@ impl Stage<'_> {
         let names = pg_load::tables_of_current_schema(db, conn).await?;
         let counted = pg_load::counted(db, conn, &names, &counts).await?;
         let tables = load::judge(counted, self.accepted.manifest.as_ref(), &loaded)?;
+        // The operator stopped the restore while the switch ran: it does not commit.
+        if self.cancel.is_cancelled() {
+            return Err(RestoreError::Cancelled { untouched: true });
+        }
         // Empty now: anything left in it was not moved, and the switch does not go through.
         let sql = format!(
             "DROP SCHEMA {}",
