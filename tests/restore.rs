@@ -1325,7 +1325,7 @@ async fn a_restore_stopped_while_it_waits_for_a_lock_changes_nothing() {
         let n = admin
             .fetch_i64(
                 "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1 \
-                 AND query LIKE 'SAVEPOINT omu_lock%'",
+                 AND query LIKE '%SAVEPOINT omu_lock%'",
                 &[&source.name],
             )
             .await
