@@ -1360,3 +1360,27 @@ async fn a_restore_stopped_while_it_waits_for_a_lock_changes_nothing() {
     assert_eq!(before, fingerprints(&source).await, "the target changed");
     assert!(pg_stagings(&source.url, Some(pid)).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_restore_over_its_own_restore_replaces_a_sequence_no_table_owns() {
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let conn = source.connect().await;
+    conn.execute_script("CREATE SEQUENCE omu_free_seq; SELECT setval('omu_free_seq', 42)")
+        .await
+        .unwrap();
+    conn.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_of(&source, dir.path(), FileFormat::Sql).await;
+    let structure = pg_structure(&source.url).await;
+    for jobs in ["1", "2"] {
+        let (_name, url, _guard) = fresh_name(Engine::Postgres);
+        let out = restore_cli(&made.path, &url, &["-j", jobs]);
+        assert_eq!(out.status.code(), Some(0), "-j {jobs}: {}", stderr(&out));
+        // The restored database holds the free-standing sequence: restoring the same backup
+        // over it used to stop after the load ("relation omu_free_seq already exists").
+        let out = restore_cli(&made.path, &url, &["--force", "--yes", "-j", jobs]);
+        assert_eq!(out.status.code(), Some(0), "-j {jobs}: {}", stderr(&out));
+        assert_eq!(structure, pg_structure(&url).await, "-j {jobs}");
+        assert!(pg_stagings(&url, None).await.is_empty());
+    }
+}

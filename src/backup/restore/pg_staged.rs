@@ -571,10 +571,14 @@ impl Stage<'_> {
                 .await
                 .map_err(|e| RestoreError::Db(self.db.error(e)))?;
             for name in names {
-                let sql = format!(
-                    "ALTER {what} {staging}.{} SET SCHEMA {target}",
-                    quote_ident(Engine::Postgres, &name)
-                );
+                let name = quote_ident(Engine::Postgres, &name);
+                if what == "SEQUENCE" && !self.accepted.replaces.is_empty() {
+                    // A sequence of the target no replaced table owned (one a restore of this
+                    // backup made) is replaced too; one something still uses stops the switch.
+                    let sql = format!("DROP SEQUENCE IF EXISTS {target}.{name}");
+                    pg_load::execute(self.db, conn, &sql, 0).await?;
+                }
+                let sql = format!("ALTER {what} {staging}.{name} SET SCHEMA {target}");
                 pg_load::execute(self.db, conn, &sql, 0).await?;
             }
         }
