@@ -1199,9 +1199,23 @@ async fn a_killed_parallel_postgres_restore_leaves_the_target_as_it_was() {
     })
     .await;
     assert_eq!(before, fingerprints(&source).await, "the target changed");
-    // What the kill left: the staging schema, named after the killed process; the next
-    // restore names it.
-    assert_eq!(pg_stagings(&source.url, Some(pid)).await.len(), 1);
+    // What the kill left: the staging schema, named after the killed process; `check` names
+    // it (it used to pass the database without a word), and so does the next restore.
+    let left = pg_stagings(&source.url, Some(pid)).await;
+    assert_eq!(left.len(), 1);
+    let check = check_json(&run(
+        &["check", "--db-url", &source.url, "--format", "json"],
+        &[],
+    ));
+    let found = check_by_id(&check, "db.openmetadata");
+    assert_eq!(found["status"], "warn", "{found}");
+    assert!(
+        found["summary"].as_str().unwrap().contains(&left[0]),
+        "{found}"
+    );
+    let out = restore_cli(&made.path, &source.url, &["--force", "--yes", "-j", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&left[0]), "{}", stdout(&out));
 }
 
 #[tokio::test]
@@ -1235,5 +1249,138 @@ async fn a_postgres_file_changed_after_its_manifest_is_refused_before_the_commit
             !database_exists(Engine::Postgres, &name).await,
             "--jobs {jobs}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_restore_over_a_table_another_session_locks_fails_naming_it_instead_of_waiting() {
+    use sqlx::Connection;
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_of(&source, dir.path(), FileFormat::Sql).await;
+    change_rows(&source).await;
+    let before = fingerprints(&source).await;
+    // A session (a server's open transaction) holding a lock on a table the restore replaces:
+    // the restore used to wait for it for ever, unseen (with --jobs 2, after the whole load).
+    let mut holder = sqlx::PgConnection::connect(&source.url).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE user_entity IN ACCESS SHARE MODE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    for jobs in ["1", "2"] {
+        let (out, pid) =
+            restore_cli_traced(&made.path, &source.url, &["--force", "--yes", "-j", jobs]);
+        assert_eq!(out.status.code(), Some(1), "-j {jobs}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("other sessions hold locks on tables the restore replaces")
+                && stderr(&out).contains("on user_entity"),
+            "-j {jobs}: {}",
+            stderr(&out)
+        );
+        assert!(pg_stagings(&source.url, Some(pid)).await.is_empty());
+    }
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    assert_eq!(before, fingerprints(&source).await);
+    // The lock gone, the same restore goes through.
+    let out = restore_cli(&made.path, &source.url, &["--force", "--yes", "-j", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(pg_stagings(&source.url, None).await.is_empty());
+    holder.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_restore_stopped_while_it_waits_for_a_lock_changes_nothing() {
+    use sqlx::Connection;
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_of(&source, dir.path(), FileFormat::Sql).await;
+    change_rows(&source).await;
+    let before = fingerprints(&source).await;
+    let mut holder = sqlx::PgConnection::connect(&source.url).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE tag_usage IN ACCESS SHARE MODE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let child = spawn_restore(
+        &[
+            made.path.to_str().unwrap(),
+            "--db-url",
+            &source.url,
+            "--force",
+            "--yes",
+            "-j",
+            "2",
+        ],
+        &[],
+    );
+    let pid = child.id();
+    // The switch is trying to take the locks (after the whole load): SIGTERM, as Ctrl-C. The
+    // switch used to go on waiting and commit once the lock was released.
+    let admin = admin(Engine::Postgres).await;
+    let started = Instant::now();
+    loop {
+        let n = admin
+            .fetch_i64(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1 \
+                 AND query LIKE '%SAVEPOINT omu_lock%'",
+                &[&source.name],
+            )
+            .await
+            .unwrap();
+        if n > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the switch never tried to take the locks"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    admin.close().await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    holder.close().await.unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cancelled"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(before, fingerprints(&source).await, "the target changed");
+    assert!(pg_stagings(&source.url, Some(pid)).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_restore_over_its_own_restore_replaces_a_sequence_no_table_owns() {
+    let (source, _) = TestDb::demo(Engine::Postgres, 1).await;
+    let conn = source.connect().await;
+    conn.execute_script("CREATE SEQUENCE omu_free_seq; SELECT setval('omu_free_seq', 42)")
+        .await
+        .unwrap();
+    conn.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = backup_of(&source, dir.path(), FileFormat::Sql).await;
+    let structure = pg_structure(&source.url).await;
+    for jobs in ["1", "2"] {
+        let (_name, url, _guard) = fresh_name(Engine::Postgres);
+        let out = restore_cli(&made.path, &url, &["-j", jobs]);
+        assert_eq!(out.status.code(), Some(0), "-j {jobs}: {}", stderr(&out));
+        // The restored database holds the free-standing sequence: restoring the same backup
+        // over it used to stop after the load ("relation omu_free_seq already exists").
+        let out = restore_cli(&made.path, &url, &["--force", "--yes", "-j", jobs]);
+        assert_eq!(out.status.code(), Some(0), "-j {jobs}: {}", stderr(&out));
+        assert_eq!(structure, pg_structure(&url).await, "-j {jobs}");
+        assert!(pg_stagings(&url, None).await.is_empty());
     }
 }

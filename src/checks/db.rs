@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Check, CheckId, Context, Outcome};
+use super::{Check, CheckId, Context, Outcome, Status};
 use crate::config::naming::Setting;
 use crate::config::{DbSettings, Source};
 use crate::db::inspect::{Detection, Era, OmInfo, Product, RowCount};
@@ -250,8 +250,59 @@ async fn openmetadata(ctx: &Arc<Context>) -> Outcome {
                  connection settings), or drop the database and restore into it.",
             )
         }
-        Detection::OpenMetadata(info) => found_openmetadata(ctx, info, &where_),
+        Detection::OpenMetadata(info) => {
+            let outcome = found_openmetadata(ctx, info, &where_);
+            with_stagings(ctx, outcome).await
+        }
     }
+}
+
+/// PostgreSQL: a parallel restore killed before its switch leaves its staging schema (a full
+/// copy of the backup's tables) in the database; it holds no part of the target, but takes
+/// the disk: named, to be dropped. (A running restore's schema is named too.)
+async fn with_stagings(ctx: &Context, outcome: Outcome) -> Outcome {
+    if ctx.settings.engine.value != Engine::Postgres {
+        return outcome;
+    }
+    let Ok(db) = ctx.db().await else {
+        return outcome;
+    };
+    let pattern = format!("{}%", admin::STAGING_PREFIX.replace('_', "\\_"));
+    let names = match db
+        .fetch_rows(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE $1 ORDER BY 1",
+            &[&pattern],
+        )
+        .await
+    {
+        Ok(rows) => rows
+            .iter()
+            .filter_map(|r| r.first().and_then(|c| c.as_text()))
+            .collect::<Vec<_>>(),
+        Err(_) => return outcome,
+    };
+    if names.is_empty() {
+        return outcome;
+    }
+    let mut warned = match outcome.status {
+        Status::Pass => Outcome {
+            status: Status::Warn,
+            ..outcome
+        },
+        _ => outcome,
+    };
+    warned.summary.push_str(&format!(
+        "; it also holds the staging schema of a restore that did not finish (killed, or still running): {}",
+        names.join(", ")
+    ));
+    if warned.remediation.is_none() {
+        warned.remediation = Some(
+            "When no restore runs, drop it: DROP SCHEMA <name> CASCADE (it holds no part of the \
+             OpenMetadata tables)."
+                .into(),
+        );
+    }
+    warned
 }
 
 /// An OpenMetadata database: its schema level and bookkeeping; a migration left incomplete

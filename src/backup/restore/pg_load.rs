@@ -74,6 +74,87 @@ pub(super) async fn copy_block(
     copy.finish().await.map_err(failed)
 }
 
+/// Tries to take the locks on the tables the restore replaces this many times, this far apart.
+const LOCK_TRIES: u32 = 40;
+const LOCK_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Takes the exclusive locks on `tables` (those of them that exist, named as the restore drops
+/// them) inside the transaction open on `conn`, before the restore changes the target. A lock
+/// another session holds (a running server, a transaction left open) is not waited on, which
+/// would leave the restore hanging unseen for as long as that session lives: it is tried again
+/// for a while (a short query ends), and then the restore fails naming the sessions; a cancel
+/// stops it at once. The transaction stays usable either way (each try is in a savepoint).
+pub(super) async fn lock_replaced(
+    db: &Db,
+    conn: &mut PgConnection,
+    tables: &[String],
+    what: &str,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<(), RestoreError> {
+    let existing: Vec<String> = sqlx::query_scalar(
+        "SELECT t FROM unnest($1::text[]) t WHERE to_regclass(quote_ident(t)) IS NOT NULL",
+    )
+    .bind(tables)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| db.error(e))?;
+    if existing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = existing
+        .iter()
+        .map(|t| quote_ident(Engine::Postgres, t))
+        .collect();
+    let lock = format!(
+        "SAVEPOINT omu_lock; LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT; RELEASE SAVEPOINT omu_lock",
+        names.join(", ")
+    );
+    for _ in 0..LOCK_TRIES {
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(lock.clone()))
+            .execute(&mut *conn)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if lock_not_available(&e) => {
+                execute(db, conn, "ROLLBACK TO SAVEPOINT omu_lock", 0).await?;
+            }
+            Err(e) => return Err(db.error(e).into()),
+        }
+        if cancel.is_cancelled() {
+            return Err(RestoreError::Cancelled { untouched: true });
+        }
+        tokio::time::sleep(LOCK_PAUSE).await;
+    }
+    Err(RestoreError::TargetLocked {
+        what: what.to_string(),
+        holders: lock_holders(conn, &existing).await,
+    })
+}
+
+fn lock_not_available(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "55P03")
+}
+
+/// The sessions holding locks on `tables`, for the operator to find them.
+async fn lock_holders(conn: &mut PgConnection, tables: &[String]) -> String {
+    let found: Result<Option<String>, _> = sqlx::query_scalar(
+        "SELECT string_agg(DISTINCT format('pid %s, %s, %s, on %s', a.pid, \
+         coalesce(nullif(a.application_name, ''), 'no application name'), a.state, l.relation::regclass), '; ') \
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.granted AND l.pid <> pg_backend_pid() \
+         AND l.relation IN (SELECT to_regclass(quote_ident(t)) FROM unnest($1::text[]) t)",
+    )
+    .bind(tables)
+    .fetch_one(&mut *conn)
+    .await;
+    match found {
+        Ok(Some(holders)) => holders,
+        _ => "sessions not found; they may have ended".into(),
+    }
+}
+
 /// Rows the server reported stored, per table; and whether a statement of the file may have
 /// removed rows or tables behind those reports, so that the tables must be counted.
 #[derive(Debug, Default)]

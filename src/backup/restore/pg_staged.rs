@@ -526,6 +526,8 @@ impl Stage<'_> {
         let sql = format!("SET LOCAL search_path = {target}, pg_catalog");
         pg_load::execute(db, conn, &sql, 0).await?;
         if !self.accepted.replaces.is_empty() {
+            let (replaces, what) = (&self.accepted.replaces, self.accepted.what());
+            pg_load::lock_replaced(db, conn, replaces, &what, self.cancel).await?;
             let sql = admin::drop_tables_sql(Engine::Postgres, &self.accepted.replaces);
             pg_load::execute(db, conn, &sql, 0).await?;
         }
@@ -537,6 +539,10 @@ impl Stage<'_> {
         let names = pg_load::tables_of_current_schema(db, conn).await?;
         let counted = pg_load::counted(db, conn, &names, &counts).await?;
         let tables = load::judge(counted, self.accepted.manifest.as_ref(), &loaded)?;
+        // The operator stopped the restore while the switch ran: it does not commit.
+        if self.cancel.is_cancelled() {
+            return Err(RestoreError::Cancelled { untouched: true });
+        }
         // Empty now: anything left in it was not moved, and the switch does not go through.
         let sql = format!(
             "DROP SCHEMA {}",
@@ -565,10 +571,14 @@ impl Stage<'_> {
                 .await
                 .map_err(|e| RestoreError::Db(self.db.error(e)))?;
             for name in names {
-                let sql = format!(
-                    "ALTER {what} {staging}.{} SET SCHEMA {target}",
-                    quote_ident(Engine::Postgres, &name)
-                );
+                let name = quote_ident(Engine::Postgres, &name);
+                if what == "SEQUENCE" && !self.accepted.replaces.is_empty() {
+                    // A sequence of the target no replaced table owned (one a restore of this
+                    // backup made) is replaced too; one something still uses stops the switch.
+                    let sql = format!("DROP SEQUENCE IF EXISTS {target}.{name}");
+                    pg_load::execute(self.db, conn, &sql, 0).await?;
+                }
+                let sql = format!("ALTER {what} {staging}.{name} SET SCHEMA {target}");
                 pg_load::execute(self.db, conn, &sql, 0).await?;
             }
         }

@@ -148,10 +148,13 @@ async fn load_in_transaction(
 ) -> Result<Done, RestoreError> {
     if !accepted.replaces.is_empty() {
         // Inside the restore's transaction: a failed restore keeps the old tables.
+        let (replaces, what) = (&accepted.replaces, accepted.what());
+        pg_load::lock_replaced(db, conn, replaces, &what, cancel).await?;
         let sql = admin::drop_tables_sql(Engine::Postgres, &accepted.replaces);
         pg_load::execute(db, conn, &sql, 0).await?;
     }
-    let (loaded, counts) = load_items(db, conn, items, reporter, cancel).await?;
+    let replacing = !accepted.replaces.is_empty();
+    let (loaded, counts) = load_items(db, conn, replacing, items, reporter, cancel).await?;
     items.check_whole(accepted).await?;
     let names = match accepted.kind {
         FileKind::Statements => loaded.table_names(),
@@ -166,10 +169,35 @@ async fn load_in_transaction(
     })
 }
 
-/// Runs every item of the file on `conn`, in order.
+/// The name of the sequence a `CREATE SEQUENCE` statement creates, as written (quoted,
+/// qualified or not); `None` for any other statement.
+fn created_sequence(sql: &str) -> Option<&str> {
+    let prefix = "CREATE SEQUENCE ";
+    if !sql.get(..prefix.len())?.eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    let rest = sql[prefix.len()..].trim_start();
+    let mut quoted = false;
+    let end = rest
+        .char_indices()
+        .find(|&(_, c)| {
+            if c == '"' {
+                quoted = !quoted;
+            }
+            !quoted && c.is_whitespace()
+        })
+        .map_or(rest.len(), |(i, _)| i);
+    let name = &rest[..end];
+    let if_not_exists = name.eq_ignore_ascii_case("IF");
+    (!name.is_empty() && !if_not_exists).then_some(name)
+}
+
+/// Runs every item of the file on `conn`, in order; `replacing`: the restore replaces the
+/// target's tables (the sequences the file creates replace the target's of the same name).
 async fn load_items(
     db: &Db,
     conn: &mut PgConnection,
+    replacing: bool,
     items: &mut Items,
     reporter: &Reporter,
     cancel: &CancellationToken,
@@ -198,6 +226,11 @@ async fn load_items(
             let rows = copy(db, conn, &sql, line, items, &mut loaded, reporter, cancel).await?;
             counts.add(&table.unwrap_or_default(), rows);
             continue;
+        }
+        if replacing && let Some(name) = created_sequence(&sql) {
+            // A sequence of the target no replaced table owned (one a restore of this backup
+            // made) is replaced too; one something still uses stops the restore.
+            pg_load::execute(db, conn, &format!("DROP SEQUENCE IF EXISTS {name}"), line).await?;
         }
         let rows = pg_load::execute(db, conn, &sql, line).await?;
         if table.is_some()
@@ -258,4 +291,23 @@ async fn copy(
     copy.finish()
         .await
         .map_err(|e| load::statement_error(db, line, sql, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::created_sequence;
+
+    #[test]
+    fn the_sequence_a_statement_creates_is_named_as_written() {
+        assert_eq!(
+            created_sequence("CREATE SEQUENCE \"a \"\" b\" AS bigint START WITH 1"),
+            Some("\"a \"\" b\"")
+        );
+        assert_eq!(
+            created_sequence("create sequence public.s START 1"),
+            Some("public.s")
+        );
+        assert_eq!(created_sequence("CREATE SEQUENCE IF NOT EXISTS s"), None);
+        assert_eq!(created_sequence("CREATE TABLE s (id int)"), None);
+    }
 }

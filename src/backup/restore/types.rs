@@ -143,6 +143,10 @@ pub enum RestoreError {
         "{what} changed since the restore was checked (its tables are not the same); nothing was changed"
     )]
     TargetChanged { what: String },
+    #[error(
+        "{what}: other sessions hold locks on tables the restore replaces ({holders}); the restore did not wait for them, and the target was not changed"
+    )]
+    TargetLocked { what: String, holders: String },
     #[error("the file's largest statement is {}, above this server's max_allowed_packet of {}", humanize::bytes(*needed), humanize::bytes(*allowed))]
     PacketTooSmall { needed: u64, allowed: u64 },
     #[error("user '{user}' may not create or fill {what}: {detail}")]
@@ -207,6 +211,11 @@ impl RestoreError {
             RestoreError::NotEmpty { .. } => Some(
                 "Restore into an empty database (-d NEW_NAME, created for you), or add --force to \
                  replace what the target holds with the backup (you will be asked to confirm)."
+                    .into(),
+            ),
+            RestoreError::TargetLocked { .. } => Some(
+                "Stop the OpenMetadata server (and every client using the database), or end those \
+                 sessions (SELECT pg_terminate_backend(PID)), then restore again."
                     .into(),
             ),
             RestoreError::PacketTooSmall { needed, .. } => Some(format!(
