@@ -217,6 +217,26 @@ pub(super) struct Loaded {
 }
 
 impl Loaded {
+    /// The statement an item of the file carries, counted; `None` for an item a loader
+    /// passes over: a comment (noted) or COPY data that travels with its statement.
+    pub fn statement(
+        &mut self,
+        item: Result<Item, LexError>,
+    ) -> Result<Option<(String, u64)>, RestoreError> {
+        match item? {
+            Item::Statement { sql, line } => {
+                self.statements += 1;
+                Ok(Some((sql, line)))
+            }
+            Item::Comment { text, .. } => {
+                self.comment(&text);
+                Ok(None)
+            }
+            Item::BinaryStatement { line, .. } => Err(LexError::NotUtf8 { line }.into()),
+            Item::Meta { .. } | Item::CopyData { .. } | Item::CopyEnd { .. } => Ok(None),
+        }
+    }
+
     /// Notes a comment between statements (the end marker is one).
     pub fn comment(&mut self, text: &str) {
         if let Some(totals) = scan::footer_totals(text) {

@@ -20,7 +20,7 @@ use super::load::{self, Loaded};
 use super::target::{create_target, inspect_target};
 use super::types::{Accepted, Done, RestoreError};
 use crate::backup::external;
-use crate::backup::lexer::{self, Item, LexError};
+use crate::backup::lexer;
 use crate::backup::progress::Reporter;
 use crate::backup::scan::FileKind;
 use crate::config::DbSettings;
@@ -432,16 +432,9 @@ async fn run_statements(
             let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
             return Err(RestoreError::Cancelled { untouched: true });
         }
-        let (sql, line) = match item? {
-            Item::Statement { sql, line } => (sql, line),
-            Item::Comment { text, .. } => {
-                loaded.comment(&text);
-                continue;
-            }
-            Item::BinaryStatement { line, .. } => return Err(LexError::NotUtf8 { line }.into()),
-            Item::Meta { .. } | Item::CopyData { .. } | Item::CopyEnd { .. } => continue,
+        let Some((sql, line)) = loaded.statement(item)? else {
+            continue;
         };
-        loaded.statements += 1;
         let table = lexer::statement_table(&sql);
         if let (Some(from), Some(table)) = (copy_from, &table)
             && copied.insert(table.clone())

@@ -437,16 +437,9 @@ impl Stage<'_> {
             if self.cancel.is_cancelled() || stop.is_cancelled() {
                 return Err(RestoreError::Cancelled { untouched: true });
             }
-            let (sql, line) = match item? {
-                Item::Statement { sql, line } => (sql, line),
-                Item::Comment { text, .. } => {
-                    loaded.comment(&text);
-                    continue;
-                }
-                Item::BinaryStatement { line, .. } => return Err(LexError::NotUtf8 { line }.into()),
-                Item::Meta { .. } | Item::CopyData { .. } | Item::CopyEnd { .. } => continue,
+            let Some((sql, line)) = loaded.statement(item)? else {
+                continue;
             };
-            loaded.statements += 1;
             if !load::is_copy_from_stdin(&sql) {
                 post.push((sql, line));
                 continue;

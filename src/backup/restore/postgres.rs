@@ -208,16 +208,9 @@ async fn load_items(
         if cancel.is_cancelled() {
             return Err(RestoreError::Cancelled { untouched: true });
         }
-        let (sql, line) = match item? {
-            Item::Statement { sql, line } => (sql, line),
-            Item::Comment { text, .. } => {
-                loaded.comment(&text);
-                continue;
-            }
-            Item::BinaryStatement { line, .. } => return Err(LexError::NotUtf8 { line }.into()),
-            Item::Meta { .. } | Item::CopyData { .. } | Item::CopyEnd { .. } => continue,
+        let Some((sql, line)) = loaded.statement(item)? else {
+            continue;
         };
-        loaded.statements += 1;
         let table = lexer::statement_table(&sql);
         if let Some(table) = &table {
             loaded.switch_to(table, reporter);
